@@ -1,0 +1,56 @@
+"""The one path PII takes out of the vault: decide → fetch → decrypt → transform.
+
+Nothing else in needtoknow decrypts a customer's fields. The policy is asked
+first, before the database is touched, so a denied request never decrypts — and
+never even learns whether the customer exists. Only the categories the decision
+allows are fetched and decrypted, and each is transformed before it is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from needtoknow.errors import NotFound, PolicyDenied
+from needtoknow.policy import transforms
+from needtoknow.types import Context, Decision
+from needtoknow.vault import envelope, store
+
+if TYPE_CHECKING:
+    from needtoknow.vault.vault import Vault
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What one recipient received for one purpose, and the decision that allowed it."""
+
+    customer_id: str
+    values: dict[str, Any]
+    decision: Decision
+
+
+def read(vault: Vault, customer_id: str, recipient: str, purpose: str,
+         categories: Iterable[str] | None, context: Context) -> Disclosure:
+    """Disclose ``categories`` (None: all allowed) of one customer, or raise.
+
+    Raises :class:`PolicyDenied` when nothing is allowed, :class:`NotFound` for an
+    unknown or erased customer, :class:`IntegrityError` for tampered data.
+    """
+    decision = vault.engine.decide(recipient, purpose, categories, context)
+    if not decision.allowed:
+        raise PolicyDenied(recipient, purpose, dict(decision.denied))
+    with vault.db.connect() as conn:
+        found = store.fetch(conn, customer_id, decision.allowed)
+    if found is None:
+        raise NotFound(f"no customer {customer_id!r}")
+    key, sealed = found
+    dek = envelope.unwrap_dek(vault.keys, key.kek_version, key.wrapped_dek, customer_id,
+                              key.dek_version)
+    values = {}
+    for category, ciphertext in sealed.items():
+        value = envelope.decrypt_field(dek, customer_id, category, key.dek_version, ciphertext)
+        grant = decision.allowed[category]
+        values[category] = transforms.apply(grant.transform, value, vault.registry[category],
+                                            vault.tokenize)
+    return Disclosure(customer_id, values, decision)

@@ -1,0 +1,83 @@
+"""The registry of PII categories: names, validators and the transforms each allows.
+
+The seed categories are data (``seed.yaml``), not code, so a deployment can add a
+category in its policy file by naming an existing validator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from needtoknow.categories.validators import VALIDATORS, Normalised, Rules
+from needtoknow.errors import CategoryError
+
+TRANSFORMS = ("full", "masked", "last4", "year_only", "city_only", "token")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    label: str
+    validator: str
+    transforms: frozenset[str]
+    blind_index: bool = False
+
+    def normalise(self, value: Any, rules: Rules, path: str | None = None) -> Normalised:
+        return VALIDATORS[self.validator](value, path or self.name, self.name, rules)
+
+
+def category_from_mapping(name: str, spec: Mapping[str, Any]) -> Category:
+    """Build a category from its data form; raises CategoryError naming what is wrong."""
+    validator = spec.get("validator")
+    if validator not in VALIDATORS:
+        raise CategoryError(f"category {name!r}: unknown validator {validator!r}")
+    transforms = frozenset(spec.get("transforms", ["full", "token"]))
+    unknown = sorted(transforms - set(TRANSFORMS))
+    if unknown:
+        raise CategoryError(f"category {name!r}: unknown transforms {unknown}")
+    return Category(
+        name=name,
+        label=str(spec.get("label", name)),
+        validator=validator,
+        transforms=transforms,
+        blind_index=bool(spec.get("blind_index", False)),
+    )
+
+
+class Registry(Mapping[str, Category]):
+    """An immutable name → :class:`Category` mapping."""
+
+    def __init__(self, categories: Mapping[str, Category]) -> None:
+        self._categories = dict(categories)
+
+    def __getitem__(self, name: str) -> Category:
+        try:
+            return self._categories[name]
+        except KeyError:
+            raise CategoryError(f"unknown category {name!r}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._categories)
+
+    def __len__(self) -> int:
+        return len(self._categories)
+
+    def extended(self, extra: Mapping[str, Mapping[str, Any]]) -> Registry:
+        """A new registry with ``extra`` categories added; redefining a seed one is an error."""
+        clash = sorted(set(extra) & set(self._categories))
+        if clash:
+            raise CategoryError(f"categories already defined: {clash}")
+        added = {name: category_from_mapping(name, spec) for name, spec in extra.items()}
+        return Registry({**self._categories, **added})
+
+
+def seed_registry() -> Registry:
+    """The fourteen categories the seed privacy policy names."""
+    text = resources.files("needtoknow.categories").joinpath("seed.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return Registry({name: category_from_mapping(name, spec) for name, spec in data.items()})

@@ -1,0 +1,370 @@
+"""Validators: turn what a caller sent into the one normal form the vault stores.
+
+Each validator takes the raw value, the field path it came from and a
+:class:`Rules` (today's date, the card-storage switch, size limits) and returns a
+:class:`Normalised` value, or raises :class:`~needtoknow.errors.ValidationError`
+naming the field, category and rule. Error messages never repeat the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import email_validator
+import filetype
+import phonenumbers
+
+from needtoknow.categories import india
+from needtoknow.categories.checksums import gstin_check_char, luhn_valid, verhoeff_valid
+from needtoknow.errors import ValidationError
+
+JSON = Any
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What validation depends on besides the value; time is a parameter, never a clock read."""
+
+    today: date
+    store_full_card_numbers: bool = False
+    max_photo_bytes: int = 5 * 1024 * 1024
+    default_phone_region: str = "IN"
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A value in normal form, the exact-match terms to blind-index, and notices for the caller."""
+
+    value: JSON
+    index_terms: tuple[str, ...] = ()
+    notices: tuple[str, ...] = field(default=())
+
+
+Validator = Callable[[JSON, str, str, Rules], Normalised]
+
+
+def _fail(path: str, category: str, rule: str, detail: str = "") -> ValidationError:
+    return ValidationError(path, category, rule, detail)
+
+
+def _string(value: JSON, path: str, category: str, max_length: int = 500) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, category, "type", "expected a string")
+    text = " ".join(value.split())
+    if not text:
+        raise _fail(path, category, "empty")
+    if len(text) > max_length:
+        raise _fail(path, category, "length", f"at most {max_length} characters")
+    if any(ord(c) < 32 for c in text):
+        raise _fail(path, category, "control_characters")
+    return text
+
+
+def _compact(value: JSON, path: str, category: str) -> str:
+    """Upper-case with spaces and hyphens removed: how Indian ids are written in forms."""
+    return re.sub(r"[\s-]", "", _string(value, path, category, 64)).upper()
+
+
+def _mapping(value: JSON, path: str, category: str, required: set[str]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(path, category, "type", "expected an object")
+    missing = sorted(required - value.keys())
+    if missing:
+        raise _fail(path, category, "missing_keys", ", ".join(missing))
+    return value
+
+
+def _items(value: JSON, path: str, category: str) -> list[tuple[str, Any]]:
+    """Accept one typed entry or a list of them; yield (path, entry)."""
+    entries = value if isinstance(value, list) else [value]
+    if not entries:
+        raise _fail(path, category, "empty")
+    return [(f"{path}[{i}]", entry) for i, entry in enumerate(entries)]
+
+
+def text(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    return Normalised(_string(value, path, category))
+
+
+def long_text(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    return Normalised(_string(value, path, category, 20_000))
+
+
+def iso_date(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    raw = _string(value, path, category, 10)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise _fail(path, category, "iso_format", "expected YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(raw)
+    except ValueError:
+        raise _fail(path, category, "calendar_date") from None
+    if parsed > rules.today:
+        raise _fail(path, category, "future_date")
+    if parsed.year < 1900:
+        raise _fail(path, category, "before_1900")
+    return Normalised(parsed.isoformat())
+
+
+def telephone(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    raw = _string(value, path, category, 40)
+    try:
+        number = phonenumbers.parse(raw, rules.default_phone_region)
+    except phonenumbers.NumberParseException:
+        raise _fail(path, category, "unparseable") from None
+    if not phonenumbers.is_valid_number(number):
+        raise _fail(path, category, "invalid_number")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Normalised(e164, (e164,))
+
+
+def email(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    raw = _string(value, path, category, 320)
+    try:
+        valid = email_validator.validate_email(raw, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise _fail(path, category, "rfc5322_syntax") from None
+    normal = valid.normalized
+    return Normalised(normal, (normal.lower(),))
+
+
+def address(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    raw = _mapping(value, path, category, {"line1", "city", "pin"})
+    country = _string(raw.get("country", "IN"), f"{path}.country", category, 2).upper()
+    out: dict[str, str] = {"line1": _string(raw["line1"], f"{path}.line1", category)}
+    if raw.get("line2"):
+        out["line2"] = _string(raw["line2"], f"{path}.line2", category)
+    out["city"] = _string(raw["city"], f"{path}.city", category, 100)
+    if raw.get("state"):
+        out["state"] = _string(raw["state"], f"{path}.state", category, 100)
+    pin = _compact(raw["pin"], f"{path}.pin", category)
+    if country == "IN":
+        if not re.fullmatch(r"[1-9]\d{5}", pin):
+            raise _fail(f"{path}.pin", category, "pin_format", "six digits, not starting with 0")
+        state = out.get("state", "").lower()
+        if state:
+            if state not in india.STATES:
+                raise _fail(f"{path}.state", category, "unknown_state")
+            if state not in india.PIN_ZONES[pin[0]]:
+                raise _fail(f"{path}.pin", category, "pin_state_mismatch")
+    out["pin"] = pin
+    out["country"] = country
+    return Normalised(out)
+
+
+def bank_account(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    raw = _mapping(value, path, category, {"account_number", "ifsc"})
+    number = _compact(raw["account_number"], f"{path}.account_number", category)
+    if not re.fullmatch(r"\d{9,18}", number):
+        raise _fail(f"{path}.account_number", category, "account_format", "9 to 18 digits")
+    ifsc = _compact(raw["ifsc"], f"{path}.ifsc", category)
+    if not re.fullmatch(r"[A-Z]{4}0[A-Z0-9]{6}", ifsc):
+        raise _fail(f"{path}.ifsc", category, "ifsc_format", "4 letters, 0, 6 letters or digits")
+    return Normalised({"account_number": number, "ifsc": ifsc})
+
+
+_CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("amex", lambda n: n[:2] in ("34", "37")),
+    ("diners", lambda n: n[:2] in ("36", "38", "39") or "300" <= n[:3] <= "305"),
+    ("jcb", lambda n: "3528" <= n[:4] <= "3589"),
+    ("rupay", lambda n: n[:2] in ("60", "81", "82") or n[:3] in ("508", "652", "653")),
+    ("discover", lambda n: n[:4] == "6011" or n[:2] == "65" or "644" <= n[:3] <= "649"),
+    ("mastercard", lambda n: "51" <= n[:2] <= "55" or "2221" <= n[:4] <= "2720"),
+    ("visa", lambda n: n[0] == "4"),
+)
+
+
+def card_network(number: str) -> str | None:
+    """The card network from the issuer prefix, or None for an unknown range."""
+    return next((name for name, match in _CARD_NETWORKS if match(number)), None)
+
+
+def card_number(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    """Luhn-check a card, then keep only last four, network and gateway token.
+
+    India's card-on-file rules (RBI, in force since 1 October 2022) forbid merchants
+    from storing full card numbers; ``store_full_card_numbers`` is the explicit switch.
+    """
+    raw = value if isinstance(value, Mapping) else {"number": value}
+    raw = _mapping(raw, path, category, {"number"})
+    number = _compact(raw["number"], f"{path}.number", category)
+    if not re.fullmatch(r"\d{12,19}", number):
+        raise _fail(f"{path}.number", category, "card_format", "12 to 19 digits")
+    if not luhn_valid(number):
+        raise _fail(f"{path}.number", category, "luhn")
+    network = card_network(number)
+    if network is None:
+        raise _fail(f"{path}.number", category, "unknown_network")
+    out: dict[str, str] = {"last4": number[-4:], "network": network}
+    if raw.get("token"):
+        out["token"] = _string(raw["token"], f"{path}.token", category, 128)
+    if rules.store_full_card_numbers:
+        out["number"] = number
+        return Normalised(out)
+    notice = f"{path}: full card number discarded; kept last4, network and gateway token"
+    return Normalised(out, notices=(notice,))
+
+
+def _aadhaar(number: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"[2-9]\d{11}", number):
+        raise _fail(path, category, "aadhaar_format", "12 digits, first 2-9")
+    if not verhoeff_valid(number):
+        raise _fail(path, category, "verhoeff")
+    return number
+
+
+def _pan(number: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"[A-Z]{5}\d{4}[A-Z]", number):
+        raise _fail(path, category, "pan_format", "AAAAA9999A")
+    if number[3] not in india.PAN_HOLDER_TYPES:
+        raise _fail(path, category, "pan_holder_type")
+    return number
+
+
+def _passport(number: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"[A-PR-WY][1-9]\d{5}[1-9]", number):
+        raise _fail(path, category, "passport_format", "a letter and 7 digits")
+    return number
+
+
+def _voter_id(number: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}\d{7}", number):
+        raise _fail(path, category, "epic_format", "3 letters and 7 digits")
+    return number
+
+
+def _gstin(number: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]", number):
+        raise _fail(path, category, "gstin_format")
+    if number[:2] not in india.GST_STATE_CODES:
+        raise _fail(path, category, "gst_state_code")
+    _pan(number[2:12], path, category)
+    if gstin_check_char(number[:14]) != number[14]:
+        raise _fail(path, category, "gstin_check_character")
+    return number
+
+
+IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
+    "aadhaar": _aadhaar, "pan": _pan, "passport": _passport, "voter_id": _voter_id,
+    "gstin": _gstin,
+}
+
+
+def identity_number(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    entries, terms = [], []
+    for entry_path, entry in _items(value, path, category):
+        raw = _mapping(entry, entry_path, category, {"type", "number"})
+        kind = raw["type"]
+        if kind not in IDENTITY_TYPES:
+            raise _fail(f"{entry_path}.type", category, "identity_type",
+                        "one of " + ", ".join(IDENTITY_TYPES))
+        number_path = f"{entry_path}.number"
+        number = IDENTITY_TYPES[kind](_compact(raw["number"], number_path, category),
+                                      number_path, category)
+        entries.append({"type": kind, "number": number})
+        terms.append(f"{kind}:{number}")
+    return Normalised(entries, tuple(terms))
+
+
+def vehicle_registration(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    number = _compact(value, path, category)
+    bharat = re.fullmatch(r"(\d{2})BH(\d{4})([A-HJ-NP-Z]{1,2})", number)
+    if bharat:
+        return Normalised(number)
+    match = re.fullmatch(r"([A-Z]{2})(\d{1,2})([A-Z]{0,3})(\d{1,4})", number)
+    if not match:
+        raise _fail(path, category, "registration_format", "SS RR XX NNNN or YY BH NNNN XX")
+    if match.group(1) not in india.STATE_CODES:
+        raise _fail(path, category, "state_code")
+    if int(match.group(4)) == 0:
+        raise _fail(path, category, "registration_number")
+    return Normalised(number)
+
+
+def driving_licence(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    number = _compact(value, path, category)
+    match = re.fullmatch(r"([A-Z]{2})(\d{2})((?:19|20)\d{2})(\d{7})", number)
+    if not match:
+        raise _fail(path, category, "licence_format", "SS RR YYYY NNNNNNN")
+    if match.group(1) not in india.STATE_CODES:
+        raise _fail(path, category, "state_code")
+    if int(match.group(3)) > rules.today.year:
+        raise _fail(path, category, "future_year")
+    return Normalised(number)
+
+
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+def photograph(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    """Accept image bytes (or base64 in JSON); the content type is sniffed, never trusted."""
+    if isinstance(value, Mapping):
+        value = _mapping(value, path, category, {"content_base64"})["content_base64"]
+    if isinstance(value, str):
+        try:
+            value = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise _fail(path, category, "base64") from None
+    if not isinstance(value, bytes | bytearray):
+        raise _fail(path, category, "type", "expected image bytes")
+    if len(value) > rules.max_photo_bytes:
+        raise _fail(path, category, "size", f"at most {rules.max_photo_bytes} bytes")
+    kind = filetype.guess_mime(bytes(value))
+    if kind not in _IMAGE_TYPES:
+        raise _fail(path, category, "content_type", "JPEG, PNG, WebP or GIF")
+    encoded = base64.b64encode(bytes(value)).decode("ascii")
+    return Normalised({"content_type": kind, "content_base64": encoded})
+
+
+def _ip(text_value: str, path: str, category: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text_value))
+    except ValueError:
+        raise _fail(path, category, "ip_address") from None
+
+
+def _username(text_value: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._@+-]{1,64}", text_value):
+        raise _fail(path, category, "username_format")
+    return text_value
+
+
+def _device_id(text_value: str, path: str, category: str) -> str:
+    if not re.fullmatch(r"[\x21-\x7e]{4,128}", text_value):
+        raise _fail(path, category, "device_id_format")
+    return text_value
+
+
+DIGITAL_IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
+    "ip": _ip, "username": _username, "device_id": _device_id,
+}
+
+
+def digital_identity(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    entries = []
+    for entry_path, entry in _items(value, path, category):
+        raw = _mapping(entry, entry_path, category, {"type", "value"})
+        kind = raw["type"]
+        if kind not in DIGITAL_IDENTITY_TYPES:
+            raise _fail(f"{entry_path}.type", category, "digital_identity_type",
+                        "one of " + ", ".join(DIGITAL_IDENTITY_TYPES))
+        value_path = f"{entry_path}.value"
+        checked = DIGITAL_IDENTITY_TYPES[kind](
+            _string(raw["value"], value_path, category, 128), value_path, category)
+        entries.append({"type": kind, "value": checked})
+    return Normalised(entries)
+
+
+VALIDATORS: dict[str, Validator] = {
+    "text": text, "long_text": long_text, "date": iso_date, "telephone": telephone,
+    "email": email, "address": address, "bank_account": bank_account,
+    "card_number": card_number, "identity_number": identity_number,
+    "vehicle_registration": vehicle_registration, "driving_licence": driving_licence,
+    "photograph": photograph, "digital_identity": digital_identity,
+}

@@ -1,0 +1,1 @@
+"""The ``ntk`` command line; mirrors the library one command per operation."""

@@ -1,0 +1,67 @@
+"""What every command shares: opening the vault, printing JSON, and one error→exit-code table."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from needtoknow import errors
+from needtoknow.home import Settings, open_vault
+from needtoknow.vault import Vault
+
+# One table: each error class → exit code. Order matters: first match wins.
+EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
+    (errors.PolicyDenied, 3),
+    (errors.NotFound, 4),
+    (errors.ValidationError, 5),
+    (errors.CategoryError, 5),
+    (errors.PolicyError, 6),
+    (errors.KeyProviderError, 7),
+    (errors.IntegrityError, 8),
+    (errors.NeedToKnowError, 1),
+)
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def exit_code(exc: errors.NeedToKnowError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(exc, kind))
+
+
+def error_body(exc: errors.NeedToKnowError) -> dict[str, Any]:
+    """The JSON shape of an error; carries ids and reasons, never customer values."""
+    body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, errors.PolicyDenied):
+        body.update(recipient=exc.recipient, purpose=exc.purpose, reasons=exc.reasons)
+    if isinstance(exc, errors.ValidationError):
+        body.update(field=exc.field, category=exc.category, rule=exc.rule)
+    return body
+
+
+@contextmanager
+def reported(as_json: bool = False) -> Iterator[None]:
+    """Turn library errors into a message on stderr and the table's exit code."""
+    try:
+        yield
+    except errors.NeedToKnowError as exc:
+        if as_json:
+            print(json.dumps(error_body(exc)), file=sys.stderr)
+        else:
+            stderr.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(exit_code(exc)) from None
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def with_vault(action: Callable[[Vault], Any], as_json: bool = False) -> Any:
+    with reported(as_json):
+        return action(open_vault(Settings.from_env()))

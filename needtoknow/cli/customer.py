@@ -1,0 +1,117 @@
+"""``ntk customer``: add, correct, get, find, erase."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from needtoknow.cli.common import print_json, reported, stderr, with_vault
+from needtoknow.errors import ValidationError
+from needtoknow.types import Context
+from needtoknow.vault import Vault
+
+app = typer.Typer(help="Customer records in the vault.", no_args_is_help=True)
+
+JsonFile = Annotated[str, typer.Option("--json", help="JSON record file, or - for stdin.")]
+
+
+def _read_record(source: str) -> Any:
+    text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValidationError("record", "customer", "json_syntax") from None
+
+
+@app.command()
+def add(source: JsonFile) -> None:
+    """Store a new customer; prints {"customer_id": …} and any notices."""
+    with reported(as_json=True):
+        record = _read_record(source)
+    result = with_vault(lambda vault: vault.add(record), as_json=True)
+    for notice in result.notices:
+        stderr.print(f"notice: {notice}", highlight=False)
+    print_json({"customer_id": result.customer_id, "notices": list(result.notices)})
+
+
+@app.command()
+def correct(customer_id: str, source: JsonFile) -> None:
+    """Replace some categories of a customer's record."""
+    with reported(as_json=True):
+        record = _read_record(source)
+    result = with_vault(lambda vault: vault.correct(customer_id, record), as_json=True)
+    print_json({"customer_id": result.customer_id, "corrected": list(result.categories),
+                "notices": list(result.notices)})
+
+
+@app.command()
+def get(
+    customer_id: str,
+    recipient: Annotated[str, typer.Option(help="Who receives the data.")],
+    purpose: Annotated[str, typer.Option(help="What it is for.")],
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
+    legal_reference: Annotated[str | None, typer.Option(help="Court order, notice no., …")] = None,
+    case_id: Annotated[str | None, typer.Option(help="Internal case id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What RECIPIENT may see of a customer for PURPOSE; exit 3 with reasons when denied."""
+
+    def read(vault: Vault) -> Any:
+        context = Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id)
+        return vault.get(customer_id, recipient=recipient, purpose=purpose,
+                         categories=category or None, context=context)
+
+    disclosure = with_vault(read, as_json)
+    decision = disclosure.decision
+    body = {
+        "customer_id": customer_id,
+        "recipient": recipient,
+        "purpose": purpose,
+        "policy_version": decision.policy_version,
+        "fields": disclosure.values,
+        "transforms": {c: g.transform for c, g in decision.allowed.items()},
+        "denied": dict(decision.denied),
+        "obligations": sorted(decision.obligations),
+    }
+    if as_json:
+        print_json(body)
+        return
+    for name, value in disclosure.values.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        typer.echo(f"{name} ({decision.allowed[name].transform}): {shown}")
+    for name, reason in decision.denied.items():
+        typer.echo(f"{name}: denied ({reason})")
+
+
+@app.command()
+def find(
+    email: Annotated[str | None, typer.Option(help="Exact email address.")] = None,
+    telephone: Annotated[str | None, typer.Option(help="Telephone number (any format).")] = None,
+    identity: Annotated[str | None, typer.Option(help="TYPE:NUMBER, e.g. pan:ABCPE1234F.")] = None,
+) -> None:
+    """Find customer ids by exact email, telephone or identity number, without decrypting."""
+    queries: list[tuple[str, Any]] = []
+    if email:
+        queries.append(("email", email))
+    if telephone:
+        queries.append(("telephone", telephone))
+    if identity:
+        kind, _, number = identity.partition(":")
+        queries.append(("identity_number", {"type": kind, "number": number}))
+    if len(queries) != 1:
+        stderr.print("error: give exactly one of --email, --telephone, --identity")
+        raise typer.Exit(2)
+    category, value = queries[0]
+    ids = with_vault(lambda vault: vault.find(category, value), as_json=True)
+    print_json({"customer_ids": ids})
+
+
+@app.command()
+def erase(customer_id: str) -> None:
+    """Crypto-shred a customer: destroy its key; only a tombstone remains."""
+    with_vault(lambda vault: vault.erase(customer_id), as_json=True)
+    print_json({"customer_id": customer_id, "erased": True})

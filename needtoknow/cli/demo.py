@@ -1,0 +1,93 @@
+"""``ntk demo``: the NextraOne walkthrough — who may read what, and who may not."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.progress import track
+from rich.prompt import Prompt
+
+from needtoknow.cli.common import reported, stdout
+from needtoknow.demo import customers
+from needtoknow.errors import NeedToKnowError
+from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.types import Context
+from needtoknow.vault import Vault
+
+# (recipient, purpose, legal reference, case id): each line of the walkthrough.
+SCENARIOS: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("billing_team", "billing", None, None),
+    ("support_team", "service_delivery", None, None),
+    ("collection_agency", "bill_collection", None, None),
+    ("collection_field_agent", "bill_collection", None, None),
+    ("legacy_sms_gateway", "service_notification", None, None),
+    ("credit_bureau", "statistical_analysis", None, None),
+    ("law_enforcement", "investigation", None, None),
+    ("law_enforcement", "investigation", "IT Act s.69 notice 2026/114", "CASE-7731"),
+    ("ad_network", "advertising", None, None),
+    ("billing_team", "sale", None, None),
+)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _attempt(vault: Vault, customer_id: str, recipient: str, purpose: str,
+             reference: str | None, case_id: str | None) -> tuple[str, str]:
+    context = Context(now=vault.clock(), legal_reference=reference, case_id=case_id)
+    try:
+        disclosure = vault.get(customer_id, recipient=recipient, purpose=purpose, context=context)
+    except NeedToKnowError as exc:
+        return "[red]denied[/red]", str(exc).split(": ", 1)[-1]
+    shown = "\n         ".join(f"{c} ({disclosure.decision.allowed[c].transform}): {_short(v)}"
+                               for c, v in disclosure.values.items())
+    return "[green]allowed[/green]", shown
+
+
+def _ensure_vault(count: int) -> Vault:
+    settings = Settings.from_env()
+    try:
+        vault = open_vault(settings)
+    except NeedToKnowError:
+        vault = init_vault(settings)
+        stdout.print(f"Created a vault in {settings.home} with the NextraOne policy.")
+    if not vault.customer_ids(limit=1):
+        for record in track(customers(count), total=count, description="Adding customers"):
+            vault.add(record)
+    return vault
+
+
+def demo(
+    count: Annotated[int, typer.Option("--customers", help="Synthetic customers to add.")] = 200,
+    interactive: Annotated[bool | None, typer.Option(
+        help="Ask for recipient and purpose (default: when stdin is a terminal).")] = None,
+) -> None:
+    """Create the demo vault if needed, then show allowed and denied reads."""
+    with reported():
+        vault = _ensure_vault(count)
+        customer_id = vault.customer_ids(limit=1)[0]
+        stdout.print(f"Reads of customer {customer_id} under policy "
+                     f"{vault.policy.name} {vault.policy.version[:12]}:\n")
+        for recipient, purpose, reference, case_id in SCENARIOS:
+            decision, detail = _attempt(vault, customer_id, recipient, purpose, reference, case_id)
+            context = f" with {', '.join(x for x in (reference, case_id) if x)}" if (
+                reference or case_id) else ""
+            stdout.print(f"{decision}  {recipient} for {purpose}{context}", highlight=False)
+            stdout.print(f"         {detail}\n", highlight=False)
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    while interactive:
+        recipient = Prompt.ask("recipient (blank to quit)",
+                               choices=[*vault.policy.recipients, ""], default="")
+        if not recipient:
+            break
+        purpose = Prompt.ask("purpose", choices=list(vault.policy.purposes))
+        reference = Prompt.ask("legal reference (optional)", default="") or None
+        case_id = Prompt.ask("case id (optional)", default="") or None
+        decision, detail = _attempt(vault, customer_id, recipient, purpose, reference, case_id)
+        stdout.print(f"{decision}: {detail}")

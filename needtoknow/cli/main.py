@@ -1,0 +1,41 @@
+"""The ``ntk`` command: a thin layer that parses, calls one library function, and renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from needtoknow.cli import customer, demo, keys, policy
+from needtoknow.cli.common import print_json, reported
+from needtoknow.home import Settings, init_vault
+
+app = typer.Typer(
+    help="needtoknow: customer PII on a need-to-know basis. NTK_HOME selects the vault.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(customer.app, name="customer")
+app.add_typer(policy.app, name="policy")
+app.add_typer(keys.app, name="keys")
+app.command(name="demo")(demo.demo)
+
+
+@app.command()
+def init(
+    policy_file: Annotated[Path | None, typer.Option(
+        "--policy", help="Policy YAML (default: the NextraOne demo policy).")] = None,
+) -> None:
+    """Create a vault under NTK_HOME: key file, database, active policy."""
+    settings = Settings.from_env()
+    with reported():
+        text = policy_file.read_text("utf-8") if policy_file else None
+        vault = init_vault(settings, text, str(policy_file or ""))
+    print_json({"home": str(settings.home), "database": settings.database_url_safe(),
+                "key_provider": vault.keys.name, "policy": vault.policy.name,
+                "policy_version": vault.policy.version})
+
+
+if __name__ == "__main__":
+    app()

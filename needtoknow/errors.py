@@ -1,0 +1,87 @@
+"""Every error needtoknow raises, in one hierarchy.
+
+::
+
+    NeedToKnowError
+    ├── ValidationError     malformed input; names field, category and rule, never the value
+    ├── CategoryError       a category the registry does not know
+    ├── PolicyError         a policy file that cannot be loaded; names file and line
+    ├── PolicyDenied        recipient, purpose and the reason; nothing was decrypted
+    ├── NotFound            no such customer (or only a tombstone is left)
+    ├── KeyProviderError    keys missing, unsafe or unreachable
+    └── IntegrityError      ciphertext or key failed authentication; deliberately opaque
+
+Catch :class:`NeedToKnowError` at a boundary (CLI, HTTP) and the leaves where you
+can act on them. Messages carry identifiers, field and category names only: a
+customer's value never reaches ``str(exc)``, a log line or an HTTP body.
+"""
+
+from __future__ import annotations
+
+
+class NeedToKnowError(Exception):
+    """Base of everything needtoknow raises on purpose."""
+
+
+class ValidationError(NeedToKnowError):
+    """Input that breaks a category's rule.
+
+    ``field`` is where the value sat (``identity_number[0].number``), ``category``
+    the PII category, ``rule`` the rule broken (``verhoeff``, ``future_date``).
+    """
+
+    def __init__(self, field: str, category: str, rule: str, detail: str = "") -> None:
+        self.field = field
+        self.category = category
+        self.rule = rule
+        message = f"{field}: invalid {category} ({rule})"
+        super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class CategoryError(NeedToKnowError):
+    """A category name the registry does not know."""
+
+
+class PolicyError(NeedToKnowError):
+    """A policy that cannot be loaded: unknown names, contradictions, forbidden grants."""
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        self.source = source
+        self.line = line
+        self.problem = problem
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {problem}")
+
+
+class PolicyDenied(NeedToKnowError):
+    """Every requested category was denied; the reasons say why for each."""
+
+    def __init__(self, recipient: str, purpose: str, reasons: dict[str, str]) -> None:
+        self.recipient = recipient
+        self.purpose = purpose
+        self.reasons = reasons
+        distinct = set(reasons.values())
+        if len(distinct) == 1:
+            categories = "" if list(reasons) == ["*"] else f" ({', '.join(sorted(reasons))})"
+            detail = distinct.pop() + categories
+        else:
+            detail = "; ".join(f"{category}: {why}" for category, why in sorted(reasons.items()))
+        super().__init__(f"denied to {recipient!r} for {purpose!r}: {detail}")
+
+
+class NotFound(NeedToKnowError):
+    """No live customer with that id."""
+
+
+class KeyProviderError(NeedToKnowError):
+    """Key material is missing, unsafe (e.g. a world-readable key file) or unreachable."""
+
+
+class IntegrityError(NeedToKnowError):
+    """Ciphertext, wrapped key or key version failed authentication.
+
+    Opaque on purpose: which check failed would help an attacker more than an operator.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("integrity check failed: ciphertext or key is wrong or was tampered with")

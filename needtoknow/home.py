@@ -1,0 +1,113 @@
+"""Where a vault lives: settings from the environment, ``init`` and ``open``.
+
+Embedded defaults just work: ``$NTK_HOME`` (default ``./.ntk``) holds ``vault.db``
+(SQLite, WAL) and ``keys.json`` (mode 0600). A deployment points
+``NTK_DATABASE_URL`` at PostgreSQL and sets ``NTK_KEY_PROVIDER=pkcs11`` with
+``NTK_PKCS11_MODULE``, ``NTK_PKCS11_TOKEN`` and ``NTK_PKCS11_PIN`` for an HSM.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from needtoknow.errors import KeyProviderError, NeedToKnowError
+from needtoknow.policy import load_policy_text
+from needtoknow.storage import connect, migrate
+from needtoknow.storage.schema import policies
+from needtoknow.vault import Vault
+from needtoknow.vault.keys import KeyProvider, LocalKeyFile
+from needtoknow.vault.vault import Clock, utc_now
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    key_provider: str = "local"
+    pkcs11_module: str | None = None
+    pkcs11_token: str = "needtoknow"
+    pkcs11_pin: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get("NTK_HOME", ".ntk")).absolute()
+        return cls(
+            home=home,
+            database_url=env.get("NTK_DATABASE_URL") or f"sqlite:///{home / 'vault.db'}",
+            key_provider=env.get("NTK_KEY_PROVIDER", "local"),
+            pkcs11_module=env.get("NTK_PKCS11_MODULE"),
+            pkcs11_token=env.get("NTK_PKCS11_TOKEN", "needtoknow"),
+            pkcs11_pin=env.get("NTK_PKCS11_PIN"),
+        )
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "keys.json"
+
+    def database_url_safe(self) -> str:
+        """The database URL with any password hidden, for messages."""
+        return sa.engine.make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def demo_policy_text() -> str:
+    """The NextraOne policy shipped with the package (``policies/nextraone.yaml``)."""
+    return resources.files("needtoknow.policy").joinpath("nextraone.yaml").read_text("utf-8")
+
+
+def _key_provider(settings: Settings, create: bool) -> KeyProvider:
+    if settings.key_provider == "local":
+        if create:
+            return LocalKeyFile.create(settings.key_file)
+        return LocalKeyFile(settings.key_file)
+    if settings.key_provider == "pkcs11":
+        from needtoknow.vault.pkcs11 import Pkcs11Keys
+
+        if not settings.pkcs11_module or settings.pkcs11_pin is None:
+            raise KeyProviderError("pkcs11 needs NTK_PKCS11_MODULE and NTK_PKCS11_PIN")
+        return Pkcs11Keys(settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_pin,
+                          create=create)
+    raise KeyProviderError(f"unknown key provider {settings.key_provider!r} (local or pkcs11)")
+
+
+def init_vault(settings: Settings, policy_text: str | None = None, policy_source: str = "",
+               clock: Clock = utc_now) -> Vault:
+    """Create a vault: home directory, keys, schema, and the active policy."""
+    text = policy_text if policy_text is not None else demo_policy_text()
+    policy, _ = load_policy_text(text, policy_source or "nextraone.yaml")
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    db = connect(settings.database_url)
+    migrate(db)
+    with db.connect() as conn:
+        if conn.execute(sa.select(policies.c.version).limit(1)).first() is not None:
+            raise NeedToKnowError(f"a vault already exists at {settings.database_url_safe()}")
+    keys = _key_provider(settings, create=True)
+    with db.begin() as conn:
+        conn.execute(policies.insert().values(version=policy.version, name=policy.name,
+                                              source=policy.source, loaded_at=clock(),
+                                              active=True))
+    return open_vault(settings, clock=clock, keys=keys, db=db)
+
+
+def open_vault(settings: Settings, clock: Clock = utc_now, keys: KeyProvider | None = None,
+               db: sa.Engine | None = None) -> Vault:
+    """Open an existing vault with its active policy."""
+    db = db or connect(settings.database_url)
+    try:
+        with db.connect() as conn:
+            row = conn.execute(sa.select(policies.c.source, policies.c.version)
+                               .where(policies.c.active.is_(True))).first()
+    except sa.exc.OperationalError:
+        row = None
+    if row is None:
+        raise NeedToKnowError(f"no vault at {settings.database_url_safe()}; run 'ntk init'")
+    migrate(db)
+    policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
+    return Vault(db, keys or _key_provider(settings, create=False), policy, registry, clock)
+

@@ -1,0 +1,180 @@
+"""The need-to-know engine: a policy compiled into lookup tables, and ``decide``.
+
+Deny by default: a category is handed out only when a rule grants it to that
+recipient for that purpose, every agreement binding the recipient (and, for a
+sub-contractor, its contractor) is in force on ``context.now``, and every
+obligation the rule carries that can be checked here is met. A sub-contractor
+never gets more than its contractor: its grants are clipped to the contractor's.
+
+Decisions are pure functions of (recipient, purpose, categories, the few
+context facts rules depend on), so they are memoised: the hot path is two dict
+lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from needtoknow.policy.model import BOUND_KINDS, REVEAL_ORDER, Policy
+from needtoknow.types import Context, Decision, Grant
+
+_MEMO_LIMIT = 65_536
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """Everything decided ahead of time for one (recipient, purpose) pair."""
+
+    grants: dict[str, Grant]
+    obligations: frozenset[str]
+    agreement_ids: tuple[str, ...]
+    agreement_until: date | None  # None: this recipient needs no agreement
+    memo: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+
+
+class Engine:
+    """A compiled policy. Build once per policy version; ``decide`` is thread-safe."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.version = policy.version
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._compile()
+
+    def _compile(self) -> None:
+        policy = self.policy
+        raw: dict[tuple[str, str], dict[str, Grant]] = {}
+        obligations: dict[tuple[str, str], set[str]] = {}
+        for rule in policy.rules:
+            for recipient in rule.recipients:
+                for purpose in rule.purposes:
+                    key = (recipient, purpose)
+                    grants = raw.setdefault(key, {})
+                    for category, transform in rule.grants.items():
+                        grants[category] = Grant(category, transform, rule.id)
+                    obligations.setdefault(key, set()).update(rule.obligations)
+        for (recipient, purpose), grants in raw.items():
+            chain = self._chain(recipient)
+            for ancestor in chain[1:]:
+                grants = _clip(grants, raw.get((ancestor, purpose), {}))
+            agreements = [a for a in policy.agreements
+                          if a.recipient in chain and purpose in a.purposes]
+            until = None
+            if policy.recipients[recipient].kind in BOUND_KINDS:
+                # Each link of the chain needs its own agreement; the chain is bound
+                # until the earliest of the latest expiries.
+                per_link = [max((a.expires for a in agreements if a.recipient == link),
+                                default=date.min) for link in chain]
+                until = min(per_link)
+            inherited = set().union(*(obligations.get((a, purpose), set()) for a in chain))
+            self._entries[(recipient, purpose)] = _Entry(
+                grants=grants,
+                obligations=frozenset(inherited),
+                agreement_ids=tuple(sorted(a.id for a in agreements)),
+                agreement_until=until,
+            )
+
+    def _chain(self, recipient: str) -> list[str]:
+        """The recipient followed by its contractor ancestors."""
+        chain = [recipient]
+        parent = self.policy.recipients[recipient].parent
+        while parent is not None:
+            chain.append(parent)
+            parent = self.policy.recipients[parent].parent
+        return chain
+
+    def decide(self, recipient: str, purpose: str, categories: Iterable[str] | None,
+               context: Context) -> Decision:
+        """Which of ``categories`` (None: every category the rules allow) this recipient may
+        have for this purpose, transformed how, and why the rest are denied."""
+        wanted = None if categories is None else tuple(categories)
+        entry = self._entries.get((recipient, purpose))
+        if entry is None:
+            return self._deny_all(recipient, purpose, wanted, self._why_no_entry(recipient, purpose))
+        in_force = entry.agreement_until is None or context.now.date() <= entry.agreement_until
+        has_reference = bool(context.legal_reference)
+        has_case = bool(context.case_id)
+        key = (wanted, in_force, has_reference, has_case)
+        decision = entry.memo.get(key)
+        if decision is None:
+            decision = self._decide(recipient, purpose, wanted, entry, in_force,
+                                    has_reference, has_case)
+            if len(entry.memo) < _MEMO_LIMIT:
+                entry.memo[key] = decision
+        return decision
+
+    def _decide(self, recipient: str, purpose: str, wanted: tuple[str, ...] | None,
+                entry: _Entry, in_force: bool, has_reference: bool, has_case: bool) -> Decision:
+        blocker = None
+        if not in_force:
+            blocker = (f"no agreement in force binds {recipient!r} to {purpose!r} "
+                       f"(agreements: {', '.join(entry.agreement_ids) or 'none'})")
+        elif "require_legal_reference" in entry.obligations and not has_reference:
+            blocker = "a legal reference is required for this purpose"
+        elif "require_case_id" in entry.obligations and not has_case:
+            blocker = "a case id is required for this purpose"
+        if blocker is not None:
+            return self._deny_all(recipient, purpose, wanted or tuple(entry.grants), blocker)
+        names = tuple(entry.grants) if wanted is None else wanted
+        allowed = {c: entry.grants[c] for c in names if c in entry.grants}
+        denied = {c: f"no rule grants {c!r} to {recipient!r} for {purpose!r}"
+                  for c in names if c not in entry.grants}
+        return Decision(recipient, purpose, allowed, denied, entry.obligations, self.version)
+
+    def _why_no_entry(self, recipient: str, purpose: str) -> str:
+        policy = self.policy
+        if recipient not in policy.recipients:
+            return f"unknown recipient {recipient!r}"
+        if purpose in policy.prohibited_purposes:
+            return f"purpose {purpose!r} is prohibited: PII is never sold or rented"
+        if purpose not in policy.purposes:
+            return f"unknown purpose {purpose!r}"
+        if policy.recipients[recipient].kind == "advertiser":
+            return "advertisers receive aggregates only, never PII"
+        return f"no rule serves {recipient!r} for {purpose!r} (deny by default)"
+
+    def _deny_all(self, recipient: str, purpose: str, wanted: tuple[str, ...] | None,
+                  reason: str) -> Decision:
+        denied = dict.fromkeys(wanted or ("*",), reason)
+        return Decision(recipient, purpose, {}, denied, frozenset(), self.version)
+
+    def explain(self, recipient: str, purpose: str, context: Context) -> dict[str, object]:
+        """A JSON-ready account of what this pair may receive, and the rules behind it."""
+        decision = self.decide(recipient, purpose, None, context)
+        entry = self._entries.get((recipient, purpose))
+        return {
+            "policy": self.policy.name,
+            "policy_version": self.version,
+            "recipient": recipient,
+            "recipient_kind": (self.policy.recipients[recipient].kind
+                               if recipient in self.policy.recipients else None),
+            "purpose": purpose,
+            "legal_basis": (self.policy.purposes[purpose].legal_basis
+                            if purpose in self.policy.purposes else None),
+            "allowed": {c: {"transform": g.transform, "rule": g.rule_id,
+                            "clause": self._clause(g.rule_id)}
+                        for c, g in sorted(decision.allowed.items())},
+            "denied": dict(sorted(decision.denied.items())),
+            "obligations": sorted(entry.obligations) if entry else [],
+            "agreements": list(entry.agreement_ids) if entry else [],
+            "agreement_until": (entry.agreement_until.isoformat()
+                                if entry and entry.agreement_until else None),
+        }
+
+    def _clause(self, rule_id: str) -> str:
+        return next(r.clause for r in self.policy.rules if r.id == rule_id)
+
+
+def _clip(own: dict[str, Grant], ceiling: dict[str, Grant]) -> dict[str, Grant]:
+    """Grants limited to what ``ceiling`` allows, each at the lesser transform."""
+    clipped = {}
+    for category, grant in own.items():
+        limit = ceiling.get(category)
+        if limit is None:
+            continue
+        if REVEAL_ORDER[limit.transform] < REVEAL_ORDER[grant.transform]:
+            grant = Grant(category, limit.transform, grant.rule_id)
+        clipped[category] = grant
+    return clipped

@@ -1,0 +1,293 @@
+"""Load a YAML policy into a checked :class:`~needtoknow.policy.model.Policy`.
+
+Every problem is a :class:`~needtoknow.errors.PolicyError` naming the file and line.
+The promises the seed policy makes unconditionally are enforced here, so no policy
+file can switch them off: PII is never sold or rented, advertisers get no PII,
+authorities get nothing without a legal reference, and contractors get nothing
+for a purpose no agreement binds them to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from needtoknow.categories import Registry, seed_registry
+from needtoknow.errors import CategoryError, PolicyError
+from needtoknow.policy.model import (
+    BOUND_KINDS,
+    LEGAL_BASES,
+    OBLIGATIONS,
+    RECIPIENT_KINDS,
+    Agreement,
+    Policy,
+    Purpose,
+    Recipient,
+    Rule,
+)
+
+ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
+_TOP_LEVEL = frozenset({
+    "name", "categories", "purposes", "recipients", "agreements", "rules",
+    "prohibited_purposes", "settings",
+})
+
+
+class _Map(dict[str, Any]):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _List(list[Any]):
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[str(key)] = loader.construct_object(value_node, deep=True)
+        result.key_lines[str(key)] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_list(loader: _LineLoader, node: yaml.SequenceNode) -> _List:
+    result = _List(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
+
+
+def _line(node: Any, key: str | None = None) -> int | None:
+    if isinstance(node, _Map) and key is not None and key in node.key_lines:
+        return node.key_lines[key]
+    return getattr(node, "line", None)
+
+
+class _Loader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
+        return PolicyError(self.source, _line(node, key), problem)
+
+    def mapping(self, parent: Any, key: str, required: bool = True) -> _Map:
+        value = parent.get(key) if isinstance(parent, Mapping) else None
+        if value is None and not required:
+            return _Map()
+        if not isinstance(value, Mapping):
+            raise self.error(parent, f"'{key}' must be a mapping", key)
+        return value  # type: ignore[return-value]
+
+    def names(self, node: Any, key: str, known: Mapping[str, Any], what: str) -> tuple[str, ...]:
+        """Read ``key`` (or its singular) as a list of names that must all be ``known``."""
+        singular = key[:-1]
+        raw = node.get(key, node.get(singular))
+        values = [raw] if isinstance(raw, str) else raw
+        if not values or not all(isinstance(v, str) for v in values):
+            raise self.error(node, f"'{key}' must name at least one {what}")
+        for value in values:
+            if value not in known:
+                raise self.error(node, f"unknown {what} {value!r}", key if key in node else singular)
+        return tuple(values)
+
+    def load(self, text: str, base: Registry) -> tuple[Policy, Registry]:
+        try:
+            data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise PolicyError(self.source, line, "not valid YAML") from None
+        if not isinstance(data, _Map):
+            raise PolicyError(self.source, 1, "a policy is a YAML mapping")
+        for key in data:
+            if key not in _TOP_LEVEL:
+                raise self.error(data, f"unknown top-level key {key!r}", key)
+        extra = self.mapping(data, "categories", required=False)
+        try:
+            registry = base.extended(extra)
+        except CategoryError as exc:
+            raise self.error(data, str(exc), "categories") from None
+        purposes = self.purposes(self.mapping(data, "purposes"))
+        recipients = self.recipients(self.mapping(data, "recipients"))
+        prohibited = self.prohibited(data, purposes)
+        agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
+        rules = self.rules(data, registry, purposes, recipients, agreements, prohibited)
+        settings = self.mapping(data, "settings", required=False)
+        full_cards = settings.get("store_full_card_numbers", False)
+        if not isinstance(full_cards, bool):
+            raise self.error(settings, "store_full_card_numbers must be true or false",
+                             "store_full_card_numbers")
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+        policy = Policy(
+            name=str(data.get("name", Path(self.source).stem)),
+            version=hashlib.sha256(canonical.encode()).hexdigest(),
+            source=text,
+            purposes=purposes,
+            recipients=recipients,
+            agreements=agreements,
+            rules=rules,
+            prohibited_purposes=prohibited,
+            extra_categories={k: dict(v) for k, v in extra.items()},
+            store_full_card_numbers=full_cards,
+        )
+        return policy, registry
+
+    def purposes(self, node: _Map) -> dict[str, Purpose]:
+        out = {}
+        for name, spec in node.items():
+            spec = spec or _Map()
+            basis = spec.get("legal_basis")
+            if basis not in LEGAL_BASES:
+                raise self.error(node, f"purpose {name!r}: legal_basis must be one of "
+                                 f"{sorted(LEGAL_BASES)}", name)
+            out[name] = Purpose(name, basis, str(spec.get("description", "")))
+        return out
+
+    def recipients(self, node: _Map) -> dict[str, Recipient]:
+        out = {}
+        for name, spec in node.items():
+            spec = spec or _Map()
+            kind = spec.get("kind")
+            if kind not in RECIPIENT_KINDS:
+                raise self.error(node, f"recipient {name!r}: kind must be one of "
+                                 f"{sorted(RECIPIENT_KINDS)}", name)
+            out[name] = Recipient(name, kind, spec.get("parent"), str(spec.get("description", "")))
+        for recipient in out.values():
+            parent = out.get(recipient.parent) if recipient.parent else None
+            if recipient.kind == "subcontractor" and (parent is None or parent.kind not in BOUND_KINDS):
+                raise self.error(node, f"subcontractor {recipient.name!r} needs a 'parent' that "
+                                 "is a contractor", recipient.name)
+            if recipient.kind != "subcontractor" and recipient.parent:
+                raise self.error(node, f"only a subcontractor has a parent ({recipient.name!r})",
+                                 recipient.name)
+        return out
+
+    def prohibited(self, data: _Map, purposes: Mapping[str, Purpose]) -> frozenset[str]:
+        raw = data.get("prohibited_purposes") or _List()
+        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+            raise self.error(data, "prohibited_purposes must be a list of names",
+                             "prohibited_purposes")
+        return frozenset(raw) | ALWAYS_PROHIBITED
+
+    def agreements(self, node: Any, recipients: Mapping[str, Recipient],
+                   purposes: Mapping[str, Purpose]) -> tuple[Agreement, ...]:
+        if not isinstance(node, list):
+            raise self.error(node, "'agreements' must be a list")
+        out, seen = [], set()
+        for spec in node:
+            if not isinstance(spec, Mapping) or not spec.get("id"):
+                raise self.error(spec, "each agreement needs an 'id'")
+            if spec["id"] in seen:
+                raise self.error(spec, f"duplicate agreement id {spec['id']!r}", "id")
+            seen.add(spec["id"])
+            (recipient,) = self.names(spec, "recipients", recipients, "recipient")[:1]
+            if recipients[recipient].kind not in BOUND_KINDS:
+                raise self.error(spec, f"agreements bind contractors and subcontractors, "
+                                 f"not {recipients[recipient].kind} {recipient!r}", "recipient")
+            expires = spec.get("expires")
+            if not isinstance(expires, date):
+                raise self.error(spec, "'expires' must be a date (YYYY-MM-DD)", "expires")
+            bound = frozenset(self.names(spec, "purposes", purposes, "purpose"))
+            out.append(Agreement(str(spec["id"]), recipient, bound, expires))
+        return tuple(out)
+
+    def rules(self, data: _Map, registry: Registry, purposes: Mapping[str, Purpose],
+              recipients: Mapping[str, Recipient], agreements: tuple[Agreement, ...],
+              prohibited: frozenset[str]) -> tuple[Rule, ...]:
+        node = data.get("rules")
+        if not isinstance(node, list):
+            raise self.error(data, "'rules' must be a list", "rules")
+        rules: list[Rule] = []
+        granted: dict[tuple[str, str, str], str] = {}
+        for spec in node:
+            rule = self.rule(spec, registry, purposes, recipients, agreements, prohibited)
+            for key in ((r, p, c) for r in rule.recipients for p in rule.purposes
+                        for c in rule.grants):
+                if key in granted:
+                    raise self.error(spec, f"rule {rule.id!r} contradicts rule {granted[key]!r}: "
+                                     f"both grant {key[2]!r} to {key[0]!r} for {key[1]!r}")
+                granted[key] = rule.id
+            if rule.id in {r.id for r in rules}:
+                raise self.error(spec, f"duplicate rule id {rule.id!r}", "id")
+            rules.append(rule)
+        return tuple(rules)
+
+    def rule(self, spec: Any, registry: Registry, purposes: Mapping[str, Purpose],
+             recipients: Mapping[str, Recipient], agreements: tuple[Agreement, ...],
+             prohibited: frozenset[str]) -> Rule:
+        if not isinstance(spec, Mapping) or not spec.get("id"):
+            raise self.error(spec, "each rule needs an 'id'")
+        rule_id = str(spec["id"])
+        clause = spec.get("clause")
+        if not isinstance(clause, str) or not clause.strip():
+            raise self.error(spec, f"rule {rule_id!r} must cite the policy clause it implements")
+        names = self.names(spec, "recipients", recipients, "recipient")
+        purpose_names = self.names(spec, "purposes", purposes, "purpose")
+        grant = self.mapping(spec, "grant")
+        grants: dict[str, str] = {}
+        for category, transform in grant.items():
+            if category not in registry:
+                raise self.error(grant, f"unknown category {category!r}", category)
+            if transform not in registry[category].transforms:
+                raise self.error(grant, f"transform {transform!r} is not allowed for "
+                                 f"{category!r} (allowed: {sorted(registry[category].transforms)})",
+                                 category)
+            grants[category] = transform
+        obligations = frozenset(spec.get("obligations") or ())
+        unknown = sorted(obligations - OBLIGATIONS)
+        if unknown:
+            raise self.error(spec, f"unknown obligations {unknown}", "obligations")
+        for purpose in purpose_names:
+            if purpose in prohibited:
+                raise self.error(spec, f"rule {rule_id!r} would allow prohibited purpose "
+                                 f"{purpose!r}: PII is never sold or rented")
+        for name in names:
+            kind = recipients[name].kind
+            if kind == "advertiser" and grants:
+                raise self.error(spec, f"rule {rule_id!r} grants PII to advertiser {name!r}; "
+                                 "advertisers receive aggregates only")
+            if kind == "authority" and "require_legal_reference" not in obligations:
+                raise self.error(spec, f"rule {rule_id!r} gives authority {name!r} data without "
+                                 "obligation require_legal_reference")
+            if kind in BOUND_KINDS:
+                for purpose in purpose_names:
+                    if not any(a.recipient == name and purpose in a.purposes for a in agreements):
+                        raise self.error(spec, f"rule {rule_id!r}: no agreement binds {name!r} "
+                                         f"to purpose {purpose!r}")
+        return Rule(rule_id, names, purpose_names, grants, obligations, clause.strip(),
+                    _line(spec))
+
+
+def load_policy_text(text: str, source: str = "<policy>",
+                     registry: Registry | None = None) -> tuple[Policy, Registry]:
+    """Parse and check policy text; returns the policy and the category registry it extends."""
+    return _Loader(source).load(text, registry or seed_registry())
+
+
+def load_policy(path: str | Path, registry: Registry | None = None) -> tuple[Policy, Registry]:
+    """Load a policy file; see :func:`load_policy_text`."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise PolicyError(str(path), None, f"cannot read policy file ({exc.strerror})") from None
+    return load_policy_text(text, str(path), registry)

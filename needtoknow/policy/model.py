@@ -1,0 +1,75 @@
+"""The policy's vocabulary as immutable data: purposes, recipients, agreements, rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+RECIPIENT_KINDS = frozenset({
+    "internal_team", "affiliate", "contractor", "subcontractor", "bank", "credit_bureau",
+    "clearing_network", "authority", "advertiser",
+})
+# Kinds the seed policy binds by written agreement to the purposes they serve.
+BOUND_KINDS = frozenset({"contractor", "subcontractor"})
+
+# DPDP Act 2023: consent (s.6), certain legitimate uses (s.7), or a legal duty/claim.
+LEGAL_BASES = frozenset({
+    "contract", "consent", "legal_obligation", "legal_claim", "legitimate_use", "none",
+})
+
+OBLIGATIONS = frozenset({"log", "require_legal_reference", "require_case_id", "notify_customer"})
+
+# How much of a value a transform reveals; a sub-contractor gets the lesser of its
+# own rule and its contractor's.
+REVEAL_ORDER = {"token": 0, "year_only": 1, "city_only": 1, "last4": 2, "masked": 3, "full": 4}
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    legal_basis: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    kind: str
+    parent: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: str
+    recipient: str
+    purposes: frozenset[str]
+    expires: date
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    recipients: tuple[str, ...]
+    purposes: tuple[str, ...]
+    grants: Mapping[str, str]
+    obligations: frozenset[str]
+    clause: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, checked policy. ``version`` is the SHA-256 of its canonical form."""
+
+    name: str
+    version: str
+    source: str
+    purposes: Mapping[str, Purpose]
+    recipients: Mapping[str, Recipient]
+    agreements: tuple[Agreement, ...]
+    rules: tuple[Rule, ...]
+    prohibited_purposes: frozenset[str]
+    extra_categories: Mapping[str, Mapping[str, object]]
+    store_full_card_numbers: bool = False

@@ -1,0 +1,61 @@
+"""The tables. Nothing here holds plaintext PII: values are AES-GCM ciphertext,
+lookups are keyed HMAC digests, and the rest is ids, versions and timestamps."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # The customer's data-encryption key, wrapped by KEK `kek_version`. NULL once
+    # erased: crypto-shredding leaves only this tombstone row.
+    Column("dek_version", Integer, nullable=False),
+    Column("kek_version", Integer, nullable=True, index=True),
+    Column("wrapped_dek", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+customer_fields = Table(
+    "customer_fields",
+    metadata,
+    Column("customer_id", String(36), ForeignKey("customers.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("category", String(64), primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+blind_indexes = Table(
+    "blind_indexes",
+    metadata,
+    Column("category", String(64), primary_key=True),
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("customer_id", String(36), ForeignKey("customers.id", ondelete="CASCADE"),
+           primary_key=True, index=True),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
+)

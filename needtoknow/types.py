@@ -1,0 +1,42 @@
+"""Small value types shared across the package: the request context and the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Facts about one request that rules may depend on; time is passed in, not read."""
+
+    now: datetime
+    legal_reference: str | None = None
+    case_id: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One category handed out, how it is transformed, and the rule that allowed it."""
+
+    category: str
+    transform: str
+    rule_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What ``decide`` allowed, what it denied and why, and the duties that come with it."""
+
+    recipient: str
+    purpose: str
+    allowed: Mapping[str, Grant]
+    denied: Mapping[str, str]
+    obligations: frozenset[str] = field(default_factory=frozenset)
+    policy_version: str = ""
+
+    @property
+    def permitted(self) -> bool:
+        return bool(self.allowed)

@@ -1,0 +1,55 @@
+"""Envelope encryption: one AES-256-GCM data key (DEK) per customer, wrapped by a KEK.
+
+The associated data binds every ciphertext to its customer, field and DEK
+version, so a ciphertext copied to another customer or field fails to decrypt
+instead of decrypting to the wrong person's data. Rotating the KEK rewraps DEKs
+without touching field ciphertext; erasing a customer destroys the wrapped DEK.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from needtoknow.errors import IntegrityError
+from needtoknow.hazmat import aead
+from needtoknow.vault.keys import KeyProvider
+
+
+def dek_binding(customer_id: str, dek_version: int) -> bytes:
+    return f"ntk/dek/v1|{customer_id}|{dek_version}".encode()
+
+
+def field_binding(customer_id: str, category: str, dek_version: int) -> bytes:
+    return f"ntk/field/v1|{customer_id}|{category}|{dek_version}".encode()
+
+
+def new_dek() -> bytes:
+    return aead.new_key()
+
+
+def wrap_dek(keys: KeyProvider, dek: bytes, customer_id: str, dek_version: int) -> tuple[int, bytes]:
+    """Wrap under the provider's active KEK; returns (kek_version, wrapped)."""
+    version = keys.active_version()
+    return version, keys.wrap(version, dek, dek_binding(customer_id, dek_version))
+
+
+def unwrap_dek(keys: KeyProvider, kek_version: int, wrapped: bytes, customer_id: str,
+               dek_version: int) -> bytes:
+    return keys.unwrap(kek_version, wrapped, dek_binding(customer_id, dek_version))
+
+
+def encrypt_field(dek: bytes, customer_id: str, category: str, dek_version: int,
+                  value: Any) -> bytes:
+    plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return aead.seal(dek, aead.new_nonce(), plaintext,
+                     field_binding(customer_id, category, dek_version))
+
+
+def decrypt_field(dek: bytes, customer_id: str, category: str, dek_version: int,
+                  sealed: bytes) -> Any:
+    plaintext = aead.open_sealed(dek, sealed, field_binding(customer_id, category, dek_version))
+    try:
+        return json.loads(plaintext)
+    except ValueError:
+        raise IntegrityError() from None

@@ -1,0 +1,198 @@
+"""The vault's front door: write, read (through :mod:`needtoknow.access`), find, erase, rotate.
+
+Every write is validated in full before anything is stored, then stored in one
+transaction, so a bad field leaves nothing behind. Every read names a recipient
+and a purpose. Time comes from ``clock`` so tests move it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from needtoknow import access
+from needtoknow.categories import Normalised, Registry, Rules
+from needtoknow.errors import CategoryError, KeyProviderError, NotFound, ValidationError
+from needtoknow.policy import Engine, Policy
+from needtoknow.types import Context
+from needtoknow.vault import envelope, store
+from needtoknow.vault.keys import KeyProvider
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    customer_id: str
+    categories: tuple[str, ...]
+    notices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    kek_version: int
+    rewrapped: int
+
+
+class Vault:
+    """Encrypted customer PII, released only as the policy decides."""
+
+    def __init__(self, db: sa.Engine, keys: KeyProvider, policy: Policy, registry: Registry,
+                 clock: Clock = utc_now) -> None:
+        self.db = db
+        self.keys = keys
+        self.policy = policy
+        self.registry = registry
+        self.engine = Engine(policy)
+        self.clock = clock
+
+    # -- writes -----------------------------------------------------------------------
+
+    def _normalise(self, record: Mapping[str, Any]) -> dict[str, Normalised]:
+        if not isinstance(record, Mapping) or not record:
+            raise ValidationError("record", "customer", "type", "expected a non-empty object")
+        rules = Rules(today=self.clock().date(),
+                      store_full_card_numbers=self.policy.store_full_card_numbers)
+        normal = {}
+        for name, value in record.items():
+            try:
+                category = self.registry[name]
+            except CategoryError:
+                raise ValidationError(name, name, "unknown_category") from None
+            normal[name] = category.normalise(value, rules)
+        return normal
+
+    def _seal(self, dek: bytes, customer_id: str, dek_version: int,
+              normal: Mapping[str, Normalised]) -> tuple[dict[str, bytes], dict[str, list[bytes]]]:
+        sealed = {c: envelope.encrypt_field(dek, customer_id, c, dek_version, n.value)
+                  for c, n in normal.items()}
+        index = {c: [self.index_digest(c, term) for term in n.index_terms]
+                 for c, n in normal.items() if self.registry[c].blind_index}
+        return sealed, index
+
+    def add(self, record: Mapping[str, Any]) -> WriteResult:
+        """Store a new customer; returns its id and any notices (e.g. a discarded card number)."""
+        normal = self._normalise(record)
+        customer_id = str(uuid.uuid4())
+        dek, dek_version = envelope.new_dek(), 1
+        kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
+        sealed, index = self._seal(dek, customer_id, dek_version, normal)
+        now = self.clock()
+        with self.db.begin() as conn:
+            store.insert(conn, store.KeyRow(customer_id, dek_version, kek_version, wrapped), now)
+            store.write_fields(conn, customer_id, sealed, index, now)
+        return self._result(customer_id, normal)
+
+    def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
+        """Replace some categories of an existing customer (a correction under DPDP s.12)."""
+        normal = self._normalise(changes)
+        with self.db.begin() as conn:
+            key = store.key_row(conn, customer_id)
+            if key is None:
+                raise NotFound(f"no customer {customer_id!r}")
+            dek = envelope.unwrap_dek(self.keys, key.kek_version, key.wrapped_dek, customer_id,
+                                      key.dek_version)
+            sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
+            store.write_fields(conn, customer_id, sealed, index, self.clock())
+        return self._result(customer_id, normal)
+
+    @staticmethod
+    def _result(customer_id: str, normal: Mapping[str, Normalised]) -> WriteResult:
+        notices = tuple(n for value in normal.values() for n in value.notices)
+        return WriteResult(customer_id, tuple(normal), notices)
+
+    def erase(self, customer_id: str) -> None:
+        """Crypto-shred a customer: the DEK is destroyed, so every copy of the ciphertext is
+        unreadable; a tombstone row remains. Raises NotFound if there is nothing to erase."""
+        with self.db.begin() as conn:
+            if not store.erase(conn, customer_id, self.clock()):
+                raise NotFound(f"no customer {customer_id!r}")
+
+    # -- reads ------------------------------------------------------------------------
+
+    def get(self, customer_id: str, *, recipient: str, purpose: str,
+            categories: Iterable[str] | None = None,
+            context: Context | None = None) -> access.Disclosure:
+        """What ``recipient`` may see of this customer for ``purpose``; see :func:`access.read`."""
+        return access.read(self, customer_id, recipient, purpose, categories,
+                           context or Context(now=self.clock()))
+
+    def find(self, category: str, value: Any) -> list[str]:
+        """Customer ids whose ``category`` exactly matches ``value``, without decrypting.
+
+        The value is normalised the way writes are, so ``+91 98765 43210`` finds
+        ``9876543210``. For identity numbers pass ``{"type": "pan", "number": …}``.
+        """
+        definition = self.registry[category]
+        if not definition.blind_index:
+            raise CategoryError(f"category {category!r} has no blind index")
+        rules = Rules(today=self.clock().date())
+        terms = definition.normalise(value, rules).index_terms
+        with self.db.connect() as conn:
+            found = {cid for t in terms for cid in store.find(conn, category,
+                                                              self.index_digest(category, t))}
+        return sorted(found)
+
+    def customer_ids(self, limit: int = 100) -> list[str]:
+        """Ids of live customers, oldest first."""
+        with self.db.connect() as conn:
+            return store.live_ids(conn, limit)
+
+    def index_digest(self, category: str, term: str) -> bytes:
+        return self.keys.mac("index", f"{category}\x00{term}".encode())
+
+    def tokenize(self, canonical: bytes) -> str:
+        """A stable, keyed, irreversible token for the ``token`` transform."""
+        digest = self.keys.mac("token", canonical)
+        return "tok_" + base64.b32encode(digest[:20]).decode("ascii").lower()
+
+    def explain(self, recipient: str, purpose: str,
+                context: Context | None = None) -> dict[str, object]:
+        return self.engine.explain(recipient, purpose, context or Context(now=self.clock()))
+
+    # -- keys -------------------------------------------------------------------------
+
+    def rotate_keys(self, batch: int = 500) -> RotationResult:
+        """Make a new KEK version and rewrap every live DEK under it; data is not re-encrypted.
+
+        Each batch commits on its own: after a crash, run it again and it finishes the job.
+        """
+        version = self.keys.rotate()
+        return RotationResult(version, self.rewrap(batch))
+
+    def rewrap(self, batch: int = 500) -> int:
+        """Rewrap every DEK not under the active KEK; returns how many were rewrapped."""
+        active, after, done = self.keys.active_version(), "", 0
+        while True:
+            with self.db.begin() as conn:
+                rows = store.stale_keys(conn, active, after, batch)
+                if not rows:
+                    return done
+                store.rewrap(conn, [self._rewrapped(row, active) for row in rows])
+            after, done = rows[-1].customer_id, done + len(rows)
+
+    def _rewrapped(self, row: store.KeyRow, active: int) -> store.KeyRow:
+        dek = envelope.unwrap_dek(self.keys, row.kek_version, row.wrapped_dek, row.customer_id,
+                                  row.dek_version)
+        version, wrapped = envelope.wrap_dek(self.keys, dek, row.customer_id, row.dek_version)
+        assert version == active, "KEK rotated during rewrap"
+        return store.KeyRow(row.customer_id, row.dek_version, version, wrapped)
+
+    def retire_key(self, version: int) -> None:
+        """Destroy an old KEK version once no live DEK depends on it."""
+        with self.db.connect() as conn:
+            remaining = store.count_wrapped_with(conn, version)
+        if remaining:
+            raise KeyProviderError(f"KEK version {version} still wraps {remaining} keys; "
+                                   "run 'ntk keys rotate' first")
+        self.keys.retire(version)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install and start what the test suite needs besides Python: PostgreSQL (own cluster on
+# 127.0.0.1) and SoftHSM2. Idempotent; prints `export` lines for the test environment.
+set -euo pipefail
+
+PGPORT="${NTK_TEST_PGPORT:-54329}"
+PGDATA="${NTK_TEST_PGDATA:-/tmp/ntk-test-pg-$PGPORT}"
+
+need=()
+command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test-services: missing ${need[*]} and not root; install them" >&2
+    exit 1
+  fi
+  echo "test-services: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+run_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  mkdir -p "$PGDATA"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGDATA"
+  run_pg "$bindir/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 >/dev/null
+fi
+if ! run_pg "$bindir/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+  run_pg "$bindir/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$PGDATA -c fsync=off" \
+    start >/dev/null
+fi
+echo "export NTK_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$PGPORT/postgres"
+module=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so 2>/dev/null | head -n 1)
+echo "export NTK_TEST_PKCS11_MODULE=$module"

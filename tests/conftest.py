@@ -1,0 +1,86 @@
+"""Shared fixtures: a fixed clock, real SQLite and (when configured) real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.home import Settings, init_vault
+from needtoknow.vault import Vault
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+IN_CI = os.environ.get("CI") == "true"
+
+
+class Clock:
+    """A clock tests move by hand; nothing sleeps."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def _postgres_admin_url() -> str | None:
+    url = os.environ.get("NTK_TEST_POSTGRES_URL")
+    if not url and IN_CI:
+        pytest.fail("CI must provide NTK_TEST_POSTGRES_URL (scripts/test-services.sh)")
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = _postgres_admin_url()
+    if not admin:
+        pytest.skip("PostgreSQL not configured: run `eval $(bash scripts/test-services.sh)`")
+    name = f"ntk_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vault.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def vault(settings: Settings, clock: Clock) -> Iterator[Vault]:
+    vault = init_vault(settings, clock=clock)
+    yield vault
+    vault.db.dispose()
+
+
+@pytest.fixture
+def sqlite_vault(tmp_path: Path, clock: Clock) -> Iterator[Vault]:
+    """SQLite only: for tests that inspect the database file itself."""
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'vault.db'}")
+    vault = init_vault(settings, clock=clock)
+    yield vault
+    vault.db.dispose()

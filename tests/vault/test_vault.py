@@ -1,0 +1,199 @@
+"""The vault on real SQLite and PostgreSQL: writes, policy-checked reads, find, erase, rotate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, ValidationError
+from needtoknow.storage.schema import customer_fields, customers
+from needtoknow.types import Context
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+from tests.customers import ASHA, RAVI
+
+
+def test_billing_read_returns_only_allowed_fields_transformed(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    got = vault.get(cid, recipient="billing_team", purpose="billing")
+    assert got.values == {
+        "name": "Asha Canarywala",
+        "address": {"line1": "17 Canary Lane", "city": "Pune", "state": "Maharashtra",
+                    "pin": "411001", "country": "IN"},
+        "email": "asha.canary@example.in",
+        "telephone": "+919876543210",
+        "card_number": "1111",
+        "bank_account": "9012",
+    }
+    assert "date_of_birth" not in got.values and "genetic_information" not in got.values
+
+
+def test_requested_categories_outside_the_rule_are_denied_with_reason(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    got = vault.get(cid, recipient="billing_team", purpose="billing",
+                    categories=["name", "date_of_birth"])
+    assert list(got.values) == ["name"]
+    assert "date_of_birth" in got.decision.denied
+
+
+def test_denied_purpose_never_decrypts(vault: Vault) -> None:
+    """A denial is decided before the database is read: even a customer whose key is
+    destroyed (so any decryption would fail) gets PolicyDenied, not IntegrityError."""
+    cid = vault.add(ASHA).customer_id
+    with vault.db.begin() as conn:
+        conn.execute(customers.update().values(wrapped_dek=b"\x00" * 60))
+    with pytest.raises(PolicyDenied):
+        vault.get(cid, recipient="billing_team", purpose="sale")
+    with pytest.raises(IntegrityError):
+        vault.get(cid, recipient="billing_team", purpose="billing")
+
+
+def test_denial_does_not_reveal_whether_customer_exists(vault: Vault) -> None:
+    with pytest.raises(PolicyDenied):
+        vault.get("no-such-customer", recipient="ad_network", purpose="advertising")
+    with pytest.raises(NotFound):
+        vault.get("no-such-customer", recipient="billing_team", purpose="billing")
+
+
+def test_bad_field_writes_nothing(vault: Vault) -> None:
+    bad = {**ASHA, "identity_number": [{"type": "aadhaar", "number": "2345 6789 0125"}]}
+    with pytest.raises(ValidationError) as caught:
+        vault.add(bad)
+    assert caught.value.field == "identity_number[0].number"
+    assert caught.value.rule == "verhoeff"
+    with vault.db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(customer_fields)).scalar() == 0
+
+
+def test_full_card_number_is_discarded_and_the_write_says_so(vault: Vault) -> None:
+    result = vault.add(RAVI)
+    assert any("full card number discarded" in n for n in result.notices)
+    got = vault.get(result.customer_id, recipient="law_enforcement", purpose="legal_process",
+                    context=Context(now=vault.clock(), legal_reference="CrPC 91 order 12/2026"))
+    assert got.values["card_number"] == {"last4": "4444", "network": "mastercard"}
+
+
+def test_find_by_email_telephone_and_identity_without_decrypting(vault: Vault) -> None:
+    asha = vault.add(ASHA).customer_id
+    ravi = vault.add(RAVI).customer_id
+    assert vault.find("email", "ASHA.canary@example.in") == [asha]
+    assert vault.find("telephone", "+91-91234-56780") == [ravi]
+    assert vault.find("identity_number", {"type": "pan", "number": "abcpe1234f"}) == [asha]
+    assert vault.find("identity_number", {"type": "aadhaar", "number": "234567890124"}) == [asha]
+    assert vault.find("email", "nobody@example.in") == []
+
+
+def test_erase_crypto_shreds_and_leaves_a_tombstone(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    vault.erase(cid)
+    with pytest.raises(NotFound):
+        vault.get(cid, recipient="billing_team", purpose="billing")
+    assert vault.find("email", ASHA["email"]) == []
+    with vault.db.connect() as conn:
+        row = conn.execute(sa.select(customers).where(customers.c.id == cid)).one()
+        fields = conn.execute(sa.select(customer_fields)).all()
+    assert row.wrapped_dek is None and row.erased_at is not None
+    assert fields == []
+    with pytest.raises(NotFound):
+        vault.erase(cid)
+
+
+def test_erasure_makes_an_earlier_copy_unreadable_once_its_kek_is_retired(vault: Vault) -> None:
+    """A backup taken before erasure still holds the wrapped DEK; retiring the KEK
+    version that wrapped it is what makes that copy unreadable."""
+    erased = vault.add(ASHA).customer_id
+    kept = vault.add(RAVI).customer_id
+    with vault.db.connect() as conn:
+        backup = conn.execute(sa.select(customers).where(customers.c.id == erased)).one()
+    vault.erase(erased)
+    vault.rotate_keys()
+    vault.retire_key(1)
+    with pytest.raises(Exception) as caught:
+        vault.keys.unwrap(1, backup.wrapped_dek, b"")
+    assert "not available" in str(caught.value)
+    assert vault.get(kept, recipient="billing_team", purpose="billing").values["name"]
+
+
+def test_rotation_rewraps_every_key_without_reencrypting(vault: Vault) -> None:
+    ids = [vault.add(ASHA).customer_id, vault.add(RAVI).customer_id]
+    with vault.db.connect() as conn:
+        before = conn.execute(sa.select(customer_fields.c.ciphertext)).scalars().all()
+    result = vault.rotate_keys(batch=1)
+    assert result.kek_version == 2 and result.rewrapped == 2
+    with vault.db.connect() as conn:
+        after = conn.execute(sa.select(customer_fields.c.ciphertext)).scalars().all()
+        versions = conn.execute(sa.select(customers.c.kek_version)).scalars().all()
+    assert sorted(before) == sorted(after)
+    assert versions == [2, 2]
+    vault.retire_key(1)
+    for cid in ids:
+        assert vault.get(cid, recipient="billing_team", purpose="billing").values["name"]
+
+
+def test_retiring_a_kek_still_in_use_is_refused(vault: Vault) -> None:
+    vault.add(ASHA)
+    vault.keys.rotate()
+    with pytest.raises(Exception, match="still wraps 1 keys"):
+        vault.retire_key(1)
+
+
+def test_tampered_ciphertext_raises_integrity_error(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    with vault.db.begin() as conn:
+        sealed = conn.execute(sa.select(customer_fields.c.ciphertext).where(
+            customer_fields.c.category == "name")).scalar_one()
+        flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
+        conn.execute(customer_fields.update().where(customer_fields.c.category == "name")
+                     .values(ciphertext=flipped))
+    with pytest.raises(IntegrityError):
+        vault.get(cid, recipient="billing_team", purpose="billing")
+
+
+def test_ciphertext_moved_to_another_customer_or_field_fails(vault: Vault) -> None:
+    asha = vault.add(ASHA).customer_id
+    ravi = vault.add(RAVI).customer_id
+    with vault.db.begin() as conn:
+        stolen = conn.execute(sa.select(customer_fields.c.ciphertext).where(
+            customer_fields.c.customer_id == asha, customer_fields.c.category == "email")
+        ).scalar_one()
+        conn.execute(customer_fields.update().where(
+            customer_fields.c.customer_id == ravi, customer_fields.c.category == "email")
+            .values(ciphertext=stolen))
+        conn.execute(customer_fields.update().where(
+            customer_fields.c.customer_id == asha, customer_fields.c.category == "name")
+            .values(ciphertext=stolen))
+    with pytest.raises(IntegrityError):
+        vault.get(ravi, recipient="billing_team", purpose="billing", categories=["email"])
+    with pytest.raises(IntegrityError):
+        vault.get(asha, recipient="billing_team", purpose="billing", categories=["name"])
+
+
+def test_correct_replaces_fields_and_reindexes(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    vault.correct(cid, {"email": "asha.new@example.in"})
+    assert vault.find("email", "asha.new@example.in") == [cid]
+    assert vault.find("email", ASHA["email"]) == []
+    got = vault.get(cid, recipient="billing_team", purpose="billing", categories=["email", "name"])
+    assert got.values == {"email": "asha.new@example.in", "name": "Asha Canarywala"}
+
+
+def test_expired_agreement_stops_a_contractor_when_the_clock_moves(
+        vault: Vault, clock: Clock) -> None:
+    cid = vault.add(ASHA).customer_id
+    assert vault.get(cid, recipient="collection_agency", purpose="bill_collection").values
+    clock.now += timedelta(days=500)  # past AGR-COLL-2026's 2027-12-31 expiry
+    with pytest.raises(PolicyDenied, match="no agreement in force"):
+        vault.get(cid, recipient="collection_agency", purpose="bill_collection")
+
+
+def test_token_transform_is_stable_and_reveals_nothing(vault: Vault) -> None:
+    a = vault.add(ASHA).customer_id
+    b = vault.add(ASHA).customer_id
+    ta = vault.get(a, recipient="credit_bureau", purpose="statistical_analysis").values
+    tb = vault.get(b, recipient="credit_bureau", purpose="statistical_analysis").values
+    assert ta["name"] == tb["name"] and ta["name"].startswith("tok_")
+    assert "Asha" not in ta["name"]
+    assert ta["date_of_birth"] == "1987" and ta["address"] == "Pune"
