@@ -64,7 +64,7 @@ def gstin(rng: random.Random) -> str:
 
 
 def card(rng: random.Random) -> str:
-    prefix = rng.choice(("4", "4", "51", "53", "6521", "6083"))
+    prefix = rng.choice(("4", "4", "51", "53", "65216", "608100"))
     body = prefix + _digits(rng, 15 - len(prefix))
     return body + luhn_digit(body)
 

@@ -61,6 +61,9 @@ class Registry(Mapping[str, Category]):
         except KeyError:
             raise CategoryError(f"unknown category {name!r}") from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._categories
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._categories)
 

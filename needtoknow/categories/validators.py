@@ -169,13 +169,20 @@ def bank_account(value: JSON, path: str, category: str, rules: Rules) -> Normali
     return Normalised({"account_number": number, "ifsc": ifsc})
 
 
+def _in(prefix: str, low: int, high: int) -> bool:
+    return low <= int(prefix) <= high
+
+
+# Issuer ranges; RuPay's published BIN ranges come first because Discover's overlap them.
 _CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("rupay", lambda n: any(_in(n[:6], lo, hi) for lo, hi in (
+        (508500, 508999), (606985, 607984), (608001, 608500), (652150, 653149),
+        (817200, 819899), (820000, 822199)))),
     ("amex", lambda n: n[:2] in ("34", "37")),
-    ("diners", lambda n: n[:2] in ("36", "38", "39") or "300" <= n[:3] <= "305"),
-    ("jcb", lambda n: "3528" <= n[:4] <= "3589"),
-    ("rupay", lambda n: n[:2] in ("60", "81", "82") or n[:3] in ("508", "652", "653")),
-    ("discover", lambda n: n[:4] == "6011" or n[:2] == "65" or "644" <= n[:3] <= "649"),
-    ("mastercard", lambda n: "51" <= n[:2] <= "55" or "2221" <= n[:4] <= "2720"),
+    ("diners", lambda n: n[:2] in ("36", "38", "39") or _in(n[:3], 300, 305)),
+    ("jcb", lambda n: _in(n[:4], 3528, 3589)),
+    ("discover", lambda n: n[:4] == "6011" or n[:2] == "65" or _in(n[:3], 644, 649)),
+    ("mastercard", lambda n: _in(n[:2], 51, 55) or _in(n[:4], 2221, 2720)),
     ("visa", lambda n: n[0] == "4"),
 )
 

@@ -1,0 +1,50 @@
+"""No plaintext PII at rest: the database file, its WAL, the key file and the logs hold none
+of a customer's values, in any common encoding."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import pytest
+
+from needtoknow.vault import Vault
+from tests.customers import ASHA, RAVI
+
+CANARIES = [
+    "Asha Canarywala", "Canarywala", "1987-04-12", "17 Canary Lane", "9876543210",
+    "asha.canary@example.in", "123456789012", "4111111111111111", "234567890124",
+    "ABCPE1234F", "MH12AB1234", "MH1420110062821", "ashacanary", "198.51.100.23",
+    "rs4680", "Ravi Sentinelkar", "ravi.sentinel@example.in", "9123456780",
+    "5555555555554444", "9 Sentinel Road",
+]
+
+
+def encodings(value: str) -> list[bytes]:
+    raw = value.encode()
+    return [raw, raw.lower(), raw.upper(), value.encode("utf-16-le"), raw.hex().encode(),
+            base64.b64encode(raw), base64.b64encode(raw).rstrip(b"=")]
+
+
+def test_no_plaintext_pii_in_database_wal_keys_or_logs(
+        sqlite_vault: Vault, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # log every SQL statement
+    try:
+        asha = sqlite_vault.add(ASHA).customer_id
+        sqlite_vault.add(RAVI)
+        sqlite_vault.get(asha, recipient="billing_team", purpose="billing")
+        sqlite_vault.find("email", ASHA["email"])
+        sqlite_vault.rotate_keys()
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.endswith("-wal") for p in files), "expected a WAL file to scan"
+    blobs = {str(p): p.read_bytes() for p in files}
+    blobs["logs"] = caplog.text.encode()
+    assert len(caplog.text) > 1000, "SQL logging should have produced records to scan"
+    for canary in CANARIES:
+        for encoded in encodings(canary):
+            for where, blob in blobs.items():
+                assert encoded not in blob, f"{canary!r} found in {where}"
