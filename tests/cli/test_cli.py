@@ -1,0 +1,128 @@
+"""The real ``ntk`` executable, run as a user would: JSON contracts, exit codes, stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.customers import ASHA
+
+NTK = str(Path(sys.executable).with_name("ntk"))
+
+
+class Ntk:
+    def __init__(self, home: Path) -> None:
+        self.env = {**os.environ, "NTK_HOME": str(home), "COLUMNS": "200"}
+        self.env.pop("NTK_DATABASE_URL", None)
+
+    def __call__(self, *args: str, stdin: str | None = None,
+                 expect: int = 0) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([NTK, *args], input=stdin, capture_output=True, text=True,
+                                env=self.env, timeout=60)
+        assert result.returncode == expect, (result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self(*args, stdin=stdin).stdout)
+
+
+@pytest.fixture
+def ntk(tmp_path: Path) -> Ntk:
+    run = Ntk(tmp_path / "home")
+    run("init")
+    return run
+
+
+def test_init_creates_a_vault_with_the_demo_policy(tmp_path: Path) -> None:
+    run = Ntk(tmp_path / "home")
+    info = run.json("init")
+    assert info["policy"] == "nextraone" and info["key_provider"] == "local"
+    assert (tmp_path / "home" / "keys.json").stat().st_mode & 0o077 == 0
+    run("init", expect=1)  # a second init refuses
+
+
+def test_add_get_find_erase_round_trip(ntk: Ntk) -> None:
+    added = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    cid = added["customer_id"]
+    assert any("card number discarded" in n for n in added["notices"])
+    got = ntk.json("customer", "get", cid, "--recipient", "billing_team", "--purpose",
+                   "billing", "--json")
+    assert got["fields"]["card_number"] == "1111" and "date_of_birth" not in got["fields"]
+    assert got["transforms"]["card_number"] == "last4"
+    assert ntk.json("customer", "find", "--email", "asha.canary@example.in") == {
+        "customer_ids": [cid]}
+    assert ntk.json("customer", "find", "--identity", "pan:ABCPE1234F")["customer_ids"] == [cid]
+    ntk.json("customer", "erase", cid)
+    gone = ntk("customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing",
+               "--json", expect=4)
+    assert json.loads(gone.stderr)["error"] == "NotFound"
+
+
+def test_denied_read_exits_3_with_reasons_on_stderr(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    result = ntk("customer", "get", cid, "--recipient", "ad_network", "--purpose", "advertising",
+                 "--json", expect=3)
+    assert result.stdout == ""
+    error = json.loads(result.stderr)
+    assert error["error"] == "PolicyDenied" and "aggregates only" in error["message"]
+    legal = ntk("customer", "get", cid, "--recipient", "law_enforcement", "--purpose",
+                "legal_process", expect=3)
+    assert "legal reference is required" in legal.stderr
+    ok = ntk.json("customer", "get", cid, "--recipient", "law_enforcement", "--purpose",
+                  "legal_process", "--legal-reference", "Court order 7/2026", "--json")
+    assert ok["fields"]["name"] == "Asha Canarywala"
+    assert "require_legal_reference" in ok["obligations"]
+
+
+def test_invalid_record_names_field_and_rule_but_not_the_value(ntk: Ntk) -> None:
+    bad = {**ASHA, "email": "asha.canary@@example.in"}
+    result = ntk("customer", "add", "--json", "-", stdin=json.dumps(bad), expect=5)
+    error = json.loads(result.stderr)
+    assert error["field"] == "email" and error["rule"] == "rfc5322_syntax"
+    assert "asha.canary" not in result.stderr
+
+
+def test_policy_check_and_explain(ntk: Ntk, tmp_path: Path) -> None:
+    policy = Path(__file__).parents[2] / "policies" / "nextraone.yaml"
+    assert "ok" in ntk("policy", "check", str(policy)).stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(policy.read_text().replace("grant: {name: full, address: full, email",
+                                                 "grant: {nmae: full, address: full, email", 1))
+    result = ntk("policy", "check", str(broken), expect=6)
+    assert f"{broken}:" in result.stderr and "unknown category 'nmae'" in result.stderr
+    explained = ntk.json("policy", "explain", "--recipient", "billing_team", "--purpose",
+                         "billing", "--json")
+    assert explained["allowed"]["card_number"]["transform"] == "last4"
+    assert explained["allowed"]["card_number"]["rule"] == "billing"
+    assert "billing_team" in ntk("policy", "explain", "--recipient", "billing_team",
+                                 "--purpose", "billing").stdout
+
+
+def test_keys_rotate_keeps_data_readable(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    assert ntk.json("keys", "rotate") == {"kek_version": 2, "rewrapped": 1}
+    assert ntk.json("keys", "retire", "1") == {"retired": 1}
+    got = ntk.json("customer", "get", cid, "--recipient", "support_team", "--purpose",
+                   "service_delivery", "--json")
+    assert got["fields"]["address"] == "Pune"
+
+
+def test_world_readable_key_file_stops_every_command(ntk: Ntk) -> None:
+    key_file = Path(ntk.env["NTK_HOME"]) / "keys.json"
+    key_file.chmod(0o644)
+    result = ntk("customer", "find", "--email", "a@example.in", expect=7)
+    assert "chmod 600" in result.stderr
+
+
+def test_demo_runs_non_interactively(tmp_path: Path) -> None:
+    run = Ntk(tmp_path / "home")
+    out = run("demo", "--customers", "5", "--no-interactive").stdout
+    assert "allowed  billing_team for billing" in out
+    assert "denied  billing_team for sale" in out
+    assert "denied  legacy_sms_gateway" in out
