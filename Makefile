@@ -24,6 +24,7 @@ test: install lint
 
 lint: install
 	$(BIN)/ruff check needtoknow tests benchmarks
+	$(BIN)/ruff format --check needtoknow tests benchmarks
 	$(BIN)/mypy
 
 bench: install

@@ -30,8 +30,14 @@ class Disclosure:
     decision: Decision
 
 
-def read(vault: Vault, customer_id: str, recipient: str, purpose: str,
-         categories: Iterable[str] | None, context: Context) -> Disclosure:
+def read(
+    vault: Vault,
+    customer_id: str,
+    recipient: str,
+    purpose: str,
+    categories: Iterable[str] | None,
+    context: Context,
+) -> Disclosure:
     """Disclose ``categories`` (None: all allowed) of one customer, or raise.
 
     Raises :class:`PolicyDenied` when nothing is allowed, :class:`NotFound` for an
@@ -45,12 +51,14 @@ def read(vault: Vault, customer_id: str, recipient: str, purpose: str,
     if found is None:
         raise NotFound(f"no customer {customer_id!r}")
     key, sealed = found
-    dek = envelope.unwrap_dek(vault.keys, key.kek_version, key.wrapped_dek, customer_id,
-                              key.dek_version)
+    dek = envelope.unwrap_dek(
+        vault.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
+    )
     values = {}
     for category, ciphertext in sealed.items():
         value = envelope.decrypt_field(dek, customer_id, category, key.dek_version, ciphertext)
         grant = decision.allowed[category]
-        values[category] = transforms.apply(grant.transform, value, vault.registry[category],
-                                            vault.tokenize)
+        values[category] = transforms.apply(
+            grant.transform, value, vault.registry[category], vault.tokenize
+        )
     return Disclosure(customer_id, values, decision)

@@ -15,28 +15,78 @@ from typing import Any
 
 from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
 
-FIRST = ("Aarav Vivaan Aditya Vihaan Arjun Sai Reyansh Ayaan Krishna Ishaan Ananya Diya Aadhya "
-         "Saanvi Pari Anika Navya Myra Sara Ira Rohan Kabir Meera Priya Neha Rahul Vikram Zoya "
-         "Farhan Gurpreet Harpreet Lakshmi Suresh Divya Karthik Anjali Manish Pooja Imran").split()
-LAST = ("Sharma Verma Iyer Nair Reddy Patel Shah Mehta Gupta Singh Kaur Das Banerjee Mukherjee "
-        "Chatterjee Rao Naidu Pillai Menon Joshi Kulkarni Deshpande Khan Ahmed Fernandes D'Souza "
-        "Bhat Hegde Chauhan Yadav Mishra Pandey Tiwari Saxena Agarwal Bose Ghosh Sen").split()
+FIRST = (
+    "Aarav Vivaan Aditya Vihaan Arjun Sai Reyansh Ayaan Krishna Ishaan Ananya Diya Aadhya "
+    "Saanvi Pari Anika Navya Myra Sara Ira Rohan Kabir Meera Priya Neha Rahul Vikram Zoya "
+    "Farhan Gurpreet Harpreet Lakshmi Suresh Divya Karthik Anjali Manish Pooja Imran"
+).split()
+LAST = (
+    "Sharma Verma Iyer Nair Reddy Patel Shah Mehta Gupta Singh Kaur Das Banerjee Mukherjee "
+    "Chatterjee Rao Naidu Pillai Menon Joshi Kulkarni Deshpande Khan Ahmed Fernandes D'Souza "
+    "Bhat Hegde Chauhan Yadav Mishra Pandey Tiwari Saxena Agarwal Bose Ghosh Sen"
+).split()
 # (city, state, PIN prefix consistent with India Post zones, vehicle/DL state code)
 PLACES = (
-    ("New Delhi", "Delhi", "110", "DL"), ("Mumbai", "Maharashtra", "400", "MH"),
-    ("Pune", "Maharashtra", "411", "MH"), ("Bengaluru", "Karnataka", "560", "KA"),
-    ("Chennai", "Tamil Nadu", "600", "TN"), ("Kolkata", "West Bengal", "700", "WB"),
-    ("Hyderabad", "Telangana", "500", "TS"), ("Ahmedabad", "Gujarat", "380", "GJ"),
-    ("Jaipur", "Rajasthan", "302", "RJ"), ("Lucknow", "Uttar Pradesh", "226", "UP"),
-    ("Patna", "Bihar", "800", "BR"), ("Kochi", "Kerala", "682", "KL"),
-    ("Chandigarh", "Chandigarh", "160", "CH"), ("Bhopal", "Madhya Pradesh", "462", "MP"),
+    ("New Delhi", "Delhi", "110", "DL"),
+    ("Mumbai", "Maharashtra", "400", "MH"),
+    ("Pune", "Maharashtra", "411", "MH"),
+    ("Bengaluru", "Karnataka", "560", "KA"),
+    ("Chennai", "Tamil Nadu", "600", "TN"),
+    ("Kolkata", "West Bengal", "700", "WB"),
+    ("Hyderabad", "Telangana", "500", "TS"),
+    ("Ahmedabad", "Gujarat", "380", "GJ"),
+    ("Jaipur", "Rajasthan", "302", "RJ"),
+    ("Lucknow", "Uttar Pradesh", "226", "UP"),
+    ("Patna", "Bihar", "800", "BR"),
+    ("Kochi", "Kerala", "682", "KL"),
+    ("Chandigarh", "Chandigarh", "160", "CH"),
+    ("Bhopal", "Madhya Pradesh", "462", "MP"),
 )
 BANKS = ("HDFC", "ICIC", "SBIN", "UTIB", "KKBK", "PUNB", "BARB", "CNRB")
-STREETS = ("MG Road", "Station Road", "Nehru Nagar", "Gandhi Marg", "Park Street",
-           "Residency Road", "Lake View", "Civil Lines", "Sector 17", "Anna Salai")
-MOBILE_PREFIXES = ("98", "99", "97", "96", "95", "94", "93", "91", "90", "89", "88", "87",
-                   "86", "85", "84", "83", "82", "81", "80", "79", "78", "77", "76", "75",
-                   "74", "73", "72", "70", "63", "62")
+STREETS = (
+    "MG Road",
+    "Station Road",
+    "Nehru Nagar",
+    "Gandhi Marg",
+    "Park Street",
+    "Residency Road",
+    "Lake View",
+    "Civil Lines",
+    "Sector 17",
+    "Anna Salai",
+)
+MOBILE_PREFIXES = (
+    "98",
+    "99",
+    "97",
+    "96",
+    "95",
+    "94",
+    "93",
+    "91",
+    "90",
+    "89",
+    "88",
+    "87",
+    "86",
+    "85",
+    "84",
+    "83",
+    "82",
+    "81",
+    "80",
+    "79",
+    "78",
+    "77",
+    "76",
+    "75",
+    "74",
+    "73",
+    "72",
+    "70",
+    "63",
+    "62",
+)
 PAN_TYPES = "PPPPPPPPCF"  # mostly individuals
 
 
@@ -54,8 +104,13 @@ def aadhaar(rng: random.Random) -> str:
 
 
 def pan(rng: random.Random) -> str:
-    return _letters(rng, 3) + rng.choice(PAN_TYPES) + _letters(rng, 1) + _digits(rng, 4) + \
-        _letters(rng, 1)
+    return (
+        _letters(rng, 3)
+        + rng.choice(PAN_TYPES)
+        + _letters(rng, 1)
+        + _digits(rng, 4)
+        + _letters(rng, 1)
+    )
 
 
 def gstin(rng: random.Random) -> str:
@@ -80,26 +135,37 @@ def customer(rng: random.Random, today: date) -> dict[str, Any]:
         "name": f"{first} {last}",
         "date_of_birth": born.isoformat(),
         "birthplace": f"{birth_city[0]}, {birth_city[1]}",
-        "address": {"line1": f"{rng.randint(1, 400)}, {rng.choice(STREETS)}", "city": city,
-                    "state": state, "pin": pin3 + _digits(rng, 3)},
+        "address": {
+            "line1": f"{rng.randint(1, 400)}, {rng.choice(STREETS)}",
+            "city": city,
+            "state": state,
+            "pin": pin3 + _digits(rng, 3),
+        },
         "telephone": "+91" + rng.choice(MOBILE_PREFIXES) + _digits(rng, 8),
         "email": f"{handle}@example.in",
-        "bank_account": {"account_number": _digits(rng, rng.randint(11, 16)),
-                         "ifsc": rng.choice(BANKS) + "0" + _digits(rng, 6)},
+        "bank_account": {
+            "account_number": _digits(rng, rng.randint(11, 16)),
+            "ifsc": rng.choice(BANKS) + "0" + _digits(rng, 6),
+        },
         "card_number": {"number": card(rng), "token": "gw_tok_" + _letters(rng, 12).lower()},
-        "identity_number": [{"type": "aadhaar", "number": aadhaar(rng)},
-                            {"type": "pan", "number": pan(rng)}],
+        "identity_number": [
+            {"type": "aadhaar", "number": aadhaar(rng)},
+            {"type": "pan", "number": pan(rng)},
+        ],
         "vehicle_registration": f"{code}{rng.randint(1, 20):02d}{_letters(rng, 2)}"
-                                f"{rng.randint(1, 9999):04d}",
+        f"{rng.randint(1, 9999):04d}",
         "driving_licence": f"{code}{rng.randint(1, 20):02d}{rng.randint(2000, today.year - 1)}"
-                           f"{_digits(rng, 7)}",
-        "digital_identity": [{"type": "username", "value": handle},
-                             {"type": "ip", "value": f"203.0.113.{rng.randint(1, 254)}"}],
+        f"{_digits(rng, 7)}",
+        "digital_identity": [
+            {"type": "username", "value": handle},
+            {"type": "ip", "value": f"203.0.113.{rng.randint(1, 254)}"},
+        ],
     }
 
 
-def customers(count: int, seed: int = 20261126,
-              today: date = date(2026, 11, 26)) -> Iterator[dict[str, Any]]:
+def customers(
+    count: int, seed: int = 20261126, today: date = date(2026, 11, 26)
+) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     for _ in range(count):
         yield customer(rng, today)

@@ -71,13 +71,18 @@ def _key_provider(settings: Settings, create: bool) -> KeyProvider:
 
         if not settings.pkcs11_module or settings.pkcs11_pin is None:
             raise KeyProviderError("pkcs11 needs NTK_PKCS11_MODULE and NTK_PKCS11_PIN")
-        return Pkcs11Keys(settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_pin,
-                          create=create)
+        return Pkcs11Keys(
+            settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_pin, create=create
+        )
     raise KeyProviderError(f"unknown key provider {settings.key_provider!r} (local or pkcs11)")
 
 
-def init_vault(settings: Settings, policy_text: str | None = None, policy_source: str = "",
-               clock: Clock = utc_now) -> Vault:
+def init_vault(
+    settings: Settings,
+    policy_text: str | None = None,
+    policy_source: str = "",
+    clock: Clock = utc_now,
+) -> Vault:
     """Create a vault: home directory, keys, schema, and the active policy."""
     text = policy_text if policy_text is not None else demo_policy_text()
     policy, _ = load_policy_text(text, policy_source or "nextraone.yaml")
@@ -89,20 +94,31 @@ def init_vault(settings: Settings, policy_text: str | None = None, policy_source
             raise NeedToKnowError(f"a vault already exists at {settings.database_url_safe()}")
     keys = _key_provider(settings, create=True)
     with db.begin() as conn:
-        conn.execute(policies.insert().values(version=policy.version, name=policy.name,
-                                              source=policy.source, loaded_at=clock(),
-                                              active=True))
+        conn.execute(
+            policies.insert().values(
+                version=policy.version,
+                name=policy.name,
+                source=policy.source,
+                loaded_at=clock(),
+                active=True,
+            )
+        )
     return open_vault(settings, clock=clock, keys=keys, db=db)
 
 
-def open_vault(settings: Settings, clock: Clock = utc_now, keys: KeyProvider | None = None,
-               db: sa.Engine | None = None) -> Vault:
+def open_vault(
+    settings: Settings,
+    clock: Clock = utc_now,
+    keys: KeyProvider | None = None,
+    db: sa.Engine | None = None,
+) -> Vault:
     """Open an existing vault with its active policy."""
     db = db or connect(settings.database_url)
     try:
         with db.connect() as conn:
-            row = conn.execute(sa.select(policies.c.source, policies.c.version)
-                               .where(policies.c.active.is_(True))).first()
+            row = conn.execute(
+                sa.select(policies.c.source, policies.c.version).where(policies.c.active.is_(True))
+            ).first()
     except sa.exc.OperationalError:
         row = None
     if row is None:
@@ -110,4 +126,3 @@ def open_vault(settings: Settings, clock: Clock = utc_now, keys: KeyProvider | N
     migrate(db)
     policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
     return Vault(db, keys or _key_provider(settings, create=False), policy, registry, clock)
-

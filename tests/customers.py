@@ -9,25 +9,32 @@ ASHA: dict[str, Any] = {
     "date_of_birth": "1987-04-12",
     "birthplace": "Pune, Maharashtra",
     "genetic_information": "rs4680 AG; BRCA1 negative",
-    "address": {"line1": "17 Canary Lane", "city": "Pune", "state": "Maharashtra",
-                "pin": "411001"},
+    "address": {"line1": "17 Canary Lane", "city": "Pune", "state": "Maharashtra", "pin": "411001"},
     "telephone": "+91 98765 43210",
     "email": "asha.canary@example.in",
     "bank_account": {"account_number": "123456789012", "ifsc": "HDFC0001234"},
     "card_number": {"number": "4111 1111 1111 1111", "token": "gw_tok_asha"},
-    "identity_number": [{"type": "aadhaar", "number": "2345 6789 0124"},
-                        {"type": "pan", "number": "ABCPE1234F"}],
+    "identity_number": [
+        {"type": "aadhaar", "number": "2345 6789 0124"},
+        {"type": "pan", "number": "ABCPE1234F"},
+    ],
     "vehicle_registration": "MH 12 AB 1234",
     "driving_licence": "MH14 20110062821",
-    "digital_identity": [{"type": "username", "value": "ashacanary"},
-                         {"type": "ip", "value": "198.51.100.23"}],
+    "digital_identity": [
+        {"type": "username", "value": "ashacanary"},
+        {"type": "ip", "value": "198.51.100.23"},
+    ],
 }
 
 RAVI: dict[str, Any] = {
     "name": "Ravi Sentinelkar",
     "email": "ravi.sentinel@example.in",
     "telephone": "9123456780",
-    "address": {"line1": "9 Sentinel Road", "city": "Chennai", "state": "Tamil Nadu",
-                "pin": "600001"},
+    "address": {
+        "line1": "9 Sentinel Road",
+        "city": "Chennai",
+        "state": "Tamil Nadu",
+        "pin": "600001",
+    },
     "card_number": "5555 5555 5555 4444",
 }

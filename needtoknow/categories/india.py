@@ -14,16 +14,37 @@ GST_STATE_CODES = frozenset([f"{n:02d}" for n in range(1, 39)] + ["97", "99"])
 
 # First digit of a PIN code → the postal zone's states/UTs (India Post).
 PIN_ZONES: dict[str, frozenset[str]] = {
-    "1": frozenset({"delhi", "haryana", "punjab", "himachal pradesh", "jammu and kashmir",
-                    "ladakh", "chandigarh"}),
+    "1": frozenset(
+        {
+            "delhi",
+            "haryana",
+            "punjab",
+            "himachal pradesh",
+            "jammu and kashmir",
+            "ladakh",
+            "chandigarh",
+        }
+    ),
     "2": frozenset({"uttar pradesh", "uttarakhand"}),
     "3": frozenset({"rajasthan", "gujarat", "dadra and nagar haveli and daman and diu"}),
     "4": frozenset({"maharashtra", "goa", "madhya pradesh", "chhattisgarh"}),
     "5": frozenset({"andhra pradesh", "telangana", "karnataka"}),
     "6": frozenset({"kerala", "tamil nadu", "puducherry", "lakshadweep"}),
-    "7": frozenset({"west bengal", "odisha", "assam", "arunachal pradesh", "manipur",
-                    "meghalaya", "mizoram", "nagaland", "tripura", "sikkim",
-                    "andaman and nicobar islands"}),
+    "7": frozenset(
+        {
+            "west bengal",
+            "odisha",
+            "assam",
+            "arunachal pradesh",
+            "manipur",
+            "meghalaya",
+            "mizoram",
+            "nagaland",
+            "tripura",
+            "sikkim",
+            "andaman and nicobar islands",
+        }
+    ),
     "8": frozenset({"bihar", "jharkhand"}),
     "9": frozenset(),  # Army Postal Service: no civilian state
 }
@@ -31,7 +52,14 @@ STATES = frozenset().union(*PIN_ZONES.values())
 
 # Fourth character of a PAN: the holder's type (Income Tax Department).
 PAN_HOLDER_TYPES = {
-    "P": "individual", "C": "company", "H": "hindu undivided family", "F": "firm",
-    "A": "association of persons", "T": "trust", "B": "body of individuals",
-    "L": "local authority", "J": "artificial juridical person", "G": "government",
+    "P": "individual",
+    "C": "company",
+    "H": "hindu undivided family",
+    "F": "firm",
+    "A": "association of persons",
+    "T": "trust",
+    "B": "body of individuals",
+    "L": "local authority",
+    "J": "artificial juridical person",
+    "G": "government",
 }

@@ -175,9 +175,20 @@ def _in(prefix: str, low: int, high: int) -> bool:
 
 # Issuer ranges; RuPay's published BIN ranges come first because Discover's overlap them.
 _CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("rupay", lambda n: any(_in(n[:6], lo, hi) for lo, hi in (
-        (508500, 508999), (606985, 607984), (608001, 608500), (652150, 653149),
-        (817200, 819899), (820000, 822199)))),
+    (
+        "rupay",
+        lambda n: any(
+            _in(n[:6], lo, hi)
+            for lo, hi in (
+                (508500, 508999),
+                (606985, 607984),
+                (608001, 608500),
+                (652150, 653149),
+                (817200, 819899),
+                (820000, 822199),
+            )
+        ),
+    ),
     ("amex", lambda n: n[:2] in ("34", "37")),
     ("diners", lambda n: n[:2] in ("36", "38", "39") or _in(n[:3], 300, 305)),
     ("jcb", lambda n: _in(n[:4], 3528, 3589)),
@@ -258,7 +269,10 @@ def _gstin(number: str, path: str, category: str) -> str:
 
 
 IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
-    "aadhaar": _aadhaar, "pan": _pan, "passport": _passport, "voter_id": _voter_id,
+    "aadhaar": _aadhaar,
+    "pan": _pan,
+    "passport": _passport,
+    "voter_id": _voter_id,
     "gstin": _gstin,
 }
 
@@ -269,11 +283,16 @@ def identity_number(value: JSON, path: str, category: str, rules: Rules) -> Norm
         raw = _mapping(entry, entry_path, category, {"type", "number"})
         kind = raw["type"]
         if kind not in IDENTITY_TYPES:
-            raise _fail(f"{entry_path}.type", category, "identity_type",
-                        "one of " + ", ".join(IDENTITY_TYPES))
+            raise _fail(
+                f"{entry_path}.type",
+                category,
+                "identity_type",
+                "one of " + ", ".join(IDENTITY_TYPES),
+            )
         number_path = f"{entry_path}.number"
-        number = IDENTITY_TYPES[kind](_compact(raw["number"], number_path, category),
-                                      number_path, category)
+        number = IDENTITY_TYPES[kind](
+            _compact(raw["number"], number_path, category), number_path, category
+        )
         entries.append({"type": kind, "number": number})
         terms.append(f"{kind}:{number}")
     return Normalised(entries, tuple(terms))
@@ -349,7 +368,9 @@ def _device_id(text_value: str, path: str, category: str) -> str:
 
 
 DIGITAL_IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
-    "ip": _ip, "username": _username, "device_id": _device_id,
+    "ip": _ip,
+    "username": _username,
+    "device_id": _device_id,
 }
 
 
@@ -359,19 +380,32 @@ def digital_identity(value: JSON, path: str, category: str, rules: Rules) -> Nor
         raw = _mapping(entry, entry_path, category, {"type", "value"})
         kind = raw["type"]
         if kind not in DIGITAL_IDENTITY_TYPES:
-            raise _fail(f"{entry_path}.type", category, "digital_identity_type",
-                        "one of " + ", ".join(DIGITAL_IDENTITY_TYPES))
+            raise _fail(
+                f"{entry_path}.type",
+                category,
+                "digital_identity_type",
+                "one of " + ", ".join(DIGITAL_IDENTITY_TYPES),
+            )
         value_path = f"{entry_path}.value"
         checked = DIGITAL_IDENTITY_TYPES[kind](
-            _string(raw["value"], value_path, category, 128), value_path, category)
+            _string(raw["value"], value_path, category, 128), value_path, category
+        )
         entries.append({"type": kind, "value": checked})
     return Normalised(entries)
 
 
 VALIDATORS: dict[str, Validator] = {
-    "text": text, "long_text": long_text, "date": iso_date, "telephone": telephone,
-    "email": email, "address": address, "bank_account": bank_account,
-    "card_number": card_number, "identity_number": identity_number,
-    "vehicle_registration": vehicle_registration, "driving_licence": driving_licence,
-    "photograph": photograph, "digital_identity": digital_identity,
+    "text": text,
+    "long_text": long_text,
+    "date": iso_date,
+    "telephone": telephone,
+    "email": email,
+    "address": address,
+    "bank_account": bank_account,
+    "card_number": card_number,
+    "identity_number": identity_number,
+    "vehicle_registration": vehicle_registration,
+    "driving_licence": driving_licence,
+    "photograph": photograph,
+    "digital_identity": digital_identity,
 }

@@ -44,8 +44,13 @@ def correct(customer_id: str, source: JsonFile) -> None:
     with reported(as_json=True):
         record = _read_record(source)
     result = with_vault(lambda vault: vault.correct(customer_id, record), as_json=True)
-    print_json({"customer_id": result.customer_id, "corrected": list(result.categories),
-                "notices": list(result.notices)})
+    print_json(
+        {
+            "customer_id": result.customer_id,
+            "corrected": list(result.categories),
+            "notices": list(result.notices),
+        }
+    )
 
 
 @app.command()
@@ -62,8 +67,13 @@ def get(
 
     def read(vault: Vault) -> Any:
         context = Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id)
-        return vault.get(customer_id, recipient=recipient, purpose=purpose,
-                         categories=category or None, context=context)
+        return vault.get(
+            customer_id,
+            recipient=recipient,
+            purpose=purpose,
+            categories=category or None,
+            context=context,
+        )
 
     disclosure = with_vault(read, as_json)
     decision = disclosure.decision

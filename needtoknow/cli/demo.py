@@ -37,15 +37,23 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _attempt(vault: Vault, customer_id: str, recipient: str, purpose: str,
-             reference: str | None, case_id: str | None) -> tuple[str, str]:
+def _attempt(
+    vault: Vault,
+    customer_id: str,
+    recipient: str,
+    purpose: str,
+    reference: str | None,
+    case_id: str | None,
+) -> tuple[str, str]:
     context = Context(now=vault.clock(), legal_reference=reference, case_id=case_id)
     try:
         disclosure = vault.get(customer_id, recipient=recipient, purpose=purpose, context=context)
     except NeedToKnowError as exc:
         return "[red]denied[/red]", str(exc).split(": ", 1)[-1]
-    shown = "\n         ".join(f"{c} ({disclosure.decision.allowed[c].transform}): {_short(v)}"
-                               for c, v in disclosure.values.items())
+    shown = "\n         ".join(
+        f"{c} ({disclosure.decision.allowed[c].transform}): {_short(v)}"
+        for c, v in disclosure.values.items()
+    )
     return "[green]allowed[/green]", shown
 
 
@@ -64,26 +72,34 @@ def _ensure_vault(count: int) -> Vault:
 
 def demo(
     count: Annotated[int, typer.Option("--customers", help="Synthetic customers to add.")] = 200,
-    interactive: Annotated[bool | None, typer.Option(
-        help="Ask for recipient and purpose (default: when stdin is a terminal).")] = None,
+    interactive: Annotated[
+        bool | None,
+        typer.Option(help="Ask for recipient and purpose (default: when stdin is a terminal)."),
+    ] = None,
 ) -> None:
     """Create the demo vault if needed, then show allowed and denied reads."""
     with reported():
         vault = _ensure_vault(count)
         customer_id = vault.customer_ids(limit=1)[0]
-        stdout.print(f"Reads of customer {customer_id} under policy "
-                     f"{vault.policy.name} {vault.policy.version[:12]}:\n")
+        stdout.print(
+            f"Reads of customer {customer_id} under policy "
+            f"{vault.policy.name} {vault.policy.version[:12]}:\n"
+        )
         for recipient, purpose, reference, case_id in SCENARIOS:
             decision, detail = _attempt(vault, customer_id, recipient, purpose, reference, case_id)
-            context = f" with {', '.join(x for x in (reference, case_id) if x)}" if (
-                reference or case_id) else ""
+            context = (
+                f" with {', '.join(x for x in (reference, case_id) if x)}"
+                if (reference or case_id)
+                else ""
+            )
             stdout.print(f"{decision}  {recipient} for {purpose}{context}", highlight=False)
             stdout.print(f"         {detail}\n", highlight=False)
     if interactive is None:
         interactive = sys.stdin.isatty()
     while interactive:
-        recipient = Prompt.ask("recipient (blank to quit)",
-                               choices=[*vault.policy.recipients, ""], default="")
+        recipient = Prompt.ask(
+            "recipient (blank to quit)", choices=[*vault.policy.recipients, ""], default=""
+        )
         if not recipient:
             break
         purpose = Prompt.ask("purpose", choices=list(vault.policy.purposes))

@@ -24,17 +24,25 @@ app.command(name="demo")(demo.demo)
 
 @app.command()
 def init(
-    policy_file: Annotated[Path | None, typer.Option(
-        "--policy", help="Policy YAML (default: the NextraOne demo policy).")] = None,
+    policy_file: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Policy YAML (default: the NextraOne demo policy)."),
+    ] = None,
 ) -> None:
     """Create a vault under NTK_HOME: key file, database, active policy."""
     settings = Settings.from_env()
     with reported():
         text = policy_file.read_text("utf-8") if policy_file else None
         vault = init_vault(settings, text, str(policy_file or ""))
-    print_json({"home": str(settings.home), "database": settings.database_url_safe(),
-                "key_provider": vault.keys.name, "policy": vault.policy.name,
-                "policy_version": vault.policy.version})
+    print_json(
+        {
+            "home": str(settings.home),
+            "database": settings.database_url_safe(),
+            "key_provider": vault.keys.name,
+            "policy": vault.policy.name,
+            "policy_version": vault.policy.version,
+        }
+    )
 
 
 if __name__ == "__main__":

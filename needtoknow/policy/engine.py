@@ -59,14 +59,17 @@ class Engine:
             chain = self._chain(recipient)
             for ancestor in chain[1:]:
                 grants = _clip(grants, raw.get((ancestor, purpose), {}))
-            agreements = [a for a in policy.agreements
-                          if a.recipient in chain and purpose in a.purposes]
+            agreements = [
+                a for a in policy.agreements if a.recipient in chain and purpose in a.purposes
+            ]
             until = None
             if policy.recipients[recipient].kind in BOUND_KINDS:
                 # Each link of the chain needs its own agreement; the chain is bound
                 # until the earliest of the latest expiries.
-                per_link = [max((a.expires for a in agreements if a.recipient == link),
-                                default=date.min) for link in chain]
+                per_link = [
+                    max((a.expires for a in agreements if a.recipient == link), default=date.min)
+                    for link in chain
+                ]
                 until = min(per_link)
             inherited = set().union(*(obligations.get((a, purpose), set()) for a in chain))
             self._entries[(recipient, purpose)] = _Entry(
@@ -85,32 +88,46 @@ class Engine:
             parent = self.policy.recipients[parent].parent
         return chain
 
-    def decide(self, recipient: str, purpose: str, categories: Iterable[str] | None,
-               context: Context) -> Decision:
+    def decide(
+        self, recipient: str, purpose: str, categories: Iterable[str] | None, context: Context
+    ) -> Decision:
         """Which of ``categories`` (None: every category the rules allow) this recipient may
         have for this purpose, transformed how, and why the rest are denied."""
         wanted = None if categories is None else tuple(categories)
         entry = self._entries.get((recipient, purpose))
         if entry is None:
-            return self._deny_all(recipient, purpose, wanted, self._why_no_entry(recipient, purpose))
+            return self._deny_all(
+                recipient, purpose, wanted, self._why_no_entry(recipient, purpose)
+            )
         in_force = entry.agreement_until is None or context.now.date() <= entry.agreement_until
         has_reference = bool(context.legal_reference)
         has_case = bool(context.case_id)
         key = (wanted, in_force, has_reference, has_case)
         decision = entry.memo.get(key)
         if decision is None:
-            decision = self._decide(recipient, purpose, wanted, entry, in_force,
-                                    has_reference, has_case)
+            decision = self._decide(
+                recipient, purpose, wanted, entry, in_force, has_reference, has_case
+            )
             if len(entry.memo) < _MEMO_LIMIT:
                 entry.memo[key] = decision
         return decision
 
-    def _decide(self, recipient: str, purpose: str, wanted: tuple[str, ...] | None,
-                entry: _Entry, in_force: bool, has_reference: bool, has_case: bool) -> Decision:
+    def _decide(
+        self,
+        recipient: str,
+        purpose: str,
+        wanted: tuple[str, ...] | None,
+        entry: _Entry,
+        in_force: bool,
+        has_reference: bool,
+        has_case: bool,
+    ) -> Decision:
         blocker = None
         if not in_force:
-            blocker = (f"no agreement in force binds {recipient!r} to {purpose!r} "
-                       f"(agreements: {', '.join(entry.agreement_ids) or 'none'})")
+            blocker = (
+                f"no agreement in force binds {recipient!r} to {purpose!r} "
+                f"(agreements: {', '.join(entry.agreement_ids) or 'none'})"
+            )
         elif "require_legal_reference" in entry.obligations and not has_reference:
             blocker = "a legal reference is required for this purpose"
         elif "require_case_id" in entry.obligations and not has_case:
@@ -119,8 +136,11 @@ class Engine:
             return self._deny_all(recipient, purpose, wanted or tuple(entry.grants), blocker)
         names = tuple(entry.grants) if wanted is None else wanted
         allowed = {c: entry.grants[c] for c in names if c in entry.grants}
-        denied = {c: f"no rule grants {c!r} to {recipient!r} for {purpose!r}"
-                  for c in names if c not in entry.grants}
+        denied = {
+            c: f"no rule grants {c!r} to {recipient!r} for {purpose!r}"
+            for c in names
+            if c not in entry.grants
+        }
         return Decision(recipient, purpose, allowed, denied, entry.obligations, self.version)
 
     def _why_no_entry(self, recipient: str, purpose: str) -> str:
@@ -135,8 +155,9 @@ class Engine:
             return "advertisers receive aggregates only, never PII"
         return f"no rule serves {recipient!r} for {purpose!r} (deny by default)"
 
-    def _deny_all(self, recipient: str, purpose: str, wanted: tuple[str, ...] | None,
-                  reason: str) -> Decision:
+    def _deny_all(
+        self, recipient: str, purpose: str, wanted: tuple[str, ...] | None, reason: str
+    ) -> Decision:
         denied = dict.fromkeys(wanted or ("*",), reason)
         return Decision(recipient, purpose, {}, denied, frozenset(), self.version)
 
@@ -148,19 +169,27 @@ class Engine:
             "policy": self.policy.name,
             "policy_version": self.version,
             "recipient": recipient,
-            "recipient_kind": (self.policy.recipients[recipient].kind
-                               if recipient in self.policy.recipients else None),
+            "recipient_kind": (
+                self.policy.recipients[recipient].kind
+                if recipient in self.policy.recipients
+                else None
+            ),
             "purpose": purpose,
-            "legal_basis": (self.policy.purposes[purpose].legal_basis
-                            if purpose in self.policy.purposes else None),
-            "allowed": {c: {"transform": g.transform, "rule": g.rule_id,
-                            "clause": self._clause(g.rule_id)}
-                        for c, g in sorted(decision.allowed.items())},
+            "legal_basis": (
+                self.policy.purposes[purpose].legal_basis
+                if purpose in self.policy.purposes
+                else None
+            ),
+            "allowed": {
+                c: {"transform": g.transform, "rule": g.rule_id, "clause": self._clause(g.rule_id)}
+                for c, g in sorted(decision.allowed.items())
+            },
             "denied": dict(sorted(decision.denied.items())),
             "obligations": sorted(entry.obligations) if entry else [],
             "agreements": list(entry.agreement_ids) if entry else [],
-            "agreement_until": (entry.agreement_until.isoformat()
-                                if entry and entry.agreement_until else None),
+            "agreement_until": (
+                entry.agreement_until.isoformat() if entry and entry.agreement_until else None
+            ),
         }
 
     def _clause(self, rule_id: str) -> str:

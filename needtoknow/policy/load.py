@@ -33,10 +33,18 @@ from needtoknow.policy.model import (
 )
 
 ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
-_TOP_LEVEL = frozenset({
-    "name", "categories", "purposes", "recipients", "agreements", "rules",
-    "prohibited_purposes", "settings",
-})
+_TOP_LEVEL = frozenset(
+    {
+        "name",
+        "categories",
+        "purposes",
+        "recipients",
+        "agreements",
+        "rules",
+        "prohibited_purposes",
+        "settings",
+    }
+)
 
 
 class _Map(dict[str, Any]):
@@ -106,12 +114,14 @@ class _Loader:
             raise self.error(node, f"'{key}' must name at least one {what}")
         for value in values:
             if value not in known:
-                raise self.error(node, f"unknown {what} {value!r}", key if key in node else singular)
+                raise self.error(
+                    node, f"unknown {what} {value!r}", key if key in node else singular
+                )
         return tuple(values)
 
     def load(self, text: str, base: Registry) -> tuple[Policy, Registry]:
         try:
-            data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(text, Loader=_LineLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -134,8 +144,9 @@ class _Loader:
         settings = self.mapping(data, "settings", required=False)
         full_cards = settings.get("store_full_card_numbers", False)
         if not isinstance(full_cards, bool):
-            raise self.error(settings, "store_full_card_numbers must be true or false",
-                             "store_full_card_numbers")
+            raise self.error(
+                settings, "store_full_card_numbers must be true or false", "store_full_card_numbers"
+            )
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
             name=str(data.get("name", Path(self.source).stem)),
@@ -157,8 +168,11 @@ class _Loader:
             spec = spec or _Map()
             basis = spec.get("legal_basis")
             if basis not in LEGAL_BASES:
-                raise self.error(node, f"purpose {name!r}: legal_basis must be one of "
-                                 f"{sorted(LEGAL_BASES)}", name)
+                raise self.error(
+                    node,
+                    f"purpose {name!r}: legal_basis must be one of {sorted(LEGAL_BASES)}",
+                    name,
+                )
             out[name] = Purpose(name, basis, str(spec.get("description", "")))
         return out
 
@@ -168,28 +182,37 @@ class _Loader:
             spec = spec or _Map()
             kind = spec.get("kind")
             if kind not in RECIPIENT_KINDS:
-                raise self.error(node, f"recipient {name!r}: kind must be one of "
-                                 f"{sorted(RECIPIENT_KINDS)}", name)
+                raise self.error(
+                    node, f"recipient {name!r}: kind must be one of {sorted(RECIPIENT_KINDS)}", name
+                )
             out[name] = Recipient(name, kind, spec.get("parent"), str(spec.get("description", "")))
         for recipient in out.values():
             parent = out.get(recipient.parent) if recipient.parent else None
-            if recipient.kind == "subcontractor" and (parent is None or parent.kind not in BOUND_KINDS):
-                raise self.error(node, f"subcontractor {recipient.name!r} needs a 'parent' that "
-                                 "is a contractor", recipient.name)
+            if recipient.kind == "subcontractor" and (
+                parent is None or parent.kind not in BOUND_KINDS
+            ):
+                raise self.error(
+                    node,
+                    f"subcontractor {recipient.name!r} needs a 'parent' that is a contractor",
+                    recipient.name,
+                )
             if recipient.kind != "subcontractor" and recipient.parent:
-                raise self.error(node, f"only a subcontractor has a parent ({recipient.name!r})",
-                                 recipient.name)
+                raise self.error(
+                    node, f"only a subcontractor has a parent ({recipient.name!r})", recipient.name
+                )
         return out
 
     def prohibited(self, data: _Map, purposes: Mapping[str, Purpose]) -> frozenset[str]:
         raw = data.get("prohibited_purposes") or _List()
         if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-            raise self.error(data, "prohibited_purposes must be a list of names",
-                             "prohibited_purposes")
+            raise self.error(
+                data, "prohibited_purposes must be a list of names", "prohibited_purposes"
+            )
         return frozenset(raw) | ALWAYS_PROHIBITED
 
-    def agreements(self, node: Any, recipients: Mapping[str, Recipient],
-                   purposes: Mapping[str, Purpose]) -> tuple[Agreement, ...]:
+    def agreements(
+        self, node: Any, recipients: Mapping[str, Recipient], purposes: Mapping[str, Purpose]
+    ) -> tuple[Agreement, ...]:
         if not isinstance(node, list):
             raise self.error(node, "'agreements' must be a list")
         out, seen = [], set()
@@ -201,8 +224,12 @@ class _Loader:
             seen.add(spec["id"])
             (recipient,) = self.names(spec, "recipients", recipients, "recipient")[:1]
             if recipients[recipient].kind not in BOUND_KINDS:
-                raise self.error(spec, f"agreements bind contractors and subcontractors, "
-                                 f"not {recipients[recipient].kind} {recipient!r}", "recipient")
+                raise self.error(
+                    spec,
+                    f"agreements bind contractors and subcontractors, "
+                    f"not {recipients[recipient].kind} {recipient!r}",
+                    "recipient",
+                )
             expires = spec.get("expires")
             if not isinstance(expires, date):
                 raise self.error(spec, "'expires' must be a date (YYYY-MM-DD)", "expires")
@@ -210,9 +237,15 @@ class _Loader:
             out.append(Agreement(str(spec["id"]), recipient, bound, expires))
         return tuple(out)
 
-    def rules(self, data: _Map, registry: Registry, purposes: Mapping[str, Purpose],
-              recipients: Mapping[str, Recipient], agreements: tuple[Agreement, ...],
-              prohibited: frozenset[str]) -> tuple[Rule, ...]:
+    def rules(
+        self,
+        data: _Map,
+        registry: Registry,
+        purposes: Mapping[str, Purpose],
+        recipients: Mapping[str, Recipient],
+        agreements: tuple[Agreement, ...],
+        prohibited: frozenset[str],
+    ) -> tuple[Rule, ...]:
         node = data.get("rules")
         if not isinstance(node, list):
             raise self.error(data, "'rules' must be a list", "rules")
@@ -220,20 +253,30 @@ class _Loader:
         granted: dict[tuple[str, str, str], str] = {}
         for spec in node:
             rule = self.rule(spec, registry, purposes, recipients, agreements, prohibited)
-            for key in ((r, p, c) for r in rule.recipients for p in rule.purposes
-                        for c in rule.grants):
+            for key in (
+                (r, p, c) for r in rule.recipients for p in rule.purposes for c in rule.grants
+            ):
                 if key in granted:
-                    raise self.error(spec, f"rule {rule.id!r} contradicts rule {granted[key]!r}: "
-                                     f"both grant {key[2]!r} to {key[0]!r} for {key[1]!r}")
+                    raise self.error(
+                        spec,
+                        f"rule {rule.id!r} contradicts rule {granted[key]!r}: "
+                        f"both grant {key[2]!r} to {key[0]!r} for {key[1]!r}",
+                    )
                 granted[key] = rule.id
             if rule.id in {r.id for r in rules}:
                 raise self.error(spec, f"duplicate rule id {rule.id!r}", "id")
             rules.append(rule)
         return tuple(rules)
 
-    def rule(self, spec: Any, registry: Registry, purposes: Mapping[str, Purpose],
-             recipients: Mapping[str, Recipient], agreements: tuple[Agreement, ...],
-             prohibited: frozenset[str]) -> Rule:
+    def rule(
+        self,
+        spec: Any,
+        registry: Registry,
+        purposes: Mapping[str, Purpose],
+        recipients: Mapping[str, Recipient],
+        agreements: tuple[Agreement, ...],
+        prohibited: frozenset[str],
+    ) -> Rule:
         if not isinstance(spec, Mapping) or not spec.get("id"):
             raise self.error(spec, "each rule needs an 'id'")
         rule_id = str(spec["id"])
@@ -248,9 +291,12 @@ class _Loader:
             if category not in registry:
                 raise self.error(grant, f"unknown category {category!r}", category)
             if transform not in registry[category].transforms:
-                raise self.error(grant, f"transform {transform!r} is not allowed for "
-                                 f"{category!r} (allowed: {sorted(registry[category].transforms)})",
-                                 category)
+                raise self.error(
+                    grant,
+                    f"transform {transform!r} is not allowed for "
+                    f"{category!r} (allowed: {sorted(registry[category].transforms)})",
+                    category,
+                )
             grants[category] = transform
         obligations = frozenset(spec.get("obligations") or ())
         unknown = sorted(obligations - OBLIGATIONS)
@@ -258,27 +304,38 @@ class _Loader:
             raise self.error(spec, f"unknown obligations {unknown}", "obligations")
         for purpose in purpose_names:
             if purpose in prohibited:
-                raise self.error(spec, f"rule {rule_id!r} would allow prohibited purpose "
-                                 f"{purpose!r}: PII is never sold or rented")
+                raise self.error(
+                    spec,
+                    f"rule {rule_id!r} would allow prohibited purpose "
+                    f"{purpose!r}: PII is never sold or rented",
+                )
         for name in names:
             kind = recipients[name].kind
             if kind == "advertiser" and grants:
-                raise self.error(spec, f"rule {rule_id!r} grants PII to advertiser {name!r}; "
-                                 "advertisers receive aggregates only")
+                raise self.error(
+                    spec,
+                    f"rule {rule_id!r} grants PII to advertiser {name!r}; "
+                    "advertisers receive aggregates only",
+                )
             if kind == "authority" and "require_legal_reference" not in obligations:
-                raise self.error(spec, f"rule {rule_id!r} gives authority {name!r} data without "
-                                 "obligation require_legal_reference")
+                raise self.error(
+                    spec,
+                    f"rule {rule_id!r} gives authority {name!r} data without "
+                    "obligation require_legal_reference",
+                )
             if kind in BOUND_KINDS:
                 for purpose in purpose_names:
                     if not any(a.recipient == name and purpose in a.purposes for a in agreements):
-                        raise self.error(spec, f"rule {rule_id!r}: no agreement binds {name!r} "
-                                         f"to purpose {purpose!r}")
-        return Rule(rule_id, names, purpose_names, grants, obligations, clause.strip(),
-                    _line(spec))
+                        raise self.error(
+                            spec,
+                            f"rule {rule_id!r}: no agreement binds {name!r} to purpose {purpose!r}",
+                        )
+        return Rule(rule_id, names, purpose_names, grants, obligations, clause.strip(), _line(spec))
 
 
-def load_policy_text(text: str, source: str = "<policy>",
-                     registry: Registry | None = None) -> tuple[Policy, Registry]:
+def load_policy_text(
+    text: str, source: str = "<policy>", registry: Registry | None = None
+) -> tuple[Policy, Registry]:
     """Parse and check policy text; returns the policy and the category registry it extends."""
     return _Loader(source).load(text, registry or seed_registry())
 

@@ -6,17 +6,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-RECIPIENT_KINDS = frozenset({
-    "internal_team", "affiliate", "contractor", "subcontractor", "bank", "credit_bureau",
-    "clearing_network", "authority", "advertiser",
-})
+RECIPIENT_KINDS = frozenset(
+    {
+        "internal_team",
+        "affiliate",
+        "contractor",
+        "subcontractor",
+        "bank",
+        "credit_bureau",
+        "clearing_network",
+        "authority",
+        "advertiser",
+    }
+)
 # Kinds the seed policy binds by written agreement to the purposes they serve.
 BOUND_KINDS = frozenset({"contractor", "subcontractor"})
 
 # DPDP Act 2023: consent (s.6), certain legitimate uses (s.7), or a legal duty/claim.
-LEGAL_BASES = frozenset({
-    "contract", "consent", "legal_obligation", "legal_claim", "legitimate_use", "none",
-})
+LEGAL_BASES = frozenset(
+    {
+        "contract",
+        "consent",
+        "legal_obligation",
+        "legal_claim",
+        "legitimate_use",
+        "none",
+    }
+)
 
 OBLIGATIONS = frozenset({"log", "require_legal_reference", "require_case_id", "notify_customer"})
 

@@ -48,8 +48,11 @@ def _masked(value: Any, category: Category) -> Any:
         return _mask_text(value)
     if isinstance(value, list):
         return [_masked(item, category) for item in value]
-    return {k: v if k in _KEEP_WHEN_MASKED else _masked(v, category)
-            for k, v in value.items() if k != "token"}
+    return {
+        k: v if k in _KEEP_WHEN_MASKED else _masked(v, category)
+        for k, v in value.items()
+        if k != "token"
+    }
 
 
 def _last4(value: Any, category: Category) -> Any:

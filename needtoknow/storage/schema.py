@@ -35,8 +35,9 @@ customers = Table(
 customer_fields = Table(
     "customer_fields",
     metadata,
-    Column("customer_id", String(36), ForeignKey("customers.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "customer_id", String(36), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("category", String(64), primary_key=True),
     Column("ciphertext", LargeBinary, nullable=False),
 )
@@ -46,8 +47,13 @@ blind_indexes = Table(
     metadata,
     Column("category", String(64), primary_key=True),
     Column("digest", LargeBinary(32), primary_key=True),
-    Column("customer_id", String(36), ForeignKey("customers.id", ondelete="CASCADE"),
-           primary_key=True, index=True),
+    Column(
+        "customer_id",
+        String(36),
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 policies = Table(

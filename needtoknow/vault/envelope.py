@@ -28,26 +28,32 @@ def new_dek() -> bytes:
     return aead.new_key()
 
 
-def wrap_dek(keys: KeyProvider, dek: bytes, customer_id: str, dek_version: int) -> tuple[int, bytes]:
+def wrap_dek(
+    keys: KeyProvider, dek: bytes, customer_id: str, dek_version: int
+) -> tuple[int, bytes]:
     """Wrap under the provider's active KEK; returns (kek_version, wrapped)."""
     version = keys.active_version()
     return version, keys.wrap(version, dek, dek_binding(customer_id, dek_version))
 
 
-def unwrap_dek(keys: KeyProvider, kek_version: int, wrapped: bytes, customer_id: str,
-               dek_version: int) -> bytes:
+def unwrap_dek(
+    keys: KeyProvider, kek_version: int, wrapped: bytes, customer_id: str, dek_version: int
+) -> bytes:
     return keys.unwrap(kek_version, wrapped, dek_binding(customer_id, dek_version))
 
 
-def encrypt_field(dek: bytes, customer_id: str, category: str, dek_version: int,
-                  value: Any) -> bytes:
+def encrypt_field(
+    dek: bytes, customer_id: str, category: str, dek_version: int, value: Any
+) -> bytes:
     plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    return aead.seal(dek, aead.new_nonce(), plaintext,
-                     field_binding(customer_id, category, dek_version))
+    return aead.seal(
+        dek, aead.new_nonce(), plaintext, field_binding(customer_id, category, dek_version)
+    )
 
 
-def decrypt_field(dek: bytes, customer_id: str, category: str, dek_version: int,
-                  sealed: bytes) -> Any:
+def decrypt_field(
+    dek: bytes, customer_id: str, category: str, dek_version: int, sealed: bytes
+) -> Any:
     plaintext = aead.open_sealed(dek, sealed, field_binding(customer_id, category, dek_version))
     try:
         return json.loads(plaintext)

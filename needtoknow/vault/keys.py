@@ -95,8 +95,7 @@ class LocalKeyFile:
         if path.exists():
             raise KeyProviderError(f"key file {path} already exists")
         path.parent.mkdir(parents=True, exist_ok=True)
-        cls._write(path, {1: aead.new_key()}, 1,
-                   {"index": os.urandom(32), "token": os.urandom(32)})
+        cls._write(path, {1: aead.new_key()}, 1, {"index": os.urandom(32), "token": os.urandom(32)})
         return cls(path)
 
     @staticmethod

@@ -47,8 +47,14 @@ class RotationResult:
 class Vault:
     """Encrypted customer PII, released only as the policy decides."""
 
-    def __init__(self, db: sa.Engine, keys: KeyProvider, policy: Policy, registry: Registry,
-                 clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        db: sa.Engine,
+        keys: KeyProvider,
+        policy: Policy,
+        registry: Registry,
+        clock: Clock = utc_now,
+    ) -> None:
         self.db = db
         self.keys = keys
         self.policy = policy
@@ -61,8 +67,9 @@ class Vault:
     def _normalise(self, record: Mapping[str, Any]) -> dict[str, Normalised]:
         if not isinstance(record, Mapping) or not record:
             raise ValidationError("record", "customer", "type", "expected a non-empty object")
-        rules = Rules(today=self.clock().date(),
-                      store_full_card_numbers=self.policy.store_full_card_numbers)
+        rules = Rules(
+            today=self.clock().date(), store_full_card_numbers=self.policy.store_full_card_numbers
+        )
         normal = {}
         for name, value in record.items():
             try:
@@ -72,12 +79,18 @@ class Vault:
             normal[name] = category.normalise(value, rules)
         return normal
 
-    def _seal(self, dek: bytes, customer_id: str, dek_version: int,
-              normal: Mapping[str, Normalised]) -> tuple[dict[str, bytes], dict[str, list[bytes]]]:
-        sealed = {c: envelope.encrypt_field(dek, customer_id, c, dek_version, n.value)
-                  for c, n in normal.items()}
-        index = {c: [self.index_digest(c, term) for term in n.index_terms]
-                 for c, n in normal.items() if self.registry[c].blind_index}
+    def _seal(
+        self, dek: bytes, customer_id: str, dek_version: int, normal: Mapping[str, Normalised]
+    ) -> tuple[dict[str, bytes], dict[str, list[bytes]]]:
+        sealed = {
+            c: envelope.encrypt_field(dek, customer_id, c, dek_version, n.value)
+            for c, n in normal.items()
+        }
+        index = {
+            c: [self.index_digest(c, term) for term in n.index_terms]
+            for c, n in normal.items()
+            if self.registry[c].blind_index
+        }
         return sealed, index
 
     def add(self, record: Mapping[str, Any]) -> WriteResult:
@@ -100,8 +113,9 @@ class Vault:
             key = store.key_row(conn, customer_id)
             if key is None:
                 raise NotFound(f"no customer {customer_id!r}")
-            dek = envelope.unwrap_dek(self.keys, key.kek_version, key.wrapped_dek, customer_id,
-                                      key.dek_version)
+            dek = envelope.unwrap_dek(
+                self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
+            )
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
             store.write_fields(conn, customer_id, sealed, index, self.clock())
         return self._result(customer_id, normal)
@@ -120,12 +134,19 @@ class Vault:
 
     # -- reads ------------------------------------------------------------------------
 
-    def get(self, customer_id: str, *, recipient: str, purpose: str,
-            categories: Iterable[str] | None = None,
-            context: Context | None = None) -> access.Disclosure:
+    def get(
+        self,
+        customer_id: str,
+        *,
+        recipient: str,
+        purpose: str,
+        categories: Iterable[str] | None = None,
+        context: Context | None = None,
+    ) -> access.Disclosure:
         """What ``recipient`` may see of this customer for ``purpose``; see :func:`access.read`."""
-        return access.read(self, customer_id, recipient, purpose, categories,
-                           context or Context(now=self.clock()))
+        return access.read(
+            self, customer_id, recipient, purpose, categories, context or Context(now=self.clock())
+        )
 
     def find(self, category: str, value: Any) -> list[str]:
         """Customer ids whose ``category`` exactly matches ``value``, without decrypting.
@@ -139,8 +160,11 @@ class Vault:
         rules = Rules(today=self.clock().date())
         terms = definition.normalise(value, rules).index_terms
         with self.db.connect() as conn:
-            found = {cid for t in terms for cid in store.find(conn, category,
-                                                              self.index_digest(category, t))}
+            found = {
+                cid
+                for t in terms
+                for cid in store.find(conn, category, self.index_digest(category, t))
+            }
         return sorted(found)
 
     def customer_ids(self, limit: int = 100) -> list[str]:
@@ -156,8 +180,9 @@ class Vault:
         digest = self.keys.mac("token", canonical)
         return "tok_" + base64.b32encode(digest[:20]).decode("ascii").lower()
 
-    def explain(self, recipient: str, purpose: str,
-                context: Context | None = None) -> dict[str, object]:
+    def explain(
+        self, recipient: str, purpose: str, context: Context | None = None
+    ) -> dict[str, object]:
         return self.engine.explain(recipient, purpose, context or Context(now=self.clock()))
 
     # -- keys -------------------------------------------------------------------------
@@ -182,8 +207,9 @@ class Vault:
             after, done = rows[-1].customer_id, done + len(rows)
 
     def _rewrapped(self, row: store.KeyRow, active: int) -> store.KeyRow:
-        dek = envelope.unwrap_dek(self.keys, row.kek_version, row.wrapped_dek, row.customer_id,
-                                  row.dek_version)
+        dek = envelope.unwrap_dek(
+            self.keys, row.kek_version, row.wrapped_dek, row.customer_id, row.dek_version
+        )
         version, wrapped = envelope.wrap_dek(self.keys, dek, row.customer_id, row.dek_version)
         assert version == active, "KEK rotated during rewrap"
         return store.KeyRow(row.customer_id, row.dek_version, version, wrapped)
@@ -193,6 +219,7 @@ class Vault:
         with self.db.connect() as conn:
             remaining = store.count_wrapped_with(conn, version)
         if remaining:
-            raise KeyProviderError(f"KEK version {version} still wraps {remaining} keys; "
-                                   "run 'ntk keys rotate' first")
+            raise KeyProviderError(
+                f"KEK version {version} still wraps {remaining} keys; run 'ntk keys rotate' first"
+            )
         self.keys.retire(version)

@@ -26,7 +26,7 @@ def test_verhoeff_catches_every_single_digit_error(body: str, data: st.DataObjec
     number = body + verhoeff_digit(body)
     position = data.draw(st.integers(0, len(number) - 1))
     wrong = data.draw(st.sampled_from([d for d in "0123456789" if d != number[position]]))
-    assert not verhoeff_valid(number[:position] + wrong + number[position + 1:])
+    assert not verhoeff_valid(number[:position] + wrong + number[position + 1 :])
 
 
 @given(digits, st.data())
@@ -37,7 +37,7 @@ def test_verhoeff_catches_adjacent_transpositions(body: str, data: st.DataObject
     i = data.draw(st.integers(0, len(number) - 2))
     if number[i] == number[i + 1]:
         return
-    swapped = number[:i] + number[i + 1] + number[i] + number[i + 2:]
+    swapped = number[:i] + number[i + 1] + number[i] + number[i + 2 :]
     assert not verhoeff_valid(swapped)
 
 

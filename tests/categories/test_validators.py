@@ -15,7 +15,8 @@ from needtoknow.errors import ValidationError
 REGISTRY = seed_registry()
 RULES = Rules(today=date(2026, 11, 26))
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def _card(prefix: str) -> str:
@@ -50,9 +51,20 @@ def _strings(value: Any) -> list[str]:
 
 def test_the_registry_holds_exactly_the_seed_categories() -> None:
     assert set(REGISTRY) == {
-        "name", "date_of_birth", "birthplace", "genetic_information", "address", "telephone",
-        "email", "bank_account", "card_number", "identity_number", "vehicle_registration",
-        "driving_licence", "photograph", "digital_identity",
+        "name",
+        "date_of_birth",
+        "birthplace",
+        "genetic_information",
+        "address",
+        "telephone",
+        "email",
+        "bank_account",
+        "card_number",
+        "identity_number",
+        "vehicle_registration",
+        "driving_licence",
+        "photograph",
+        "digital_identity",
     }
 
 
@@ -86,18 +98,29 @@ def test_addresses_check_pin_and_state() -> None:
 
 def test_bank_accounts_and_ifsc() -> None:
     assert normal("bank_account", {"account_number": "1234 5678 9012", "ifsc": "sbin0001234"}) == {
-        "account_number": "123456789012", "ifsc": "SBIN0001234"}
+        "account_number": "123456789012",
+        "ifsc": "SBIN0001234",
+    }
     rejects("bank_account", {"account_number": "12345", "ifsc": "SBIN0001234"}, "account_format")
     rejects("bank_account", {"account_number": "123456789", "ifsc": "SBIN1001234"}, "ifsc_format")
 
 
-@pytest.mark.parametrize(("number", "network"), [
-    ("4111111111111111", "visa"), ("5555555555554444", "mastercard"),
-    ("2221000000000009", "mastercard"), ("378282246310005", "amex"),
-    ("6011111111111117", "discover"), ("3530111333300000", "jcb"),
-    ("36227206271667", "diners"), (_card("652150"), "rupay"), (_card("6080010"), "rupay"),
-    (_card("508500"), "rupay"), (_card("6500"), "discover"),
-])
+@pytest.mark.parametrize(
+    ("number", "network"),
+    [
+        ("4111111111111111", "visa"),
+        ("5555555555554444", "mastercard"),
+        ("2221000000000009", "mastercard"),
+        ("378282246310005", "amex"),
+        ("6011111111111117", "discover"),
+        ("3530111333300000", "jcb"),
+        ("36227206271667", "diners"),
+        (_card("652150"), "rupay"),
+        (_card("6080010"), "rupay"),
+        (_card("508500"), "rupay"),
+        (_card("6500"), "discover"),
+    ],
+)
 def test_cards_keep_last4_network_and_token_only(number: str, network: str) -> None:
     result = REGISTRY["card_number"].normalise({"number": number, "token": "gw_1"}, RULES)
     assert result.value == {"last4": number[-4:], "network": network, "token": "gw_1"}
@@ -113,20 +136,27 @@ def test_full_card_numbers_need_the_policy_switch() -> None:
 
 def test_identity_numbers() -> None:
     assert normal("identity_number", {"type": "aadhaar", "number": "2345-6789-0124"}) == [
-        {"type": "aadhaar", "number": "234567890124"}]
+        {"type": "aadhaar", "number": "234567890124"}
+    ]
     rejects("identity_number", {"type": "aadhaar", "number": "2345 6789 0125"}, "verhoeff")
     rejects("identity_number", {"type": "aadhaar", "number": "1345 6789 0124"}, "aadhaar_format")
-    assert normal("identity_number", {"type": "pan", "number": "abcpe1234f"})[0]["number"] == \
-        "ABCPE1234F"
+    assert (
+        normal("identity_number", {"type": "pan", "number": "abcpe1234f"})[0]["number"]
+        == "ABCPE1234F"
+    )
     rejects("identity_number", {"type": "pan", "number": "ABCXE1234F"}, "pan_holder_type")
     assert normal("identity_number", {"type": "gstin", "number": "27AAPFU0939F1ZV"})
-    rejects("identity_number", {"type": "gstin", "number": "27AAPFU0939F1ZW"},
-            "gstin_check_character")
+    rejects(
+        "identity_number", {"type": "gstin", "number": "27AAPFU0939F1ZW"}, "gstin_check_character"
+    )
     assert normal("identity_number", {"type": "passport", "number": "J8369854"})
     rejects("identity_number", {"type": "passport", "number": "Q8369854"}, "passport_format")
     assert normal("identity_number", {"type": "voter_id", "number": "ABC1234567"})
-    error = rejects("identity_number", [{"type": "pan", "number": "ABCPE1234F"},
-                                        {"type": "ssn", "number": "078-05-1120"}], "identity_type")
+    error = rejects(
+        "identity_number",
+        [{"type": "pan", "number": "ABCPE1234F"}, {"type": "ssn", "number": "078-05-1120"}],
+        "identity_type",
+    )
     assert error.field == "identity_number[1].type"
 
 
@@ -153,6 +183,7 @@ def test_photographs_are_sniffed_not_trusted() -> None:
 
 def test_digital_identities() -> None:
     assert normal("digital_identity", [{"type": "ip", "value": "2001:db8::0001"}]) == [
-        {"type": "ip", "value": "2001:db8::1"}]
+        {"type": "ip", "value": "2001:db8::1"}
+    ]
     rejects("digital_identity", {"type": "ip", "value": "300.1.1.1"}, "ip_address")
     rejects("digital_identity", {"type": "username", "value": "has space"}, "username_format")

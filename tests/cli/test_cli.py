@@ -21,10 +21,12 @@ class Ntk:
         self.env = {**os.environ, "NTK_HOME": str(home), "COLUMNS": "200"}
         self.env.pop("NTK_DATABASE_URL", None)
 
-    def __call__(self, *args: str, stdin: str | None = None,
-                 expect: int = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([NTK, *args], input=stdin, capture_output=True, text=True,
-                                env=self.env, timeout=60)
+    def __call__(
+        self, *args: str, stdin: str | None = None, expect: int = 0
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [NTK, *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=60
+        )
         assert result.returncode == expect, (result.stdout, result.stderr)
         return result
 
@@ -51,31 +53,69 @@ def test_add_get_find_erase_round_trip(ntk: Ntk) -> None:
     added = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
     cid = added["customer_id"]
     assert any("card number discarded" in n for n in added["notices"])
-    got = ntk.json("customer", "get", cid, "--recipient", "billing_team", "--purpose",
-                   "billing", "--json")
+    got = ntk.json(
+        "customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing", "--json"
+    )
     assert got["fields"]["card_number"] == "1111" and "date_of_birth" not in got["fields"]
     assert got["transforms"]["card_number"] == "last4"
     assert ntk.json("customer", "find", "--email", "asha.canary@example.in") == {
-        "customer_ids": [cid]}
+        "customer_ids": [cid]
+    }
     assert ntk.json("customer", "find", "--identity", "pan:ABCPE1234F")["customer_ids"] == [cid]
     ntk.json("customer", "erase", cid)
-    gone = ntk("customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing",
-               "--json", expect=4)
+    gone = ntk(
+        "customer",
+        "get",
+        cid,
+        "--recipient",
+        "billing_team",
+        "--purpose",
+        "billing",
+        "--json",
+        expect=4,
+    )
     assert json.loads(gone.stderr)["error"] == "NotFound"
 
 
 def test_denied_read_exits_3_with_reasons_on_stderr(ntk: Ntk) -> None:
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
-    result = ntk("customer", "get", cid, "--recipient", "ad_network", "--purpose", "advertising",
-                 "--json", expect=3)
+    result = ntk(
+        "customer",
+        "get",
+        cid,
+        "--recipient",
+        "ad_network",
+        "--purpose",
+        "advertising",
+        "--json",
+        expect=3,
+    )
     assert result.stdout == ""
     error = json.loads(result.stderr)
     assert error["error"] == "PolicyDenied" and "aggregates only" in error["message"]
-    legal = ntk("customer", "get", cid, "--recipient", "law_enforcement", "--purpose",
-                "legal_process", expect=3)
+    legal = ntk(
+        "customer",
+        "get",
+        cid,
+        "--recipient",
+        "law_enforcement",
+        "--purpose",
+        "legal_process",
+        expect=3,
+    )
     assert "legal reference is required" in legal.stderr
-    ok = ntk.json("customer", "get", cid, "--recipient", "law_enforcement", "--purpose",
-                  "legal_process", "--legal-reference", "Court order 7/2026", "--json")
+    ok = ntk.json(
+        "customer",
+        "get",
+        cid,
+        "--recipient",
+        "law_enforcement",
+        "--purpose",
+        "legal_process",
+        "--legal-reference",
+        "Court order 7/2026",
+        "--json",
+    )
     assert ok["fields"]["name"] == "Asha Canarywala"
     assert "require_legal_reference" in ok["obligations"]
 
@@ -92,24 +132,40 @@ def test_policy_check_and_explain(ntk: Ntk, tmp_path: Path) -> None:
     policy = Path(__file__).parents[2] / "policies" / "nextraone.yaml"
     assert "ok" in ntk("policy", "check", str(policy)).stdout
     broken = tmp_path / "broken.yaml"
-    broken.write_text(policy.read_text().replace("grant: {name: full, address: full, email",
-                                                 "grant: {nmae: full, address: full, email", 1))
+    broken.write_text(
+        policy.read_text().replace(
+            "grant: {name: full, address: full, email",
+            "grant: {nmae: full, address: full, email",
+            1,
+        )
+    )
     result = ntk("policy", "check", str(broken), expect=6)
     assert f"{broken}:" in result.stderr and "unknown category 'nmae'" in result.stderr
-    explained = ntk.json("policy", "explain", "--recipient", "billing_team", "--purpose",
-                         "billing", "--json")
+    explained = ntk.json(
+        "policy", "explain", "--recipient", "billing_team", "--purpose", "billing", "--json"
+    )
     assert explained["allowed"]["card_number"]["transform"] == "last4"
     assert explained["allowed"]["card_number"]["rule"] == "billing"
-    assert "billing_team" in ntk("policy", "explain", "--recipient", "billing_team",
-                                 "--purpose", "billing").stdout
+    assert (
+        "billing_team"
+        in ntk("policy", "explain", "--recipient", "billing_team", "--purpose", "billing").stdout
+    )
 
 
 def test_keys_rotate_keeps_data_readable(ntk: Ntk) -> None:
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     assert ntk.json("keys", "rotate") == {"kek_version": 2, "rewrapped": 1}
     assert ntk.json("keys", "retire", "1") == {"retired": 1}
-    got = ntk.json("customer", "get", cid, "--recipient", "support_team", "--purpose",
-                   "service_delivery", "--json")
+    got = ntk.json(
+        "customer",
+        "get",
+        cid,
+        "--recipient",
+        "support_team",
+        "--purpose",
+        "service_delivery",
+        "--json",
+    )
     assert got["fields"]["address"] == "Pune"
 
 

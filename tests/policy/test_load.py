@@ -35,55 +35,72 @@ def error_for(rules: str, base: str = BASE) -> PolicyError:
 
 
 def test_a_good_policy_loads_with_a_stable_version() -> None:
-    rules = "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: full}, " \
-            "clause: billing}\n"
+    rules = (
+        "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: full}, "
+        "clause: billing}\n"
+    )
     first, _ = load_policy_text(BASE + rules)
     second, _ = load_policy_text(BASE + rules)
     assert first.version == second.version and len(first.version) == 64
 
 
 def test_unknown_category_names_file_and_line() -> None:
-    error = error_for("  - id: r1\n    recipient: billing_team\n    purpose: billing\n"
-                      "    grant: {nmae: full}\n    clause: billing\n")
+    error = error_for(
+        "  - id: r1\n    recipient: billing_team\n    purpose: billing\n"
+        "    grant: {nmae: full}\n    clause: billing\n"
+    )
     assert error.source == "test.yaml" and error.line == 18
     assert "unknown category 'nmae'" in str(error) and str(error).startswith("test.yaml:18:")
 
 
 def test_unknown_purpose_and_recipient() -> None:
-    assert "unknown purpose 'biling'" in str(error_for(
-        "  - {id: r1, recipient: billing_team, purpose: biling, grant: {name: full}, clause: x}\n"))
-    assert "unknown recipient 'billing'" in str(error_for(
-        "  - {id: r1, recipient: billing, purpose: billing, grant: {name: full}, clause: x}\n"))
+    assert "unknown purpose 'biling'" in str(
+        error_for(
+            "  - {id: r1, recipient: billing_team, purpose: biling, "
+            "grant: {name: full}, clause: x}\n"
+        )
+    )
+    assert "unknown recipient 'billing'" in str(
+        error_for(
+            "  - {id: r1, recipient: billing, purpose: billing, grant: {name: full}, clause: x}\n"
+        )
+    )
 
 
 def test_sale_can_never_be_allowed() -> None:
-    error = error_for("  - {id: r1, recipient: billing_team, purpose: sale, grant: {name: full},"
-                      " clause: x}\n")
+    error = error_for(
+        "  - {id: r1, recipient: billing_team, purpose: sale, grant: {name: full}, clause: x}\n"
+    )
     assert "prohibited purpose 'sale'" in str(error)
 
 
 def test_rental_is_prohibited_even_when_the_file_forgets_it() -> None:
     base = BASE.replace("  sale:", "  rental: {legal_basis: none}\n  sale:")
-    error = error_for("  - {id: r1, recipient: billing_team, purpose: rental, "
-                      "grant: {email: full}, clause: x}\n", base)
+    error = error_for(
+        "  - {id: r1, recipient: billing_team, purpose: rental, grant: {email: full}, clause: x}\n",
+        base,
+    )
     assert "prohibited purpose 'rental'" in str(error)
 
 
 def test_advertisers_get_no_pii() -> None:
-    error = error_for("  - {id: r1, recipient: ads, purpose: billing, grant: {email: token},"
-                      " clause: x}\n")
+    error = error_for(
+        "  - {id: r1, recipient: ads, purpose: billing, grant: {email: token}, clause: x}\n"
+    )
     assert "advertisers receive aggregates only" in str(error)
 
 
 def test_authorities_need_the_legal_reference_obligation() -> None:
-    error = error_for("  - {id: r1, recipient: police, purpose: legal_process, "
-                      "grant: {name: full}, clause: x}\n")
+    error = error_for(
+        "  - {id: r1, recipient: police, purpose: legal_process, grant: {name: full}, clause: x}\n"
+    )
     assert "require_legal_reference" in str(error)
 
 
 def test_contractors_need_an_agreement_for_the_purpose() -> None:
-    error = error_for("  - {id: r1, recipient: agency, purpose: billing, grant: {name: full},"
-                      " clause: x}\n")
+    error = error_for(
+        "  - {id: r1, recipient: agency, purpose: billing, grant: {name: full}, clause: x}\n"
+    )
     assert "no agreement binds 'agency' to purpose 'billing'" in str(error)
 
 
@@ -91,26 +108,32 @@ def test_contradictory_rules_are_rejected() -> None:
     error = error_for(
         "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: full}, clause: x}\n"
         "  - {id: r2, recipient: billing_team, purpose: billing, grant: {name: masked}, "
-        "clause: x}\n")
+        "clause: x}\n"
+    )
     assert "rule 'r2' contradicts rule 'r1'" in str(error) and error.line == 16
 
 
 def test_transform_must_suit_the_category() -> None:
-    error = error_for("  - {id: r1, recipient: billing_team, purpose: billing, "
-                      "grant: {email: year_only}, clause: x}\n")
+    error = error_for(
+        "  - {id: r1, recipient: billing_team, purpose: billing, "
+        "grant: {email: year_only}, clause: x}\n"
+    )
     assert "transform 'year_only' is not allowed for 'email'" in str(error)
 
 
 def test_every_rule_cites_its_clause() -> None:
-    error = error_for("  - {id: r1, recipient: billing_team, purpose: billing, "
-                      "grant: {name: full}}\n")
+    error = error_for(
+        "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: full}}\n"
+    )
     assert "must cite the policy clause" in str(error)
 
 
 def test_a_deployment_can_add_a_category_without_code() -> None:
     base = "categories:\n  upi_id: {validator: text, transforms: [full, masked]}\n" + BASE
-    policy, registry = load_policy_text(base + "  - {id: r1, recipient: billing_team, "
-                                        "purpose: billing, grant: {upi_id: masked}, clause: x}\n")
+    policy, registry = load_policy_text(
+        base + "  - {id: r1, recipient: billing_team, "
+        "purpose: billing, grant: {upi_id: masked}, clause: x}\n"
+    )
     assert "upi_id" in registry and policy.rules[0].grants == {"upi_id": "masked"}
 
 

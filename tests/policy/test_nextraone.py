@@ -25,17 +25,38 @@ def allowed(recipient: str, purpose: str, context: Context = NOW) -> dict[str, s
 
 def test_demo_policy_has_the_canonical_purposes_and_recipients() -> None:
     assert set(POLICY.purposes) == {
-        "service_delivery", "billing", "bill_collection", "service_notification", "legal_process",
-        "investigation", "protect_rights", "enforce_terms", "credit_reporting", "credit_scoring",
-        "statistical_analysis", "verification", "risk_management", "advertising", "sale", "rental"}
-    assert {"billing_team", "support_team", "collection_agency", "notification_provider",
-            "partner_bank", "credit_bureau", "law_enforcement", "ad_network"} <= set(
-        POLICY.recipients)
+        "service_delivery",
+        "billing",
+        "bill_collection",
+        "service_notification",
+        "legal_process",
+        "investigation",
+        "protect_rights",
+        "enforce_terms",
+        "credit_reporting",
+        "credit_scoring",
+        "statistical_analysis",
+        "verification",
+        "risk_management",
+        "advertising",
+        "sale",
+        "rental",
+    }
+    assert {
+        "billing_team",
+        "support_team",
+        "collection_agency",
+        "notification_provider",
+        "partner_bank",
+        "credit_bureau",
+        "law_enforcement",
+        "ad_network",
+    } <= set(POLICY.recipients)
     assert {r.kind for r in POLICY.recipients.values()} <= RECIPIENT_KINDS
 
 
 def test_need_to_know_billing_gets_contact_and_last4_but_never_dob_or_genetics() -> None:
-    """"limit the collection and use ... only on a need-to-know basis" + "such as billing"."""
+    """ "limit the collection and use ... only on a need-to-know basis" + "such as billing"."""
     got = allowed("billing_team", "billing")
     assert got["name"] == got["address"] == got["email"] == "full"
     assert got["card_number"] == "last4"
@@ -50,7 +71,7 @@ def test_genetic_information_goes_to_no_one_for_any_purpose() -> None:
 
 
 def test_affiliates_and_contractors_only_for_service_work() -> None:
-    """"with its Affiliates and third parties for providing services ... billing, collecting
+    """ "with its Affiliates and third parties for providing services ... billing, collecting
     bills, notifying or contacting Customers"."""
     service = {"service_delivery", "billing", "bill_collection", "service_notification"}
     for name, recipient in POLICY.recipients.items():
@@ -63,7 +84,7 @@ def test_affiliates_and_contractors_only_for_service_work() -> None:
 
 
 def test_contractors_are_bound_by_unexpired_agreements() -> None:
-    """"agents, contractors, and sub-contractors will be required to agree to use the
+    """ "agents, contractors, and sub-contractors will be required to agree to use the
     information ... only for these purposes"."""
     assert allowed("legacy_sms_gateway", "service_notification") == {}
     later = Context(now=datetime(2028, 1, 1, tzinfo=UTC))
@@ -76,29 +97,43 @@ def test_a_subcontractor_never_gets_more_than_its_contractor() -> None:
     assert set(agent) <= set(agency)
     assert agent["telephone"] == "masked" and "bank_account" not in agent
     # The sub-contractor's own agreement ends first; after it, nothing.
-    assert allowed("collection_field_agent", "bill_collection",
-                   Context(now=datetime(2027, 7, 1, tzinfo=UTC))) == {}
+    assert (
+        allowed(
+            "collection_field_agent",
+            "bill_collection",
+            Context(now=datetime(2027, 7, 1, tzinfo=UTC)),
+        )
+        == {}
+    )
 
 
 def test_banks_bureaus_and_clearing_networks_only_for_the_listed_purposes() -> None:
-    """"banks/ financial institutions/ credit bureaus/ ... clearing network as may be required
+    """ "banks/ financial institutions/ credit bureaus/ ... clearing network as may be required
     by law, customary practice, credit reporting, statistical analysis and credit scoring,
     verification or risk management"."""
-    listed = {"credit_reporting", "credit_scoring", "statistical_analysis", "verification",
-              "risk_management"}
+    listed = {
+        "credit_reporting",
+        "credit_scoring",
+        "statistical_analysis",
+        "verification",
+        "risk_management",
+    }
     for name, recipient in POLICY.recipients.items():
         if recipient.kind in {"bank", "credit_bureau", "clearing_network"}:
             for purpose in set(POLICY.purposes) - listed:
                 assert allowed(name, purpose) == {}, (name, purpose)
     assert allowed("partner_bank", "verification")["bank_account"] == "full"
     assert allowed("credit_bureau", "statistical_analysis") == {
-        "name": "token", "date_of_birth": "year_only", "address": "city_only"}
+        "name": "token",
+        "date_of_birth": "year_only",
+        "address": "city_only",
+    }
     assert allowed("payment_network", "risk_management")["card_number"] == "last4"
 
 
 @pytest.mark.parametrize("purpose", ["sale", "rental"])
 def test_pii_is_never_sold_or_rented(purpose: str) -> None:
-    """"NextraOne will not sell or rent Customer Personally Identifiable Information"."""
+    """ "NextraOne will not sell or rent Customer Personally Identifiable Information"."""
     for recipient in POLICY.recipients:
         decision = ENGINE.decide(recipient, purpose, ALL, NOW)
         assert not decision.allowed
@@ -106,7 +141,7 @@ def test_pii_is_never_sold_or_rented(purpose: str) -> None:
 
 
 def test_authority_only_for_legal_process_or_investigation_and_only_with_reference() -> None:
-    """"unless such action is necessary to: conform to legal requirements or comply with legal
+    """ "unless such action is necessary to: conform to legal requirements or comply with legal
     process; comply with investigations ... under the Information Technology Act, 2000"."""
     assert allowed("law_enforcement", "legal_process") == {}
     with_reference = Context(now=NOW.now, legal_reference="Court order 42/2026")
@@ -119,7 +154,7 @@ def test_authority_only_for_legal_process_or_investigation_and_only_with_referen
 
 
 def test_protect_rights_and_enforce_terms_need_a_case() -> None:
-    """"Protect and defend the rights ... Enforce the terms and conditions"."""
+    """ "Protect and defend the rights ... Enforce the terms and conditions"."""
     assert allowed("legal_team", "protect_rights") == {}
     case = Context(now=NOW.now, case_id="ABUSE-2026-118")
     assert allowed("legal_team", "protect_rights", case)["email"] == "full"
@@ -127,14 +162,14 @@ def test_protect_rights_and_enforce_terms_need_a_case() -> None:
 
 
 def test_advertisers_receive_no_pii() -> None:
-    """"Such information may be shared with advertisers on aggregate basis" — never PII."""
+    """ "Such information may be shared with advertisers on aggregate basis" — never PII."""
     for purpose in POLICY.purposes:
         decision = ENGINE.decide("ad_network", purpose, ALL, NOW)
         assert not decision.allowed
 
 
 def test_every_rule_cites_the_seed_text() -> None:
-    seed = (Path(__file__).parents[2].parent / "shared" / "seed" / "privacy-policy.md")
+    seed = Path(__file__).parents[2].parent / "shared" / "seed" / "privacy-policy.md"
     text = " ".join(seed.read_text("utf-8").split()) if seed.exists() else None
     for rule in POLICY.rules:
         assert rule.clause

@@ -13,22 +13,45 @@ from needtoknow.vault import Vault
 from tests.customers import ASHA, RAVI
 
 CANARIES = [
-    "Asha Canarywala", "Canarywala", "1987-04-12", "17 Canary Lane", "9876543210",
-    "asha.canary@example.in", "123456789012", "4111111111111111", "234567890124",
-    "ABCPE1234F", "MH12AB1234", "MH1420110062821", "ashacanary", "198.51.100.23",
-    "rs4680", "Ravi Sentinelkar", "ravi.sentinel@example.in", "9123456780",
-    "5555555555554444", "9 Sentinel Road",
+    "Asha Canarywala",
+    "Canarywala",
+    "1987-04-12",
+    "17 Canary Lane",
+    "9876543210",
+    "asha.canary@example.in",
+    "123456789012",
+    "4111111111111111",
+    "234567890124",
+    "ABCPE1234F",
+    "MH12AB1234",
+    "MH1420110062821",
+    "ashacanary",
+    "198.51.100.23",
+    "rs4680",
+    "Ravi Sentinelkar",
+    "ravi.sentinel@example.in",
+    "9123456780",
+    "5555555555554444",
+    "9 Sentinel Road",
 ]
 
 
 def encodings(value: str) -> list[bytes]:
     raw = value.encode()
-    return [raw, raw.lower(), raw.upper(), value.encode("utf-16-le"), raw.hex().encode(),
-            base64.b64encode(raw), base64.b64encode(raw).rstrip(b"=")]
+    return [
+        raw,
+        raw.lower(),
+        raw.upper(),
+        value.encode("utf-16-le"),
+        raw.hex().encode(),
+        base64.b64encode(raw),
+        base64.b64encode(raw).rstrip(b"="),
+    ]
 
 
 def test_no_plaintext_pii_in_database_wal_keys_or_logs(
-        sqlite_vault: Vault, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sqlite_vault: Vault, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # log every SQL statement
     try:

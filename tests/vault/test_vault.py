@@ -20,8 +20,13 @@ def test_billing_read_returns_only_allowed_fields_transformed(vault: Vault) -> N
     got = vault.get(cid, recipient="billing_team", purpose="billing")
     assert got.values == {
         "name": "Asha Canarywala",
-        "address": {"line1": "17 Canary Lane", "city": "Pune", "state": "Maharashtra",
-                    "pin": "411001", "country": "IN"},
+        "address": {
+            "line1": "17 Canary Lane",
+            "city": "Pune",
+            "state": "Maharashtra",
+            "pin": "411001",
+            "country": "IN",
+        },
         "email": "asha.canary@example.in",
         "telephone": "+919876543210",
         "card_number": "1111",
@@ -32,8 +37,9 @@ def test_billing_read_returns_only_allowed_fields_transformed(vault: Vault) -> N
 
 def test_requested_categories_outside_the_rule_are_denied_with_reason(vault: Vault) -> None:
     cid = vault.add(ASHA).customer_id
-    got = vault.get(cid, recipient="billing_team", purpose="billing",
-                    categories=["name", "date_of_birth"])
+    got = vault.get(
+        cid, recipient="billing_team", purpose="billing", categories=["name", "date_of_birth"]
+    )
     assert list(got.values) == ["name"]
     assert "date_of_birth" in got.decision.denied
 
@@ -71,8 +77,12 @@ def test_bad_field_writes_nothing(vault: Vault) -> None:
 def test_full_card_number_is_discarded_and_the_write_says_so(vault: Vault) -> None:
     result = vault.add(RAVI)
     assert any("full card number discarded" in n for n in result.notices)
-    got = vault.get(result.customer_id, recipient="law_enforcement", purpose="legal_process",
-                    context=Context(now=vault.clock(), legal_reference="CrPC 91 order 12/2026"))
+    got = vault.get(
+        result.customer_id,
+        recipient="law_enforcement",
+        purpose="legal_process",
+        context=Context(now=vault.clock(), legal_reference="CrPC 91 order 12/2026"),
+    )
     assert got.values["card_number"] == {"last4": "4444", "network": "mastercard"}
 
 
@@ -143,11 +153,15 @@ def test_retiring_a_kek_still_in_use_is_refused(vault: Vault) -> None:
 def test_tampered_ciphertext_raises_integrity_error(vault: Vault) -> None:
     cid = vault.add(ASHA).customer_id
     with vault.db.begin() as conn:
-        sealed = conn.execute(sa.select(customer_fields.c.ciphertext).where(
-            customer_fields.c.category == "name")).scalar_one()
+        sealed = conn.execute(
+            sa.select(customer_fields.c.ciphertext).where(customer_fields.c.category == "name")
+        ).scalar_one()
         flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
-        conn.execute(customer_fields.update().where(customer_fields.c.category == "name")
-                     .values(ciphertext=flipped))
+        conn.execute(
+            customer_fields.update()
+            .where(customer_fields.c.category == "name")
+            .values(ciphertext=flipped)
+        )
     with pytest.raises(IntegrityError):
         vault.get(cid, recipient="billing_team", purpose="billing")
 
@@ -156,15 +170,21 @@ def test_ciphertext_moved_to_another_customer_or_field_fails(vault: Vault) -> No
     asha = vault.add(ASHA).customer_id
     ravi = vault.add(RAVI).customer_id
     with vault.db.begin() as conn:
-        stolen = conn.execute(sa.select(customer_fields.c.ciphertext).where(
-            customer_fields.c.customer_id == asha, customer_fields.c.category == "email")
+        stolen = conn.execute(
+            sa.select(customer_fields.c.ciphertext).where(
+                customer_fields.c.customer_id == asha, customer_fields.c.category == "email"
+            )
         ).scalar_one()
-        conn.execute(customer_fields.update().where(
-            customer_fields.c.customer_id == ravi, customer_fields.c.category == "email")
-            .values(ciphertext=stolen))
-        conn.execute(customer_fields.update().where(
-            customer_fields.c.customer_id == asha, customer_fields.c.category == "name")
-            .values(ciphertext=stolen))
+        conn.execute(
+            customer_fields.update()
+            .where(customer_fields.c.customer_id == ravi, customer_fields.c.category == "email")
+            .values(ciphertext=stolen)
+        )
+        conn.execute(
+            customer_fields.update()
+            .where(customer_fields.c.customer_id == asha, customer_fields.c.category == "name")
+            .values(ciphertext=stolen)
+        )
     with pytest.raises(IntegrityError):
         vault.get(ravi, recipient="billing_team", purpose="billing", categories=["email"])
     with pytest.raises(IntegrityError):
@@ -181,7 +201,8 @@ def test_correct_replaces_fields_and_reindexes(vault: Vault) -> None:
 
 
 def test_expired_agreement_stops_a_contractor_when_the_clock_moves(
-        vault: Vault, clock: Clock) -> None:
+    vault: Vault, clock: Clock
+) -> None:
     cid = vault.add(ASHA).customer_id
     assert vault.get(cid, recipient="collection_agency", purpose="bill_collection").values
     clock.now += timedelta(days=500)  # past AGR-COLL-2026's 2027-12-31 expiry

@@ -27,8 +27,12 @@ def upgrade() -> None:
     op.create_index("ix_customers_kek_version", "customers", ["kek_version"])
     op.create_table(
         "customer_fields",
-        sa.Column("customer_id", sa.String(36),
-                  sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "customer_id",
+            sa.String(36),
+            sa.ForeignKey("customers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("category", sa.String(64), primary_key=True),
         sa.Column("ciphertext", sa.LargeBinary, nullable=False),
     )
@@ -36,8 +40,12 @@ def upgrade() -> None:
         "blind_indexes",
         sa.Column("category", sa.String(64), primary_key=True),
         sa.Column("digest", sa.LargeBinary(32), primary_key=True),
-        sa.Column("customer_id", sa.String(36),
-                  sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "customer_id",
+            sa.String(36),
+            sa.ForeignKey("customers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
     )
     op.create_index("ix_blind_indexes_customer_id", "blind_indexes", ["customer_id"])
     op.create_table(

@@ -1,0 +1,145 @@
+"""KEKs and MAC keys inside a hardware security module, through PKCS#11.
+
+Keys are generated in the HSM as sensitive, non-extractable token objects; the
+vault only ever sends a DEK in to be wrapped (AES-256-GCM, CKM_AES_GCM) and gets
+ciphertext back, so a stolen database plus a stolen host disk still lacks the
+KEK. This is what UIDAI's Aadhaar Data Vault rules expect of anyone storing
+Aadhaar numbers. Tested against SoftHSM2; any PKCS#11 v2.40 module should do.
+
+Key labels: ``ntk-kek-<version>`` (AES-256) and ``ntk-mac-<name>`` (HMAC-SHA256).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any
+
+import pkcs11
+from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
+from pkcs11 import exceptions as pkcs11_errors
+from pkcs11.mechanisms import GCMParams
+
+from needtoknow.errors import IntegrityError, KeyProviderError
+from needtoknow.vault.keys import MacKey
+
+_NONCE_BYTES = 12
+_KEK_LABEL = re.compile(r"ntk-kek-(\d+)")
+_PROTECTED = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
+
+
+class Pkcs11Keys:
+    """A :class:`~needtoknow.vault.keys.KeyProvider` backed by a PKCS#11 token."""
+
+    name = "pkcs11"
+
+    def __init__(self, module: str, token_label: str, pin: str, create: bool = False) -> None:
+        try:
+            token = pkcs11.lib(module).get_token(token_label=token_label)
+            try:
+                self._session = token.open(rw=True, user_pin=pin)
+            except pkcs11_errors.UserAlreadyLoggedIn:
+                # PKCS#11 logins are per application: another session of this process
+                # already authenticated to this token, and new sessions share that login.
+                self._session = token.open(rw=True)
+        except (pkcs11_errors.PKCS11Error, RuntimeError, OSError) as exc:
+            raise KeyProviderError(
+                f"cannot open PKCS#11 token {token_label!r} with module {module}: "
+                f"{type(exc).__name__}"
+            ) from None
+        self._lock = threading.Lock()
+        self._keks = self._find_keks()
+        if create:
+            if self._keks:
+                raise KeyProviderError(f"token {token_label!r} already holds needtoknow keys")
+            self._generate_kek(1)
+            for mac_name in ("index", "token"):
+                self._session.generate_key(
+                    KeyType.GENERIC_SECRET,
+                    256,
+                    label=f"ntk-mac-{mac_name}",
+                    store=True,
+                    capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                    template=_PROTECTED,
+                )
+        if not self._keks:
+            raise KeyProviderError(f"token {token_label!r} holds no needtoknow KEK; run 'ntk init'")
+        self._macs: dict[str, Any] = {
+            n: self._session.get_key(object_class=ObjectClass.SECRET_KEY, label=f"ntk-mac-{n}")
+            for n in ("index", "token")
+        }
+
+    def _find_keks(self) -> dict[int, Any]:
+        keks = {}
+        for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY}):
+            match = _KEK_LABEL.fullmatch(obj[Attribute.LABEL] or "")
+            if match:
+                keks[int(match.group(1))] = obj
+        return keks
+
+    def _generate_kek(self, version: int) -> None:
+        self._keks[version] = self._session.generate_key(
+            KeyType.AES,
+            256,
+            label=f"ntk-kek-{version}",
+            store=True,
+            capabilities=MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT,
+            template=_PROTECTED,
+        )
+
+    def _kek(self, version: int) -> Any:
+        try:
+            return self._keks[version]
+        except KeyError:
+            raise KeyProviderError(f"KEK version {version} is not available") from None
+
+    def active_version(self) -> int:
+        return max(self._keks)
+
+    def versions(self) -> tuple[int, ...]:
+        return tuple(sorted(self._keks))
+
+    def wrap(self, version: int, dek: bytes, associated_data: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        with self._lock:
+            sealed = self._kek(version).encrypt(
+                dek,
+                mechanism=Mechanism.AES_GCM,
+                mechanism_param=GCMParams(nonce, associated_data, 128),
+            )
+        return nonce + bytes(sealed)
+
+    def unwrap(self, version: int, wrapped: bytes, associated_data: bytes) -> bytes:
+        kek = self._kek(version)
+        if len(wrapped) < _NONCE_BYTES + 16:
+            raise IntegrityError()
+        try:
+            with self._lock:
+                return bytes(
+                    kek.decrypt(
+                        wrapped[_NONCE_BYTES:],
+                        mechanism=Mechanism.AES_GCM,
+                        mechanism_param=GCMParams(wrapped[:_NONCE_BYTES], associated_data, 128),
+                    )
+                )
+        except pkcs11_errors.PKCS11Error:
+            raise IntegrityError() from None
+
+    def rotate(self) -> int:
+        version = self.active_version() + 1
+        with self._lock:
+            self._generate_kek(version)
+        return version
+
+    def retire(self, version: int) -> None:
+        if version == self.active_version():
+            raise KeyProviderError(f"KEK version {version} is active; rotate first")
+        kek = self._kek(version)
+        with self._lock:
+            kek.destroy()
+        del self._keks[version]
+
+    def mac(self, key: MacKey, data: bytes) -> bytes:
+        with self._lock:
+            return bytes(self._macs[key].sign(data, mechanism=Mechanism.SHA256_HMAC))

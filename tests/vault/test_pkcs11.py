@@ -1,0 +1,126 @@
+"""The pkcs11 key provider against a real SoftHSM2 token the test initialises itself."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from needtoknow.errors import IntegrityError, KeyProviderError
+from needtoknow.home import Settings, init_vault, open_vault
+from tests.conftest import IN_CI, Clock
+from tests.customers import ASHA
+
+pytestmark = pytest.mark.pkcs11
+MODULES = (
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+)
+
+
+def _module() -> str | None:
+    configured = os.environ.get("NTK_TEST_PKCS11_MODULE")
+    return configured or next((m for m in MODULES if Path(m).exists()), None)
+
+
+_TOKENS = 8  # SoftHSM2 only sees tokens that exist when a process first loads it
+
+
+@pytest.fixture(scope="session")
+def softhsm_tokens(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A private SoftHSM2 store with a pool of initialised tokens, made before the module
+    is first loaded (it reads SOFTHSM2_CONF and the token list once per process)."""
+    module = _module()
+    if not module or not shutil.which("softhsm2-util"):
+        if IN_CI:
+            pytest.fail("CI must install SoftHSM2 (scripts/test-services.sh)")
+        pytest.skip("SoftHSM2 is not installed: apt-get install softhsm2")
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    labels = [f"ntk-test-{i}" for i in range(_TOKENS)]
+    for label in labels:
+        subprocess.run(
+            [
+                "softhsm2-util",
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--pin",
+                "1234",
+                "--so-pin",
+                "5678",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return labels
+
+
+@pytest.fixture
+def softhsm(softhsm_tokens: list[str]) -> dict[str, str]:
+    """A fresh, unused token for one test."""
+    if not softhsm_tokens:
+        raise AssertionError(f"raise _TOKENS: more than {_TOKENS} tests use SoftHSM2")
+    return {"module": str(_module()), "token": softhsm_tokens.pop(), "pin": "1234"}
+
+
+def _settings(tmp_path: Path, hsm: dict[str, str], pin: str | None = None) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        database_url=f"sqlite:///{tmp_path / 'v.db'}",
+        key_provider="pkcs11",
+        pkcs11_module=hsm["module"],
+        pkcs11_token=hsm["token"],
+        pkcs11_pin=pin or hsm["pin"],
+    )
+
+
+def test_vault_round_trip_with_keys_in_the_hsm(tmp_path: Path, softhsm: dict[str, str]) -> None:
+    vault = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    assert vault.keys.name == "pkcs11"
+    assert not (tmp_path / "home" / "keys.json").exists()
+    cid = vault.add(ASHA).customer_id
+    assert vault.find("email", ASHA["email"]) == [cid]
+    reopened = open_vault(_settings(tmp_path, softhsm), clock=Clock())
+    got = reopened.get(cid, recipient="billing_team", purpose="billing")
+    assert got.values["name"] == "Asha Canarywala"
+
+
+def test_rotation_and_retirement_in_the_hsm(tmp_path: Path, softhsm: dict[str, str]) -> None:
+    vault = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    cid = vault.add(ASHA).customer_id
+    assert vault.rotate_keys().rewrapped == 1
+    vault.retire_key(1)
+    reopened = open_vault(_settings(tmp_path, softhsm), clock=Clock())
+    assert reopened.keys.versions() == (2,)
+    assert reopened.get(cid, recipient="billing_team", purpose="billing").values["email"]
+
+
+def test_hsm_detects_tampering(tmp_path: Path, softhsm: dict[str, str]) -> None:
+    vault = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    wrapped = vault.keys.wrap(1, b"k" * 32, b"customer-a")
+    assert vault.keys.unwrap(1, wrapped, b"customer-a") == b"k" * 32
+    with pytest.raises(IntegrityError):
+        vault.keys.unwrap(1, wrapped, b"customer-b")
+    with pytest.raises(IntegrityError):
+        vault.keys.unwrap(1, wrapped[:-1] + bytes([wrapped[-1] ^ 1]), b"customer-a")
+
+
+def test_wrong_pin_is_a_key_provider_error(tmp_path: Path, softhsm: dict[str, str]) -> None:
+    with pytest.raises(KeyProviderError, match=r"cannot open PKCS#11 token.*PinIncorrect"):
+        init_vault(_settings(tmp_path, softhsm, pin="0000"), clock=Clock())
+
+
+def test_unknown_token_is_a_key_provider_error(tmp_path: Path, softhsm: dict[str, str]) -> None:
+    with pytest.raises(KeyProviderError, match="cannot open PKCS#11 token"):
+        init_vault(_settings(tmp_path, {**softhsm, "token": "no-such-token"}), clock=Clock())
