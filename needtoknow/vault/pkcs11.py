@@ -27,6 +27,10 @@ from needtoknow.vault.keys import MacKey
 _NONCE_BYTES = 12
 _KEK_LABEL = re.compile(r"ntk-kek-(\d+)")
 _PROTECTED = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
+# python-pkcs11 initialises modules without the OS-locking flag, which makes SoftHSM2 skip
+# its own locks, and releases the GIL during calls: concurrent calls on different sessions
+# can corrupt memory. One process-wide lock serialises every call into the module.
+_HSM_LOCK = threading.RLock()
 
 
 class Pkcs11Keys:
@@ -35,6 +39,10 @@ class Pkcs11Keys:
     name = "pkcs11"
 
     def __init__(self, module: str, token_label: str, pin: str, create: bool = False) -> None:
+        with _HSM_LOCK:
+            self._open(module, token_label, pin, create)
+
+    def _open(self, module: str, token_label: str, pin: str, create: bool) -> None:
         try:
             token = pkcs11.lib(module).get_token(token_label=token_label)
             try:
@@ -48,7 +56,6 @@ class Pkcs11Keys:
                 f"cannot open PKCS#11 token {token_label!r} with module {module}: "
                 f"{type(exc).__name__}"
             ) from None
-        self._lock = threading.Lock()
         self._keks = self._find_keks()
         if create:
             if self._keks:
@@ -102,7 +109,7 @@ class Pkcs11Keys:
 
     def wrap(self, version: int, dek: bytes, associated_data: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
-        with self._lock:
+        with _HSM_LOCK:
             sealed = self._kek(version).encrypt(
                 dek,
                 mechanism=Mechanism.AES_GCM,
@@ -115,7 +122,7 @@ class Pkcs11Keys:
         if len(wrapped) < _NONCE_BYTES + 16:
             raise IntegrityError()
         try:
-            with self._lock:
+            with _HSM_LOCK:
                 return bytes(
                     kek.decrypt(
                         wrapped[_NONCE_BYTES:],
@@ -128,7 +135,7 @@ class Pkcs11Keys:
 
     def rotate(self) -> int:
         version = self.active_version() + 1
-        with self._lock:
+        with _HSM_LOCK:
             self._generate_kek(version)
         return version
 
@@ -136,10 +143,10 @@ class Pkcs11Keys:
         if version == self.active_version():
             raise KeyProviderError(f"KEK version {version} is active; rotate first")
         kek = self._kek(version)
-        with self._lock:
+        with _HSM_LOCK:
             kek.destroy()
         del self._keks[version]
 
     def mac(self, key: MacKey, data: bytes) -> bytes:
-        with self._lock:
+        with _HSM_LOCK:
             return bytes(self._macs[key].sign(data, mechanism=Mechanism.SHA256_HMAC))

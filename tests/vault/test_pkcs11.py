@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,21 @@ def test_wrong_pin_is_a_key_provider_error(tmp_path: Path, softhsm: dict[str, st
 def test_unknown_token_is_a_key_provider_error(tmp_path: Path, softhsm: dict[str, str]) -> None:
     with pytest.raises(KeyProviderError, match="cannot open PKCS#11 token"):
         init_vault(_settings(tmp_path, {**softhsm, "token": "no-such-token"}), clock=Clock())
+
+
+def test_concurrent_reads_through_two_providers_are_safe(
+    tmp_path: Path, softhsm: dict[str, str]
+) -> None:
+    """Two providers (two sessions) used from several threads at once: the module must
+    see one call at a time, or SoftHSM2 corrupts memory."""
+    first = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    second = open_vault(_settings(tmp_path, softhsm), clock=Clock())
+    cid = first.add(ASHA).customer_id
+
+    def read(index: int) -> str:
+        vault = (first, second)[index % 2]
+        return str(vault.get(cid, recipient="billing_team", purpose="billing").values["name"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        names = list(pool.map(read, range(400)))
+    assert set(names) == {"Asha Canarywala"}
