@@ -3,7 +3,7 @@
 Nothing else in needtoknow decrypts a customer's fields. The policy is asked
 first, before the database is touched, so a denied request never decrypts — and
 never even learns whether the customer exists. Only the categories the decision
-allows are fetched and decrypted, and each is transformed before it is returned.
+allows are decrypted, and each is transformed before it is returned.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from needtoknow.errors import NotFound, PolicyDenied
 from needtoknow.policy import transforms
 from needtoknow.types import Context, Decision
-from needtoknow.vault import envelope, store
+from needtoknow.vault import envelope
 
 if TYPE_CHECKING:
     from needtoknow.vault.vault import Vault
@@ -46,8 +46,7 @@ def read(
     decision = vault.engine.decide(recipient, purpose, categories, context)
     if not decision.allowed:
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
-    with vault.db.connect() as conn:
-        found = store.fetch(conn, customer_id, decision.allowed)
+    found = vault.reader.fetch(customer_id)
     if found is None:
         raise NotFound(f"no customer {customer_id!r}")
     key, sealed = found
@@ -55,9 +54,11 @@ def read(
         vault.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
     )
     values = {}
-    for category, ciphertext in sealed.items():
+    for category, grant in decision.allowed.items():
+        ciphertext = sealed.get(category)
+        if ciphertext is None:
+            continue
         value = envelope.decrypt_field(dek, customer_id, category, key.dek_version, ciphertext)
-        grant = decision.allowed[category]
         values[category] = transforms.apply(
             grant.transform, value, vault.registry[category], vault.tokenize
         )

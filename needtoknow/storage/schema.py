@@ -27,19 +27,11 @@ customers = Table(
     Column("dek_version", Integer, nullable=False),
     Column("kek_version", Integer, nullable=True, index=True),
     Column("wrapped_dek", LargeBinary, nullable=True),
+    # category → AES-GCM ciphertext, framed by needtoknow.vault.store.pack_fields.
+    Column("sealed_fields", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
-)
-
-customer_fields = Table(
-    "customer_fields",
-    metadata,
-    Column(
-        "customer_id", String(36), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    ),
-    Column("category", String(64), primary_key=True),
-    Column("ciphertext", LargeBinary, nullable=False),
 )
 
 blind_indexes = Table(

@@ -1,14 +1,55 @@
-"""SQL for customer records: ciphertext in, ciphertext out. No keys, no plaintext."""
+"""SQL for customer records: ciphertext in, ciphertext out. No keys, no plaintext.
+
+A customer is one row: the wrapped DEK and a *sealed record*, the framed map
+category → AES-GCM ciphertext (each field sealed on its own, bound to customer,
+field and DEK version). One row means a read is one primary-key lookup, a write
+is atomic by construction, and erasure clears a single row.
+"""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
-from needtoknow.storage.schema import blind_indexes, customer_fields, customers
+from needtoknow.errors import IntegrityError
+from needtoknow.storage.schema import blind_indexes, customers
+
+_NAME = struct.Struct(">H")
+_BODY = struct.Struct(">I")
+
+
+def pack_fields(sealed: Mapping[str, bytes]) -> bytes:
+    """Frame ``{category: ciphertext}`` as (u16 name length, name, u32 length, ciphertext)*."""
+    parts = []
+    for name, ciphertext in sorted(sealed.items()):
+        encoded = name.encode()
+        parts += [_NAME.pack(len(encoded)), encoded, _BODY.pack(len(ciphertext)), ciphertext]
+    return b"".join(parts)
+
+
+def unpack_fields(blob: bytes) -> dict[str, bytes]:
+    """Inverse of :func:`pack_fields`; a malformed frame is an integrity failure."""
+    fields, offset, end = {}, 0, len(blob)
+    try:
+        while offset < end:
+            (size,) = _NAME.unpack_from(blob, offset)
+            offset += _NAME.size
+            name = blob[offset : offset + size].decode()
+            offset += size
+            (size,) = _BODY.unpack_from(blob, offset)
+            offset += _BODY.size
+            if offset + size > end:
+                raise IntegrityError()
+            fields[name] = blob[offset : offset + size]
+            offset += size
+    except (struct.error, UnicodeDecodeError):
+        raise IntegrityError() from None
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,96 +60,111 @@ class KeyRow:
     wrapped_dek: bytes
 
 
-def insert(conn: sa.Connection, key: KeyRow, now: datetime) -> None:
+def insert(
+    conn: sa.Connection,
+    key: KeyRow,
+    sealed: Mapping[str, bytes],
+    index: Mapping[str, Iterable[bytes]],
+    now: datetime,
+) -> None:
     conn.execute(
         customers.insert().values(
             id=key.customer_id,
             dek_version=key.dek_version,
             kek_version=key.kek_version,
             wrapped_dek=key.wrapped_dek,
+            sealed_fields=pack_fields(sealed),
             created_at=now,
             updated_at=now,
         )
     )
+    _insert_digests(conn, key.customer_id, index)
 
 
-def write_fields(
-    conn: sa.Connection,
-    customer_id: str,
-    sealed: Mapping[str, bytes],
-    index: Mapping[str, Iterable[bytes]],
-    now: datetime,
+def _insert_digests(
+    conn: sa.Connection, customer_id: str, index: Mapping[str, Iterable[bytes]]
 ) -> None:
-    """Replace the given categories' ciphertext and blind-index digests."""
-    if not sealed:
-        return
-    names = list(sealed)
-    conn.execute(
-        customer_fields.delete().where(
-            customer_fields.c.customer_id == customer_id, customer_fields.c.category.in_(names)
-        )
-    )
-    conn.execute(
-        blind_indexes.delete().where(
-            blind_indexes.c.customer_id == customer_id, blind_indexes.c.category.in_(names)
-        )
-    )
-    conn.execute(
-        customer_fields.insert(),
-        [{"customer_id": customer_id, "category": c, "ciphertext": s} for c, s in sealed.items()],
-    )
-    digests = [
-        {"customer_id": customer_id, "category": c, "digest": d}
-        for c, ds in index.items()
-        for d in set(ds)
+    rows = [
+        {"customer_id": customer_id, "category": category, "digest": digest}
+        for category, digests in index.items()
+        for digest in set(digests)
     ]
-    if digests:
-        conn.execute(blind_indexes.insert(), digests)
-    conn.execute(customers.update().where(customers.c.id == customer_id).values(updated_at=now))
+    if rows:
+        conn.execute(blind_indexes.insert(), rows)
 
 
-_FETCH = (
-    sa.select(
-        customers.c.dek_version,
-        customers.c.kek_version,
-        customers.c.wrapped_dek,
-        customer_fields.c.category,
-        customer_fields.c.ciphertext,
-    )
-    .select_from(
-        customers.outerjoin(
-            customer_fields,
-            sa.and_(
-                customer_fields.c.customer_id == customers.c.id,
-                customer_fields.c.category.in_(sa.bindparam("categories", expanding=True)),
-            ),
-        )
-    )
-    .where(customers.c.id == sa.bindparam("customer_id"), customers.c.wrapped_dek.is_not(None))
-)
-
-
-def fetch(
-    conn: sa.Connection, customer_id: str, categories: Iterable[str]
-) -> tuple[KeyRow, dict[str, bytes]] | None:
-    """The live customer's wrapped key and the ciphertext of ``categories`` it has."""
-    rows = conn.execute(_FETCH, {"customer_id": customer_id, "categories": list(categories)}).all()
-    if not rows:
-        return None
-    first = rows[0]
-    key = KeyRow(customer_id, first.dek_version, first.kek_version, first.wrapped_dek)
-    return key, {row.category: row.ciphertext for row in rows if row.category is not None}
-
-
-def key_row(conn: sa.Connection, customer_id: str) -> KeyRow | None:
+def locked_record(conn: sa.Connection, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
+    """A live customer's key and sealed fields, locked for update where the database can."""
     row = conn.execute(
-        sa.select(customers).where(
-            customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
-        )
+        sa.select(customers)
+        .where(customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None))
+        .with_for_update()
     ).first()
     if row is None:
         return None
-    return KeyRow(row.id, row.dek_version, row.kek_version, row.wrapped_dek)
+    key = KeyRow(row.id, row.dek_version, row.kek_version, bytes(row.wrapped_dek))
+    return key, unpack_fields(bytes(row.sealed_fields))
+
+
+def replace_fields(
+    conn: sa.Connection,
+    customer_id: str,
+    fields: Mapping[str, bytes],
+    changed: Iterable[str],
+    index: Mapping[str, Iterable[bytes]],
+    now: datetime,
+) -> None:
+    """Store the whole sealed record and refresh the digests of the ``changed`` categories."""
+    conn.execute(
+        customers.update()
+        .where(customers.c.id == customer_id)
+        .values(sealed_fields=pack_fields(fields), updated_at=now)
+    )
+    conn.execute(
+        blind_indexes.delete().where(
+            blind_indexes.c.customer_id == customer_id,
+            blind_indexes.c.category.in_(list(changed)),
+        )
+    )
+    _insert_digests(conn, customer_id, index)
+
+
+class Reader:
+    """The read fast path: one precompiled primary-key SELECT on a pooled DBAPI connection.
+
+    Reads are the hot path (every disclosure), and SQLAlchemy's per-statement
+    machinery costs several times the lookup itself. SQLAlchemy still writes the SQL
+    (for this engine's dialect and parameter style) and owns the pool; only the
+    execution skips the Core layers. Writes keep using Core.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        statement = sa.select(
+            customers.c.dek_version,
+            customers.c.kek_version,
+            customers.c.wrapped_dek,
+            customers.c.sealed_fields,
+        ).where(customers.c.id == sa.bindparam("customer_id"), customers.c.wrapped_dek.is_not(None))
+        compiled = statement.compile(dialect=engine.dialect)
+        self._engine = engine
+        self._sql = str(compiled)
+        self._positional = compiled.positional
+
+    def fetch(self, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
+        params: Any = (customer_id,) if self._positional else {"customer_id": customer_id}
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self._sql, params)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+        if row is None:
+            return None
+        dek_version, kek_version, wrapped, sealed = row
+        key = KeyRow(customer_id, dek_version, kek_version, bytes(wrapped))
+        return key, unpack_fields(bytes(sealed))
 
 
 def find(conn: sa.Connection, category: str, digest: bytes) -> list[str]:
@@ -125,9 +181,10 @@ def erase(conn: sa.Connection, customer_id: str, now: datetime) -> bool:
     result = conn.execute(
         customers.update()
         .where(customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None))
-        .values(wrapped_dek=None, kek_version=None, erased_at=now, updated_at=now)
+        .values(
+            wrapped_dek=None, kek_version=None, sealed_fields=None, erased_at=now, updated_at=now
+        )
     )
-    conn.execute(customer_fields.delete().where(customer_fields.c.customer_id == customer_id))
     conn.execute(blind_indexes.delete().where(blind_indexes.c.customer_id == customer_id))
     return result.rowcount == 1
 
@@ -149,7 +206,7 @@ def stale_keys(conn: sa.Connection, active_kek: int, after_id: str, limit: int) 
         .order_by(customers.c.id)
         .limit(limit)
     )
-    return [KeyRow(r.id, r.dek_version, r.kek_version, r.wrapped_dek) for r in rows]
+    return [KeyRow(r.id, r.dek_version, r.kek_version, bytes(r.wrapped_dek)) for r in rows]
 
 
 def rewrap(conn: sa.Connection, rows: Iterable[KeyRow]) -> None:
@@ -162,11 +219,12 @@ def rewrap(conn: sa.Connection, rows: Iterable[KeyRow]) -> None:
 
 
 def count_wrapped_with(conn: sa.Connection, kek_version: int) -> int:
-    return conn.execute(
+    count = conn.execute(
         sa.select(sa.func.count())
         .select_from(customers)
         .where(customers.c.kek_version == kek_version)
     ).scalar_one()
+    return int(count)
 
 
 def live_ids(conn: sa.Connection, limit: int) -> list[str]:

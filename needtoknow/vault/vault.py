@@ -61,6 +61,7 @@ class Vault:
         self.registry = registry
         self.engine = Engine(policy)
         self.clock = clock
+        self.reader = store.Reader(db)
 
     # -- writes -----------------------------------------------------------------------
 
@@ -100,24 +101,26 @@ class Vault:
         dek, dek_version = envelope.new_dek(), 1
         kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
         sealed, index = self._seal(dek, customer_id, dek_version, normal)
-        now = self.clock()
+        key = store.KeyRow(customer_id, dek_version, kek_version, wrapped)
         with self.db.begin() as conn:
-            store.insert(conn, store.KeyRow(customer_id, dek_version, kek_version, wrapped), now)
-            store.write_fields(conn, customer_id, sealed, index, now)
+            store.insert(conn, key, sealed, index, self.clock())
         return self._result(customer_id, normal)
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
         normal = self._normalise(changes)
         with self.db.begin() as conn:
-            key = store.key_row(conn, customer_id)
-            if key is None:
+            found = store.locked_record(conn, customer_id)
+            if found is None:
                 raise NotFound(f"no customer {customer_id!r}")
+            key, fields = found
             dek = envelope.unwrap_dek(
                 self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
             )
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
-            store.write_fields(conn, customer_id, sealed, index, self.clock())
+            store.replace_fields(
+                conn, customer_id, {**fields, **sealed}, sealed, index, self.clock()
+            )
         return self._result(customer_id, normal)
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Vault core: customers, encrypted fields, blind indexes, policies.
+"""Vault core: customers (wrapped key + sealed fields), blind indexes, policies.
 
 Revision ID: 0001
 Revises:
@@ -20,22 +20,12 @@ def upgrade() -> None:
         sa.Column("dek_version", sa.Integer, nullable=False),
         sa.Column("kek_version", sa.Integer, nullable=True),
         sa.Column("wrapped_dek", sa.LargeBinary, nullable=True),
+        sa.Column("sealed_fields", sa.LargeBinary, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_customers_kek_version", "customers", ["kek_version"])
-    op.create_table(
-        "customer_fields",
-        sa.Column(
-            "customer_id",
-            sa.String(36),
-            sa.ForeignKey("customers.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column("category", sa.String(64), primary_key=True),
-        sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-    )
     op.create_table(
         "blind_indexes",
         sa.Column("category", sa.String(64), primary_key=True),
@@ -61,5 +51,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("policies")
     op.drop_table("blind_indexes")
-    op.drop_table("customer_fields")
     op.drop_table("customers")
