@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from needtoknow.policy.model import BOUND_KINDS, REVEAL_ORDER, Policy
 from needtoknow.types import Context, Decision, Grant
 
 _MEMO_LIMIT = 65_536
+
+
+# Context facts a decision can depend on, as bits of the memo key.
+_LAPSED, _NO_REFERENCE, _NO_CASE = 1, 2, 4
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,14 @@ class _Entry:
     obligations: frozenset[str]
     agreement_ids: tuple[str, ...]
     agreement_until: date | None  # None: this recipient needs no agreement
-    memo: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+    needs_reference: bool
+    needs_case: bool
+    # Last instant the agreements are in force (end of agreement_until, UTC).
+    in_force_until: datetime | None
+    # One memo per combination of the context bits above: wanted categories → Decision.
+    memos: tuple[dict[tuple[str, ...] | None, Decision], ...] = field(
+        default_factory=lambda: tuple({} for _ in range(8))
+    )
 
 
 class Engine:
@@ -41,6 +52,8 @@ class Engine:
         self.policy = policy
         self.version = policy.version
         self._entries: dict[tuple[str, str], _Entry] = {}
+        # Pairs no rule serves (deny by default), memoised like served ones.
+        self._unserved: dict[tuple[str, str, tuple[str, ...] | None], Decision] = {}
         self._compile()
 
     def _compile(self) -> None:
@@ -77,6 +90,11 @@ class Engine:
                 obligations=frozenset(inherited),
                 agreement_ids=tuple(sorted(a.id for a in agreements)),
                 agreement_until=until,
+                needs_reference="require_legal_reference" in inherited,
+                needs_case="require_case_id" in inherited,
+                in_force_until=None
+                if until is None
+                else datetime.combine(until, time.max, tzinfo=UTC),
             )
 
     def _chain(self, recipient: str) -> list[str]:
@@ -89,27 +107,38 @@ class Engine:
         return chain
 
     def decide(
-        self, recipient: str, purpose: str, categories: Iterable[str] | None, context: Context
+        self,
+        recipient: str,
+        purpose: str,
+        categories: Iterable[str] | None,
+        context: Context,
     ) -> Decision:
         """Which of ``categories`` (None: every category the rules allow) this recipient may
         have for this purpose, transformed how, and why the rest are denied."""
         wanted = None if categories is None else tuple(categories)
         entry = self._entries.get((recipient, purpose))
         if entry is None:
-            return self._deny_all(
-                recipient, purpose, wanted, self._why_no_entry(recipient, purpose)
-            )
-        in_force = entry.agreement_until is None or context.now.date() <= entry.agreement_until
-        has_reference = bool(context.legal_reference)
-        has_case = bool(context.case_id)
-        key = (wanted, in_force, has_reference, has_case)
-        decision = entry.memo.get(key)
+            key = (recipient, purpose, wanted)
+            decision = self._unserved.get(key)
+            if decision is None:
+                reason = self._why_no_entry(recipient, purpose)
+                decision = self._deny_all(recipient, purpose, wanted, reason)
+                if len(self._unserved) < _MEMO_LIMIT:
+                    self._unserved[key] = decision
+            return decision
+        bits = 0
+        if entry.in_force_until is not None and context.now > entry.in_force_until:
+            bits = _LAPSED
+        if entry.needs_reference and not context.legal_reference:
+            bits |= _NO_REFERENCE
+        if entry.needs_case and not context.case_id:
+            bits |= _NO_CASE
+        memo = entry.memos[bits]
+        decision = memo.get(wanted)
         if decision is None:
-            decision = self._decide(
-                recipient, purpose, wanted, entry, in_force, has_reference, has_case
-            )
-            if len(entry.memo) < _MEMO_LIMIT:
-                entry.memo[key] = decision
+            decision = self._decide(recipient, purpose, wanted, entry, bits)
+            if len(memo) < _MEMO_LIMIT:
+                memo[wanted] = decision
         return decision
 
     def _decide(
@@ -118,19 +147,17 @@ class Engine:
         purpose: str,
         wanted: tuple[str, ...] | None,
         entry: _Entry,
-        in_force: bool,
-        has_reference: bool,
-        has_case: bool,
+        bits: int,
     ) -> Decision:
         blocker = None
-        if not in_force:
+        if bits & _LAPSED:
             blocker = (
                 f"no agreement in force binds {recipient!r} to {purpose!r} "
                 f"(agreements: {', '.join(entry.agreement_ids) or 'none'})"
             )
-        elif "require_legal_reference" in entry.obligations and not has_reference:
+        elif bits & _NO_REFERENCE:
             blocker = "a legal reference is required for this purpose"
-        elif "require_case_id" in entry.obligations and not has_case:
+        elif bits & _NO_CASE:
             blocker = "a case id is required for this purpose"
         if blocker is not None:
             return self._deny_all(recipient, purpose, wanted or tuple(entry.grants), blocker)
