@@ -53,13 +53,13 @@ def read(
     dek = envelope.unwrap_dek(
         vault.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
     )
-    values = {}
-    for category, grant in decision.allowed.items():
-        ciphertext = sealed.get(category)
-        if ciphertext is None:
-            continue
-        value = envelope.decrypt_field(dek, customer_id, category, key.dek_version, ciphertext)
-        values[category] = transforms.apply(
-            grant.transform, value, vault.registry[category], vault.tokenize
+    allowed = decision.allowed
+    wanted = {c: sealed[c] for c in allowed if c in sealed}
+    plain = envelope.decrypt_fields(dek, customer_id, key.dek_version, wanted)
+    values = {
+        category: transforms.apply(
+            allowed[category].transform, value, vault.registry[category], vault.tokenize
         )
+        for category, value in plain.items()
+    }
     return Disclosure(customer_id, values, decision)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -27,11 +28,26 @@ def seal(key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes) -> 
     return nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
 
 
-def open_sealed(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
-    """Inverse of :func:`seal`; any tampering, wrong key or wrong binding raises IntegrityError."""
-    if len(key) != KEY_BYTES or len(sealed) < NONCE_BYTES + 16:
+def opener(key: bytes) -> Callable[[bytes, bytes], bytes]:
+    """A function ``open(sealed, associated_data)`` for many messages under one key.
+
+    Inverse of :func:`seal`; any tampering, wrong key or wrong binding raises IntegrityError.
+    """
+    if len(key) != KEY_BYTES:
         raise IntegrityError()
-    try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated_data)
-    except InvalidTag:
-        raise IntegrityError() from None
+    cipher = AESGCM(key)
+
+    def open_one(sealed: bytes, associated_data: bytes) -> bytes:
+        if not isinstance(sealed, bytes) or len(sealed) < NONCE_BYTES + 16:
+            raise IntegrityError()
+        try:
+            return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated_data)
+        except InvalidTag:
+            raise IntegrityError() from None
+
+    return open_one
+
+
+def open_sealed(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
+    """Open one message; see :func:`opener`."""
+    return opener(key)(sealed, associated_data)

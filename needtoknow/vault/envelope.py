@@ -8,8 +8,10 @@ without touching field ciphertext; erasing a customer destroys the wrapped DEK.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
+
+import msgpack
 
 from needtoknow.errors import IntegrityError
 from needtoknow.hazmat import aead
@@ -45,17 +47,24 @@ def unwrap_dek(
 def encrypt_field(
     dek: bytes, customer_id: str, category: str, dek_version: int, value: Any
 ) -> bytes:
-    plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     return aead.seal(
-        dek, aead.new_nonce(), plaintext, field_binding(customer_id, category, dek_version)
+        dek,
+        aead.new_nonce(),
+        msgpack.packb(value),
+        field_binding(customer_id, category, dek_version),
     )
 
 
-def decrypt_field(
-    dek: bytes, customer_id: str, category: str, dek_version: int, sealed: bytes
-) -> Any:
-    plaintext = aead.open_sealed(dek, sealed, field_binding(customer_id, category, dek_version))
-    try:
-        return json.loads(plaintext)
-    except ValueError:
-        raise IntegrityError() from None
+def decrypt_fields(
+    dek: bytes, customer_id: str, dek_version: int, sealed: Mapping[str, bytes]
+) -> dict[str, Any]:
+    """Decrypt each ``category: ciphertext``; any failure is an IntegrityError."""
+    open_one = aead.opener(dek)
+    values = {}
+    for category, ciphertext in sealed.items():
+        plaintext = open_one(ciphertext, field_binding(customer_id, category, dek_version))
+        try:
+            values[category] = msgpack.unpackb(plaintext)
+        except (ValueError, TypeError, msgpack.UnpackException):
+            raise IntegrityError() from None
+    return values

@@ -8,48 +8,33 @@ is atomic by construction, and erasure clears a single row.
 
 from __future__ import annotations
 
-import struct
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgpack
 import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError
 from needtoknow.storage.schema import blind_indexes, customers
 
-_NAME = struct.Struct(">H")
-_BODY = struct.Struct(">I")
-
 
 def pack_fields(sealed: Mapping[str, bytes]) -> bytes:
-    """Frame ``{category: ciphertext}`` as (u16 name length, name, u32 length, ciphertext)*."""
-    parts = []
-    for name, ciphertext in sorted(sealed.items()):
-        encoded = name.encode()
-        parts += [_NAME.pack(len(encoded)), encoded, _BODY.pack(len(ciphertext)), ciphertext]
-    return b"".join(parts)
+    """Frame ``{category: ciphertext}`` as a MessagePack map."""
+    return bytes(msgpack.packb(dict(sealed)))
 
 
 def unpack_fields(blob: bytes) -> dict[str, bytes]:
     """Inverse of :func:`pack_fields`; a malformed frame is an integrity failure."""
-    fields, offset, end = {}, 0, len(blob)
     try:
-        while offset < end:
-            (size,) = _NAME.unpack_from(blob, offset)
-            offset += _NAME.size
-            name = blob[offset : offset + size].decode()
-            offset += size
-            (size,) = _BODY.unpack_from(blob, offset)
-            offset += _BODY.size
-            if offset + size > end:
-                raise IntegrityError()
-            fields[name] = blob[offset : offset + size]
-            offset += size
-    except (struct.error, UnicodeDecodeError):
+        fields = msgpack.unpackb(blob)
+    except (ValueError, TypeError, msgpack.UnpackException):
         raise IntegrityError() from None
-    return fields
+    if not isinstance(fields, dict):
+        raise IntegrityError()
+    return fields  # each value is checked when (and only if) it is decrypted
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +115,14 @@ def replace_fields(
 
 
 class Reader:
-    """The read fast path: one precompiled primary-key SELECT on a pooled DBAPI connection.
+    """The read fast path: one precompiled primary-key SELECT on a per-thread DBAPI connection.
 
-    Reads are the hot path (every disclosure), and SQLAlchemy's per-statement
-    machinery costs several times the lookup itself. SQLAlchemy still writes the SQL
-    (for this engine's dialect and parameter style) and owns the pool; only the
-    execution skips the Core layers. Writes keep using Core.
+    Reads are the hot path (every disclosure), and SQLAlchemy's per-statement and
+    per-checkout machinery costs several times the lookup itself. SQLAlchemy still
+    writes the SQL (for this engine's dialect and parameter style) and opens the
+    connections from its pool; each thread then keeps one for its reads. Writes keep
+    using Core. After each read the connection's transaction is ended, so the next
+    read sees every committed write.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -149,22 +136,38 @@ class Reader:
         self._engine = engine
         self._sql = str(compiled)
         self._positional = compiled.positional
+        # pysqlite opens no transaction for a SELECT; other drivers do, and must end it.
+        self._end_transaction = engine.dialect.name != "sqlite"
+        self._local = threading.local()
 
     def fetch(self, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
         params: Any = (customer_id,) if self._positional else {"customer_id": customer_id}
-        connection = self._engine.raw_connection()
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             cursor.execute(self._sql, params)
             row = cursor.fetchone()
             cursor.close()
-        finally:
-            connection.close()
+            if self._end_transaction:
+                connection.rollback()
+        except Exception:
+            self._local.connection = None
+            connection.invalidate()
+            raise
         if row is None:
             return None
         dek_version, kek_version, wrapped, sealed = row
         key = KeyRow(customer_id, dek_version, kek_version, bytes(wrapped))
         return key, unpack_fields(bytes(sealed))
+
+    def close(self) -> None:
+        """Return this thread's connection to the pool."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            self._local.connection = None
+            connection.close()
 
 
 def find(conn: sa.Connection, category: str, digest: bytes) -> list[str]:

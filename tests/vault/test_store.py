@@ -34,3 +34,12 @@ def test_any_truncation_is_detected(fields: dict[str, bytes], data: st.DataObjec
 def test_garbage_is_an_integrity_error() -> None:
     with pytest.raises(IntegrityError):
         unpack_fields(b"\x00\x05ab")
+
+
+def test_a_record_whose_field_is_not_ciphertext_fails_integrity() -> None:
+    from needtoknow.hazmat import aead
+    from needtoknow.vault.envelope import decrypt_fields
+
+    fields = unpack_fields(pack_fields({"name": b"x" * 40}))
+    with pytest.raises(IntegrityError):
+        decrypt_fields(aead.new_key(), "c1", 1, {**fields, "email": 12345})  # type: ignore[dict-item]
