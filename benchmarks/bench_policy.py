@@ -15,6 +15,7 @@ Run: ``.venv/bin/python benchmarks/bench_policy.py``
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import statistics
@@ -107,6 +108,9 @@ def per_call_us(calls: list[Callable[[], object]], repeats: int) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timing runs per engine")
+    repeats = parser.parse_args().repeats
     policy, registry = load_policy(POLICY_FILE)
     engine = Engine(policy)
     text, entities = cedar_equivalent(engine)
@@ -145,13 +149,13 @@ def main() -> None:
     for recipient, purpose, category, context in requests:
         cold.decide(recipient, purpose, (category,), context)
     ours_cold_us = (time.perf_counter() - start) / len(requests) * 1e6
-    ours_us = per_call_us(ours_single, repeats=7)
-    cedar_us = per_call_us(cedar_single, repeats=3)
-    ours_served_us = per_call_us([ours_single[i] for i in in_rules], repeats=7)
-    cedar_served_us = per_call_us([cedar_single[i] for i in in_rules], repeats=3)
-    cedar_text_us = per_call_us(cedar_text[:500], repeats=3)
+    ours_us = per_call_us(ours_single, repeats=repeats)
+    cedar_us = per_call_us(cedar_single, repeats=repeats)
+    ours_served_us = per_call_us([ours_single[i] for i in in_rules], repeats=repeats)
+    cedar_served_us = per_call_us([cedar_single[i] for i in in_rules], repeats=repeats)
+    cedar_text_us = per_call_us(cedar_text[:500], repeats=repeats)
     batch_us = []
-    for _ in range(3):
+    for _ in range(repeats):
         start = time.perf_counter()
         cedarpy.is_authorized_batch(cedar_requests, policy_set, cedar_entities)
         batch_us.append((time.perf_counter() - start) / len(cedar_requests) * 1e6)

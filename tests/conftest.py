@@ -74,7 +74,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def vault(settings: Settings, clock: Clock) -> Iterator[Vault]:
     vault = init_vault(settings, clock=clock)
     yield vault
-    vault.db.dispose()
+    vault.close()
 
 
 @pytest.fixture
@@ -83,4 +83,4 @@ def sqlite_vault(tmp_path: Path, clock: Clock) -> Iterator[Vault]:
     settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'vault.db'}")
     vault = init_vault(settings, clock=clock)
     yield vault
-    vault.db.dispose()
+    vault.close()

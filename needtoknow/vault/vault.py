@@ -63,6 +63,11 @@ class Vault:
         self.clock = clock
         self.reader = store.Reader(db)
 
+    def close(self) -> None:
+        """Release this thread's read connection and the engine's pool."""
+        self.reader.close()
+        self.db.dispose()
+
     # -- writes -----------------------------------------------------------------------
 
     def _normalise(self, record: Mapping[str, Any]) -> dict[str, Normalised]:

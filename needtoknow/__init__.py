@@ -1,0 +1,44 @@
+"""needtoknow: customer PII on a need-to-know basis, as a written privacy policy promises.
+
+The front door is :class:`Vault`, opened with :func:`init_vault` / :func:`open_vault`.
+Every read names a recipient and a purpose and returns only what the policy allows.
+"""
+
+from needtoknow.access import Disclosure
+from needtoknow.errors import (
+    CategoryError,
+    IntegrityError,
+    KeyProviderError,
+    NeedToKnowError,
+    NotFound,
+    PolicyDenied,
+    PolicyError,
+    ValidationError,
+)
+from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.policy import Engine, Policy, load_policy, load_policy_text
+from needtoknow.types import Context, Decision, Grant
+from needtoknow.vault import Vault
+
+__all__ = [
+    "CategoryError",
+    "Context",
+    "Decision",
+    "Disclosure",
+    "Engine",
+    "Grant",
+    "IntegrityError",
+    "KeyProviderError",
+    "NeedToKnowError",
+    "NotFound",
+    "Policy",
+    "PolicyDenied",
+    "PolicyError",
+    "Settings",
+    "ValidationError",
+    "Vault",
+    "init_vault",
+    "load_policy",
+    "load_policy_text",
+    "open_vault",
+]

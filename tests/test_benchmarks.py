@@ -1,0 +1,35 @@
+"""The benchmarks still run (tiny sizes; no timing is asserted — numbers live in
+docs/benchmarks.md, measured by running the scripts in full)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+pytestmark = pytest.mark.slow
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_bench_policy_checks_both_engines_agree_then_reports_a_ratio() -> None:
+    out = run("bench_policy.py", "--repeats", "1")
+    assert "both engines agree on every one" in out
+    assert "goal ≥ 50x" in out
+
+
+def test_bench_vault_reports_put_and_get_ratios() -> None:
+    out = run("bench_vault.py", "--customers", "200", "--gets", "500")
+    assert "put" in out and "get within 3x of plain select" in out
