@@ -36,7 +36,3 @@ class Decision:
     denied: Mapping[str, str]
     obligations: frozenset[str] = field(default_factory=frozenset)
     policy_version: str = ""
-
-    @property
-    def permitted(self) -> bool:
-        return bool(self.allowed)

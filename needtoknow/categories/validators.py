@@ -277,25 +277,39 @@ IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
 }
 
 
-def identity_number(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
-    entries, terms = [], []
+def _typed_entries(
+    value: JSON,
+    path: str,
+    category: str,
+    value_key: str,
+    checkers: Mapping[str, Callable[[str, str, str], str]],
+    clean: Callable[[JSON, str, str], str],
+) -> list[tuple[str, str]]:
+    """Validate ``{"type": kind, value_key: …}`` entries (one or a list) by their kind."""
+    checked = []
     for entry_path, entry in _items(value, path, category):
-        raw = _mapping(entry, entry_path, category, {"type", "number"})
+        raw = _mapping(entry, entry_path, category, {"type", value_key})
         kind = raw["type"]
-        if kind not in IDENTITY_TYPES:
+        if kind not in checkers:
             raise _fail(
-                f"{entry_path}.type",
-                category,
-                "identity_type",
-                "one of " + ", ".join(IDENTITY_TYPES),
+                f"{entry_path}.type", category, f"{category}_type", "one of " + ", ".join(checkers)
             )
-        number_path = f"{entry_path}.number"
-        number = IDENTITY_TYPES[kind](
-            _compact(raw["number"], number_path, category), number_path, category
+        value_path = f"{entry_path}.{value_key}"
+        checked.append(
+            (
+                kind,
+                checkers[kind](clean(raw[value_key], value_path, category), value_path, category),
+            )
         )
-        entries.append({"type": kind, "number": number})
-        terms.append(f"{kind}:{number}")
-    return Normalised(entries, tuple(terms))
+    return checked
+
+
+def identity_number(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    entries = _typed_entries(value, path, category, "number", IDENTITY_TYPES, _compact)
+    return Normalised(
+        [{"type": kind, "number": number} for kind, number in entries],
+        tuple(f"{kind}:{number}" for kind, number in entries),
+    )
 
 
 def vehicle_registration(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
@@ -374,24 +388,13 @@ DIGITAL_IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
 }
 
 
+def _short_string(value: JSON, path: str, category: str) -> str:
+    return _string(value, path, category, 128)
+
+
 def digital_identity(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
-    entries = []
-    for entry_path, entry in _items(value, path, category):
-        raw = _mapping(entry, entry_path, category, {"type", "value"})
-        kind = raw["type"]
-        if kind not in DIGITAL_IDENTITY_TYPES:
-            raise _fail(
-                f"{entry_path}.type",
-                category,
-                "digital_identity_type",
-                "one of " + ", ".join(DIGITAL_IDENTITY_TYPES),
-            )
-        value_path = f"{entry_path}.value"
-        checked = DIGITAL_IDENTITY_TYPES[kind](
-            _string(raw["value"], value_path, category, 128), value_path, category
-        )
-        entries.append({"type": kind, "value": checked})
-    return Normalised(entries)
+    entries = _typed_entries(value, path, category, "value", DIGITAL_IDENTITY_TYPES, _short_string)
+    return Normalised([{"type": kind, "value": checked} for kind, checked in entries])
 
 
 VALIDATORS: dict[str, Validator] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,17 @@ def _line(node: Any, key: str | None = None) -> int | None:
     return getattr(node, "line", None)
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What a rule may name, gathered before the rules are read."""
+
+    registry: Registry
+    purposes: Mapping[str, Purpose]
+    recipients: Mapping[str, Recipient]
+    agreements: tuple[Agreement, ...]
+    prohibited: frozenset[str]
+
+
 class _Loader:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -140,7 +152,8 @@ class _Loader:
         recipients = self.recipients(self.mapping(data, "recipients"))
         prohibited = self.prohibited(data, purposes)
         agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
-        rules = self.rules(data, registry, purposes, recipients, agreements, prohibited)
+        known = _Vocabulary(registry, purposes, recipients, agreements, prohibited)
+        rules = self.rules(data, known)
         settings = self.mapping(data, "settings", required=False)
         full_cards = settings.get("store_full_card_numbers", False)
         if not isinstance(full_cards, bool):
@@ -237,22 +250,14 @@ class _Loader:
             out.append(Agreement(str(spec["id"]), recipient, bound, expires))
         return tuple(out)
 
-    def rules(
-        self,
-        data: _Map,
-        registry: Registry,
-        purposes: Mapping[str, Purpose],
-        recipients: Mapping[str, Recipient],
-        agreements: tuple[Agreement, ...],
-        prohibited: frozenset[str],
-    ) -> tuple[Rule, ...]:
+    def rules(self, data: _Map, known: _Vocabulary) -> tuple[Rule, ...]:
         node = data.get("rules")
         if not isinstance(node, list):
             raise self.error(data, "'rules' must be a list", "rules")
         rules: list[Rule] = []
         granted: dict[tuple[str, str, str], str] = {}
         for spec in node:
-            rule = self.rule(spec, registry, purposes, recipients, agreements, prohibited)
+            rule = self.rule(spec, known)
             for key in (
                 (r, p, c) for r in rule.recipients for p in rule.purposes for c in rule.grants
             ):
@@ -268,69 +273,72 @@ class _Loader:
             rules.append(rule)
         return tuple(rules)
 
-    def rule(
-        self,
-        spec: Any,
-        registry: Registry,
-        purposes: Mapping[str, Purpose],
-        recipients: Mapping[str, Recipient],
-        agreements: tuple[Agreement, ...],
-        prohibited: frozenset[str],
-    ) -> Rule:
+    def rule(self, spec: Any, known: _Vocabulary) -> Rule:
         if not isinstance(spec, Mapping) or not spec.get("id"):
             raise self.error(spec, "each rule needs an 'id'")
         rule_id = str(spec["id"])
         clause = spec.get("clause")
         if not isinstance(clause, str) or not clause.strip():
             raise self.error(spec, f"rule {rule_id!r} must cite the policy clause it implements")
-        names = self.names(spec, "recipients", recipients, "recipient")
-        purpose_names = self.names(spec, "purposes", purposes, "purpose")
-        grant = self.mapping(spec, "grant")
-        grants: dict[str, str] = {}
-        for category, transform in grant.items():
-            if category not in registry:
-                raise self.error(grant, f"unknown category {category!r}", category)
-            if transform not in registry[category].transforms:
-                raise self.error(
-                    grant,
-                    f"transform {transform!r} is not allowed for "
-                    f"{category!r} (allowed: {sorted(registry[category].transforms)})",
-                    category,
-                )
-            grants[category] = transform
         obligations = frozenset(spec.get("obligations") or ())
         unknown = sorted(obligations - OBLIGATIONS)
         if unknown:
             raise self.error(spec, f"unknown obligations {unknown}", "obligations")
-        for purpose in purpose_names:
-            if purpose in prohibited:
+        rule = Rule(
+            id=rule_id,
+            recipients=self.names(spec, "recipients", known.recipients, "recipient"),
+            purposes=self.names(spec, "purposes", known.purposes, "purpose"),
+            grants=self.grants(self.mapping(spec, "grant"), known.registry),
+            obligations=obligations,
+            clause=clause.strip(),
+            line=_line(spec),
+        )
+        self.keep_promises(spec, rule, known)
+        return rule
+
+    def grants(self, grant: _Map, registry: Registry) -> dict[str, str]:
+        for category, transform in grant.items():
+            if category not in registry:
+                raise self.error(grant, f"unknown category {category!r}", category)
+            allowed = registry[category].transforms
+            if transform not in allowed:
+                raise self.error(
+                    grant,
+                    f"transform {transform!r} is not allowed for {category!r} "
+                    f"(allowed: {sorted(allowed)})",
+                    category,
+                )
+        return dict(grant)
+
+    def keep_promises(self, spec: Any, rule: Rule, known: _Vocabulary) -> None:
+        """Refuse a rule that would break a promise the seed policy makes unconditionally."""
+        for purpose in rule.purposes:
+            if purpose in known.prohibited:
                 raise self.error(
                     spec,
-                    f"rule {rule_id!r} would allow prohibited purpose "
+                    f"rule {rule.id!r} would allow prohibited purpose "
                     f"{purpose!r}: PII is never sold or rented",
                 )
-        for name in names:
-            kind = recipients[name].kind
-            if kind == "advertiser" and grants:
+        for name in rule.recipients:
+            kind = known.recipients[name].kind
+            if kind == "advertiser" and rule.grants:
                 raise self.error(
                     spec,
-                    f"rule {rule_id!r} grants PII to advertiser {name!r}; "
+                    f"rule {rule.id!r} grants PII to advertiser {name!r}; "
                     "advertisers receive aggregates only",
                 )
-            if kind == "authority" and "require_legal_reference" not in obligations:
+            if kind == "authority" and "require_legal_reference" not in rule.obligations:
                 raise self.error(
                     spec,
-                    f"rule {rule_id!r} gives authority {name!r} data without "
+                    f"rule {rule.id!r} gives authority {name!r} data without "
                     "obligation require_legal_reference",
                 )
-            if kind in BOUND_KINDS:
-                for purpose in purpose_names:
-                    if not any(a.recipient == name and purpose in a.purposes for a in agreements):
-                        raise self.error(
-                            spec,
-                            f"rule {rule_id!r}: no agreement binds {name!r} to purpose {purpose!r}",
-                        )
-        return Rule(rule_id, names, purpose_names, grants, obligations, clause.strip(), _line(spec))
+            for purpose in rule.purposes if kind in BOUND_KINDS else ():
+                if not any(a.recipient == name and purpose in a.purposes for a in known.agreements):
+                    raise self.error(
+                        spec,
+                        f"rule {rule.id!r}: no agreement binds {name!r} to purpose {purpose!r}",
+                    )
 
 
 def load_policy_text(

@@ -26,6 +26,8 @@ from needtoknow.vault.keys import MacKey
 
 _NONCE_BYTES = 12
 _KEK_LABEL = re.compile(r"ntk-kek-(\d+)")
+_KEK_USE = MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT
+_MAC_USE = MechanismFlag.SIGN | MechanismFlag.VERIFY
 _PROTECTED = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
 # python-pkcs11 initialises modules without the OS-locking flag, which makes SoftHSM2 skip
 # its own locks, and releases the GIL during calls: concurrent calls on different sessions
@@ -62,14 +64,7 @@ class Pkcs11Keys:
                 raise KeyProviderError(f"token {token_label!r} already holds needtoknow keys")
             self._generate_kek(1)
             for mac_name in ("index", "token"):
-                self._session.generate_key(
-                    KeyType.GENERIC_SECRET,
-                    256,
-                    label=f"ntk-mac-{mac_name}",
-                    store=True,
-                    capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
-                    template=_PROTECTED,
-                )
+                self._generate(KeyType.GENERIC_SECRET, f"ntk-mac-{mac_name}", _MAC_USE)
         if not self._keks:
             raise KeyProviderError(f"token {token_label!r} holds no needtoknow KEK; run 'ntk init'")
         self._macs: dict[str, Any] = {
@@ -85,15 +80,14 @@ class Pkcs11Keys:
                 keks[int(match.group(1))] = obj
         return keks
 
-    def _generate_kek(self, version: int) -> None:
-        self._keks[version] = self._session.generate_key(
-            KeyType.AES,
-            256,
-            label=f"ntk-kek-{version}",
-            store=True,
-            capabilities=MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT,
-            template=_PROTECTED,
+    def _generate(self, key_type: KeyType, label: str, use: MechanismFlag) -> Any:
+        """A 256-bit secret key stored on the token, sensitive and never extractable."""
+        return self._session.generate_key(
+            key_type, 256, label=label, store=True, capabilities=use, template=_PROTECTED
         )
+
+    def _generate_kek(self, version: int) -> None:
+        self._keks[version] = self._generate(KeyType.AES, f"ntk-kek-{version}", _KEK_USE)
 
     def _kek(self, version: int) -> Any:
         try:

@@ -155,7 +155,7 @@ def test_identity_numbers() -> None:
     error = rejects(
         "identity_number",
         [{"type": "pan", "number": "ABCPE1234F"}, {"type": "ssn", "number": "078-05-1120"}],
-        "identity_type",
+        "identity_number_type",
     )
     assert error.field == "identity_number[1].type"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from tests.customers import ASHA, RAVI
 
 def sealed_fields(vault: Vault, customer_id: str) -> dict[str, bytes]:
     with vault.db.connect() as conn:
-        blob = conn.execute(
+        blob: bytes = conn.execute(
             sa.select(customers.c.sealed_fields).where(customers.c.id == customer_id)
         ).scalar_one()
     return unpack_fields(bytes(blob))
@@ -148,7 +149,7 @@ def test_rotation_rewraps_every_key_without_reencrypting(vault: Vault) -> None:
     result = vault.rotate_keys(batch=1)
     assert result.kek_version == 2 and result.rewrapped == 2
     with vault.db.connect() as conn:
-        versions = conn.execute(sa.select(customers.c.kek_version)).scalars().all()
+        versions: Sequence[int] = conn.execute(sa.select(customers.c.kek_version)).scalars().all()
     assert [sealed_fields(vault, cid) for cid in ids] == before
     assert versions == [2, 2]
     vault.retire_key(1)
@@ -175,7 +176,7 @@ def test_tampered_ciphertext_raises_integrity_error(vault: Vault) -> None:
 def test_truncated_record_raises_integrity_error(vault: Vault) -> None:
     cid = vault.add(ASHA).customer_id
     with vault.db.begin() as conn:
-        blob = conn.execute(sa.select(customers.c.sealed_fields)).scalar_one()
+        blob: bytes = conn.execute(sa.select(customers.c.sealed_fields)).scalar_one()
         conn.execute(customers.update().values(sealed_fields=bytes(blob)[:-7]))
     with pytest.raises(IntegrityError):
         vault.get(cid, recipient="billing_team", purpose="billing")
