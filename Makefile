@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ test: install lint
 	eval "$$(bash scripts/test-services.sh)" && $(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check needtoknow tests benchmarks
-	$(BIN)/ruff format --check needtoknow tests benchmarks
+	$(BIN)/ruff check needtoknow tests benchmarks scripts
+	$(BIN)/ruff format --check needtoknow tests benchmarks scripts
 	$(BIN)/mypy
 
 bench: install
@@ -33,3 +33,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .ntk .pytest_cache .mypy_cache .ruff_cache
+
+## Regenerate docs/cli.md from the commands' --help.
+docs: install
+	$(BIN)/python scripts/cli_reference.py

@@ -15,6 +15,7 @@ app = typer.Typer(
     help="needtoknow: customer PII on a need-to-know basis. NTK_HOME selects the vault.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.add_typer(customer.app, name="customer")
 app.add_typer(policy.app, name="policy")

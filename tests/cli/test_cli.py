@@ -182,3 +182,12 @@ def test_demo_runs_non_interactively(tmp_path: Path) -> None:
     assert "allowed  billing_team for billing" in out
     assert "denied  billing_team for sale" in out
     assert "denied  legacy_sms_gateway" in out
+
+
+def test_demo_answers_questions_interactively(tmp_path: Path) -> None:
+    run = Ntk(tmp_path / "home")
+    answers = "credit_bureau\nstatistical_analysis\n\n\nad_network\nadvertising\n\n\n\n"
+    out = run("demo", "--customers", "3", "--interactive", stdin=answers).stdout
+    tail = out.split("recipient (blank to quit)", 1)[1]
+    assert "allowed" in tail and "tok_" in tail and "year_only" in tail
+    assert "advertisers receive aggregates only" in tail
