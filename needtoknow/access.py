@@ -56,9 +56,13 @@ def read(
     allowed = decision.allowed
     wanted = {c: sealed[c] for c in allowed if c in sealed}
     plain = envelope.decrypt_fields(dek, customer_id, key.dek_version, wanted)
+
+    def tokenize(canonical: bytes) -> str:
+        return vault.tokenize(recipient, canonical)
+
     values = {
         category: transforms.apply(
-            allowed[category].transform, value, vault.registry[category], vault.tokenize
+            allowed[category].transform, value, vault.registry[category], tokenize
         )
         for category, value in plain.items()
     }

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from needtoknow.errors import KeyProviderError, NeedToKnowError
 from needtoknow.policy import load_policy_text
 from needtoknow.storage import connect, migrate
+from needtoknow.storage.database import is_current
 from needtoknow.storage.schema import policies
 from needtoknow.vault import Vault
 from needtoknow.vault.keys import KeyProvider, LocalKeyFile
@@ -119,10 +120,11 @@ def open_vault(
             row = conn.execute(
                 sa.select(policies.c.source, policies.c.version).where(policies.c.active.is_(True))
             ).first()
-    except sa.exc.OperationalError:
+    except sa.exc.DBAPIError:  # no such table: SQLite says Operational, PostgreSQL Programming
         row = None
     if row is None:
         raise NeedToKnowError(f"no vault at {settings.database_url_safe()}; run 'ntk init'")
-    migrate(db)
+    if not is_current(db):
+        migrate(db)
     policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
     return Vault(db, keys or _key_provider(settings, create=False), policy, registry, clock)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from needtoknow.errors import ValidationError
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -15,6 +17,11 @@ class Context:
     legal_reference: str | None = None
     case_id: str | None = None
     request_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            # Agreements expire at instants; a naive time has no instant.
+            raise ValidationError("context.now", "context", "timezone", "needs a timezone")
 
 
 @dataclass(frozen=True, slots=True)

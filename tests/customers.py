@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from needtoknow.vault import Vault
+
+# Who may look a customer up by each indexed category in the NextraOne policy.
+LOOKUP = {
+    "email": ("support_team", "service_delivery"),
+    "telephone": ("support_team", "service_delivery"),
+    "identity_number": ("credit_bureau", "credit_reporting"),
+}
+
+
+def lookup(vault: Vault, category: str, value: Any) -> list[str]:
+    """``Vault.find`` as a recipient the demo policy allows to search ``category``."""
+    recipient, purpose = LOOKUP[category]
+    return vault.find(category, value, recipient=recipient, purpose=purpose)
+
+
 ASHA: dict[str, Any] = {
     "name": "Asha Canarywala",
     "date_of_birth": "1987-04-12",

@@ -158,6 +158,26 @@ def address(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     return Normalised(out)
 
 
+def place(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    """A city-level place: ``{"city", "state"?, "country"?}`` or "City[, State][, Country]".
+
+    Finer detail (a hospital, a street) is more than a birthplace needs, so it is refused.
+    """
+    if isinstance(value, str):
+        parts = [part.strip() for part in _string(value, path, category).split(",")]
+        if len(parts) > 3 or not all(parts):
+            raise _fail(path, category, "place_format", "City[, State][, Country]")
+        value = dict(zip(("city", "state", "country"), parts, strict=False))
+    raw = _mapping(value, path, category, {"city"})
+    return Normalised(
+        {
+            key: _string(raw[key], f"{path}.{key}", category, 100)
+            for key in ("city", "state", "country")
+            if raw.get(key)
+        }
+    )
+
+
 def bank_account(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     raw = _mapping(value, path, category, {"account_number", "ifsc"})
     number = _compact(raw["account_number"], f"{path}.account_number", category)
@@ -403,6 +423,7 @@ VALIDATORS: dict[str, Validator] = {
     "date": iso_date,
     "telephone": telephone,
     "email": email,
+    "place": place,
     "address": address,
     "bank_account": bank_account,
     "card_number": card_number,

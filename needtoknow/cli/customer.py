@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, with_vault
-from needtoknow.errors import ValidationError
+from needtoknow.errors import NeedToKnowError, ValidationError
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 
@@ -20,7 +20,10 @@ JsonFile = Annotated[str, typer.Option("--json", help="JSON record file, or - fo
 
 
 def _read_record(source: str) -> Any:
-    text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+    except OSError as exc:
+        raise NeedToKnowError(f"cannot read {source}: {exc.strerror}") from None
     try:
         return json.loads(text)
     except ValueError:
@@ -99,24 +102,37 @@ def get(
 
 @app.command()
 def find(
-    email: Annotated[str | None, typer.Option(help="Exact email address.")] = None,
-    telephone: Annotated[str | None, typer.Option(help="Telephone number (any format).")] = None,
-    identity: Annotated[str | None, typer.Option(help="TYPE:NUMBER, e.g. pan:ABCPE1234F.")] = None,
+    recipient: Annotated[str, typer.Option(help="Who is looking.")],
+    purpose: Annotated[str, typer.Option(help="What for.")],
+    email: Annotated[str | None, typer.Option(help="Exact email address, or - for stdin.")] = None,
+    telephone: Annotated[str | None, typer.Option(help="Telephone (any format), or -.")] = None,
+    identity: Annotated[
+        str | None, typer.Option(help="TYPE:NUMBER, e.g. pan:ABCPE1234F, or -.")
+    ] = None,
 ) -> None:
-    """Find customer ids by exact email, telephone or identity number, without decrypting."""
-    queries: list[tuple[str, Any]] = []
-    if email:
-        queries.append(("email", email))
-    if telephone:
-        queries.append(("telephone", telephone))
-    if identity:
-        kind, _, number = identity.partition(":")
-        queries.append(("identity_number", {"type": kind, "number": number}))
-    if len(queries) != 1:
+    """Find customer ids by exact email, telephone or identity number, without decrypting.
+
+    Allowed only when the policy grants RECIPIENT that category for PURPOSE. Pass - to
+    read the value from stdin, so it stays out of shell history and process listings.
+    """
+    given = [
+        (c, v)
+        for c, v in (("email", email), ("telephone", telephone), ("identity_number", identity))
+        if v
+    ]
+    if len(given) != 1:
         stderr.print("error: give exactly one of --email, --telephone, --identity")
         raise typer.Exit(2)
-    category, value = queries[0]
-    ids = with_vault(lambda vault: vault.find(category, value), as_json=True)
+    category, raw = given[0]
+    text = sys.stdin.read().strip() if raw == "-" else str(raw)
+    value: Any = text
+    if category == "identity_number":
+        kind, _, number = text.partition(":")
+        value = {"type": kind, "number": number}
+    ids = with_vault(
+        lambda vault: vault.find(category, value, recipient=recipient, purpose=purpose),
+        as_json=True,
+    )
     print_json({"customer_ids": ids})
 
 

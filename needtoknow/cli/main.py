@@ -10,6 +10,7 @@ import typer
 from needtoknow.cli import customer, demo, keys, policy
 from needtoknow.cli.common import print_json, reported
 from needtoknow.home import Settings, init_vault
+from needtoknow.policy import load_policy
 
 app = typer.Typer(
     help="needtoknow: customer PII on a need-to-know basis. NTK_HOME selects the vault.",
@@ -33,7 +34,7 @@ def init(
     """Create a vault under NTK_HOME: key file, database, active policy."""
     settings = Settings.from_env()
     with reported():
-        text = policy_file.read_text("utf-8") if policy_file else None
+        text = load_policy(policy_file)[0].source if policy_file else None
         vault = init_vault(settings, text, str(policy_file or ""))
     print_json(
         {

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from types import MappingProxyType
 
-from needtoknow.policy.model import BOUND_KINDS, REVEAL_ORDER, Policy
+from needtoknow.policy.model import BOUND_KINDS, COVERS, Policy
 from needtoknow.types import Context, Decision, Grant
 
 _MEMO_LIMIT = 65_536
@@ -32,6 +33,7 @@ class _Entry:
     """Everything decided ahead of time for one (recipient, purpose) pair."""
 
     grants: dict[str, Grant]
+    clipped: dict[str, str]  # categories a rule grants but the contractor chain does not
     obligations: frozenset[str]
     agreement_ids: tuple[str, ...]
     agreement_until: date | None  # None: this recipient needs no agreement
@@ -57,10 +59,9 @@ class Engine:
         self._compile()
 
     def _compile(self) -> None:
-        policy = self.policy
         raw: dict[tuple[str, str], dict[str, Grant]] = {}
         obligations: dict[tuple[str, str], set[str]] = {}
-        for rule in policy.rules:
+        for rule in self.policy.rules:
             for recipient in rule.recipients:
                 for purpose in rule.purposes:
                     key = (recipient, purpose)
@@ -68,34 +69,43 @@ class Engine:
                     for category, transform in rule.grants.items():
                         grants[category] = Grant(category, transform, rule.id)
                     obligations.setdefault(key, set()).update(rule.obligations)
-        for (recipient, purpose), grants in raw.items():
-            chain = self._chain(recipient)
-            for ancestor in chain[1:]:
-                grants = _clip(grants, raw.get((ancestor, purpose), {}))
-            agreements = [
-                a for a in policy.agreements if a.recipient in chain and purpose in a.purposes
-            ]
-            until = None
-            if policy.recipients[recipient].kind in BOUND_KINDS:
-                # Each link of the chain needs its own agreement; the chain is bound
-                # until the earliest of the latest expiries.
-                per_link = [
-                    max((a.expires for a in agreements if a.recipient == link), default=date.min)
-                    for link in chain
-                ]
-                until = min(per_link)
-            inherited = set().union(*(obligations.get((a, purpose), set()) for a in chain))
-            self._entries[(recipient, purpose)] = _Entry(
-                grants=grants,
-                obligations=frozenset(inherited),
-                agreement_ids=tuple(sorted(a.id for a in agreements)),
-                agreement_until=until,
-                needs_reference="require_legal_reference" in inherited,
-                needs_case="require_case_id" in inherited,
-                in_force_until=None
-                if until is None
-                else datetime.combine(until, time.max, tzinfo=UTC),
+        for recipient, purpose in raw:
+            self._entries[(recipient, purpose)] = self._entry(recipient, purpose, raw, obligations)
+
+    def _entry(
+        self,
+        recipient: str,
+        purpose: str,
+        raw: dict[tuple[str, str], dict[str, Grant]],
+        obligations: dict[tuple[str, str], set[str]],
+    ) -> _Entry:
+        chain = self._chain(recipient)
+        grants, clipped = raw[(recipient, purpose)], {}
+        for ancestor in chain[1:]:
+            grants, lost = _clip(grants, raw.get((ancestor, purpose), {}), ancestor)
+            clipped.update(lost)
+        agreements = [
+            a for a in self.policy.agreements if a.recipient in chain and purpose in a.purposes
+        ]
+        until = None
+        if self.policy.recipients[recipient].kind in BOUND_KINDS:
+            # Each link of the chain needs its own agreement; the chain is bound until
+            # the earliest of the links' latest expiries.
+            until = min(
+                max((a.expires for a in agreements if a.recipient == link), default=date.min)
+                for link in chain
             )
+        inherited = frozenset().union(*(obligations.get((a, purpose), set()) for a in chain))
+        return _Entry(
+            grants=grants,
+            clipped=clipped,
+            obligations=inherited,
+            agreement_ids=tuple(sorted(a.id for a in agreements)),
+            agreement_until=until,
+            needs_reference="require_legal_reference" in inherited,
+            needs_case="require_case_id" in inherited,
+            in_force_until=None if until is None else datetime.combine(until, time.max, UTC),
+        )
 
     def _chain(self, recipient: str) -> list[str]:
         """The recipient followed by its contractor ancestors."""
@@ -161,14 +171,16 @@ class Engine:
             blocker = "a case id is required for this purpose"
         if blocker is not None:
             return self._deny_all(recipient, purpose, wanted or tuple(entry.grants), blocker)
-        names = tuple(entry.grants) if wanted is None else wanted
+        names = (*entry.grants, *entry.clipped) if wanted is None else wanted
         allowed = {c: entry.grants[c] for c in names if c in entry.grants}
         denied = {
-            c: f"no rule grants {c!r} to {recipient!r} for {purpose!r}"
+            c: entry.clipped.get(c, f"no rule grants {c!r} to {recipient!r} for {purpose!r}")
             for c in names
             if c not in entry.grants
         }
-        return Decision(recipient, purpose, allowed, denied, entry.obligations, self.version)
+        if not allowed and not denied:
+            denied["*"] = f"no rule grants {recipient!r} anything for {purpose!r}"
+        return _decision(recipient, purpose, allowed, denied, entry.obligations, self.version)
 
     def _why_no_entry(self, recipient: str, purpose: str) -> str:
         policy = self.policy
@@ -186,7 +198,7 @@ class Engine:
         self, recipient: str, purpose: str, wanted: tuple[str, ...] | None, reason: str
     ) -> Decision:
         denied = dict.fromkeys(wanted or ("*",), reason)
-        return Decision(recipient, purpose, {}, denied, frozenset(), self.version)
+        return _decision(recipient, purpose, {}, denied, frozenset(), self.version)
 
     def explain(self, recipient: str, purpose: str, context: Context) -> dict[str, object]:
         """A JSON-ready account of what this pair may receive, and the rules behind it."""
@@ -223,14 +235,45 @@ class Engine:
         return next(r.clause for r in self.policy.rules if r.id == rule_id)
 
 
-def _clip(own: dict[str, Grant], ceiling: dict[str, Grant]) -> dict[str, Grant]:
-    """Grants limited to what ``ceiling`` allows, each at the lesser transform."""
-    clipped = {}
+def _decision(
+    recipient: str,
+    purpose: str,
+    allowed: dict[str, Grant],
+    denied: dict[str, str],
+    obligations: frozenset[str],
+    version: str,
+) -> Decision:
+    """A Decision whose maps are read-only: decisions are memoised and shared."""
+    return Decision(
+        recipient,
+        purpose,
+        MappingProxyType(allowed),
+        MappingProxyType(denied),
+        obligations,
+        version,
+    )
+
+
+def _clip(
+    own: dict[str, Grant], ceiling: dict[str, Grant], contractor: str
+) -> tuple[dict[str, Grant], dict[str, str]]:
+    """A sub-contractor's grants limited by its contractor's, and the reasons for what was cut.
+
+    Keeps the sub-contractor's transform when the contractor's reveals at least as much,
+    takes the contractor's when it reveals less, and drops the category when the two are
+    incomparable (a token is a stable pseudonym, not "less" than ``last4``).
+    """
+    kept, lost = {}, {}
     for category, grant in own.items():
         limit = ceiling.get(category)
         if limit is None:
-            continue
-        if REVEAL_ORDER[limit.transform] < REVEAL_ORDER[grant.transform]:
-            grant = Grant(category, limit.transform, grant.rule_id)
-        clipped[category] = grant
-    return clipped
+            lost[category] = f"contractor {contractor!r} is not granted {category!r}"
+        elif grant.transform in COVERS[limit.transform]:
+            kept[category] = grant
+        elif limit.transform in COVERS[grant.transform]:
+            kept[category] = Grant(category, limit.transform, grant.rule_id)
+        else:
+            lost[category] = (
+                f"{grant.transform!r} is not within contractor {contractor!r}'s {limit.transform!r}"
+            )
+    return kept, lost

@@ -69,9 +69,14 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        result[str(key)] = loader.construct_object(value_node, deep=True)
-        result.key_lines[str(key)] = key_node.start_mark.line + 1
+        key = str(loader.construct_object(key_node, deep=True))
+        if key in result:
+            # YAML would silently keep the last; in a policy that hides a mistake.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
@@ -137,7 +142,8 @@ class _Loader:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
-            raise PolicyError(self.source, line, "not valid YAML") from None
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            raise PolicyError(self.source, line, problem) from None
         if not isinstance(data, _Map):
             raise PolicyError(self.source, 1, "a policy is a YAML mapping")
         for key in data:
@@ -175,10 +181,19 @@ class _Loader:
         )
         return policy, registry
 
+    def spec(self, parent: _Map, name: str) -> _Map:
+        """The mapping under ``name`` in ``parent`` (empty when left blank)."""
+        spec = parent[name]
+        if spec is None:
+            return _Map()
+        if not isinstance(spec, _Map):
+            raise self.error(parent, f"{name!r} must be a mapping", name)
+        return spec
+
     def purposes(self, node: _Map) -> dict[str, Purpose]:
         out = {}
-        for name, spec in node.items():
-            spec = spec or _Map()
+        for name in node:
+            spec = self.spec(node, name)
             basis = spec.get("legal_basis")
             if basis not in LEGAL_BASES:
                 raise self.error(
@@ -191,8 +206,8 @@ class _Loader:
 
     def recipients(self, node: _Map) -> dict[str, Recipient]:
         out = {}
-        for name, spec in node.items():
-            spec = spec or _Map()
+        for name in node:
+            spec = self.spec(node, name)
             kind = spec.get("kind")
             if kind not in RECIPIENT_KINDS:
                 raise self.error(
@@ -213,6 +228,14 @@ class _Loader:
                 raise self.error(
                     node, f"only a subcontractor has a parent ({recipient.name!r})", recipient.name
                 )
+            seen = {recipient.name}
+            while parent is not None and parent.parent is not None:
+                if parent.name in seen:
+                    raise self.error(
+                        node, f"contractor chain of {recipient.name!r} loops", recipient.name
+                    )
+                seen.add(parent.name)
+                parent = out.get(parent.parent)
         return out
 
     def prohibited(self, data: _Map, purposes: Mapping[str, Purpose]) -> frozenset[str]:
@@ -235,7 +258,9 @@ class _Loader:
             if spec["id"] in seen:
                 raise self.error(spec, f"duplicate agreement id {spec['id']!r}", "id")
             seen.add(spec["id"])
-            (recipient,) = self.names(spec, "recipients", recipients, "recipient")[:1]
+            if "recipients" in spec:
+                raise self.error(spec, "an agreement binds one 'recipient'", "recipients")
+            (recipient,) = self.names(spec, "recipients", recipients, "recipient")
             if recipients[recipient].kind not in BOUND_KINDS:
                 raise self.error(
                     spec,
@@ -280,7 +305,10 @@ class _Loader:
         clause = spec.get("clause")
         if not isinstance(clause, str) or not clause.strip():
             raise self.error(spec, f"rule {rule_id!r} must cite the policy clause it implements")
-        obligations = frozenset(spec.get("obligations") or ())
+        raw_obligations = spec.get("obligations") or []
+        if not isinstance(raw_obligations, list):
+            raise self.error(spec, "'obligations' must be a list", "obligations")
+        obligations = frozenset(raw_obligations)
         unknown = sorted(obligations - OBLIGATIONS)
         if unknown:
             raise self.error(spec, f"unknown obligations {unknown}", "obligations")
@@ -298,6 +326,8 @@ class _Loader:
 
     def grants(self, grant: _Map, registry: Registry) -> dict[str, str]:
         for category, transform in grant.items():
+            if not isinstance(transform, str):
+                raise self.error(grant, f"{category!r}: a transform is one name", category)
             if category not in registry:
                 raise self.error(grant, f"unknown category {category!r}", category)
             allowed = registry[category].transforms
@@ -318,6 +348,10 @@ class _Loader:
                     spec,
                     f"rule {rule.id!r} would allow prohibited purpose "
                     f"{purpose!r}: PII is never sold or rented",
+                )
+            if known.purposes[purpose].legal_basis == "none" and rule.grants:
+                raise self.error(
+                    spec, f"rule {rule.id!r} grants data for {purpose!r}, which has no legal basis"
                 )
         for name in rule.recipients:
             kind = known.recipients[name].kind

@@ -36,9 +36,16 @@ LEGAL_BASES = frozenset(
 
 OBLIGATIONS = frozenset({"log", "require_legal_reference", "require_case_id", "notify_customer"})
 
-# How much of a value a transform reveals; a sub-contractor gets the lesser of its
-# own rule and its contractor's.
-REVEAL_ORDER = {"token": 0, "year_only": 1, "city_only": 1, "last4": 2, "masked": 3, "full": 4}
+# What each transform reveals at least as much as: a partial order, not a ranking. A token
+# is a stable pseudonym (it links records), so it is only "less" than the full value.
+COVERS: dict[str, frozenset[str]] = {
+    "full": frozenset({"full", "masked", "last4", "year_only", "city_only", "token"}),
+    "masked": frozenset({"masked", "last4"}),
+    "last4": frozenset({"last4"}),
+    "year_only": frozenset({"year_only"}),
+    "city_only": frozenset({"city_only"}),
+    "token": frozenset({"token"}),
+}
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,16 @@ def _mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def _mask_words(text: str) -> str:
+    """Initials only: the end of a surname identifies a family as well as the whole."""
+    return " ".join(f"{word[0]}." for word in text.split())
+
+
 def _masked(value: Any, category: Category) -> Any:
     if category.validator == "email":
         return _mask_email(value)
+    if category.validator == "text":
+        return _mask_words(value)
     if category.validator == "card_number":
         return {"number": f"**** **** **** {value['last4']}", "network": value["network"]}
     if isinstance(value, str):
@@ -65,12 +72,6 @@ def _last4(value: Any, category: Category) -> Any:
     return re.sub(r"\W", "", value)[-4:]
 
 
-def _city_only(value: Any, category: Category) -> Any:
-    if isinstance(value, dict):
-        return value["city"]
-    return str(value).split(",")[0].strip()
-
-
 def apply(transform: str, value: Any, category: Category, tokenizer: Tokenizer) -> Any:
     """The part of ``value`` that ``transform`` lets out."""
     if transform == "full":
@@ -82,7 +83,7 @@ def apply(transform: str, value: Any, category: Category, tokenizer: Tokenizer) 
     if transform == "year_only":
         return str(value)[:4]
     if transform == "city_only":
-        return _city_only(value, category)
+        return value["city"]
     if transform == "token":
         canonical = json.dumps([category.name, value], sort_keys=True, separators=(",", ":"))
         return tokenizer(canonical.encode())

@@ -7,11 +7,17 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from needtoknow.errors import NeedToKnowError
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling starts no transaction before a SELECT, so a
+    # read-modify-write would not be isolated. Let SQLAlchemy issue BEGIN itself
+    # (SQLAlchemy's documented recipe); the Reader's bare SELECTs stay autocommit.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL for concurrent readers; FULL sync so a committed write survives a crash;
     # secure_delete so erased ciphertext and wrapped keys are zeroed, not left in free pages.
@@ -31,13 +37,45 @@ def connect(url: str) -> sa.Engine:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _begin_immediate(connection: sa.Connection) -> None:
+    """Take SQLite's write lock when a transaction starts, not at its first write, so
+    two read-modify-write transactions serialise instead of losing an update."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def scrub_wal(engine: sa.Engine) -> None:
+    """Checkpoint and truncate SQLite's WAL, so bytes just deleted from the database
+    (``secure_delete`` zeroes them in the main file) leave no copy in the log."""
+    if engine.dialect.name == "sqlite":
+        connection = engine.raw_connection()  # outside any transaction, as checkpoints must be
+        try:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            connection.close()
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "needtoknow.storage:migrations")
+    return config
+
+
+def is_current(engine: sa.Engine) -> bool:
+    """True when the database is at the newest migration (cheap: one SELECT)."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
     """Apply Alembic migrations up to ``revision``; idempotent."""
-    config = Config()
-    config.set_main_option("script_location", "needtoknow.storage:migrations")
+    config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

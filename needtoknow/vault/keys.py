@@ -9,11 +9,15 @@ KEKs are versioned: rotation adds a version, retirement removes an old one.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -60,41 +64,62 @@ def _b64(data: bytes) -> str:
 class LocalKeyFile:
     """Keys in one JSON file, mode 0600, written atomically.
 
-    Refuses to open a file that group or others can read: a key file anyone on the
-    host can copy protects nothing.
+    Refuses to open a file that group or others can read, or that sits in a directory
+    they can write (they could swap it): a key file anyone on the host can copy protects
+    nothing. Several processes may share the file: each re-reads it when it changes, and
+    rotation and retirement hold an exclusive lock on ``<file>.lock``.
     """
 
     name = "local"
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._check_permissions(path)
+        self._stamp: tuple[int, int, int] | None = None
+        self._keks: dict[int, bytes] = {}
+        self._active = 0
+        self._mac_keys: dict[str, bytes] = {}
+        self._refresh()
+
+    @staticmethod
+    def _check_permissions(path: Path) -> os.stat_result:
         try:
-            data = json.loads(path.read_text("utf-8"))
+            info = path.stat()
+            folder = path.parent.stat()
+        except FileNotFoundError:
+            raise KeyProviderError(f"key file {path} does not exist; run 'ntk init'") from None
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyProviderError(
+                f"key file {path} is readable by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):o}); run 'chmod 600 {path}'"
+            )
+        if folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise KeyProviderError(
+                f"key directory {path.parent} is writable by group or others; "
+                f"run 'chmod 700 {path.parent}'"
+            )
+        return info
+
+    def _refresh(self) -> None:
+        """Re-read the file if another process changed it since we last read it."""
+        info = self._check_permissions(self.path)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if stamp == self._stamp:
+            return
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
             self._keks = {int(v): base64.b64decode(k) for v, k in data["keks"].items()}
             self._active = int(data["active"])
             self._mac_keys = {n: base64.b64decode(k) for n, k in data["mac_keys"].items()}
         except (ValueError, KeyError, TypeError):
-            raise KeyProviderError(f"key file {path} is corrupt") from None
-
-    @staticmethod
-    def _check_permissions(path: Path) -> None:
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            raise KeyProviderError(f"key file {path} does not exist; run 'ntk init'") from None
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise KeyProviderError(
-                f"key file {path} is readable by group or others (mode {stat.S_IMODE(mode):o}); "
-                f"run 'chmod 600 {path}'"
-            )
+            raise KeyProviderError(f"key file {self.path} is corrupt") from None
+        self._stamp = stamp
 
     @classmethod
     def create(cls, path: Path) -> LocalKeyFile:
         """Make a new key file with KEK version 1; refuses to overwrite one."""
         if path.exists():
             raise KeyProviderError(f"key file {path} already exists")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         cls._write(path, {1: aead.new_key()}, 1, {"index": os.urandom(32), "token": os.urandom(32)})
         return cls(path)
 
@@ -106,24 +131,42 @@ class LocalKeyFile:
             "keks": {str(v): _b64(k) for v, k in sorted(keks.items())},
             "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
         }
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        # mkstemp: a fresh file (O_EXCL, mode 0600) that nobody could have prepared for us.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
-    def _save(self) -> None:
-        self._write(self.path, self._keks, self._active, self._mac_keys)
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the key file's lock, with the latest contents loaded."""
+        lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._refresh()
+            yield
+            self._write(self.path, self._keks, self._active, self._mac_keys)
+            self._refresh()
+        finally:
+            os.close(lock)
 
     def active_version(self) -> int:
+        self._refresh()
         return self._active
 
     def versions(self) -> tuple[int, ...]:
+        self._refresh()
         return tuple(sorted(self._keks))
 
     def _kek(self, version: int) -> bytes:
+        if version not in self._keks:
+            self._refresh()  # rotated by another process since we read the file?
         try:
             return self._keks[version]
         except KeyError:
@@ -136,18 +179,18 @@ class LocalKeyFile:
         return aead.open_sealed(self._kek(version), wrapped, associated_data)
 
     def rotate(self) -> int:
-        version = max(self._keks) + 1
-        self._keks[version] = aead.new_key()
-        self._active = version
-        self._save()
+        with self._exclusive():
+            version = max(self._keks) + 1
+            self._keks[version] = aead.new_key()
+            self._active = version
         return version
 
     def retire(self, version: int) -> None:
-        if version == self._active:
-            raise KeyProviderError(f"KEK version {version} is active; rotate first")
-        self._kek(version)
-        del self._keks[version]
-        self._save()
+        with self._exclusive():
+            if version == self._active:
+                raise KeyProviderError(f"KEK version {version} is active; rotate first")
+            self._kek(version)
+            del self._keks[version]
 
     def mac(self, key: MacKey, data: bytes) -> bytes:
         return hmac.new(self._mac_keys[key], data, hashlib.sha256).digest()

@@ -26,6 +26,14 @@ from needtoknow.vault.keys import MacKey
 
 _NONCE_BYTES = 12
 _KEK_LABEL = re.compile(r"ntk-kek-(\d+)")
+# What a failed AES-GCM tag check looks like: SoftHSM2 reports GeneralError, the standard
+# says EncryptedDataInvalid. Anything else (token removed, session lost) is the HSM's fault.
+_AUTHENTICATION_FAILURES = (
+    pkcs11_errors.EncryptedDataInvalid,
+    pkcs11_errors.EncryptedDataLenRange,
+    pkcs11_errors.GeneralError,
+    pkcs11_errors.FunctionFailed,
+)
 _KEK_USE = MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT
 _MAC_USE = MechanismFlag.SIGN | MechanismFlag.VERIFY
 _PROTECTED = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
@@ -90,15 +98,25 @@ class Pkcs11Keys:
         self._keks[version] = self._generate(KeyType.AES, f"ntk-kek-{version}", _KEK_USE)
 
     def _kek(self, version: int) -> Any:
+        if version not in self._keks:
+            with _HSM_LOCK:  # rotated by another process since we looked?
+                self._keks = self._find_keks()
         try:
             return self._keks[version]
         except KeyError:
             raise KeyProviderError(f"KEK version {version} is not available") from None
 
     def active_version(self) -> int:
+        """The newest KEK on the token, looked up afresh: another process may have rotated."""
+        with _HSM_LOCK:
+            self._keks = self._find_keks()
+        if not self._keks:
+            raise KeyProviderError("the token holds no needtoknow KEK")
         return max(self._keks)
 
     def versions(self) -> tuple[int, ...]:
+        with _HSM_LOCK:
+            self._keks = self._find_keks()
         return tuple(sorted(self._keks))
 
     def wrap(self, version: int, dek: bytes, associated_data: bytes) -> bytes:
@@ -124,12 +142,15 @@ class Pkcs11Keys:
                         mechanism_param=GCMParams(wrapped[:_NONCE_BYTES], associated_data, 128),
                     )
                 )
-        except pkcs11_errors.PKCS11Error:
+        except _AUTHENTICATION_FAILURES:
             raise IntegrityError() from None
+        except pkcs11_errors.PKCS11Error as exc:
+            raise KeyProviderError(f"HSM error while unwrapping: {type(exc).__name__}") from None
 
     def rotate(self) -> int:
-        version = self.active_version() + 1
         with _HSM_LOCK:
+            self._keks = self._find_keks()
+            version = max(self._keks) + 1
             self._generate_kek(version)
         return version
 

@@ -139,12 +139,16 @@ class Reader:
         # pysqlite opens no transaction for a SELECT; other drivers do, and must end it.
         self._end_transaction = engine.dialect.name != "sqlite"
         self._local = threading.local()
+        self._opened: list[Any] = []  # every thread's connection, for close()
+        self._lock = threading.Lock()
 
     def fetch(self, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
         params: Any = (customer_id,) if self._positional else {"customer_id": customer_id}
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._engine.raw_connection()
+            with self._lock:
+                self._opened.append(connection)
         try:
             cursor = connection.cursor()
             cursor.execute(self._sql, params)
@@ -154,6 +158,8 @@ class Reader:
                 connection.rollback()
         except Exception:
             self._local.connection = None
+            with self._lock:
+                self._opened.remove(connection)
             connection.invalidate()
             raise
         if row is None:
@@ -163,10 +169,11 @@ class Reader:
         return key, unpack_fields(bytes(sealed))
 
     def close(self) -> None:
-        """Return this thread's connection to the pool."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            self._local.connection = None
+        """Return every thread's read connection to the pool; reads after this reopen one."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        self._local = threading.local()
+        for connection in opened:
             connection.close()
 
 
@@ -212,13 +219,30 @@ def stale_keys(conn: sa.Connection, active_kek: int, after_id: str, limit: int) 
     return [KeyRow(r.id, r.dek_version, r.kek_version, bytes(r.wrapped_dek)) for r in rows]
 
 
-def rewrap(conn: sa.Connection, rows: Iterable[KeyRow]) -> None:
-    conn.execute(
+def rewrap(conn: sa.Connection, old: Iterable[KeyRow], new: Iterable[KeyRow]) -> int:
+    """Replace wrapped keys, each only if it is still live and still the one that was read
+    (an erasure or another rotation in between wins); returns how many were replaced."""
+    statement = (
         customers.update()
-        .where(customers.c.id == sa.bindparam("cid"))
-        .values(kek_version=sa.bindparam("kv"), wrapped_dek=sa.bindparam("wd")),
-        [{"cid": r.customer_id, "kv": r.kek_version, "wd": r.wrapped_dek} for r in rows],
+        .where(
+            customers.c.id == sa.bindparam("cid"),
+            customers.c.kek_version == sa.bindparam("old_kv"),
+            customers.c.wrapped_dek.is_not(None),
+        )
+        .values(kek_version=sa.bindparam("kv"), wrapped_dek=sa.bindparam("wd"))
     )
+    replaced = 0
+    for before, after in zip(old, new, strict=True):
+        replaced += conn.execute(
+            statement,
+            {
+                "cid": after.customer_id,
+                "old_kv": before.kek_version,
+                "kv": after.kek_version,
+                "wd": after.wrapped_dek,
+            },
+        ).rowcount
+    return replaced
 
 
 def count_wrapped_with(conn: sa.Connection, kek_version: int) -> int:

@@ -18,8 +18,15 @@ import sqlalchemy as sa
 
 from needtoknow import access
 from needtoknow.categories import Normalised, Registry, Rules
-from needtoknow.errors import CategoryError, KeyProviderError, NotFound, ValidationError
+from needtoknow.errors import (
+    CategoryError,
+    KeyProviderError,
+    NotFound,
+    PolicyDenied,
+    ValidationError,
+)
 from needtoknow.policy import Engine, Policy
+from needtoknow.storage.database import scrub_wal
 from needtoknow.types import Context
 from needtoknow.vault import envelope, store
 from needtoknow.vault.keys import KeyProvider
@@ -134,11 +141,16 @@ class Vault:
         return WriteResult(customer_id, tuple(normal), notices)
 
     def erase(self, customer_id: str) -> None:
-        """Crypto-shred a customer: the DEK is destroyed, so every copy of the ciphertext is
-        unreadable; a tombstone row remains. Raises NotFound if there is nothing to erase."""
+        """Crypto-shred a customer: the wrapped DEK, ciphertext and index digests are deleted
+        (and, on SQLite, zeroed and checkpointed out of the WAL); a tombstone row remains.
+
+        Copies made earlier (backups) still hold the DEK wrapped by the KEK of that time;
+        they become unreadable once that KEK version is retired (``rotate_keys`` then
+        ``retire_key``). Raises NotFound if there is nothing to erase."""
         with self.db.begin() as conn:
             if not store.erase(conn, customer_id, self.clock()):
                 raise NotFound(f"no customer {customer_id!r}")
+        scrub_wal(self.db)
 
     # -- reads ------------------------------------------------------------------------
 
@@ -156,12 +168,28 @@ class Vault:
             self, customer_id, recipient, purpose, categories, context or Context(now=self.clock())
         )
 
-    def find(self, category: str, value: Any) -> list[str]:
+    def find(
+        self,
+        category: str,
+        value: Any,
+        *,
+        recipient: str,
+        purpose: str,
+        context: Context | None = None,
+    ) -> list[str]:
         """Customer ids whose ``category`` exactly matches ``value``, without decrypting.
 
-        The value is normalised the way writes are, so ``+91 98765 43210`` finds
-        ``9876543210``. For identity numbers pass ``{"type": "pan", "number": …}``.
+        Knowing that a number belongs to a customer is itself personal data, so a lookup
+        is allowed only to a recipient the policy grants ``category`` for ``purpose``
+        (raises PolicyDenied otherwise). The value is normalised the way writes are, so
+        ``+91 98765 43210`` finds ``9876543210``. For identity numbers pass
+        ``{"type": "pan", "number": …}``.
         """
+        decision = self.engine.decide(
+            recipient, purpose, (category,), context or Context(now=self.clock())
+        )
+        if not decision.allowed:
+            raise PolicyDenied(recipient, purpose, dict(decision.denied))
         definition = self.registry[category]
         if not definition.blind_index:
             raise CategoryError(f"category {category!r} has no blind index")
@@ -183,9 +211,10 @@ class Vault:
     def index_digest(self, category: str, term: str) -> bytes:
         return self.keys.mac("index", f"{category}\x00{term}".encode())
 
-    def tokenize(self, canonical: bytes) -> str:
-        """A stable, keyed, irreversible token for the ``token`` transform."""
-        digest = self.keys.mac("token", canonical)
+    def tokenize(self, recipient: str, canonical: bytes) -> str:
+        """A keyed, irreversible token for the ``token`` transform: stable for one recipient
+        (it can link its own records) and different for each (recipients cannot join)."""
+        digest = self.keys.mac("token", recipient.encode() + b"\x00" + canonical)
         return "tok_" + base64.b32encode(digest[:20]).decode("ascii").lower()
 
     def explain(
@@ -211,16 +240,17 @@ class Vault:
                 rows = store.stale_keys(conn, active, after, batch)
                 if not rows:
                     return done
-                store.rewrap(conn, [self._rewrapped(row, active) for row in rows])
-            after, done = rows[-1].customer_id, done + len(rows)
+                done += store.rewrap(conn, rows, [self._rewrapped(row, active) for row in rows])
+            after = rows[-1].customer_id
 
     def _rewrapped(self, row: store.KeyRow, active: int) -> store.KeyRow:
         dek = envelope.unwrap_dek(
             self.keys, row.kek_version, row.wrapped_dek, row.customer_id, row.dek_version
         )
-        version, wrapped = envelope.wrap_dek(self.keys, dek, row.customer_id, row.dek_version)
-        assert version == active, "KEK rotated during rewrap"
-        return store.KeyRow(row.customer_id, row.dek_version, version, wrapped)
+        binding = envelope.dek_binding(row.customer_id, row.dek_version)
+        return store.KeyRow(
+            row.customer_id, row.dek_version, active, self.keys.wrap(active, dek, binding)
+        )
 
     def retire_key(self, version: int) -> None:
         """Destroy an old KEK version once no live DEK depends on it."""

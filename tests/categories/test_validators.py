@@ -82,6 +82,15 @@ def test_telephones_become_e164_with_india_as_default_region() -> None:
     rejects("telephone", "call me", "unparseable")
 
 
+def test_birthplaces_are_city_level() -> None:
+    assert normal("birthplace", "Pune, Maharashtra") == {"city": "Pune", "state": "Maharashtra"}
+    assert normal("birthplace", {"city": "London", "country": "UK"}) == {
+        "city": "London",
+        "country": "UK",
+    }
+    rejects("birthplace", "Ward 4, Sassoon Hospital, Pune, Maharashtra", "place_format")
+
+
 def test_emails() -> None:
     assert normal("email", "Asha.Canary@Example.IN") == "Asha.Canary@example.in"
     rejects("email", "asha.canary@@example.in", "rfc5322_syntax")

@@ -58,10 +58,18 @@ def test_add_get_find_erase_round_trip(ntk: Ntk) -> None:
     )
     assert got["fields"]["card_number"] == "1111" and "date_of_birth" not in got["fields"]
     assert got["transforms"]["card_number"] == "last4"
-    assert ntk.json("customer", "find", "--email", "asha.canary@example.in") == {
+    explained = ntk.json(
+        "policy", "explain", "--recipient", "billing_team", "--purpose", "billing", "--json"
+    )
+    assert got["policy_version"] == explained["policy_version"] and len(got["policy_version"]) == 64
+    by_support = ("--recipient", "support_team", "--purpose", "service_delivery")
+    by_bureau = ("--recipient", "credit_bureau", "--purpose", "credit_reporting")
+    assert ntk.json("customer", "find", *by_support, "--email", "asha.canary@example.in") == {
         "customer_ids": [cid]
     }
-    assert ntk.json("customer", "find", "--identity", "pan:ABCPE1234F")["customer_ids"] == [cid]
+    found = ntk.json("customer", "find", *by_bureau, "--identity", "-", stdin="pan:ABCPE1234F")
+    assert found["customer_ids"] == [cid]
+    ntk("customer", "find", *by_bureau, "--email", "asha.canary@example.in", expect=3)
     ntk.json("customer", "erase", cid)
     gone = ntk(
         "customer",
@@ -172,7 +180,17 @@ def test_keys_rotate_keeps_data_readable(ntk: Ntk) -> None:
 def test_world_readable_key_file_stops_every_command(ntk: Ntk) -> None:
     key_file = Path(ntk.env["NTK_HOME"]) / "keys.json"
     key_file.chmod(0o644)
-    result = ntk("customer", "find", "--email", "a@example.in", expect=7)
+    result = ntk(
+        "customer",
+        "find",
+        "--recipient",
+        "support_team",
+        "--purpose",
+        "service_delivery",
+        "--email",
+        "a@example.in",
+        expect=7,
+    )
     assert "chmod 600" in result.stderr
 
 

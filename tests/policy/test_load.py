@@ -150,3 +150,67 @@ def test_unreadable_file_is_a_policy_error(tmp_path: Path) -> None:
 def test_unknown_top_level_key() -> None:
     error = error_for("", "polices: {}\n" + BASE)
     assert error.line == 1 and "unknown top-level key 'polices'" in str(error)
+
+
+def test_contractor_chains_must_not_loop() -> None:
+    base = BASE.replace(
+        "  agency: {kind: contractor}\n",
+        "  agency: {kind: contractor}\n  sub_a: {kind: subcontractor, parent: sub_b}\n"
+        "  sub_b: {kind: subcontractor, parent: sub_a}\n",
+    )
+    assert "loops" in str(error_for("", base))
+
+
+def test_duplicate_keys_are_errors_not_silently_dropped() -> None:
+    error = error_for(
+        "",
+        BASE.replace(
+            "  billing: {legal_basis: contract}\n",
+            "  billing: {legal_basis: contract}\n  billing: {legal_basis: consent}\n",
+        ),
+    )
+    assert "duplicate key 'billing'" in str(error) and error.line == 4
+
+
+@pytest.mark.parametrize(
+    ("rules", "base_change", "message"),
+    [
+        ("", ("  billing: {legal_basis: contract}", "  billing: hello"), "must be a mapping"),
+        (
+            "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: [full]},"
+            " clause: x}\n",
+            None,
+            "a transform is one name",
+        ),
+        (
+            "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: full},"
+            " obligations: log, clause: x}\n",
+            None,
+            "'obligations' must be a list",
+        ),
+        (
+            "",
+            ("recipient: agency,", "recipients: [agency, billing_team],"),
+            "binds one 'recipient'",
+        ),
+    ],
+)
+def test_malformed_shapes_name_the_line(
+    rules: str, base_change: tuple[str, str] | None, message: str
+) -> None:
+    base = BASE.replace(*base_change) if base_change else BASE
+    error = error_for(rules, base)
+    assert message in str(error) and error.line is not None
+
+
+def test_a_purpose_without_legal_basis_cannot_be_granted() -> None:
+    base = BASE.replace(
+        "  sale: {legal_basis: none}",
+        "  sale: {legal_basis: none}\n  profiling: {legal_basis: none}",
+    )
+    error = error_for(
+        "  - {id: r1, recipient: billing_team, purpose: profiling, "
+        "grant: {name: full}, clause: x}\n",
+        base,
+    )
+    assert "no legal basis" in str(error)

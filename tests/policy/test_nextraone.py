@@ -10,6 +10,7 @@ import pytest
 from needtoknow.policy import Engine, load_policy
 from needtoknow.policy.model import RECIPIENT_KINDS
 from needtoknow.types import Context
+from tests.conftest import IN_CI
 
 POLICY_FILE = Path(__file__).parents[2] / "policies" / "nextraone.yaml"
 POLICY, REGISTRY = load_policy(POLICY_FILE)
@@ -170,11 +171,13 @@ def test_advertisers_receive_no_pii() -> None:
 
 def test_every_rule_cites_the_seed_text() -> None:
     seed = Path(__file__).parents[2].parent / "shared" / "seed" / "privacy-policy.md"
-    text = " ".join(seed.read_text("utf-8").split()) if seed.exists() else None
+    if not seed.exists():
+        if IN_CI:
+            pytest.fail(f"CI runs beside shared/: {seed} is missing")
+        pytest.skip("the seed policy (../shared/seed) is not beside this checkout")
+    text = " ".join(seed.read_text("utf-8").split())
     for rule in POLICY.rules:
         assert rule.clause
-        if text is None:
-            continue
         for fragment in rule.clause.split("..."):
             words = " ".join(fragment.split()).strip(" ()")
             if len(words) > 12 and "(" not in fragment:

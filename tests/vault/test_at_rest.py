@@ -8,9 +8,12 @@ import logging
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from needtoknow.storage.schema import customers
 from needtoknow.vault import Vault
-from tests.customers import ASHA, RAVI
+from needtoknow.vault.store import unpack_fields
+from tests.customers import ASHA, RAVI, lookup
 
 CANARIES = [
     "Asha Canarywala",
@@ -49,6 +52,21 @@ def encodings(value: str) -> list[bytes]:
     ]
 
 
+def test_erasure_leaves_no_key_or_ciphertext_in_the_database_or_wal(
+    sqlite_vault: Vault, tmp_path: Path
+) -> None:
+    cid = sqlite_vault.add(ASHA).customer_id
+    sqlite_vault.add(RAVI)
+    with sqlite_vault.db.connect() as conn:
+        row = conn.execute(sa.select(customers).where(customers.c.id == cid)).one()
+    secrets = [bytes(row.wrapped_dek), *unpack_fields(bytes(row.sealed_fields)).values()]
+    sqlite_vault.erase(cid)
+    for path in tmp_path.glob("vault.db*"):
+        blob = path.read_bytes()
+        for secret in secrets:
+            assert secret not in blob, f"erased key material left in {path.name}"
+
+
 def test_no_plaintext_pii_in_database_wal_keys_or_logs(
     sqlite_vault: Vault, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -58,7 +76,7 @@ def test_no_plaintext_pii_in_database_wal_keys_or_logs(
         asha = sqlite_vault.add(ASHA).customer_id
         sqlite_vault.add(RAVI)
         sqlite_vault.get(asha, recipient="billing_team", purpose="billing")
-        sqlite_vault.find("email", ASHA["email"])
+        lookup(sqlite_vault, "email", ASHA["email"])
         sqlite_vault.rotate_keys()
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

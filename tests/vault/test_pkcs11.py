@@ -13,7 +13,7 @@ import pytest
 from needtoknow.errors import IntegrityError, KeyProviderError
 from needtoknow.home import Settings, init_vault, open_vault
 from tests.conftest import IN_CI, Clock
-from tests.customers import ASHA
+from tests.customers import ASHA, lookup
 
 pytestmark = pytest.mark.pkcs11
 MODULES = (
@@ -91,7 +91,7 @@ def test_vault_round_trip_with_keys_in_the_hsm(tmp_path: Path, softhsm: dict[str
     assert vault.keys.name == "pkcs11"
     assert not (tmp_path / "home" / "keys.json").exists()
     cid = vault.add(ASHA).customer_id
-    assert vault.find("email", ASHA["email"]) == [cid]
+    assert lookup(vault, "email", ASHA["email"]) == [cid]
     reopened = open_vault(_settings(tmp_path, softhsm), clock=Clock())
     got = reopened.get(cid, recipient="billing_team", purpose="billing")
     assert got.values["name"] == "Asha Canarywala"
