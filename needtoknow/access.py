@@ -1,4 +1,4 @@
-"""The one path PII takes out of the vault: decide → fetch → decrypt → transform.
+"""The one path PII takes out of the vault: decide → fetch → decrypt → transform → ledger.
 
 Nothing else in needtoknow decrypts a customer's fields. The policy is asked
 first, before the database is touched, so a denied request never decrypts — and
@@ -9,13 +9,15 @@ allows are decrypted, and each is transformed before it is returned.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from needtoknow.errors import NotFound, PolicyDenied
+from needtoknow.errors import IntegrityError, NotFound, PolicyDenied
+from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
 from needtoknow.types import Context, Decision
 from needtoknow.vault import envelope
+from needtoknow.vault.store import KeyRow
 
 if TYPE_CHECKING:
     from needtoknow.vault.vault import Vault
@@ -40,16 +42,37 @@ def read(
 ) -> Disclosure:
     """Disclose ``categories`` (None: all allowed) of one customer, or raise.
 
-    Raises :class:`PolicyDenied` when nothing is allowed, :class:`NotFound` for an
-    unknown or erased customer, :class:`IntegrityError` for tampered data.
+    Every outcome is a ledger entry, committed before anything is returned or raised: if
+    the ledger cannot be written, nothing is disclosed. Raises :class:`PolicyDenied`
+    when nothing is allowed, :class:`NotFound` for an unknown or erased customer,
+    :class:`IntegrityError` for tampered data.
     """
     decision = vault.engine.decide(recipient, purpose, categories, context)
     if not decision.allowed:
+        vault.ledger.record(ledger_entry(vault, "read", decision, context, customer_id))
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
     found = vault.reader.fetch(customer_id)
     if found is None:
+        vault.ledger.record(
+            ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
+        )
         raise NotFound(f"no customer {customer_id!r}")
-    key, sealed = found
+    try:
+        values = _open(vault, customer_id, decision, *found)
+    except IntegrityError:
+        vault.ledger.record(
+            ledger_entry(vault, "read", decision, context, customer_id, outcome="integrity_error")
+        )
+        raise
+    shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
+    vault.ledger.record(ledger_entry(vault, "read", shown, context, customer_id))
+    return Disclosure(customer_id, values, decision)
+
+
+def _open(
+    vault: Vault, customer_id: str, decision: Decision, key: KeyRow, sealed: dict[str, bytes]
+) -> dict[str, Any]:
+    """Decrypt the allowed fields the customer has, and transform each."""
     dek = envelope.unwrap_dek(
         vault.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
     )
@@ -58,12 +81,48 @@ def read(
     plain = envelope.decrypt_fields(dek, customer_id, key.dek_version, wanted)
 
     def tokenize(canonical: bytes) -> str:
-        return vault.tokenize(recipient, canonical)
+        return vault.tokenize(decision.recipient, canonical)
 
-    values = {
+    return {
         category: transforms.apply(
             allowed[category].transform, value, vault.registry[category], tokenize
         )
         for category, value in plain.items()
     }
-    return Disclosure(customer_id, values, decision)
+
+
+def _narrowed(decision: Decision, values: dict[str, Any]) -> Decision:
+    """The decision restricted to the categories actually disclosed (the customer may not
+    have every allowed category), so the ledger records exactly what left."""
+    allowed = {c: g for c, g in decision.allowed.items() if c in values}
+    return replace(decision, allowed=allowed)
+
+
+def ledger_entry(
+    vault: Vault,
+    kind: str,
+    decision: Decision,
+    context: Context,
+    customer_id: str | None = None,
+    **detail: Any,
+) -> Entry:
+    """The ledger entry for a decision: ids, categories, reasons; never values."""
+    purpose = vault.policy.purposes.get(decision.purpose)
+    return Entry(
+        kind=kind,
+        time=context.now,
+        actor=vault.actor,
+        customer_id=customer_id,
+        recipient=decision.recipient,
+        purpose=decision.purpose,
+        legal_basis=purpose.legal_basis if purpose else None,
+        legal_reference=context.legal_reference,
+        case_id=context.case_id,
+        decision="allow" if decision.allowed else "deny",
+        categories=tuple(decision.allowed),
+        transforms={c: g.transform for c, g in decision.allowed.items()},
+        reasons=dict(decision.denied),
+        policy_version=decision.policy_version,
+        request_id=context.request_id,
+        detail=detail,
+    )

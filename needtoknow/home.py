@@ -8,6 +8,7 @@ Embedded defaults just work: ``$NTK_HOME`` (default ``./.ntk``) holds ``vault.db
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from needtoknow.errors import KeyProviderError, NeedToKnowError
+from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import load_policy_text
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current
@@ -34,6 +36,8 @@ class Settings:
     pkcs11_module: str | None = None
     pkcs11_token: str = "needtoknow"
     pkcs11_pin: str | None = None
+    # Who is acting (a service account, an operator): recorded on every ledger entry.
+    actor: str = "library"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +50,7 @@ class Settings:
             pkcs11_module=env.get("NTK_PKCS11_MODULE"),
             pkcs11_token=env.get("NTK_PKCS11_TOKEN", "needtoknow"),
             pkcs11_pin=env.get("NTK_PKCS11_PIN"),
+            actor=env.get("NTK_ACTOR") or f"user:{getpass.getuser()}",
         )
 
     @property
@@ -94,16 +99,25 @@ def init_vault(
         if conn.execute(sa.select(policies.c.version).limit(1)).first() is not None:
             raise NeedToKnowError(f"a vault already exists at {settings.database_url_safe()}")
     keys = _key_provider(settings, create=True)
+    now = clock()
     with db.begin() as conn:
         conn.execute(
             policies.insert().values(
                 version=policy.version,
                 name=policy.name,
                 source=policy.source,
-                loaded_at=clock(),
+                loaded_at=now,
                 active=True,
             )
         )
+        change = Entry(
+            kind="policy_change",
+            time=now,
+            actor=settings.actor,
+            policy_version=policy.version,
+            detail={"policy": policy.name, "change": "initial"},
+        )
+        Ledger.append(conn, change)
     return open_vault(settings, clock=clock, keys=keys, db=db)
 
 
@@ -127,4 +141,5 @@ def open_vault(
     if not is_current(db):
         migrate(db)
     policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
-    return Vault(db, keys or _key_provider(settings, create=False), policy, registry, clock)
+    keys = keys or _key_provider(settings, create=False)
+    return Vault(db, keys, policy, registry, clock, settings.actor)

@@ -4,6 +4,7 @@ lookups are keyed HMAC digests, and the rest is ids, versions and timestamps."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -56,4 +57,43 @@ policies = Table(
     Column("source", Text, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     Column("active", Boolean, nullable=False, default=False),
+)
+
+# The ledger: an append-only RFC 6962 log (see needtoknow.ledger). `idx` is the leaf
+# index: gapless, assigned under the lock on ledger_state's single row.
+ledger_state = Table(
+    "ledger_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sealed", BigInteger, nullable=False),  # interior nodes stored up to this size
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("entry", LargeBinary, nullable=False),  # canonical JSON: what is hashed
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    # Copied out of the entry for lookups only; verification never trusts them.
+    Column("kind", String(32), nullable=False),
+    Column("customer_id", String(36), nullable=True, index=True),
+)
+
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+ledger_heads = Table(
+    "ledger_heads",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
 )

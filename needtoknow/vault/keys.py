@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from needtoknow.errors import KeyProviderError
 from needtoknow.hazmat import aead
 
@@ -56,6 +58,14 @@ class KeyProvider(Protocol):
         """HMAC-SHA256 under a key kept apart from the KEKs (blind indexes, tokens)."""
         ...
 
+    def sign(self, data: bytes) -> bytes:
+        """Ed25519 signature by the ledger key (signed tree heads)."""
+        ...
+
+    def signing_public_key(self) -> bytes:
+        """The ledger key's raw 32-byte Ed25519 public key, for outside verifiers."""
+        ...
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
@@ -78,6 +88,7 @@ class LocalKeyFile:
         self._keks: dict[int, bytes] = {}
         self._active = 0
         self._mac_keys: dict[str, bytes] = {}
+        self._signer: Ed25519PrivateKey | None = None
         self._refresh()
 
     @staticmethod
@@ -110,6 +121,9 @@ class LocalKeyFile:
             self._keks = {int(v): base64.b64decode(k) for v, k in data["keks"].items()}
             self._active = int(data["active"])
             self._mac_keys = {n: base64.b64decode(k) for n, k in data["mac_keys"].items()}
+            self._signer = Ed25519PrivateKey.from_private_bytes(
+                base64.b64decode(data["ledger_signing"])
+            )
         except (ValueError, KeyError, TypeError):
             raise KeyProviderError(f"key file {self.path} is corrupt") from None
         self._stamp = stamp
@@ -120,16 +134,25 @@ class LocalKeyFile:
         if path.exists():
             raise KeyProviderError(f"key file {path} already exists")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        cls._write(path, {1: aead.new_key()}, 1, {"index": os.urandom(32), "token": os.urandom(32)})
+        macs = {"index": os.urandom(32), "token": os.urandom(32)}
+        signing = Ed25519PrivateKey.generate().private_bytes_raw()
+        cls._write(path, {1: aead.new_key()}, 1, macs, signing)
         return cls(path)
 
     @staticmethod
-    def _write(path: Path, keks: dict[int, bytes], active: int, mac_keys: dict[str, bytes]) -> None:
+    def _write(
+        path: Path,
+        keks: dict[int, bytes],
+        active: int,
+        mac_keys: dict[str, bytes],
+        signing: bytes,
+    ) -> None:
         data = {
             "format": 1,
             "active": active,
             "keks": {str(v): _b64(k) for v, k in sorted(keks.items())},
             "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
+            "ledger_signing": _b64(signing),
         }
         # mkstemp: a fresh file (O_EXCL, mode 0600) that nobody could have prepared for us.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
@@ -151,7 +174,9 @@ class LocalKeyFile:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._refresh()
             yield
-            self._write(self.path, self._keks, self._active, self._mac_keys)
+            assert self._signer is not None  # loaded by _refresh
+            signing = self._signer.private_bytes_raw()
+            self._write(self.path, self._keks, self._active, self._mac_keys, signing)
             self._refresh()
         finally:
             os.close(lock)
@@ -194,3 +219,14 @@ class LocalKeyFile:
 
     def mac(self, key: MacKey, data: bytes) -> bytes:
         return hmac.new(self._mac_keys[key], data, hashlib.sha256).digest()
+
+    def _signing_key(self) -> Ed25519PrivateKey:
+        if self._signer is None:
+            raise KeyProviderError(f"key file {self.path} has no ledger signing key")
+        return self._signer
+
+    def sign(self, data: bytes) -> bytes:
+        return self._signing_key().sign(data)
+
+    def signing_public_key(self) -> bytes:
+        return self._signing_key().public_key().public_bytes_raw()

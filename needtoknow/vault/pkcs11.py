@@ -20,6 +20,7 @@ import pkcs11
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11 import exceptions as pkcs11_errors
 from pkcs11.mechanisms import GCMParams
+from pkcs11.util.ec import encode_named_curve_parameters
 
 from needtoknow.errors import IntegrityError, KeyProviderError
 from needtoknow.vault.keys import MacKey
@@ -34,6 +35,8 @@ _AUTHENTICATION_FAILURES = (
     pkcs11_errors.GeneralError,
     pkcs11_errors.FunctionFailed,
 )
+_SIGNING_LABEL = "ntk-ledger"
+_ED25519_OID = "1.3.101.112"
 _KEK_USE = MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT
 _MAC_USE = MechanismFlag.SIGN | MechanismFlag.VERIFY
 _PROTECTED = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
@@ -73,8 +76,16 @@ class Pkcs11Keys:
             self._generate_kek(1)
             for mac_name in ("index", "token"):
                 self._generate(KeyType.GENERIC_SECRET, f"ntk-mac-{mac_name}", _MAC_USE)
+            self._generate_signing_key()
         if not self._keks:
             raise KeyProviderError(f"token {token_label!r} holds no needtoknow KEK; run 'ntk init'")
+        self._signer: Any = self._session.get_key(
+            object_class=ObjectClass.PRIVATE_KEY, label=_SIGNING_LABEL
+        )
+        public = self._session.get_key(object_class=ObjectClass.PUBLIC_KEY, label=_SIGNING_LABEL)
+        point = bytes(public[Attribute.EC_POINT])
+        # CKA_EC_POINT is DER: an OCTET STRING (0x04, length 32) around the raw key.
+        self._public = point[2:] if len(point) == 34 and point[:2] == b"\x04\x20" else point
         self._macs: dict[str, Any] = {
             n: self._session.get_key(object_class=ObjectClass.SECRET_KEY, label=f"ntk-mac-{n}")
             for n in ("index", "token")
@@ -92,6 +103,20 @@ class Pkcs11Keys:
         """A 256-bit secret key stored on the token, sensitive and never extractable."""
         return self._session.generate_key(
             key_type, 256, label=label, store=True, capabilities=use, template=_PROTECTED
+        )
+
+    def _generate_signing_key(self) -> None:
+        """An Ed25519 key pair for signed tree heads; the private half never leaves the HSM."""
+        parameters = self._session.create_domain_parameters(
+            KeyType.EC_EDWARDS,
+            {Attribute.EC_PARAMS: encode_named_curve_parameters(_ED25519_OID)},
+            local=True,
+        )
+        parameters.generate_keypair(
+            store=True,
+            label=_SIGNING_LABEL,
+            mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+            private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
         )
 
     def _generate_kek(self, version: int) -> None:
@@ -165,3 +190,10 @@ class Pkcs11Keys:
     def mac(self, key: MacKey, data: bytes) -> bytes:
         with _HSM_LOCK:
             return bytes(self._macs[key].sign(data, mechanism=Mechanism.SHA256_HMAC))
+
+    def sign(self, data: bytes) -> bytes:
+        with _HSM_LOCK:
+            return bytes(self._signer.sign(data, mechanism=Mechanism.EDDSA))
+
+    def signing_public_key(self) -> bytes:
+        return self._public

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from needtoknow.errors import (
     PolicyDenied,
     ValidationError,
 )
+from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import Engine, Policy
 from needtoknow.storage.database import scrub_wal
 from needtoknow.types import Context
@@ -61,6 +62,7 @@ class Vault:
         policy: Policy,
         registry: Registry,
         clock: Clock = utc_now,
+        actor: str = "library",
     ) -> None:
         self.db = db
         self.keys = keys
@@ -68,7 +70,9 @@ class Vault:
         self.registry = registry
         self.engine = Engine(policy)
         self.clock = clock
+        self.actor = actor
         self.reader = store.Reader(db)
+        self.ledger = Ledger(db, keys, clock)
 
     def close(self) -> None:
         """Release this thread's read connection and the engine's pool."""
@@ -114,8 +118,10 @@ class Vault:
         kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
         sealed, index = self._seal(dek, customer_id, dek_version, normal)
         key = store.KeyRow(customer_id, dek_version, kek_version, wrapped)
+        now = self.clock()
         with self.db.begin() as conn:
-            store.insert(conn, key, sealed, index, self.clock())
+            store.insert(conn, key, sealed, index, now)
+            self.ledger.append(conn, self._entry("write", now, customer_id, normal))
         return self._result(customer_id, normal)
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
@@ -130,10 +136,28 @@ class Vault:
                 self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
             )
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
-            store.replace_fields(
-                conn, customer_id, {**fields, **sealed}, sealed, index, self.clock()
-            )
+            now = self.clock()
+            store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
+            self.ledger.append(conn, self._entry("correct", now, customer_id, normal))
         return self._result(customer_id, normal)
+
+    def _entry(
+        self,
+        kind: str,
+        now: datetime,
+        customer_id: str | None = None,
+        categories: Iterable[str] = (),
+        **detail: Any,
+    ) -> Entry:
+        return Entry(
+            kind=kind,
+            time=now,
+            actor=self.actor,
+            customer_id=customer_id,
+            categories=tuple(categories),
+            policy_version=self.policy.version,
+            detail=detail,
+        )
 
     @staticmethod
     def _result(customer_id: str, normal: Mapping[str, Normalised]) -> WriteResult:
@@ -147,9 +171,11 @@ class Vault:
         Copies made earlier (backups) still hold the DEK wrapped by the KEK of that time;
         they become unreadable once that KEK version is retired (``rotate_keys`` then
         ``retire_key``). Raises NotFound if there is nothing to erase."""
+        now = self.clock()
         with self.db.begin() as conn:
-            if not store.erase(conn, customer_id, self.clock()):
+            if not store.erase(conn, customer_id, now):
                 raise NotFound(f"no customer {customer_id!r}")
+            self.ledger.append(conn, self._entry("erase", now, customer_id))
         scrub_wal(self.db)
 
     # -- reads ------------------------------------------------------------------------
@@ -185,23 +211,27 @@ class Vault:
         ``+91 98765 43210`` finds ``9876543210``. For identity numbers pass
         ``{"type": "pan", "number": …}``.
         """
-        decision = self.engine.decide(
-            recipient, purpose, (category,), context or Context(now=self.clock())
-        )
+        context = context or Context(now=self.clock())
+        decision = self.engine.decide(recipient, purpose, (category,), context)
         if not decision.allowed:
+            self.ledger.record(access.ledger_entry(self, "find", decision, context))
             raise PolicyDenied(recipient, purpose, dict(decision.denied))
         definition = self.registry[category]
         if not definition.blind_index:
             raise CategoryError(f"category {category!r} has no blind index")
         rules = Rules(today=self.clock().date())
         terms = definition.normalise(value, rules).index_terms
-        with self.db.connect() as conn:
-            found = {
-                cid
-                for t in terms
-                for cid in store.find(conn, category, self.index_digest(category, t))
-            }
-        return sorted(found)
+        with self.db.begin() as conn:
+            found = sorted(
+                {
+                    cid
+                    for t in terms
+                    for cid in store.find(conn, category, self.index_digest(category, t))
+                }
+            )
+            entry = access.ledger_entry(self, "find", decision, context, matches=len(found))
+            self.ledger.append(conn, replace(entry, customer_ids=tuple(found)))
+        return found
 
     def customer_ids(self, limit: int = 100) -> list[str]:
         """Ids of live customers, oldest first."""
@@ -230,7 +260,13 @@ class Vault:
         Each batch commits on its own: after a crash, run it again and it finishes the job.
         """
         version = self.keys.rotate()
-        return RotationResult(version, self.rewrap(batch))
+        result = RotationResult(version, self.rewrap(batch))
+        self.ledger.record(
+            self._entry(
+                "key_rotation", self.clock(), kek_version=version, rewrapped=result.rewrapped
+            )
+        )
+        return result
 
     def rewrap(self, batch: int = 500) -> int:
         """Rewrap every DEK not under the active KEK; returns how many were rewrapped."""
@@ -261,3 +297,4 @@ class Vault:
                 f"KEK version {version} still wraps {remaining} keys; run 'ntk keys rotate' first"
             )
         self.keys.retire(version)
+        self.ledger.record(self._entry("key_retirement", self.clock(), kek_version=version))

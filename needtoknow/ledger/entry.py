@@ -1,0 +1,87 @@
+"""A ledger entry: who did what to whose data, why, and what the policy said.
+
+Entries carry identifiers, category names and reasons — never a customer's values —
+and are stored as canonical JSON (UTF-8, keys sorted, no insignificant whitespace,
+absent fields omitted), so the same entry always has the same bytes and the same
+RFC 6962 leaf hash, and any JSON parser can read it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+FORMAT = 1
+KINDS = frozenset(
+    {
+        "read",  # a disclosure through Vault.get, allowed or denied
+        "find",  # an exact-match lookup through Vault.find, allowed or denied
+        "write",  # a new customer
+        "correct",  # categories replaced
+        "erase",  # crypto-shredded
+        "key_rotation",
+        "key_retirement",
+        "policy_change",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    time: datetime
+    actor: str
+    customer_id: str | None = None
+    customer_ids: tuple[str, ...] = ()
+    recipient: str | None = None
+    purpose: str | None = None
+    legal_basis: str | None = None
+    legal_reference: str | None = None
+    case_id: str | None = None
+    decision: str | None = None  # "allow" or "deny"
+    categories: tuple[str, ...] = ()
+    transforms: Mapping[str, str] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    policy_version: str | None = None
+    request_id: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown ledger entry kind {self.kind!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "v": FORMAT,
+            "kind": self.kind,
+            "time": self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor": self.actor,
+        }
+        optional = {
+            "customer_id": self.customer_id,
+            "customer_ids": list(self.customer_ids),
+            "recipient": self.recipient,
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "legal_reference": self.legal_reference,
+            "case_id": self.case_id,
+            "decision": self.decision,
+            "categories": list(self.categories),
+            "transforms": dict(self.transforms),
+            "reasons": dict(self.reasons),
+            "policy_version": self.policy_version,
+            "request_id": self.request_id,
+            "detail": dict(self.detail),
+        }
+        data.update({k: v for k, v in optional.items() if v not in (None, [], {})})
+        return data
+
+    def canonical(self) -> bytes:
+        return canonical_json(self.to_json())
+
+
+def canonical_json(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,157 @@
+"""The ledger's front door: record, sign tree heads, prove, verify, export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from needtoknow.ledger import audit, log, merkle
+from needtoknow.ledger.entry import Entry
+from needtoknow.ledger.heads import TreeHead, signed_bytes
+from needtoknow.storage.schema import ledger_heads
+
+if TYPE_CHECKING:
+    from needtoknow.vault.keys import KeyProvider
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """Everything a checker needs to see one entry under a signed tree head."""
+
+    index: int
+    entry: bytes
+    proof: tuple[bytes, ...]
+    head: TreeHead
+
+    def check(self, public_key: bytes) -> None:
+        """Raise IntegrityError unless the entry is in the tree the head signs."""
+        self.head.check(public_key)
+        merkle.check_inclusion(
+            merkle.leaf_hash(self.entry),
+            self.index,
+            self.head.tree_size,
+            self.proof,
+            self.head.root_hash,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "entry": json.loads(self.entry),
+            "leaf_hash": merkle.leaf_hash(self.entry).hex(),
+            "proof": [p.hex() for p in self.proof],
+            "tree_size": self.head.tree_size,
+            "root_hash": self.head.root_hash.hex(),
+        }
+
+
+class Ledger:
+    """An append-only, tamper-evident record of every access to personal data."""
+
+    def __init__(self, db: sa.Engine, keys: KeyProvider, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.keys = keys
+        self.clock = clock
+
+    # -- writing ------------------------------------------------------------------------
+
+    @staticmethod
+    def append(conn: sa.Connection, entry: Entry) -> int:
+        """Record ``entry`` in the caller's transaction: it commits with the operation."""
+        return log.append(conn, entry)
+
+    def record(self, entry: Entry) -> int:
+        """Record ``entry`` in a transaction of its own (for operations that write nothing)."""
+        with self.db.begin() as conn:
+            return log.append(conn, entry)
+
+    # -- tree heads ---------------------------------------------------------------------
+
+    def sign_head(self) -> TreeHead:
+        """A signed tree head covering every entry committed so far (reused if unchanged)."""
+        with self.db.begin() as conn:
+            size = log.seal(conn)
+            existing = self._head(conn, size)
+            if existing is not None:
+                return existing
+            root = merkle.root(log.StoredTree(conn), size)
+            stamp = int(self.clock().timestamp() * 1000)
+            head = TreeHead(
+                size,
+                root,
+                stamp,
+                self.keys.sign(signed_bytes(size, root, stamp)),
+                self.keys.signing_public_key(),
+            )
+            conn.execute(
+                ledger_heads.insert().values(
+                    tree_size=size,
+                    timestamp_ms=stamp,
+                    root_hash=root,
+                    signature=head.signature,
+                    public_key=head.public_key,
+                )
+            )
+            return head
+
+    def heads(self) -> list[TreeHead]:
+        with self.db.connect() as conn:
+            rows = conn.execute(sa.select(ledger_heads).order_by(ledger_heads.c.tree_size))
+            return [_head_from_row(row) for row in rows]
+
+    @staticmethod
+    def _head(conn: sa.Connection, size: int) -> TreeHead | None:
+        row = conn.execute(sa.select(ledger_heads).where(ledger_heads.c.tree_size == size)).first()
+        return None if row is None else _head_from_row(row)
+
+    # -- proofs -------------------------------------------------------------------------
+
+    def prove(self, index: int, head: TreeHead | None = None) -> InclusionProof:
+        """An inclusion proof for entry ``index`` under ``head`` (default: a fresh head)."""
+        head = head or self.sign_head()
+        with self.db.connect() as conn:
+            tree = log.StoredTree(conn)
+            proof = merkle.inclusion_proof(tree, index, head.tree_size)
+            return InclusionProof(index, log.entry_at(conn, index), tuple(proof), head)
+
+    def consistency(self, old: TreeHead, new: TreeHead) -> list[bytes]:
+        """Proof that ``new``'s tree extends ``old``'s (check with merkle.check_consistency)."""
+        with self.db.connect() as conn:
+            return merkle.consistency_proof(log.StoredTree(conn), old.tree_size, new.tree_size)
+
+    def history(self, customer_id: str) -> list[InclusionProof]:
+        """Every entry about one customer, each with its proof under one fresh tree head."""
+        head = self.sign_head()
+        with self.db.connect() as conn:
+            indexes = [i for i in log.customer_indexes(conn, customer_id) if i < head.tree_size]
+        return [self.prove(index, head) for index in indexes]
+
+    # -- auditing -----------------------------------------------------------------------
+
+    def verify(self) -> audit.Report:
+        """Recompute the tree from storage and check it against every signed tree head."""
+        heads = self.heads()
+        with self.db.connect() as conn:
+            return audit.verify(conn, heads, self.keys.signing_public_key())
+
+    def export(self, out: IO[str], start: int = 0, stop: int | None = None) -> int:
+        """Write entries [start, stop) and a signed tree head covering them as JSON Lines."""
+        head = self.sign_head()
+        stop = head.tree_size if stop is None else min(stop, head.tree_size)
+        with self.db.connect() as conn:
+            return audit.export(out, log.entries(conn, start, stop), head)
+
+
+def _head_from_row(row: Any) -> TreeHead:
+    return TreeHead(
+        int(row.tree_size),
+        bytes(row.root_hash),
+        int(row.timestamp_ms),
+        bytes(row.signature),
+        bytes(row.public_key),
+    )
