@@ -25,28 +25,49 @@ from needtoknow.storage.schema import ledger_nodes
 
 @dataclass
 class Report:
+    """What verification found. ``first_bad`` is the earliest place something is wrong,
+    as an inclusive range of entry indexes: one entry when the entry itself shows it, or
+    the smallest subtree (or signed range) that no longer matches when the stored hashes
+    were rewritten too."""
+
     entries: int = 0
     heads_checked: int = 0
     nodes_checked: int = 0
-    first_bad_entry: int | None = None
     problems: list[str] = field(default_factory=list)
+    _located: list[tuple[int, int]] = field(default_factory=list)
+    _signed_ranges: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def fail(self, problem: str, entry: int | None = None) -> None:
+    @property
+    def first_bad(self) -> tuple[int, int] | None:
+        candidates = self._located or self._signed_ranges
+        return min(candidates, key=lambda r: (r[0], r[1])) if candidates else None
+
+    @property
+    def first_bad_entry(self) -> int | None:
+        first = self.first_bad
+        return None if first is None else first[0]
+
+    def fail(self, problem: str, first: int | None = None, last: int | None = None) -> None:
         self.problems.append(problem)
-        if entry is not None and (self.first_bad_entry is None or entry < self.first_bad_entry):
-            self.first_bad_entry = entry
+        if first is not None:
+            self._located.append((first, first if last is None else last))
+
+    def fail_signed_range(self, problem: str, first: int, last: int) -> None:
+        self.problems.append(problem)
+        self._signed_ranges.append((first, last))
 
     def to_json(self) -> dict[str, Any]:
+        first = self.first_bad
         return {
             "ok": self.ok,
             "entries": self.entries,
             "heads_checked": self.heads_checked,
             "nodes_checked": self.nodes_checked,
-            "first_bad_entry": self.first_bad_entry,
+            "first_bad": None if first is None else {"from": first[0], "to": first[1]},
             "problems": self.problems,
         }
 
@@ -101,10 +122,11 @@ def _check_head(
         report.fail(f"tree head for size {head.tree_size} has an invalid signature")
         return False
     if computed != head.root_hash:
-        report.fail(
+        report.fail_signed_range(
             f"entries {last_good}..{head.tree_size - 1} do not match the signed tree "
             f"head for size {head.tree_size}",
-            None if report.problems else last_good,
+            last_good,
+            head.tree_size - 1,
         )
         return False
     return True
@@ -125,10 +147,12 @@ def _check_nodes(conn: sa.Connection, report: Report, leaves: list[bytes], seale
             checked += 1
             if stored.get(i) != value:
                 first = i << level
+                last = first + (1 << level) - 1
                 report.fail(
-                    f"stored node level {level} index {i} (entries {first}.."
-                    f"{first + (1 << level) - 1}) does not match the entries",
+                    f"stored node level {level} index {i} (entries {first}..{last}) "
+                    "does not match the entries",
                     first,
+                    last,
                 )
                 return checked
         below, level = computed, level + 1

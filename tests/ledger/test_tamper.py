@@ -1,0 +1,135 @@
+"""`Ledger.verify` catches edits, deletions, insertions, reordering and truncation made
+directly in the database (SQLite and PostgreSQL), and names the first bad entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.ledger import merkle
+from needtoknow.storage.schema import ledger_entries, ledger_nodes
+from needtoknow.types import Context
+from needtoknow.vault import Vault
+from tests.customers import ASHA, RAVI
+
+Tamper = Callable[[sa.Connection], None]
+
+
+@pytest.fixture
+def ledger_vault(vault: Vault) -> Vault:
+    """12 entries, with signed tree heads at sizes 6 and 12."""
+    for customer in (ASHA, RAVI, ASHA, RAVI, ASHA):
+        vault.add(customer)
+    assert vault.ledger.sign_head().tree_size == 6
+    cid = vault.customer_ids(limit=1)[0]
+    for i in range(6):
+        context = Context(now=vault.clock(), request_id=f"req-{i}")
+        vault.get(cid, recipient="billing_team", purpose="billing", context=context)
+    assert vault.ledger.sign_head().tree_size == 12
+    return vault
+
+
+def entry(conn: sa.Connection, index: int) -> bytes:
+    return bytes(
+        conn.execute(
+            sa.select(ledger_entries.c.entry).where(ledger_entries.c.idx == index)
+        ).scalar_one()
+    )
+
+
+def set_entry(conn: sa.Connection, index: int, data: bytes, rehash: bool = False) -> None:
+    values: dict[str, bytes] = {"entry": data}
+    if rehash:
+        values["leaf_hash"] = merkle.leaf_hash(data)
+    conn.execute(ledger_entries.update().where(ledger_entries.c.idx == index).values(**values))
+
+
+def edit(conn: sa.Connection) -> None:
+    set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"))
+
+
+def edit_and_rehash(conn: sa.Connection) -> None:
+    set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"), rehash=True)
+
+
+def delete(conn: sa.Connection) -> None:
+    conn.execute(ledger_entries.delete().where(ledger_entries.c.idx == 4))
+
+
+def insert(conn: sa.Connection) -> None:
+    """Shift entries 3.. up by one and slip a forged entry in at 3."""
+    rows = conn.execute(
+        sa.select(ledger_entries)
+        .where(ledger_entries.c.idx >= 3)
+        .order_by(ledger_entries.c.idx.desc())
+    ).all()
+    for row in rows:
+        conn.execute(
+            ledger_entries.update().where(ledger_entries.c.idx == row.idx).values(idx=row.idx + 1)
+        )
+    forged = entry(conn, 2)
+    conn.execute(
+        ledger_entries.insert().values(
+            idx=3, entry=forged, kind="write", leaf_hash=merkle.leaf_hash(forged)
+        )
+    )
+
+
+def reorder(conn: sa.Connection) -> None:
+    a, b = entry(conn, 7), entry(conn, 9)
+    set_entry(conn, 7, b, rehash=True)
+    set_entry(conn, 9, a, rehash=True)
+
+
+def truncate(conn: sa.Connection) -> None:
+    conn.execute(ledger_entries.delete().where(ledger_entries.c.idx >= 10))
+
+
+def forge_node(conn: sa.Connection) -> None:
+    conn.execute(
+        ledger_nodes.update()
+        .where(ledger_nodes.c.level == 2, ledger_nodes.c.idx == 1)
+        .values(hash=b"\x00" * 32)
+    )
+
+
+@pytest.mark.parametrize(
+    ("tamper", "first_bad", "says"),
+    [
+        (edit, (8, 8), "entry 8 was changed"),
+        # Rewriting the stored leaf hash too: the signed head and the stored subtree
+        # hashes still disagree, and the smallest such subtree is named.
+        (edit_and_rehash, (8, 9), "entries 6..11 do not match the signed tree head for size 12"),
+        (delete, (4, 4), "entry 4 is missing"),
+        (insert, (2, 3), "stored node level 1 index 1 (entries 2..3)"),
+        (reorder, (6, 7), "entries 6..11 do not match"),
+        (truncate, (10, 10), "covers entries that are gone"),
+        (forge_node, (4, 7), "stored node level 2 index 1"),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
+def test_tampering_is_detected_and_located(
+    ledger_vault: Vault, tamper: Tamper, first_bad: tuple[int, int], says: str
+) -> None:
+    assert ledger_vault.ledger.verify().ok
+    with ledger_vault.db.begin() as conn:
+        tamper(conn)
+    report = ledger_vault.ledger.verify()
+    assert not report.ok
+    assert report.first_bad == first_bad, report.problems
+    assert any(says in problem for problem in report.problems), report.problems
+
+
+def test_a_forged_head_signature_is_detected(ledger_vault: Vault) -> None:
+    from needtoknow.storage.schema import ledger_heads
+
+    with ledger_vault.db.begin() as conn:
+        conn.execute(
+            ledger_heads.update()
+            .where(ledger_heads.c.tree_size == 6)
+            .values(signature=b"\x01" * 64)
+        )
+    report = ledger_vault.ledger.verify()
+    assert any("invalid signature" in p for p in report.problems)
