@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,36 @@ def test_demo_answers_questions_interactively(tmp_path: Path) -> None:
     tail = out.split("recipient (blank to quit)", 1)[1]
     assert "allowed" in tail and "tok_" in tail and "year_only" in tail
     assert "advertisers receive aggregates only" in tail
+
+
+def test_ledger_commands(ntk: Ntk, tmp_path: Path) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    ntk("customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing")
+    ntk("customer", "get", cid, "--recipient", "ad_network", "--purpose", "advertising", expect=3)
+    head = ntk.json("ledger", "sth", "--json")
+    assert head["tree_size"] == 4 and len(head["signature"]) == 128
+    history = ntk.json("ledger", "customer", cid, "--json")
+    kinds = [(e["entry"]["kind"], e["entry"].get("decision")) for e in history["entries"]]
+    assert kinds == [("write", None), ("read", "allow"), ("read", "deny")]
+    assert all(e["proof"] or e["tree_size"] == 1 for e in history["entries"])
+    assert "billing_team" in ntk("ledger", "customer", cid).stdout
+    exported = tmp_path / "ledger.jsonl"
+    ntk("ledger", "export", "--from", "1", "--output", str(exported))
+    lines = exported.read_text().splitlines()
+    assert [json.loads(line)["index"] for line in lines[:-1]] == [1, 2, 3]
+    assert json.loads(lines[-1])["signed_tree_head"]["tree_size"] == 4
+    assert json.loads(ntk("ledger", "verify", "--json").stdout)["ok"] is True
+    assert "ok: 4 entries" in ntk("ledger", "verify").stdout
+
+
+def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
+    ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    ntk("ledger", "sth")
+    database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
+    with database:
+        database.execute(
+            "UPDATE ledger_entries SET entry = replace(entry, 'write', 'wrote') WHERE idx = 1"
+        )
+    database.close()
+    result = ntk("ledger", "verify", expect=8)
+    assert "entry 1 was changed" in result.stderr

@@ -1,0 +1,103 @@
+"""``ntk ledger``: signed tree heads, verification, export, and who saw a customer's data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from needtoknow.cli.common import print_json, stderr, with_vault
+from needtoknow.vault import Vault
+
+app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=True)
+
+
+@app.command()
+def sth(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Sign and print a tree head covering every entry so far."""
+    head = with_vault(lambda vault: vault.ledger.sign_head(), as_json)
+    if as_json:
+        print_json(head.to_json())
+        return
+    typer.echo(
+        f"tree_size {head.tree_size}\nroot_hash {head.root_hash.hex()}\n"
+        f"timestamp {head.timestamp_ms}\nsignature {head.signature.hex()}\n"
+        f"public_key {head.public_key.hex()}"
+    )
+
+
+@app.command()
+def verify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Recompute the tree from storage and check it against every signed tree head.
+
+    Exits 8 when anything does not match, naming the first bad entry.
+    """
+    report = with_vault(lambda vault: vault.ledger.verify(), as_json)
+    if as_json:
+        print_json(report.to_json())
+    elif report.ok:
+        typer.echo(
+            f"ok: {report.entries} entries, {report.heads_checked} signed tree heads, "
+            f"{report.nodes_checked} stored nodes checked"
+        )
+    else:
+        for problem in report.problems:
+            stderr.print(f"error: {problem}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(8)
+
+
+@app.command()
+def export(
+    start: Annotated[int, typer.Option("--from", help="First entry index.")] = 0,
+    stop: Annotated[int | None, typer.Option("--to", help="Stop before this index.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """JSON Lines: one line per entry (index, entry base64, leaf_hash), then the signed head."""
+
+    def write(vault: Vault) -> int:
+        if output is None:
+            return vault.ledger.export(sys.stdout, start, stop)
+        with output.open("w", encoding="utf-8") as out:
+            return vault.ledger.export(out, start, stop)
+
+    written = with_vault(write)
+    if output is not None:
+        stderr.print(f"{written} entries written to {output}", highlight=False)
+
+
+@app.command()
+def customer(
+    customer_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every access to one customer's data — when, who, which categories, why — with proofs."""
+
+    def history(vault: Vault) -> dict[str, Any]:
+        proofs = vault.ledger.history(customer_id)
+        head = proofs[0].head if proofs else vault.ledger.sign_head()
+        return {
+            "customer_id": customer_id,
+            "signed_tree_head": head.to_json(),
+            "entries": [p.to_json() for p in proofs],
+        }
+
+    body = with_vault(history, as_json)
+    if as_json:
+        print_json(body)
+        return
+    for item in body["entries"]:
+        entry = item["entry"]
+        who = f"{entry.get('recipient', entry['actor'])}"
+        why = entry.get("purpose", "")
+        what = ", ".join(entry.get("categories", [])) or "-"
+        typer.echo(
+            f"{entry['time']}  #{item['index']:<6} {entry['kind']:<8} "
+            f"{entry.get('decision', ''):<5} {who:<24} {why:<22} {what}"
+        )
+    typer.echo(
+        f"(proofs under tree head of size {body['signed_tree_head']['tree_size']}; "
+        "--json prints them)"
+    )
