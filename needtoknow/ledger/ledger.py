@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from needtoknow.ledger import audit, log, merkle
 from needtoknow.ledger.entry import Entry
 from needtoknow.ledger.heads import TreeHead, signed_bytes
+from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import ledger_heads
 
 if TYPE_CHECKING:
@@ -53,10 +54,18 @@ class InclusionProof:
 class Ledger:
     """An append-only, tamper-evident record of every access to personal data."""
 
-    def __init__(self, db: sa.Engine, keys: KeyProvider, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: sa.Engine,
+        keys: KeyProvider,
+        clock: Callable[[], datetime],
+        connections: ThreadConnections,
+    ) -> None:
         self.db = db
         self.keys = keys
         self.clock = clock
+        self._connections = connections
+        self._sql = log.statements(db.dialect)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -66,9 +75,10 @@ class Ledger:
         return log.append(conn, entry)
 
     def record(self, entry: Entry) -> int:
-        """Record ``entry`` in a transaction of its own (for operations that write nothing)."""
-        with self.db.begin() as conn:
-            return log.append(conn, entry)
+        """Record ``entry`` in a transaction of its own, for operations that write nothing
+        else (reads, denials); it is committed when this returns."""
+        with self._connections.transaction() as cursor:
+            return log.append_with(cursor, self._sql, entry)
 
     # -- tree heads ---------------------------------------------------------------------
 

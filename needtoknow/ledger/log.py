@@ -11,35 +11,70 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from needtoknow.ledger import merkle
 from needtoknow.ledger.entry import Entry
+from needtoknow.storage.fastpath import Prepared
 from needtoknow.storage.schema import ledger_entries, ledger_nodes, ledger_state
 
-_NEXT = (
-    ledger_state.update()
-    .where(ledger_state.c.id == 1)
-    .values(size=ledger_state.c.size + 1)
-    .returning(ledger_state.c.size)
-)
+
+class Statements:
+    """The append's two statements, compiled once per dialect (see storage.fastpath)."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.next_index = Prepared(
+            ledger_state.update()
+            .where(ledger_state.c.id == 1)
+            .values(size=ledger_state.c.size + 1)
+            .returning(ledger_state.c.size),
+            dialect,
+            literal_binds=True,
+        )
+        self.insert = Prepared(
+            ledger_entries.insert().values(
+                idx=sa.bindparam("idx"),
+                entry=sa.bindparam("entry"),
+                leaf_hash=sa.bindparam("leaf_hash"),
+                kind=sa.bindparam("kind"),
+                customer_id=sa.bindparam("customer_id"),
+            ),
+            dialect,
+        )
+
+
+_STATEMENTS: dict[str, Statements] = {}
+
+
+def statements(dialect: sa.Dialect) -> Statements:
+    key = f"{dialect.name}/{dialect.paramstyle}"
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = Statements(dialect)
+    return _STATEMENTS[key]
+
+
+def append_with(cursor: Any, sql: Statements, entry: Entry) -> int:
+    """Append on a DBAPI cursor inside the caller's transaction; returns the index."""
+    index = int(sql.next_index.run(cursor).fetchone()[0]) - 1
+    data = entry.canonical()
+    sql.insert.run(
+        cursor,
+        {
+            "idx": index,
+            "entry": data,
+            "leaf_hash": merkle.leaf_hash(data),
+            "kind": entry.kind,
+            "customer_id": entry.customer_id,
+        },
+    )
+    return index
 
 
 def append(conn: sa.Connection, entry: Entry) -> int:
     """Add ``entry`` in the caller's transaction; returns its index."""
-    index = int(conn.execute(_NEXT).scalar_one()) - 1
-    data = entry.canonical()
-    conn.execute(
-        ledger_entries.insert().values(
-            idx=index,
-            entry=data,
-            leaf_hash=merkle.leaf_hash(data),
-            kind=entry.kind,
-            customer_id=entry.customer_id,
-        )
-    )
-    return index
+    return append_with(conn.connection.cursor(), statements(conn.dialect), entry)
 
 
 @dataclass(frozen=True)

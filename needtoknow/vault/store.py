@@ -8,16 +8,15 @@ is atomic by construction, and erasure clears a single row.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import msgpack
 import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError
+from needtoknow.storage.fastpath import Prepared, ThreadConnections
 from needtoknow.storage.schema import blind_indexes, customers
 
 
@@ -115,66 +114,26 @@ def replace_fields(
 
 
 class Reader:
-    """The read fast path: one precompiled primary-key SELECT on a per-thread DBAPI connection.
+    """The read fast path: one precompiled primary-key SELECT (see storage.fastpath)."""
 
-    Reads are the hot path (every disclosure), and SQLAlchemy's per-statement and
-    per-checkout machinery costs several times the lookup itself. SQLAlchemy still
-    writes the SQL (for this engine's dialect and parameter style) and opens the
-    connections from its pool; each thread then keeps one for its reads. Writes keep
-    using Core. After each read the connection's transaction is ended, so the next
-    read sees every committed write.
-    """
-
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, connections: ThreadConnections) -> None:
         statement = sa.select(
             customers.c.dek_version,
             customers.c.kek_version,
             customers.c.wrapped_dek,
             customers.c.sealed_fields,
         ).where(customers.c.id == sa.bindparam("customer_id"), customers.c.wrapped_dek.is_not(None))
-        compiled = statement.compile(dialect=engine.dialect)
-        self._engine = engine
-        self._sql = str(compiled)
-        self._positional = compiled.positional
-        # pysqlite opens no transaction for a SELECT; other drivers do, and must end it.
-        self._end_transaction = engine.dialect.name != "sqlite"
-        self._local = threading.local()
-        self._opened: list[Any] = []  # every thread's connection, for close()
-        self._lock = threading.Lock()
+        self._select = Prepared(statement, connections.engine.dialect)
+        self._connections = connections
 
     def fetch(self, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
-        params: Any = (customer_id,) if self._positional else {"customer_id": customer_id}
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._engine.raw_connection()
-            with self._lock:
-                self._opened.append(connection)
-        try:
-            cursor = connection.cursor()
-            cursor.execute(self._sql, params)
-            row = cursor.fetchone()
-            cursor.close()
-            if self._end_transaction:
-                connection.rollback()
-        except Exception:
-            self._local.connection = None
-            with self._lock:
-                self._opened.remove(connection)
-            connection.invalidate()
-            raise
+        with self._connections.snapshot() as cursor:
+            row = self._select.run(cursor, {"customer_id": customer_id}).fetchone()
         if row is None:
             return None
         dek_version, kek_version, wrapped, sealed = row
         key = KeyRow(customer_id, dek_version, kek_version, bytes(wrapped))
         return key, unpack_fields(bytes(sealed))
-
-    def close(self) -> None:
-        """Return every thread's read connection to the pool; reads after this reopen one."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        self._local = threading.local()
-        for connection in opened:
-            connection.close()
 
 
 def find(conn: sa.Connection, category: str, digest: bytes) -> list[str]:

@@ -28,11 +28,30 @@ from needtoknow.errors import (
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import Engine, Policy
 from needtoknow.storage.database import scrub_wal
+from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.types import Context
 from needtoknow.vault import envelope, store
 from needtoknow.vault.keys import KeyProvider
 
 Clock = Callable[[], datetime]
+
+
+def _ledger_durability(engine: sa.Engine) -> Callable[[Any], None] | None:
+    """Setup for the per-thread connections, which commit only the ledger entries of reads
+    and denials. On SQLite they commit to the WAL without an fsync (``synchronous=NORMAL``,
+    SQLite's recommended setting for WAL): a committed entry survives the process being
+    killed, and an OS crash or power cut can lose only the last moments' entries, never
+    tear the ledger. Customer writes keep ``synchronous=FULL`` on the engine's connections.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+
+    def on_open(connection: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_open
 
 
 def utc_now() -> datetime:
@@ -71,12 +90,13 @@ class Vault:
         self.engine = Engine(policy)
         self.clock = clock
         self.actor = actor
-        self.reader = store.Reader(db)
-        self.ledger = Ledger(db, keys, clock)
+        self.connections = ThreadConnections(db, on_open=_ledger_durability(db))
+        self.reader = store.Reader(self.connections)
+        self.ledger = Ledger(db, keys, clock, self.connections)
 
     def close(self) -> None:
-        """Release this thread's read connection and the engine's pool."""
-        self.reader.close()
+        """Release the per-thread connections and the engine's pool."""
+        self.connections.close()
         self.db.dispose()
 
     # -- writes -----------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""The hot paths' plumbing: statements compiled once, run on one DBAPI connection per thread.
+
+Every disclosure reads one row and appends one ledger entry; SQLAlchemy's per-statement
+and per-checkout machinery would cost several times that work. SQLAlchemy still writes
+the SQL (for the engine's dialect and parameter style) and owns the pool the
+connections come from; only execution skips the Core layers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+
+class Prepared:
+    """One statement compiled for a dialect; ``run`` binds parameters by name."""
+
+    def __init__(
+        self, statement: sa.ClauseElement, dialect: sa.Dialect, literal_binds: bool = False
+    ) -> None:
+        kwargs = {"literal_binds": True} if literal_binds else {}
+        compiled: Any = statement.compile(dialect=dialect, compile_kwargs=kwargs)
+        self.sql = str(compiled)
+        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
+
+    def run(self, cursor: Any, params: Mapping[str, Any] | None = None) -> Any:
+        params = params or {}
+        bound = tuple(params[name] for name in self._order) if self._order is not None else params
+        cursor.execute(self.sql, bound)
+        return cursor
+
+
+class ThreadConnections:
+    """One pooled DBAPI connection per thread, kept open for the hot paths.
+
+    ``on_open`` runs once per new connection (e.g. a PRAGMA). A connection that raised
+    is invalidated and replaced on next use.
+    """
+
+    def __init__(self, engine: sa.Engine, on_open: Callable[[Any], None] | None = None) -> None:
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._on_open = on_open
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self.engine.raw_connection()
+            # Detached: it is closed, not returned to the pool, so settings made for the
+            # hot path (on_open) never reach connections that Core hands out.
+            connection.detach()
+            if self._on_open is not None:
+                self._on_open(connection)
+            self._local.connection = connection
+            with self._lock:
+                self._opened.append(connection)
+        return connection
+
+    def _discard(self, connection: Any) -> None:
+        self._local.connection = None
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        connection.invalidate()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A cursor for reads; afterwards the transaction (if the driver opened one) ends,
+        so the next read sees every committed write."""
+        connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            yield cursor
+            cursor.close()
+            if not self.sqlite:  # pysqlite opens no transaction for a SELECT
+                connection.rollback()
+        except Exception:
+            self._discard(connection)
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside a write transaction that commits on success, rolls back on error."""
+        connection = self._connection()
+        cursor = connection.cursor()
+        try:
+            if self.sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            yield cursor
+            if self.sqlite:
+                cursor.execute("COMMIT")
+            else:
+                connection.commit()
+            cursor.close()
+        except Exception:
+            try:
+                if self.sqlite:
+                    cursor.execute("ROLLBACK")
+                else:
+                    connection.rollback()
+            except Exception:
+                pass
+            self._discard(connection)
+            raise
+
+    def close(self) -> None:
+        """Close every thread's connection; later use opens new ones."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        self._local = threading.local()
+        for connection in opened:
+            connection.close()
