@@ -69,6 +69,45 @@ def read(
     return Disclosure(customer_id, values, decision)
 
 
+def read_many(
+    vault: Vault,
+    customer_ids: Iterable[str],
+    recipient: str,
+    purpose: str,
+    categories: Iterable[str] | None,
+    context: Context,
+) -> list[Disclosure]:
+    """:func:`read` for many customers under one decision, their ledger entries committed
+    together before anything is returned (a billing run, an export). Unknown or erased
+    customers are recorded as not found and left out of the result."""
+    decision = vault.engine.decide(recipient, purpose, categories, context)
+    wanted = list(customer_ids)
+    if not decision.allowed:
+        vault.ledger.record_many(
+            [ledger_entry(vault, "read", decision, context, cid) for cid in wanted]
+        )
+        raise PolicyDenied(recipient, purpose, dict(decision.denied))
+    disclosures, entries = [], []
+    for cid in wanted:
+        found = vault.reader.fetch(cid)
+        if found is None:
+            entries.append(ledger_entry(vault, "read", decision, context, cid, outcome="not_found"))
+            continue
+        try:
+            values = _open(vault, cid, decision, *found)
+        except IntegrityError:
+            entries.append(
+                ledger_entry(vault, "read", decision, context, cid, outcome="integrity_error")
+            )
+            vault.ledger.record_many(entries)
+            raise
+        shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
+        entries.append(ledger_entry(vault, "read", shown, context, cid))
+        disclosures.append(Disclosure(cid, values, decision))
+    vault.ledger.record_many(entries)
+    return disclosures
+
+
 def _open(
     vault: Vault, customer_id: str, decision: Decision, key: KeyRow, sealed: dict[str, bytes]
 ) -> dict[str, Any]:

@@ -100,6 +100,34 @@ def get(
         typer.echo(f"{name}: denied ({reason})")
 
 
+@app.command("get-many")
+def get_many(
+    customer_ids: Annotated[list[str], typer.Argument(help="Customer ids.")],
+    recipient: Annotated[str, typer.Option(help="Who receives the data.")],
+    purpose: Annotated[str, typer.Option(help="What it is for.")],
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
+) -> None:
+    """What RECIPIENT may see of several customers for PURPOSE, ledgered in one commit.
+
+    Prints JSON: the disclosures, and the ids that are unknown or erased.
+    """
+    disclosures = with_vault(
+        lambda vault: vault.get_many(
+            customer_ids, recipient=recipient, purpose=purpose, categories=category or None
+        ),
+        as_json=True,
+    )
+    found = {d.customer_id for d in disclosures}
+    print_json(
+        {
+            "recipient": recipient,
+            "purpose": purpose,
+            "customers": [{"customer_id": d.customer_id, "fields": d.values} for d in disclosures],
+            "missing": [cid for cid in customer_ids if cid not in found],
+        }
+    )
+
+
 @app.command()
 def find(
     recipient: Annotated[str, typer.Option(help="Who is looking.")],

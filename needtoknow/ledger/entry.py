@@ -54,34 +54,46 @@ class Entry:
             raise ValueError(f"unknown ledger entry kind {self.kind!r}")
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as JSON data; absent (None or empty) fields are left out."""
         data: dict[str, Any] = {
             "v": FORMAT,
             "kind": self.kind,
-            "time": self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": _rfc3339(self.time),
             "actor": self.actor,
         }
-        optional = {
-            "customer_id": self.customer_id,
-            "customer_ids": list(self.customer_ids),
-            "recipient": self.recipient,
-            "purpose": self.purpose,
-            "legal_basis": self.legal_basis,
-            "legal_reference": self.legal_reference,
-            "case_id": self.case_id,
-            "decision": self.decision,
-            "categories": list(self.categories),
-            "transforms": dict(self.transforms),
-            "reasons": dict(self.reasons),
-            "policy_version": self.policy_version,
-            "request_id": self.request_id,
-            "detail": dict(self.detail),
-        }
-        data.update({k: v for k, v in optional.items() if v not in (None, [], {})})
+        for name in _SCALARS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        for name in _COLLECTIONS:
+            value = getattr(self, name)
+            if value:
+                data[name] = list(value) if isinstance(value, tuple) else dict(value)
         return data
 
     def canonical(self) -> bytes:
         return canonical_json(self.to_json())
 
 
+def _rfc3339(moment: datetime) -> str:
+    """UTC with microseconds and a Z: 2026-11-26T12:00:00.000000Z (strftime is 5x slower)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_SCALARS = (
+    "customer_id",
+    "recipient",
+    "purpose",
+    "legal_basis",
+    "legal_reference",
+    "case_id",
+    "decision",
+    "policy_version",
+    "request_id",
+)
+_COLLECTIONS = ("customer_ids", "categories", "transforms", "reasons", "detail")
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(data: Mapping[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(data).encode()

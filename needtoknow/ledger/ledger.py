@@ -77,8 +77,12 @@ class Ledger:
     def record(self, entry: Entry) -> int:
         """Record ``entry`` in a transaction of its own, for operations that write nothing
         else (reads, denials); it is committed when this returns."""
+        return self.record_many([entry])[0]
+
+    def record_many(self, entries: list[Entry]) -> list[int]:
+        """Record several entries in one transaction (one commit for a batch of reads)."""
         with self._connections.transaction() as cursor:
-            return log.append_with(cursor, self._sql, entry)
+            return log.append_with(cursor, self._sql, entries)
 
     # -- tree heads ---------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ keeps proofs O(log n) reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +25,12 @@ class Statements:
     """The append's two statements, compiled once per dialect (see storage.fastpath)."""
 
     def __init__(self, dialect: sa.Dialect) -> None:
-        self.next_index = Prepared(
+        self.reserve = Prepared(  # take n indexes: the row lock makes them gapless
             ledger_state.update()
-            .where(ledger_state.c.id == 1)
-            .values(size=ledger_state.c.size + 1)
+            .where(ledger_state.c.id == sa.bindparam("state_id"))
+            .values(size=ledger_state.c.size + sa.bindparam("n", type_=sa.BigInteger))
             .returning(ledger_state.c.size),
             dialect,
-            literal_binds=True,
         )
         self.insert = Prepared(
             ledger_entries.insert().values(
@@ -41,6 +40,26 @@ class Statements:
                 kind=sa.bindparam("kind"),
                 customer_id=sa.bindparam("customer_id"),
             ),
+            dialect,
+        )
+        self.leaf = Prepared(
+            sa.select(ledger_entries.c.leaf_hash).where(ledger_entries.c.idx == sa.bindparam("i")),
+            dialect,
+        )
+        self.node = Prepared(
+            sa.select(ledger_nodes.c.hash).where(
+                ledger_nodes.c.level == sa.bindparam("level"),
+                ledger_nodes.c.idx == sa.bindparam("i"),
+            ),
+            dialect,
+        )
+        self.window = Prepared(
+            sa.select(ledger_entries.c.idx, ledger_entries.c.entry, ledger_entries.c.leaf_hash)
+            .where(
+                ledger_entries.c.idx >= sa.bindparam("lo"),
+                ledger_entries.c.idx < sa.bindparam("hi"),
+            )
+            .order_by(ledger_entries.c.idx),
             dialect,
         )
 
@@ -55,26 +74,32 @@ def statements(dialect: sa.Dialect) -> Statements:
     return _STATEMENTS[key]
 
 
-def append_with(cursor: Any, sql: Statements, entry: Entry) -> int:
-    """Append on a DBAPI cursor inside the caller's transaction; returns the index."""
-    index = int(sql.next_index.run(cursor).fetchone()[0]) - 1
-    data = entry.canonical()
-    sql.insert.run(
-        cursor,
-        {
-            "idx": index,
-            "entry": data,
-            "leaf_hash": merkle.leaf_hash(data),
-            "kind": entry.kind,
-            "customer_id": entry.customer_id,
-        },
-    )
-    return index
+def append_with(cursor: Any, sql: Statements, entries: Sequence[Entry]) -> list[int]:
+    """Append ``entries`` on a DBAPI cursor inside the caller's transaction, in order;
+    returns their indexes. One statement reserves the indexes, one inserts them all."""
+    if not entries:
+        return []
+    end = int(sql.reserve.run(cursor, {"n": len(entries), "state_id": 1}).fetchone()[0])
+    first = end - len(entries)
+    rows = []
+    for offset, entry in enumerate(entries):
+        data = entry.canonical()
+        rows.append(
+            {
+                "idx": first + offset,
+                "entry": data,
+                "leaf_hash": merkle.leaf_hash(data),
+                "kind": entry.kind,
+                "customer_id": entry.customer_id,
+            }
+        )
+    sql.insert.run_many(cursor, rows)
+    return list(range(first, end))
 
 
 def append(conn: sa.Connection, entry: Entry) -> int:
     """Add ``entry`` in the caller's transaction; returns its index."""
-    return append_with(conn.connection.cursor(), statements(conn.dialect), entry)
+    return append_with(conn.connection.cursor(), statements(conn.dialect), [entry])[0]
 
 
 @dataclass(frozen=True)
@@ -89,25 +114,19 @@ def state(conn: sa.Connection) -> State:
 
 
 def entries(
-    conn: sa.Connection, start: int = 0, stop: int | None = None, batch: int = 5000
+    conn: sa.Connection, start: int = 0, stop: int | None = None, window: int = 20_000
 ) -> Iterator[tuple[int, bytes, bytes]]:
-    """(index, canonical entry, stored leaf hash) in index order, streamed in batches."""
-    after = start - 1
-    while True:
-        query = (
-            sa.select(ledger_entries.c.idx, ledger_entries.c.entry, ledger_entries.c.leaf_hash)
-            .where(ledger_entries.c.idx > after)
-            .order_by(ledger_entries.c.idx)
-            .limit(batch)
-        )
-        if stop is not None:
-            query = query.where(ledger_entries.c.idx < stop)
-        rows = conn.execute(query).all()
-        for row in rows:
-            yield int(row.idx), _blob(row.entry), _blob(row.leaf_hash)
-        if len(rows) < batch:
-            return
-        after = int(rows[-1].idx)
+    """(index, canonical entry, stored leaf hash) in index order, read in windows of
+    indexes so memory stays bounded on any driver. Rows past ``stop`` (default: the last
+    stored index) are not read; rows outside any window show up as gaps to the caller."""
+    sql = statements(conn.dialect)
+    if stop is None:
+        last = conn.execute(sa.select(sa.func.max(ledger_entries.c.idx))).scalar()
+        stop = -1 if last is None else int(last) + 1
+    cursor = conn.connection.cursor()
+    for lo in range(start, stop, window):
+        for index, data, leaf in sql.window.run(cursor, {"lo": lo, "hi": min(lo + window, stop)}):
+            yield int(index), _blob(data), _blob(leaf)
 
 
 def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
@@ -131,19 +150,17 @@ class StoredTree:
     """A :class:`~needtoknow.ledger.merkle.HashReader` over stored leaf and node hashes."""
 
     def __init__(self, conn: sa.Connection) -> None:
-        self._conn = conn
+        self._cursor = conn.connection.cursor()
+        self._sql = statements(conn.dialect)
 
     def complete(self, level: int, index: int) -> bytes:
         if level == 0:
-            query = sa.select(ledger_entries.c.leaf_hash).where(ledger_entries.c.idx == index)
+            row = self._sql.leaf.run(self._cursor, {"i": index}).fetchone()
         else:
-            query = sa.select(ledger_nodes.c.hash).where(
-                ledger_nodes.c.level == level, ledger_nodes.c.idx == index
-            )
-        value = self._conn.execute(query).scalar_one_or_none()
-        if value is None:
+            row = self._sql.node.run(self._cursor, {"level": level, "i": index}).fetchone()
+        if row is None:
             raise LookupError(f"no stored hash at level {level}, index {index}")
-        return bytes(value)
+        return bytes(row[0])
 
 
 def seal(conn: sa.Connection) -> int:

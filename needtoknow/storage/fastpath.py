@@ -9,7 +9,7 @@ connections come from; only execution skips the Core layers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,11 +27,15 @@ class Prepared:
         self.sql = str(compiled)
         self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
 
+    def _bind(self, params: Mapping[str, Any]) -> Any:
+        return tuple(params[name] for name in self._order) if self._order is not None else params
+
     def run(self, cursor: Any, params: Mapping[str, Any] | None = None) -> Any:
-        params = params or {}
-        bound = tuple(params[name] for name in self._order) if self._order is not None else params
-        cursor.execute(self.sql, bound)
+        cursor.execute(self.sql, self._bind(params or {}))
         return cursor
+
+    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        cursor.executemany(self.sql, [self._bind(row) for row in rows])
 
 
 class ThreadConnections:

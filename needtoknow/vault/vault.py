@@ -214,6 +214,20 @@ class Vault:
             self, customer_id, recipient, purpose, categories, context or Context(now=self.clock())
         )
 
+    def get_many(
+        self,
+        customer_ids: Iterable[str],
+        *,
+        recipient: str,
+        purpose: str,
+        categories: Iterable[str] | None = None,
+        context: Context | None = None,
+    ) -> list[access.Disclosure]:
+        """``get`` for many customers, ledgered in one commit; see :func:`access.read_many`."""
+        return access.read_many(
+            self, customer_ids, recipient, purpose, categories, context or Context(now=self.clock())
+        )
+
     def find(
         self,
         category: str,

@@ -243,3 +243,11 @@ def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
     database.close()
     result = ntk("ledger", "verify", expect=8)
     assert "entry 1 was changed" in result.stderr
+
+
+def test_get_many(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    got = ntk.json(
+        "customer", "get-many", cid, "nope", "--recipient", "billing_team", "--purpose", "billing"
+    )
+    assert [c["customer_id"] for c in got["customers"]] == [cid] and got["missing"] == ["nope"]

@@ -181,3 +181,26 @@ def test_export_can_be_checked_without_our_code(vault: Vault) -> None:
         bytes.fromhex(head["signature"]), signed
     )
     assert head["public_key"] == vault.keys.signing_public_key().hex()
+
+
+def test_get_many_records_every_customer_in_one_commit(vault: Vault) -> None:
+    ids = [vault.add(ASHA).customer_id, vault.add(RAVI).customer_id]
+    before = len(entries(vault))
+    got = vault.get_many([*ids, "missing"], recipient="billing_team", purpose="billing")
+    assert [d.customer_id for d in got] == ids
+    assert got[1].values["card_number"] == "4444"
+    recorded = entries(vault)[before:]
+    assert [(e["customer_id"], e.get("detail", {}).get("outcome")) for e in recorded] == [
+        (ids[0], None),
+        (ids[1], None),
+        ("missing", "not_found"),
+    ]
+    with pytest.raises(PolicyDenied):
+        vault.get_many(ids, recipient="ad_network", purpose="advertising")
+    assert [e["decision"] for e in entries(vault)[-2:]] == ["deny", "deny"]
+
+
+def test_a_read_records_only_the_categories_the_customer_has(vault: Vault) -> None:
+    cid = vault.add({"name": "Ravi Sentinelkar", "email": "ravi@example.in"}).customer_id
+    vault.get(cid, recipient="billing_team", purpose="billing")
+    assert entries(vault)[-1]["categories"] == ["name", "email"]

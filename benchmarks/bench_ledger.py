@@ -1,0 +1,177 @@
+"""The ledger's cost on the read path, verification speed, and proof generation.
+
+1. ``Vault.get`` with its ledger entry against the same read without one (decide, fetch,
+   decrypt, transform — what ``get`` did before the ledger), same vault, same run.
+2. ``Ledger.verify`` over N entries (default 1,000,000), as MB/s of entry bytes, against
+   this machine's raw SHA-256 speed (hashlib over one large buffer: the physical limit).
+3. Inclusion-proof generation for random entries of that ledger.
+
+Run: ``.venv/bin/python benchmarks/bench_ledger.py [--entries 1000000] [--gets 20000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.progress import Progress
+
+from needtoknow import access
+from needtoknow.demo import customers
+from needtoknow.home import Settings, init_vault
+from needtoknow.ledger.entry import Entry
+from needtoknow.types import Context
+from needtoknow.vault import Vault
+
+
+def bench_get(vault: Vault, ids: list[str], gets: int) -> tuple[float, float]:
+    """Microseconds per get: (with ledger, without)."""
+    rng = random.Random(3)
+    sample = [rng.choice(ids) for _ in range(gets)]
+
+    def without(cid: str) -> object:
+        context = Context(now=vault.clock())
+        decision = vault.engine.decide("billing_team", "billing", None, context)
+        found = vault.reader.fetch(cid)
+        assert found is not None
+        return access._open(vault, cid, decision, *found)
+
+    def with_ledger(cid: str) -> object:
+        return vault.get(cid, recipient="billing_team", purpose="billing").values
+
+    results = {}
+    for name, action in (("without", without), ("with", with_ledger)) * 2:  # warm, then time
+        gc.collect()
+        start = time.perf_counter()
+        for cid in sample:
+            action(cid)
+        results[name] = (time.perf_counter() - start) / len(sample) * 1e6
+    return results["with"], results["without"]
+
+
+def bench_get_many(vault: Vault, ids: list[str], gets: int, batch: int) -> float:
+    """Microseconds per customer for ``get_many`` in batches of ``batch``."""
+    rng = random.Random(4)
+    sample = [rng.choice(ids) for _ in range(gets)]
+    gc.collect()
+    start = time.perf_counter()
+    for lo in range(0, len(sample), batch):
+        vault.get_many(sample[lo : lo + batch], recipient="billing_team", purpose="billing")
+    return (time.perf_counter() - start) / len(sample) * 1e6
+
+
+def load_entries(vault: Vault, count: int) -> int:
+    """Append ``count`` realistic read entries in batches; returns total entry bytes."""
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    total, batch = 0, 10_000
+    categories = ("address", "bank_account", "card_number", "email", "name", "telephone")
+    with Progress(transient=True) as progress:
+        task = progress.add_task("loading ledger entries", total=count)
+        for start in range(0, count, batch):
+            batch_entries = [
+                Entry(
+                    kind="read",
+                    time=now,
+                    actor="service:billing",
+                    customer_id=str(uuid.UUID(int=i)),
+                    recipient="billing_team",
+                    purpose="billing",
+                    legal_basis="contract",
+                    decision="allow",
+                    categories=categories,
+                    transforms={"card_number": "last4", "bank_account": "last4"},
+                    policy_version=vault.policy.version,
+                    request_id=f"req-{i}",
+                )
+                for i in range(start, min(start + batch, count))
+            ]
+            vault.ledger.record_many(batch_entries)
+            total += sum(len(entry.canonical()) for entry in batch_entries)
+            progress.advance(task, min(batch, count - start))
+    return total
+
+
+def raw_sha256_mb_s() -> float:
+    buffer = os.urandom(64 * 1024 * 1024)
+    start = time.perf_counter()
+    hashlib.sha256(buffer).digest()
+    return len(buffer) / (time.perf_counter() - start) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--gets", type=int, default=20_000)
+    parser.add_argument("--proofs", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ntk-bench-ledger-") as work:
+        root = Path(work)
+        vault = init_vault(Settings(home=root / "home", database_url=f"sqlite:///{root}/v.db"))
+        ids = [vault.add(record).customer_id for record in customers(2000)]
+        with_us, without_us = bench_get(vault, ids, args.gets)
+        many_us = bench_get_many(vault, ids, args.gets, batch=100)
+
+        entry_bytes = load_entries(vault, args.entries)
+        start = time.perf_counter()
+        head = vault.ledger.sign_head()
+        sign_s = time.perf_counter() - start
+        start = time.perf_counter()
+        report = vault.ledger.verify()
+        verify_s = time.perf_counter() - start
+        assert report.ok, report.problems
+
+        rng = random.Random(5)
+        timings = []
+        for _ in range(args.proofs):
+            index = rng.randrange(head.tree_size)
+            start = time.perf_counter()
+            proof = vault.ledger.prove(index, head)
+            timings.append((time.perf_counter() - start) * 1e3)
+            proof.check(vault.keys.signing_public_key())
+        raw = raw_sha256_mb_s()
+        vault.close()
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
+    ratio = with_us / without_us
+    print(
+        f"get with ledger entry: {with_us:.1f} µs, without: {without_us:.1f} µs, "
+        f"ratio {ratio:.2f}x (goal ≤ 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})"
+    )
+    many = many_us / without_us
+    print(
+        f"get_many, 100 customers per commit: {many_us:.1f} µs per customer, "
+        f"ratio {many:.2f}x (goal ≤ 1.5x: {'met' if many <= 1.5 else 'NOT met'})"
+    )
+    mb = entry_bytes / 1e6
+    print(
+        f"ledger: {head.tree_size} entries, {mb:.0f} MB of entries; signing the head "
+        f"(sealing all interior nodes) took {sign_s:.1f} s"
+    )
+    print(
+        f"verify: {verify_s:.2f} s (goal < 10 s: {'met' if verify_s < 10 else 'NOT met'}), "
+        f"{mb / verify_s:.0f} MB/s of entries vs raw SHA-256 {raw:.0f} MB/s "
+        f"({mb / verify_s / raw * 100:.1f}% of the limit)"
+    )
+    median = statistics.median(timings)
+    worst = max(timings)
+    print(
+        f"inclusion proof for one of {head.tree_size} entries: median {median:.2f} ms, "
+        f"max {worst:.2f} ms (goal < 5 ms: {'met' if worst < 5 else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
