@@ -30,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/bench_policy.py
 	$(BIN)/python benchmarks/bench_vault.py
+	$(BIN)/python benchmarks/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) .ntk .pytest_cache .mypy_cache .ruff_cache

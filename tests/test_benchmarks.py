@@ -33,3 +33,9 @@ def test_bench_policy_checks_both_engines_agree_then_reports_a_ratio() -> None:
 def test_bench_vault_reports_put_and_get_ratios() -> None:
     out = run("bench_vault.py", "--customers", "200", "--gets", "500")
     assert "put" in out and "get within 3x of plain select" in out
+
+
+def test_bench_ledger_reports_every_goal() -> None:
+    out = run("bench_ledger.py", "--entries", "3000", "--gets", "300", "--proofs", "20")
+    for goal in ("get with ledger entry", "get_many", "verify:", "inclusion proof"):
+        assert goal in out
