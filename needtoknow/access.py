@@ -47,7 +47,9 @@ def read(
     when nothing is allowed, :class:`NotFound` for an unknown or erased customer,
     :class:`IntegrityError` for tampered data.
     """
-    decision = vault.engine.decide(recipient, purpose, categories, context)
+    decision = _for_customer(
+        vault, vault.engine.decide(recipient, purpose, categories, context), customer_id
+    )
     if not decision.allowed:
         vault.ledger.record(ledger_entry(vault, "read", decision, context, customer_id))
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
@@ -88,7 +90,12 @@ def read_many(
         )
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
     disclosures, entries = [], []
+    general = decision
     for cid in wanted:
+        decision = _for_customer(vault, general, cid)
+        if not decision.allowed:
+            entries.append(ledger_entry(vault, "read", decision, context, cid))
+            continue
         found = vault.reader.fetch(cid)
         if found is None:
             entries.append(ledger_entry(vault, "read", decision, context, cid, outcome="not_found"))
@@ -106,6 +113,18 @@ def read_many(
         disclosures.append(Disclosure(cid, values, decision))
     vault.ledger.record_many(entries)
     return disclosures
+
+
+def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decision:
+    """The decision for this customer: a customer-scoped agreement (a collection agency's
+    accounts) allows only the customers assigned to it; everyone else is denied."""
+    if not decision.customer_scope or not decision.allowed:
+        return decision
+    if vault.agreements.is_assigned(customer_id, decision.customer_scope):
+        return decision
+    groups = " and ".join(" or ".join(group) for group in decision.customer_scope)
+    reason = f"customer is not assigned to agreement {groups}"
+    return replace(decision, allowed={}, denied=dict.fromkeys(decision.allowed, reason))
 
 
 def _open(

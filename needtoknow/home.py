@@ -89,9 +89,9 @@ def init_vault(
     policy_source: str = "",
     clock: Clock = utc_now,
 ) -> Vault:
-    """Create a vault: home directory, keys, schema, and the active policy."""
+    """Create a vault: home directory, keys, schema, the active policy and its agreements."""
     text = policy_text if policy_text is not None else demo_policy_text()
-    policy, _ = load_policy_text(text, policy_source or "nextraone.yaml")
+    policy, registry = load_policy_text(text, policy_source or "nextraone.yaml")
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = connect(settings.database_url)
     migrate(db)
@@ -99,6 +99,7 @@ def init_vault(
         if conn.execute(sa.select(policies.c.version).limit(1)).first() is not None:
             raise NeedToKnowError(f"a vault already exists at {settings.database_url_safe()}")
     keys = _key_provider(settings, create=True)
+    vault = Vault(db, keys, policy, registry, clock, settings.actor)
     now = clock()
     with db.begin() as conn:
         conn.execute(
@@ -118,7 +119,8 @@ def init_vault(
             detail={"policy": policy.name, "change": "initial"},
         )
         Ledger.append(conn, change)
-    return open_vault(settings, clock=clock, keys=keys, db=db)
+        vault.agreements.seed(conn, policy.agreements)
+    return vault
 
 
 def open_vault(

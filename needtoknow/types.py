@@ -43,3 +43,6 @@ class Decision:
     denied: Mapping[str, str]
     obligations: frozenset[str] = field(default_factory=frozenset)
     policy_version: str = ""
+    # Customer-scoped agreements in force: the customer must be assigned to at least one
+    # agreement of each group (one group per contractor in the chain).
+    customer_scope: tuple[tuple[str, ...], ...] = ()

@@ -67,11 +67,17 @@ def _ensure_vault(count: int) -> Vault:
     if not vault.customer_ids(limit=1):
         for record in track(customers(count), total=count, description="Adding customers"):
             vault.add(record)
+        # Hand the first two accounts to the collection agency and its field agent.
+        first = vault.customer_ids(limit=2)
+        vault.agreements.assign("AGR-COLL-2026", first)
+        vault.agreements.assign("AGR-FIELD-2026", first[:1])
     return vault
 
 
 def demo(
-    count: Annotated[int, typer.Option("--customers", help="Synthetic customers to add.")] = 200,
+    count: Annotated[
+        int, typer.Option("--customers", min=2, help="Synthetic customers to add.")
+    ] = 200,
     interactive: Annotated[
         bool | None,
         typer.Option(help="Ask for recipient and purpose (default: when stdin is a terminal)."),
@@ -80,7 +86,7 @@ def demo(
     """Create the demo vault if needed, then show allowed and denied reads."""
     with reported():
         vault = _ensure_vault(count)
-        customer_id = vault.customer_ids(limit=1)[0]
+        customer_id, other = vault.customer_ids(limit=2)
         stdout.print(
             f"Reads of customer {customer_id} under policy "
             f"{vault.policy.name} {vault.policy.version[:12]}:\n"
@@ -94,6 +100,15 @@ def demo(
             )
             stdout.print(f"{decision}  {recipient} for {purpose}{context}", highlight=False)
             stdout.print(f"         {detail}\n", highlight=False)
+        decision, detail = _attempt(
+            vault, other, "collection_field_agent", "bill_collection", None, None
+        )
+        stdout.print(
+            f"{decision}  collection_field_agent for bill_collection, another customer "
+            "(its agreement is customer-scoped and this account was not assigned to it)",
+            highlight=False,
+        )
+        stdout.print(f"         {detail}\n", highlight=False)
     if interactive is None:
         interactive = sys.stdin.isatty()
     while interactive:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli import customer, demo, keys, ledger, policy
+from needtoknow.cli import agreement, customer, demo, keys, ledger, policy
 from needtoknow.cli.common import print_json, reported
 from needtoknow.home import Settings, init_vault
 from needtoknow.policy import load_policy
@@ -22,6 +22,7 @@ app.add_typer(customer.app, name="customer")
 app.add_typer(policy.app, name="policy")
 app.add_typer(keys.app, name="keys")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(agreement.app, name="agreement")
 app.command(name="demo")(demo.demo)
 
 

@@ -25,6 +25,8 @@ KINDS = frozenset(
         "key_rotation",
         "key_retirement",
         "policy_change",
+        "agreement_change",  # an agreement created, amended or revoked
+        "assignment",  # customers assigned to or removed from a customer-scoped agreement
     }
 )
 

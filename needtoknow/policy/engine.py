@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 
-from needtoknow.policy.model import BOUND_KINDS, COVERS, Policy
+from needtoknow.policy.model import BOUND_KINDS, COVERS, Agreement, Policy
 from needtoknow.types import Context, Decision, Grant
 
 _MEMO_LIMIT = 65_536
@@ -26,6 +26,7 @@ _MEMO_LIMIT = 65_536
 
 # Context facts a decision can depend on, as bits of the memo key.
 _LAPSED, _NO_REFERENCE, _NO_CASE = 1, 2, 4
+_UNSCOPED: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,24 +36,28 @@ class _Entry:
     grants: dict[str, Grant]
     clipped: dict[str, str]  # categories a rule grants but the contractor chain does not
     obligations: frozenset[str]
-    agreement_ids: tuple[str, ...]
-    agreement_until: date | None  # None: this recipient needs no agreement
+    # For a contractor or sub-contractor: the agreements of each link of its chain that
+    # cover this purpose. Every link needs one in force; empty: no agreement needed.
+    links: tuple[tuple[Agreement, ...], ...]
     needs_reference: bool
     needs_case: bool
-    # Last instant the agreements are in force (end of agreement_until, UTC).
-    in_force_until: datetime | None
-    # One memo per combination of the context bits above: wanted categories → Decision.
-    memos: tuple[dict[tuple[str, ...] | None, Decision], ...] = field(
-        default_factory=lambda: tuple({} for _ in range(8))
-    )
+    # (wanted categories, context bits, customer scope) → Decision
+    memo: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+
+    @property
+    def agreement_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(a.id for link in self.links for a in link))
 
 
 class Engine:
     """A compiled policy. Build once per policy version; ``decide`` is thread-safe."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, agreements: Iterable[Agreement] | None = None) -> None:
+        """Compile ``policy``; ``agreements`` (default: the policy's own) come from the
+        agreement registry, which can change without a new policy version."""
         self.policy = policy
         self.version = policy.version
+        self.agreements = tuple(policy.agreements if agreements is None else agreements)
         self._entries: dict[tuple[str, str], _Entry] = {}
         # Pairs no rule serves (deny by default), memoised like served ones.
         self._unserved: dict[tuple[str, str, tuple[str, ...] | None], Decision] = {}
@@ -84,15 +89,10 @@ class Engine:
         for ancestor in chain[1:]:
             grants, lost = _clip(grants, raw.get((ancestor, purpose), {}), ancestor)
             clipped.update(lost)
-        agreements = [
-            a for a in self.policy.agreements if a.recipient in chain and purpose in a.purposes
-        ]
-        until = None
+        links: tuple[tuple[Agreement, ...], ...] = ()
         if self.policy.recipients[recipient].kind in BOUND_KINDS:
-            # Each link of the chain needs its own agreement; the chain is bound until
-            # the earliest of the links' latest expiries.
-            until = min(
-                max((a.expires for a in agreements if a.recipient == link), default=date.min)
+            links = tuple(
+                tuple(a for a in self.agreements if a.recipient == link and purpose in a.purposes)
                 for link in chain
             )
         inherited = frozenset().union(*(obligations.get((a, purpose), set()) for a in chain))
@@ -100,11 +100,9 @@ class Engine:
             grants=grants,
             clipped=clipped,
             obligations=inherited,
-            agreement_ids=tuple(sorted(a.id for a in agreements)),
-            agreement_until=until,
+            links=links,
             needs_reference="require_legal_reference" in inherited,
             needs_case="require_case_id" in inherited,
-            in_force_until=None if until is None else datetime.combine(until, time.max, UTC),
         )
 
     def _chain(self, recipient: str) -> list[str]:
@@ -136,19 +134,27 @@ class Engine:
                 if len(self._unserved) < _MEMO_LIMIT:
                     self._unserved[key] = decision
             return decision
-        bits = 0
-        if entry.in_force_until is not None and context.now > entry.in_force_until:
-            bits = _LAPSED
+        bits, scope = 0, _UNSCOPED
+        if entry.links:
+            live = _in_force(entry.links, context.now)
+            if live is None:
+                bits = _LAPSED
+            else:
+                scope = tuple(
+                    tuple(a.id for a in group)
+                    for group in live
+                    if all(a.customer_scoped for a in group)
+                )
         if entry.needs_reference and not context.legal_reference:
             bits |= _NO_REFERENCE
         if entry.needs_case and not context.case_id:
             bits |= _NO_CASE
-        memo = entry.memos[bits]
-        decision = memo.get(wanted)
+        memo_key = (wanted, bits, scope)
+        decision = entry.memo.get(memo_key)
         if decision is None:
-            decision = self._decide(recipient, purpose, wanted, entry, bits)
-            if len(memo) < _MEMO_LIMIT:
-                memo[wanted] = decision
+            decision = self._decide(recipient, purpose, wanted, entry, bits, scope)
+            if len(entry.memo) < _MEMO_LIMIT:
+                entry.memo[memo_key] = decision
         return decision
 
     def _decide(
@@ -158,6 +164,7 @@ class Engine:
         wanted: tuple[str, ...] | None,
         entry: _Entry,
         bits: int,
+        scope: tuple[tuple[str, ...], ...],
     ) -> Decision:
         blocker = None
         if bits & _LAPSED:
@@ -180,7 +187,9 @@ class Engine:
         }
         if not allowed and not denied:
             denied["*"] = f"no rule grants {recipient!r} anything for {purpose!r}"
-        return _decision(recipient, purpose, allowed, denied, entry.obligations, self.version)
+        return _decision(
+            recipient, purpose, allowed, denied, entry.obligations, self.version, scope
+        )
 
     def _why_no_entry(self, recipient: str, purpose: str) -> str:
         policy = self.policy
@@ -226,9 +235,8 @@ class Engine:
             "denied": dict(sorted(decision.denied.items())),
             "obligations": sorted(entry.obligations) if entry else [],
             "agreements": list(entry.agreement_ids) if entry else [],
-            "agreement_until": (
-                entry.agreement_until.isoformat() if entry and entry.agreement_until else None
-            ),
+            "agreement_until": _until(entry.links) if entry else None,
+            "customer_scope": [list(group) for group in decision.customer_scope],
         }
 
     def _clause(self, rule_id: str) -> str:
@@ -242,6 +250,7 @@ def _decision(
     denied: dict[str, str],
     obligations: frozenset[str],
     version: str,
+    scope: tuple[tuple[str, ...], ...] = (),
 ) -> Decision:
     """A Decision whose maps are read-only: decisions are memoised and shared."""
     return Decision(
@@ -251,7 +260,29 @@ def _decision(
         MappingProxyType(denied),
         obligations,
         version,
+        scope,
     )
+
+
+def _until(links: tuple[tuple[Agreement, ...], ...]) -> str | None:
+    """The last day every link of the chain has an agreement (ignoring gaps before it)."""
+    if not links:
+        return None
+    return min(max((a.expires for a in link), default=date.min) for link in links).isoformat()
+
+
+def _in_force(
+    links: tuple[tuple[Agreement, ...], ...], now: datetime
+) -> tuple[tuple[Agreement, ...], ...] | None:
+    """Each link's agreements in force on ``now``'s UTC date, or None if a link has none."""
+    day = now.astimezone(UTC).date()
+    live = []
+    for link in links:
+        current = tuple(a for a in link if a.in_force(day))
+        if not current:
+            return None
+        live.append(current)
+    return tuple(live)
 
 
 def _clip(

@@ -268,11 +268,26 @@ class _Loader:
                     f"not {recipients[recipient].kind} {recipient!r}",
                     "recipient",
                 )
-            expires = spec.get("expires")
+            expires, starts = spec.get("expires"), spec.get("starts", date.min)
             if not isinstance(expires, date):
                 raise self.error(spec, "'expires' must be a date (YYYY-MM-DD)", "expires")
+            if not isinstance(starts, date):
+                raise self.error(spec, "'starts' must be a date (YYYY-MM-DD)", "starts")
+            scoped = spec.get("customer_scoped", False)
+            if not isinstance(scoped, bool):
+                raise self.error(spec, "'customer_scoped' must be true or false", "customer_scoped")
             bound = frozenset(self.names(spec, "purposes", purposes, "purpose"))
-            out.append(Agreement(str(spec["id"]), recipient, bound, expires))
+            out.append(
+                Agreement(
+                    id=str(spec["id"]),
+                    recipient=recipient,
+                    purposes=bound,
+                    expires=expires,
+                    starts=starts,
+                    reference=str(spec.get("reference", spec["id"])),
+                    customer_scoped=scoped,
+                )
+            )
         return tuple(out)
 
     def rules(self, data: _Map, known: _Vocabulary) -> tuple[Rule, ...]:

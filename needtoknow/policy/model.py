@@ -65,10 +65,19 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Agreement:
+    """Binds a contractor (or sub-contractor) to purposes for a period; if
+    ``customer_scoped``, only for the customers assigned to it."""
+
     id: str
     recipient: str
     purposes: frozenset[str]
     expires: date
+    starts: date = date.min
+    reference: str = ""
+    customer_scoped: bool = False
+
+    def in_force(self, day: date) -> bool:
+        return self.starts <= day <= self.expires
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -96,4 +97,40 @@ ledger_heads = Table(
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("signature", LargeBinary, nullable=False),
     Column("public_key", LargeBinary, nullable=False),
+)
+
+# The agreement registry: which contractor is bound to which purposes, until when, and
+# (for customer-scoped agreements) for which customers. `registry_state.version` changes
+# with every edit so every process rebuilds its compiled policy.
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("recipient", String(100), nullable=False, index=True),
+    Column("purposes", Text, nullable=False),  # JSON list of purpose names
+    Column("reference", String(200), nullable=False),
+    Column("starts", Date, nullable=False),
+    Column("expires", Date, nullable=False),
+    Column("customer_scoped", Boolean, nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+agreement_customers = Table(
+    "agreement_customers",
+    metadata,
+    Column(
+        "agreement_id",
+        String(100),
+        ForeignKey("agreements.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("customer_id", String(36), primary_key=True, index=True),
+)
+
+registry_state = Table(
+    "registry_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from needtoknow import access
+from needtoknow.agreements import AgreementRegistry
 from needtoknow.categories import Normalised, Registry, Rules
 from needtoknow.errors import (
     CategoryError,
@@ -87,12 +88,24 @@ class Vault:
         self.keys = keys
         self.policy = policy
         self.registry = registry
-        self.engine = Engine(policy)
         self.clock = clock
         self.actor = actor
         self.connections = ThreadConnections(db, on_open=_ledger_durability(db))
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
+        self.agreements = AgreementRegistry(db, self.ledger, policy, clock, actor, self.connections)
+        self._engine = Engine(policy, ())
+        self._engine_version = -1
+
+    @property
+    def engine(self) -> Engine:
+        """The policy compiled with the agreement registry as it is now: rebuilt when any
+        process has changed an agreement since, so a revocation takes effect at once."""
+        version = self.agreements.version()
+        if version != self._engine_version:
+            self._engine = Engine(self.policy, self.agreements.current())
+            self._engine_version = version
+        return self._engine
 
     def close(self) -> None:
         """Release the per-thread connections and the engine's pool."""
@@ -263,6 +276,10 @@ class Vault:
                     for cid in store.find(conn, category, self.index_digest(category, t))
                 }
             )
+            if decision.customer_scope:  # a scoped contractor finds only its own customers
+                found = [
+                    c for c in found if self.agreements.is_assigned(c, decision.customer_scope)
+                ]
             entry = access.ledger_entry(self, "find", decision, context, matches=len(found))
             self.ledger.append(conn, replace(entry, customer_ids=tuple(found)))
         return found

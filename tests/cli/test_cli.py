@@ -217,7 +217,7 @@ def test_ledger_commands(ntk: Ntk, tmp_path: Path) -> None:
     ntk("customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing")
     ntk("customer", "get", cid, "--recipient", "ad_network", "--purpose", "advertising", expect=3)
     head = ntk.json("ledger", "sth", "--json")
-    assert head["tree_size"] == 4 and len(head["signature"]) == 128
+    assert head["tree_size"] == 8 and len(head["signature"]) == 128  # + 4 seeded agreements
     history = ntk.json("ledger", "customer", cid, "--json")
     kinds = [(e["entry"]["kind"], e["entry"].get("decision")) for e in history["entries"]]
     assert kinds == [("write", None), ("read", "allow"), ("read", "deny")]
@@ -226,10 +226,10 @@ def test_ledger_commands(ntk: Ntk, tmp_path: Path) -> None:
     exported = tmp_path / "ledger.jsonl"
     ntk("ledger", "export", "--from", "1", "--output", str(exported))
     lines = exported.read_text().splitlines()
-    assert [json.loads(line)["index"] for line in lines[:-1]] == [1, 2, 3]
-    assert json.loads(lines[-1])["signed_tree_head"]["tree_size"] == 4
+    assert [json.loads(line)["index"] for line in lines[:-1]] == list(range(1, 8))
+    assert json.loads(lines[-1])["signed_tree_head"]["tree_size"] == 8
     assert json.loads(ntk("ledger", "verify", "--json").stdout)["ok"] is True
-    assert "ok: 4 entries" in ntk("ledger", "verify").stdout
+    assert "ok: 8 entries" in ntk("ledger", "verify").stdout
 
 
 def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
@@ -238,11 +238,15 @@ def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
     database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
     with database:
         database.execute(
-            "UPDATE ledger_entries SET entry = replace(entry, 'write', 'wrote') WHERE idx = 1"
+            "UPDATE ledger_entries SET entry = replace(entry, 'write', 'wrote') "
+            "WHERE kind = 'write'"
         )
+        (index,) = database.execute(
+            "SELECT idx FROM ledger_entries WHERE kind = 'write'"
+        ).fetchone()
     database.close()
     result = ntk("ledger", "verify", expect=8)
-    assert "entry 1 was changed" in result.stderr
+    assert f"entry {index} was changed" in result.stderr
 
 
 def test_get_many(ntk: Ntk) -> None:
@@ -251,3 +255,31 @@ def test_get_many(ntk: Ntk) -> None:
         "customer", "get-many", cid, "nope", "--recipient", "billing_team", "--purpose", "billing"
     )
     assert [c["customer_id"] for c in got["customers"]] == [cid] and got["missing"] == ["nope"]
+
+
+def test_agreement_commands(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    collect = ("--recipient", "collection_agency", "--purpose", "bill_collection", "--json")
+    ntk("customer", "get", cid, *collect, expect=3)
+    assert ntk.json("agreement", "assign", "AGR-COLL-2026", cid)["assigned"] == 1
+    assert ntk.json("customer", "get", cid, *collect)["fields"]["card_number"] == "1111"
+    ntk.json(
+        "agreement",
+        "create",
+        "AGR-SMS-2027",
+        "--recipient",
+        "legacy_sms_gateway",
+        "--purpose",
+        "service_notification",
+        "--expires",
+        "2027-12-31",
+        "--reference",
+        "MSA/SMS/2027-001",
+    )
+    listing = {a["id"]: a for a in ntk.json("agreement", "list")}
+    assert listing["AGR-COLL-2026"]["customers"] == 1
+    assert listing["AGR-SMS-2027"]["purposes"] == ["service_notification"]
+    ntk.json("agreement", "revoke", "AGR-COLL-2026", "--reason", "contract ended")
+    ntk("customer", "get", cid, *collect, expect=3)
+    bad = ntk("agreement", "amend", "AGR-SMS-2027", "--expires", "31/12/2027", expect=5)
+    assert json.loads(bad.stderr)["rule"] == "iso_date"

@@ -3,23 +3,36 @@ directly in the database (SQLite and PostgreSQL), and names the first bad entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
 from needtoknow.storage.schema import ledger_entries, ledger_nodes
 from needtoknow.types import Context
 from needtoknow.vault import Vault
+from tests.conftest import Clock
 from tests.customers import ASHA, RAVI
 
 Tamper = Callable[[sa.Connection], None]
 
 
+POLICY = """\
+name: tamper
+purposes: {billing: {legal_basis: contract}}
+recipients: {billing_team: {kind: internal_team}}
+rules:
+  - {id: r, recipient: billing_team, purpose: billing, clause: x,
+     grant: {name: full, email: full, address: full, card_number: last4, telephone: full}}
+"""
+
+
 @pytest.fixture
-def ledger_vault(vault: Vault) -> Vault:
+def ledger_vault(settings: Settings, clock: Clock) -> Iterator[Vault]:
     """12 entries, with signed tree heads at sizes 6 and 12."""
+    vault = init_vault(settings, POLICY, clock=clock)
     for customer in (ASHA, RAVI, ASHA, RAVI, ASHA):
         vault.add(customer)
     assert vault.ledger.sign_head().tree_size == 6
@@ -28,7 +41,8 @@ def ledger_vault(vault: Vault) -> Vault:
         context = Context(now=vault.clock(), request_id=f"req-{i}")
         vault.get(cid, recipient="billing_team", purpose="billing", context=context)
     assert vault.ledger.sign_head().tree_size == 12
-    return vault
+    yield vault
+    vault.close()
 
 
 def entry(conn: sa.Connection, index: int) -> bytes:

@@ -270,6 +270,7 @@ def test_expired_agreement_stops_a_contractor_when_the_clock_moves(
     vault: Vault, clock: Clock
 ) -> None:
     cid = vault.add(ASHA).customer_id
+    vault.agreements.assign("AGR-COLL-2026", [cid])
     assert vault.get(cid, recipient="collection_agency", purpose="bill_collection").values
     clock.now += timedelta(days=500)  # past AGR-COLL-2026's 2027-12-31 expiry
     with pytest.raises(PolicyDenied, match="no agreement in force"):

@@ -1,0 +1,291 @@
+"""The agreement registry: contracts that bind contractors to purposes, and their customers.
+
+The policy says *what* a contractor may receive; an agreement says *whether it may now*:
+for which purposes, from when until when, under which contract reference, and — for a
+customer-scoped agreement, such as a collection agency's — for which customers. Every
+change is one transaction with its ledger entry and a bump of ``registry_state.version``,
+which makes every process rebuild its compiled policy before its next decision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from needtoknow.errors import NotFound, ValidationError
+from needtoknow.ledger import Entry, Ledger
+from needtoknow.policy import Policy
+from needtoknow.policy.model import BOUND_KINDS, Agreement
+from needtoknow.storage.fastpath import Prepared, ThreadConnections
+from needtoknow.storage.schema import agreement_customers, agreements, registry_state
+
+
+class AgreementRegistry:
+    def __init__(
+        self,
+        db: sa.Engine,
+        ledger: Ledger,
+        policy: Policy,
+        clock: Callable[[], datetime],
+        actor: str,
+        connections: ThreadConnections,
+    ) -> None:
+        self.db = db
+        self.ledger = ledger
+        self.policy = policy
+        self.clock = clock
+        self.actor = actor
+        self._connections = connections
+        dialect = db.dialect
+        self._version = Prepared(
+            sa.select(registry_state.c.version).where(registry_state.c.id == sa.bindparam("i")),
+            dialect,
+        )
+        self._assigned = Prepared(
+            sa.select(agreement_customers.c.agreement_id).where(
+                agreement_customers.c.customer_id == sa.bindparam("customer_id")
+            ),
+            dialect,
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """Changes with every edit; cheap enough to check before every decision."""
+        with self._connections.snapshot() as cursor:
+            row = self._version.run(cursor, {"i": 1}).fetchone()
+        return int(row[0])
+
+    def current(self) -> list[Agreement]:
+        """Agreements not revoked (expired ones included: expiry is checked per decision)."""
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(agreements)
+                .where(agreements.c.revoked_at.is_(None))
+                .order_by(agreements.c.id)
+            )
+            return [_agreement(row) for row in rows]
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every agreement, revoked ones too, with how many customers each is assigned."""
+        count = (
+            sa.select(sa.func.count())
+            .where(agreement_customers.c.agreement_id == agreements.c.id)
+            .scalar_subquery()
+        )
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(agreements, count.label("customers")).order_by(agreements.c.id)
+            )
+            return [
+                {
+                    **_agreement_json(_agreement(row)),
+                    "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+                    "customers": int(row.customers),
+                }
+                for row in rows
+            ]
+
+    def is_assigned(self, customer_id: str, scope: tuple[tuple[str, ...], ...]) -> bool:
+        """True when the customer is assigned to an agreement of every group in ``scope``."""
+        with self._connections.snapshot() as cursor:
+            rows = self._assigned.run(cursor, {"customer_id": customer_id}).fetchall()
+        assigned = {row[0] for row in rows}
+        return all(assigned.intersection(group) for group in scope)
+
+    # -- changing -----------------------------------------------------------------------
+
+    def seed(self, conn: sa.Connection, items: Iterable[Agreement]) -> None:
+        """Load a policy file's agreements into an empty registry (at ``ntk init``)."""
+        for agreement in items:
+            self._insert(conn, agreement, "create")
+
+    def create(self, agreement: Agreement) -> Agreement:
+        self._check(agreement)
+        with self.db.begin() as conn:
+            exists = conn.execute(
+                sa.select(agreements.c.id).where(agreements.c.id == agreement.id)
+            ).first()
+            if exists is not None:
+                raise ValidationError("id", "agreement", "duplicate_id")
+            self._insert(conn, agreement, "create")
+        return agreement
+
+    def amend(self, agreement_id: str, **changes: Any) -> Agreement:
+        """Change purposes, dates, reference or scoping of a live agreement."""
+        with self.db.begin() as conn:
+            current = self._live(conn, agreement_id)
+            amended = replace(current, **changes)
+            self._check(amended)
+            conn.execute(
+                agreements.update()
+                .where(agreements.c.id == agreement_id)
+                .values(**_row(amended), updated_at=self.clock())
+            )
+            self._changed(conn, amended, "amend", changed=sorted(changes))
+        return amended
+
+    def revoke(self, agreement_id: str, reason: str) -> None:
+        """End an agreement now: its recipient loses access at its next decision."""
+        if not reason.strip():
+            raise ValidationError("reason", "agreement", "empty")
+        with self.db.begin() as conn:
+            current = self._live(conn, agreement_id)
+            now = self.clock()
+            conn.execute(
+                agreements.update()
+                .where(agreements.c.id == agreement_id)
+                .values(revoked_at=now, updated_at=now)
+            )
+            self._changed(conn, current, "revoke", reason=reason)
+
+    def assign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
+        """Hand customers to a customer-scoped agreement (e.g. accounts for collection)."""
+        ids = sorted(set(customer_ids))
+        with self.db.begin() as conn:
+            current = self._live(conn, agreement_id)
+            if not current.customer_scoped:
+                raise ValidationError("agreement", "agreement", "not_customer_scoped")
+            have: set[str] = set(
+                conn.execute(
+                    sa.select(agreement_customers.c.customer_id).where(
+                        agreement_customers.c.agreement_id == agreement_id
+                    )
+                ).scalars()
+            )
+            new = [cid for cid in ids if cid not in have]
+            if new:
+                conn.execute(
+                    agreement_customers.insert(),
+                    [{"agreement_id": agreement_id, "customer_id": c} for c in new],
+                )
+            self._assignment(conn, current, new, "assign")
+        return len(new)
+
+    def unassign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
+        ids = sorted(set(customer_ids))
+        with self.db.begin() as conn:
+            current = self._live(conn, agreement_id)
+            removed = conn.execute(
+                agreement_customers.delete().where(
+                    agreement_customers.c.agreement_id == agreement_id,
+                    agreement_customers.c.customer_id.in_(ids),
+                )
+            ).rowcount
+            self._assignment(conn, current, ids, "unassign")
+        return int(removed)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _check(self, agreement: Agreement) -> None:
+        recipient = self.policy.recipients.get(agreement.recipient)
+        if recipient is None:
+            raise ValidationError("recipient", "agreement", "unknown_recipient")
+        if recipient.kind not in BOUND_KINDS:
+            raise ValidationError("recipient", "agreement", "not_a_contractor")
+        unknown = agreement.purposes - set(self.policy.purposes)
+        if unknown or not agreement.purposes:
+            raise ValidationError("purposes", "agreement", "unknown_purpose")
+        if agreement.purposes & self.policy.prohibited_purposes:
+            raise ValidationError("purposes", "agreement", "prohibited_purpose")
+        if agreement.expires < agreement.starts:
+            raise ValidationError("expires", "agreement", "before_start")
+        if not agreement.id.strip() or not agreement.reference.strip():
+            raise ValidationError("reference", "agreement", "empty")
+
+    def _live(self, conn: sa.Connection, agreement_id: str) -> Agreement:
+        row = conn.execute(
+            sa.select(agreements)
+            .where(agreements.c.id == agreement_id, agreements.c.revoked_at.is_(None))
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"no live agreement {agreement_id!r}")
+        return _agreement(row)
+
+    def _insert(self, conn: sa.Connection, agreement: Agreement, action: str) -> None:
+        conn.execute(
+            agreements.insert().values(**_row(agreement), revoked_at=None, updated_at=self.clock())
+        )
+        self._changed(conn, agreement, action)
+
+    def _changed(
+        self, conn: sa.Connection, agreement: Agreement, action: str, **detail: Any
+    ) -> None:
+        conn.execute(
+            registry_state.update()
+            .where(registry_state.c.id == 1)
+            .values(version=registry_state.c.version + 1)
+        )
+        self.ledger.append(
+            conn,
+            Entry(
+                kind="agreement_change",
+                time=self.clock(),
+                actor=self.actor,
+                recipient=agreement.recipient,
+                policy_version=self.policy.version,
+                detail={"action": action, "agreement": _agreement_json(agreement), **detail},
+            ),
+        )
+
+    def _assignment(
+        self, conn: sa.Connection, agreement: Agreement, customer_ids: list[str], action: str
+    ) -> None:
+        conn.execute(
+            registry_state.update()
+            .where(registry_state.c.id == 1)
+            .values(version=registry_state.c.version + 1)
+        )
+        self.ledger.append(
+            conn,
+            Entry(
+                kind="assignment",
+                time=self.clock(),
+                actor=self.actor,
+                recipient=agreement.recipient,
+                customer_ids=tuple(customer_ids),
+                detail={"action": action, "agreement": agreement.id},
+            ),
+        )
+
+
+def _row(agreement: Agreement) -> dict[str, Any]:
+    return {
+        "id": agreement.id,
+        "recipient": agreement.recipient,
+        "purposes": json.dumps(sorted(agreement.purposes)),
+        "reference": agreement.reference,
+        "starts": agreement.starts,
+        "expires": agreement.expires,
+        "customer_scoped": agreement.customer_scoped,
+    }
+
+
+def _agreement(row: Any) -> Agreement:
+    return Agreement(
+        id=row.id,
+        recipient=row.recipient,
+        purposes=frozenset(json.loads(row.purposes)),
+        expires=row.expires,
+        starts=row.starts,
+        reference=row.reference,
+        customer_scoped=bool(row.customer_scoped),
+    )
+
+
+def _agreement_json(agreement: Agreement) -> dict[str, Any]:
+    return {
+        "id": agreement.id,
+        "recipient": agreement.recipient,
+        "purposes": sorted(agreement.purposes),
+        "reference": agreement.reference,
+        "starts": None if agreement.starts == date.min else agreement.starts.isoformat(),
+        "expires": agreement.expires.isoformat(),
+        "customer_scoped": agreement.customer_scoped,
+    }

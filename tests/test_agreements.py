@@ -1,0 +1,150 @@
+"""The agreement registry: changes are ledgered, take effect at once (in every process),
+and customer-scoped agreements limit a contractor to its assigned customers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any, TypedDict
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.errors import NotFound, PolicyDenied, ValidationError
+from needtoknow.home import Settings, open_vault
+from needtoknow.policy.model import Agreement
+from needtoknow.storage.schema import ledger_entries
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+from tests.customers import ASHA, RAVI
+
+
+class Who(TypedDict):
+    recipient: str
+    purpose: str
+
+
+COLLECT = Who(recipient="collection_agency", purpose="bill_collection")
+NOTIFY = Who(recipient="notification_provider", purpose="service_notification")
+
+
+def last_entries(vault: Vault, count: int) -> list[dict[str, Any]]:
+    with vault.db.connect() as conn:
+        rows: list[bytes] = list(
+            conn.execute(
+                sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx.desc()).limit(count)
+            ).scalars()
+        )
+    return [json.loads(bytes(row)) for row in rows][::-1]
+
+
+def test_init_seeds_the_registry_from_the_policy(vault: Vault) -> None:
+    listing = {a["id"]: a for a in vault.agreements.listing()}
+    assert set(listing) == {a.id for a in vault.policy.agreements}
+    assert listing["AGR-COLL-2026"]["customer_scoped"] is True
+    assert listing["AGR-COLL-2026"]["reference"] == "MSA/COLL/2026-014"
+
+
+def test_customer_scoped_agreement_limits_the_agency_to_assigned_accounts(vault: Vault) -> None:
+    mine = vault.add(ASHA).customer_id
+    other = vault.add(RAVI).customer_id
+    vault.agreements.assign("AGR-COLL-2026", [mine])
+    assert vault.get(mine, **COLLECT).values["name"] == "Asha Canarywala"
+    with pytest.raises(PolicyDenied, match="not assigned to agreement AGR-COLL-2026"):
+        vault.get(other, **COLLECT)
+    got = vault.get_many([mine, other], **COLLECT)
+    assert [d.customer_id for d in got] == [mine]
+    assert vault.find("telephone", RAVI["telephone"], **COLLECT) == []
+    assert vault.find("telephone", ASHA["telephone"], **COLLECT) == [mine]
+    assert last_entries(vault, 1)[0]["customer_ids"] == [mine]
+
+
+def test_a_subcontractor_needs_its_own_and_its_contractors_assignment(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    field = Who(recipient="collection_field_agent", purpose="bill_collection")
+    vault.agreements.assign("AGR-FIELD-2026", [cid])
+    with pytest.raises(PolicyDenied, match="AGR-COLL-2026"):
+        vault.get(cid, **field)  # the agency itself was never handed the account
+    vault.agreements.assign("AGR-COLL-2026", [cid])
+    assert vault.get(cid, **field).values["telephone"] == "+********3210"
+    vault.agreements.unassign("AGR-COLL-2026", [cid])
+    with pytest.raises(PolicyDenied):
+        vault.get(cid, **field)
+
+
+def test_revocation_takes_effect_at_once_in_every_process(
+    vault: Vault, settings: Settings, clock: Clock
+) -> None:
+    cid = vault.add(ASHA).customer_id
+    other_process = open_vault(settings, clock=clock)
+    assert other_process.get(cid, **NOTIFY).values["email"]
+    vault.agreements.revoke("AGR-NOTIFY-2026", reason="vendor breach notice 2026-11-20")
+    with pytest.raises(PolicyDenied, match="no agreement in force"):
+        other_process.get(cid, **NOTIFY)
+    entry = last_entries(vault, 2)[0]
+    assert entry["kind"] == "agreement_change"
+    assert entry["detail"]["action"] == "revoke"
+    other_process.close()
+
+
+def test_create_and_amend_agreements_with_dates(vault: Vault, clock: Clock) -> None:
+    cid = vault.add(ASHA).customer_id
+    vault.agreements.create(
+        Agreement(
+            id="AGR-SMS-2027",
+            recipient="legacy_sms_gateway",
+            purposes=frozenset({"service_notification"}),
+            reference="MSA/SMS/2027-001",
+            starts=clock.now.date() + timedelta(days=10),
+            expires=date(2027, 12, 31),
+        )
+    )
+    sms = Who(recipient="legacy_sms_gateway", purpose="service_notification")
+    with pytest.raises(PolicyDenied):
+        vault.get(cid, **sms)  # not started yet
+    clock.now += timedelta(days=10)
+    assert vault.get(cid, **sms).values["telephone"]
+    vault.agreements.amend("AGR-SMS-2027", expires=clock.now.date())  # ends today
+    clock.now += timedelta(days=1)
+    with pytest.raises(PolicyDenied):
+        vault.get(cid, **sms)
+    actions = [
+        e["detail"]["action"]
+        for e in last_entries(vault, 20)
+        if e["kind"] == "agreement_change" and e["detail"]["agreement"]["id"] == "AGR-SMS-2027"
+    ]
+    assert actions == ["create", "amend"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"recipient": "billing_team"}, "not_a_contractor"),
+        ({"recipient": "nobody"}, "unknown_recipient"),
+        ({"purposes": frozenset({"sale"})}, "prohibited_purpose"),
+        ({"purposes": frozenset({"fishing"})}, "unknown_purpose"),
+        ({"expires": date(2020, 1, 1), "starts": date(2021, 1, 1)}, "before_start"),
+        ({"id": "AGR-COLL-2026"}, "duplicate_id"),
+    ],
+)
+def test_bad_agreements_are_refused(vault: Vault, changes: dict[str, object], rule: str) -> None:
+    base = {
+        "id": "AGR-NEW",
+        "recipient": "notification_provider",
+        "purposes": frozenset({"service_notification"}),
+        "reference": "X-1",
+        "expires": date(2027, 1, 1),
+    }
+    with pytest.raises(ValidationError) as caught:
+        vault.agreements.create(Agreement(**{**base, **changes}))  # type: ignore[arg-type]
+    assert caught.value.rule == rule
+
+
+def test_unknown_or_revoked_agreements_cannot_be_changed(vault: Vault) -> None:
+    with pytest.raises(NotFound):
+        vault.agreements.revoke("AGR-NOPE", reason="x")
+    vault.agreements.revoke("AGR-SMS-2024", reason="lapsed")
+    with pytest.raises(NotFound):
+        vault.agreements.amend("AGR-SMS-2024", reference="again")
+    with pytest.raises(ValidationError, match="not_customer_scoped"):
+        vault.agreements.assign("AGR-NOTIFY-2026", ["c"])
