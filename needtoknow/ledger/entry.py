@@ -27,6 +27,8 @@ KINDS = frozenset(
         "policy_change",
         "agreement_change",  # an agreement created, amended or revoked
         "assignment",  # customers assigned to or removed from a customer-scoped agreement
+        "disclosure",  # a legal disclosure request: requested, approved, rejected, released
+        "notice",  # a notice to a customer became due (e.g. a non-disclosure order expired)
     }
 )
 

@@ -134,3 +134,40 @@ registry_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
 )
+
+# Legal disclosure requests (four eyes: requested by one person, approved by another).
+disclosure_requests = Table(
+    "disclosure_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("authority", String(100), nullable=False),
+    Column("purpose", String(100), nullable=False),
+    Column("legal_basis", String(200), nullable=False),  # e.g. "IT Act 2000 s.69"
+    Column("reference", String(200), nullable=False),  # the order or notice number
+    Column("scope", Text, nullable=False),  # JSON: customer_ids, categories, period
+    Column("case_owner", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("non_disclosure_until", Date, nullable=True),
+    Column("released_at", DateTime(timezone=True), nullable=True),
+    Column("package_sha256", String(64), nullable=True),
+)
+
+# Notices owed to customers (a disclosure of their data); held while a non-disclosure
+# order runs. Delivery is a later part (the notification outbox).
+customer_notices = Table(
+    "customer_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject_id", String(36), nullable=False),  # e.g. the disclosure request
+    Column("hold_until", Date, nullable=True),
+    Column("status", String(20), nullable=False),  # held, due
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+)

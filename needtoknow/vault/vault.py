@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from needtoknow import access
 from needtoknow.agreements import AgreementRegistry
 from needtoknow.categories import Normalised, Registry, Rules
+from needtoknow.disclosure import Disclosures
 from needtoknow.errors import (
     CategoryError,
     KeyProviderError,
@@ -96,6 +97,11 @@ class Vault:
         self.agreements = AgreementRegistry(db, self.ledger, policy, clock, actor, self.connections)
         self._engine = Engine(policy, ())
         self._engine_version = -1
+
+    @property
+    def disclosures(self) -> Disclosures:
+        """The legal-disclosure workflow (four eyes, packages, held notices)."""
+        return Disclosures(self)
 
     @property
     def engine(self) -> Engine:

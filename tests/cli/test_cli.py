@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tests.customers import ASHA
 
@@ -283,3 +284,48 @@ def test_agreement_commands(ntk: Ntk) -> None:
     ntk("customer", "get", cid, *collect, expect=3)
     bad = ntk("agreement", "amend", "AGR-SMS-2027", "--expires", "31/12/2027", expect=5)
     assert json.loads(bad.stderr)["rule"] == "iso_date"
+
+
+def test_disclosure_commands(ntk: Ntk, tmp_path: Path) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    ntk.env["NTK_ACTOR"] = "legal:priya"
+    made = ntk.json(
+        "disclosure",
+        "request",
+        "--authority",
+        "law_enforcement",
+        "--purpose",
+        "legal_process",
+        "--legal-basis",
+        "BNSS 2023 s.94",
+        "--reference",
+        "Summons 77/2026",
+        "--customer",
+        cid,
+        "--category",
+        "name",
+        "--category",
+        "address",
+        "--case-owner",
+        "Priya",
+    )
+    denied = ntk("disclosure", "approve", made["id"], expect=3)
+    assert "four eyes" in json.loads(denied.stderr)["message"]
+    ntk.env["NTK_ACTOR"] = "dpo:arun"
+    assert ntk.json("disclosure", "approve", made["id"])["status"] == "approved"
+    key = X25519PrivateKey.generate()
+    key_file = tmp_path / "requester.pub"
+    key_file.write_bytes(key.public_key().public_bytes_raw())
+    manifest = ntk.json(
+        "disclosure",
+        "release",
+        made["id"],
+        "--out",
+        str(tmp_path / "pkg"),
+        "--public-key",
+        str(key_file),
+    )
+    assert manifest["customers"] == [cid]
+    assert (tmp_path / "pkg" / "package.hpke").exists()
+    assert ntk.json("disclosure", "list")[0]["status"] == "released"
+    assert ntk.json("disclosure", "notices", cid)[0]["status"] == "due"

@@ -1,0 +1,129 @@
+"""``ntk disclosure``: legal disclosure requests — request, approve, reject, release, list."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from needtoknow.cli.common import print_json, reported, stderr, with_vault
+from needtoknow.errors import NeedToKnowError, ValidationError
+from needtoknow.vault import Vault
+
+app = typer.Typer(
+    help="Legal disclosures: four eyes, released through the policy and the ledger.",
+    no_args_is_help=True,
+)
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, "disclosure", "iso_date", "YYYY-MM-DD") from None
+
+
+@app.command()
+def request(
+    authority: Annotated[str, typer.Option(help="The requesting authority (a recipient).")],
+    purpose: Annotated[str, typer.Option(help="legal_process, investigation, …")],
+    legal_basis: Annotated[str, typer.Option(help='e.g. "IT Act 2000 s.69", "BNSS 2023 s.94".')],
+    reference: Annotated[str, typer.Option(help="The order's or notice's number.")],
+    customer: Annotated[list[str], typer.Option(help="Customer id in scope (repeat).")],
+    category: Annotated[list[str], typer.Option(help="Category in scope (repeat).")],
+    case_owner: Annotated[str, typer.Option(help="Who owns the case.")],
+    period_from: Annotated[str | None, typer.Option("--from", help="Period start.")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Period end.")] = None,
+    non_disclosure_until: Annotated[
+        str | None, typer.Option(help="Hold customer notices until this date (gag order).")
+    ] = None,
+) -> None:
+    """Record a disclosure request; nothing is released until someone else approves."""
+    with reported(as_json=True):
+        period = (_day(period_from, "from"), _day(period_to, "to"))
+        until = _day(non_disclosure_until, "non_disclosure_until")
+    made = with_vault(
+        lambda vault: vault.disclosures.request(
+            authority=authority,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            reference=reference,
+            customer_ids=customer,
+            categories=category,
+            case_owner=case_owner,
+            period=period,
+            non_disclosure_until=until,
+        ),
+        as_json=True,
+    )
+    print_json(made.to_json())
+
+
+@app.command()
+def approve(request_id: str) -> None:
+    """Approve as NTK_ACTOR, who must not be the requester (four eyes)."""
+    print_json(with_vault(lambda v: v.disclosures.approve(request_id), as_json=True).to_json())
+
+
+@app.command()
+def reject(
+    request_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded in the ledger).")],
+) -> None:
+    """Reject as NTK_ACTOR, with a reason."""
+    decided = with_vault(lambda v: v.disclosures.reject(request_id, reason), as_json=True)
+    print_json(decided.to_json())
+
+
+@app.command()
+def release(
+    request_id: str,
+    out: Annotated[Path, typer.Option(help="Directory for the package and its manifest.")],
+    public_key: Annotated[
+        Path | None, typer.Option(help="Requester's raw 32-byte X25519 public key file.")
+    ] = None,
+) -> None:
+    """Release an approved request: package.json (or package.hpke) and manifest.json."""
+
+    def run(vault: Vault) -> dict[str, object]:
+        key = public_key.read_bytes() if public_key else None
+        package = vault.disclosures.release(request_id, key)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            name = "package.hpke" if key else "package.json"
+            (out / name).write_bytes(package.payload)
+            (out / "manifest.json").write_text(json.dumps(package.manifest, indent=2))
+        except OSError as exc:
+            raise NeedToKnowError(f"cannot write the package to {out}: {exc.strerror}") from None
+        return package.manifest
+
+    manifest = with_vault(run, as_json=True)
+    stderr.print(f"package and manifest written to {out}", highlight=False)
+    print_json(manifest)
+
+
+@app.command("list")
+def list_() -> None:
+    """Every disclosure request, oldest first (releases due notices first)."""
+
+    def run(vault: Vault) -> list[dict[str, object]]:
+        vault.disclosures.release_due_notices()
+        return [r.to_json() for r in vault.disclosures.requests()]
+
+    print_json(with_vault(run, as_json=True))
+
+
+@app.command()
+def notices(customer_id: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Notices owed to customers; those whose non-disclosure order ended become due."""
+
+    def run(vault: Vault) -> list[dict[str, object]]:
+        vault.disclosures.release_due_notices()
+        return vault.disclosures.notices(customer_id)
+
+    print_json(with_vault(run, as_json=True))

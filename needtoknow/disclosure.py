@@ -1,0 +1,421 @@
+"""Legal disclosures: requested, approved by a second person, released as a package.
+
+The seed policy discloses PII outside service work only to conform to legal process,
+for investigations under the IT Act 2000, to defend rights, or to enforce terms. Each
+such disclosure is a request that records the authority, the legal basis (e.g. IT Act
+2000 s.69, BNSS 2023 s.94), the order's reference, the scope (customers, categories,
+period) and the case owner. Nothing is released until a *different* person approves
+(four eyes); a rejection needs a reason. Release reads every customer through the
+normal read path — the policy decides, every read is a ledger entry — and produces a
+JSON package with a manifest of hashes, optionally encrypted to the requester's X25519
+public key with HPKE (RFC 9180). Each customer disclosed is owed a notice, held while
+a non-disclosure order runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
+from needtoknow.ledger import Entry
+from needtoknow.storage.schema import customer_notices, disclosure_requests
+from needtoknow.types import Context
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
+
+HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+HPKE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM"
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    authority: str
+    purpose: str
+    legal_basis: str
+    reference: str
+    customer_ids: tuple[str, ...]
+    categories: tuple[str, ...]
+    period: tuple[str | None, str | None]
+    case_owner: str
+    status: str
+    requested_by: str
+    decided_by: str | None = None
+    reason: str | None = None
+    non_disclosure_until: date | None = None
+    package_sha256: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "authority": self.authority,
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "reference": self.reference,
+            "customer_ids": list(self.customer_ids),
+            "categories": list(self.categories),
+            "period": {"from": self.period[0], "to": self.period[1]},
+            "case_owner": self.case_owner,
+            "status": self.status,
+            "requested_by": self.requested_by,
+            "decided_by": self.decided_by,
+            "reason": self.reason,
+            "non_disclosure_until": (
+                self.non_disclosure_until.isoformat() if self.non_disclosure_until else None
+            ),
+            "package_sha256": self.package_sha256,
+        }
+
+
+@dataclass(frozen=True)
+class Package:
+    """What leaves: the package bytes (encrypted when a key was given) and its manifest."""
+
+    payload: bytes
+    manifest: dict[str, Any]
+
+
+class Disclosures:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    # -- the workflow --------------------------------------------------------------------
+
+    def request(
+        self,
+        *,
+        authority: str,
+        purpose: str,
+        legal_basis: str,
+        reference: str,
+        customer_ids: Iterable[str],
+        categories: Iterable[str],
+        case_owner: str,
+        period: tuple[date | None, date | None] = (None, None),
+        non_disclosure_until: date | None = None,
+    ) -> Request:
+        policy = self.vault.policy
+        recipient = policy.recipients.get(authority)
+        if recipient is None or recipient.kind != "authority":
+            raise ValidationError("authority", "disclosure", "not_an_authority")
+        if purpose not in policy.purposes or purpose in policy.prohibited_purposes:
+            raise ValidationError("purpose", "disclosure", "unknown_purpose")
+        for name, value in (
+            ("legal_basis", legal_basis),
+            ("reference", reference),
+            ("case_owner", case_owner),
+        ):
+            if not value.strip():
+                raise ValidationError(name, "disclosure", "empty")
+        ids, wanted = tuple(dict.fromkeys(customer_ids)), tuple(dict.fromkeys(categories))
+        if not ids or not wanted:
+            raise ValidationError("scope", "disclosure", "empty")
+        unknown = [c for c in wanted if c not in self.vault.registry]
+        if unknown:
+            raise ValidationError("categories", "disclosure", "unknown_category")
+        if period[0] and period[1] and period[1] < period[0]:
+            raise ValidationError("period", "disclosure", "ends_before_start")
+        made = Request(
+            id=str(uuid.uuid4()),
+            authority=authority,
+            purpose=purpose,
+            legal_basis=legal_basis.strip(),
+            reference=reference.strip(),
+            customer_ids=ids,
+            categories=wanted,
+            period=(_iso(period[0]), _iso(period[1])),
+            case_owner=case_owner.strip(),
+            status="requested",
+            requested_by=self.vault.actor,
+            non_disclosure_until=non_disclosure_until,
+        )
+        now = self.vault.clock()
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                disclosure_requests.insert().values(
+                    id=made.id,
+                    authority=authority,
+                    purpose=purpose,
+                    legal_basis=made.legal_basis,
+                    reference=made.reference,
+                    case_owner=made.case_owner,
+                    status=made.status,
+                    scope=json.dumps(
+                        {"customer_ids": ids, "categories": wanted, "period": list(made.period)}
+                    ),
+                    requested_by=made.requested_by,
+                    requested_at=now,
+                    non_disclosure_until=non_disclosure_until,
+                )
+            )
+            self._ledger(conn, made, "request", now)
+        return made
+
+    def approve(self, request_id: str) -> Request:
+        """Approve as the acting user, who must not be the one who requested it."""
+        return self._decide(request_id, "approved", None)
+
+    def reject(self, request_id: str, reason: str) -> Request:
+        if not reason.strip():
+            raise ValidationError("reason", "disclosure", "empty")
+        return self._decide(request_id, "rejected", reason.strip())
+
+    def release(self, request_id: str, public_key: bytes | None = None) -> Package:
+        """Read the approved scope through the policy and build the package.
+
+        Every customer is read with the request's legal reference and id, so each read is
+        an ordinary ledger entry; a customer the policy refuses stops the release.
+        """
+        current = self.get(request_id)
+        if current.status != "approved":
+            raise NeedToKnowError(f"disclosure {request_id} is {current.status}, not approved")
+        recipient_key = _x25519(public_key) if public_key is not None else None
+        context = Context(
+            now=self.vault.clock(),
+            legal_reference=current.reference,
+            case_id=current.id,
+            request_id=current.id,
+        )
+        disclosed = self.vault.get_many(
+            current.customer_ids,
+            recipient=current.authority,
+            purpose=current.purpose,
+            categories=current.categories,
+            context=context,
+        )
+        found = {d.customer_id for d in disclosed}
+        body = json.dumps(
+            {
+                "request": current.to_json(),
+                "customers": [
+                    {"customer_id": d.customer_id, "fields": d.values} for d in disclosed
+                ],
+                "not_found": [cid for cid in current.customer_ids if cid not in found],
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode()
+        payload = (
+            body
+            if recipient_key is None
+            else HPKE_SUITE.encrypt(
+                body, recipient_key, info=b"needtoknow disclosure " + current.id.encode()
+            )
+        )
+        now = self.vault.clock()
+        manifest = {
+            "request_id": current.id,
+            "reference": current.reference,
+            "authority": current.authority,
+            "released_at": now.isoformat(),
+            "customers": sorted(found),
+            "package_sha256": hashlib.sha256(body).hexdigest(),
+            "payload_sha256": hashlib.sha256(payload).hexdigest(),
+            "encryption": None
+            if recipient_key is None
+            else {"hpke": HPKE_NAME, "info": f"needtoknow disclosure {current.id}"},
+        }
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                disclosure_requests.update()
+                .where(disclosure_requests.c.id == current.id)
+                .values(
+                    status="released", released_at=now, package_sha256=manifest["package_sha256"]
+                )
+            )
+            hold = current.non_disclosure_until
+            if found:
+                conn.execute(
+                    customer_notices.insert(),
+                    [
+                        {
+                            "customer_id": cid,
+                            "kind": "disclosure",
+                            "subject_id": current.id,
+                            "hold_until": hold,
+                            "status": "held" if hold else "due",
+                            "created_at": now,
+                            "due_at": None if hold else now,
+                        }
+                        for cid in sorted(found)
+                    ],
+                )
+            self._ledger(
+                conn,
+                current,
+                "release",
+                now,
+                customers=sorted(found),
+                package_sha256=manifest["package_sha256"],
+            )
+        return Package(payload, manifest)
+
+    def release_due_notices(self) -> int:
+        """Make held notices due once their non-disclosure order has expired."""
+        now = self.vault.clock()
+        with self.vault.db.begin() as conn:
+            rows = conn.execute(
+                sa.select(customer_notices).where(
+                    customer_notices.c.status == "held", customer_notices.c.hold_until < now.date()
+                )
+            ).all()
+            for row in rows:
+                conn.execute(
+                    customer_notices.update()
+                    .where(customer_notices.c.id == row.id)
+                    .values(status="due", due_at=now)
+                )
+                self.vault.ledger.append(
+                    conn,
+                    Entry(
+                        kind="notice",
+                        time=now,
+                        actor=self.vault.actor,
+                        customer_id=row.customer_id,
+                        detail={
+                            "notice": row.kind,
+                            "subject": row.subject_id,
+                            "held_until": row.hold_until.isoformat(),
+                        },
+                    ),
+                )
+        return len(rows)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, request_id: str) -> Request:
+        with self.vault.db.connect() as conn:
+            row = conn.execute(
+                sa.select(disclosure_requests).where(disclosure_requests.c.id == request_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no disclosure request {request_id!r}")
+        return _request(row)
+
+    def requests(self) -> list[Request]:
+        with self.vault.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(disclosure_requests).order_by(disclosure_requests.c.requested_at)
+            )
+            return [_request(row) for row in rows]
+
+    def notices(self, customer_id: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(customer_notices).order_by(customer_notices.c.id)
+        if customer_id:
+            query = query.where(customer_notices.c.customer_id == customer_id)
+        with self.vault.db.connect() as conn:
+            return [
+                {
+                    "customer_id": r.customer_id,
+                    "kind": r.kind,
+                    "subject": r.subject_id,
+                    "status": r.status,
+                    "hold_until": r.hold_until.isoformat() if r.hold_until else None,
+                }
+                for r in conn.execute(query)
+            ]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _decide(self, request_id: str, status: str, reason: str | None) -> Request:
+        now = self.vault.clock()
+        with self.vault.db.begin() as conn:
+            row = conn.execute(
+                sa.select(disclosure_requests)
+                .where(disclosure_requests.c.id == request_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise NotFound(f"no disclosure request {request_id!r}")
+            current = _request(row)
+            if current.status != "requested":
+                raise NeedToKnowError(f"disclosure {request_id} is already {current.status}")
+            if current.requested_by == self.vault.actor:
+                raise PolicyDenied(
+                    self.vault.actor,
+                    current.purpose,
+                    {"*": "four eyes: the requester cannot approve or reject their own request"},
+                )
+            conn.execute(
+                disclosure_requests.update()
+                .where(disclosure_requests.c.id == request_id)
+                .values(status=status, decided_by=self.vault.actor, decided_at=now, reason=reason)
+            )
+            decided = _request(
+                conn.execute(
+                    sa.select(disclosure_requests).where(disclosure_requests.c.id == request_id)
+                ).one()
+            )
+            action = {"approved": "approve", "rejected": "reject"}[status]
+            self._ledger(conn, decided, action, now, reason=reason)
+        return decided
+
+    def _ledger(
+        self, conn: sa.Connection, request: Request, action: str, now: datetime, **detail: Any
+    ) -> None:
+        purpose = self.vault.policy.purposes.get(request.purpose)
+        self.vault.ledger.append(
+            conn,
+            Entry(
+                kind="disclosure",
+                time=now,
+                actor=self.vault.actor,
+                recipient=request.authority,
+                purpose=request.purpose,
+                legal_basis=purpose.legal_basis if purpose else None,
+                legal_reference=request.reference,
+                case_id=request.id,
+                customer_ids=request.customer_ids,
+                categories=request.categories,
+                policy_version=self.vault.policy.version,
+                detail={
+                    "action": action,
+                    "statute": request.legal_basis,
+                    "case_owner": request.case_owner,
+                    **{k: v for k, v in detail.items() if v is not None},
+                },
+            ),
+        )
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _x25519(public_key: bytes) -> X25519PublicKey:
+    try:
+        return X25519PublicKey.from_public_bytes(public_key)
+    except ValueError:
+        raise ValidationError("public_key", "disclosure", "x25519_raw_32_bytes") from None
+
+
+def _request(row: Any) -> Request:
+    scope = json.loads(row.scope)
+    return Request(
+        id=row.id,
+        authority=row.authority,
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        reference=row.reference,
+        customer_ids=tuple(scope["customer_ids"]),
+        categories=tuple(scope["categories"]),
+        period=(scope["period"][0], scope["period"][1]),
+        case_owner=row.case_owner,
+        status=row.status,
+        requested_by=row.requested_by,
+        decided_by=row.decided_by,
+        reason=row.reason,
+        non_disclosure_until=row.non_disclosure_until,
+        package_sha256=row.package_sha256,
+    )

@@ -1,0 +1,153 @@
+"""Legal disclosures: four eyes, release through the policy and the ledger, encrypted
+packages, and customer notices held while a non-disclosure order runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from needtoknow.disclosure import HPKE_SUITE
+from needtoknow.errors import NeedToKnowError, PolicyDenied, ValidationError
+from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.storage.schema import ledger_entries
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+from tests.customers import ASHA, RAVI
+
+
+@pytest.fixture
+def officers(settings: Settings, clock: Clock) -> Iterator[tuple[Vault, Vault]]:
+    """The same vault as seen by the case owner and by a second approver."""
+    owner = init_vault(dataclasses.replace(settings, actor="legal:priya"), clock=clock)
+    approver = open_vault(dataclasses.replace(settings, actor="dpo:arun"), clock=clock)
+    yield owner, approver
+    owner.close()
+    approver.close()
+
+
+def ask(vault: Vault, customers: list[str], **extra: Any) -> str:
+    return vault.disclosures.request(
+        authority="law_enforcement",
+        purpose="investigation",
+        legal_basis="IT Act 2000 s.69",
+        reference="Notice 114/2026 (Cyber Cell, Pune)",
+        customer_ids=customers,
+        categories=["name", "email", "digital_identity"],
+        case_owner="Priya (legal)",
+        **extra,
+    ).id
+
+
+def ledger(vault: Vault) -> list[dict[str, Any]]:
+    with vault.db.connect() as conn:
+        rows: list[bytes] = list(
+            conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx)).scalars()
+        )
+    return [json.loads(bytes(row)) for row in rows]
+
+
+def test_four_eyes_then_release_through_the_policy(officers: tuple[Vault, Vault]) -> None:
+    owner, approver = officers
+    asha, ravi = owner.add(ASHA).customer_id, owner.add(RAVI).customer_id
+    request_id = ask(owner, [asha, ravi])
+    with pytest.raises(NeedToKnowError, match="not approved"):
+        owner.disclosures.release(request_id)
+    with pytest.raises(PolicyDenied, match="four eyes"):
+        owner.disclosures.approve(request_id)
+    approved = approver.disclosures.approve(request_id)
+    assert approved.status == "approved" and approved.decided_by == "dpo:arun"
+    package = owner.disclosures.release(request_id)
+    body = json.loads(package.payload)
+    assert [c["customer_id"] for c in body["customers"]] == [asha, ravi]
+    assert body["customers"][0]["fields"]["email"] == "asha.canary@example.in"
+    assert "telephone" not in body["customers"][0]["fields"]  # outside the requested scope
+    assert package.manifest["package_sha256"] == hashlib.sha256(package.payload).hexdigest()
+    with pytest.raises(NeedToKnowError, match="released"):
+        owner.disclosures.release(request_id)
+    entries = ledger(owner)
+    actions = [e["detail"]["action"] for e in entries if e["kind"] == "disclosure"]
+    assert actions == ["request", "approve", "release"]
+    reads = [e for e in entries if e["kind"] == "read"]
+    assert {e["customer_id"] for e in reads} == {asha, ravi}
+    assert all(
+        e["legal_reference"].startswith("Notice 114") and e["case_id"] == request_id for e in reads
+    )
+    assert [n["status"] for n in owner.disclosures.notices()] == ["due", "due"]
+
+
+def test_rejection_needs_a_reason_and_ends_the_request(officers: tuple[Vault, Vault]) -> None:
+    owner, approver = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id])
+    with pytest.raises(ValidationError):
+        approver.disclosures.reject(request_id, "  ")
+    rejected = approver.disclosures.reject(request_id, "notice not signed by an officer")
+    assert rejected.status == "rejected"
+    with pytest.raises(NeedToKnowError):
+        approver.disclosures.approve(request_id)
+
+
+def test_package_encrypted_to_the_requester(officers: tuple[Vault, Vault]) -> None:
+    owner, approver = officers
+    cid = owner.add(ASHA).customer_id
+    request_id = ask(owner, [cid])
+    approver.disclosures.approve(request_id)
+    key = X25519PrivateKey.generate()
+    package = owner.disclosures.release(request_id, key.public_key().public_bytes_raw())
+    assert b"Canarywala" not in package.payload
+    plain = HPKE_SUITE.decrypt(
+        package.payload, key, info=b"needtoknow disclosure " + request_id.encode()
+    )
+    assert hashlib.sha256(plain).hexdigest() == package.manifest["package_sha256"]
+    assert json.loads(plain)["customers"][0]["fields"]["name"] == "Asha Canarywala"
+
+
+def test_notice_is_held_until_the_non_disclosure_order_expires(
+    officers: tuple[Vault, Vault], clock: Clock
+) -> None:
+    owner, approver = officers
+    cid = owner.add(ASHA).customer_id
+    order_ends = clock.now.date() + timedelta(days=90)
+    request_id = ask(owner, [cid], non_disclosure_until=order_ends)
+    approver.disclosures.approve(request_id)
+    owner.disclosures.release(request_id)
+    assert owner.disclosures.notices(cid)[0]["status"] == "held"
+    assert owner.disclosures.release_due_notices() == 0
+    clock.now += timedelta(days=91)
+    assert owner.disclosures.release_due_notices() == 1
+    assert owner.disclosures.notices(cid)[0]["status"] == "due"
+    assert ledger(owner)[-1]["kind"] == "notice"
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ({"authority": "billing_team"}, "not_an_authority"),
+        ({"purpose": "sale"}, "unknown_purpose"),
+        ({"reference": " "}, "empty"),
+        ({"categories": ["dna"]}, "unknown_category"),
+        ({"customer_ids": []}, "empty"),
+        ({"period": (date(2026, 5, 1), date(2026, 4, 1))}, "ends_before_start"),
+    ],
+)
+def test_bad_requests_are_refused(vault: Vault, change: dict[str, Any], rule: str) -> None:
+    request = {
+        "authority": "law_enforcement",
+        "purpose": "investigation",
+        "legal_basis": "IT Act 2000 s.69",
+        "reference": "N-1",
+        "customer_ids": ["c"],
+        "categories": ["name"],
+        "case_owner": "P",
+        **change,
+    }
+    with pytest.raises(ValidationError) as caught:
+        vault.disclosures.request(**request)
+    assert caught.value.rule == rule
