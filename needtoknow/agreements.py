@@ -217,12 +217,7 @@ class AgreementRegistry:
     def _changed(
         self, conn: sa.Connection, agreement: Agreement, action: str, **detail: Any
     ) -> None:
-        conn.execute(
-            registry_state.update()
-            .where(registry_state.c.id == 1)
-            .values(version=registry_state.c.version + 1)
-        )
-        self.ledger.append(
+        self._record(
             conn,
             Entry(
                 kind="agreement_change",
@@ -237,12 +232,7 @@ class AgreementRegistry:
     def _assignment(
         self, conn: sa.Connection, agreement: Agreement, customer_ids: list[str], action: str
     ) -> None:
-        conn.execute(
-            registry_state.update()
-            .where(registry_state.c.id == 1)
-            .values(version=registry_state.c.version + 1)
-        )
-        self.ledger.append(
+        self._record(
             conn,
             Entry(
                 kind="assignment",
@@ -253,6 +243,15 @@ class AgreementRegistry:
                 detail={"action": action, "agreement": agreement.id},
             ),
         )
+
+    def _record(self, conn: sa.Connection, entry: Entry) -> None:
+        """Ledger the change and bump the registry version, in the change's transaction."""
+        conn.execute(
+            registry_state.update()
+            .where(registry_state.c.id == 1)
+            .values(version=registry_state.c.version + 1)
+        )
+        self.ledger.append(conn, entry)
 
 
 def _row(agreement: Agreement) -> dict[str, Any]:
