@@ -40,6 +40,8 @@ class TreeHead:
     def check(self, public_key: bytes | None = None) -> None:
         """Raise IntegrityError unless the signature is valid (for ``public_key`` if given,
         which a verifier should take from its own records, not from the head)."""
+        if len(self.root_hash) != 32 or self.tree_size < 0:
+            raise IntegrityError()
         try:
             key = Ed25519PublicKey.from_public_bytes(public_key or self.public_key)
             key.verify(self.signature, self.signed_bytes())

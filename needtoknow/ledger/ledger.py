@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from needtoknow.ledger import audit, log, merkle
 from needtoknow.ledger.entry import Entry
 from needtoknow.ledger.heads import TreeHead, signed_bytes
+from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import ledger_heads
 
@@ -114,7 +115,7 @@ class Ledger:
             return head
 
     def heads(self) -> list[TreeHead]:
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             rows = conn.execute(sa.select(ledger_heads).order_by(ledger_heads.c.tree_size))
             return [_head_from_row(row) for row in rows]
 
@@ -128,20 +129,20 @@ class Ledger:
     def prove(self, index: int, head: TreeHead | None = None) -> InclusionProof:
         """An inclusion proof for entry ``index`` under ``head`` (default: a fresh head)."""
         head = head or self.sign_head()
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             tree = log.StoredTree(conn)
             proof = merkle.inclusion_proof(tree, index, head.tree_size)
             return InclusionProof(index, log.entry_at(conn, index), tuple(proof), head)
 
     def consistency(self, old: TreeHead, new: TreeHead) -> list[bytes]:
         """Proof that ``new``'s tree extends ``old``'s (check with merkle.check_consistency)."""
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             return merkle.consistency_proof(log.StoredTree(conn), old.tree_size, new.tree_size)
 
     def history(self, customer_id: str) -> list[InclusionProof]:
         """Every entry about one customer, each with its proof under one fresh tree head."""
         head = self.sign_head()
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             indexes = [i for i in log.customer_indexes(conn, customer_id) if i < head.tree_size]
         return [self.prove(index, head) for index in indexes]
 
@@ -150,14 +151,14 @@ class Ledger:
     def verify(self) -> audit.Report:
         """Recompute the tree from storage and check it against every signed tree head."""
         heads = self.heads()
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             return audit.verify(conn, heads, self.keys.signing_public_key())
 
     def export(self, out: IO[str], start: int = 0, stop: int | None = None) -> int:
         """Write entries [start, stop) and a signed tree head covering them as JSON Lines."""
         head = self.sign_head()
         stop = head.tree_size if stop is None else min(stop, head.tree_size)
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             return audit.export(out, log.entries(conn, start, stop), head)
 
 

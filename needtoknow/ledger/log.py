@@ -99,7 +99,11 @@ def append_with(cursor: Any, sql: Statements, entries: Sequence[Entry]) -> list[
 
 def append(conn: sa.Connection, entry: Entry) -> int:
     """Add ``entry`` in the caller's transaction; returns its index."""
-    return append_with(conn.connection.cursor(), statements(conn.dialect), [entry])[0]
+    cursor = conn.connection.cursor()
+    try:
+        return append_with(cursor, statements(conn.dialect), [entry])[0]
+    finally:
+        cursor.close()
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ def check_consistency(
             raise IntegrityError()
         return
     if old_size == 0:
-        if proof:
+        if proof or old_root != EMPTY_ROOT:
             raise IntegrityError()
         return
     if not proof:
@@ -182,17 +182,3 @@ class Frontier:
         for left in reversed(self._hashes[:-1]):
             r = node_hash(left, r)
         return r
-
-
-class MemoryTree:
-    """All leaf hashes in a list: a HashReader for tests, exports and small trees."""
-
-    def __init__(self, leaves: Sequence[bytes] = ()) -> None:
-        self.leaves = list(leaves)
-
-    def complete(self, level: int, index: int) -> bytes:
-        if level == 0:
-            return self.leaves[index]
-        return node_hash(
-            self.complete(level - 1, 2 * index), self.complete(level - 1, 2 * index + 1)
-        )

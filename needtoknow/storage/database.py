@@ -43,8 +43,18 @@ def connect(url: str) -> sa.Engine:
 
 def _begin_immediate(connection: sa.Connection) -> None:
     """Take SQLite's write lock when a transaction starts, not at its first write, so
-    two read-modify-write transactions serialise instead of losing an update."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    two read-modify-write transactions serialise instead of losing an update. Work that
+    only reads (see :func:`reading`) takes a plain snapshot and blocks no writer."""
+    if connection.get_execution_options().get("ntk_read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def reading(engine: sa.Engine) -> sa.Connection:
+    """A connection for work that only reads (verification, exports, listings): on
+    SQLite its transaction takes no write lock, so long reads never stall writers."""
+    return engine.connect().execution_options(ntk_read_only=True)
 
 
 def scrub_wal(engine: sa.Engine) -> None:

@@ -19,11 +19,8 @@ import sqlalchemy as sa
 class Prepared:
     """One statement compiled for a dialect; ``run`` binds parameters by name."""
 
-    def __init__(
-        self, statement: sa.ClauseElement, dialect: sa.Dialect, literal_binds: bool = False
-    ) -> None:
-        kwargs = {"literal_binds": True} if literal_binds else {}
-        compiled: Any = statement.compile(dialect=dialect, compile_kwargs=kwargs)
+    def __init__(self, statement: sa.ClauseElement, dialect: sa.Dialect) -> None:
+        compiled: Any = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
 

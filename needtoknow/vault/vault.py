@@ -95,8 +95,9 @@ class Vault:
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
         self.agreements = AgreementRegistry(db, self.ledger, policy, clock, actor, self.connections)
-        self._engine = Engine(policy, ())
-        self._engine_version = -1
+        # (registry version, engine), replaced as one object so threads never pair an
+        # engine with a version it was not built from.
+        self._compiled: tuple[int, Engine] = (-1, Engine(policy, ()))
 
     @property
     def disclosures(self) -> Disclosures:
@@ -108,10 +109,20 @@ class Vault:
         """The policy compiled with the agreement registry as it is now: rebuilt when any
         process has changed an agreement since, so a revocation takes effect at once."""
         version = self.agreements.version()
-        if version != self._engine_version:
-            self._engine = Engine(self.policy, self.agreements.current())
-            self._engine_version = version
-        return self._engine
+        built, engine = self._compiled
+        if version == built:
+            return engine
+        # Read the agreements, then confirm nothing changed meanwhile; else try again.
+        while True:
+            current = self.agreements.current()
+            confirmed = self.agreements.version()
+            if confirmed == version:
+                break
+            version = confirmed
+        engine = Engine(self.policy, current)
+        if version > self._compiled[0]:
+            self._compiled = (version, engine)
+        return engine
 
     def close(self) -> None:
         """Release the per-thread connections and the engine's pool."""
@@ -230,7 +241,7 @@ class Vault:
     ) -> access.Disclosure:
         """What ``recipient`` may see of this customer for ``purpose``; see :func:`access.read`."""
         return access.read(
-            self, customer_id, recipient, purpose, categories, context or Context(now=self.clock())
+            self, customer_id, recipient, purpose, categories, self._context(context)
         )
 
     def get_many(
@@ -244,7 +255,7 @@ class Vault:
     ) -> list[access.Disclosure]:
         """``get`` for many customers, ledgered in one commit; see :func:`access.read_many`."""
         return access.read_many(
-            self, customer_ids, recipient, purpose, categories, context or Context(now=self.clock())
+            self, customer_ids, recipient, purpose, categories, self._context(context)
         )
 
     def find(
@@ -264,7 +275,7 @@ class Vault:
         ``+91 98765 43210`` finds ``9876543210``. For identity numbers pass
         ``{"type": "pan", "number": …}``.
         """
-        context = context or Context(now=self.clock())
+        context = self._context(context)
         decision = self.engine.decide(recipient, purpose, (category,), context)
         if not decision.allowed:
             self.ledger.record(access.ledger_entry(self, "find", decision, context))
@@ -304,10 +315,17 @@ class Vault:
         digest = self.keys.mac("token", recipient.encode() + b"\x00" + canonical)
         return "tok_" + base64.b32encode(digest[:20]).decode("ascii").lower()
 
+    def _context(self, context: Context | None) -> Context:
+        """The request's context at the vault's own time: agreements are judged, and
+        ledger entries stamped, by the vault's clock, never by a time the caller sends."""
+        if context is None:
+            return Context(now=self.clock())
+        return replace(context, now=self.clock())
+
     def explain(
         self, recipient: str, purpose: str, context: Context | None = None
     ) -> dict[str, object]:
-        return self.engine.explain(recipient, purpose, context or Context(now=self.clock()))
+        return self.engine.explain(recipient, purpose, self._context(context))
 
     # -- keys -------------------------------------------------------------------------
 

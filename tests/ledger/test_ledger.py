@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,13 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from needtoknow.errors import IntegrityError, NotFound, PolicyDenied
+from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
+from needtoknow.storage.database import reading
 from needtoknow.storage.schema import ledger_entries, ledger_state
 from needtoknow.types import Context
 from needtoknow.vault import Vault
+from tests.conftest import Clock
 from tests.customers import ASHA, RAVI, lookup
 
 
@@ -207,3 +211,24 @@ def test_a_read_records_only_the_categories_the_customer_has(vault: Vault) -> No
     cid = vault.add({"name": "Ravi Sentinelkar", "email": "ravi@example.in"}).customer_id
     vault.get(cid, recipient="billing_team", purpose="billing")
     assert entries(vault)[-1]["categories"] == ["name", "email"]
+
+
+def test_a_head_over_an_empty_ledger_verifies(tmp_path: Path, clock: Clock) -> None:
+    policy = "name: empty\npurposes: {}\nrecipients: {}\nrules: []\n"
+    settings = Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    vault = init_vault(settings, policy, clock=clock)
+    with vault.db.begin() as conn:  # an empty ledger: drop the init entry
+        conn.execute(ledger_entries.delete())
+        conn.execute(ledger_state.update().values(size=0, sealed=0))
+    assert vault.ledger.sign_head().tree_size == 0
+    vault.add({"name": "Ravi Sentinelkar"})
+    vault.ledger.sign_head()
+    report = vault.ledger.verify()
+    assert report.ok, report.problems
+    vault.close()
+
+
+def test_verify_does_not_block_writers(sqlite_vault: Vault) -> None:
+    with reading(sqlite_vault.db) as conn:
+        conn.execute(sa.select(ledger_entries.c.idx)).all()  # a read transaction is open
+        sqlite_vault.add(ASHA)  # a writer still gets the write lock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,28 @@ from needtoknow.errors import IntegrityError
 from needtoknow.ledger.merkle import (
     EMPTY_ROOT,
     Frontier,
-    MemoryTree,
     check_consistency,
     check_inclusion,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
+    node_hash,
     root,
 )
+
+
+class MemoryTree:
+    """All leaf hashes in a list: a HashReader for tests."""
+
+    def __init__(self, leaves: Sequence[bytes] = ()) -> None:
+        self.leaves = list(leaves)
+
+    def complete(self, level: int, index: int) -> bytes:
+        if level == 0:
+            return self.leaves[index]
+        left = self.complete(level - 1, 2 * index)
+        return node_hash(left, self.complete(level - 1, 2 * index + 1))
+
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "rfc6962.json").read_text())
 LEAVES = [bytes.fromhex(h) for h in VECTORS["leaves"]]
@@ -125,3 +140,9 @@ def test_bad_arguments_fail_closed() -> None:
         check_consistency(2, 5, root(TREE, 2), root(TREE, 5), [])
     with pytest.raises(ValueError):
         inclusion_proof(TREE, 3, 3)
+
+
+def test_consistency_from_an_empty_tree_needs_the_empty_root() -> None:
+    check_consistency(0, 8, EMPTY_ROOT, root(TREE, 8), [])
+    with pytest.raises(IntegrityError):
+        check_consistency(0, 8, root(TREE, 1), root(TREE, 8), [])
