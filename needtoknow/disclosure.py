@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -174,29 +176,42 @@ class Disclosures:
     def release(self, request_id: str, public_key: bytes | None = None) -> Package:
         """Read the approved scope through the policy and build the package.
 
-        Every customer is read with the request's legal reference and id, so each read is
-        an ordinary ledger entry; a customer the policy refuses stops the release.
+        The request is claimed first (approved → releasing), so two releases cannot both
+        run. The policy must allow every requested category to the authority for the
+        purpose, or nothing is read and the request stays approved. Every customer is
+        read with the request's legal reference and id, so each read is an ordinary
+        ledger entry; unknown or erased customers are listed as not found.
         """
-        current = self.get(request_id)
-        if current.status != "approved":
-            raise NeedToKnowError(f"disclosure {request_id} is {current.status}, not approved")
         recipient_key = _x25519(public_key) if public_key is not None else None
-        context = Context(
-            now=self.vault.clock(),
-            legal_reference=current.reference,
-            case_id=current.id,
-            request_id=current.id,
-        )
-        disclosed = self.vault.get_many(
-            current.customer_ids,
-            recipient=current.authority,
-            purpose=current.purpose,
-            categories=current.categories,
-            context=context,
-        )
+        current = self._claim(request_id)
+        try:
+            context = Context(
+                now=self.vault.clock(),
+                legal_reference=current.reference,
+                case_id=current.id,
+                request_id=current.id,
+            )
+            decision = self.vault.engine.decide(
+                current.authority, current.purpose, current.categories, context
+            )
+            if decision.denied:
+                raise PolicyDenied(current.authority, current.purpose, dict(decision.denied))
+            disclosed = self.vault.get_many(
+                current.customer_ids,
+                recipient=current.authority,
+                purpose=current.purpose,
+                categories=current.categories,
+                context=context,
+            )
+        except BaseException:
+            self._set_status(current.id, "approved", expected="releasing")
+            raise
         found = {d.customer_id for d in disclosed}
         body = json.dumps(
             {
+                # Random, so the package's hash (which the ledger keeps) cannot be matched
+                # against guessed values of the PII inside.
+                "nonce": secrets.token_hex(32),
                 "request": current.to_json(),
                 "customers": [
                     {"customer_id": d.customer_id, "fields": d.values} for d in disclosed
@@ -258,8 +273,27 @@ class Disclosures:
                 now,
                 customers=sorted(found),
                 package_sha256=manifest["package_sha256"],
+                non_disclosure_until=_iso(current.non_disclosure_until),
             )
         return Package(payload, manifest)
+
+    def _claim(self, request_id: str) -> Request:
+        current = self.get(request_id)
+        if not self._set_status(request_id, "releasing", expected="approved"):
+            raise NeedToKnowError(f"disclosure {request_id} is {current.status}, not approved")
+        return current
+
+    def _set_status(self, request_id: str, status: str, expected: str) -> bool:
+        with self.vault.db.begin() as conn:
+            changed = conn.execute(
+                disclosure_requests.update()
+                .where(
+                    disclosure_requests.c.id == request_id,
+                    disclosure_requests.c.status == expected,
+                )
+                .values(status=status)
+            ).rowcount
+        return bool(changed == 1)
 
     def release_due_notices(self) -> int:
         """Make held notices due once their non-disclosure order has expired."""
@@ -341,7 +375,7 @@ class Disclosures:
             current = _request(row)
             if current.status != "requested":
                 raise NeedToKnowError(f"disclosure {request_id} is already {current.status}")
-            if current.requested_by == self.vault.actor:
+            if same_person(current.requested_by, self.vault.actor):
                 raise PolicyDenied(
                     self.vault.actor,
                     current.purpose,
@@ -387,6 +421,16 @@ class Disclosures:
                 },
             ),
         )
+
+
+def same_person(first: str, second: str) -> bool:
+    """Actor names compared as people write them: case, spacing and Unicode width aside.
+    (Identity itself comes from NTK_ACTOR until the authenticated API sets it.)"""
+
+    def canonical(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+    return canonical(first) == canonical(second)
 
 
 def _iso(day: date | None) -> str | None:

@@ -151,3 +151,59 @@ def test_bad_requests_are_refused(vault: Vault, change: dict[str, Any], rule: st
     with pytest.raises(ValidationError) as caught:
         vault.disclosures.request(**request)
     assert caught.value.rule == rule
+
+
+def test_four_eyes_is_not_fooled_by_spelling(
+    officers: tuple[Vault, Vault], settings: Settings, clock: Clock
+) -> None:
+    owner, _ = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id])
+    twin = open_vault(dataclasses.replace(settings, actor=" LEGAL:Priya "), clock=clock)
+    with pytest.raises(PolicyDenied, match="four eyes"):
+        twin.disclosures.approve(request_id)
+    twin.close()
+
+
+def test_a_release_the_policy_does_not_fully_allow_reads_nothing(
+    officers: tuple[Vault, Vault],
+) -> None:
+    owner, approver = officers
+    cid = owner.add(ASHA).customer_id
+    request_id = owner.disclosures.request(
+        authority="law_enforcement",
+        purpose="investigation",
+        legal_basis="IT Act 2000 s.69",
+        reference="N-2",
+        customer_ids=[cid],
+        categories=["name", "card_number"],
+        case_owner="Priya",
+    ).id
+    approver.disclosures.approve(request_id)
+    before = len(ledger(owner))
+    with pytest.raises(PolicyDenied, match="card_number"):
+        owner.disclosures.release(request_id)
+    assert len(ledger(owner)) == before  # nothing was read
+    assert owner.disclosures.get(request_id).status == "approved"
+
+
+def test_a_request_is_released_once(officers: tuple[Vault, Vault]) -> None:
+    owner, approver = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id])
+    approver.disclosures.approve(request_id)
+    owner.disclosures._claim(request_id)  # another release is under way
+    with pytest.raises(NeedToKnowError, match="not approved"):
+        approver.disclosures.release(request_id)
+
+
+def test_the_ledger_of_a_disclosure_holds_no_pii(officers: tuple[Vault, Vault]) -> None:
+    owner, approver = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id])
+    approver.disclosures.approve(request_id)
+    package = owner.disclosures.release(request_id)
+    text = json.dumps(ledger(owner))
+    for canary in ("Canarywala", "asha.canary", "ashacanary", "198.51.100.23"):
+        assert canary not in text
+    body = json.loads(package.payload)
+    guessed = dict(body, nonce="0" * 64)  # without the nonce the hash cannot be rebuilt
+    rebuilt = json.dumps(guessed, sort_keys=True, ensure_ascii=False).encode()
+    assert hashlib.sha256(rebuilt).hexdigest() not in text
