@@ -344,6 +344,18 @@ class Disclosures:
             )
             return [_request(row) for row in rows]
 
+    def held_subjects(self, customer_id: str) -> set[str]:
+        """Disclosures this customer may not be told of yet (a non-disclosure order runs)."""
+        self.release_due_notices()
+        with self.vault.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(customer_notices.c.subject_id).where(
+                    customer_notices.c.customer_id == customer_id,
+                    customer_notices.c.status == "held",
+                )
+            )
+            return {row.subject_id for row in rows}
+
     def notices(self, customer_id: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(customer_notices).order_by(customer_notices.c.id)
         if customer_id:

@@ -207,3 +207,21 @@ def test_the_ledger_of_a_disclosure_holds_no_pii(officers: tuple[Vault, Vault]) 
     guessed = dict(body, nonce="0" * 64)  # without the nonce the hash cannot be rebuilt
     rebuilt = json.dumps(guessed, sort_keys=True, ensure_ascii=False).encode()
     assert hashlib.sha256(rebuilt).hexdigest() not in text
+
+
+def test_history_hides_a_disclosure_while_its_gag_order_runs(
+    officers: tuple[Vault, Vault], clock: Clock
+) -> None:
+    owner, approver = officers
+    cid = owner.add(ASHA).customer_id
+    request_id = ask(owner, [cid], non_disclosure_until=clock.now.date() + timedelta(days=30))
+    approver.disclosures.approve(request_id)
+    owner.disclosures.release(request_id)
+
+    def kinds(include_held: bool = False) -> list[str]:
+        return [json.loads(p.entry)["kind"] for p in owner.history(cid, include_held)]
+
+    assert kinds() == ["write"]
+    assert kinds(include_held=True) == ["write", "disclosure", "disclosure", "read", "disclosure"]
+    clock.now += timedelta(days=31)
+    assert "read" in kinds()

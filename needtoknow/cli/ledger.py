@@ -72,11 +72,18 @@ def export(
 def customer(
     customer_id: str,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    include_held: Annotated[
+        bool, typer.Option(help="Internal audit: include disclosures under a gag order.")
+    ] = False,
 ) -> None:
-    """Every access to one customer's data — when, who, which categories, why — with proofs."""
+    """Every access to one customer's data — when, who, which categories, why — with proofs.
+
+    Disclosures the customer may not yet be told of (non-disclosure order) are left out
+    unless --include-held.
+    """
 
     def history(vault: Vault) -> dict[str, Any]:
-        proofs = vault.ledger.history(customer_id)
+        proofs = vault.history(customer_id, include_held)
         head = proofs[0].head if proofs else vault.ledger.sign_head()
         return {
             "customer_id": customer_id,

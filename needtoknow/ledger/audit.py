@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
+from needtoknow.ledger.entry import customers_of
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.storage.schema import ledger_nodes
 
@@ -80,6 +81,7 @@ def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Rep
         _check_head(report, pending.pop(0), merkle.EMPTY_ROOT, public_key, 0)
     leaves: list[bytes] = []
     last_good = 0
+    index_rows = _Peek(log.indexed_customers(conn))
     for index, data, stored in log.entries(conn):
         if index != frontier.size:
             report.fail(
@@ -91,6 +93,7 @@ def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Rep
             report.fail(
                 f"entry {index} was changed: its bytes no longer match its leaf hash", index
             )
+        _check_index(report, index, customers_of(data), index_rows)
         frontier.append(leaf)
         leaves.append(leaf)
         while pending and pending[0].tree_size == frontier.size:
@@ -98,6 +101,9 @@ def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Rep
             if _check_head(report, head, frontier.root(), public_key, last_good):
                 last_good = head.tree_size
     report.entries = frontier.size
+    stray = index_rows.peek()
+    if stray is not None and report.first_bad_entry is None:
+        report.fail(f"the customer index lists entry {stray[0]}, which does not exist", stray[0])
     state = log.state(conn)
     if state.size != frontier.size and report.first_bad_entry is None:
         report.fail(
@@ -112,6 +118,38 @@ def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Rep
         )
     report.nodes_checked = _check_nodes(conn, report, leaves, min(state.sealed, len(leaves)))
     return report
+
+
+class _Peek:
+    """An iterator that can look one item ahead."""
+
+    def __init__(self, items: Iterator[tuple[int, str]]) -> None:
+        self._items = items
+        self._next: tuple[int, str] | None = next(items, None)
+
+    def peek(self) -> tuple[int, str] | None:
+        return self._next
+
+    def pop(self) -> tuple[int, str]:
+        current = self._next
+        assert current is not None
+        self._next = next(self._items, None)
+        return current
+
+
+def _check_index(report: Report, index: int, expected: list[str], rows: _Peek) -> None:
+    """The history index must list exactly the customers the entry names."""
+    listed = []
+    while (row := rows.peek()) is not None and row[0] <= index:
+        position, customer = rows.pop()
+        if position < index:
+            report.fail(
+                f"the customer index lists entry {position}, which does not exist", position
+            )
+            continue
+        listed.append(customer)
+    if listed != expected:
+        report.fail(f"the customer index does not match entry {index}", index)
 
 
 def _check_head(

@@ -9,6 +9,7 @@ RFC 6962 leaf hash, and any JSON parser can read it back.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +76,13 @@ class Entry:
                 data[name] = list(value) if isinstance(value, tuple) else dict(value)
         return data
 
+    def customers(self) -> list[str]:
+        """Every customer this entry is about, sorted: what the history index holds."""
+        found = set(self.customer_ids)
+        if self.customer_id is not None:
+            found.add(self.customer_id)
+        return sorted(found)
+
     def canonical(self) -> bytes:
         return canonical_json(self.to_json())
 
@@ -101,3 +109,29 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 
 def canonical_json(data: Mapping[str, Any]) -> bytes:
     return _ENCODER.encode(data).encode()
+
+
+_CUSTOMER = re.compile(rb'"customer_id":"([^"\\]*)"')
+_CUSTOMERS = re.compile(rb'"customer_ids":\[([^\]]*)\]')
+
+
+def customers_of(data: bytes) -> list[str]:
+    """``Entry.customers`` recomputed from canonical bytes (for verification).
+
+    Canonical JSON lets a regular expression find the two keys when no string is
+    escaped and the key is not repeated deeper down; anything else is parsed in full.
+    """
+    if b"\\" in data or data.count(b'"customer_id') > 2:
+        entry = json.loads(data)
+        found = set(entry.get("customer_ids", []))
+        if "customer_id" in entry:
+            found.add(entry["customer_id"])
+        return sorted(found)
+    found = set()
+    one = _CUSTOMER.search(data)
+    if one:
+        found.add(one.group(1).decode())
+    many = _CUSTOMERS.search(data)
+    if many and many.group(1):
+        found.update(part.decode() for part in many.group(1)[1:-1].split(b'","'))
+    return sorted(found)

@@ -18,7 +18,12 @@ import sqlalchemy as sa
 from needtoknow.ledger import merkle
 from needtoknow.ledger.entry import Entry
 from needtoknow.storage.fastpath import Prepared
-from needtoknow.storage.schema import ledger_entries, ledger_nodes, ledger_state
+from needtoknow.storage.schema import (
+    ledger_customers,
+    ledger_entries,
+    ledger_nodes,
+    ledger_state,
+)
 
 
 class Statements:
@@ -37,8 +42,12 @@ class Statements:
                 idx=sa.bindparam("idx"),
                 entry=sa.bindparam("entry"),
                 leaf_hash=sa.bindparam("leaf_hash"),
-                kind=sa.bindparam("kind"),
-                customer_id=sa.bindparam("customer_id"),
+            ),
+            dialect,
+        )
+        self.index = Prepared(
+            ledger_customers.insert().values(
+                customer_id=sa.bindparam("customer_id"), idx=sa.bindparam("idx")
             ),
             dialect,
         )
@@ -81,19 +90,14 @@ def append_with(cursor: Any, sql: Statements, entries: Sequence[Entry]) -> list[
         return []
     end = int(sql.reserve.run(cursor, {"n": len(entries), "state_id": 1}).fetchone()[0])
     first = end - len(entries)
-    rows = []
+    rows, index = [], []
     for offset, entry in enumerate(entries):
         data = entry.canonical()
-        rows.append(
-            {
-                "idx": first + offset,
-                "entry": data,
-                "leaf_hash": merkle.leaf_hash(data),
-                "kind": entry.kind,
-                "customer_id": entry.customer_id,
-            }
-        )
+        rows.append({"idx": first + offset, "entry": data, "leaf_hash": merkle.leaf_hash(data)})
+        index += [{"customer_id": c, "idx": first + offset} for c in entry.customers()]
     sql.insert.run_many(cursor, rows)
+    if index:
+        sql.index.run_many(cursor, index)
     return list(range(first, end))
 
 
@@ -134,12 +138,38 @@ def entries(
 
 
 def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
+    """Every entry about one customer: as subject (customer_id) or among customer_ids."""
     rows = conn.execute(
-        sa.select(ledger_entries.c.idx)
-        .where(ledger_entries.c.customer_id == customer_id)
-        .order_by(ledger_entries.c.idx)
+        sa.select(ledger_customers.c.idx)
+        .where(ledger_customers.c.customer_id == customer_id)
+        .order_by(ledger_customers.c.idx)
     )
     return [int(row.idx) for row in rows]
+
+
+def indexed_customers(conn: sa.Connection, window: int = 20_000) -> Iterator[tuple[int, str]]:
+    """The whole customer index as (entry index, customer id), in order, in windows."""
+    last_idx, last_customer = -1, ""
+    while True:
+        rows = conn.execute(
+            sa.select(ledger_customers.c.idx, ledger_customers.c.customer_id)
+            .where(
+                sa.or_(
+                    ledger_customers.c.idx > last_idx,
+                    sa.and_(
+                        ledger_customers.c.idx == last_idx,
+                        ledger_customers.c.customer_id > last_customer,
+                    ),
+                )
+            )
+            .order_by(ledger_customers.c.idx, ledger_customers.c.customer_id)
+            .limit(window)
+        ).all()
+        for row in rows:
+            yield int(row.idx), str(row.customer_id)
+        if len(rows) < window:
+            return
+        last_idx, last_customer = int(rows[-1].idx), str(rows[-1].customer_id)
 
 
 def entry_at(conn: sa.Connection, index: int) -> bytes:

@@ -76,9 +76,15 @@ ledger_entries = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("entry", LargeBinary, nullable=False),  # canonical JSON: what is hashed
     Column("leaf_hash", LargeBinary(32), nullable=False),
-    # Copied out of the entry for lookups only; verification never trusts them.
-    Column("kind", String(32), nullable=False),
-    Column("customer_id", String(36), nullable=True, index=True),
+)
+
+# Which entries concern which customer ("who saw my data"): derived from the entries
+# (customer_id and customer_ids) when they are appended, and checked by verification.
+ledger_customers = Table(
+    "ledger_customers",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
 )
 
 ledger_nodes = Table(

@@ -8,6 +8,7 @@ and a purpose. Time comes from ``clock`` so tests move it instead of sleeping.
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from needtoknow.errors import (
     PolicyDenied,
     ValidationError,
 )
-from needtoknow.ledger import Entry, Ledger
+from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.policy import Engine, Policy
 from needtoknow.storage.database import scrub_wal
 from needtoknow.storage.fastpath import ThreadConnections
@@ -314,6 +315,18 @@ class Vault:
         (it can link its own records) and different for each (recipients cannot join)."""
         digest = self.keys.mac("token", recipient.encode() + b"\x00" + canonical)
         return "tok_" + base64.b32encode(digest[:20]).decode("ascii").lower()
+
+    def history(self, customer_id: str, include_held: bool = False) -> list[InclusionProof]:
+        """Who saw this customer's data: every ledger entry about them, with proofs.
+
+        Entries of a disclosure under a running non-disclosure order are left out (the
+        customer may not learn of it yet) unless ``include_held``, for internal audit.
+        """
+        proofs = self.ledger.history(customer_id)
+        if include_held:
+            return proofs
+        held = self.disclosures.held_subjects(customer_id)
+        return [p for p in proofs if json.loads(p.entry).get("case_id") not in held]
 
     def _context(self, context: Context | None) -> Context:
         """The request's context at the vault's own time: agreements are judged, and

@@ -239,11 +239,11 @@ def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
     database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
     with database:
         database.execute(
-            "UPDATE ledger_entries SET entry = replace(entry, 'write', 'wrote') "
-            "WHERE kind = 'write'"
+            "UPDATE ledger_entries SET entry = replace(entry, '\"write\"', '\"wrote\"') "
+            'WHERE CAST(entry AS TEXT) LIKE \'%"kind":"write"%\''
         )
         (index,) = database.execute(
-            "SELECT idx FROM ledger_entries WHERE kind = 'write'"
+            'SELECT idx FROM ledger_entries WHERE CAST(entry AS TEXT) LIKE \'%"kind":"wrote"%\''
         ).fetchone()
     database.close()
     result = ntk("ledger", "verify", expect=8)

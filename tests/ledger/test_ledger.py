@@ -154,8 +154,9 @@ def test_history_lists_every_access_to_one_customer(vault: Vault) -> None:
     vault.get(other, recipient="billing_team", purpose="billing")
     with pytest.raises(PolicyDenied):
         vault.get(cid, recipient="ad_network", purpose="advertising")
+    lookup(vault, "email", ASHA["email"])
     history = vault.ledger.history(cid)
-    assert [json.loads(p.entry)["kind"] for p in history] == ["write", "read", "read"]
+    assert [json.loads(p.entry)["kind"] for p in history] == ["write", "read", "read", "find"]
     for proof in history:
         proof.check(vault.keys.signing_public_key())
 

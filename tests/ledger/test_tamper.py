@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
-from needtoknow.storage.schema import ledger_entries, ledger_nodes
+from needtoknow.storage.schema import ledger_customers, ledger_entries, ledger_nodes
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
@@ -85,9 +85,7 @@ def insert(conn: sa.Connection) -> None:
         )
     forged = entry(conn, 2)
     conn.execute(
-        ledger_entries.insert().values(
-            idx=3, entry=forged, kind="write", leaf_hash=merkle.leaf_hash(forged)
-        )
+        ledger_entries.insert().values(idx=3, entry=forged, leaf_hash=merkle.leaf_hash(forged))
     )
 
 
@@ -99,6 +97,11 @@ def reorder(conn: sa.Connection) -> None:
 
 def truncate(conn: sa.Connection) -> None:
     conn.execute(ledger_entries.delete().where(ledger_entries.c.idx >= 10))
+
+
+def hide_from_history(conn: sa.Connection) -> None:
+    """Drop a read from the customer index, so "who saw my data" would not show it."""
+    conn.execute(ledger_customers.delete().where(ledger_customers.c.idx == 9))
 
 
 def forge_node(conn: sa.Connection) -> None:
@@ -121,6 +124,7 @@ def forge_node(conn: sa.Connection) -> None:
         (reorder, (6, 7), "entries 6..11 do not match"),
         (truncate, (10, 10), "covers entries that are gone"),
         (forge_node, (4, 7), "stored node level 2 index 1"),
+        (hide_from_history, (9, 9), "the customer index does not match entry 9"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
 )
