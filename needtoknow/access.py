@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from needtoknow.errors import IntegrityError, NotFound, PolicyDenied
+from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, ValidationError
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
 from needtoknow.types import Context, Decision
@@ -47,6 +47,7 @@ def read(
     when nothing is allowed, :class:`NotFound` for an unknown or erased customer,
     :class:`IntegrityError` for tampered data.
     """
+    customer_id = _checked_id(customer_id)
     decision = _for_customer(
         vault, vault.engine.decide(recipient, purpose, categories, context), customer_id
     )
@@ -82,12 +83,11 @@ def read_many(
     """:func:`read` for many customers under one decision, their ledger entries committed
     together before anything is returned (a billing run, an export). Unknown or erased
     customers are recorded as not found and left out of the result."""
+    wanted = [_checked_id(cid) for cid in customer_ids]
     decision = vault.engine.decide(recipient, purpose, categories, context)
-    wanted = list(customer_ids)
     if not decision.allowed:
-        vault.ledger.record_many(
-            [ledger_entry(vault, "read", decision, context, cid) for cid in wanted]
-        )
+        denials = [ledger_entry(vault, "read", decision, context, cid) for cid in wanted]
+        vault.ledger.record_many(denials or [ledger_entry(vault, "read", decision, context)])
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
     disclosures, entries = [], []
     general = decision
@@ -113,6 +113,13 @@ def read_many(
         disclosures.append(Disclosure(cid, values, decision))
     vault.ledger.record_many(entries)
     return disclosures
+
+
+def _checked_id(customer_id: str) -> str:
+    """Customer ids are opaque, but bounded: anything else is not a request to decide."""
+    if not isinstance(customer_id, str) or not 0 < len(customer_id) <= 64:
+        raise ValidationError("customer_id", "customer", "format", "1 to 64 characters")
+    return customer_id
 
 
 def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decision:

@@ -118,6 +118,9 @@ class AgreementRegistry:
 
     def amend(self, agreement_id: str, **changes: Any) -> Agreement:
         """Change purposes, dates, reference or scoping of a live agreement."""
+        fixed = sorted(set(changes) & {"id", "recipient"})
+        if fixed:
+            raise ValidationError(fixed[0], "agreement", "immutable", "create a new agreement")
         with self.db.begin() as conn:
             current = self._live(conn, agreement_id)
             amended = replace(current, **changes)
@@ -234,7 +237,8 @@ class AgreementRegistry:
     ) -> None:
         self._record(
             conn,
-            Entry(
+            bump=False,  # assignments are looked up per request, not compiled
+            entry=Entry(
                 kind="assignment",
                 time=self.clock(),
                 actor=self.actor,
@@ -244,13 +248,15 @@ class AgreementRegistry:
             ),
         )
 
-    def _record(self, conn: sa.Connection, entry: Entry) -> None:
-        """Ledger the change and bump the registry version, in the change's transaction."""
-        conn.execute(
-            registry_state.update()
-            .where(registry_state.c.id == 1)
-            .values(version=registry_state.c.version + 1)
-        )
+    def _record(self, conn: sa.Connection, entry: Entry, bump: bool = True) -> None:
+        """Ledger the change and (for agreements) bump the registry version, in the
+        change's transaction."""
+        if bump:
+            conn.execute(
+                registry_state.update()
+                .where(registry_state.c.id == 1)
+                .values(version=registry_state.c.version + 1)
+            )
         self.ledger.append(conn, entry)
 
 

@@ -38,6 +38,9 @@ class Settings:
     pkcs11_pin: str | None = None
     # Who is acting (a service account, an operator): recorded on every ledger entry.
     actor: str = "library"
+    # "full": a read's ledger entry is fsynced before data is returned; "normal" trades
+    # that for speed on SQLite (see Vault).
+    ledger_sync: str = "full"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -51,6 +54,7 @@ class Settings:
             pkcs11_token=env.get("NTK_PKCS11_TOKEN", "needtoknow"),
             pkcs11_pin=env.get("NTK_PKCS11_PIN"),
             actor=env.get("NTK_ACTOR") or f"user:{getpass.getuser()}",
+            ledger_sync=env.get("NTK_LEDGER_SYNC", "full"),
         )
 
     @property
@@ -99,7 +103,7 @@ def init_vault(
         if conn.execute(sa.select(policies.c.version).limit(1)).first() is not None:
             raise NeedToKnowError(f"a vault already exists at {settings.database_url_safe()}")
     keys = _key_provider(settings, create=True)
-    vault = Vault(db, keys, policy, registry, clock, settings.actor)
+    vault = Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
     now = clock()
     with db.begin() as conn:
         conn.execute(
@@ -144,4 +148,4 @@ def open_vault(
         migrate(db)
     policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
     keys = keys or _key_provider(settings, create=False)
-    return Vault(db, keys, policy, registry, clock, settings.actor)
+    return Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)

@@ -148,3 +148,8 @@ def test_unknown_or_revoked_agreements_cannot_be_changed(vault: Vault) -> None:
         vault.agreements.amend("AGR-SMS-2024", reference="again")
     with pytest.raises(ValidationError, match="not_customer_scoped"):
         vault.agreements.assign("AGR-NOTIFY-2026", ["c"])
+
+
+def test_an_agreement_cannot_be_moved_to_another_contractor(vault: Vault) -> None:
+    with pytest.raises(ValidationError, match="immutable"):
+        vault.agreements.amend("AGR-COLL-2026", recipient="notification_provider")

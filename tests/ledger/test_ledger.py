@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from needtoknow.errors import IntegrityError, NotFound, PolicyDenied
+from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, ValidationError
 from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
 from needtoknow.storage.database import reading
@@ -42,7 +42,12 @@ def test_every_operation_is_recorded(vault: Vault) -> None:
     vault.retire_key(1)
     vault.erase(cid)
     kinds = [
-        (e["kind"], e.get("decision"), e.get("detail", {}).get("outcome")) for e in entries(vault)
+        (
+            e["kind"],
+            e.get("decision"),
+            e.get("detail", {}).get("outcome") or e.get("detail", {}).get("phase"),
+        )
+        for e in entries(vault)
     ]
     seeded = [("agreement_change", None, None)] * len(vault.policy.agreements)
     assert kinds == [
@@ -54,8 +59,10 @@ def test_every_operation_is_recorded(vault: Vault) -> None:
         ("read", "allow", "not_found"),
         ("find", "allow", None),
         ("correct", None, None),
-        ("key_rotation", None, None),
-        ("key_retirement", None, None),
+        ("key_rotation", None, "begin"),
+        ("key_rotation", None, "done"),
+        ("key_retirement", None, "begin"),
+        ("key_retirement", None, "done"),
         ("erase", None, None),
     ]
     read = next(e for e in entries(vault) if e["kind"] == "read")
@@ -233,3 +240,16 @@ def test_verify_does_not_block_writers(sqlite_vault: Vault) -> None:
     with reading(sqlite_vault.db) as conn:
         conn.execute(sa.select(ledger_entries.c.idx)).all()  # a read transaction is open
         sqlite_vault.add(ASHA)  # a writer still gets the write lock
+
+
+def test_refusals_without_a_customer_are_still_recorded(vault: Vault) -> None:
+    before = len(entries(vault))
+    with pytest.raises(PolicyDenied):
+        vault.get_many([], recipient="ad_network", purpose="advertising")
+    with pytest.raises(ValidationError):
+        vault.find("email", "not an email", recipient="support_team", purpose="service_delivery")
+    recorded = entries(vault)[before:]
+    assert [(e["kind"], e["decision"]) for e in recorded] == [("read", "deny"), ("find", "allow")]
+    assert recorded[1]["detail"] == {"outcome": "invalid_value"}
+    with pytest.raises(ValidationError):
+        vault.get("x" * 65, recipient="billing_team", purpose="billing")
