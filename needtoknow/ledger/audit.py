@@ -10,8 +10,9 @@ stored hashes too is still caught by the signed heads, which name the range it l
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -21,7 +22,6 @@ from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
 from needtoknow.ledger.entry import customers_of
 from needtoknow.ledger.heads import TreeHead
-from needtoknow.storage.schema import ledger_nodes
 
 
 @dataclass
@@ -75,81 +75,90 @@ class Report:
 
 def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Report:
     report = Report()
-    pending = sorted(heads, key=lambda h: h.tree_size)
-    frontier = merkle.Frontier()
-    while pending and pending[0].tree_size == 0:  # a head signed over an empty ledger
-        _check_head(report, pending.pop(0), merkle.EMPTY_ROOT, public_key, 0)
-    leaves: list[bytes] = []
+    leaves = _check_entries(conn, report)
+    report.entries = len(leaves)
+    state = log.state(conn)
+    if state.size != len(leaves) and report.first_bad_entry is None:
+        report.fail(
+            f"the ledger says it holds {state.size} entries but {len(leaves)} are stored",
+            min(state.size, len(leaves)),
+        )
+    levels = _levels(leaves)
     last_good = 0
-    index_rows = _Peek(log.indexed_customers(conn))
-    for index, data, stored in log.entries(conn):
-        if index != frontier.size:
+    for head in sorted(heads, key=lambda h: h.tree_size):
+        if head.tree_size > len(leaves):
             report.fail(
-                f"entry {frontier.size} is missing (next stored entry is {index})", frontier.size
+                f"tree head for size {head.tree_size} covers entries that are gone "
+                f"(only {len(leaves)} stored)",
+                len(leaves),
             )
-            break
+            continue
+        computed = merkle.root(_Levels(levels), head.tree_size)
+        if _check_head(report, head, computed, public_key, last_good):
+            last_good = head.tree_size
+    report.nodes_checked = _check_nodes(conn, report, levels, min(state.sealed, len(leaves)))
+    return report
+
+
+def _check_entries(conn: sa.Connection, report: Report) -> list[bytes]:
+    """Stream the entries: indexes in sequence, bytes matching their leaf hashes, the
+    customer index matching each entry. Returns the recomputed leaf hashes."""
+    leaves: list[bytes] = []
+    listed: dict[int, list[str]] = {}
+    listed_until = 0
+    for index, data, stored in log.entries(conn):
+        if index >= listed_until:  # the next window of the customer index
+            _check_stray(report, listed)
+            listed_until = index - index % log.WINDOW + log.WINDOW
+            listed = log.indexed_customers(conn, index - index % log.WINDOW, listed_until)
+        if index != len(leaves):
+            report.fail(
+                f"entry {len(leaves)} is missing (next stored entry is {index})", len(leaves)
+            )
+            return leaves
         leaf = merkle.leaf_hash(data)
         if leaf != stored:
             report.fail(
                 f"entry {index} was changed: its bytes no longer match its leaf hash", index
             )
-        _check_index(report, index, customers_of(data), index_rows)
-        frontier.append(leaf)
+        if customers_of(data) != listed.pop(index, []):
+            report.fail(f"the customer index does not match entry {index}", index)
         leaves.append(leaf)
-        while pending and pending[0].tree_size == frontier.size:
-            head = pending.pop(0)
-            if _check_head(report, head, frontier.root(), public_key, last_good):
-                last_good = head.tree_size
-    report.entries = frontier.size
-    stray = index_rows.peek()
-    if stray is not None and report.first_bad_entry is None:
-        report.fail(f"the customer index lists entry {stray[0]}, which does not exist", stray[0])
-    state = log.state(conn)
-    if state.size != frontier.size and report.first_bad_entry is None:
-        report.fail(
-            f"the ledger says it holds {state.size} entries but {frontier.size} are stored",
-            min(state.size, frontier.size),
+    if report.first_bad_entry is None:
+        _check_stray(report, listed)
+        _check_stray(report, log.indexed_customers(conn, max(len(leaves), listed_until), 2**62))
+    return leaves
+
+
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every complete subtree hash, level by level: the tree recomputed in one pass."""
+    sha256 = hashlib.sha256
+    levels = [leaves]
+    while len(levels[-1]) >= 2:
+        below = levels[-1]
+        levels.append(
+            [
+                sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                for i in range(0, len(below) - 1, 2)
+            ]
         )
-    for head in pending:
-        report.fail(
-            f"tree head for size {head.tree_size} covers entries that are gone "
-            f"(only {frontier.size} stored)",
-            frontier.size,
-        )
-    report.nodes_checked = _check_nodes(conn, report, leaves, min(state.sealed, len(leaves)))
-    return report
+    return levels
 
 
-class _Peek:
-    """An iterator that can look one item ahead."""
+class _Levels:
+    """A merkle.HashReader over recomputed levels."""
 
-    def __init__(self, items: Iterator[tuple[int, str]]) -> None:
-        self._items = items
-        self._next: tuple[int, str] | None = next(items, None)
+    def __init__(self, levels: list[list[bytes]]) -> None:
+        self._levels = levels
 
-    def peek(self) -> tuple[int, str] | None:
-        return self._next
-
-    def pop(self) -> tuple[int, str]:
-        current = self._next
-        assert current is not None
-        self._next = next(self._items, None)
-        return current
+    def complete(self, level: int, index: int) -> bytes:
+        return self._levels[level][index]
 
 
-def _check_index(report: Report, index: int, expected: list[str], rows: _Peek) -> None:
-    """The history index must list exactly the customers the entry names."""
-    listed = []
-    while (row := rows.peek()) is not None and row[0] <= index:
-        position, customer = rows.pop()
-        if position < index:
-            report.fail(
-                f"the customer index lists entry {position}, which does not exist", position
-            )
-            continue
-        listed.append(customer)
-    if listed != expected:
-        report.fail(f"the customer index does not match entry {index}", index)
+def _check_stray(report: Report, listed: dict[int, list[str]]) -> None:
+    """Index rows left over after their window's entries were checked name no entry."""
+    for position in sorted(listed)[:1]:
+        report.fail(f"the customer index lists entry {position}, which does not exist", position)
 
 
 def _check_head(
@@ -172,30 +181,29 @@ def _check_head(
     return True
 
 
-def _check_nodes(conn: sa.Connection, report: Report, leaves: list[bytes], sealed: int) -> int:
-    """Compare stored interior nodes (used for proofs) with ones recomputed from entries."""
-    checked, level, below = 0, 1, leaves[:sealed]
-    while len(below) >= 2:
-        computed = [
-            merkle.node_hash(below[2 * i], below[2 * i + 1]) for i in range(len(below) // 2)
-        ]
-        rows = conn.execute(
-            sa.select(ledger_nodes.c.idx, ledger_nodes.c.hash).where(ledger_nodes.c.level == level)
-        )
-        stored = {int(row.idx): bytes(row.hash) for row in rows}
-        for i, value in enumerate(computed):
-            checked += 1
-            if stored.get(i) != value:
-                first = i << level
-                last = first + (1 << level) - 1
-                report.fail(
-                    f"stored node level {level} index {i} (entries {first}..{last}) "
-                    "does not match the entries",
-                    first,
-                    last,
-                )
-                return checked
-        below, level = computed, level + 1
+def _check_nodes(
+    conn: sa.Connection, report: Report, levels: list[list[bytes]], sealed: int
+) -> int:
+    """Compare stored interior nodes (used for proofs) with the recomputed ones."""
+    checked = 0
+    for level in range(1, len(levels)):
+        computed = levels[level][: sealed >> level]
+        if not computed:
+            break
+        stored = log.stored_level(conn, level)
+        checked += len(computed)
+        if stored[: len(computed)] != computed:
+            i = next(
+                i for i, value in enumerate(computed) if i >= len(stored) or stored[i] != value
+            )
+            first, last = i << level, (i << level) + (1 << level) - 1
+            report.fail(
+                f"stored node level {level} index {i} (entries {first}..{last}) "
+                "does not match the entries",
+                first,
+                last,
+            )
+            break
     return checked
 
 

@@ -62,6 +62,21 @@ class Statements:
             ),
             dialect,
         )
+        self.level = Prepared(
+            sa.select(ledger_nodes.c.hash)
+            .where(ledger_nodes.c.level == sa.bindparam("level"))
+            .order_by(ledger_nodes.c.idx),
+            dialect,
+        )
+        self.index_window = Prepared(
+            sa.select(ledger_customers.c.idx, ledger_customers.c.customer_id)
+            .where(
+                ledger_customers.c.idx >= sa.bindparam("lo"),
+                ledger_customers.c.idx < sa.bindparam("hi"),
+            )
+            .order_by(ledger_customers.c.idx, ledger_customers.c.customer_id),
+            dialect,
+        )
         self.window = Prepared(
             sa.select(ledger_entries.c.idx, ledger_entries.c.entry, ledger_entries.c.leaf_hash)
             .where(
@@ -121,8 +136,11 @@ def state(conn: sa.Connection) -> State:
     return State(int(row.size), int(row.sealed))
 
 
+WINDOW = 20_000
+
+
 def entries(
-    conn: sa.Connection, start: int = 0, stop: int | None = None, window: int = 20_000
+    conn: sa.Connection, start: int = 0, stop: int | None = None, window: int = WINDOW
 ) -> Iterator[tuple[int, bytes, bytes]]:
     """(index, canonical entry, stored leaf hash) in index order, read in windows of
     indexes so memory stays bounded on any driver. Rows past ``stop`` (default: the last
@@ -133,8 +151,11 @@ def entries(
         stop = -1 if last is None else int(last) + 1
     cursor = conn.connection.cursor()
     for lo in range(start, stop, window):
-        for index, data, leaf in sql.window.run(cursor, {"lo": lo, "hi": min(lo + window, stop)}):
-            yield int(index), _blob(data), _blob(leaf)
+        rows = sql.window.run(cursor, {"lo": lo, "hi": min(lo + window, stop)}).fetchall()
+        for index, data, leaf in rows:
+            if type(data) is not bytes or type(leaf) is not bytes:
+                data, leaf = _blob(data), _blob(leaf)
+            yield index, data, leaf
 
 
 def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
@@ -147,29 +168,23 @@ def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
     return [int(row.idx) for row in rows]
 
 
-def indexed_customers(conn: sa.Connection, window: int = 20_000) -> Iterator[tuple[int, str]]:
-    """The whole customer index as (entry index, customer id), in order, in windows."""
-    last_idx, last_customer = -1, ""
-    while True:
-        rows = conn.execute(
-            sa.select(ledger_customers.c.idx, ledger_customers.c.customer_id)
-            .where(
-                sa.or_(
-                    ledger_customers.c.idx > last_idx,
-                    sa.and_(
-                        ledger_customers.c.idx == last_idx,
-                        ledger_customers.c.customer_id > last_customer,
-                    ),
-                )
-            )
-            .order_by(ledger_customers.c.idx, ledger_customers.c.customer_id)
-            .limit(window)
-        ).all()
-        for row in rows:
-            yield int(row.idx), str(row.customer_id)
-        if len(rows) < window:
-            return
-        last_idx, last_customer = int(rows[-1].idx), str(rows[-1].customer_id)
+def indexed_customers(conn: sa.Connection, start: int, stop: int) -> dict[int, list[str]]:
+    """The customer index for entries [start, stop): entry index → sorted customer ids."""
+    sql = statements(conn.dialect)
+    listed: dict[int, list[str]] = {}
+    cursor = conn.connection.cursor()
+    for index, customer in sql.index_window.run(cursor, {"lo": start, "hi": stop}).fetchall():
+        listed.setdefault(index, []).append(customer)
+    cursor.close()
+    return listed
+
+
+def stored_level(conn: sa.Connection, level: int) -> list[bytes]:
+    """Every stored node hash of one level, in index order (for verification)."""
+    cursor = conn.connection.cursor()
+    rows = statements(conn.dialect).level.run(cursor, {"level": level}).fetchall()
+    cursor.close()
+    return [bytes(row[0]) for row in rows]
 
 
 def entry_at(conn: sa.Connection, index: int) -> bytes:

@@ -154,31 +154,3 @@ def check_consistency(
         sn >>= 1
     if sn != 0 or fr != old_root or sr != new_root:
         raise IntegrityError()
-
-
-class Frontier:
-    """The right edge of a growing tree: O(log n) hashes that give the root at any size.
-
-    Used to recompute a whole ledger in one streaming pass (``ntk ledger verify``).
-    """
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._hashes: list[bytes] = []  # complete subtrees, largest first
-
-    def append(self, leaf: bytes) -> None:
-        self.size += 1
-        self._hashes.append(leaf)
-        size = self.size
-        while size & 1 == 0:
-            right = self._hashes.pop()
-            self._hashes[-1] = node_hash(self._hashes[-1], right)
-            size >>= 1
-
-    def root(self) -> bytes:
-        if not self._hashes:
-            return EMPTY_ROOT
-        r = self._hashes[-1]
-        for left in reversed(self._hashes[:-1]):
-            r = node_hash(left, r)
-        return r

@@ -84,7 +84,7 @@ ledger_customers = Table(
     "ledger_customers",
     metadata,
     Column("customer_id", String(200), primary_key=True),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, index=True),
 )
 
 ledger_nodes = Table(

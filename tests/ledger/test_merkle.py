@@ -7,13 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger.merkle import (
     EMPTY_ROOT,
-    Frontier,
     check_consistency,
     check_inclusion,
     consistency_proof,
@@ -118,17 +115,6 @@ def test_every_pair_of_sizes_up_to_40_is_consistent_and_tampering_fails() -> Non
             if old < new:
                 with pytest.raises(IntegrityError):
                     check_consistency(old, new, root(tree, old), root(tree, new - 1), proof)
-
-
-@settings(max_examples=50)
-@given(st.lists(st.binary(max_size=20), min_size=1, max_size=300))
-def test_frontier_agrees_with_the_recursive_root(items: list[bytes]) -> None:
-    frontier = Frontier()
-    tree = MemoryTree()
-    for item in items:
-        frontier.append(leaf_hash(item))
-        tree.leaves.append(leaf_hash(item))
-    assert frontier.root() == root(tree, len(items))
 
 
 def test_bad_arguments_fail_closed() -> None:

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.String(200), primary_key=True),
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
     )
+    op.create_index("ix_ledger_customers_idx", "ledger_customers", ["idx"])
     entries = sa.table("ledger_entries", sa.column("idx"), sa.column("entry"))
     rows = []
     for row in op.get_bind().execute(sa.select(entries.c.idx, entries.c.entry)):
