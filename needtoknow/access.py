@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, ValidationError
+from needtoknow.errors import (
+    IntegrityError,
+    NeedToKnowError,
+    NotFound,
+    PolicyDenied,
+    ValidationError,
+)
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
 from needtoknow.types import Context, Decision
@@ -47,29 +53,12 @@ def read(
     when nothing is allowed, :class:`NotFound` for an unknown or erased customer,
     :class:`IntegrityError` for tampered data.
     """
-    customer_id = _checked_id(customer_id)
-    decision = _for_customer(
-        vault, vault.engine.decide(recipient, purpose, categories, context), customer_id
-    )
-    if not decision.allowed:
-        vault.ledger.record(ledger_entry(vault, "read", decision, context, customer_id))
-        raise PolicyDenied(recipient, purpose, dict(decision.denied))
-    found = vault.reader.fetch(customer_id)
-    if found is None:
-        vault.ledger.record(
-            ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
-        )
-        raise NotFound(f"no customer {customer_id!r}")
-    try:
-        values = _open(vault, customer_id, decision, *found)
-    except IntegrityError:
-        vault.ledger.record(
-            ledger_entry(vault, "read", decision, context, customer_id, outcome="integrity_error")
-        )
-        raise
-    shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
-    vault.ledger.record(ledger_entry(vault, "read", shown, context, customer_id))
-    return Disclosure(customer_id, values, decision)
+    decision = vault.engine.decide(recipient, purpose, categories, context)
+    entry, outcome = _disclose(vault, _checked_id(customer_id), decision, context)
+    vault.ledger.record(entry)
+    if isinstance(outcome, NeedToKnowError):
+        raise outcome
+    return outcome
 
 
 def read_many(
@@ -90,29 +79,41 @@ def read_many(
         vault.ledger.record_many(denials or [ledger_entry(vault, "read", decision, context)])
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
     disclosures, entries = [], []
-    general = decision
     for cid in wanted:
-        decision = _for_customer(vault, general, cid)
-        if not decision.allowed:
-            entries.append(ledger_entry(vault, "read", decision, context, cid))
-            continue
-        found = vault.reader.fetch(cid)
-        if found is None:
-            entries.append(ledger_entry(vault, "read", decision, context, cid, outcome="not_found"))
-            continue
-        try:
-            values = _open(vault, cid, decision, *found)
-        except IntegrityError:
-            entries.append(
-                ledger_entry(vault, "read", decision, context, cid, outcome="integrity_error")
-            )
+        entry, outcome = _disclose(vault, cid, decision, context)
+        entries.append(entry)
+        if isinstance(outcome, IntegrityError):
             vault.ledger.record_many(entries)
-            raise
-        shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
-        entries.append(ledger_entry(vault, "read", shown, context, cid))
-        disclosures.append(Disclosure(cid, values, decision))
+            raise outcome
+        if isinstance(outcome, Disclosure):
+            disclosures.append(outcome)
     vault.ledger.record_many(entries)
     return disclosures
+
+
+def _disclose(
+    vault: Vault, customer_id: str, general: Decision, context: Context
+) -> tuple[Entry, Disclosure | NeedToKnowError]:
+    """One customer's read: the ledger entry to record, and the disclosure or the error."""
+    decision = _for_customer(vault, general, customer_id)
+    if not decision.allowed:
+        denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
+        return ledger_entry(vault, "read", decision, context, customer_id), denied
+    found = vault.reader.fetch(customer_id)
+    if found is None:
+        entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
+        return entry, NotFound(f"no customer {customer_id!r}")
+    try:
+        values = _open(vault, customer_id, decision, *found)
+    except IntegrityError as exc:
+        entry = ledger_entry(
+            vault, "read", decision, context, customer_id, outcome="integrity_error"
+        )
+        return entry, exc
+    shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
+    return ledger_entry(vault, "read", shown, context, customer_id), Disclosure(
+        customer_id, values, decision
+    )
 
 
 def _checked_id(customer_id: str) -> str:
