@@ -128,9 +128,10 @@ def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decisio
     accounts) allows only the customers assigned to it; everyone else is denied."""
     if not decision.customer_scope or not decision.allowed:
         return decision
-    if vault.agreements.is_assigned(customer_id, decision.customer_scope):
+    missing = vault.agreements.unassigned(customer_id, decision.customer_scope)
+    if not missing:
         return decision
-    groups = " and ".join(" or ".join(group) for group in decision.customer_scope)
+    groups = " and ".join(" or ".join(group) for group in missing)
     reason = f"customer is not assigned to agreement {groups}"
     return replace(decision, allowed={}, denied=dict.fromkeys(decision.allowed, reason))
 

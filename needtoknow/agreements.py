@@ -91,12 +91,14 @@ class AgreementRegistry:
                 for row in rows
             ]
 
-    def is_assigned(self, customer_id: str, scope: tuple[tuple[str, ...], ...]) -> bool:
-        """True when the customer is assigned to an agreement of every group in ``scope``."""
+    def unassigned(
+        self, customer_id: str, scope: tuple[tuple[str, ...], ...]
+    ) -> list[tuple[str, ...]]:
+        """The groups of ``scope`` the customer is assigned to no agreement of (none: allowed)."""
         with self._connections.snapshot() as cursor:
             rows = self._assigned.run(cursor, {"customer_id": customer_id}).fetchall()
         assigned = {row[0] for row in rows}
-        return all(assigned.intersection(group) for group in scope)
+        return [group for group in scope if not assigned.intersection(group)]
 
     # -- changing -----------------------------------------------------------------------
 

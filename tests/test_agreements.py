@@ -153,3 +153,12 @@ def test_unknown_or_revoked_agreements_cannot_be_changed(vault: Vault) -> None:
 def test_an_agreement_cannot_be_moved_to_another_contractor(vault: Vault) -> None:
     with pytest.raises(ValidationError, match="immutable"):
         vault.agreements.amend("AGR-COLL-2026", recipient="notification_provider")
+
+
+def test_the_denial_names_only_the_agreement_the_customer_is_missing_from(vault: Vault) -> None:
+    cid = vault.add(ASHA).customer_id
+    vault.agreements.assign("AGR-COLL-2026", [cid])
+    field = Who(recipient="collection_field_agent", purpose="bill_collection")
+    with pytest.raises(PolicyDenied) as caught:
+        vault.get(cid, **field)
+    assert "AGR-FIELD-2026" in str(caught.value) and "AGR-COLL-2026" not in str(caught.value)

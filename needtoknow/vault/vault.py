@@ -304,7 +304,7 @@ class Vault:
             )
             if decision.customer_scope:  # a scoped contractor finds only its own customers
                 found = [
-                    c for c in found if self.agreements.is_assigned(c, decision.customer_scope)
+                    c for c in found if not self.agreements.unassigned(c, decision.customer_scope)
                 ]
             entry = access.ledger_entry(self, "find", decision, context, matches=len(found))
             self.ledger.append(conn, replace(entry, customer_ids=tuple(found)))
