@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import print_json, reported, with_vault
-from needtoknow.errors import ValidationError
+from needtoknow.cli.common import parse_date, print_json, reported, with_vault
 from needtoknow.policy.model import Agreement
 from needtoknow.vault import Vault
 
@@ -18,10 +17,7 @@ Purposes = Annotated[list[str], typer.Option("--purpose", help="Purpose it cover
 
 
 def _day(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(field, "agreement", "iso_date", "YYYY-MM-DD") from None
+    return parse_date(value, field, "agreement")
 
 
 @app.command("list")

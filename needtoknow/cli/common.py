@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import typer
@@ -56,6 +57,14 @@ def reported(as_json: bool = False) -> Iterator[None]:
         else:
             stderr.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(exit_code(exc)) from None
+
+
+def parse_date(value: str, field: str, category: str) -> date:
+    """A YYYY-MM-DD option, or a ValidationError naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.ValidationError(field, category, "iso_date", "YYYY-MM-DD") from None
 
 
 def print_json(data: Any) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import print_json, reported, stderr, with_vault
-from needtoknow.errors import NeedToKnowError, ValidationError
+from needtoknow.cli.common import parse_date, print_json, reported, stderr, with_vault
+from needtoknow.errors import NeedToKnowError
 from needtoknow.vault import Vault
 
 app = typer.Typer(
@@ -20,12 +20,7 @@ app = typer.Typer(
 
 
 def _day(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(field, "disclosure", "iso_date", "YYYY-MM-DD") from None
+    return None if value is None else parse_date(value, field, "disclosure")
 
 
 @app.command()
