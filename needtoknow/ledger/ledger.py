@@ -83,7 +83,7 @@ class Ledger:
     def record_many(self, entries: list[Entry]) -> list[int]:
         """Record several entries in one transaction (one commit for a batch of reads)."""
         with self._connections.transaction() as cursor:
-            return log.append_with(cursor, self._sql, entries)
+            return log.append_with(cursor, self._sql, [entry.canonical() for entry in entries])
 
     # -- tree heads ---------------------------------------------------------------------
 

@@ -2,9 +2,11 @@
 
 Appending takes the next index from ``ledger_state``'s single row inside the caller's
 transaction, so indexes are gapless and the entry commits (or rolls back) together with
-the operation it records. Interior node hashes are not written on the hot path: ``seal``
-stores the hashes of newly completed subtrees when a tree head is made, which is what
-keeps proofs O(log n) reads.
+the operation it records. An append writes only that row and the entry, both at the end
+of their B-trees. What is derived from the entries is written later, by ``seal`` when a
+tree head is made: the hashes of newly completed subtrees (which keep proofs O(log n)
+reads) and the customer index of the new entries (whose rows, keyed by customer, would
+otherwise land on a random page per read).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from needtoknow.ledger import merkle
-from needtoknow.ledger.entry import Entry
+from needtoknow.ledger.entry import Entry, customers_of
 from needtoknow.storage.fastpath import Prepared
 from needtoknow.storage.schema import (
     ledger_customers,
@@ -98,21 +100,20 @@ def statements(dialect: sa.Dialect) -> Statements:
     return _STATEMENTS[key]
 
 
-def append_with(cursor: Any, sql: Statements, entries: Sequence[Entry]) -> list[int]:
-    """Append ``entries`` on a DBAPI cursor inside the caller's transaction, in order;
-    returns their indexes. One statement reserves the indexes, one inserts them all."""
+def append_with(cursor: Any, sql: Statements, entries: Sequence[bytes]) -> list[int]:
+    """Append canonical ``entries`` on a DBAPI cursor inside the caller's transaction, in
+    order; returns their indexes. One statement reserves the indexes, one inserts them."""
     if not entries:
         return []
     end = int(sql.reserve.run(cursor, {"n": len(entries), "state_id": 1}).fetchone()[0])
     first = end - len(entries)
-    rows, index = [], []
-    for offset, entry in enumerate(entries):
-        data = entry.canonical()
-        rows.append({"idx": first + offset, "entry": data, "leaf_hash": merkle.leaf_hash(data)})
-        index += [{"customer_id": c, "idx": first + offset} for c in entry.customers()]
-    sql.insert.run_many(cursor, rows)
-    if index:
-        sql.index.run_many(cursor, index)
+    sql.insert.run_many(
+        cursor,
+        [
+            {"idx": first + offset, "entry": data, "leaf_hash": merkle.leaf_hash(data)}
+            for offset, data in enumerate(entries)
+        ],
+    )
     return list(range(first, end))
 
 
@@ -120,7 +121,7 @@ def append(conn: sa.Connection, entry: Entry) -> int:
     """Add ``entry`` in the caller's transaction; returns its index."""
     cursor = conn.connection.cursor()
     try:
-        return append_with(cursor, statements(conn.dialect), [entry])[0]
+        return append_with(cursor, statements(conn.dialect), [entry.canonical()])[0]
     finally:
         cursor.close()
 
@@ -159,7 +160,8 @@ def entries(
 
 
 def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
-    """Every entry about one customer: as subject (customer_id) or among customer_ids."""
+    """Every sealed entry about one customer: as subject (customer_id) or among
+    customer_ids. Entries appended since the last seal are not indexed yet."""
     rows = conn.execute(
         sa.select(ledger_customers.c.idx)
         .where(ledger_customers.c.customer_id == customer_id)
@@ -213,10 +215,11 @@ class StoredTree:
 
 
 def seal(conn: sa.Connection) -> int:
-    """Store the hashes of every subtree completed since the last seal; returns the size.
+    """Index and hash every entry appended since the last seal; returns the size.
 
-    Level by level, each new complete node is the hash of two stored children, read in
-    one range query per level. Runs in the caller's transaction, under the state row lock.
+    The customer index gains the new entries' rows. Level by level, each new complete
+    node is the hash of two stored children, read in one range query per level. Runs in
+    the caller's transaction, under the state row lock.
     """
     current = conn.execute(
         sa.select(ledger_state.c.size, ledger_state.c.sealed).with_for_update()
@@ -224,6 +227,7 @@ def seal(conn: sa.Connection) -> int:
     size, sealed = int(current.size), int(current.sealed)
     if size == sealed:
         return size
+    _index_customers(conn, sealed, size)
     level = 1
     while (size >> level) > (sealed >> level):
         first, last = sealed >> level, size >> level  # new nodes: [first, last)
@@ -242,6 +246,21 @@ def seal(conn: sa.Connection) -> int:
         level += 1
     conn.execute(ledger_state.update().where(ledger_state.c.id == 1).values(sealed=size))
     return size
+
+
+def _index_customers(conn: sa.Connection, start: int, stop: int) -> None:
+    """Add entries [start, stop) to the customer index, a window at a time."""
+    sql = statements(conn.dialect)
+    cursor = conn.connection.cursor()
+    rows: list[dict[str, Any]] = []
+    for index, data, _ in entries(conn, start, stop):
+        rows += [{"customer_id": c, "idx": index} for c in customers_of(data)]
+        if len(rows) >= WINDOW:
+            sql.index.run_many(cursor, rows)
+            rows = []
+    if rows:
+        sql.index.run_many(cursor, rows)
+    cursor.close()
 
 
 def _level(conn: sa.Connection, level: int, start: int, stop: int) -> dict[int, bytes]:

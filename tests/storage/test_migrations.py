@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from needtoknow.storage import connect, migrate
-from needtoknow.storage.schema import metadata
+from needtoknow.home import Settings, init_vault
+from needtoknow.ledger import log
+from needtoknow.storage import connect, database, migrate
+from needtoknow.storage.schema import ledger_customers, metadata
+from tests.customers import ASHA
 
 
 def test_migrations_produce_exactly_the_declared_schema(database_url: str) -> None:
@@ -26,3 +31,33 @@ def test_sqlite_runs_in_wal_mode_with_secure_delete(tmp_path: object) -> None:
         assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_0006_indexes_only_sealed_entries_and_downgrades_to_indexing_all(
+    settings: Settings,
+) -> None:
+    """Before 0006 every append wrote its index rows; from 0006 the seal writes them. Both
+    directions leave a ledger that its version's verifier accepts."""
+    vault = init_vault(settings)
+    customer_id = vault.add(ASHA).customer_id
+    vault.ledger.sign_head()
+    vault.get(customer_id, recipient="billing_team", purpose="billing")
+    with vault.db.connect() as conn:
+        unsealed = log.state(conn).size - 1
+
+    def indexed() -> list[int]:
+        with vault.db.connect() as conn:
+            rows = conn.execute(sa.select(ledger_customers.c.idx).order_by("idx"))
+            return [int(row.idx) for row in rows]
+
+    assert unsealed not in indexed()
+    config = database._config()
+    with vault.db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    assert indexed()[-1] == unsealed
+    migrate(vault.db)
+    assert unsealed not in indexed()
+    assert vault.ledger.verify().ok
+    assert [proof.index for proof in vault.ledger.history(customer_id)][-1] == unsealed
+    vault.close()
