@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,3 +75,18 @@ def print_json(data: Any) -> None:
 def with_vault(action: Callable[[Vault], Any], as_json: bool = False) -> Any:
     with reported(as_json):
         return action(open_vault(Settings.from_env()))
+
+
+@contextmanager
+def stopping_on_sigterm() -> Iterator[None]:
+    """Inside, SIGTERM (a service manager's stop) ends a long-running command the way
+    Ctrl-C does: as KeyboardInterrupt, so ``finally`` blocks close the vault."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

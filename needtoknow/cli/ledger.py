@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import print_json, stderr, with_vault
+from needtoknow.cli.common import print_json, reported, stderr, stopping_on_sigterm, with_vault
+from needtoknow.home import Settings, open_vault
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=True)
 
 
 @app.command()
-def sth(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Sign and print a tree head covering every entry so far."""
-    head = with_vault(lambda vault: vault.ledger.sign_head(), as_json)
-    if as_json:
-        print_json(head.to_json())
+def sth(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            help="Keep running: sign a new head every SECONDS while the ledger grows "
+            "(one line per head; stop with Ctrl-C or SIGTERM).",
+            min=0.05,
+        ),
+    ] = None,
+) -> None:
+    """Sign and print a tree head covering every entry so far (reused if nothing changed)."""
+    if every is None:
+        head = with_vault(lambda vault: vault.ledger.sign_head(), as_json)
+        if as_json:
+            print_json(head.to_json())
+            return
+        typer.echo(
+            f"tree_size {head.tree_size}\nroot_hash {head.root_hash.hex()}\n"
+            f"timestamp {head.timestamp_ms}\nsignature {head.signature.hex()}\n"
+            f"public_key {head.public_key.hex()}"
+        )
         return
-    typer.echo(
-        f"tree_size {head.tree_size}\nroot_hash {head.root_hash.hex()}\n"
-        f"timestamp {head.timestamp_ms}\nsignature {head.signature.hex()}\n"
-        f"public_key {head.public_key.hex()}"
-    )
+    with reported(as_json), stopping_on_sigterm():
+        vault = open_vault(Settings.from_env())
+        signed = -1
+        try:
+            while True:
+                head = vault.ledger.sign_head()
+                if head.tree_size != signed:
+                    signed = head.tree_size
+                    summary = f"tree_size {head.tree_size} root_hash {head.root_hash.hex()}"
+                    print(json.dumps(head.to_json()) if as_json else summary, flush=True)
+                time.sleep(every)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            vault.close()
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -231,6 +232,27 @@ def test_ledger_commands(ntk: Ntk, tmp_path: Path) -> None:
     assert json.loads(lines[-1])["signed_tree_head"]["tree_size"] == 8
     assert json.loads(ntk("ledger", "verify", "--json").stdout)["ok"] is True
     assert "ok: 8 entries" in ntk("ledger", "verify").stdout
+
+
+def test_sth_every_signs_heads_while_the_ledger_grows_until_stopped(ntk: Ntk) -> None:
+    signer = subprocess.Popen(
+        [NTK, "ledger", "sth", "--json", "--every", "0.1"],
+        env=ntk.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert signer.stdout is not None
+        first = json.loads(signer.stdout.readline())
+        ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+        second = json.loads(signer.stdout.readline())  # only a grown ledger prints again
+        assert second["tree_size"] == first["tree_size"] + 1
+        signer.send_signal(signal.SIGTERM)
+        assert signer.wait(timeout=30) == 0
+    finally:
+        signer.kill()
+    report = ntk.json("ledger", "verify", "--json")
+    assert report["ok"] and report["heads_checked"] == 2
 
 
 def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
