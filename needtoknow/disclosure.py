@@ -8,8 +8,9 @@ period) and the case owner. Nothing is released until a *different* person appro
 (four eyes); a rejection needs a reason. Release reads every customer through the
 normal read path — the policy decides, every read is a ledger entry — and produces a
 JSON package with a manifest of hashes, optionally encrypted to the requester's X25519
-public key with HPKE (RFC 9180). Each customer disclosed is owed a notice, held while
-a non-disclosure order runs.
+public key with HPKE (RFC 9180). A period that ends before a customer joined keeps that
+customer out of the read, and values corrected since the period are flagged as such.
+Each customer disclosed is owed a notice, held while a non-disclosure order runs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,7 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
 from needtoknow.ledger import Entry
+from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customer_notices, disclosure_requests
+from needtoknow.vault import store
 from needtoknow.types import Context
 
 if TYPE_CHECKING:
@@ -196,8 +199,9 @@ class Disclosures:
             )
             if decision.denied:
                 raise PolicyDenied(current.authority, current.purpose, dict(decision.denied))
+            in_period, corrected_after = self._in_period(current)
             disclosed = self.vault.get_many(
-                current.customer_ids,
+                in_period,
                 recipient=current.authority,
                 purpose=current.purpose,
                 categories=current.categories,
@@ -214,9 +218,15 @@ class Disclosures:
                 "nonce": secrets.token_hex(32),
                 "request": current.to_json(),
                 "customers": [
-                    {"customer_id": d.customer_id, "fields": d.values} for d in disclosed
+                    {
+                        "customer_id": d.customer_id,
+                        "fields": d.values,
+                        "corrected_after_period": d.customer_id in corrected_after,
+                    }
+                    for d in disclosed
                 ],
-                "not_found": [cid for cid in current.customer_ids if cid not in found],
+                "outside_period": [cid for cid in current.customer_ids if cid not in in_period],
+                "not_found": [cid for cid in in_period if cid not in found],
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -272,10 +282,26 @@ class Disclosures:
                 "release",
                 now,
                 customers=sorted(found),
+                outside_period=[c for c in current.customer_ids if c not in in_period] or None,
                 package_sha256=manifest["package_sha256"],
                 non_disclosure_until=_iso(current.non_disclosure_until),
             )
         return Package(payload, manifest)
+
+    def _in_period(self, request: Request) -> tuple[list[str], set[str]]:
+        """The requested customers whose record existed during the request's period (days
+        in UTC), and those among them corrected after it ended, whose values today may
+        not be the ones the period saw. Unknown customers stay in, to be recorded as not
+        found; a record created after the period is never read."""
+        if request.period[1] is None:
+            return list(request.customer_ids), set()
+        end = datetime.combine(
+            date.fromisoformat(request.period[1]) + timedelta(days=1), time(), tzinfo=UTC
+        )
+        with reading(self.vault.db) as conn:
+            lives = store.lifetimes(conn, request.customer_ids)
+        inside = [cid for cid in request.customer_ids if cid not in lives or lives[cid][0] < end]
+        return inside, {cid for cid in inside if cid in lives and lives[cid][1] >= end}
 
     def _claim(self, request_id: str) -> Request:
         current = self.get(request_id)

@@ -83,6 +83,30 @@ def test_four_eyes_then_release_through_the_policy(officers: tuple[Vault, Vault]
     assert [n["status"] for n in owner.disclosures.notices()] == ["due", "due"]
 
 
+def test_the_period_limits_who_is_read_and_flags_later_corrections(
+    officers: tuple[Vault, Vault], clock: Clock
+) -> None:
+    """An order for the period up to yesterday: a customer who joined today is not read
+    at all, and one corrected today is disclosed with a flag (today's values may not be
+    what the period saw)."""
+    owner, approver = officers
+    asha, ravi = owner.add(ASHA).customer_id, owner.add(RAVI).customer_id
+    clock.now += timedelta(days=2)
+    owner.correct(asha, {"email": "asha.new@example.in"})
+    joined = owner.add({**RAVI, "email": "late.joiner@example.in"}).customer_id
+    yesterday = (clock.now - timedelta(days=1)).date()
+    request_id = ask(owner, [asha, ravi, joined], period=(None, yesterday))
+    approver.disclosures.approve(request_id)
+    body = json.loads(owner.disclosures.release(request_id).payload)
+    flags = {c["customer_id"]: c["corrected_after_period"] for c in body["customers"]}
+    assert flags == {asha: True, ravi: False}
+    assert body["outside_period"] == [joined] and body["not_found"] == []
+    entries = ledger(owner)
+    assert joined not in {e.get("customer_id") for e in entries if e["kind"] == "read"}
+    release = next(e for e in entries if e.get("detail", {}).get("action") == "release")
+    assert release["detail"]["outside_period"] == [joined]
+
+
 def test_rejection_needs_a_reason_and_ends_the_request(officers: tuple[Vault, Vault]) -> None:
     owner, approver = officers
     request_id = ask(owner, [owner.add(ASHA).customer_id])

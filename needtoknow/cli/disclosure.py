@@ -32,8 +32,16 @@ def request(
     customer: Annotated[list[str], typer.Option(help="Customer id in scope (repeat).")],
     category: Annotated[list[str], typer.Option(help="Category in scope (repeat).")],
     case_owner: Annotated[str, typer.Option(help="Who owns the case.")],
-    period_from: Annotated[str | None, typer.Option("--from", help="Period start.")] = None,
-    period_to: Annotated[str | None, typer.Option("--to", help="Period end.")] = None,
+    period_from: Annotated[
+        str | None, typer.Option("--from", help="Period start (YYYY-MM-DD, UTC).")
+    ] = None,
+    period_to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Period end (YYYY-MM-DD, UTC): customers who joined later are not read; values corrected since are flagged.",
+        ),
+    ] = None,
     non_disclosure_until: Annotated[
         str | None, typer.Option(help="Hold customer notices until this date (gag order).")
     ] = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgpack
 import sqlalchemy as sa
@@ -221,3 +221,18 @@ def live_ids(conn: sa.Connection, limit: int) -> list[str]:
         .limit(limit)
     )
     return [row.id for row in rows]
+
+
+def lifetimes(conn: sa.Connection, ids: Iterable[str]) -> dict[str, tuple[datetime, datetime]]:
+    """(created_at, updated_at) of the live customers among ``ids``."""
+    rows = conn.execute(
+        sa.select(customers.c.id, customers.c.created_at, customers.c.updated_at).where(
+            customers.c.id.in_(list(ids)), customers.c.wrapped_dek.is_not(None)
+        )
+    )
+    return {row.id: (_aware(row.created_at), _aware(row.updated_at)) for row in rows}
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
