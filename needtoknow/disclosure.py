@@ -33,8 +33,8 @@ from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, Validatio
 from needtoknow.ledger import Entry
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customer_notices, disclosure_requests
-from needtoknow.vault import store
 from needtoknow.types import Context
+from needtoknow.vault import store
 
 if TYPE_CHECKING:
     from needtoknow.vault import Vault

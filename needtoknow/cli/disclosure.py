@@ -39,7 +39,8 @@ def request(
         str | None,
         typer.Option(
             "--to",
-            help="Period end (YYYY-MM-DD, UTC): customers who joined later are not read; values corrected since are flagged.",
+            help="Period end (YYYY-MM-DD, UTC): customers who joined later are not "
+            "read; values corrected since are flagged.",
         ),
     ] = None,
     non_disclosure_until: Annotated[
