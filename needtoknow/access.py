@@ -17,11 +17,10 @@ from needtoknow.errors import (
     NeedToKnowError,
     NotFound,
     PolicyDenied,
-    ValidationError,
 )
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
-from needtoknow.types import Context, Decision
+from needtoknow.types import Context, Decision, checked_customer_id
 from needtoknow.vault import envelope
 from needtoknow.vault.store import KeyRow
 
@@ -54,7 +53,7 @@ def read(
     :class:`IntegrityError` for tampered data.
     """
     decision = vault.engine.decide(recipient, purpose, categories, context)
-    entry, outcome = _disclose(vault, _checked_id(customer_id), decision, context)
+    entry, outcome = _disclose(vault, checked_customer_id(customer_id), decision, context)
     vault.ledger.record(entry)
     if isinstance(outcome, NeedToKnowError):
         raise outcome
@@ -72,7 +71,7 @@ def read_many(
     """:func:`read` for many customers under one decision, their ledger entries committed
     together before anything is returned (a billing run, an export). Unknown or erased
     customers are recorded as not found and left out of the result."""
-    wanted = [_checked_id(cid) for cid in customer_ids]
+    wanted = [checked_customer_id(cid) for cid in customer_ids]
     decision = vault.engine.decide(recipient, purpose, categories, context)
     if not decision.allowed:
         denials = [ledger_entry(vault, "read", decision, context, cid) for cid in wanted]
@@ -114,13 +113,6 @@ def _disclose(
     return ledger_entry(vault, "read", shown, context, customer_id), Disclosure(
         customer_id, values, decision
     )
-
-
-def _checked_id(customer_id: str) -> str:
-    """Customer ids are opaque, but bounded: anything else is not a request to decide."""
-    if not isinstance(customer_id, str) or not 0 < len(customer_id) <= 64:
-        raise ValidationError("customer_id", "customer", "format", "1 to 64 characters")
-    return customer_id
 
 
 def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decision:

@@ -23,6 +23,7 @@ from needtoknow.policy import Policy
 from needtoknow.policy.model import BOUND_KINDS, Agreement
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
 from needtoknow.storage.schema import agreement_customers, agreements, registry_state
+from needtoknow.types import checked_customer_id
 
 
 class AgreementRegistry:
@@ -151,7 +152,7 @@ class AgreementRegistry:
 
     def assign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
         """Hand customers to a customer-scoped agreement (e.g. accounts for collection)."""
-        ids = sorted(set(customer_ids))
+        ids = sorted({checked_customer_id(cid) for cid in customer_ids})
         with self.db.begin() as conn:
             current = self._live(conn, agreement_id)
             if not current.customer_scoped:
@@ -173,7 +174,7 @@ class AgreementRegistry:
         return len(new)
 
     def unassign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
-        ids = sorted(set(customer_ids))
+        ids = sorted({checked_customer_id(cid) for cid in customer_ids})
         with self.db.begin() as conn:
             current = self._live(conn, agreement_id)
             removed = conn.execute(

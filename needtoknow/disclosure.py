@@ -33,7 +33,7 @@ from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, Validatio
 from needtoknow.ledger import Entry
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customer_notices, disclosure_requests
-from needtoknow.types import Context
+from needtoknow.types import Context, checked_customer_id
 from needtoknow.vault import store
 
 if TYPE_CHECKING:
@@ -123,7 +123,8 @@ class Disclosures:
         ):
             if not value.strip():
                 raise ValidationError(name, "disclosure", "empty")
-        ids, wanted = tuple(dict.fromkeys(customer_ids)), tuple(dict.fromkeys(categories))
+        ids = tuple(dict.fromkeys(checked_customer_id(cid) for cid in customer_ids))
+        wanted = tuple(dict.fromkeys(categories))
         if not ids or not wanted:
             raise ValidationError("scope", "disclosure", "empty")
         unknown = [c for c in wanted if c not in self.vault.registry]
@@ -199,7 +200,7 @@ class Disclosures:
             )
             if decision.denied:
                 raise PolicyDenied(current.authority, current.purpose, dict(decision.denied))
-            in_period, corrected_after = self._in_period(current)
+            in_period = self._in_period(current)
             disclosed = self.vault.get_many(
                 in_period,
                 recipient=current.authority,
@@ -211,6 +212,7 @@ class Disclosures:
             self._set_status(current.id, "approved", expected="releasing")
             raise
         found = {d.customer_id for d in disclosed}
+        corrected_after = self._corrected_after_period(current, found)
         body = json.dumps(
             {
                 # Random, so the package's hash (which the ledger keeps) cannot be matched
@@ -288,20 +290,27 @@ class Disclosures:
             )
         return Package(payload, manifest)
 
-    def _in_period(self, request: Request) -> tuple[list[str], set[str]]:
+    def _in_period(self, request: Request) -> list[str]:
         """The requested customers whose record existed during the request's period (days
-        in UTC), and those among them corrected after it ended, whose values today may
-        not be the ones the period saw. Unknown customers stay in, to be recorded as not
-        found; a record created after the period is never read."""
-        if request.period[1] is None:
-            return list(request.customer_ids), set()
-        end = datetime.combine(
-            date.fromisoformat(request.period[1]) + timedelta(days=1), time(), tzinfo=UTC
-        )
+        in UTC). Unknown customers stay in, to be recorded as not found; a record created
+        after the period is never read."""
+        end = _period_end(request)
+        if end is None:
+            return list(request.customer_ids)
         with reading(self.vault.db) as conn:
             lives = store.lifetimes(conn, request.customer_ids)
-        inside = [cid for cid in request.customer_ids if cid not in lives or lives[cid][0] < end]
-        return inside, {cid for cid in inside if cid in lives and lives[cid][1] >= end}
+        return [cid for cid in request.customer_ids if cid not in lives or lives[cid][0] < end]
+
+    def _corrected_after_period(self, request: Request, disclosed: set[str]) -> set[str]:
+        """Disclosed customers whose record changed after the period ended (read after the
+        values, so a correction made meanwhile counts): today's values may not be the
+        ones the period saw."""
+        end = _period_end(request)
+        if end is None:
+            return set()
+        with reading(self.vault.db) as conn:
+            lives = store.lifetimes(conn, disclosed)
+        return {cid for cid, (_, updated) in lives.items() if updated >= end}
 
     def _claim(self, request_id: str) -> Request:
         current = self.get(request_id)
@@ -469,6 +478,15 @@ def same_person(first: str, second: str) -> bool:
         return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
     return canonical(first) == canonical(second)
+
+
+def _period_end(request: Request) -> datetime | None:
+    """The first instant after the request's period (its last day ends at UTC midnight)."""
+    if request.period[1] is None:
+        return None
+    return datetime.combine(
+        date.fromisoformat(request.period[1]) + timedelta(days=1), time(), tzinfo=UTC
+    )
 
 
 def _iso(day: date | None) -> str | None:

@@ -9,6 +9,19 @@ from datetime import datetime
 from needtoknow.errors import ValidationError
 
 
+def checked_customer_id(customer_id: object) -> str:
+    """A customer id as every entry point must see it: ids are opaque, but 1 to 64
+    printable characters, so any database can index them and no entry (a denial
+    included) can carry one the customer index would refuse."""
+    if (
+        not isinstance(customer_id, str)
+        or not 0 < len(customer_id) <= 64
+        or not customer_id.isprintable()
+    ):
+        raise ValidationError("customer_id", "customer", "format", "1 to 64 printable characters")
+    return customer_id
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """Facts about one request that rules may depend on; time is passed in, not read."""

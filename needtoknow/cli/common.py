@@ -83,6 +83,7 @@ def stopping_on_sigterm() -> Iterator[None]:
     Ctrl-C does: as KeyboardInterrupt, so ``finally`` blocks close the vault."""
 
     def interrupt(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the cleanup finish
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)

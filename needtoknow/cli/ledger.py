@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, stopping_on_sigterm, with_vault
@@ -42,20 +43,26 @@ def sth(
         )
         return
     with reported(as_json), stopping_on_sigterm():
-        vault = open_vault(Settings.from_env())
+        vault: Vault | None = None
         signed = -1
         try:
+            vault = open_vault(Settings.from_env())
             while True:
-                head = vault.ledger.sign_head()
-                if head.tree_size != signed:
-                    signed = head.tree_size
-                    summary = f"tree_size {head.tree_size} root_hash {head.root_hash.hex()}"
-                    print(json.dumps(head.to_json()) if as_json else summary, flush=True)
+                try:
+                    head = vault.ledger.sign_head()
+                except sa.exc.OperationalError as exc:  # busy, or the server restarting
+                    stderr.print(f"warning: no head this time: {exc.orig!r}", highlight=False)
+                else:
+                    if head.tree_size != signed:
+                        signed = head.tree_size
+                        summary = f"tree_size {head.tree_size} root_hash {head.root_hash.hex()}"
+                        print(json.dumps(head.to_json()) if as_json else summary, flush=True)
                 time.sleep(every)
         except KeyboardInterrupt:
             pass
         finally:
-            vault.close()
+            if vault is not None:
+                vault.close()
 
 
 @app.command()

@@ -98,6 +98,15 @@ def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Rep
         computed = merkle.root(_Levels(levels), head.tree_size)
         if _check_head(report, head, computed, public_key, last_good):
             last_good = head.tree_size
+    signed = max((head.tree_size for head in heads), default=0)
+    if not signed <= state.sealed <= state.size:
+        # Heads are signed after sealing, and sealing never goes back: a lowered mark
+        # would leave entries out of the customer index unnoticed.
+        report.fail(
+            f"the ledger says {state.sealed} entries are sealed, but heads cover {signed} "
+            f"and it holds {state.size}",
+            min(state.sealed, signed),
+        )
     report.nodes_checked = _check_nodes(conn, report, levels, min(state.sealed, len(leaves)))
     return report
 
@@ -189,13 +198,17 @@ def _check_nodes(
 ) -> int:
     """Compare stored interior nodes (used for proofs) with the recomputed ones."""
     checked = 0
-    for level in range(1, len(levels)):
-        computed = levels[level][: sealed >> level]
+    for level in range(1, len(levels) + 1):
+        computed = levels[level][: sealed >> level] if level < len(levels) else []
+        stored = log.stored_level(conn, level)
+        if len(stored) > len(computed):
+            first = len(computed) << level
+            report.fail(f"stored node level {level} has hashes past the sealed entries", first)
+            break
         if not computed:
             break
-        stored = log.stored_level(conn, level)
         checked += len(computed)
-        if stored[: len(computed)] != computed:
+        if stored != computed:
             i = next(
                 i for i, value in enumerate(computed) if i >= len(stored) or stored[i] != value
             )

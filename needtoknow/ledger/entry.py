@@ -8,6 +8,7 @@ RFC 6962 leaf hash, and any JSON parser can read it back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -100,10 +101,15 @@ _COLLECTIONS = ("customer_ids", "categories", "transforms", "reasons", "detail")
 
 
 def canonical_json(data: Mapping[str, Any]) -> bytes:
-    """The bytes ``json.dumps(data, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False).encode()`` gives for entry data (string keys, no floats), made
-    by orjson: sorting UTF-8 keys bytewise is sorting them by code point."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    """``json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    as UTF-8: the definition. orjson gives the same bytes ten times faster for what
+    entries hold (sorting UTF-8 keys bytewise is sorting by code point); for anything it
+    treats differently (integers past 64 bits, keys that are not plain strings) it
+    refuses, and the definition decides."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def customers_of(data: bytes) -> list[str]:

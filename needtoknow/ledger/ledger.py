@@ -88,31 +88,41 @@ class Ledger:
     # -- tree heads ---------------------------------------------------------------------
 
     def sign_head(self) -> TreeHead:
-        """A signed tree head covering every entry committed so far (reused if unchanged)."""
-        with self.db.begin() as conn:
-            size = log.seal(conn)
-            existing = self._head(conn, size)
-            if existing is not None:
-                return existing
-            root = merkle.root(log.StoredTree(conn), size)
-            stamp = int(self.clock().timestamp() * 1000)
-            head = TreeHead(
-                size,
-                root,
-                stamp,
-                self.keys.sign(signed_bytes(size, root, stamp)),
-                self.keys.signing_public_key(),
+        """A signed tree head covering every entry committed so far (reused if unchanged).
+
+        A long backlog is sealed in batches, each its own transaction, so writers wait
+        for one batch at most; the head is signed in the transaction of the last.
+        """
+        while True:
+            with self.db.begin() as conn:
+                state = log.seal(conn)
+                if state.sealed == state.size:
+                    return self._signed(conn, state.size)
+
+    def _signed(self, conn: sa.Connection, size: int) -> TreeHead:
+        """The head for ``size`` (everything sealed), stored if new."""
+        existing = self._head(conn, size)
+        if existing is not None:
+            return existing
+        root = merkle.root(log.StoredTree(conn), size)
+        stamp = int(self.clock().timestamp() * 1000)
+        head = TreeHead(
+            size,
+            root,
+            stamp,
+            self.keys.sign(signed_bytes(size, root, stamp)),
+            self.keys.signing_public_key(),
+        )
+        conn.execute(
+            ledger_heads.insert().values(
+                tree_size=size,
+                timestamp_ms=stamp,
+                root_hash=root,
+                signature=head.signature,
+                public_key=head.public_key,
             )
-            conn.execute(
-                ledger_heads.insert().values(
-                    tree_size=size,
-                    timestamp_ms=stamp,
-                    root_hash=root,
-                    signature=head.signature,
-                    public_key=head.public_key,
-                )
-            )
-            return head
+        )
+        return head
 
     def heads(self) -> list[TreeHead]:
         with reading(self.db) as conn:

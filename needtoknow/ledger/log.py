@@ -214,8 +214,14 @@ class StoredTree:
         return bytes(row[0])
 
 
-def seal(conn: sa.Connection) -> int:
-    """Index and hash every entry appended since the last seal; returns the size.
+SEAL_BATCH = 50_000
+
+
+def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
+    """Index and hash up to ``most`` entries appended since the last seal; returns the
+    state after. Call again (in a new transaction) until ``sealed == size``: each call
+    holds the write lock for a bounded time, and sealing in steps stores exactly the
+    hashes one big seal would.
 
     The customer index gains the new entries' rows. Level by level, each new complete
     node is the hash of two stored children, read in one range query per level. Runs in
@@ -224,9 +230,9 @@ def seal(conn: sa.Connection) -> int:
     current = conn.execute(
         sa.select(ledger_state.c.size, ledger_state.c.sealed).with_for_update()
     ).one()
-    size, sealed = int(current.size), int(current.sealed)
+    sealed, size = int(current.sealed), min(int(current.size), int(current.sealed) + most)
     if size == sealed:
-        return size
+        return State(int(current.size), sealed)
     _index_customers(conn, sealed, size)
     level = 1
     while (size >> level) > (sealed >> level):
@@ -245,7 +251,7 @@ def seal(conn: sa.Connection) -> int:
         )
         level += 1
     conn.execute(ledger_state.update().where(ledger_state.c.id == 1).values(sealed=size))
-    return size
+    return State(int(current.size), size)
 
 
 def _index_customers(conn: sa.Connection, start: int, stop: int) -> None:

@@ -52,9 +52,14 @@ def _begin_immediate(connection: sa.Connection) -> None:
 
 
 def reading(engine: sa.Engine) -> sa.Connection:
-    """A connection for work that only reads (verification, exports, listings): on
-    SQLite its transaction takes no write lock, so long reads never stall writers."""
-    return engine.connect().execution_options(ntk_read_only=True)
+    """A connection for work that only reads (verification, exports, listings): one
+    snapshot for the whole transaction, as SQLite's is, so a long read never mixes
+    states (a verification never sees half a seal); on SQLite it takes no write lock,
+    so long reads never stall writers."""
+    connection = engine.connect().execution_options(ntk_read_only=True)
+    if engine.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
 
 
 def scrub_wal(engine: sa.Engine) -> None:

@@ -58,8 +58,8 @@ def insert(
             kek_version=key.kek_version,
             wrapped_dek=key.wrapped_dek,
             sealed_fields=pack_fields(sealed),
-            created_at=now,
-            updated_at=now,
+            created_at=now.astimezone(UTC),
+            updated_at=now.astimezone(UTC),
         )
     )
     _insert_digests(conn, key.customer_id, index)
@@ -102,7 +102,7 @@ def replace_fields(
     conn.execute(
         customers.update()
         .where(customers.c.id == customer_id)
-        .values(sealed_fields=pack_fields(fields), updated_at=now)
+        .values(sealed_fields=pack_fields(fields), updated_at=now.astimezone(UTC))
     )
     conn.execute(
         blind_indexes.delete().where(
@@ -151,7 +151,11 @@ def erase(conn: sa.Connection, customer_id: str, now: datetime) -> bool:
         customers.update()
         .where(customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None))
         .values(
-            wrapped_dek=None, kek_version=None, sealed_fields=None, erased_at=now, updated_at=now
+            wrapped_dek=None,
+            kek_version=None,
+            sealed_fields=None,
+            erased_at=now.astimezone(UTC),
+            updated_at=now.astimezone(UTC),
         )
     )
     conn.execute(blind_indexes.delete().where(blind_indexes.c.customer_id == customer_id))
@@ -234,5 +238,5 @@ def lifetimes(conn: sa.Connection, ids: Iterable[str]) -> dict[str, tuple[dateti
 
 
 def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
+    """SQLite hands back naive datetimes: every time here is stored in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -32,7 +32,7 @@ from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.policy import Engine, Policy
 from needtoknow.storage.database import reading, scrub_wal
 from needtoknow.storage.fastpath import ThreadConnections
-from needtoknow.types import Context
+from needtoknow.types import Context, checked_customer_id
 from needtoknow.vault import envelope, store
 from needtoknow.vault.keys import KeyProvider
 
@@ -182,7 +182,7 @@ class Vault:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
         normal = self._normalise(changes)
         with self.db.begin() as conn:
-            found = store.locked_record(conn, customer_id)
+            found = store.locked_record(conn, checked_customer_id(customer_id))
             if found is None:
                 raise NotFound(f"no customer {customer_id!r}")
             key, fields = found
@@ -227,7 +227,7 @@ class Vault:
         ``retire_key``). Raises NotFound if there is nothing to erase."""
         now = self.clock()
         with self.db.begin() as conn:
-            if not store.erase(conn, customer_id, now):
+            if not store.erase(conn, checked_customer_id(customer_id), now):
                 raise NotFound(f"no customer {customer_id!r}")
             self.ledger.append(conn, self._entry("erase", now, customer_id))
         scrub_wal(self.db)
@@ -330,7 +330,7 @@ class Vault:
         Entries of a disclosure under a running non-disclosure order are left out (the
         customer may not learn of it yet) unless ``include_held``, for internal audit.
         """
-        proofs = self.ledger.history(customer_id)
+        proofs = self.ledger.history(checked_customer_id(customer_id))
         if include_held:
             return proofs
         held = self.disclosures.held_subjects(customer_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, ValidationError
 from needtoknow.home import Settings, init_vault
-from needtoknow.ledger import merkle
+from needtoknow.ledger import log, merkle
 from needtoknow.storage.database import reading
-from needtoknow.storage.schema import ledger_entries, ledger_state
+from needtoknow.storage.schema import ledger_customers, ledger_entries, ledger_state
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
@@ -253,3 +254,74 @@ def test_refusals_without_a_customer_are_still_recorded(vault: Vault) -> None:
     assert recorded[1]["detail"] == {"outcome": "invalid_value"}
     with pytest.raises(ValidationError):
         vault.get("x" * 65, recipient="billing_team", purpose="billing")
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "x" * 65, "", "tab\there", "line\u2028break"])
+def test_malformed_customer_ids_never_reach_the_ledger(vault: Vault, bad: str) -> None:
+    """A denial is recorded without a lookup, so the id itself must be checked first: an
+    id the customer index cannot store (PostgreSQL refuses NUL and long strings) would
+    otherwise stop every later seal."""
+    cid = vault.add(ASHA).customer_id
+    calls: list[Callable[[], object]] = [
+        lambda: vault.get(bad, recipient="nobody", purpose="billing"),
+        lambda: vault.get_many([cid, bad], recipient="billing_team", purpose="billing"),
+        lambda: vault.correct(bad, {"email": "x@example.in"}),
+        lambda: vault.erase(bad),
+        lambda: vault.history(bad),
+        lambda: vault.disclosures.request(
+            authority="law_enforcement",
+            purpose="investigation",
+            legal_basis="IT Act 2000 s.69",
+            reference="Notice 1",
+            customer_ids=[bad],
+            categories=["email"],
+            case_owner="legal",
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(ValidationError, match="customer_id"):
+            call()
+    assert bad not in {e.get("customer_id") for e in entries(vault)}
+    assert vault.ledger.sign_head().tree_size == len(entries(vault))
+    assert vault.ledger.verify().ok
+
+
+def test_verification_reads_one_snapshot_while_heads_are_signed(vault: Vault) -> None:
+    """A head signed mid-verification (``ntk ledger sth --every``) indexes entries that
+    verification saw as unsealed; reading one snapshot keeps the two views consistent."""
+    cid = vault.add(ASHA).customer_id
+    vault.get(cid, recipient="billing_team", purpose="billing")
+    with reading(vault.db) as conn:
+        before: int = conn.execute(sa.select(ledger_state.c.sealed)).scalar_one()
+        vault.ledger.sign_head()  # another connection seals and commits meanwhile
+        indexed = conn.execute(
+            sa.select(sa.func.count()).select_from(ledger_customers)
+        ).scalar_one()
+        assert conn.execute(sa.select(ledger_state.c.sealed)).scalar_one() == before
+    with vault.db.connect() as conn:
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(ledger_customers)).scalar_one()
+            > indexed
+        )
+
+
+def test_sealing_in_small_batches_stores_what_one_seal_would(vault: Vault) -> None:
+    """sign_head seals a backlog in batches (bounded lock time); any batch size must give
+    the same stored hashes, index and head as one seal."""
+    ids = [vault.add(c).customer_id for c in (ASHA, RAVI, ASHA, RAVI, ASHA)]
+    for cid in ids * 6:
+        vault.get(cid, recipient="billing_team", purpose="billing")
+    while True:
+        with vault.db.begin() as conn:
+            state = log.seal(conn, most=3)
+        if state.sealed == state.size:
+            break
+    head = vault.ledger.sign_head()
+    report = vault.ledger.verify()
+    assert (
+        report.ok
+        and report.nodes_checked == head.tree_size - 1 - bin(head.tree_size).count("1") + 1
+    )
+    assert len(vault.history(ids[0])) == 1 + 6
+    for index in range(head.tree_size):
+        vault.ledger.prove(index, head).check(vault.keys.signing_public_key())

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 
 from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
-from needtoknow.storage.schema import ledger_customers, ledger_entries, ledger_nodes
+from needtoknow.storage.schema import (
+    ledger_customers,
+    ledger_entries,
+    ledger_nodes,
+    ledger_state,
+)
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
@@ -104,6 +109,13 @@ def hide_from_history(conn: sa.Connection) -> None:
     conn.execute(ledger_customers.delete().where(ledger_customers.c.idx == 9))
 
 
+def unseal_to_hide(conn: sa.Connection) -> None:
+    """Lower the sealed mark and drop the index rows above it: the customer index then
+    looks complete for what it claims to cover, and the reads at 4.. vanish from history."""
+    conn.execute(ledger_state.update().values(sealed=4))
+    conn.execute(ledger_customers.delete().where(ledger_customers.c.idx >= 4))
+
+
 def forge_node(conn: sa.Connection) -> None:
     conn.execute(
         ledger_nodes.update()
@@ -125,6 +137,7 @@ def forge_node(conn: sa.Connection) -> None:
         (truncate, (10, 10), "covers entries that are gone"),
         (forge_node, (4, 7), "stored node level 2 index 1"),
         (hide_from_history, (9, 9), "the customer index does not match entry 9"),
+        (unseal_to_hide, (4, 4), "4 entries are sealed, but heads cover 12"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
 )
