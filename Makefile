@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## Start the main job on the embedded defaults (SQLite + local key file under ./.ntk).
 run: install
-	$(BIN)/ntk demo
+	$(BIN)/ntk demo --serve
 
 ## Lint, type-check and run the whole suite against SQLite, PostgreSQL and SoftHSM2.
 test: install lint

@@ -6,6 +6,7 @@ Every read names a recipient and a purpose and returns only what the policy allo
 
 from needtoknow.access import Disclosure
 from needtoknow.errors import (
+    AuthenticationError,
     CategoryError,
     IntegrityError,
     KeyProviderError,
@@ -13,6 +14,7 @@ from needtoknow.errors import (
     NotFound,
     PolicyDenied,
     PolicyError,
+    ScopeDenied,
     ValidationError,
 )
 from needtoknow.home import Settings, init_vault, open_vault
@@ -21,6 +23,7 @@ from needtoknow.types import Context, Decision, Grant
 from needtoknow.vault import Vault
 
 __all__ = [
+    "AuthenticationError",
     "CategoryError",
     "Context",
     "Decision",
@@ -34,6 +37,7 @@ __all__ = [
     "Policy",
     "PolicyDenied",
     "PolicyError",
+    "ScopeDenied",
     "Settings",
     "ValidationError",
     "Vault",

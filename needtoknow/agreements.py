@@ -9,6 +9,7 @@ which makes every process rebuild its compiled policy before its next decision.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -41,6 +42,7 @@ class AgreementRegistry:
         self.policy = policy
         self.clock = clock
         self.actor = actor
+        self.request_id: str | None = None
         self._connections = connections
         dialect = db.dialect
         self._version = Prepared(
@@ -53,6 +55,12 @@ class AgreementRegistry:
             ),
             dialect,
         )
+
+    def acting(self, actor: str, request_id: str | None) -> AgreementRegistry:
+        """This registry with changes ledgered as ``actor`` for ``request_id``."""
+        view = copy.copy(self)
+        view.actor, view.request_id = actor, request_id
+        return view
 
     # -- reading ------------------------------------------------------------------------
 
@@ -85,7 +93,7 @@ class AgreementRegistry:
             )
             return [
                 {
-                    **_agreement_json(_agreement(row)),
+                    **agreement_json(_agreement(row)),
                     "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
                     "customers": int(row.customers),
                 }
@@ -231,7 +239,8 @@ class AgreementRegistry:
                 actor=self.actor,
                 recipient=agreement.recipient,
                 policy_version=self.policy.version,
-                detail={"action": action, "agreement": _agreement_json(agreement), **detail},
+                request_id=self.request_id,
+                detail={"action": action, "agreement": agreement_json(agreement), **detail},
             ),
         )
 
@@ -247,6 +256,7 @@ class AgreementRegistry:
                 actor=self.actor,
                 recipient=agreement.recipient,
                 customer_ids=tuple(customer_ids),
+                request_id=self.request_id,
                 detail={"action": action, "agreement": agreement.id},
             ),
         )
@@ -287,7 +297,7 @@ def _agreement(row: Any) -> Agreement:
     )
 
 
-def _agreement_json(agreement: Agreement) -> dict[str, Any]:
+def agreement_json(agreement: Agreement) -> dict[str, Any]:
     return {
         "id": agreement.id,
         "recipient": agreement.recipient,

@@ -1,8 +1,9 @@
 """Synthetic customers for the demo and the benchmarks: plausible, valid, and nobody's.
 
 Every identifier passes the same validators real input must pass (Verhoeff,
-Luhn, PIN zones, state codes), generated from a seeded RNG so runs repeat.
-Names are drawn from short in-repo lists; no real person's data is used.
+Luhn, PIN zones, state codes), generated from a seeded RNG so runs repeat. Names and
+street lines come from Faker's ``en_IN`` provider (packaged data, seeded the same way);
+cities, states and PIN prefixes from the table below, so they agree with each other.
 """
 
 from __future__ import annotations
@@ -13,18 +14,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from faker import Faker
+
 from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
 
-FIRST = (
-    "Aarav Vivaan Aditya Vihaan Arjun Sai Reyansh Ayaan Krishna Ishaan Ananya Diya Aadhya "
-    "Saanvi Pari Anika Navya Myra Sara Ira Rohan Kabir Meera Priya Neha Rahul Vikram Zoya "
-    "Farhan Gurpreet Harpreet Lakshmi Suresh Divya Karthik Anjali Manish Pooja Imran"
-).split()
-LAST = (
-    "Sharma Verma Iyer Nair Reddy Patel Shah Mehta Gupta Singh Kaur Das Banerjee Mukherjee "
-    "Chatterjee Rao Naidu Pillai Menon Joshi Kulkarni Deshpande Khan Ahmed Fernandes D'Souza "
-    "Bhat Hegde Chauhan Yadav Mishra Pandey Tiwari Saxena Agarwal Bose Ghosh Sen"
-).split()
 # (city, state, PIN prefix consistent with India Post zones, vehicle/DL state code)
 PLACES = (
     ("New Delhi", "Delhi", "110", "DL"),
@@ -43,18 +36,6 @@ PLACES = (
     ("Bhopal", "Madhya Pradesh", "462", "MP"),
 )
 BANKS = ("HDFC", "ICIC", "SBIN", "UTIB", "KKBK", "PUNB", "BARB", "CNRB")
-STREETS = (
-    "MG Road",
-    "Station Road",
-    "Nehru Nagar",
-    "Gandhi Marg",
-    "Park Street",
-    "Residency Road",
-    "Lake View",
-    "Civil Lines",
-    "Sector 17",
-    "Anna Salai",
-)
 MOBILE_PREFIXES = (
     "98",
     "99",
@@ -124,19 +105,21 @@ def card(rng: random.Random) -> str:
     return body + luhn_digit(body)
 
 
-def customer(rng: random.Random, today: date) -> dict[str, Any]:
+def customer(rng: random.Random, fake: Faker, today: date) -> dict[str, Any]:
     """One synthetic customer with every seed category but genetic information and photo."""
-    first, last = rng.choice(FIRST), rng.choice(LAST)
+    first, last = fake.first_name(), fake.last_name()
     city, state, pin3, code = rng.choice(PLACES)
     birth_city = rng.choice(PLACES)
     born = today - timedelta(days=rng.randint(18 * 365, 80 * 365))
-    handle = f"{first}.{last}{rng.randint(1, 999)}".lower().replace("'", "")
+    handle = "".join(
+        c for c in f"{first}.{last}{rng.randint(1, 999)}".lower() if c.isalnum() or c == "."
+    )
     return {
         "name": f"{first} {last}",
         "date_of_birth": born.isoformat(),
         "birthplace": f"{birth_city[0]}, {birth_city[1]}",
         "address": {
-            "line1": f"{rng.randint(1, 400)}, {rng.choice(STREETS)}",
+            "line1": f"{fake.building_number()}, {fake.street_name()}",
             "city": city,
             "state": state,
             "pin": pin3 + _digits(rng, 3),
@@ -167,5 +150,7 @@ def customers(
     count: int, seed: int = 20261126, today: date = date(2026, 11, 26)
 ) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
+    fake = Faker("en_IN")
+    fake.seed_instance(seed)
     for _ in range(count):
-        yield customer(rng, today)
+        yield customer(rng, fake, today)

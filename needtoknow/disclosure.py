@@ -193,7 +193,7 @@ class Disclosures:
                 now=self.vault.clock(),
                 legal_reference=current.reference,
                 case_id=current.id,
-                request_id=current.id,
+                request_id=self.vault.request_id,
             )
             decision = self.vault.engine.decide(
                 current.authority, current.purpose, current.categories, context
@@ -460,6 +460,7 @@ class Disclosures:
                 customer_ids=request.customer_ids,
                 categories=request.categories,
                 policy_version=self.vault.policy.version,
+                request_id=self.vault.request_id,
                 detail={
                     "action": action,
                     "statute": request.legal_basis,

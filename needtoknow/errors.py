@@ -9,7 +9,9 @@
     ├── PolicyDenied        recipient, purpose and the reason; nothing was decrypted
     ├── NotFound            no such customer (or only a tombstone is left)
     ├── KeyProviderError    keys missing, unsafe or unreachable
-    └── IntegrityError      ciphertext or key failed authentication; deliberately opaque
+    ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
+    ├── AuthenticationError no valid API key: missing, malformed, unknown, expired, revoked
+    └── ScopeDenied         the API key does not carry the scope the call needs
 
 Catch :class:`NeedToKnowError` at a boundary (CLI, HTTP) and the leaves where you
 can act on them. Messages carry identifiers, field and category names only: a
@@ -85,3 +87,22 @@ class IntegrityError(NeedToKnowError):
 
     def __init__(self) -> None:
         super().__init__("integrity check failed: ciphertext or key is wrong or was tampered with")
+
+
+class AuthenticationError(NeedToKnowError):
+    """No valid credential. ``reason`` is one of ``missing``, ``malformed``, ``unknown``,
+    ``expired``, ``revoked``; the message never echoes the credential."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"authentication failed: {reason} API key")
+
+
+class ScopeDenied(NeedToKnowError):
+    """A valid API key without the scope this call needs (the policy still decides,
+    per purpose, what a key with the scope may read)."""
+
+    def __init__(self, key_id: str, scope: str) -> None:
+        self.key_id = key_id
+        self.scope = scope
+        super().__init__(f"API key {key_id} does not have scope {scope!r}")

@@ -10,15 +10,15 @@ from needtoknow.errors import ValidationError
 
 
 def checked_customer_id(customer_id: object) -> str:
-    """A customer id as every entry point must see it: ids are opaque, but 1 to 64
-    printable characters, so any database can index them and no entry (a denial
-    included) can carry one the customer index would refuse."""
+    """A customer id as every entry point must see it: ids are opaque, but 1 to 36
+    printable characters (as wide as the id columns), so any database can store them
+    and no entry (a denial included) can carry one the customer index would refuse."""
     if (
         not isinstance(customer_id, str)
-        or not 0 < len(customer_id) <= 64
+        or not 0 < len(customer_id) <= 36
         or not customer_id.isprintable()
     ):
-        raise ValidationError("customer_id", "customer", "format", "1 to 64 printable characters")
+        raise ValidationError("customer_id", "customer", "format", "1 to 36 printable characters")
     return customer_id
 
 

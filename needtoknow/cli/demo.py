@@ -10,7 +10,9 @@ import typer
 from rich.progress import track
 from rich.prompt import Prompt
 
+from needtoknow.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.cli.common import reported, stdout
+from needtoknow.cli.serve import serve as serve_command
 from needtoknow.demo import customers
 from needtoknow.errors import NeedToKnowError
 from needtoknow.home import Settings, init_vault, open_vault
@@ -82,8 +84,24 @@ def demo(
         bool | None,
         typer.Option(help="Ask for recipient and purpose (default: when stdin is a terminal)."),
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Instead of the walkthrough: issue one demo API key per recipient, print "
+            "them, and serve the HTTP API (what `make run` does).",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
 ) -> None:
-    """Create the demo vault if needed, then show allowed and denied reads."""
+    """Create the demo vault if needed, then show allowed and denied reads (or serve)."""
+    if serve:
+        with reported():
+            vault = _ensure_vault(count)
+            _print_demo_keys(vault, port)
+            vault.close()
+        serve_command(port=port)
+        return
     with reported():
         vault = _ensure_vault(count)
         customer_id, other = vault.customer_ids(limit=2)
@@ -122,3 +140,31 @@ def demo(
         case_id = Prompt.ask("case id (optional)", default="") or None
         decision, detail = _attempt(vault, customer_id, recipient, purpose, reference, case_id)
         stdout.print(f"{decision}: {detail}")
+
+
+def _print_demo_keys(vault: Vault, port: int) -> None:
+    """Revoke the last run's demo keys; issue and print one per recipient. Every key may
+    read customers and ask the policy (which still decides per purpose); the legal
+    team's may also manage agreements, handle disclosures and audit the ledger."""
+    keys = ApiKeys(vault)
+    for old in keys.listing():
+        if old.label == "demo" and old.revoked_at is None:
+            keys.revoke(old.id)
+    lines = []
+    for recipient in vault.policy.recipients:
+        scopes = tuple(SCOPES) if recipient == "legal_team" else DEFAULT_SCOPES
+        issued = keys.create(recipient, scopes, label="demo")
+        kind = "all scopes" if len(scopes) == len(SCOPES) else "read"
+        lines.append(f"  {recipient:<24} {issued.token}  {kind}")
+    url = f"http://127.0.0.1:{port}"
+    customer_id = vault.customer_ids(limit=1)[0]
+    # Plain print: tokens and URLs must come out whole, whatever the terminal's width.
+    print(f"\nneedtoknow serves the {vault.policy.name} policy at {url}")
+    print(f"OpenAPI docs: {url}/docs   schema: {url}/openapi.json\n")
+    print("Demo API keys, one per recipient (send as the X-API-Key header):")
+    print("\n".join(lines))
+    print(
+        "\nTry:\n  curl -H 'X-API-Key: <the billing_team key>' "
+        f"'{url}/v1/customers/{customer_id}?purpose=billing'\n",
+        flush=True,
+    )

@@ -1,12 +1,20 @@
-"""``ntk keys``: rotate and retire key-encryption keys."""
+"""``ntk keys``: rotate and retire key-encryption keys; create, list and revoke API keys."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated
+
 import typer
 
+from needtoknow.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.cli.common import print_json, with_vault
+from needtoknow.errors import ValidationError
+from needtoknow.vault import Vault
 
-app = typer.Typer(help="Key-encryption keys.", no_args_is_help=True)
+app = typer.Typer(help="Key-encryption keys and API keys.", no_args_is_help=True)
+api = typer.Typer(help="API keys for the HTTP service, one per calling system.")
+app.add_typer(api, name="api")
 
 
 @app.command()
@@ -21,3 +29,54 @@ def retire(version: int) -> None:
     """Destroy an old KEK version once nothing depends on it."""
     with_vault(lambda vault: vault.retire_key(version), as_json=True)
     print_json({"retired": version})
+
+
+@api.command("create")
+def api_create(
+    recipient: Annotated[str, typer.Argument(help="The policy recipient the key acts as.")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help=f"Repeat for each scope (default: {' '.join(DEFAULT_SCOPES)}). "
+            f"Known: {', '.join(SCOPES)}.",
+        ),
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="Expiry, ISO 8601 with a timezone (2027-01-01T00:00Z).")
+    ] = None,
+    label: Annotated[str, typer.Option(help="What the key is for.")] = "",
+) -> None:
+    """Create an API key and print its token — shown this once, stored only hashed."""
+
+    def create(vault: Vault) -> dict[str, object]:
+        issued = ApiKeys(vault).create(
+            recipient, tuple(scope or DEFAULT_SCOPES), _expiry(expires), label
+        )
+        return {**issued.key.to_json(), "token": issued.token}
+
+    print_json(with_vault(create, as_json=True))
+
+
+@api.command("list")
+def api_list() -> None:
+    """Every API key (revoked and expired ones too); never a token."""
+    print_json(with_vault(lambda vault: [k.to_json() for k in ApiKeys(vault).listing()], True))
+
+
+@api.command("revoke")
+def api_revoke(key_id: str) -> None:
+    """Revoke a key: every process refuses it from its next request."""
+    print_json(with_vault(lambda vault: ApiKeys(vault).revoke(key_id).to_json(), True))
+
+
+def _expiry(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("expires", "api_key", "iso_datetime") from None
+    if moment.tzinfo is None:
+        raise ValidationError("expires", "api_key", "timezone", "add Z or an offset")
+    return moment.astimezone(UTC)

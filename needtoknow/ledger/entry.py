@@ -31,6 +31,7 @@ KINDS = frozenset(
         "assignment",  # customers assigned to or removed from a customer-scoped agreement
         "disclosure",  # a legal disclosure request: requested, approved, rejected, released
         "notice",  # a notice to a customer became due (e.g. a non-disclosure order expired)
+        "api_key",  # an API key created or revoked, or a known key refused (expired, revoked)
     }
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +33,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def connect(url: str) -> sa.Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://…``)."""
     try:
-        engine = sa.create_engine(url, future=True)
+        # hide_parameters: a failed statement's message would otherwise carry its bound
+        # values (ciphertext, digests, or a value being looked up) into logs.
+        engine = sa.create_engine(url, future=True, hide_parameters=True)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
@@ -94,3 +97,9 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def stored_utc(moment: datetime) -> datetime:
+    """A time read back from a ``DateTime(timezone=True)`` column, as an aware UTC time:
+    PostgreSQL returns it aware, SQLite naive — which is why every time is written in UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

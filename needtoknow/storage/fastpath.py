@@ -35,6 +35,17 @@ class Prepared:
         cursor.executemany(self.sql, [self._bind(row) for row in rows])
 
 
+_PREPARED: dict[tuple[str, str, str], Prepared] = {}
+
+
+def prepared(name: str, dialect: sa.Dialect, build: Callable[[], sa.ClauseElement]) -> Prepared:
+    """The statement ``build`` makes, compiled once per dialect and kept under ``name``."""
+    key = (name, dialect.name, dialect.paramstyle)
+    if key not in _PREPARED:
+        _PREPARED[key] = Prepared(build(), dialect)
+    return _PREPARED[key]
+
+
 class ThreadConnections:
     """One pooled DBAPI connection per thread, kept open for the hot paths.
 

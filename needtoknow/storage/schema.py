@@ -177,3 +177,19 @@ customer_notices = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=True),
 )
+
+# API keys: one per calling service, bound to one recipient. Only SHA-256 of the secret
+# is stored; the id is public (listings, logs, ledger entries).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("recipient", String(100), nullable=False, index=True),
+    Column("secret_sha256", LargeBinary(32), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("label", String(200), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)

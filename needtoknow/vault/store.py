@@ -16,6 +16,7 @@ import msgpack
 import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError
+from needtoknow.storage.database import stored_utc
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
 from needtoknow.storage.schema import blind_indexes, customers
 
@@ -234,9 +235,4 @@ def lifetimes(conn: sa.Connection, ids: Iterable[str]) -> dict[str, tuple[dateti
             customers.c.id.in_(list(ids)), customers.c.wrapped_dek.is_not(None)
         )
     )
-    return {row.id: (_aware(row.created_at), _aware(row.updated_at)) for row in rows}
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes: every time here is stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return {row.id: (stored_utc(row.created_at), stored_utc(row.updated_at)) for row in rows}

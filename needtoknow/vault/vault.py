@@ -8,6 +8,7 @@ and a purpose. Time comes from ``clock`` so tests move it instead of sleeping.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -59,6 +60,15 @@ def _ledger_durability(engine: sa.Engine, sync: str) -> Callable[[Any], None] | 
     return on_open
 
 
+class _Engines:
+    """The policy compiled with the agreement registry, shared by a vault and its views:
+    (registry version, engine), replaced as one object so threads never pair an engine
+    with a version it was not built from."""
+
+    def __init__(self, empty: Engine) -> None:
+        self.compiled: tuple[int, Engine] = (-1, empty)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -95,13 +105,21 @@ class Vault:
         self.registry = registry
         self.clock = clock
         self.actor = actor
+        self.request_id: str | None = None
         self.connections = ThreadConnections(db, on_open=_ledger_durability(db, ledger_sync))
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
         self.agreements = AgreementRegistry(db, self.ledger, policy, clock, actor, self.connections)
-        # (registry version, engine), replaced as one object so threads never pair an
-        # engine with a version it was not built from.
-        self._compiled: tuple[int, Engine] = (-1, Engine(policy, ()))
+        self._engines = _Engines(Engine(policy, ()))
+
+    def acting(self, actor: str, request_id: str | None = None) -> Vault:
+        """This vault as one caller uses it (an API key serving one request): the same
+        database, keys, connections and compiled policy, with every ledger entry naming
+        ``actor`` and ``request_id``. Cheap; close the vault it came from, not the view."""
+        view = copy.copy(self)
+        view.actor, view.request_id = actor, request_id
+        view.agreements = self.agreements.acting(actor, request_id)
+        return view
 
     @property
     def disclosures(self) -> Disclosures:
@@ -113,7 +131,7 @@ class Vault:
         """The policy compiled with the agreement registry as it is now: rebuilt when any
         process has changed an agreement since, so a revocation takes effect at once."""
         version = self.agreements.version()
-        built, engine = self._compiled
+        built, engine = self._engines.compiled
         if version == built:
             return engine
         # Read the agreements, then confirm nothing changed meanwhile; else try again.
@@ -124,8 +142,8 @@ class Vault:
                 break
             version = confirmed
         engine = Engine(self.policy, current)
-        if version > self._compiled[0]:
-            self._compiled = (version, engine)
+        if version > self._engines.compiled[0]:
+            self._engines.compiled = (version, engine)
         return engine
 
     def close(self) -> None:
@@ -210,6 +228,7 @@ class Vault:
             customer_id=customer_id,
             categories=tuple(categories),
             policy_version=self.policy.version,
+            request_id=self.request_id,
             detail=detail,
         )
 
@@ -340,8 +359,8 @@ class Vault:
         """The request's context at the vault's own time: agreements are judged, and
         ledger entries stamped, by the vault's clock, never by a time the caller sends."""
         if context is None:
-            return Context(now=self.clock())
-        return replace(context, now=self.clock())
+            return Context(now=self.clock(), request_id=self.request_id)
+        return replace(context, now=self.clock(), request_id=context.request_id or self.request_id)
 
     def explain(
         self, recipient: str, purpose: str, context: Context | None = None

@@ -351,3 +351,20 @@ def test_disclosure_commands(ntk: Ntk, tmp_path: Path) -> None:
     assert (tmp_path / "pkg" / "package.hpke").exists()
     assert ntk.json("disclosure", "list")[0]["status"] == "released"
     assert ntk.json("disclosure", "notices", cid)[0]["status"] == "due"
+
+
+def test_api_key_commands(ntk: Ntk) -> None:
+    made = ntk.json(
+        "keys", "api", "create", "billing_team", "--scope", "customers:read",
+        "--expires", "2099-01-01T00:00Z", "--label", "billing service",
+    )  # fmt: skip
+    assert made["token"].startswith(f"ntk_{made['id']}_") and made["scopes"] == ["customers:read"]
+    listed = ntk.json("keys", "api", "list")
+    assert [k["id"] for k in listed] == [made["id"]] and "token" not in listed[0]
+    assert ntk.json("keys", "api", "revoke", made["id"])["revoked_at"]
+    ntk("keys", "api", "create", "nobody", expect=5)
+    ntk("keys", "api", "create", "billing_team", "--expires", "2020-01-01T00:00Z", expect=5)
+    ntk("keys", "api", "create", "billing_team", "--scope", "everything", expect=5)
+    database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
+    stored = database.execute("SELECT secret_sha256 FROM api_keys").fetchone()[0]
+    assert made["token"].split("_", 2)[2].encode() not in stored

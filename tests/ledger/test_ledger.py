@@ -256,7 +256,7 @@ def test_refusals_without_a_customer_are_still_recorded(vault: Vault) -> None:
         vault.get("x" * 65, recipient="billing_team", purpose="billing")
 
 
-@pytest.mark.parametrize("bad", ["a\x00b", "x" * 65, "", "tab\there", "line\u2028break"])
+@pytest.mark.parametrize("bad", ["a\x00b", "x" * 37, "", "tab\there", "line\u2028break"])
 def test_malformed_customer_ids_never_reach_the_ledger(vault: Vault, bad: str) -> None:
     """A denial is recorded without a lookup, so the id itself must be checked first: an
     id the customer index cannot store (PostgreSQL refuses NUL and long strings) would

@@ -1,0 +1,142 @@
+"""Request and response bodies: what the OpenAPI schema publishes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CustomerFields(BaseModel):
+    """Category → value, as the library's ``Vault.add`` takes them."""
+
+    fields: dict[str, Any] = Field(min_length=1, max_length=32)
+
+
+class Written(BaseModel):
+    customer_id: str
+    categories: list[str]
+    notices: list[str]
+
+
+class Disclosed(BaseModel):
+    customer_id: str
+    values: dict[str, Any]
+    recipient: str
+    purpose: str
+    policy_version: str
+    denied: dict[str, str]
+    obligations: list[str]
+
+
+class Lookup(BaseModel):
+    category: str = Field(max_length=64)
+    value: Any
+    purpose: str = Field(max_length=100)
+
+
+class Found(BaseModel):
+    customer_ids: list[str]
+
+
+class PolicyInfo(BaseModel):
+    name: str
+    version: str
+
+
+class DecideRequest(BaseModel):
+    purpose: str = Field(max_length=100)
+    categories: list[str] | None = Field(default=None, max_length=32)
+
+
+class Decided(BaseModel):
+    recipient: str
+    purpose: str
+    allowed: dict[str, dict[str, str]]
+    denied: dict[str, str]
+    obligations: list[str]
+    policy_version: str
+
+
+class TreeHeadOut(BaseModel):
+    tree_size: int
+    root_hash: str
+    timestamp: int
+    signature: str
+    public_key: str
+
+
+class Consistency(BaseModel):
+    first: TreeHeadOut
+    second: TreeHeadOut
+    proof: list[str]
+
+
+class HistoryEntry(BaseModel):
+    index: int
+    entry: dict[str, Any]
+    leaf_hash: str
+    proof: list[str]
+    tree_size: int
+    root_hash: str
+
+
+class History(BaseModel):
+    customer_id: str
+    head: TreeHeadOut
+    entries: list[HistoryEntry]
+
+
+class AgreementIn(BaseModel):
+    id: str = Field(min_length=1, max_length=100)
+    recipient: str = Field(max_length=100)
+    purposes: list[str] = Field(min_length=1, max_length=32)
+    expires: date
+    starts: date | None = None
+    reference: str = Field(default="", max_length=200)
+    customer_scoped: bool = False
+
+
+class AgreementChange(BaseModel):
+    purposes: list[str] | None = Field(default=None, min_length=1, max_length=32)
+    expires: date | None = None
+    starts: date | None = None
+    reference: str | None = Field(default=None, max_length=200)
+    customer_scoped: bool | None = None
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class Customers(BaseModel):
+    customer_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class Count(BaseModel):
+    count: int
+
+
+class DisclosureIn(BaseModel):
+    authority: str = Field(max_length=100)
+    purpose: str = Field(max_length=100)
+    legal_basis: str = Field(min_length=1, max_length=200)
+    reference: str = Field(min_length=1, max_length=200)
+    customer_ids: list[str] = Field(min_length=1, max_length=10_000)
+    categories: list[str] = Field(min_length=1, max_length=32)
+    case_owner: str = Field(min_length=1, max_length=200)
+    period_from: date | None = None
+    period_to: date | None = None
+    non_disclosure_until: date | None = None
+
+
+class ReleaseIn(BaseModel):
+    public_key: str | None = Field(
+        default=None, description="The requester's X25519 public key, hex (32 bytes)"
+    )
+
+
+class PackageOut(BaseModel):
+    payload: str = Field(description="The package, base64 (HPKE-sealed if a key was given)")
+    manifest: dict[str, Any]

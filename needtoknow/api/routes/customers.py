@@ -1,0 +1,87 @@
+"""Customers: create, read for a purpose, look up by blind index, correct, erase."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from needtoknow.api.models import CustomerFields, Disclosed, Found, Lookup, Written
+from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
+from needtoknow.types import Context
+from needtoknow.vault.vault import WriteResult
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+def _written(result: WriteResult) -> Written:
+    return Written(
+        customer_id=result.customer_id,
+        categories=list(result.categories),
+        notices=list(result.notices),
+    )
+
+
+@router.post("", status_code=201, response_model=Written)
+def create(body: CustomerFields, who: CustomersWrite) -> Written:
+    """Validate and store a new customer; its id comes back."""
+    return _written(who.vault.add(body.fields))
+
+
+@router.get("/{customer_id}", response_model=Disclosed)
+def get(
+    customer_id: str,
+    purpose: Annotated[str, Query(max_length=100, description="Why the data is needed")],
+    who: CustomersRead,
+    categories: Annotated[list[str] | None, Query(max_length=32)] = None,
+    legal_reference: Annotated[str | None, Query(max_length=200)] = None,
+    case_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> Disclosed:
+    """What the key's recipient may see of this customer for ``purpose``; the read (or
+    its denial) is a ledger entry carrying this request's id."""
+    context = Context(
+        now=who.vault.clock(),
+        legal_reference=legal_reference,
+        case_id=case_id,
+        request_id=who.request_id,
+    )
+    disclosed = who.vault.get(
+        customer_id,
+        recipient=who.key.recipient,
+        purpose=purpose,
+        categories=categories,
+        context=context,
+    )
+    decision = disclosed.decision
+    return Disclosed(
+        customer_id=disclosed.customer_id,
+        values=disclosed.values,
+        recipient=decision.recipient,
+        purpose=decision.purpose,
+        policy_version=decision.policy_version,
+        denied=dict(decision.denied),
+        obligations=sorted(decision.obligations),
+    )
+
+
+@router.post("/lookup", response_model=Found)
+def lookup(body: Lookup, who: CustomersRead) -> Found:
+    """Customer ids whose category exactly matches the value (a blind-index lookup; the
+    value travels in the body, never in a URL or a log)."""
+    found = who.vault.find(
+        body.category, body.value, recipient=who.key.recipient, purpose=body.purpose
+    )
+    return Found(customer_ids=found)
+
+
+@router.patch("/{customer_id}", response_model=Written)
+def correct(customer_id: str, body: CustomerFields, who: CustomersWrite) -> Written:
+    """Replace some categories (a correction under DPDP s.12)."""
+    return _written(who.vault.correct(customer_id, body.fields))
+
+
+@router.delete("/{customer_id}", status_code=204, response_class=Response)
+def erase(customer_id: str, who: CustomersErase) -> Response:
+    """Crypto-shred the customer (DPDP s.12 erasure); a tombstone remains."""
+    who.vault.erase(customer_id)
+    return Response(status_code=204)

@@ -1,0 +1,65 @@
+"""The ledger for auditors: signed tree heads, consistency proofs, a customer's history."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from needtoknow.api.models import Consistency, History, HistoryEntry, TreeHeadOut
+from needtoknow.api.service import LedgerRead
+from needtoknow.errors import NotFound
+from needtoknow.ledger.heads import TreeHead
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+
+def _head(head: TreeHead) -> TreeHeadOut:
+    return TreeHeadOut.model_validate(head.to_json())
+
+
+@router.get("/sth", response_model=TreeHeadOut)
+def sth(who: LedgerRead) -> TreeHeadOut:
+    """A signed tree head over every entry so far (the same one if nothing was added)."""
+    return _head(who.vault.ledger.sign_head())
+
+
+@router.get("/consistency", response_model=Consistency)
+def consistency(
+    first: Annotated[int, Query(ge=0)],
+    second: Annotated[int, Query(ge=0)],
+    who: LedgerRead,
+) -> Consistency:
+    """Proof that the tree of the signed head of size ``second`` extends that of size
+    ``first`` (both must be heads the ledger signed)."""
+    heads = {head.tree_size: head for head in who.vault.ledger.heads()}
+    missing = [size for size in (first, second) if size not in heads]
+    if missing:
+        raise NotFound(f"no signed tree head of size {missing[0]}")
+    old, new = heads[min(first, second)], heads[max(first, second)]
+    proof = who.vault.ledger.consistency(old, new)
+    return Consistency(first=_head(old), second=_head(new), proof=[p.hex() for p in proof])
+
+
+@router.get("/customers/{customer_id}", response_model=History)
+def history(customer_id: str, who: LedgerRead) -> History:
+    """Every access to one customer's data, each with its inclusion proof under one
+    signed tree head (entries held by a running non-disclosure order are left out)."""
+    proofs = who.vault.history(customer_id)
+    head = proofs[0].head if proofs else who.vault.ledger.sign_head()
+    return History(
+        customer_id=customer_id,
+        head=_head(head),
+        entries=[
+            HistoryEntry(
+                index=p.index,
+                entry=json.loads(p.entry),
+                leaf_hash=p.to_json()["leaf_hash"],
+                proof=[h.hex() for h in p.proof],
+                tree_size=p.head.tree_size,
+                root_hash=p.head.root_hash.hex(),
+            )
+            for p in proofs
+        ],
+    )

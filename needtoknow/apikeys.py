@@ -1,0 +1,239 @@
+"""API keys: one credential per calling service, bound to one recipient of the policy.
+
+The recipient a request acts for comes from its key, never from the request, so a
+billing service cannot ask as the legal team. A key is shown once, when it is created:
+``ntk_<id>_<secret>``. Only SHA-256 of the secret is stored — the secret is 256 random
+bits, so a stolen table yields nothing to guess from — and the id is public: listings,
+logs and ledger entries name keys by it (actor ``api:<id>``).
+
+Scopes limit which *kinds* of call a key may make; what it may read is still decided by
+the policy, per purpose, for its recipient. Creating and revoking a key, and every
+refused use of a known key (expired, revoked, wrong secret), are ledger entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from needtoknow.errors import AuthenticationError, NotFound, ScopeDenied, ValidationError
+from needtoknow.ledger import Entry
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.fastpath import prepared
+from needtoknow.storage.schema import api_keys
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
+
+SCOPES = {
+    "customers:read": "read customers through the policy: get, lookup",
+    "customers:write": "create and correct customers",
+    "customers:erase": "erase customers",
+    "policy:read": "decide and explain for the key's recipient; the active version",
+    "ledger:read": "signed tree heads, consistency proofs, any customer's history",
+    "agreements:manage": "list, create, amend, revoke and assign agreements",
+    "disclosures:request": "file and list legal disclosure requests",
+    "disclosures:decide": "approve or reject disclosure requests (four eyes)",
+    "disclosures:release": "release approved disclosure requests",
+}
+DEFAULT_SCOPES = ("customers:read", "policy:read")
+PREFIX = "ntk_"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    recipient: str
+    scopes: frozenset[str]
+    label: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def actor(self) -> str:
+        """How ledger entries name whoever used this key."""
+        return f"api:{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recipient": self.recipient,
+            "scopes": sorted(self.scopes),
+            "label": self.label,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key and its token: the only time the token exists outside its holder."""
+
+    key: ApiKey
+    token: str
+
+
+class ApiKeys:
+    """The key registry of one vault."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self._lookup = prepared(
+            "api_key",
+            vault.db.dialect,
+            lambda: sa.select(*api_keys.columns).where(api_keys.c.id == sa.bindparam("id")),
+        )
+
+    def create(
+        self,
+        recipient: str,
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        expires_at: datetime | None = None,
+        label: str = "",
+    ) -> IssuedKey:
+        """A new key for ``recipient`` (a recipient the policy names)."""
+        if recipient not in self.vault.policy.recipients:
+            raise ValidationError("recipient", "api_key", "unknown_recipient")
+        unknown = sorted(set(scopes) - set(SCOPES))
+        if unknown or not scopes:
+            raise ValidationError("scopes", "api_key", "unknown_scope", ", ".join(unknown))
+        now = self.vault.clock()
+        if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+            raise ValidationError("expires_at", "api_key", "not_in_future")
+        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        key = ApiKey(
+            id=key_id,
+            recipient=recipient,
+            scopes=frozenset(scopes),
+            label=label.strip()[:200],
+            created_by=self.vault.actor,
+            created_at=now,
+            expires_at=expires_at,
+            revoked_at=None,
+        )
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                api_keys.insert().values(
+                    id=key_id,
+                    recipient=recipient,
+                    secret_sha256=_digest(secret),
+                    scopes=" ".join(sorted(key.scopes)),
+                    label=key.label,
+                    created_by=key.created_by,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            self.vault.ledger.append(conn, self._entry(key, "create", now))
+        return IssuedKey(key, f"{PREFIX}{key_id}_{secret}")
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Stop a key at once, in every process (each request looks its key up)."""
+        now = self.vault.clock()
+        with self.vault.db.begin() as conn:
+            changed = conn.execute(
+                api_keys.update()
+                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            ).rowcount
+            row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
+            if row is None:
+                raise NotFound(f"no API key {key_id!r}")
+            key = _key(row)
+            if changed:
+                self.vault.ledger.append(conn, self._entry(key, "revoke", now))
+        return key
+
+    def listing(self) -> list[ApiKey]:
+        with reading(self.vault.db) as conn:
+            rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))
+            return [_key(row) for row in rows]
+
+    def authenticate(self, token: str | None) -> ApiKey:
+        """The live key ``token`` belongs to, or AuthenticationError with the reason.
+
+        Refusals of a key we know (expired, revoked, wrong secret) are ledgered: they are
+        attempts to reach data with a real credential. Unknown and malformed tokens are
+        not, so noise cannot flood the ledger; the service logs them.
+        """
+        if not token:
+            raise AuthenticationError("missing")
+        key_id, _, secret = token.removeprefix(PREFIX).partition("_")
+        if not token.startswith(PREFIX) or len(key_id) != 16 or not secret:
+            raise AuthenticationError("malformed")
+        with self.vault.connections.snapshot() as cursor:
+            row = self._lookup.run(cursor, {"id": key_id}).fetchone()
+        if row is None:
+            raise AuthenticationError("unknown")
+        stored = dict(zip(_COLUMNS, row, strict=True))
+        key = _key(stored)
+        now = self.vault.clock()
+        if not hmac.compare_digest(bytes(stored["secret_sha256"]), _digest(secret)):
+            reason = "unknown"
+        elif key.revoked_at is not None:
+            reason = "revoked"
+        elif key.expires_at is not None and key.expires_at <= now:
+            reason = "expired"
+        else:
+            return key
+        self.vault.ledger.record(self._entry(key, "refused", now, reason=reason))
+        raise AuthenticationError(reason)
+
+    def authorise(self, key: ApiKey, scope: str) -> None:
+        """Raise ScopeDenied (and ledger the refusal) unless ``key`` carries ``scope``."""
+        if scope not in key.scopes:
+            now = self.vault.clock()
+            self.vault.ledger.record(self._entry(key, "refused", now, reason=f"scope {scope}"))
+            raise ScopeDenied(key.id, scope)
+
+    def _entry(self, key: ApiKey, action: str, now: datetime, **detail: str) -> Entry:
+        return Entry(
+            kind="api_key",
+            time=now,
+            actor=self.vault.actor if action != "refused" else key.actor,
+            recipient=key.recipient,
+            decision="deny" if action == "refused" else None,
+            request_id=self.vault.request_id,
+            detail={"action": action, "key": key.id, "scopes": sorted(key.scopes), **detail},
+        )
+
+
+_COLUMNS = tuple(column.name for column in api_keys.columns)
+
+
+def _key(row: Any) -> ApiKey:
+    """A key from a row: a SQLAlchemy row, or a name → value dict from the fast path
+    (where SQLite's driver hands times back as text)."""
+    value = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
+    return ApiKey(
+        id=value("id"),
+        recipient=value("recipient"),
+        scopes=frozenset(value("scopes").split()),
+        label=value("label"),
+        created_by=value("created_by"),
+        created_at=_when(value("created_at")),
+        expires_at=_maybe(value("expires_at")),
+        revoked_at=_maybe(value("revoked_at")),
+    )
+
+
+def _when(value: datetime | str) -> datetime:
+    return stored_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _maybe(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _when(value)
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()

@@ -1,0 +1,44 @@
+"""``ntk serve``: the HTTP service under uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from needtoknow.api.logs import uvicorn_log_config
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    max_connections: Annotated[
+        int, typer.Option(help="Concurrent connections before new ones get 503.")
+    ] = 1000,
+) -> None:
+    """Serve the vault under NTK_HOME over HTTP: OpenAPI at /docs and /openapi.json.
+
+    Limits per API key come from NTK_API_RATE (default 1000/second per process) and
+    NTK_API_MAX_BODY (bytes, default 1 MiB). Logs are JSON lines on stderr.
+    """
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
+    uvicorn.run(
+        "needtoknow.api.app:from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        limit_concurrency=max_connections,
+        timeout_keep_alive=5,
+        access_log=False,  # the service writes its own, without paths or query strings
+        log_config=uvicorn_log_config(),
+        server_header=False,
+    )

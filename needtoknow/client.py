@@ -1,0 +1,331 @@
+"""A Python client for the HTTP service, sync (:class:`VaultClient`) and async
+(:class:`AsyncVaultClient`), raising the library's own errors.
+
+Each call is described once, as an :class:`_Call` (method, path, parameters, body and
+how to read the answer); the two clients differ only in how they send it. A problem
+response becomes the library error its ``type`` names — ``PolicyDenied`` with the
+recipient, purpose and reasons, ``NotFound``, ``ValidationError``… — and anything the
+library has no error for (429, 413, 5xx) a :class:`ServiceError` carrying status and type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from needtoknow import errors
+from needtoknow.ledger.heads import TreeHead
+
+T = TypeVar("T")
+TYPE_BASE = "urn:needtoknow:problem:"
+
+
+class ServiceError(errors.NeedToKnowError):
+    """A refusal with no library counterpart: rate limited, too large, server error."""
+
+    def __init__(self, status: int, type_: str, detail: str, request_id: str | None) -> None:
+        self.status = status
+        self.type = type_
+        self.request_id = request_id
+        super().__init__(f"{status} {type_}: {detail}")
+
+
+@dataclass(frozen=True)
+class Written:
+    customer_id: str
+    categories: list[str]
+    notices: list[str]
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """What the key's recipient received, and under which policy version."""
+
+    customer_id: str
+    values: dict[str, Any]
+    purpose: str
+    policy_version: str
+    denied: dict[str, str]
+    obligations: list[str]
+    request_id: str
+
+
+@dataclass(frozen=True)
+class _Call(Generic[T]):
+    method: str
+    path: str
+    read: Callable[[httpx.Response], T]
+    params: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+
+
+def _json(response: httpx.Response) -> Any:
+    return response.json()
+
+
+def _disclosed(response: httpx.Response) -> Disclosed:
+    data = response.json()
+    return Disclosed(
+        customer_id=data["customer_id"],
+        values=data["values"],
+        purpose=data["purpose"],
+        policy_version=data["policy_version"],
+        denied=data["denied"],
+        obligations=data["obligations"],
+        request_id=response.headers["x-request-id"],
+    )
+
+
+def _written(response: httpx.Response) -> Written:
+    return Written(**response.json())
+
+
+def _head(response: httpx.Response) -> TreeHead:
+    return TreeHead.from_json(response.json())
+
+
+def _nothing(_: httpx.Response) -> None:
+    return None
+
+
+class _Calls:
+    """Every call the service offers, described once."""
+
+    @staticmethod
+    def create_customer(fields: dict[str, Any]) -> _Call[Written]:
+        return _Call("POST", "/v1/customers", _written, body={"fields": fields})
+
+    @staticmethod
+    def get_customer(
+        customer_id: str,
+        purpose: str,
+        categories: Iterable[str] | None,
+        legal_reference: str | None,
+        case_id: str | None,
+    ) -> _Call[Disclosed]:
+        params: dict[str, Any] = {"purpose": purpose}
+        if categories is not None:
+            params["categories"] = list(categories)
+        if legal_reference is not None:
+            params["legal_reference"] = legal_reference
+        if case_id is not None:
+            params["case_id"] = case_id
+        return _Call("GET", f"/v1/customers/{_segment(customer_id)}", _disclosed, params)
+
+    @staticmethod
+    def find(category: str, value: Any, purpose: str) -> _Call[list[str]]:
+        body = {"category": category, "value": value, "purpose": purpose}
+        return _Call(
+            "POST", "/v1/customers/lookup", lambda r: list(r.json()["customer_ids"]), body=body
+        )
+
+    @staticmethod
+    def correct(customer_id: str, fields: dict[str, Any]) -> _Call[Written]:
+        path = f"/v1/customers/{_segment(customer_id)}"
+        return _Call("PATCH", path, _written, body={"fields": fields})
+
+    @staticmethod
+    def erase(customer_id: str) -> _Call[None]:
+        return _Call("DELETE", f"/v1/customers/{_segment(customer_id)}", _nothing)
+
+    @staticmethod
+    def policy() -> _Call[dict[str, Any]]:
+        return _Call("GET", "/v1/policy", _json)
+
+    @staticmethod
+    def decide(purpose: str, categories: Iterable[str] | None) -> _Call[dict[str, Any]]:
+        body = {"purpose": purpose, "categories": None if categories is None else list(categories)}
+        return _Call("POST", "/v1/policy/decide", _json, body=body)
+
+    @staticmethod
+    def sth() -> _Call[TreeHead]:
+        return _Call("GET", "/v1/ledger/sth", _head)
+
+    @staticmethod
+    def history(customer_id: str) -> _Call[dict[str, Any]]:
+        return _Call("GET", f"/v1/ledger/customers/{_segment(customer_id)}", _json)
+
+    @staticmethod
+    def consistency(first: int, second: int) -> _Call[dict[str, Any]]:
+        params = {"first": first, "second": second}
+        return _Call("GET", "/v1/ledger/consistency", _json, params)
+
+
+def _segment(value: str) -> str:
+    """A path segment: ids are opaque, so anything that would change the path is refused
+    here rather than sent."""
+    if not value or any(c in value for c in "/?#%") or value in (".", ".."):
+        raise errors.ValidationError("customer_id", "customer", "format")
+    return value
+
+
+def raise_for(response: httpx.Response) -> None:
+    """Raise the library error (or ServiceError) a problem response stands for."""
+    if response.is_success:
+        return
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    kind = str(problem.get("type", "")).removeprefix(TYPE_BASE)
+    detail = str(problem.get("detail", response.reason_phrase))
+    if kind == "policy-denied":
+        raise errors.PolicyDenied(problem["recipient"], problem["purpose"], problem["reasons"])
+    if kind == "not-found":
+        raise errors.NotFound(detail)
+    if kind == "validation":
+        location = ".".join(str(p) for p in problem.get("errors", [{}])[0].get("loc", []))
+        raise errors.ValidationError(
+            problem.get("field") or location or "request",
+            problem.get("category", "request"),
+            problem.get("rule", "schema"),
+        )
+    if kind == "unauthenticated":
+        raise errors.AuthenticationError(problem.get("reason", "unknown"))
+    if kind == "scope-denied":
+        raise errors.ScopeDenied(_key_id(response), problem.get("scope", ""))
+    if kind == "integrity":
+        raise errors.IntegrityError()
+    if kind == "key-provider":
+        raise errors.KeyProviderError(detail)
+    raise ServiceError(response.status_code, kind or "http", detail, problem.get("request_id"))
+
+
+def _key_id(response: httpx.Response) -> str:
+    token = str(response.request.headers.get("x-api-key", ""))
+    return token.removeprefix("ntk_").split("_", 1)[0]
+
+
+def _request(client: httpx.Client | httpx.AsyncClient, call: _Call[Any]) -> httpx.Request:
+    return client.build_request(call.method, call.path, params=call.params, json=call.body)
+
+
+class VaultClient:
+    """The service over HTTP, synchronously. Use as a context manager, or ``close()``."""
+
+    def __init__(
+        self, base_url: str, api_key: str, timeout: float = 10.0, **httpx_options: Any
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url, headers={"X-API-Key": api_key}, timeout=timeout, **httpx_options
+        )
+
+    def _run(self, call: _Call[T]) -> T:
+        response = self._http.send(_request(self._http, call))
+        raise_for(response)
+        return call.read(response)
+
+    def create_customer(self, fields: dict[str, Any]) -> Written:
+        return self._run(_Calls.create_customer(fields))
+
+    def get_customer(
+        self,
+        customer_id: str,
+        *,
+        purpose: str,
+        categories: Iterable[str] | None = None,
+        legal_reference: str | None = None,
+        case_id: str | None = None,
+    ) -> Disclosed:
+        call = _Calls.get_customer(customer_id, purpose, categories, legal_reference, case_id)
+        return self._run(call)
+
+    def find(self, category: str, value: Any, *, purpose: str) -> list[str]:
+        return self._run(_Calls.find(category, value, purpose))
+
+    def correct(self, customer_id: str, fields: dict[str, Any]) -> Written:
+        return self._run(_Calls.correct(customer_id, fields))
+
+    def erase(self, customer_id: str) -> None:
+        self._run(_Calls.erase(customer_id))
+
+    def policy(self) -> dict[str, Any]:
+        return self._run(_Calls.policy())
+
+    def decide(self, purpose: str, categories: Iterable[str] | None = None) -> dict[str, Any]:
+        return self._run(_Calls.decide(purpose, categories))
+
+    def sth(self) -> TreeHead:
+        return self._run(_Calls.sth())
+
+    def history(self, customer_id: str) -> dict[str, Any]:
+        return self._run(_Calls.history(customer_id))
+
+    def consistency(self, first: int, second: int) -> dict[str, Any]:
+        return self._run(_Calls.consistency(first, second))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> VaultClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class AsyncVaultClient:
+    """The same calls for asyncio code: ``await client.get_customer(...)``."""
+
+    def __init__(
+        self, base_url: str, api_key: str, timeout: float = 10.0, **httpx_options: Any
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers={"X-API-Key": api_key}, timeout=timeout, **httpx_options
+        )
+
+    async def _run(self, call: _Call[T]) -> T:
+        response = await self._http.send(_request(self._http, call))
+        raise_for(response)
+        return call.read(response)
+
+    async def create_customer(self, fields: dict[str, Any]) -> Written:
+        return await self._run(_Calls.create_customer(fields))
+
+    async def get_customer(
+        self,
+        customer_id: str,
+        *,
+        purpose: str,
+        categories: Iterable[str] | None = None,
+        legal_reference: str | None = None,
+        case_id: str | None = None,
+    ) -> Disclosed:
+        call = _Calls.get_customer(customer_id, purpose, categories, legal_reference, case_id)
+        return await self._run(call)
+
+    async def find(self, category: str, value: Any, *, purpose: str) -> list[str]:
+        return await self._run(_Calls.find(category, value, purpose))
+
+    async def correct(self, customer_id: str, fields: dict[str, Any]) -> Written:
+        return await self._run(_Calls.correct(customer_id, fields))
+
+    async def erase(self, customer_id: str) -> None:
+        await self._run(_Calls.erase(customer_id))
+
+    async def policy(self) -> dict[str, Any]:
+        return await self._run(_Calls.policy())
+
+    async def decide(self, purpose: str, categories: Iterable[str] | None = None) -> dict[str, Any]:
+        return await self._run(_Calls.decide(purpose, categories))
+
+    async def sth(self) -> TreeHead:
+        return await self._run(_Calls.sth())
+
+    async def history(self, customer_id: str) -> dict[str, Any]:
+        return await self._run(_Calls.history(customer_id))
+
+    async def consistency(self, first: int, second: int) -> dict[str, Any]:
+        return await self._run(_Calls.consistency(first, second))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncVaultClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()

@@ -1,0 +1,101 @@
+"""A real ``ntk serve`` process on 127.0.0.1, its vault, and one API key per role."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from needtoknow.apikeys import SCOPES, ApiKeys
+from needtoknow.home import Settings, init_vault
+from needtoknow.vault import Vault
+
+NTK = str(Path(sys.executable).with_name("ntk"))
+
+# role → (recipient, scopes)
+ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "billing": ("billing_team", ("customers:read", "policy:read")),
+    "signup": ("support_team", ("customers:read", "customers:write", "customers:erase")),
+    "collector": ("collection_agency", ("customers:read",)),
+    "advertiser": ("ad_network", ("customers:read", "policy:read")),
+    "auditor": ("legal_team", ("ledger:read", "agreements:manage")),
+    "legal": ("legal_team", ("disclosures:request", "disclosures:release")),
+    "dpo": ("legal_team", ("disclosures:decide", "disclosures:request")),
+    "police": ("law_enforcement", ("customers:read",)),
+    "everything": ("support_team", tuple(SCOPES)),
+}
+
+
+@dataclass
+class Server:
+    url: str
+    vault: Vault  # the same vault, opened by the test process
+    tokens: dict[str, str]
+    log: Path
+
+    def client(self, role: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"X-API-Key": self.tokens[role]})
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(home: Path, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [NTK, "serve", "--port", str(port)],
+        env={**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": "", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError(f"ntk serve did not start: {log.read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("api")
+    home = root / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    keys = ApiKeys(vault)
+    tokens = {
+        role: keys.create(recipient, scopes, label=role).token
+        for role, (recipient, scopes) in ROLES.items()
+    }
+    process, url = start(home, root / "serve.log")
+    yield Server(url, vault, tokens, root / "serve.log")
+    stop(process)
+    vault.close()

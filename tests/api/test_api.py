@@ -1,0 +1,249 @@
+"""The service over real HTTP on 127.0.0.1: the client, problems, the ledger, the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.apikeys import ApiKeys
+from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, raise_for
+from needtoknow.errors import (
+    AuthenticationError,
+    NotFound,
+    PolicyDenied,
+    ScopeDenied,
+    ValidationError,
+)
+from needtoknow.ledger import merkle
+from needtoknow.storage.schema import api_keys, ledger_entries
+from tests.api.conftest import Server
+from tests.customers import ASHA, RAVI
+
+
+def ledger(server: Server) -> list[dict[str, Any]]:
+    with server.vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        return [json.loads(bytes(row.entry)) for row in rows]
+
+
+def client(server: Server, role: str) -> VaultClient:
+    return VaultClient(server.url, server.tokens[role])
+
+
+def test_a_customer_round_trip_through_the_client(server: Server) -> None:
+    with client(server, "signup") as signup, client(server, "billing") as billing:
+        made = signup.create_customer(ASHA)
+        got = billing.get_customer(made.customer_id, purpose="billing")
+        assert got.values["email"] == ASHA["email"] and got.obligations == ["log"]
+        read = [e for e in ledger(server) if e.get("request_id") == got.request_id]
+        assert [(e["kind"], e["actor"], e["recipient"]) for e in read] == [
+            ("read", f"api:{server.tokens['billing'][4:20]}", "billing_team")
+        ]
+        assert signup.find("email", ASHA["email"], purpose="service_delivery") == [made.customer_id]
+        signup.correct(made.customer_id, {"email": "asha.new@example.in"})
+        assert billing.get_customer(made.customer_id, purpose="billing").values["email"] == (
+            "asha.new@example.in"
+        )
+        signup.erase(made.customer_id)
+        with pytest.raises(NotFound):
+            billing.get_customer(made.customer_id, purpose="billing")
+
+
+def test_the_async_client_makes_the_same_calls(server: Server) -> None:
+    made = client(server, "signup").create_customer(RAVI)
+
+    async def read() -> dict[str, Any]:
+        async with AsyncVaultClient(server.url, server.tokens["billing"]) as billing:
+            return (await billing.get_customer(made.customer_id, purpose="billing")).values
+
+    assert asyncio.run(read())["name"] == RAVI["name"]
+
+
+def test_a_denial_is_a_problem_with_reasons_and_a_ledger_entry(server: Server) -> None:
+    made = client(server, "signup").create_customer(ASHA)
+    with server.client("advertiser") as http:
+        response = http.get(f"/v1/customers/{made.customer_id}", params={"purpose": "advertising"})
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "urn:needtoknow:problem:policy-denied"
+    assert problem["recipient"] == "ad_network" and problem["reasons"]
+    assert ASHA["email"] not in response.text
+    request_id = response.headers["x-request-id"]
+    assert problem["request_id"] == request_id
+    denial = [e for e in ledger(server) if e.get("request_id") == request_id]
+    assert [(e["kind"], e["decision"]) for e in denial] == [("read", "deny")]
+    with pytest.raises(PolicyDenied) as denied, client(server, "advertiser") as advertiser:
+        advertiser.get_customer(made.customer_id, purpose="advertising")
+    assert denied.value.recipient == "ad_network"
+
+
+def test_the_recipient_comes_from_the_key_never_the_request(server: Server) -> None:
+    made = client(server, "signup").create_customer(ASHA)
+    with server.client("advertiser") as http:
+        response = http.get(
+            f"/v1/customers/{made.customer_id}",
+            params={"purpose": "billing", "recipient": "billing_team"},
+            headers={"X-Recipient": "billing_team"},
+        )
+    assert response.status_code == 403 and response.json()["recipient"] == "ad_network"
+
+
+def test_a_customer_outside_the_agencys_assigned_accounts_is_refused(server: Server) -> None:
+    signup = client(server, "signup")
+    assigned = signup.create_customer(ASHA).customer_id
+    other = signup.create_customer(RAVI).customer_id
+    server.vault.agreements.assign("AGR-COLL-2026", [assigned])
+    with client(server, "collector") as collector:
+        assert collector.get_customer(assigned, purpose="bill_collection").values
+        with pytest.raises(PolicyDenied, match="not assigned"):
+            collector.get_customer(other, purpose="bill_collection")
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "missing"),
+        ({"X-API-Key": "not-a-key"}, "malformed"),
+        ({"X-API-Key": "ntk_0123456789abcdef_nope"}, "unknown"),
+        ({"Authorization": "Bearer ntk_0123456789abcdef_nope"}, "unknown"),
+    ],
+)
+def test_requests_without_a_valid_key_get_401(
+    server: Server, headers: dict[str, str], reason: str
+) -> None:
+    response = httpx.get(f"{server.url}/v1/policy", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["reason"] == reason
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_revoked_and_expired_keys_are_refused_and_ledgered(server: Server) -> None:
+    keys = ApiKeys(server.vault)
+    revoked = keys.create("billing_team", ("policy:read",))
+    expired = keys.create("billing_team", ("policy:read",))
+    keys.revoke(revoked.key.id)
+    with server.vault.db.begin() as conn:  # its expiry has passed
+        conn.execute(
+            api_keys.update()
+            .where(api_keys.c.id == expired.key.id)
+            .values(expires_at=sa.func.datetime("now", "-1 minute"))
+        )
+    for issued, reason in ((revoked, "revoked"), (expired, "expired")):
+        with pytest.raises(AuthenticationError, match=reason):
+            VaultClient(server.url, issued.token).policy()
+        refused = [
+            e
+            for e in ledger(server)
+            if e["kind"] == "api_key" and e["detail"].get("key") == issued.key.id
+        ]
+        assert refused[-1]["detail"]["reason"] == reason and refused[-1]["decision"] == "deny"
+
+
+def test_a_missing_scope_is_refused_and_ledgered(server: Server) -> None:
+    with pytest.raises(ScopeDenied, match="customers:write"), client(server, "billing") as c:
+        c.create_customer(ASHA)
+    refused = [e for e in ledger(server) if e["kind"] == "api_key" and e.get("decision")]
+    assert refused[-1]["detail"]["reason"] == "scope customers:write"
+
+
+def test_bad_input_is_a_validation_problem_that_never_echoes_the_value(server: Server) -> None:
+    with server.client("signup") as http:
+        response = http.post("/v1/customers", json={"fields": {"email": "asha@@example"}})
+        assert response.status_code == 422
+        assert response.json()["field"] == "email" and "asha@@" not in response.text
+        response = http.post("/v1/customers", json={"fields": "aadhaar 2345 6789 0124"})
+        assert response.status_code == 422 and "2345" not in response.text
+    with pytest.raises(ValidationError), client(server, "billing") as billing:
+        billing.get_customer("x" * 37, purpose="billing")
+
+
+def test_bodies_over_the_limit_get_413(server: Server) -> None:
+    with server.client("signup") as http:
+        response = http.post("/v1/customers", content=b"{" + b" " * (2 << 20) + b"}")
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:needtoknow:problem:too-large"
+
+
+def test_the_client_request_id_is_echoed_and_recorded(server: Server) -> None:
+    made = client(server, "signup").create_customer(ASHA)
+    with server.client("billing") as http:
+        response = http.get(
+            f"/v1/customers/{made.customer_id}",
+            params={"purpose": "billing"},
+            headers={"X-Request-ID": "billing-run-2026-11-26-0001"},
+        )
+    assert response.headers["x-request-id"] == "billing-run-2026-11-26-0001"
+    assert any(e.get("request_id") == "billing-run-2026-11-26-0001" for e in ledger(server))
+
+
+def test_ledger_endpoints_prove_what_they_return(server: Server) -> None:
+    made = client(server, "signup").create_customer(ASHA)
+    client(server, "billing").get_customer(made.customer_id, purpose="billing")
+    auditor = client(server, "auditor")
+    first = auditor.sth()
+    history = auditor.history(made.customer_id)
+    assert [e["entry"]["kind"] for e in history["entries"]] == ["write", "read"]
+    client(server, "billing").get_customer(made.customer_id, purpose="billing")
+    second = auditor.sth()
+    proof = auditor.consistency(first.tree_size, second.tree_size)
+    merkle.check_consistency(
+        first.tree_size,
+        second.tree_size,
+        first.root_hash,
+        second.root_hash,
+        [bytes.fromhex(h) for h in proof["proof"]],
+    )
+    first.check(server.vault.keys.signing_public_key())
+
+
+def test_disclosures_need_two_keys(server: Server) -> None:
+    made = client(server, "signup").create_customer(ASHA)
+    body = {
+        "authority": "law_enforcement",
+        "purpose": "investigation",
+        "legal_basis": "IT Act 2000 s.69",
+        "reference": "Notice 114/2026",
+        "customer_ids": [made.customer_id],
+        "categories": ["name", "email"],
+        "case_owner": "Priya (legal)",
+    }
+    with server.client("legal") as legal, server.client("dpo") as dpo:
+        filed = legal.post("/v1/disclosures", json=body)
+        assert filed.status_code == 201
+        request_id = filed.json()["id"]
+        assert dpo.post(f"/v1/disclosures/{request_id}/approve").json()["status"] == "approved"
+        released = legal.post(f"/v1/disclosures/{request_id}/release", json={})
+        assert released.status_code == 200
+        assert released.json()["manifest"]["customers"] == [made.customer_id]
+
+
+def test_openapi_and_docs_are_served(server: Server) -> None:
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert "/v1/customers/{customer_id}" in schema["paths"]
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+
+
+def test_unknown_routes_are_problems_too(server: Server) -> None:
+    response = httpx.get(f"{server.url}/v1/nothing")
+    assert response.status_code == 404 and response.json()["status"] == 404
+    with server.client("signup") as http:  # too large for the service, not the library
+        too_large = http.post("/v1/customers", content=b" " * (2 << 20))
+    with pytest.raises(ServiceError, match="413 too-large"):
+        raise_for(too_large)
+
+
+def test_the_log_holds_no_pii(server: Server) -> None:
+    """Run last in this module: everything above has been logged by then."""
+    log = server.log_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(line.get("event") == "request" for line in lines)
+    for canary in (ASHA["email"], ASHA["name"], RAVI["name"], "asha.new@example.in", "2345"):
+        assert canary not in log, canary
+    for token in server.tokens.values():
+        assert token.split("_")[2] not in log
