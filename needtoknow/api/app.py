@@ -12,17 +12,20 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from needtoknow.api import logs
 from needtoknow.api.middleware import RequestContext
+from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
 from needtoknow.api.routes import agreements, customers, disclosures, ledger, policy
-from needtoknow.api.service import Limits, RateLimited, Service
+from needtoknow.api.service import Authorised, Limits, RateLimited, Service
 from needtoknow.errors import NeedToKnowError
 from needtoknow.home import Settings, open_vault
 from needtoknow.vault import Vault
@@ -45,7 +48,8 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
     )
     app.state.service = Service(vault, limits or Limits())
     for router in (customers, policy, ledger, agreements, disclosures):
-        app.include_router(router.router)
+        _publish_scopes(router.router)
+        app.include_router(router.router, responses=PROBLEM_RESPONSES)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -94,6 +98,30 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
 
     app.add_middleware(RequestContext, max_body=(limits or Limits()).max_body)
     return app
+
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": text, "content": _PROBLEM}
+    for status, text in (
+        (401, "No valid API key (missing, malformed, unknown, expired, revoked)"),
+        (403, "The key lacks the scope, or the policy denies the recipient this purpose"),
+        (404, "No such customer, agreement, request or tree head"),
+        (409, "The request cannot be completed in the resource's current state"),
+        (413, "Request body too large"),
+        (422, "Invalid input (names the field and rule, never the value)"),
+        (429, "Over the key's rate limit (see Retry-After)"),
+    )
+}
+
+
+def _publish_scopes(router: APIRouter) -> None:
+    """Each route's required scope, as ``x-required-scope`` in the OpenAPI schema."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            for dependency in route.dependant.dependencies:
+                if isinstance(dependency.call, Authorised):
+                    route.openapi_extra = {"x-required-scope": dependency.call.scope}
 
 
 def from_env() -> FastAPI:

@@ -8,6 +8,25 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``type`` is stable per error, ``detail`` is for people."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    request_id: str | None = None
+    reason: str | None = None
+    scope: str | None = None
+    recipient: str | None = None
+    purpose: str | None = None
+    reasons: dict[str, str] | None = None
+    field: str | None = None
+    category: str | None = None
+    rule: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
 class CustomerFields(BaseModel):
     """Category → value, as the library's ``Vault.add`` takes them."""
 

@@ -7,7 +7,6 @@ actor and the request id, so the ledger says who asked, through which request.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from needtoknow.apikeys import ApiKey, ApiKeys
+from needtoknow.errors import AuthenticationError
 from needtoknow.vault import Vault
 
 
@@ -64,33 +64,49 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer ntk_<i
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="ntk_<id>_<secret>")
 
 
-def _authorised(scope: str) -> Callable[..., Caller]:
-    """A dependency: the request's key, which must carry ``scope``, within its rate."""
+def _one_token(request: Request, header: str | None) -> str | None:
+    """The key from ``Authorization: Bearer`` or ``X-API-Key``; any other Authorization
+    scheme, or both headers at once, is malformed rather than silently passed over."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return header
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip() or header is not None:
+        raise AuthenticationError("malformed")
+    return credentials.strip()
 
-    def authorised(
+
+class Authorised:
+    """A dependency: the request's key, which must carry ``scope``, within its rate.
+    The scope is also published in the OpenAPI schema (``x-required-scope``)."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    def __call__(
+        self,
         request: Request,
+        # Both schemes are declared so OpenAPI documents them; _one_token reads them.
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         header: Annotated[str | None, Depends(_header)],
     ) -> Caller:
         service: Service = request.app.state.service
         request_id: str = request.state.request_id
-        token = bearer.credentials if bearer is not None else header
+        token = _one_token(request, header)
         keys = ApiKeys(service.vault.acting("api:unauthenticated", request_id))
         key = keys.authenticate(token)
         request.state.key = key
-        keys.authorise(key, scope)
+        keys.authorise(key, self.scope)
         service.admit(key)
         return Caller(key, service.vault.acting(key.actor, request_id), request_id)
 
-    return authorised
 
-
-CustomersRead = Annotated[Caller, Depends(_authorised("customers:read"))]
-CustomersWrite = Annotated[Caller, Depends(_authorised("customers:write"))]
-CustomersErase = Annotated[Caller, Depends(_authorised("customers:erase"))]
-PolicyRead = Annotated[Caller, Depends(_authorised("policy:read"))]
-LedgerRead = Annotated[Caller, Depends(_authorised("ledger:read"))]
-AgreementsManage = Annotated[Caller, Depends(_authorised("agreements:manage"))]
-DisclosuresRequest = Annotated[Caller, Depends(_authorised("disclosures:request"))]
-DisclosuresDecide = Annotated[Caller, Depends(_authorised("disclosures:decide"))]
-DisclosuresRelease = Annotated[Caller, Depends(_authorised("disclosures:release"))]
+CustomersRead = Annotated[Caller, Depends(Authorised("customers:read"))]
+CustomersWrite = Annotated[Caller, Depends(Authorised("customers:write"))]
+CustomersErase = Annotated[Caller, Depends(Authorised("customers:erase"))]
+PolicyRead = Annotated[Caller, Depends(Authorised("policy:read"))]
+LedgerRead = Annotated[Caller, Depends(Authorised("ledger:read"))]
+AgreementsManage = Annotated[Caller, Depends(Authorised("agreements:manage"))]
+DisclosuresRequest = Annotated[Caller, Depends(Authorised("disclosures:request"))]
+DisclosuresDecide = Annotated[Caller, Depends(Authorised("disclosures:decide"))]
+DisclosuresRelease = Annotated[Caller, Depends(Authorised("disclosures:release"))]

@@ -112,6 +112,7 @@ def test_a_customer_outside_the_agencys_assigned_accounts_is_refused(server: Ser
         ({"X-API-Key": "not-a-key"}, "malformed"),
         ({"X-API-Key": "ntk_0123456789abcdef_nope"}, "unknown"),
         ({"Authorization": "Bearer ntk_0123456789abcdef_nope"}, "unknown"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "malformed"),
     ],
 )
 def test_requests_without_a_valid_key_get_401(
@@ -121,6 +122,17 @@ def test_requests_without_a_valid_key_get_401(
     assert response.status_code == 401
     assert response.json()["reason"] == reason
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_bad_authorization_header_is_not_passed_over_for_a_good_api_key(
+    server: Server,
+) -> None:
+    good = {"X-API-Key": server.tokens["billing"]}
+    for authorization in ("Basic dXNlcjpwYXNz", f"Bearer {server.tokens['billing']}"):
+        response = httpx.get(
+            f"{server.url}/v1/policy", headers={**good, "Authorization": authorization}
+        )
+        assert (response.status_code, response.json()["reason"]) == (401, "malformed")
 
 
 def test_revoked_and_expired_keys_are_refused_and_ledgered(server: Server) -> None:
@@ -246,4 +258,4 @@ def test_the_log_holds_no_pii(server: Server) -> None:
     for canary in (ASHA["email"], ASHA["name"], RAVI["name"], "asha.new@example.in", "2345"):
         assert canary not in log, canary
     for token in server.tokens.values():
-        assert token.split("_")[2] not in log
+        assert token.split("_", 2)[2] not in log

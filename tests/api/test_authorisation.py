@@ -1,0 +1,191 @@
+"""The authorisation matrix over real HTTP: every endpoint in the published schema × every
+credential failure, and every recipient × every purpose on the PII endpoints, against the
+policy engine as the oracle. Each refusal is a 401/403 problem with a reason, leaks
+nothing, and (for a known key) is a ledger entry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.apikeys import SCOPES, ApiKeys
+from needtoknow.storage.schema import api_keys, ledger_entries
+from needtoknow.types import Context
+from tests.api.conftest import Server
+from tests.customers import ASHA
+
+CANARIES = (ASHA["name"], ASHA["email"], "9876543210", "234567890124")
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> dict[str, str]:
+    """One customer (assigned to no agreement) and one disclosure request to aim at."""
+    customer_id = server.vault.add(ASHA).customer_id
+    request = server.vault.disclosures.request(
+        authority="law_enforcement",
+        purpose="investigation",
+        legal_basis="IT Act 2000 s.69",
+        reference="Notice 7/2026",
+        customer_ids=[customer_id],
+        categories=["name"],
+        case_owner="legal",
+    )
+    return {
+        "customer_id": customer_id,
+        "agreement_id": "AGR-COLL-2026",
+        "request_id": request.id,
+    }
+
+
+def endpoints(server: Server) -> Iterator[tuple[str, str, str]]:
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield method.upper(), path, operation["x-required-scope"]
+
+
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/v1/customers"): {"fields": {"name": "Test Person"}},
+    ("PATCH", "/v1/customers/{customer_id}"): {"fields": {"name": "Test Person"}},
+    ("POST", "/v1/customers/lookup"): {"category": "email", "value": "x@example.in", "purpose": "billing"},
+    ("POST", "/v1/policy/decide"): {"purpose": "billing"},
+    ("POST", "/v1/agreements"): {"id": "X", "recipient": "collection_agency", "purposes": ["bill_collection"], "expires": "2027-01-01"},
+    ("PATCH", "/v1/agreements/{agreement_id}"): {"reference": "x"},
+    ("POST", "/v1/agreements/{agreement_id}/revoke"): {"reason": "x"},
+    ("POST", "/v1/agreements/{agreement_id}/customers"): {"customer_ids": ["x"]},
+    ("POST", "/v1/agreements/{agreement_id}/customers/remove"): {"customer_ids": ["x"]},
+    ("POST", "/v1/disclosures/{request_id}/reject"): {"reason": "x"},
+    ("POST", "/v1/disclosures/{request_id}/release"): {},
+}  # fmt: skip
+QUERIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/v1/customers/{customer_id}"): {"purpose": "billing"},
+    ("GET", "/v1/policy/explain"): {"purpose": "billing"},
+    ("GET", "/v1/ledger/consistency"): {"first": 1, "second": 2},
+}
+
+
+def call(
+    server: Server, world: dict[str, str], method: str, path: str, token: str | None
+) -> httpx.Response:
+    headers = {"X-API-Key": token} if token else {}
+    body = BODIES.get((method, path))
+    if body is None and method == "POST":
+        body = {}
+    return httpx.request(
+        method,
+        server.url + path.format(**world),
+        params=QUERIES.get((method, path)),
+        json=body,
+        headers=headers,
+    )
+
+
+def ledger(server: Server) -> list[dict[str, Any]]:
+    with server.vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        return [json.loads(bytes(row.entry)) for row in rows]
+
+
+def refusals(server: Server, key_id: str) -> list[str]:
+    return [
+        e["detail"]["reason"]
+        for e in ledger(server)
+        if e["kind"] == "api_key" and e["detail"].get("key") == key_id and e.get("decision")
+    ]
+
+
+def assert_leaks_nothing(response: httpx.Response) -> None:
+    for canary in CANARIES:
+        assert canary not in response.text, (response.request.url, canary)
+
+
+def test_the_schema_publishes_a_scope_for_every_endpoint(server: Server) -> None:
+    listed = list(endpoints(server))
+    assert len(listed) >= 20
+    assert {scope for _, _, scope in listed} == set(SCOPES)
+
+
+def test_every_endpoint_refuses_missing_revoked_expired_and_unscoped_keys(
+    server: Server, world: dict[str, str]
+) -> None:
+    keys = ApiKeys(server.vault)
+    revoked = keys.create("legal_team", tuple(SCOPES))
+    keys.revoke(revoked.key.id)
+    expired = keys.create("legal_team", tuple(SCOPES))
+    with server.vault.db.begin() as conn:
+        conn.execute(
+            api_keys.update()
+            .where(api_keys.c.id == expired.key.id)
+            .values(expires_at=sa.func.datetime("now", "-1 minute"))
+        )
+    for method, path, scope in endpoints(server):
+        where = f"{method} {path}"
+        missing = call(server, world, method, path, None)
+        assert (missing.status_code, missing.json()["reason"]) == (401, "missing"), where
+        for issued, reason in ((revoked, "revoked"), (expired, "expired")):
+            before = len(refusals(server, issued.key.id))
+            response = call(server, world, method, path, issued.token)
+            assert (response.status_code, response.json()["reason"]) == (401, reason), where
+            assert refusals(server, issued.key.id)[before:] == [reason], where
+            assert_leaks_nothing(response)
+        unscoped = keys.create("legal_team", tuple(s for s in SCOPES if s != scope))
+        response = call(server, world, method, path, unscoped.token)
+        assert response.status_code == 403, where
+        assert response.json()["type"] == "urn:needtoknow:problem:scope-denied", where
+        assert response.json()["scope"] == scope, where
+        assert refusals(server, unscoped.key.id) == [f"scope {scope}"], where
+        assert_leaks_nothing(response)
+
+
+def test_every_recipient_and_purpose_gets_exactly_what_the_policy_allows(
+    server: Server, world: dict[str, str]
+) -> None:
+    policy = server.vault.policy
+    engine = server.vault.engine
+    context = Context(now=server.vault.clock())
+    keys = ApiKeys(server.vault)
+    customer_id = world["customer_id"]
+    outcomes: list[bool] = []
+    for recipient in policy.recipients:
+        token = keys.create(recipient, ("customers:read",)).token
+        with httpx.Client(base_url=server.url, headers={"X-API-Key": token}) as http:
+            missing = http.get(f"/v1/customers/{customer_id}")
+            assert missing.status_code == 422 and missing.json()["errors"][0]["loc"] == [
+                "query",
+                "purpose",
+            ]
+            for purpose in [*policy.purposes, "marketing_blast"]:
+                where = f"{recipient} for {purpose}"
+                decision = engine.decide(recipient, purpose, None, context)
+                allowed = bool(decision.allowed) and not decision.customer_scope
+                outcomes.append(allowed)
+                response = http.get(f"/v1/customers/{customer_id}", params={"purpose": purpose})
+                entry = [
+                    e
+                    for e in ledger(server)
+                    if e.get("request_id") == response.headers["x-request-id"]
+                ]
+                assert [e["decision"] for e in entry] == ["allow" if allowed else "deny"], where
+                if allowed:
+                    assert response.status_code == 200, (where, response.text)
+                    assert set(response.json()["values"]) <= set(decision.allowed), where
+                else:
+                    assert response.status_code == 403, (where, response.text)
+                    problem = response.json()
+                    assert problem["type"] == "urn:needtoknow:problem:policy-denied", where
+                    assert problem["recipient"] == recipient and problem["reasons"], where
+                    assert_leaks_nothing(response)
+                lookup = http.post(
+                    "/v1/customers/lookup",
+                    json={"category": "email", "value": ASHA["email"], "purpose": purpose},
+                )
+                may_find = bool(engine.decide(recipient, purpose, ("email",), context).allowed)
+                assert lookup.status_code == (200 if may_find else 403), (where, lookup.text)
+                if lookup.status_code == 403:
+                    assert_leaks_nothing(lookup)
+    assert 5 <= sum(outcomes) < len(outcomes) - 100  # both sides of the matrix ran
