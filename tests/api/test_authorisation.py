@@ -1,5 +1,5 @@
-"""The authorisation matrix over real HTTP: every endpoint in the published schema × every
-credential failure, and every recipient × every purpose on the PII endpoints, against the
+"""The authorisation matrix over real HTTP: every endpoint in the published schema by every
+credential failure, and every recipient by every purpose on the PII endpoints, against the
 policy engine as the oracle. Each refusal is a 401/403 problem with a reason, leaks
 nothing, and (for a known key) is a ledger entry."""
 
@@ -52,9 +52,14 @@ def endpoints(server: Server) -> Iterator[tuple[str, str, str]]:
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/customers"): {"fields": {"name": "Test Person"}},
     ("PATCH", "/v1/customers/{customer_id}"): {"fields": {"name": "Test Person"}},
-    ("POST", "/v1/customers/lookup"): {"category": "email", "value": "x@example.in", "purpose": "billing"},
+    ("POST", "/v1/customers/lookup"): {
+        "category": "email", "value": "x@example.in", "purpose": "billing"
+    },
     ("POST", "/v1/policy/decide"): {"purpose": "billing"},
-    ("POST", "/v1/agreements"): {"id": "X", "recipient": "collection_agency", "purposes": ["bill_collection"], "expires": "2027-01-01"},
+    ("POST", "/v1/agreements"): {
+        "id": "X", "recipient": "collection_agency", "purposes": ["bill_collection"],
+        "expires": "2027-01-01",
+    },
     ("PATCH", "/v1/agreements/{agreement_id}"): {"reference": "x"},
     ("POST", "/v1/agreements/{agreement_id}/revoke"): {"reason": "x"},
     ("POST", "/v1/agreements/{agreement_id}/customers"): {"customer_ids": ["x"]},
