@@ -18,7 +18,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlalchemy as sa
 
@@ -73,6 +73,14 @@ class ApiKey:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
         }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a token was not accepted, and the key it named if we know it."""
+
+    reason: str
+    key: ApiKey | None = None
 
 
 @dataclass(frozen=True)
@@ -160,34 +168,43 @@ class ApiKeys:
             return [_key(row) for row in rows]
 
     def authenticate(self, token: str | None) -> ApiKey:
-        """The live key ``token`` belongs to, or AuthenticationError with the reason.
+        """The live key ``token`` belongs to, or AuthenticationError with the reason
+        (recorded first when the key is one we know; see :meth:`refuse`)."""
+        checked = self.check(token)
+        if isinstance(checked, Refusal):
+            self.refuse(checked)
+        return checked
 
-        Refusals of a key we know (expired, revoked, wrong secret) are ledgered: they are
-        attempts to reach data with a real credential. Unknown and malformed tokens are
-        not, so noise cannot flood the ledger; the service logs them.
-        """
+    def check(self, token: str | None) -> ApiKey | Refusal:
+        """:meth:`authenticate` without its side effect: a read, no write, so a server
+        can run it on its event loop and hand only refusals to a thread."""
         if not token:
-            raise AuthenticationError("missing")
+            return Refusal("missing")
         key_id, _, secret = token.removeprefix(PREFIX).partition("_")
         if not token.startswith(PREFIX) or len(key_id) != 16 or not secret:
-            raise AuthenticationError("malformed")
+            return Refusal("malformed")
         with self.vault.connections.snapshot() as cursor:
             row = self._lookup.run(cursor, {"id": key_id}).fetchone()
         if row is None:
-            raise AuthenticationError("unknown")
+            return Refusal("unknown")
         stored = dict(zip(_COLUMNS, row, strict=True))
         key = _key(stored)
-        now = self.vault.clock()
         if not hmac.compare_digest(bytes(stored["secret_sha256"]), _digest(secret)):
-            reason = "unknown"
-        elif key.revoked_at is not None:
-            reason = "revoked"
-        elif key.expires_at is not None and key.expires_at <= now:
-            reason = "expired"
-        else:
-            return key
-        self.vault.ledger.record(self._entry(key, "refused", now, reason=reason))
-        raise AuthenticationError(reason)
+            return Refusal("unknown", key)
+        if key.revoked_at is not None:
+            return Refusal("revoked", key)
+        if key.expires_at is not None and key.expires_at <= self.vault.clock():
+            return Refusal("expired", key)
+        return key
+
+    def refuse(self, refusal: Refusal) -> NoReturn:
+        """Raise AuthenticationError; first ledger the refusal of a key we know (expired,
+        revoked, wrong secret): an attempt to reach data with a real credential. Unknown
+        and malformed tokens are not ledgered, so noise cannot flood the ledger."""
+        if refusal.key is not None:
+            entry = self._entry(refusal.key, "refused", self.vault.clock(), reason=refusal.reason)
+            self.vault.ledger.record(entry)
+        raise AuthenticationError(refusal.reason)
 
     def authorise(self, key: ApiKey, scope: str) -> None:
         """Raise ScopeDenied (and ledger the refusal) unless ``key`` carries ``scope``."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install and start what the test suite needs besides Python: PostgreSQL (own cluster on
-# 127.0.0.1) and SoftHSM2. Idempotent; prints `export` lines for the test environment.
+# 127.0.0.1), SoftHSM2, and wrk (the HTTP benchmark's load generator). Idempotent; prints
+# `export` lines for the test environment.
 set -euo pipefail
 
 PGPORT="${NTK_TEST_PGPORT:-54329}"
@@ -9,6 +10,7 @@ PGDATA="${NTK_TEST_PGDATA:-/tmp/ntk-test-pg-$PGPORT}"
 need=()
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-services: missing ${need[*]} and not root; install them" >&2

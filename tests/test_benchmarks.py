@@ -39,3 +39,9 @@ def test_bench_ledger_reports_every_goal() -> None:
     out = run("bench_ledger.py", "--entries", "3000", "--gets", "300", "--proofs", "20")
     for goal in ("get with ledger entry", "get_many", "verify:", "inclusion proof"):
         assert goal in out
+
+
+def test_bench_http_serves_both_apps_and_balances_the_ledger() -> None:
+    out = run("bench_http.py", "--seconds", "1", "--clients", "4", "--customers", "30")
+    assert "bare FastAPI" in out and "p99 ratio" in out
+    assert "(equal)" in out and "verify ok" in out

@@ -25,7 +25,13 @@ from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
 from needtoknow.api.routes import agreements, customers, disclosures, ledger, policy
-from needtoknow.api.service import Authorised, Limits, RateLimited, Service
+from needtoknow.api.service import (
+    SECURITY_SCHEMES,
+    Authorised,
+    Limits,
+    RateLimited,
+    Service,
+)
 from needtoknow.errors import NeedToKnowError
 from needtoknow.home import Settings, open_vault
 from needtoknow.vault import Vault
@@ -50,6 +56,7 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
     for router in (customers, policy, ledger, agreements, disclosures):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
+    _publish_security(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -113,6 +120,25 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (429, "Over the key's rate limit (see Retry-After)"),
     )
 }
+
+
+def _publish_security(app: FastAPI) -> None:
+    """Declare how keys travel in the schema. Authorised reads the headers itself:
+    FastAPI's security dependencies would cost two more dependency solves per request."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    if "x-required-scope" in operation:
+                        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _publish_scopes(router: APIRouter) -> None:

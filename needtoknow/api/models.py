@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 
@@ -159,3 +160,10 @@ class ReleaseIn(BaseModel):
 class PackageOut(BaseModel):
     payload: str = Field(description="The package, base64 (HPKE-sealed if a key was given)")
     manifest: dict[str, Any]
+
+
+def respond(model: BaseModel, status: int = 200) -> Response:
+    """The model as a ready JSON response. A sync route that returns a model has FastAPI
+    validate it again on a worker thread — a second thread hop per request on the hot
+    routes; the model was built (and so validated) in the route already."""
+    return Response(model.model_dump_json(), status, media_type="application/json")

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from needtoknow.apikeys import ApiKey, ApiKeys
+from needtoknow.apikeys import ApiKey, ApiKeys, Refusal
 from needtoknow.errors import AuthenticationError
 from needtoknow.vault import Vault
 
@@ -60,13 +60,17 @@ class Caller:
     request_id: str
 
 
-_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer ntk_<id>_<secret>")
-_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="ntk_<id>_<secret>")
+# How a key may travel (published in the OpenAPI schema by api.app).
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "ntk_<id>_<secret>"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
 
 
-def _one_token(request: Request, header: str | None) -> str | None:
+def _one_token(request: Request) -> str | None:
     """The key from ``Authorization: Bearer`` or ``X-API-Key``; any other Authorization
     scheme, or both headers at once, is malformed rather than silently passed over."""
+    header = request.headers.get("x-api-key")
     authorization = request.headers.get("authorization")
     if authorization is None:
         return header
@@ -83,22 +87,22 @@ class Authorised:
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    def __call__(
-        self,
-        request: Request,
-        # Both schemes are declared so OpenAPI documents them; _one_token reads them.
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        header: Annotated[str | None, Depends(_header)],
-    ) -> Caller:
+    async def __call__(self, request: Request) -> Caller:
+        """Runs on the event loop: the accepted path only reads (one indexed row, on the
+        loop thread's own connection). Refusals, which write to the ledger, and rate
+        checks go to a worker thread or stay cheap."""
         service: Service = request.app.state.service
         request_id: str = request.state.request_id
-        token = _one_token(request, header)
-        keys = ApiKeys(service.vault.acting("api:unauthenticated", request_id))
-        key = keys.authenticate(token)
-        request.state.key = key
-        keys.authorise(key, self.scope)
-        service.admit(key)
-        return Caller(key, service.vault.acting(key.actor, request_id), request_id)
+        checked = service.keys.check(_one_token(request))
+        if isinstance(checked, Refusal):
+            refusing = ApiKeys(service.vault.acting("api:unauthenticated", request_id))
+            await run_in_threadpool(refusing.refuse, checked)  # raises AuthenticationError
+        request.state.key = checked
+        vault = service.vault.acting(checked.actor, request_id)
+        if self.scope not in checked.scopes:
+            await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
+        service.admit(checked)
+        return Caller(checked, vault, request_id)
 
 
 CustomersRead = Annotated[Caller, Depends(Authorised("customers:read"))]

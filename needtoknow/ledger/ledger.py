@@ -15,6 +15,7 @@ from needtoknow.ledger.entry import Entry
 from needtoknow.ledger.heads import TreeHead, signed_bytes
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
+from needtoknow.storage.groupcommit import GroupCommit
 from needtoknow.storage.schema import ledger_heads
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class Ledger:
         self.clock = clock
         self._connections = connections
         self._sql = log.statements(db.dialect)
+        self._group: GroupCommit[bytes, int] = GroupCommit(self._commit)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -81,9 +83,13 @@ class Ledger:
         return self.record_many([entry])[0]
 
     def record_many(self, entries: list[Entry]) -> list[int]:
-        """Record several entries in one transaction (one commit for a batch of reads)."""
+        """Record several entries, committed together by the time this returns. Entries
+        other threads record meanwhile share the commit (see storage.groupcommit)."""
+        return self._group.submit([entry.canonical() for entry in entries])
+
+    def _commit(self, entries: list[bytes]) -> list[int]:
         with self._connections.transaction() as cursor:
-            return log.append_with(cursor, self._sql, [entry.canonical() for entry in entries])
+            return log.append_with(cursor, self._sql, entries)
 
     # -- tree heads ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,9 +40,44 @@ def connect(url: str) -> sa.Engine:
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
+        _WRITERS[id(engine)] = WriterLock()
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _begin_immediate)
+        # Released when the connection goes back to the pool: after its COMMIT or
+        # ROLLBACK has run (the "commit" event fires before it does).
+        sa.event.listen(engine.pool, "checkin", _end_write)
     return engine
+
+
+class WriterLock:
+    """One writer at a time per process on an SQLite file, queued in Python.
+
+    SQLite lets one connection write at a time and makes the others retry in its busy
+    handler, which *sleeps* (1, 2, 5, 10 … 100 ms) between tries: under a web server's
+    thread pool, one slow commit turns into a second-long tail for everyone queued
+    behind it. Threads of one process wait here instead, and wake the moment the writer
+    commits. Other processes still meet SQLite's own lock.
+    """
+
+    TIMEOUT = 30.0  # a writer stuck this long is a bug (e.g. nested write transactions)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self._lock.acquire(timeout=self.TIMEOUT):
+            raise NeedToKnowError("the database stayed locked by another writer")
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+_WRITERS: dict[int, WriterLock] = {}
+
+
+def writer_lock(engine: sa.Engine) -> WriterLock | None:
+    """The process's writer lock for an SQLite engine (None for other databases)."""
+    return _WRITERS.get(id(engine))
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
@@ -50,8 +86,17 @@ def _begin_immediate(connection: sa.Connection) -> None:
     only reads (see :func:`reading`) takes a plain snapshot and blocks no writer."""
     if connection.get_execution_options().get("ntk_read_only"):
         connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    lock = _WRITERS[id(connection.engine)]
+    lock.acquire()
+    connection.info["ntk_writer"] = lock
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _end_write(_dbapi_connection: Any, record: Any) -> None:
+    lock = record.info.pop("ntk_writer", None)
+    if lock is not None:
+        lock.release()
 
 
 def reading(engine: sa.Engine) -> sa.Connection:

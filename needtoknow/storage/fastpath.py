@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from needtoknow.storage.database import writer_lock
+
 
 class Prepared:
     """One statement compiled for a dialect; ``run`` binds parameters by name."""
@@ -99,9 +101,13 @@ class ThreadConnections:
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A cursor inside a write transaction that commits on success, rolls back on error."""
+        """A cursor inside a write transaction that commits on success, rolls back on
+        error; on SQLite, queued behind the process's other writers (WriterLock)."""
         connection = self._connection()
         cursor = connection.cursor()
+        writer = writer_lock(self.engine)
+        if writer is not None:
+            writer.acquire()
         try:
             if self.sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
@@ -121,6 +127,9 @@ class ThreadConnections:
                 pass
             self._discard(connection)
             raise
+        finally:
+            if writer is not None:
+                writer.release()
 
     def close(self) -> None:
         """Close every thread's connection; later use opens new ones."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from needtoknow.api.models import CustomerFields, Disclosed, Found, Lookup, Written
+from needtoknow.api.models import CustomerFields, Disclosed, Found, Lookup, Written, respond
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
 from needtoknow.types import Context
 from needtoknow.vault.vault import WriteResult
@@ -23,9 +23,9 @@ def _written(result: WriteResult) -> Written:
 
 
 @router.post("", status_code=201, response_model=Written)
-def create(body: CustomerFields, who: CustomersWrite) -> Written:
+def create(body: CustomerFields, who: CustomersWrite) -> Response:
     """Validate and store a new customer; its id comes back."""
-    return _written(who.vault.add(body.fields))
+    return respond(_written(who.vault.add(body.fields)), 201)
 
 
 @router.get("/{customer_id}", response_model=Disclosed)
@@ -36,7 +36,7 @@ def get(
     categories: Annotated[list[str] | None, Query(max_length=32)] = None,
     legal_reference: Annotated[str | None, Query(max_length=200)] = None,
     case_id: Annotated[str | None, Query(max_length=100)] = None,
-) -> Disclosed:
+) -> Response:
     """What the key's recipient may see of this customer for ``purpose``; the read (or
     its denial) is a ledger entry carrying this request's id."""
     context = Context(
@@ -53,31 +53,33 @@ def get(
         context=context,
     )
     decision = disclosed.decision
-    return Disclosed(
-        customer_id=disclosed.customer_id,
-        values=disclosed.values,
-        recipient=decision.recipient,
-        purpose=decision.purpose,
-        policy_version=decision.policy_version,
-        denied=dict(decision.denied),
-        obligations=sorted(decision.obligations),
+    return respond(
+        Disclosed(
+            customer_id=disclosed.customer_id,
+            values=disclosed.values,
+            recipient=decision.recipient,
+            purpose=decision.purpose,
+            policy_version=decision.policy_version,
+            denied=dict(decision.denied),
+            obligations=sorted(decision.obligations),
+        )
     )
 
 
 @router.post("/lookup", response_model=Found)
-def lookup(body: Lookup, who: CustomersRead) -> Found:
+def lookup(body: Lookup, who: CustomersRead) -> Response:
     """Customer ids whose category exactly matches the value (a blind-index lookup; the
     value travels in the body, never in a URL or a log)."""
     found = who.vault.find(
         body.category, body.value, recipient=who.key.recipient, purpose=body.purpose
     )
-    return Found(customer_ids=found)
+    return respond(Found(customer_ids=found))
 
 
 @router.patch("/{customer_id}", response_model=Written)
-def correct(customer_id: str, body: CustomerFields, who: CustomersWrite) -> Written:
+def correct(customer_id: str, body: CustomerFields, who: CustomersWrite) -> Response:
     """Replace some categories (a correction under DPDP s.12)."""
-    return _written(who.vault.correct(customer_id, body.fields))
+    return respond(_written(who.vault.correct(customer_id, body.fields)))
 
 
 @router.delete("/{customer_id}", status_code=204, response_class=Response)

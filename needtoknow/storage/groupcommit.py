@@ -1,0 +1,78 @@
+"""Group commit: ledger entries from concurrent threads share one transaction and commit.
+
+A disclosure must not return before its entry is committed, and every commit takes the
+database's write lock. When many threads commit at once (a web server's thread pool),
+SQLite makes the losers sleep in its busy handler — 1, 2, 5, 10… ms at a time — and each
+winner pays its own fsync. Here the first thread becomes the leader and commits what
+every waiting thread has queued in one transaction, while the others wait on a condition
+that wakes them the moment their batch is durable (or raises the leader's error in each:
+nothing is disclosed without its entry). A lone caller waits for nobody.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class _Slot(Generic[Item, Result]):
+    __slots__ = ("done", "error", "items", "result")
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.items = items
+        self.result: list[Result] = []
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit(Generic[Item, Result]):
+    """Runs ``commit`` once for the items of every caller queued meanwhile.
+
+    ``commit`` gets the items in queue order and returns one result per item; it must
+    commit all of them or raise.
+    """
+
+    def __init__(self, commit: Callable[[list[Item]], list[Result]]) -> None:
+        self._commit = commit
+        self._ready = threading.Condition()
+        self._queue: list[_Slot[Item, Result]] = []
+        self._leading = False
+
+    def submit(self, items: Sequence[Item]) -> list[Result]:
+        """Commit ``items`` (with whatever else is queued); their results, in order."""
+        mine: _Slot[Item, Result] = _Slot(items)
+        with self._ready:
+            self._queue.append(mine)
+            while self._leading and not mine.done:
+                self._ready.wait()
+            if mine.done:
+                batch: list[_Slot[Item, Result]] = []
+            else:
+                self._leading = True
+                batch, self._queue = self._queue, []
+        if batch:
+            self._lead(batch)
+        if mine.error is not None:
+            raise mine.error
+        return mine.result
+
+    def _lead(self, batch: list[_Slot[Item, Result]]) -> None:
+        try:
+            results = self._commit([item for slot in batch for item in slot.items])
+        except BaseException as error:  # every caller in the batch learns it failed
+            for slot in batch:
+                slot.error = error
+        else:
+            start = 0
+            for slot in batch:
+                slot.result = results[start : start + len(slot.items)]
+                start += len(slot.items)
+        with self._ready:
+            for slot in batch:
+                slot.done = True
+            self._leading = False
+            self._ready.notify_all()

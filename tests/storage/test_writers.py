@@ -1,0 +1,47 @@
+"""Writers in one process queue on the WriterLock, never in SQLite's sleeping busy handler."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from needtoknow.home import Settings, init_vault
+from tests.customers import ASHA
+
+
+def test_concurrent_reads_and_writes_never_meet_sqlites_lock(tmp_path: Path) -> None:
+    """With SQLite's busy timeout at zero, any two writers of this process meeting at
+    SQLite's lock would fail at once with "database is locked"; none may."""
+    vault = init_vault(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/v.db"))
+    ids = [vault.add(ASHA).customer_id for _ in range(4)]
+    vault.connections.close()
+    vault.db.dispose()
+
+    @sa.event.listens_for(vault.db, "connect")
+    def impatient(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    failures: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(30):
+                cid = ids[(n + i) % len(ids)]
+                if i % 3 == 0:
+                    vault.correct(cid, {"email": f"asha{n}.{i}@example.in"})
+                else:
+                    vault.get(cid, recipient="billing_team", purpose="billing")
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert vault.ledger.verify().ok
+    vault.close()
