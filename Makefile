@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_policy.py
 	$(BIN)/python benchmarks/bench_vault.py
 	$(BIN)/python benchmarks/bench_ledger.py
+	$(BIN)/python benchmarks/bench_http.py
 
 clean:
 	rm -rf $(VENV) .ntk .pytest_cache .mypy_cache .ruff_cache

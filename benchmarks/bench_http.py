@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,8 @@ def main() -> None:
     parser.add_argument("--ledger-sync", choices=("full", "normal"), default="full")
     parser.add_argument("--workers", type=int, default=1, help="server processes, both apps")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench_http needs wrk: apt-get install wrk (scripts/test-services.sh does)")
     with tempfile.TemporaryDirectory(prefix="ntk-bench-http-") as work:
         home = Path(work) / "home"
         settings = Settings(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -40,7 +41,10 @@ def connect(url: str) -> sa.Engine:
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
-        _WRITERS[id(engine)] = WriterLock()
+        database = engine.url.database
+        _WRITERS[id(engine)] = WriterLock(
+            database if database not in (None, "", ":memory:") else None
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _begin_immediate)
         # Released when the connection goes back to the pool: after its COMMIT or
@@ -50,25 +54,40 @@ def connect(url: str) -> sa.Engine:
 
 
 class WriterLock:
-    """One writer at a time per process on an SQLite file, queued in Python.
+    """One writer at a time on an SQLite file, queued outside SQLite.
 
     SQLite lets one connection write at a time and makes the others retry in its busy
     handler, which *sleeps* (1, 2, 5, 10 … 100 ms) between tries: under a web server's
     thread pool, one slow commit turns into a second-long tail for everyone queued
-    behind it. Threads of one process wait here instead, and wake the moment the writer
-    commits. Other processes still meet SQLite's own lock.
+    behind it. Writers wait here instead and wake the moment the writer commits:
+    threads of one process on a Python lock, processes (``ntk serve --workers``) on an
+    ``flock`` of ``<database>.writer`` next to the file, which the kernel releases if
+    its holder dies.
     """
 
     TIMEOUT = 30.0  # a writer stuck this long is a bug (e.g. nested write transactions)
 
-    def __init__(self) -> None:
+    def __init__(self, database: str | None) -> None:
         self._lock = threading.Lock()
+        self._path = None if database is None else f"{database}.writer"
+        self._file: IO[bytes] | None = None  # opened at the first write: the directory
+        # may not exist before then
 
     def acquire(self) -> None:
         if not self._lock.acquire(timeout=self.TIMEOUT):
             raise NeedToKnowError("the database stayed locked by another writer")
+        try:
+            if self._path is not None:
+                if self._file is None:
+                    self._file = open(self._path, "a+b")  # noqa: SIM115 - kept open
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
 
     def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
         self._lock.release()
 
 

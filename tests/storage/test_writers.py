@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,3 +47,42 @@ def test_concurrent_reads_and_writes_never_meet_sqlites_lock(tmp_path: Path) -> 
     assert failures == []
     assert vault.ledger.verify().ok
     vault.close()
+
+
+IMPATIENT_WRITER = """
+import sys
+from pathlib import Path
+import sqlalchemy as sa
+from needtoknow.home import Settings, open_vault
+vault = open_vault(Settings(home=Path(sys.argv[1]), database_url=sys.argv[2]))
+
+@sa.event.listens_for(vault.db, "connect")
+def impatient(dbapi_connection, _record):
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+vault.connections.close()
+vault.db.dispose()
+ids = sys.argv[3].split(",")
+for i in range(60):
+    cid = ids[i % len(ids)]
+    if i % 3 == 0:
+        vault.correct(cid, {"email": f"p{i}@example.in"})
+    else:
+        vault.get(cid, recipient="billing_team", purpose="billing")
+vault.close()
+"""
+
+
+def test_writer_processes_queue_on_the_lock_file_too(tmp_path: Path) -> None:
+    """Two processes (``ntk serve --workers 2``) with SQLite's busy timeout at zero: any
+    meeting at SQLite's lock would fail with "database is locked"; none may."""
+    url = f"sqlite:///{tmp_path}/v.db"
+    vault = init_vault(Settings(home=tmp_path, database_url=url))
+    ids = ",".join(vault.add(ASHA).customer_id for _ in range(4))
+    vault.close()
+    workers = [
+        subprocess.Popen([sys.executable, "-c", IMPATIENT_WRITER, str(tmp_path), url, ids])
+        for _ in range(3)
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
+    assert (tmp_path / "v.db.writer").exists()
