@@ -15,6 +15,7 @@ from needtoknow.errors import (
     PolicyDenied,
     PolicyError,
     ScopeDenied,
+    Unavailable,
     ValidationError,
 )
 from needtoknow.home import Settings, init_vault, open_vault
@@ -39,6 +40,7 @@ __all__ = [
     "PolicyError",
     "ScopeDenied",
     "Settings",
+    "Unavailable",
     "ValidationError",
     "Vault",
     "init_vault",

@@ -22,6 +22,7 @@ from needtoknow.errors import NotFound, ValidationError
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import Policy
 from needtoknow.policy.model import BOUND_KINDS, Agreement
+from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
 from needtoknow.storage.schema import agreement_customers, agreements, registry_state
 from needtoknow.types import checked_customer_id
@@ -72,7 +73,7 @@ class AgreementRegistry:
 
     def current(self) -> list[Agreement]:
         """Agreements not revoked (expired ones included: expiry is checked per decision)."""
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             rows = conn.execute(
                 sa.select(agreements)
                 .where(agreements.c.revoked_at.is_(None))
@@ -87,7 +88,7 @@ class AgreementRegistry:
             .where(agreement_customers.c.agreement_id == agreements.c.id)
             .scalar_subquery()
         )
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             rows = conn.execute(
                 sa.select(agreements, count.label("customers")).order_by(agreements.c.id)
             )

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlalchemy as sa
@@ -43,6 +43,17 @@ SCOPES = {
     "disclosures:release": "release approved disclosure requests",
 }
 DEFAULT_SCOPES = ("customers:read", "policy:read")
+# Scopes that change who may see what, or audit everyone: for the company's own teams.
+STAFF_SCOPES = frozenset(
+    {
+        "customers:erase",
+        "ledger:read",
+        "agreements:manage",
+        "disclosures:request",
+        "disclosures:decide",
+        "disclosures:release",
+    }
+)
 PREFIX = "ntk_"
 
 
@@ -115,9 +126,17 @@ class ApiKeys:
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
             raise ValidationError("scopes", "api_key", "unknown_scope", ", ".join(unknown))
+        if self.vault.policy.recipients[recipient].kind != "internal_team":
+            staff_only = sorted(set(scopes) & STAFF_SCOPES)
+            if staff_only:
+                # A contractor that could manage agreements would widen its own access;
+                # an authority's key holder could release to itself.
+                raise ValidationError("scopes", "api_key", "staff_only", ", ".join(staff_only))
         now = self.vault.clock()
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
             raise ValidationError("expires_at", "api_key", "not_in_future")
+        if expires_at is not None:
+            expires_at = expires_at.astimezone(UTC)  # SQLite keeps no offset
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         key = ApiKey(
             id=key_id,
@@ -202,7 +221,11 @@ class ApiKeys:
         revoked, wrong secret): an attempt to reach data with a real credential. Unknown
         and malformed tokens are not ledgered, so noise cannot flood the ledger."""
         if refusal.key is not None:
-            entry = self._entry(refusal.key, "refused", self.vault.clock(), reason=refusal.reason)
+            # A wrong secret is someone else using the key's id: not the key's holder.
+            actor = "api:unauthenticated" if refusal.reason == "unknown" else refusal.key.actor
+            entry = self._entry(
+                refusal.key, "refused", self.vault.clock(), actor=actor, reason=refusal.reason
+            )
             self.vault.ledger.record(entry)
         raise AuthenticationError(refusal.reason)
 
@@ -213,11 +236,13 @@ class ApiKeys:
             self.vault.ledger.record(self._entry(key, "refused", now, reason=f"scope {scope}"))
             raise ScopeDenied(key.id, scope)
 
-    def _entry(self, key: ApiKey, action: str, now: datetime, **detail: str) -> Entry:
+    def _entry(
+        self, key: ApiKey, action: str, now: datetime, actor: str | None = None, **detail: str
+    ) -> Entry:
         return Entry(
             kind="api_key",
             time=now,
-            actor=self.vault.actor if action != "refused" else key.actor,
+            actor=actor or (self.vault.actor if action != "refused" else key.actor),
             recipient=key.recipient,
             decision="deny" if action == "refused" else None,
             request_id=self.vault.request_id,

@@ -169,15 +169,16 @@ def raise_for(response: httpx.Response) -> None:
     try:
         problem = response.json()
     except ValueError:
+        problem = None
+    if not isinstance(problem, dict):
         problem = {}
     kind = str(problem.get("type", "")).removeprefix(TYPE_BASE)
     detail = str(problem.get("detail", response.reason_phrase))
     if kind == "policy-denied":
         raise errors.PolicyDenied(problem["recipient"], problem["purpose"], problem["reasons"])
-    if kind == "not-found":
-        raise errors.NotFound(detail)
     if kind == "validation":
-        location = ".".join(str(p) for p in problem.get("errors", [{}])[0].get("loc", []))
+        listed = problem.get("errors") or [{}]
+        location = ".".join(str(p) for p in listed[0].get("loc", []))
         raise errors.ValidationError(
             problem.get("field") or location or "request",
             problem.get("category", "request"),
@@ -189,8 +190,17 @@ def raise_for(response: httpx.Response) -> None:
         raise errors.ScopeDenied(_key_id(response), problem.get("scope", ""))
     if kind == "integrity":
         raise errors.IntegrityError()
-    if kind == "key-provider":
-        raise errors.KeyProviderError(detail)
+    if kind == "policy":
+        raise errors.PolicyError("service", None, detail)
+    simple: dict[str, type[errors.NeedToKnowError]] = {
+        "not-found": errors.NotFound,
+        "unknown-category": errors.CategoryError,
+        "key-provider": errors.KeyProviderError,
+        "unavailable": errors.Unavailable,
+        "conflict": errors.NeedToKnowError,
+    }
+    if kind in simple:
+        raise simple[kind](detail)
     raise ServiceError(response.status_code, kind or "http", detail, problem.get("request_id"))
 
 

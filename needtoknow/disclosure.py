@@ -364,7 +364,7 @@ class Disclosures:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, request_id: str) -> Request:
-        with self.vault.db.connect() as conn:
+        with reading(self.vault.db) as conn:
             row = conn.execute(
                 sa.select(disclosure_requests).where(disclosure_requests.c.id == request_id)
             ).first()
@@ -373,29 +373,35 @@ class Disclosures:
         return _request(row)
 
     def requests(self) -> list[Request]:
-        with self.vault.db.connect() as conn:
+        with reading(self.vault.db) as conn:
             rows = conn.execute(
                 sa.select(disclosure_requests).order_by(disclosure_requests.c.requested_at)
             )
             return [_request(row) for row in rows]
 
-    def held_subjects(self, customer_id: str) -> set[str]:
-        """Disclosures this customer may not be told of yet (a non-disclosure order runs)."""
+    def held_subjects(self, customer_id: str) -> dict[str, str]:
+        """Disclosures this customer may not be told of yet (a non-disclosure order runs):
+        request id → the authority it was released to."""
         self.release_due_notices()
-        with self.vault.db.connect() as conn:
+        with reading(self.vault.db) as conn:
             rows = conn.execute(
-                sa.select(customer_notices.c.subject_id).where(
+                sa.select(customer_notices.c.subject_id, disclosure_requests.c.authority)
+                .join(
+                    disclosure_requests,
+                    disclosure_requests.c.id == customer_notices.c.subject_id,
+                )
+                .where(
                     customer_notices.c.customer_id == customer_id,
                     customer_notices.c.status == "held",
                 )
             )
-            return {row.subject_id for row in rows}
+            return {row.subject_id: row.authority for row in rows}
 
     def notices(self, customer_id: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(customer_notices).order_by(customer_notices.c.id)
         if customer_id:
             query = query.where(customer_notices.c.customer_id == customer_id)
-        with self.vault.db.connect() as conn:
+        with reading(self.vault.db) as conn:
             return [
                 {
                     "customer_id": r.customer_id,

@@ -11,7 +11,8 @@
     ├── KeyProviderError    keys missing, unsafe or unreachable
     ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
     ├── AuthenticationError no valid API key: missing, malformed, unknown, expired, revoked
-    └── ScopeDenied         the API key does not carry the scope the call needs
+    ├── ScopeDenied         the API key does not carry the scope the call needs
+    └── Unavailable         the database or ledger could not take the write now; retry
 
 Catch :class:`NeedToKnowError` at a boundary (CLI, HTTP) and the leaves where you
 can act on them. Messages carry identifiers, field and category names only: a
@@ -106,3 +107,8 @@ class ScopeDenied(NeedToKnowError):
         self.key_id = key_id
         self.scope = scope
         super().__init__(f"API key {key_id} does not have scope {scope!r}")
+
+
+class Unavailable(NeedToKnowError):
+    """The write could not be made now (the database stayed locked, or the ledger commit
+    this request shared failed); nothing was disclosed. Safe to retry."""

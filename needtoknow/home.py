@@ -21,7 +21,7 @@ from needtoknow.errors import KeyProviderError, NeedToKnowError
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import load_policy_text
 from needtoknow.storage import connect, migrate
-from needtoknow.storage.database import is_current
+from needtoknow.storage.database import is_current, reading
 from needtoknow.storage.schema import policies
 from needtoknow.vault import Vault
 from needtoknow.vault.keys import KeyProvider, LocalKeyFile
@@ -99,7 +99,7 @@ def init_vault(
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = connect(settings.database_url)
     migrate(db)
-    with db.connect() as conn:
+    with reading(db) as conn:
         if conn.execute(sa.select(policies.c.version).limit(1)).first() is not None:
             raise NeedToKnowError(f"a vault already exists at {settings.database_url_safe()}")
     keys = _key_provider(settings, create=True)
@@ -136,7 +136,7 @@ def open_vault(
     """Open an existing vault with its active policy."""
     db = db or connect(settings.database_url)
     try:
-        with db.connect() as conn:
+        with reading(db) as conn:
             row = conn.execute(
                 sa.select(policies.c.source, policies.c.version).where(policies.c.active.is_(True))
             ).first()

@@ -92,8 +92,9 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        slug = "too-large" if exc.status_code == 413 else "http"
         return problem(
-            exc.status_code, "http", str(exc.detail), str(exc.detail), request.state.request_id
+            exc.status_code, slug, str(exc.detail), str(exc.detail), request.state.request_id
         )
 
     @app.exception_handler(Exception)

@@ -1,22 +1,16 @@
-"""Every request: an id (echoed in ``X-Request-ID`` and recorded in its ledger entries),
-a body-size limit, and one access-log line."""
+"""Every request: an id of ours (sent back in ``X-Request-ID`` and recorded in its ledger
+entries), a body-size limit, and one access-log line."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from needtoknow.api import logs
 from needtoknow.api.problems import problem
-
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class RequestContext:
@@ -30,16 +24,16 @@ class RequestContext:
             return
         started = time.perf_counter()
         headers = dict(scope.get("headers", []))
-        offered = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = offered if _CLIENT_ID.match(offered) else uuid.uuid4().hex
+        # Always ours: a client-chosen id could repeat another request's and muddle the
+        # ledger's account of who did what.
+        request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
-        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, started_response
+            nonlocal status
             if message["type"] == "http.response.start":
-                status, started_response = message["status"], True
+                status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -58,14 +52,12 @@ class RequestContext:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body:
-                raise BodyTooLarge
+                # FastAPI turns other errors raised while reading a body into a 400.
+                raise HTTPException(413, "Request body too large")
             return message
 
         try:
             await self.app(scope, limited_receive, send_with_id)
-        except BodyTooLarge:
-            if not started_response:
-                await self._too_large(scope, receive, send_with_id, request_id)
         finally:
             logs.access(scope, status, started)
 

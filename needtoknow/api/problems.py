@@ -25,6 +25,7 @@ PROBLEMS: tuple[tuple[type[errors.NeedToKnowError], int, str, str], ...] = (
     (errors.CategoryError, 422, "unknown-category", "Unknown category"),
     (errors.PolicyError, 422, "policy", "Invalid policy"),
     (errors.KeyProviderError, 503, "key-provider", "Keys unavailable"),
+    (errors.Unavailable, 503, "unavailable", "Try again"),
     (errors.IntegrityError, 500, "integrity", "Integrity check failed"),
     (errors.NeedToKnowError, 409, "conflict", "Request cannot be completed"),
 )

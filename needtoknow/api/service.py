@@ -45,10 +45,11 @@ class Service:
         self._rate: RateLimitItem = parse(limits.rate)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    def admit(self, key: ApiKey) -> None:
-        if not self._limiter.hit(self._rate, key.id):
-            reset = self._limiter.get_window_stats(self._rate, key.id).reset_time
-            raise RateLimited(key.id, self.limits.rate, max(1, int(reset - time.time())))
+    def admit(self, key_id: str) -> None:
+        """Count one request against the key's rate; RateLimited when over it."""
+        if not self._limiter.hit(self._rate, key_id):
+            reset = self._limiter.get_window_stats(self._rate, key_id).reset_time
+            raise RateLimited(key_id, self.limits.rate, max(1, int(reset - time.time())))
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,23 @@ class Authorised:
         checks go to a worker thread or stay cheap."""
         service: Service = request.app.state.service
         request_id: str = request.state.request_id
-        checked = service.keys.check(_one_token(request))
+        token = _one_token(request)
+        if service.vault.db.dialect.name == "sqlite":
+            checked = service.keys.check(token)  # a local read: cheaper than a thread hop
+        else:
+            checked = await run_in_threadpool(service.keys.check, token)
         if isinstance(checked, Refusal):
+            if checked.key is not None:
+                # Each refusal of a known key is a ledger write: limited like its use,
+                # or anyone who knows a (public) key id could flood the ledger.
+                service.admit(checked.key.id)
             refusing = ApiKeys(service.vault.acting("api:unauthenticated", request_id))
             await run_in_threadpool(refusing.refuse, checked)  # raises AuthenticationError
         request.state.key = checked
+        service.admit(checked.id)
         vault = service.vault.acting(checked.actor, request_id)
         if self.scope not in checked.scopes:
             await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
-        service.admit(checked)
         return Caller(checked, vault, request_id)
 
 

@@ -26,6 +26,7 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.PolicyError, 6),
     (errors.KeyProviderError, 7),
     (errors.IntegrityError, 8),
+    (errors.Unavailable, 9),
     (errors.NeedToKnowError, 1),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -59,12 +60,16 @@ def _attempt(
     return "[green]allowed[/green]", shown
 
 
+DEMO_MARK = "demo-vault"  # in NTK_HOME: this vault was made by `ntk demo`
+
+
 def _ensure_vault(count: int) -> Vault:
     settings = Settings.from_env()
     try:
         vault = open_vault(settings)
     except NeedToKnowError:
         vault = init_vault(settings)
+        (settings.home / DEMO_MARK).write_text("made by ntk demo; holds synthetic data only\n")
         stdout.print(f"Created a vault in {settings.home} with the NextraOne policy.")
     if not vault.customer_ids(limit=1):
         for record in track(customers(count), total=count, description="Adding customers"):
@@ -98,6 +103,12 @@ def demo(
     if serve:
         with reported():
             vault = _ensure_vault(count)
+            if not (Settings.from_env().home / DEMO_MARK).exists():
+                vault.close()
+                raise NeedToKnowError(
+                    "NTK_HOME holds a vault `ntk demo` did not make: demo keys are only "
+                    "issued for demo vaults (use `ntk serve` and `ntk keys api create`)"
+                )
             _print_demo_keys(vault, port)
             vault.close()
         serve_command(port=port)
@@ -150,10 +161,11 @@ def _print_demo_keys(vault: Vault, port: int) -> None:
     for old in keys.listing():
         if old.label == "demo" and old.revoked_at is None:
             keys.revoke(old.id)
+    expires = vault.clock() + timedelta(days=1)
     lines = []
     for recipient in vault.policy.recipients:
         scopes = tuple(SCOPES) if recipient == "legal_team" else DEFAULT_SCOPES
-        issued = keys.create(recipient, scopes, label="demo")
+        issued = keys.create(recipient, scopes, expires, label="demo")
         kind = "all scopes" if len(scopes) == len(SCOPES) else "read"
         lines.append(f"  {recipient:<24} {issued.token}  {kind}")
     url = f"http://127.0.0.1:{port}"
@@ -161,7 +173,7 @@ def _print_demo_keys(vault: Vault, port: int) -> None:
     # Plain print: tokens and URLs must come out whole, whatever the terminal's width.
     print(f"\nneedtoknow serves the {vault.policy.name} policy at {url}")
     print(f"OpenAPI docs: {url}/docs   schema: {url}/openapi.json\n")
-    print("Demo API keys, one per recipient (send as the X-API-Key header):")
+    print("Demo API keys, one per recipient, valid for a day (send as the X-API-Key header):")
     print("\n".join(lines))
     print(
         "\nTry:\n  curl -H 'X-API-Key: <the billing_team key>' "

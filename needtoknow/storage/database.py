@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from needtoknow.errors import NeedToKnowError
+from needtoknow.errors import NeedToKnowError, Unavailable
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,25 +69,33 @@ class WriterLock:
 
     def __init__(self, database: str | None) -> None:
         self._lock = threading.Lock()
+        self._owner: int | None = None
         self._path = None if database is None else f"{database}.writer"
         self._file: IO[bytes] | None = None  # opened at the first write: the directory
         # may not exist before then
 
     def acquire(self) -> None:
+        if self._owner == threading.get_ident():
+            # A write transaction opened inside another on the same thread would wait
+            # for itself: a bug, reported at once rather than after the timeout.
+            raise RuntimeError("nested write transactions on one thread")
         if not self._lock.acquire(timeout=self.TIMEOUT):
-            raise NeedToKnowError("the database stayed locked by another writer")
+            raise Unavailable("the database stayed locked by another writer")
+        self._owner = threading.get_ident()
         try:
             if self._path is not None:
                 if self._file is None:
                     self._file = open(self._path, "a+b")  # noqa: SIM115 - kept open
                 fcntl.flock(self._file, fcntl.LOCK_EX)
         except BaseException:
+            self._owner = None
             self._lock.release()
             raise
 
     def release(self) -> None:
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._owner = None
         self._lock.release()
 
 
@@ -151,7 +159,7 @@ def _config() -> Config:
 def is_current(engine: sa.Engine) -> bool:
     """True when the database is at the newest migration (cheap: one SELECT)."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 

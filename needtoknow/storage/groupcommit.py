@@ -5,8 +5,9 @@ database's write lock. When many threads commit at once (a web server's thread p
 SQLite makes the losers sleep in its busy handler — 1, 2, 5, 10… ms at a time — and each
 winner pays its own fsync. Here the first thread becomes the leader and commits what
 every waiting thread has queued in one transaction, while the others wait on a condition
-that wakes them the moment their batch is durable (or raises the leader's error in each:
-nothing is disclosed without its entry). A lone caller waits for nobody.
+that wakes them the moment their batch is durable (or, if it failed, raises Unavailable
+in each, chained to the leader's error: nothing is disclosed without its entry). A lone
+caller waits for nobody.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
+
+from needtoknow.errors import Unavailable
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -56,8 +59,10 @@ class GroupCommit(Generic[Item, Result]):
                 batch, self._queue = self._queue, []
         if batch:
             self._lead(batch)
-        if mine.error is not None:
-            raise mine.error
+            if mine.error is not None:
+                raise mine.error
+        elif mine.error is not None:  # a fresh error per follower, chained to the cause
+            raise Unavailable("the ledger commit this entry shared failed") from mine.error
         return mine.result
 
     def _lead(self, batch: list[_Slot[Item, Result]]) -> None:

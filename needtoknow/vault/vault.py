@@ -331,7 +331,7 @@ class Vault:
 
     def customer_ids(self, limit: int = 100) -> list[str]:
         """Ids of live customers, oldest first."""
-        with self.db.connect() as conn:
+        with reading(self.db) as conn:
             return store.live_ids(conn, limit)
 
     def index_digest(self, category: str, term: str) -> bytes:
@@ -353,7 +353,14 @@ class Vault:
         if include_held:
             return proofs
         held = self.disclosures.held_subjects(customer_id)
-        return [p for p in proofs if json.loads(p.entry).get("case_id") not in held]
+
+        def under_order(entry: dict[str, Any]) -> bool:
+            # The case id alone is caller-supplied: only the authority's own entries
+            # under a held disclosure are held, so nobody else can hide behind its id.
+            case = entry.get("case_id")
+            return case in held and entry.get("recipient") == held[case]
+
+        return [p for p in proofs if not under_order(json.loads(p.entry))]
 
     def _context(self, context: Context | None) -> Context:
         """The request's context at the vault's own time: agreements are judged, and

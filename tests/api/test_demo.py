@@ -46,3 +46,17 @@ def test_make_run_serves_the_demo_with_one_key_per_recipient(tmp_path: Path) -> 
         assert denied.status_code == 403
     finally:
         stop(process)
+
+
+def test_demo_keys_are_never_issued_for_a_vault_the_demo_did_not_make(tmp_path: Path) -> None:
+    env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
+    subprocess.run([NTK, "init"], env=env, check=True, capture_output=True)
+    refused = subprocess.run(
+        [NTK, "demo", "--serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1 and "did not make" in refused.stderr
+    assert "ntk_" not in refused.stdout

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from needtoknow.apikeys import ApiKeys
 from needtoknow.home import Settings, init_vault
+from needtoknow.storage.schema import ledger_entries
 from tests.api.conftest import start, stop
 
 
@@ -28,3 +31,29 @@ def test_a_key_over_its_rate_gets_429_and_others_do_not(tmp_path: Path) -> None:
         assert httpx.get(f"{url}/v1/policy", headers={"X-API-Key": quiet}).status_code == 200
     finally:
         stop(process)
+
+
+def test_refusals_of_a_known_key_are_rate_limited_before_they_reach_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """Key ids are public; each refusal of a known key is a ledger write. A flood with a
+    wrong secret is cut off by the key's rate like any use, and blames nobody's key."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    issued = ApiKeys(vault).create("billing_team")
+    forged = f"ntk_{issued.key.id}_not-the-secret"
+    process, url = start(home, tmp_path / "serve.log", NTK_API_RATE="3/minute")
+    try:
+        statuses = [
+            httpx.get(f"{url}/v1/policy", headers={"X-API-Key": forged}).status_code
+            for _ in range(6)
+        ]
+    finally:
+        stop(process)
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    with vault.db.connect() as conn:
+        rows: list[bytes] = list(conn.execute(sa.select(ledger_entries.c.entry)).scalars())
+    refused = [json.loads(bytes(r)) for r in rows if b'"refused"' in bytes(r)]
+    assert len(refused) == 3
+    assert {e["actor"] for e in refused} == {"api:unauthenticated"}
+    vault.close()

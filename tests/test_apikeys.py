@@ -1,0 +1,48 @@
+"""API keys in the library: issuing, scopes by recipient kind, expiry, revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import pytest
+
+from needtoknow.apikeys import ApiKeys
+from needtoknow.errors import AuthenticationError, ValidationError
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+
+
+def test_staff_scopes_are_only_for_the_companys_own_teams(vault: Vault) -> None:
+    keys = ApiKeys(vault)
+    for recipient, scope in (
+        ("collection_agency", "agreements:manage"),
+        ("law_enforcement", "disclosures:release"),
+        ("credit_bureau", "ledger:read"),
+    ):
+        with pytest.raises(ValidationError, match="staff_only"):
+            keys.create(recipient, ("customers:read", scope))
+    assert keys.create("legal_team", ("agreements:manage",)).key.recipient == "legal_team"
+
+
+def test_an_expiry_given_in_ist_expires_at_that_instant(vault: Vault, clock: Clock) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    expires = (clock.now + timedelta(hours=2)).astimezone(ist)
+    issued = ApiKeys(vault).create("billing_team", expires_at=expires)
+    assert ApiKeys(vault).authenticate(issued.token).expires_at == expires
+    clock.now += timedelta(hours=1, minutes=59)
+    ApiKeys(vault).authenticate(issued.token)
+    clock.now += timedelta(minutes=2)
+    with pytest.raises(AuthenticationError, match="expired"):
+        ApiKeys(vault).authenticate(issued.token)
+
+
+def test_only_a_digest_of_the_secret_is_stored(vault: Vault) -> None:
+    from needtoknow.storage.schema import api_keys
+
+    issued = ApiKeys(vault).create("billing_team")
+    secret = issued.token.split("_", 2)[2]
+    with vault.db.connect() as conn:
+        row = conn.execute(api_keys.select()).one()
+    assert secret.encode() not in b"".join(
+        v if isinstance(v, bytes) else str(v).encode() for v in row
+    )
