@@ -1,0 +1,88 @@
+"""``ntk serve --tls-cert/--tls-key``: the API over HTTPS with a certificate we trust."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from needtoknow.apikeys import ApiKeys
+from needtoknow.home import Settings, init_vault
+from tests.api.conftest import NTK, free_port, stop
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    return cert_file, key_file
+
+
+def test_the_api_is_served_over_tls(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    token = ApiKeys(vault).create("billing_team").token
+    vault.close()
+    cert, key = self_signed(tmp_path)
+    port = free_port()
+    process = subprocess.Popen(
+        [NTK, "serve", "--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key)],
+        env={**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": ""},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"https://127.0.0.1:{port}"
+        trusted = ssl.create_default_context(cafile=str(cert))
+        for _ in range(300):
+            try:
+                response = httpx.get(
+                    f"{url}/v1/policy", headers={"X-API-Key": token}, verify=trusted
+                )
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        assert response.status_code == 200 and response.json()["name"] == "nextraone"
+        plain = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/"],
+            capture_output=True,
+            text=True,
+        )
+        assert plain.stdout != "200"  # plain HTTP is not served on the TLS port
+    finally:
+        stop(process)
