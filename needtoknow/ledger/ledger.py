@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -20,6 +20,9 @@ from needtoknow.storage.schema import ledger_heads
 
 if TYPE_CHECKING:
     from needtoknow.vault.keys import KeyProvider
+
+
+MILLISECOND = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,19 @@ class Ledger:
             )
         )
         return head
+
+    def recent_head(self, max_age: timedelta) -> TreeHead:
+        """The newest signed head if it is at most ``max_age`` old, else a new one: what
+        a service hands out, so a busy ledger is not sealed and signed on every call."""
+        with reading(self.db) as conn:
+            row = conn.execute(
+                sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
+            ).first()
+        if row is not None:
+            newest = _head_from_row(row)
+            if self.clock().timestamp() * 1000 - newest.timestamp_ms <= max_age / MILLISECOND:
+                return newest
+        return self.sign_head()
 
     def heads(self) -> list[TreeHead]:
         with reading(self.db) as conn:

@@ -325,3 +325,14 @@ def test_sealing_in_small_batches_stores_what_one_seal_would(vault: Vault) -> No
     assert len(vault.history(ids[0])) == 1 + 6
     for index in range(head.tree_size):
         vault.ledger.prove(index, head).check(vault.keys.signing_public_key())
+
+
+def test_a_recent_head_is_reused_and_an_old_one_replaced(vault: Vault, clock: Clock) -> None:
+    from datetime import timedelta
+
+    first = vault.ledger.recent_head(timedelta(seconds=1))
+    vault.add(ASHA)
+    assert vault.ledger.recent_head(timedelta(seconds=1)) == first  # fresh enough
+    clock.now += timedelta(seconds=2)
+    newer = vault.ledger.recent_head(timedelta(seconds=1))
+    assert newer.tree_size == first.tree_size + 1
