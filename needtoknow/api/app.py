@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from needtoknow.api import logs
 from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
@@ -97,13 +96,6 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
             exc.status_code, slug, str(exc.detail), str(exc.detail), request.state.request_id
         )
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logs.failure(request.scope, exc)
-        return problem(
-            500, "internal", "Internal error", "see the service log", request.state.request_id
-        )
-
     app.add_middleware(RequestContext, max_body=(limits or Limits()).max_body)
     return app
 
@@ -119,6 +111,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (413, "Request body too large"),
         (422, "Invalid input (names the field and rule, never the value)"),
         (429, "Over the key's rate limit (see Retry-After)"),
+        (500, "An unexpected error (logged by class and request id)"),
+        (503, "Keys or database unavailable; retry"),
     )
 }
 

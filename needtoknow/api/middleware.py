@@ -30,10 +30,12 @@ class RequestContext:
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 
+        responded = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -58,6 +60,15 @@ class RequestContext:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
+        except Exception as exc:
+            # Here rather than in an app exception handler, which Starlette runs outside
+            # every middleware: the 500 still carries the request id, and the error is
+            # logged by class only — no message, no traceback, so no values.
+            logs.failure(scope, exc)
+            if responded:
+                raise
+            failed = problem(500, "internal", "Internal error", "see the service log", request_id)
+            await failed(scope, receive, send_with_id)
         finally:
             logs.access(scope, status, started)
 

@@ -57,3 +57,30 @@ def test_refusals_of_a_known_key_are_rate_limited_before_they_reach_the_ledger(
     assert len(refused) == 3
     assert {e["actor"] for e in refused} == {"api:unauthenticated"}
     vault.close()
+
+
+def test_an_unexpected_failure_is_a_500_problem_with_the_request_id_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    token = ApiKeys(vault).create("billing_team").token
+    cid = vault.add({"name": "Asha Canary", "email": "asha.canary@example.in"}).customer_id
+    log = tmp_path / "serve.log"
+    process, url = start(home, log)
+    try:
+        with vault.db.begin() as conn:  # break the store under the running service
+            conn.exec_driver_sql("ALTER TABLE customers RENAME TO customers_gone")
+        response = httpx.get(
+            f"{url}/v1/customers/{cid}", params={"purpose": "billing"}, headers={"X-API-Key": token}
+        )
+    finally:
+        stop(process)
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+    text = log.read_text()
+    failures = [json.loads(line) for line in text.splitlines() if "unhandled error" in line]
+    assert [f["request_id"] for f in failures] == [response.headers["x-request-id"]]
+    assert "Traceback" not in text and "asha.canary" not in text and "Asha" not in text
+    vault.close()
