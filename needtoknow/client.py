@@ -10,8 +10,10 @@ library has no error for (429, 413, 5xx) a :class:`ServiceError` carrying status
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -54,6 +56,14 @@ class Disclosed:
 
 
 @dataclass(frozen=True)
+class Released:
+    """A disclosure package: its bytes (HPKE-sealed if a key was given) and manifest."""
+
+    payload: bytes
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class _Call(Generic[T]):
     method: str
     path: str
@@ -89,6 +99,24 @@ def _head(response: httpx.Response) -> TreeHead:
 
 def _nothing(_: httpx.Response) -> None:
     return None
+
+
+def _count(response: httpx.Response) -> int:
+    return int(response.json()["count"])
+
+
+def _released(response: httpx.Response) -> Released:
+    data = response.json()
+    return Released(base64.b64decode(data["payload"]), data["manifest"])
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    """Dates as ISO strings; None left out (the service's defaults apply)."""
+    return {
+        k: v.isoformat() if isinstance(v, date) else sorted(v) if isinstance(v, frozenset) else v
+        for k, v in fields.items()
+        if v is not None
+    }
 
 
 class _Calls:
@@ -152,6 +180,49 @@ class _Calls:
     def consistency(first: int, second: int) -> _Call[dict[str, Any]]:
         params = {"first": first, "second": second}
         return _Call("GET", "/v1/ledger/consistency", _json, params)
+
+    @staticmethod
+    def agreements() -> _Call[list[dict[str, Any]]]:
+        return _Call("GET", "/v1/agreements", _json)
+
+    @staticmethod
+    def create_agreement(fields: dict[str, Any]) -> _Call[dict[str, Any]]:
+        return _Call("POST", "/v1/agreements", _json, body=_jsonable(fields))
+
+    @staticmethod
+    def amend_agreement(agreement_id: str, changes: dict[str, Any]) -> _Call[dict[str, Any]]:
+        path = f"/v1/agreements/{_segment(agreement_id)}"
+        return _Call("PATCH", path, _json, body=_jsonable(changes))
+
+    @staticmethod
+    def revoke_agreement(agreement_id: str, reason: str) -> _Call[None]:
+        path = f"/v1/agreements/{_segment(agreement_id)}/revoke"
+        return _Call("POST", path, _nothing, body={"reason": reason})
+
+    @staticmethod
+    def assign(agreement_id: str, customer_ids: Iterable[str], remove: bool) -> _Call[int]:
+        path = f"/v1/agreements/{_segment(agreement_id)}/customers" + ("/remove" if remove else "")
+        return _Call("POST", path, _count, body={"customer_ids": list(customer_ids)})
+
+    @staticmethod
+    def request_disclosure(fields: dict[str, Any]) -> _Call[dict[str, Any]]:
+        return _Call("POST", "/v1/disclosures", _json, body=_jsonable(fields))
+
+    @staticmethod
+    def disclosures() -> _Call[list[dict[str, Any]]]:
+        return _Call("GET", "/v1/disclosures", _json)
+
+    @staticmethod
+    def decide_disclosure(request_id: str, reason: str | None) -> _Call[dict[str, Any]]:
+        action = "approve" if reason is None else "reject"
+        path = f"/v1/disclosures/{_segment(request_id)}/{action}"
+        return _Call("POST", path, _json, body=None if reason is None else {"reason": reason})
+
+    @staticmethod
+    def release(request_id: str, public_key: bytes | None) -> _Call[Released]:
+        path = f"/v1/disclosures/{_segment(request_id)}/release"
+        body = {"public_key": None if public_key is None else public_key.hex()}
+        return _Call("POST", path, _released, body=body)
 
 
 def _segment(value: str) -> str:
@@ -267,6 +338,42 @@ class VaultClient:
     def consistency(self, first: int, second: int) -> dict[str, Any]:
         return self._run(_Calls.consistency(first, second))
 
+    def agreements(self) -> list[dict[str, Any]]:
+        return self._run(_Calls.agreements())
+
+    def create_agreement(self, **fields: Any) -> dict[str, Any]:
+        """id, recipient, purposes, expires (a date), starts, reference, customer_scoped."""
+        return self._run(_Calls.create_agreement(fields))
+
+    def amend_agreement(self, agreement_id: str, **changes: Any) -> dict[str, Any]:
+        return self._run(_Calls.amend_agreement(agreement_id, changes))
+
+    def revoke_agreement(self, agreement_id: str, reason: str) -> None:
+        self._run(_Calls.revoke_agreement(agreement_id, reason))
+
+    def assign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
+        return self._run(_Calls.assign(agreement_id, customer_ids, remove=False))
+
+    def unassign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
+        return self._run(_Calls.assign(agreement_id, customer_ids, remove=True))
+
+    def request_disclosure(self, **fields: Any) -> dict[str, Any]:
+        """authority, purpose, legal_basis, reference, customer_ids, categories,
+        case_owner; optionally period_from, period_to, non_disclosure_until (dates)."""
+        return self._run(_Calls.request_disclosure(fields))
+
+    def disclosures(self) -> list[dict[str, Any]]:
+        return self._run(_Calls.disclosures())
+
+    def approve(self, request_id: str) -> dict[str, Any]:
+        return self._run(_Calls.decide_disclosure(request_id, None))
+
+    def reject(self, request_id: str, reason: str) -> dict[str, Any]:
+        return self._run(_Calls.decide_disclosure(request_id, reason))
+
+    def release(self, request_id: str, public_key: bytes | None = None) -> Released:
+        return self._run(_Calls.release(request_id, public_key))
+
     def close(self) -> None:
         self._http.close()
 
@@ -330,6 +437,42 @@ class AsyncVaultClient:
 
     async def consistency(self, first: int, second: int) -> dict[str, Any]:
         return await self._run(_Calls.consistency(first, second))
+
+    async def agreements(self) -> list[dict[str, Any]]:
+        return await self._run(_Calls.agreements())
+
+    async def create_agreement(self, **fields: Any) -> dict[str, Any]:
+        """id, recipient, purposes, expires (a date), starts, reference, customer_scoped."""
+        return await self._run(_Calls.create_agreement(fields))
+
+    async def amend_agreement(self, agreement_id: str, **changes: Any) -> dict[str, Any]:
+        return await self._run(_Calls.amend_agreement(agreement_id, changes))
+
+    async def revoke_agreement(self, agreement_id: str, reason: str) -> None:
+        await self._run(_Calls.revoke_agreement(agreement_id, reason))
+
+    async def assign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
+        return await self._run(_Calls.assign(agreement_id, customer_ids, remove=False))
+
+    async def unassign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
+        return await self._run(_Calls.assign(agreement_id, customer_ids, remove=True))
+
+    async def request_disclosure(self, **fields: Any) -> dict[str, Any]:
+        """authority, purpose, legal_basis, reference, customer_ids, categories,
+        case_owner; optionally period_from, period_to, non_disclosure_until (dates)."""
+        return await self._run(_Calls.request_disclosure(fields))
+
+    async def disclosures(self) -> list[dict[str, Any]]:
+        return await self._run(_Calls.disclosures())
+
+    async def approve(self, request_id: str) -> dict[str, Any]:
+        return await self._run(_Calls.decide_disclosure(request_id, None))
+
+    async def reject(self, request_id: str, reason: str) -> dict[str, Any]:
+        return await self._run(_Calls.decide_disclosure(request_id, reason))
+
+    async def release(self, request_id: str, public_key: bytes | None = None) -> Released:
+        return await self._run(_Calls.release(request_id, public_key))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import weakref
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -42,9 +43,7 @@ def connect(url: str) -> sa.Engine:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
         database = engine.url.database
-        _WRITERS[id(engine)] = WriterLock(
-            database if database not in (None, "", ":memory:") else None
-        )
+        _WRITERS[engine] = WriterLock(database if database not in (None, "", ":memory:") else None)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _begin_immediate)
         # Released when the connection goes back to the pool: after its COMMIT or
@@ -98,13 +97,18 @@ class WriterLock:
         self._owner = None
         self._lock.release()
 
+    def __del__(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
-_WRITERS: dict[int, WriterLock] = {}
+
+# Per engine; an engine's lock (and its open lock file) goes when the engine does.
+_WRITERS: weakref.WeakKeyDictionary[sa.Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 
 def writer_lock(engine: sa.Engine) -> WriterLock | None:
     """The process's writer lock for an SQLite engine (None for other databases)."""
-    return _WRITERS.get(id(engine))
+    return _WRITERS.get(engine)
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
@@ -114,7 +118,7 @@ def _begin_immediate(connection: sa.Connection) -> None:
     if connection.get_execution_options().get("ntk_read_only"):
         connection.exec_driver_sql("BEGIN")
         return
-    lock = _WRITERS[id(connection.engine)]
+    lock = _WRITERS[connection.engine]
     lock.acquire()
     connection.info["ntk_writer"] = lock
     connection.exec_driver_sql("BEGIN IMMEDIATE")

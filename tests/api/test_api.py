@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -238,23 +239,57 @@ def test_ledger_endpoints_prove_what_they_return(server: Server) -> None:
 
 def test_disclosures_need_two_keys(server: Server) -> None:
     made = client(server, "signup").create_customer(ASHA)
-    body = {
-        "authority": "law_enforcement",
-        "purpose": "investigation",
-        "legal_basis": "IT Act 2000 s.69",
-        "reference": "Notice 114/2026",
-        "customer_ids": [made.customer_id],
-        "categories": ["name", "email"],
-        "case_owner": "Priya (legal)",
-    }
-    with server.client("legal") as legal, server.client("dpo") as dpo:
-        filed = legal.post("/v1/disclosures", json=body)
-        assert filed.status_code == 201
-        request_id = filed.json()["id"]
-        assert dpo.post(f"/v1/disclosures/{request_id}/approve").json()["status"] == "approved"
-        released = legal.post(f"/v1/disclosures/{request_id}/release", json={})
-        assert released.status_code == 200
-        assert released.json()["manifest"]["customers"] == [made.customer_id]
+    legal, dpo = client(server, "legal"), client(server, "dpo")
+    filed = legal.request_disclosure(
+        authority="law_enforcement",
+        purpose="investigation",
+        legal_basis="IT Act 2000 s.69",
+        reference="Notice 114/2026",
+        customer_ids=[made.customer_id],
+        categories=["name", "email"],
+        case_owner="Priya (legal)",
+        period_to=date(2099, 1, 1),
+    )
+    with pytest.raises(ScopeDenied):
+        legal.approve(filed["id"])  # filing and deciding are different scopes
+    own = dpo.request_disclosure(
+        authority="law_enforcement",
+        purpose="investigation",
+        legal_basis="IT Act 2000 s.69",
+        reference="Notice 115/2026",
+        customer_ids=[made.customer_id],
+        categories=["name"],
+        case_owner="Arun (DPO)",
+    )
+    with pytest.raises(PolicyDenied, match="four eyes"):
+        dpo.approve(own["id"])  # the key that filed a request cannot approve it
+    assert dpo.approve(filed["id"])["status"] == "approved"
+    released = legal.release(filed["id"])
+    assert released.manifest["customers"] == [made.customer_id]
+    assert json.loads(released.payload)["customers"][0]["fields"]["email"] == ASHA["email"]
+    assert filed["id"] in [d["id"] for d in dpo.disclosures()]
+
+
+def test_agreements_through_the_client(server: Server) -> None:
+    auditor = client(server, "auditor")
+    made = auditor.create_agreement(
+        id="AGR-TEST-1",
+        recipient="collection_agency",
+        purposes=["bill_collection"],
+        expires=date(2027, 6, 30),
+        reference="MSA/COLL/2026-099",
+        customer_scoped=True,
+    )
+    assert made["id"] == "AGR-TEST-1"
+    customer_id = client(server, "signup").create_customer(RAVI).customer_id
+    assert auditor.assign("AGR-TEST-1", [customer_id]) == 1
+    assert auditor.unassign("AGR-TEST-1", [customer_id]) == 1
+    assert auditor.amend_agreement("AGR-TEST-1", reference="MSA/2026-99")["reference"] == (
+        "MSA/2026-99"
+    )
+    auditor.revoke_agreement("AGR-TEST-1", "contract ended")
+    listed = {a["id"]: a for a in auditor.agreements()}
+    assert listed["AGR-TEST-1"]["revoked_at"] is not None
 
 
 def test_openapi_and_docs_are_served(server: Server) -> None:
