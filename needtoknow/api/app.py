@@ -101,16 +101,33 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
 
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_REQUEST_ID: dict[str, Any] = {
+    "description": "This request's id, as recorded in its ledger entries"
+}
+_RETRY_AFTER: dict[str, Any] = {
+    "description": "Seconds until the key may call again",
+    "schema": {"type": "integer"},
+}
+
+
+def _problem_response(status: int, text: str) -> dict[str, Any]:
+    headers: dict[str, Any] = {"X-Request-ID": _REQUEST_ID}
+    if status == 429:
+        headers["Retry-After"] = _RETRY_AFTER
+    return {"model": Problem, "description": text, "content": _PROBLEM, "headers": headers}
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": text, "content": _PROBLEM}
+    status: _problem_response(status, text)
     for status, text in (
+        (400, "A body that cannot be parsed"),
         (401, "No valid API key (missing, malformed, unknown, expired, revoked)"),
         (403, "The key lacks the scope, or the policy denies the recipient this purpose"),
         (404, "No such customer, agreement, request or tree head"),
         (409, "The request cannot be completed in the resource's current state"),
         (413, "Request body too large"),
         (422, "Invalid input (names the field and rule, never the value)"),
-        (429, "Over the key's rate limit (see Retry-After)"),
+        (429, "Over the key's rate limit"),
         (500, "An unexpected error (logged by class and request id)"),
         (503, "Keys or database unavailable; retry"),
     )

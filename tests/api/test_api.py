@@ -295,6 +295,10 @@ def test_agreements_through_the_client(server: Server) -> None:
 def test_openapi_and_docs_are_served(server: Server) -> None:
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert "/v1/customers/{customer_id}" in schema["paths"]
+    responses = schema["paths"]["/v1/policy"]["get"]["responses"]
+    assert {"400", "401", "403", "413", "422", "429", "500", "503"} <= set(responses)
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "X-Request-ID" in responses["401"]["headers"]
     assert httpx.get(f"{server.url}/docs").status_code == 200
 
 
