@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -176,7 +177,7 @@ class ApiKeys:
             row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
             if row is None:
                 raise NotFound(f"no API key {key_id!r}")
-            key = _key(row)
+            key = _key(row._mapping)
             if changed:
                 self.vault.ledger.append(conn, self._entry(key, "revoke", now))
         return key
@@ -184,7 +185,7 @@ class ApiKeys:
     def listing(self) -> list[ApiKey]:
         with reading(self.vault.db) as conn:
             rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))
-            return [_key(row) for row in rows]
+            return [_key(row._mapping) for row in rows]
 
     def authenticate(self, token: str | None) -> ApiKey:
         """The live key ``token`` belongs to, or AuthenticationError with the reason
@@ -253,19 +254,18 @@ class ApiKeys:
 _COLUMNS = tuple(column.name for column in api_keys.columns)
 
 
-def _key(row: Any) -> ApiKey:
-    """A key from a row: a SQLAlchemy row, or a name → value dict from the fast path
-    (where SQLite's driver hands times back as text)."""
-    value = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
+def _key(row: Mapping[Any, Any]) -> ApiKey:
+    """A key from a row's columns (from Core, or from the fast path, where SQLite's
+    driver hands times back as text)."""
     return ApiKey(
-        id=value("id"),
-        recipient=value("recipient"),
-        scopes=frozenset(value("scopes").split()),
-        label=value("label"),
-        created_by=value("created_by"),
-        created_at=_when(value("created_at")),
-        expires_at=_maybe(value("expires_at")),
-        revoked_at=_maybe(value("revoked_at")),
+        id=row["id"],
+        recipient=row["recipient"],
+        scopes=frozenset(row["scopes"].split()),
+        label=row["label"],
+        created_by=row["created_by"],
+        created_at=_when(row["created_at"]),
+        expires_at=_maybe(row["expires_at"]),
+        revoked_at=_maybe(row["revoked_at"]),
     )
 
 

@@ -57,8 +57,7 @@ class Caller:
     """The authenticated key and the vault as it acts for this request."""
 
     key: ApiKey
-    vault: Vault
-    request_id: str
+    vault: Vault  # acting as the key, for this request's id
 
 
 # How a key may travel (published in the OpenAPI schema by api.app).
@@ -111,7 +110,7 @@ class Authorised:
         vault = service.vault.acting(checked.actor, request_id)
         if self.scope not in checked.scopes:
             await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
-        return Caller(checked, vault, request_id)
+        return Caller(checked, vault)
 
 
 CustomersRead = Annotated[Caller, Depends(Authorised("customers:read"))]

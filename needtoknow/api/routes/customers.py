@@ -38,13 +38,8 @@ def get(
     case_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """What the key's recipient may see of this customer for ``purpose``; the read (or
-    its denial) is a ledger entry carrying this request's id."""
-    context = Context(
-        now=who.vault.clock(),
-        legal_reference=legal_reference,
-        case_id=case_id,
-        request_id=who.request_id,
-    )
+    its denial) is a ledger entry carrying this request's id (the vault view's)."""
+    context = Context(now=who.vault.clock(), legal_reference=legal_reference, case_id=case_id)
     disclosed = who.vault.get(
         customer_id,
         recipient=who.key.recipient,

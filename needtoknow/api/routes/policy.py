@@ -25,7 +25,7 @@ def decide(body: DecideRequest, who: PolicyRead) -> Decided:
         who.key.recipient,
         body.purpose,
         body.categories,
-        Context(now=who.vault.clock(), request_id=who.request_id),
+        Context(now=who.vault.clock()),
     )
     return Decided(
         recipient=decision.recipient,
