@@ -1,5 +1,7 @@
 """The peer for bench_http.py: FastAPI answering the same paths with the same JSON, with no
-vault, policy, ledger or authentication — the cost of the web stack alone."""
+vault, policy, ledger or authentication — the cost of the web stack alone. Each handler is
+the same kind as the service's (the GET is async, the PATCH a thread-pool ``def``), so the
+comparison prices what needtoknow adds, not a choice between FastAPI's two handler kinds."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def healthz() -> dict[str, str]:
 
 
 @app.get("/v1/customers/{customer_id}")
-def get(customer_id: str, purpose: str) -> dict[str, Any]:
+async def get(customer_id: str, purpose: str) -> dict[str, Any]:
     return {**BODY, "customer_id": customer_id, "purpose": purpose}
 
 

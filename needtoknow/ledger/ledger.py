@@ -90,6 +90,14 @@ class Ledger:
         other threads record meanwhile share the commit (see storage.groupcommit)."""
         return self._group.submit([entry.canonical() for entry in entries])
 
+    async def record_async(self, entry: Entry) -> int:
+        """:meth:`record` for a coroutine: the event loop serves others until it commits."""
+        return (await self._group.submit_async([entry.canonical()]))[0]
+
+    def close(self) -> None:
+        """Commit entries still queued by coroutines and stop their committer thread."""
+        self._group.close()
+
     def _commit(self, entries: list[bytes]) -> list[int]:
         with self._connections.transaction() as cursor:
             return log.append_with(cursor, self._sql, entries)

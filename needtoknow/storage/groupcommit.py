@@ -8,10 +8,16 @@ every waiting thread has queued in one transaction, while the others wait on a c
 that wakes them the moment their batch is durable (or, if it failed, raises Unavailable
 in each, chained to the leader's error: nothing is disclosed without its entry). A lone
 caller waits for nobody.
+
+Callers on an event loop (the HTTP service) use :meth:`GroupCommit.submit_async`: their
+items are committed by a committer thread while the loop serves other requests, and the
+loop is woken when the batch is durable — no thread is held per waiting request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -23,13 +29,19 @@ Result = TypeVar("Result")
 
 
 class _Slot(Generic[Item, Result]):
-    __slots__ = ("done", "error", "items", "result")
+    __slots__ = ("done", "error", "items", "result", "wake")
 
-    def __init__(self, items: Sequence[Item]) -> None:
+    def __init__(self, items: Sequence[Item], wake: Callable[[], None] | None = None) -> None:
         self.items = items
         self.result: list[Result] = []
         self.error: BaseException | None = None
         self.done = False
+        self.wake = wake  # for an event-loop caller: called (any thread) once done
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():  # the request may have been cancelled meanwhile
+        future.set_result(None)
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -44,6 +56,8 @@ class GroupCommit(Generic[Item, Result]):
         self._ready = threading.Condition()
         self._queue: list[_Slot[Item, Result]] = []
         self._leading = False
+        self._committer: threading.Thread | None = None
+        self._closing = False
 
     def submit(self, items: Sequence[Item]) -> list[Result]:
         """Commit ``items`` (with whatever else is queued); their results, in order."""
@@ -65,6 +79,52 @@ class GroupCommit(Generic[Item, Result]):
             raise Unavailable("the ledger commit this entry shared failed") from mine.error
         return mine.result
 
+    async def submit_async(self, items: Sequence[Item]) -> list[Result]:
+        """:meth:`submit` for a coroutine: awaits the commit without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle, future)
+
+        mine: _Slot[Item, Result] = _Slot(items, wake)
+        with self._ready:
+            if self._closing:
+                raise Unavailable("the ledger is closed")
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit_queued, name="ledger-committer", daemon=True
+                )
+                self._committer.start()
+            self._queue.append(mine)
+            self._ready.notify_all()
+        await future
+        if mine.error is not None:
+            raise Unavailable("the ledger commit this entry shared failed") from mine.error
+        return mine.result
+
+    def _commit_queued(self) -> None:
+        """The committer thread: leads a batch whenever items wait and nobody leads."""
+        while True:
+            with self._ready:
+                while self._leading or not self._queue:
+                    if self._closing and not self._queue:
+                        return
+                    self._ready.wait()
+                self._leading = True
+                batch, self._queue = self._queue, []
+            self._lead(batch)
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the committer thread (if one started)."""
+        with self._ready:
+            self._closing = True
+            self._ready.notify_all()
+            committer = self._committer
+        if committer is not None:
+            committer.join()
+
     def _lead(self, batch: list[_Slot[Item, Result]]) -> None:
         try:
             results = self._commit([item for slot in batch for item in slot.items])
@@ -81,3 +141,6 @@ class GroupCommit(Generic[Item, Result]):
                 slot.done = True
             self._leading = False
             self._ready.notify_all()
+        for slot in batch:
+            if slot.wake is not None:
+                slot.wake()

@@ -147,7 +147,9 @@ class Vault:
         return engine
 
     def close(self) -> None:
-        """Release the per-thread connections and the engine's pool."""
+        """Commit queued ledger entries, then release the per-thread connections and the
+        engine's pool."""
+        self.ledger.close()
         self.connections.close()
         self.db.dispose()
 
@@ -264,6 +266,20 @@ class Vault:
     ) -> access.Disclosure:
         """What ``recipient`` may see of this customer for ``purpose``; see :func:`access.read`."""
         return access.read(
+            self, customer_id, recipient, purpose, categories, self._context(context)
+        )
+
+    async def get_async(
+        self,
+        customer_id: str,
+        *,
+        recipient: str,
+        purpose: str,
+        categories: Iterable[str] | None = None,
+        context: Context | None = None,
+    ) -> access.Disclosure:
+        """``get`` for a coroutine on a local database; see :func:`access.read_async`."""
+        return await access.read_async(
             self, customer_id, recipient, purpose, categories, self._context(context)
         )
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,9 +22,10 @@ from needtoknow.errors import (
     ScopeDenied,
     ValidationError,
 )
+from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
 from needtoknow.storage.schema import api_keys, ledger_entries
-from tests.api.conftest import Server
+from tests.api.conftest import Server, start, stop
 from tests.customers import ASHA, RAVI
 
 
@@ -320,3 +322,38 @@ def test_the_log_holds_no_pii(server: Server) -> None:
         assert canary not in log, canary
     for token in server.tokens.values():
         assert token.split("_", 2)[2] not in log
+
+
+@pytest.mark.postgresql
+def test_a_service_on_postgresql_ledgers_each_concurrent_read(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """On a database server the hot read runs in the thread pool, not on the event loop
+    (SQLite's runs inline): concurrent reads each get their own ledgered request id."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=postgres_url))
+    cid = vault.add(ASHA).customer_id
+    token = ApiKeys(vault).create("billing_team", ("customers:read",)).token
+    process, url = start(home, tmp_path / "serve.log", NTK_DATABASE_URL=postgres_url)
+    try:
+
+        async def reads() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": token}) as http:
+                return list(
+                    await asyncio.gather(
+                        *(http.get(f"/v1/customers/{cid}?purpose=billing") for _ in range(20))
+                    )
+                )
+
+        responses = asyncio.run(reads())
+    finally:
+        stop(process)
+    assert {r.status_code for r in responses} == {200}
+    assert {r.json()["values"]["email"] for r in responses} == {ASHA["email"]}
+    with vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry))
+        entries = [json.loads(bytes(row.entry)) for row in rows]
+    read_ids = {e["request_id"] for e in entries if e["kind"] == "read" and e["customer_id"] == cid}
+    assert read_ids == {r.headers["x-request-id"] for r in responses}
+    assert vault.ledger.verify().ok
+    vault.close()

@@ -1,0 +1,178 @@
+"""Group commit: threads and coroutines share commits; nothing returns before it commits."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from needtoknow.errors import Unavailable
+from needtoknow.home import Settings, init_vault
+from needtoknow.storage.groupcommit import GroupCommit
+from tests.customers import ASHA
+
+
+class Recorder:
+    """A commit that remembers each batch; slow enough that callers queue behind it."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.batches: list[list[int]] = []
+        self.fail = fail
+        self.committed: set[int] = set()
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.gate.wait(5)
+        if self.fail:
+            raise OSError("disk full")
+        self.batches.append(items)
+        self.committed.update(items)
+        return [item * 10 for item in items]
+
+
+def test_coroutines_get_their_own_results_from_shared_commits() -> None:
+    commit = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(commit)
+
+    async def one(n: int) -> list[int]:
+        result = await group.submit_async([n, n + 1000])
+        assert {n, n + 1000} <= commit.committed  # committed before the caller resumes
+        return result
+
+    async def many() -> list[list[int]]:
+        commit.gate.clear()  # the first batch waits, so the rest queue behind it
+        tasks = [asyncio.ensure_future(one(n)) for n in range(50)]
+        await asyncio.sleep(0.05)
+        commit.gate.set()
+        return await asyncio.gather(*tasks)
+
+    results = asyncio.run(many())
+    assert results == [[n * 10, (n + 1000) * 10] for n in range(50)]
+    assert len(commit.batches) < 50  # shared: fewer commits than callers
+    assert sorted(i for batch in commit.batches for i in batch) == sorted(
+        [*range(50), *range(1000, 1050)]
+    )
+    group.close()
+
+
+def test_threads_and_coroutines_commit_together() -> None:
+    commit = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(commit)
+    from_threads: list[list[int]] = []
+
+    def thread_caller(n: int) -> None:
+        from_threads.append(group.submit([n]))
+
+    threads = [threading.Thread(target=thread_caller, args=(n,)) for n in range(100, 120)]
+
+    async def coroutines() -> list[list[int]]:
+        for thread in threads:
+            thread.start()
+        return await asyncio.gather(*(group.submit_async([n]) for n in range(20)))
+
+    assert asyncio.run(coroutines()) == [[n * 10] for n in range(20)]
+    for thread in threads:
+        thread.join()
+    assert sorted(from_threads) == [[n * 10] for n in range(100, 120)]
+    assert commit.committed == {*range(20), *range(100, 120)}
+    group.close()
+
+
+def test_a_failed_commit_fails_every_waiting_coroutine() -> None:
+    group: GroupCommit[int, int] = GroupCommit(Recorder(fail=True))
+
+    async def both() -> list[BaseException | list[int]]:
+        return list(
+            await asyncio.gather(
+                group.submit_async([1]), group.submit_async([2]), return_exceptions=True
+            )
+        )
+
+    outcomes = asyncio.run(both())
+    for outcome in outcomes:
+        assert isinstance(outcome, Unavailable)
+        assert isinstance(outcome.__cause__, OSError)
+    group.close()
+
+
+def test_close_commits_what_is_queued_then_refuses() -> None:
+    commit = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(commit)
+
+    async def queue_then_close() -> list[int]:
+        commit.gate.clear()
+        task = asyncio.ensure_future(group.submit_async([7]))
+        await asyncio.sleep(0.01)  # the committer holds [7] behind the gate
+        closing = threading.Thread(target=group.close)
+        closing.start()
+        commit.gate.set()
+        result = await task
+        closing.join(5)
+        assert not closing.is_alive()
+        return result
+
+    assert asyncio.run(queue_then_close()) == [70]
+    with pytest.raises(Unavailable):
+        asyncio.run(group.submit_async([8]))
+    assert group.submit([9]) == [90]  # a thread may still lead its own commit
+
+
+def test_async_reads_are_ledgered_before_they_return(tmp_path: Path) -> None:
+    """The vault's coroutine read on real SQLite: every read's entry is in the verified
+    ledger, reads interleaved with a thread's writes, and the view's request id kept."""
+    vault = init_vault(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/v.db"))
+    ids = [vault.add(ASHA).customer_id for _ in range(5)]
+    before = vault.ledger.sign_head().tree_size
+
+    def writer() -> None:
+        for i in range(20):
+            vault.correct(ids[i % 5], {"email": f"asha.{i}@example.in"})
+
+    async def reads() -> list[str]:
+        views = [vault.acting("api:test", f"req-{n}") for n in range(40)]
+        found = await asyncio.gather(
+            *(
+                view.get_async(ids[n % 5], recipient="billing_team", purpose="billing")
+                for n, view in enumerate(views)
+            )
+        )
+        return [d.values["email"] for d in found]
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    emails = asyncio.run(reads())
+    thread.join()
+    assert len(emails) == 40 and all("@example.in" in e for e in emails)
+    out = io.StringIO()
+    assert vault.ledger.export(out, start=before) == 40 + 20
+    assert vault.ledger.verify().ok
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    entries = [json.loads(base64.b64decode(line["entry"])) for line in lines if "entry" in line]
+    read_ids = {entry["request_id"] for entry in entries if entry["kind"] == "read"}
+    assert read_ids == {f"req-{n}" for n in range(40)}
+    vault.close()
+
+
+def test_a_closed_loop_does_not_stop_the_committer() -> None:
+    """A caller whose loop closed before its commit (a cancelled request) is skipped;
+    later callers are still served."""
+    commit = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(commit)
+
+    async def abandon() -> None:
+        commit.gate.clear()
+        task = asyncio.ensure_future(group.submit_async([1]))
+        await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(abandon())  # the loop closes with [1] still held at the gate
+    commit.gate.set()
+    assert asyncio.run(asyncio.wait_for(group.submit_async([2]), 5)) == [20]
+    assert commit.committed == {1, 2}
+    group.close()
