@@ -21,8 +21,7 @@ import email_validator
 import filetype
 import phonenumbers
 
-from needtoknow.categories import india
-from needtoknow.categories.checksums import gstin_check_char, luhn_valid, verhoeff_valid
+from needtoknow.categories import identifiers, india
 from needtoknow.errors import ValidationError
 
 JSON = Any
@@ -183,44 +182,10 @@ def bank_account(value: JSON, path: str, category: str, rules: Rules) -> Normali
     number = _compact(raw["account_number"], f"{path}.account_number", category)
     if not re.fullmatch(r"\d{9,18}", number):
         raise _fail(f"{path}.account_number", category, "account_format", "9 to 18 digits")
-    ifsc = _compact(raw["ifsc"], f"{path}.ifsc", category)
-    if not re.fullmatch(r"[A-Z]{4}0[A-Z0-9]{6}", ifsc):
-        raise _fail(f"{path}.ifsc", category, "ifsc_format", "4 letters, 0, 6 letters or digits")
+    ifsc = _check(
+        identifiers.ifsc, _compact(raw["ifsc"], f"{path}.ifsc", category), f"{path}.ifsc", category
+    )
     return Normalised({"account_number": number, "ifsc": ifsc})
-
-
-def _in(prefix: str, low: int, high: int) -> bool:
-    return low <= int(prefix) <= high
-
-
-# Issuer ranges; RuPay's published BIN ranges come first because Discover's overlap them.
-_CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    (
-        "rupay",
-        lambda n: any(
-            _in(n[:6], lo, hi)
-            for lo, hi in (
-                (508500, 508999),
-                (606985, 607984),
-                (608001, 608500),
-                (652150, 653149),
-                (817200, 819899),
-                (820000, 822199),
-            )
-        ),
-    ),
-    ("amex", lambda n: n[:2] in ("34", "37")),
-    ("diners", lambda n: n[:2] in ("36", "38", "39") or _in(n[:3], 300, 305)),
-    ("jcb", lambda n: _in(n[:4], 3528, 3589)),
-    ("discover", lambda n: n[:4] == "6011" or n[:2] == "65" or _in(n[:3], 644, 649)),
-    ("mastercard", lambda n: _in(n[:2], 51, 55) or _in(n[:4], 2221, 2720)),
-    ("visa", lambda n: n[0] == "4"),
-)
-
-
-def card_network(number: str) -> str | None:
-    """The card network from the issuer prefix, or None for an unknown range."""
-    return next((name for name, match in _CARD_NETWORKS if match(number)), None)
 
 
 def card_number(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
@@ -232,13 +197,9 @@ def card_number(value: JSON, path: str, category: str, rules: Rules) -> Normalis
     raw = value if isinstance(value, Mapping) else {"number": value}
     raw = _mapping(raw, path, category, {"number"})
     number = _compact(raw["number"], f"{path}.number", category)
-    if not re.fullmatch(r"\d{12,19}", number):
-        raise _fail(f"{path}.number", category, "card_format", "12 to 19 digits")
-    if not luhn_valid(number):
-        raise _fail(f"{path}.number", category, "luhn")
-    network = card_network(number)
-    if network is None:
-        raise _fail(f"{path}.number", category, "unknown_network")
+    _check(identifiers.card, number, f"{path}.number", category)
+    network = identifiers.card_network(number)
+    assert network is not None  # identifiers.card checked it
     out: dict[str, str] = {"last4": number[-4:], "network": network}
     if raw.get("token"):
         out["token"] = _string(raw["token"], f"{path}.token", category, 128)
@@ -249,51 +210,35 @@ def card_number(value: JSON, path: str, category: str, rules: Rules) -> Normalis
     return Normalised(out, notices=(notice,))
 
 
-def _aadhaar(number: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"[2-9]\d{11}", number):
-        raise _fail(path, category, "aadhaar_format", "12 digits, first 2-9")
-    if not verhoeff_valid(number):
-        raise _fail(path, category, "verhoeff")
+def _check(rule: identifiers.Rule, number: str, path: str, category: str) -> str:
+    broken = rule(number)
+    if broken is not None:
+        raise _fail(path, category, broken, _RULE_HINTS.get(broken, ""))
     return number
 
 
-def _pan(number: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"[A-Z]{5}\d{4}[A-Z]", number):
-        raise _fail(path, category, "pan_format", "AAAAA9999A")
-    if number[3] not in india.PAN_HOLDER_TYPES:
-        raise _fail(path, category, "pan_holder_type")
-    return number
+_RULE_HINTS = {
+    "card_format": "12 to 19 digits",
+    "aadhaar_format": "12 digits, first 2-9",
+    "pan_format": "AAAAA9999A",
+    "passport_format": "a letter and 7 digits",
+    "epic_format": "3 letters and 7 digits",
+    "registration_format": "SS RR XX NNNN or YY BH NNNN XX",
+    "licence_format": "SS RR YYYY NNNNNNN",
+    "ifsc_format": "4 letters, 0, 6 letters or digits",
+}
 
 
-def _passport(number: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"[A-PR-WY][1-9]\d{5}[1-9]", number):
-        raise _fail(path, category, "passport_format", "a letter and 7 digits")
-    return number
-
-
-def _voter_id(number: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"[A-Z]{3}\d{7}", number):
-        raise _fail(path, category, "epic_format", "3 letters and 7 digits")
-    return number
-
-
-def _gstin(number: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]", number):
-        raise _fail(path, category, "gstin_format")
-    if number[:2] not in india.GST_STATE_CODES:
-        raise _fail(path, category, "gst_state_code")
-    _pan(number[2:12], path, category)
-    if gstin_check_char(number[:14]) != number[14]:
-        raise _fail(path, category, "gstin_check_character")
-    return number
+def _identity(rule: identifiers.Rule) -> Callable[[str, str, str], str]:
+    return lambda number, path, category: _check(rule, number, path, category)
 
 
 IDENTITY_TYPES: dict[str, Callable[[str, str, str], str]] = {
-    "aadhaar": _aadhaar,
-    "pan": _pan,
-    "passport": _passport,
-    "voter_id": _voter_id,
-    "gstin": _gstin,
+    "aadhaar": _identity(identifiers.aadhaar),
+    "pan": _identity(identifiers.pan),
+    "passport": _identity(identifiers.passport),
+    "voter_id": _identity(identifiers.voter_id),
+    "gstin": _identity(identifiers.gstin),
 }
 
 
@@ -334,29 +279,16 @@ def identity_number(value: JSON, path: str, category: str, rules: Rules) -> Norm
 
 def vehicle_registration(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     number = _compact(value, path, category)
-    bharat = re.fullmatch(r"(\d{2})BH(\d{4})([A-HJ-NP-Z]{1,2})", number)
-    if bharat:
-        return Normalised(number)
-    match = re.fullmatch(r"([A-Z]{2})(\d{1,2})([A-Z]{0,3})(\d{1,4})", number)
-    if not match:
-        raise _fail(path, category, "registration_format", "SS RR XX NNNN or YY BH NNNN XX")
-    if match.group(1) not in india.STATE_CODES:
-        raise _fail(path, category, "state_code")
-    if int(match.group(4)) == 0:
-        raise _fail(path, category, "registration_number")
-    return Normalised(number)
+    return Normalised(_check(identifiers.vehicle_registration, number, path, category))
 
 
 def driving_licence(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     number = _compact(value, path, category)
-    match = re.fullmatch(r"([A-Z]{2})(\d{2})((?:19|20)\d{2})(\d{7})", number)
-    if not match:
-        raise _fail(path, category, "licence_format", "SS RR YYYY NNNNNNN")
-    if match.group(1) not in india.STATE_CODES:
-        raise _fail(path, category, "state_code")
-    if int(match.group(3)) > rules.today.year:
-        raise _fail(path, category, "future_year")
-    return Normalised(number)
+
+    def rule(n: str) -> str | None:
+        return identifiers.driving_licence(n, rules.today.year)
+
+    return Normalised(_check(rule, number, path, category))
 
 
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})

@@ -1,0 +1,418 @@
+"""Find PII in text: one pass of one compiled pattern, then a validator per candidate.
+
+Every shape the scanner looks for (e-mail-like, number runs, masked numbers, ID tokens,
+plates, dates, addresses of machines, genetic markers…) is an alternative of a single
+regular expression, so the text is read once, not once per recognizer as Presidio
+does. Each candidate then goes to the classifier for its shape, which asks the
+identifier rules (:mod:`needtoknow.categories.identifiers`: Luhn and issuer ranges,
+Verhoeff, the GSTIN check character, state codes, ``phonenumbers``, ``ipaddress``…)
+what it is, and scores it with the words just before it.
+
+The pattern is written to run in linear time: every repetition is bounded or
+possessive, and each alternative starts only at a word boundary of its own, so a
+megabyte of adversarial input costs what a megabyte of prose does (tests/detect).
+A rejected candidate lets the scan resume one character later, so a shape that
+swallowed text another shape wanted loses nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+
+import phonenumbers
+
+from needtoknow.categories import identifiers
+from needtoknow.detect.automaton import Automaton
+from needtoknow.detect.entities import (
+    CONTEXT_BOOST,
+    CONTEXT_WINDOW,
+    DEFAULT_THRESHOLD,
+    ENTITIES,
+    NEGATIVE_CONTEXT,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of PII: where it is (character offsets), what it is, how sure we are,
+    which check confirmed it, and whether it was already masked (``XXXX XXXX 1234``)."""
+
+    start: int
+    end: int
+    entity: str
+    category: str
+    score: float
+    validator: str
+    masked: bool = False
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
+_GENETIC_TESTS = (
+    r"BRCA[12]|23andMe|AncestryDNA|karyotyp\w{0,6}|whole[- ](?:genome|exome) sequencing"
+    r"|carrier screening|genetic test(?:ing)?|HLA typing|pharmacogenomic\w{0,4}"
+    r"|DNA (?:test|profile|report)|paternity test|genotyp(?:e|ing)"
+)
+
+# The payment service providers' handles of UPI ids (name@handle).
+UPI_HANDLES = frozenset(
+    "ybl ibl axl okhdfcbank okicici oksbi okaxis paytm upi apl fbl icici hdfcbank sbi axisbank"
+    " kotak yesbank ptyes ptaxis pthdfc ptsbi waaxis wahdfcbank wasbi freecharge airtel"
+    " jio idfcbank indus pnb barodampay unionbank boi cnrb kbl federal".split()
+)
+
+# Each alternative is one shape; its name picks the classifier. Order matters where two
+# shapes match at the same place (RE2 prefers the earlier): dates before numbers, and the
+# catch-all ``token`` last. RE2 has no lookaround: _BAD_BEFORE and _BAD_AFTER finish the
+# boundaries.
+_SHAPES = {
+    "at": r"\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,6}[A-Za-z]{2,24}\b"
+    r"|\b[A-Za-z0-9][A-Za-z0-9._-]{1,63}@(?i:" + "|".join(sorted(UPI_HANDLES)) + r")\b",
+    "handle": r"@[A-Za-z0-9_][A-Za-z0-9_.]{2,29}",
+    "mac": r"\b(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})\b",
+    "ipv6": r"\b(?:[0-9A-Fa-f]{1,4}:){1,7}:?[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}"
+    r"|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}",
+    "ipv4": r"\b\d{1,3}(?:\.\d{1,3}){3,}\b",  # a longer dotted run is one (rejected) candidate
+    "date": r"\b(?i:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MONTH}[ ,-]{{1,2}}(?:19|20)\d{{2}}"
+    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})\b",
+    "masked": r"(?:[Xx*#]{2,8}[ -]?){1,4}\d{4}\b",
+    "number": r"(?:\+\d{1,3}[ -]?)?(?:\(\d{2,5}\)[ -]?)?\b(?:\d[ -]?){6,22}\d\b",
+    "licence": r"\b[A-Z]{2}[ -]?\d{2}[ -]?(?:19|20)\d{2}[ -]?\d{7}\b",
+    "plate": r"\b(?:[A-Z]{2}[ -]?\d{1,2}[ -]?(?:[A-Z]{1,3}[ -]?)?\d{4}"
+    r"|\d{2}[ -]?BH[ -]?\d{4}[ -]?[A-HJ-NP-Z]{1,2})\b",
+    "rsid": r"\brs\d{3,10}\b",
+    "dna": r"\b[ACGT]{20,}\b",
+    "gtest": rf"\b(?i:{_GENETIC_TESTS})\b",
+    "user": r"(?i:\b(?:user(?:name| ?id)?|login|handle|screen name))\s{0,3}[:=]\s{0,3}"
+    r"(?P<user_value>[A-Za-z0-9._-]{3,32})",
+    "token": r"\b(?:[A-Za-z]+\d|\d+[A-Za-z])[A-Za-z0-9]*\b",
+}
+AUTOMATON = Automaton(_SHAPES)
+_USER_VALUE = AUTOMATON.groups["user_value"]
+
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+# Bytes that may not touch a candidate of this shape (besides what its \b excludes).
+_BAD_BEFORE: dict[str, frozenset[int]] = {
+    "handle": _WORD | frozenset(b"@."),
+    "ipv6": _WORD | frozenset(b":."),
+    "ipv4": frozenset(b"."),
+    "date": frozenset(b"/.-"),
+    "masked": _WORD | frozenset(b"*#"),
+    "number": _WORD | frozenset(b".+-"),
+    "licence": frozenset(b"-"),
+    "plate": frozenset(b"-"),
+    "token": frozenset(b"-"),
+}
+_BAD_AFTER: dict[str, frozenset[int]] = {
+    "handle": _WORD | frozenset(b"@"),
+    "mac": frozenset(b":-"),
+    "ipv6": _WORD | frozenset(b":"),
+    "date": frozenset(b"/-"),
+    "licence": frozenset(b"-"),
+    "plate": frozenset(b"-"),
+    "token": frozenset(b"-"),
+}
+_READS_CONTEXT = frozenset(("number",))
+_DECIMAL_AFTER = frozenset(("ipv4", "number"))  # 10.0.0.1.5, 12345678.90: part of more
+_CONTEXT = {
+    name: re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, e.context)) + r")(?![a-z])")
+    for name, e in ENTITIES.items()
+    if e.context
+}
+_NEGATIVE = re.compile(
+    r"(?<![a-z])(?:" + "|".join(map(re.escape, NEGATIVE_CONTEXT)) + r")(?![a-z])"
+)
+_NOT_DIGIT = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[ -]")
+
+# What a classifier returns: (entity, validator, masked) or None for "not PII".
+Verdict = tuple[str, str, bool] | None
+
+
+def _at(value: str, _before: str) -> Verdict:
+    local, _, domain = value.rpartition("@")
+    if "." in domain:
+        labels = domain.split(".")
+        if len(labels[-1]) >= 2 and labels[-1].isalpha() and all(labels) and local[-1] != ".":
+            return "EMAIL_ADDRESS", "email_structure", False
+        return None
+    if domain.lower() in UPI_HANDLES:
+        return "IN_UPI_ID", "upi_handle", False
+    return None
+
+
+def _handle(_value: str, _before: str) -> Verdict:
+    return "USERNAME", "handle_structure", False
+
+
+def _mac(_value: str, _before: str) -> Verdict:
+    return "MAC_ADDRESS", "mac_structure", False
+
+
+def _ip(value: str, _before: str) -> Verdict:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return "IP_ADDRESS", "ipaddress", False
+
+
+def _date(_value: str, before: str) -> Verdict:
+    # A date is personal only as a date of birth: the context decides (low base score).
+    return "DATE_OF_BIRTH", "date_format", False
+
+
+def _masked(value: str, before: str) -> Verdict:
+    length = len(_SEPARATORS.sub("", value))
+    if 13 <= length <= 19:
+        return "CREDIT_CARD", "masked_card", True
+    if length == 12:
+        return "IN_AADHAAR", "masked_aadhaar", True
+    return "IN_BANK_ACCOUNT", "masked_account", True
+
+
+def _phone(value: str, digits: str) -> bool:
+    """India first: a national number (10 digits, alone or after 0 or 91), else any
+    +country number that ``phonenumbers`` parses; either way valid by its metadata."""
+    if value.startswith("+") and not (len(digits) == 12 and digits.startswith("91")):
+        return _valid_international(value)
+    if len(digits) == 12 and digits.startswith("91"):
+        national = digits[2:]
+    elif len(digits) == 11 and digits[0] == "0":
+        national = digits[1:]
+    elif len(digits) == 10 and digits[0] in "6789":
+        national = digits
+    else:
+        return False
+    return _valid_indian(national)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _valid_indian(national: str) -> bool:
+    # Built directly: phonenumbers.parse costs more than the validation itself.
+    number = phonenumbers.PhoneNumber(country_code=91, national_number=int(national))
+    return bool(phonenumbers.is_valid_number(number))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _valid_international(value: str) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(value, None)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _says(before: str, entity: str) -> bool:
+    """Whether the words before a candidate name this entity."""
+    return _CONTEXT[entity].search(before) is not None
+
+
+def _number(value: str, before: str) -> Verdict:
+    """Every reading the number passes, in order of how much its check proves; the first
+    one the words before it name wins (a checksum passes by chance for one in ten)."""
+    digits = _NOT_DIGIT.sub("", value)
+    readings: list[tuple[str, str]] = []
+    if value[0] not in "+(":
+        if identifiers.card(digits) is None:
+            readings.append(("CREDIT_CARD", "luhn_issuer"))
+        if identifiers.aadhaar(digits) is None and _grouped_as(value, (4, 4, 4)):
+            readings.append(("IN_AADHAAR", "verhoeff"))
+        if identifiers.aadhaar_vid(digits) is None and _grouped_as(value, (4, 4, 4, 4)):
+            readings.append(("IN_AADHAAR_VID", "verhoeff"))
+        if identifiers.imei(digits) is None:
+            readings.append(("IMEI", "luhn"))
+    if _phone(value, digits):
+        readings.append(("PHONE_NUMBER", "phonenumbers"))
+    if value == digits and 9 <= len(digits) <= 18:
+        readings.append(("IN_BANK_ACCOUNT", "account_format"))  # scored low: needs context
+    if not readings:
+        return None
+    entity, validator = next((r for r in readings if _says(before, r[0])), readings[0])
+    return entity, validator, False
+
+
+def _grouped_as(value: str, groups: tuple[int, ...]) -> bool:
+    """Written as one run of digits, or in exactly these groups."""
+    parts = _SEPARATORS.split(value)
+    return len(parts) == 1 or tuple(map(len, parts)) == groups
+
+
+def _licence(value: str, _before: str) -> Verdict:
+    compact = _SEPARATORS.sub("", value)
+    if identifiers.driving_licence(compact, date.today().year) is None:
+        return "IN_DRIVING_LICENCE", "state_rto_year", False
+    return None
+
+
+def _plate(value: str, _before: str) -> Verdict:
+    if identifiers.vehicle_registration(_SEPARATORS.sub("", value)) is None:
+        return "IN_VEHICLE_REGISTRATION", "state_code", False
+    return None
+
+
+_TOKEN_RULES: tuple[tuple[str, str, identifiers.Rule], ...] = (
+    ("IN_GSTIN", "gstin_check_character", identifiers.gstin),
+    ("IN_PAN", "pan_structure", identifiers.pan),
+    ("IN_IFSC", "ifsc_structure", identifiers.ifsc),
+    ("IN_VOTER", "epic_structure", identifiers.voter_id),
+    ("IN_PASSPORT", "passport_structure", identifiers.passport),
+)
+
+
+def _token(value: str, before: str) -> Verdict:
+    if not value.isupper():
+        return None
+    for entity, validator, rule in _TOKEN_RULES:
+        if rule(value) is None:
+            return entity, validator, False
+    if identifiers.driving_licence(value, date.today().year) is None:
+        return "IN_DRIVING_LICENCE", "state_rto_year", False
+    if identifiers.vehicle_registration(value) is None:
+        return "IN_VEHICLE_REGISTRATION", "state_code", False
+    return None
+
+
+def _rsid(_value: str, _before: str) -> Verdict:
+    return "GENETIC_MARKER", "rsid", False
+
+
+def _dna(_value: str, _before: str) -> Verdict:
+    return "DNA_SEQUENCE", "nucleotides", False
+
+
+def _gtest(_value: str, _before: str) -> Verdict:
+    return "GENETIC_TEST", "test_name", False
+
+
+def _user(_value: str, _before: str) -> Verdict:
+    return "USERNAME", "username_label", False
+
+
+_CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
+    "at": _at,
+    "handle": _handle,
+    "mac": _mac,
+    "ipv6": _ip,
+    "ipv4": _ip,
+    "date": _date,
+    "masked": _masked,
+    "number": _number,
+    "licence": _licence,
+    "plate": _plate,
+    "token": _token,
+    "rsid": _rsid,
+    "dna": _dna,
+    "gtest": _gtest,
+    "user": _user,
+}
+assert _CLASSIFIERS.keys() == _SHAPES.keys()
+
+
+class Scanner:
+    """Finds PII in strings. ``thresholds`` overrides the minimum score per entity;
+    ``entities`` limits what is reported (default: every entity in :data:`ENTITIES`)."""
+
+    def __init__(
+        self,
+        thresholds: Mapping[str, float] | None = None,
+        entities: Iterable[str] | None = None,
+    ) -> None:
+        wanted = set(ENTITIES) if entities is None else set(entities)
+        unknown = wanted - set(ENTITIES) | set(thresholds or {}) - set(ENTITIES)
+        if unknown:
+            raise ValueError(f"unknown entity types: {', '.join(sorted(unknown))}")
+        self.entities = frozenset(wanted)
+        self.thresholds = {name: DEFAULT_THRESHOLD for name in ENTITIES} | dict(thresholds or {})
+
+    def scan(self, text: str) -> list[Finding]:
+        """Every finding in ``text``, in order, none overlapping; offsets in characters."""
+        data = text.encode("utf-8", "surrogatepass")
+        findings = self._scan(data)
+        if len(data) == len(text):  # ASCII: byte offsets are character offsets
+            return findings
+        return list(_to_characters(data, findings))
+
+    def _scan(self, data: bytes) -> list[Finding]:
+        found = []
+        next_match = AUTOMATON.next
+        pos, retry_until = 0, -1
+        while (match := next_match(data, pos)) is not None:
+            shape, spans = match
+            start, end = spans[_USER_VALUE] if shape == "user" else spans[0]
+            finding = self._judge(data, shape, start, end)
+            if finding is None:
+                pos = spans[0][1]
+                if shape == "number" and spans[0][0] >= retry_until:
+                    # A run of digit groups may hold a number after a group that is not
+                    # one ("order 12345678 9876543210"): look again from the next group,
+                    # once per run, so "1 1 1 1…" costs one retry per run, not per digit.
+                    retry_until = pos
+                    pos = _next_group(data, spans[0][0], pos)
+                continue
+            pos = spans[0][1]
+            if finding.entity in self.entities:
+                found.append(finding)
+        return found
+
+    def _judge(self, data: bytes, shape: str, start: int, end: int) -> Finding | None:
+        if start > 0 and data[start - 1] in _BAD_BEFORE.get(shape, ()):
+            return None
+        if end < len(data):
+            after = data[end]
+            if after in _BAD_AFTER.get(shape, ()):
+                return None
+            if shape in _DECIMAL_AFTER and after in b".:" and data[end + 1 : end + 2].isdigit():
+                return None
+        value = data[start:end].decode("utf-8", "replace")
+        # The words before are read only for the shapes whose classifier weighs them,
+        # and for the others only once they are known to be PII.
+        window = data[max(0, start - CONTEXT_WINDOW) : start]
+        before = _clause(window) if shape in _READS_CONTEXT else ""
+        verdict = _CLASSIFIERS[shape](value, before)
+        if verdict is None:
+            return None
+        if shape not in _READS_CONTEXT:
+            before = _clause(window)
+        name, validator, masked = verdict
+        entity = ENTITIES[name]
+        score = entity.score
+        context = _CONTEXT.get(name)
+        if context is not None and context.search(before):
+            score += CONTEXT_BOOST
+        elif _NEGATIVE.search(before):
+            score -= CONTEXT_BOOST
+        score = round(min(1.0, max(0.0, score)), 2)
+        if score < self.thresholds[name]:
+            return None
+        return Finding(start, end, name, entity.category, score, validator, masked)
+
+
+def _next_group(data: bytes, start: int, end: int) -> int:
+    """Where the second digit group of data[start:end] begins (``end`` if there is one)."""
+    for separator in (data.find(b" ", start, end), data.find(b"-", start, end)):
+        if separator > 0:
+            end = min(end, separator + 1)
+    return end
+
+
+def _clause(window: bytes) -> str:
+    """The words before a candidate, back to the start of its line or sentence: context
+    from the sentence before ("DOB: 1990-05-12. Ordered 2024-01-02") must not count."""
+    cut = max(window.rfind(b"\n"), window.rfind(b". "), window.rfind(b"; "), window.rfind(b"| "))
+    return window[cut + 1 :].decode("utf-8", "replace").lower()
+
+
+def _to_characters(data: bytes, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """The findings with byte offsets turned into character offsets, in one pass."""
+    byte, char = 0, 0
+    for finding in findings:
+        start = char + len(data[byte : finding.start].decode("utf-8", "surrogatepass"))
+        end = start + len(data[finding.start : finding.end].decode("utf-8", "surrogatepass"))
+        byte, char = finding.end, end
+        yield replace(finding, start=start, end=end)

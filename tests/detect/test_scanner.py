@@ -1,0 +1,160 @@
+"""The scanner: each entity found and validated, hard negatives left alone, linear time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
+from needtoknow.detect import ENTITIES, Scanner
+from needtoknow.detect.scanner import _SHAPES
+
+SCANNER = Scanner()
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(f.entity, text[f.start : f.end]) for f in SCANNER.scan(text)]
+
+
+AADHAAR = "2345 6789 012" + verhoeff_digit("23456789012")
+GSTIN = "27ABCPE1234F1Z" + gstin_check_char("27ABCPE1234F1Z")
+RUPAY = "6521 5000 0000 000" + luhn_digit("652150000000000")
+IMEI = "49015420323751" + luhn_digit("49015420323751")
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("write to asha.rao@example.in today", "EMAIL_ADDRESS", "asha.rao@example.in"),
+        ("call +91 98765 43210 now", "PHONE_NUMBER", "+91 98765 43210"),
+        ("mobile 9876543210", "PHONE_NUMBER", "9876543210"),
+        ("office (022) 2345 6789", "PHONE_NUMBER", "(022) 2345 6789"),
+        ("london +44 20 7946 0958", "PHONE_NUMBER", "+44 20 7946 0958"),
+        ("card 4111 1111 1111 1111 expired", "CREDIT_CARD", "4111 1111 1111 1111"),
+        (f"rupay {RUPAY}", "CREDIT_CARD", RUPAY),
+        ("amex 3782 822463 10005", "CREDIT_CARD", "3782 822463 10005"),
+        (f"aadhaar {AADHAAR}", "IN_AADHAAR", AADHAAR),
+        ("PAN ABCPE1234F", "IN_PAN", "ABCPE1234F"),
+        (f"GSTIN {GSTIN}", "IN_GSTIN", GSTIN),
+        ("passport no J8369854", "IN_PASSPORT", "J8369854"),
+        ("voter id ABC1234567", "IN_VOTER", "ABC1234567"),
+        ("car MH 12 AB 1234", "IN_VEHICLE_REGISTRATION", "MH 12 AB 1234"),
+        ("bike 22 BH 4543 AA", "IN_VEHICLE_REGISTRATION", "22 BH 4543 AA"),
+        ("DL MH14 20110012345", "IN_DRIVING_LICENCE", "MH14 20110012345"),
+        ("a/c no 123456789012", "IN_BANK_ACCOUNT", "123456789012"),
+        ("IFSC SBIN0001234", "IN_IFSC", "SBIN0001234"),
+        ("pay to asha@okhdfcbank", "IN_UPI_ID", "asha@okhdfcbank"),
+        ("client 203.0.113.7 connected", "IP_ADDRESS", "203.0.113.7"),
+        ("from 2001:db8::1 port", "IP_ADDRESS", "2001:db8::1"),
+        ("hwaddr 00:1a:2b:3c:4d:5e.", "MAC_ADDRESS", "00:1a:2b:3c:4d:5e"),
+        (f"IMEI {IMEI}", "IMEI", IMEI),
+        ("username: asha_r", "USERNAME", "asha_r"),
+        ("DOB: 12/05/1990", "DATE_OF_BIRTH", "12/05/1990"),
+        ("born on 3rd March 1985", "DATE_OF_BIRTH", "3rd March 1985"),
+        ("SNP rs53576 (AG)", "GENETIC_MARKER", "rs53576"),
+        ("primer ACGTACGTACGTACGTACGTAAC", "DNA_SEQUENCE", "ACGTACGTACGTACGTACGTAAC"),
+        ("ordered a BRCA1 panel", "GENETIC_TEST", "BRCA1"),
+    ],
+)
+def test_each_entity_is_found_and_validated(text: str, entity: str, value: str) -> None:
+    assert (entity, value) in found(text)
+    finding = next(f for f in SCANNER.scan(text) if f.entity == entity)
+    assert finding.category == ENTITIES[entity].category
+    assert finding.validator and 0.5 <= finding.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("card XXXX XXXX XXXX 4242", "CREDIT_CARD", "XXXX XXXX XXXX 4242"),
+        ("aadhaar XXXX XXXX 1234", "IN_AADHAAR", "XXXX XXXX 1234"),
+        ("account ******7890", "IN_BANK_ACCOUNT", "******7890"),
+    ],
+)
+def test_masked_values_are_reported_as_masked(text: str, entity: str, value: str) -> None:
+    (finding,) = SCANNER.scan(text)
+    assert (finding.entity, text[finding.start : finding.end], finding.masked) == (
+        entity,
+        value,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 123456789012 shipped",  # no bank context: an order number
+        "invoice INV2024000123 paid",
+        "released at 2024-01-02 10:22:38",  # a date without birth context
+        "nginx version 1.2.3.4 loaded",  # an IPv4-shaped version string
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "card 4111 1111 1111 1112",  # Luhn fails
+        "aadhaar 1234 5678 9012",  # first digit 1
+        "PAN ABCXE1234F",  # X is no holder type
+        "GSTIN 27ABCPE1234F1Z1",  # wrong check character
+        "reg ZZ 12 AB 1234",  # no such state
+        "timeout after 10:22:38",
+        "amount 12345678.90 INR",
+        "id 1234567",
+    ],
+)
+def test_hard_negatives_are_not_reported(text: str) -> None:
+    assert found(text) == []
+
+
+def test_context_decides_between_readings_that_both_validate() -> None:
+    number = "4111111111111111"  # Luhn and a Visa prefix, also digits an account could have
+    assert found(f"card {number}") == [("CREDIT_CARD", number)]
+    assert found(f"savings account {number}") == [("IN_BANK_ACCOUNT", number)]
+
+
+def test_context_in_an_earlier_sentence_does_not_count() -> None:
+    assert found("DOB: 12/05/1990. Ordered on 02/01/2024") == [("DATE_OF_BIRTH", "12/05/1990")]
+
+
+def test_offsets_are_characters_in_non_ascii_text() -> None:
+    text = "नाम आशा, ईमेल asha@example.in, फ़ोन 9876543210"
+    assert found(text) == [("EMAIL_ADDRESS", "asha@example.in"), ("PHONE_NUMBER", "9876543210")]
+
+
+def test_thresholds_and_entity_choice_are_configurable() -> None:
+    text = "mobile 9876543210 and asha@example.in"
+    assert [f.entity for f in Scanner(entities=["EMAIL_ADDRESS"]).scan(text)] == ["EMAIL_ADDRESS"]
+    assert [f.entity for f in Scanner(thresholds={"PHONE_NUMBER": 1.01}).scan(text)] == [
+        "EMAIL_ADDRESS"
+    ]
+    with pytest.raises(ValueError, match="NOT_AN_ENTITY"):
+        Scanner(entities=["NOT_AN_ENTITY"])
+
+
+ADVERSARIAL = [
+    "1" * 1_000_000,
+    "1 " * 500_000,
+    "1-" * 500_000,
+    "a" * 1_000_000,
+    "A1" * 500_000,
+    "X" * 1_000_000,
+    "X " * 500_000,
+    "a@" * 500_000,
+    "a." * 500_000 + "@",
+    ":" * 1_000_000,
+    "1:" * 500_000,
+    "ACGT" * 250_000 + "x",
+    "user: " * 166_666,
+    "1.1." * 250_000,
+    "@a" * 500_000,
+    "MH 12 " * 166_666,
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:6]))
+def test_a_megabyte_of_adversarial_input_scans_in_well_under_a_second(text: str) -> None:
+    started = time.perf_counter()
+    SCANNER.scan(text)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_every_shape_has_adversarial_input() -> None:
+    """Each shape's leading characters appear in some adversarial string above."""
+    assert len(_SHAPES) == 15
