@@ -45,3 +45,8 @@ def test_bench_http_serves_both_apps_and_balances_the_ledger() -> None:
     out = run("bench_http.py", "--seconds", "1", "--clients", "4", "--customers", "30")
     assert "bare FastAPI" in out and "p99 ratio" in out
     assert "(equal)" in out and "verify ok" in out
+
+
+def test_bench_detect_compares_with_presidio_and_the_raw_pass() -> None:
+    out = run("bench_detect.py", "--documents", "300", "--presidio", "30")
+    assert "x Presidio (goal ≥ 50x)" in out and "raw single pass" in out

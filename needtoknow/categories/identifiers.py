@@ -34,8 +34,9 @@ def _in(prefix: str, low: int, high: int) -> bool:
     return low <= int(prefix) <= high
 
 
-# Issuer ranges; RuPay's published BIN ranges come first because Discover's overlap them.
-_CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+# Issuer ranges and the lengths each network issues; RuPay's published BIN ranges come
+# first because Discover's overlap them.
+_CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool], frozenset[int]], ...] = (
     (
         "rupay",
         lambda n: any(
@@ -49,19 +50,35 @@ _CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
                 (820000, 822199),
             )
         ),
+        frozenset({16}),
     ),
-    ("amex", lambda n: n[:2] in ("34", "37") and len(n) == 15),
-    ("diners", lambda n: n[:2] in ("36", "38", "39") or _in(n[:3], 300, 305)),
-    ("jcb", lambda n: _in(n[:4], 3528, 3589)),
-    ("discover", lambda n: n[:4] == "6011" or n[:2] == "65" or _in(n[:3], 644, 649)),
-    ("mastercard", lambda n: _in(n[:2], 51, 55) or _in(n[:4], 2221, 2720)),
-    ("visa", lambda n: n[0] == "4"),
+    ("amex", lambda n: n[:2] in ("34", "37"), frozenset({15})),
+    (
+        "diners",
+        lambda n: n[:2] in ("36", "38", "39") or _in(n[:3], 300, 305),
+        frozenset(range(14, 20)),
+    ),
+    ("jcb", lambda n: _in(n[:4], 3528, 3589), frozenset(range(16, 20))),
+    (
+        "discover",
+        lambda n: n[:4] == "6011" or n[:2] == "65" or _in(n[:3], 644, 649),
+        frozenset(range(16, 20)),
+    ),
+    ("mastercard", lambda n: _in(n[:2], 51, 55) or _in(n[:4], 2221, 2720), frozenset({16})),
+    ("visa", lambda n: n[0] == "4", frozenset({13, 16, 19})),
 )
 
 
 def card_network(number: str) -> str | None:
-    """The card network from the issuer prefix, or None for an unknown range."""
-    return next((name for name, match in _CARD_NETWORKS if match(number)), None)
+    """The card network from the issuer prefix and length, or None for neither."""
+    return next(
+        (
+            name
+            for name, match, lengths in _CARD_NETWORKS
+            if match(number) and len(number) in lengths
+        ),
+        None,
+    )
 
 
 def card(number: str) -> str | None:

@@ -1,0 +1,98 @@
+"""Precision, recall and F1 of a detector against the corpus's gold spans.
+
+A prediction counts as found when it overlaps a gold span of the same entity (each gold
+span is found at most once): detectors draw boundaries differently (``+91`` in or out
+of a phone number), and overlap keeps the comparison about what was found. Masked
+values are their own class (``CREDIT_CARD:masked``), so a detector that finds only
+whole numbers is not scored on masked ones it was never meant to find.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from needtoknow.detect.corpus import Document, Gold
+from needtoknow.detect.entities import ENTITIES
+
+Span = tuple[int, int, str]  # start, end, entity key
+Detector = Callable[[str], Iterable[Span]]
+
+
+@dataclass(frozen=True)
+class Score:
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        gold = self.true_positives + self.false_negatives
+        return self.true_positives / gold if gold else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def key(entity: str, masked: bool) -> str:
+    return f"{entity}:masked" if masked else entity
+
+
+def _gold_key(gold: Gold) -> Span:
+    return gold.start, gold.end, key(gold.entity, gold.masked)
+
+
+def evaluate(
+    detector: Detector, docs: Iterable[Document], entities: Iterable[str] | None = None
+) -> dict[str, Score]:
+    """Per entity key, over ``docs``; ``entities`` limits which keys are scored (others'
+    predictions are ignored, not counted as false positives)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    wanted = None if entities is None else set(entities)
+    for doc in docs:
+        gold = [_gold_key(g) for g in doc.gold]
+        predicted = list(detector(doc.text))
+        if wanted is not None:
+            gold = [g for g in gold if g[2] in wanted]
+            predicted = [p for p in predicted if p[2] in wanted]
+        unmatched = list(gold)
+        for start, end, entity in predicted:
+            match = next(
+                (g for g in unmatched if g[2] == entity and g[0] < end and start < g[1]), None
+            )
+            if match is None:
+                counts[entity, "fp"] += 1
+            else:
+                unmatched.remove(match)
+                counts[entity, "tp"] += 1
+        for _, _, entity in unmatched:
+            counts[entity, "fn"] += 1
+    names = sorted({name for name, _ in counts})
+    return {n: Score(counts[n, "tp"], counts[n, "fp"], counts[n, "fn"]) for n in names}
+
+
+def by_category(scores: Mapping[str, Score]) -> dict[str, Score]:
+    """The entity scores summed per seed category."""
+    totals: dict[str, Counter[str]] = {}
+    for name, score in scores.items():
+        category = ENTITIES[name.split(":")[0]].category
+        total = totals.setdefault(category, Counter())
+        total.update(tp=score.true_positives, fp=score.false_positives, fn=score.false_negatives)
+    return {c: Score(t["tp"], t["fp"], t["fn"]) for c, t in sorted(totals.items())}
+
+
+def overall(scores: Mapping[str, Score]) -> Score:
+    """Micro-averaged over every entity key."""
+    return Score(
+        sum(s.true_positives for s in scores.values()),
+        sum(s.false_positives for s in scores.values()),
+        sum(s.false_negatives for s in scores.values()),
+    )
