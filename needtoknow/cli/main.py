@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli import agreement, customer, demo, disclosure, keys, ledger, policy, serve
+from needtoknow.cli import (
+    agreement,
+    customer,
+    demo,
+    detect,
+    disclosure,
+    keys,
+    ledger,
+    policy,
+    serve,
+)
 from needtoknow.cli.common import print_json, reported
 from needtoknow.home import Settings, init_vault
 from needtoknow.policy import load_policy
@@ -26,6 +36,9 @@ app.add_typer(agreement.app, name="agreement")
 app.add_typer(disclosure.app, name="disclosure")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
+app.command(name="scan")(detect.scan)
+app.command(name="redact")(detect.redact)
+app.command(name="eval")(detect.eval_)
 
 
 @app.command()

@@ -371,8 +371,18 @@ class Scanner:
             if name in self.entities
         }
 
-    def scan(self, text: str) -> list[Finding]:
-        """Every finding in ``text``, in order, none overlapping; offsets in characters."""
+    def scan(self, text: str, context: str = "") -> list[Finding]:
+        """Every finding in ``text``, in order, none overlapping; offsets in characters.
+
+        ``context`` is what stands before the text where it came from — a column name, a
+        JSON key — read as the words before its first candidate, never reported."""
+        if context:
+            head = context + ": "
+            return [
+                replace(f, start=f.start - len(head), end=f.end - len(head))
+                for f in self.scan(head + text)
+                if f.start >= len(head)
+            ]
         data = text.encode("utf-8", "surrogatepass")
         findings = self._scan(data)
         if len(data) == len(text):  # ASCII: byte offsets are character offsets

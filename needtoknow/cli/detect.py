@@ -1,0 +1,295 @@
+"""``ntk scan``, ``ntk redact``, ``ntk eval``: find PII in files, take it out, measure."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from needtoknow.cli.common import print_json, reported
+from needtoknow.detect import ENTITIES, Scanner
+from needtoknow.detect.corpus import documents
+from needtoknow.detect.evaluate import Score, by_category, evaluate, key, overall
+from needtoknow.detect.files import (
+    Located,
+    Skipped,
+    Unreadable,
+    files_under,
+    redact_file,
+    scan_file,
+)
+from needtoknow.detect.redact import Redactor
+from needtoknow.errors import ValidationError
+from needtoknow.home import Settings, open_vault
+
+FINDINGS_EXIT = 10  # ntk scan --fail-on: PII of a failing category was found
+CATEGORIES = sorted({e.category for e in ENTITIES.values()})
+stderr = Console(stderr=True)
+
+
+def _scanner(entity: list[str] | None, threshold: list[str] | None) -> Scanner:
+    limits = {}
+    for item in threshold or []:
+        name, _, value = item.partition("=")
+        try:
+            limits[name] = float(value)
+        except ValueError:
+            raise ValidationError("--threshold", "detect", "format", "ENTITY=SCORE") from None
+    try:
+        return Scanner(thresholds=limits, entities=entity or None)
+    except ValueError as exc:
+        raise ValidationError("--entity", "detect", "entity", str(exc)) from None
+
+
+@contextmanager
+def _progress(paths: list[Path], quiet: bool) -> Iterator[Any]:
+    """A Rich progress bar over the bytes of every file (on stderr; off when quiet)."""
+    total = sum(p.stat().st_size for p in paths if p.is_file())
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scanning", total=total or None)
+        yield lambda n: bar.advance(task, n)
+
+
+def _sarif(findings: list[Located]) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per entity, one result per finding, never the value."""
+    rules = sorted({f.finding.entity for f in findings})
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "needtoknow",
+                        "rules": [
+                            {
+                                "id": r,
+                                "shortDescription": {"text": f"{r} ({ENTITIES[r].category})"},
+                            }
+                            for r in rules
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": f.finding.entity,
+                        "level": "error" if f.finding.score >= 0.8 else "warning",
+                        "message": {
+                            "text": f"{f.finding.entity} ({f.finding.category})"
+                            + (" already masked" if f.finding.masked else "")
+                        },
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": f.path},
+                                    "region": {
+                                        "startLine": f.line,
+                                        "charOffset": f.finding.start,
+                                        "charLength": f.finding.end - f.finding.start,
+                                    },
+                                }
+                            }
+                        ],
+                    }
+                    for f in findings
+                ],
+            }
+        ],
+    }
+
+
+def _finding_json(located: Located, show_values: bool) -> dict[str, Any]:
+    f = located.finding
+    line: dict[str, Any] = {
+        "path": located.path,
+        "line": located.line,
+        "start": f.start,
+        "end": f.end,
+        "entity": f.entity,
+        "category": f.category,
+        "score": f.score,
+        "masked": f.masked,
+        "validator": f.validator,
+    }
+    if show_values:
+        line["value"] = located.value
+    return line
+
+
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files and directories to scan.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON Lines on stdout, one finding per line.")
+    ] = False,
+    sarif: Annotated[
+        Path | None, typer.Option("--sarif", help="Also write a SARIF 2.1.0 report here.")
+    ] = None,
+    show_values: Annotated[
+        bool, typer.Option("--show-values", help="Include the matched text (it is PII).")
+    ] = False,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help=f"Exit {FINDINGS_EXIT} if PII of this category is found ('any' for all).",
+        ),
+    ] = None,
+    entity: Annotated[
+        list[str] | None, typer.Option("--entity", help="Only these entity types.")
+    ] = None,
+    threshold: Annotated[
+        list[str] | None, typer.Option("--threshold", help="ENTITY=SCORE minimum score.")
+    ] = None,
+) -> None:
+    """Find PII in files (text, logs, CSV/TSV, JSON, JSON Lines; gzip too). Unreadable
+    input is reported and skipped. The matched text is never printed unless asked."""
+    with reported(as_json):
+        scanner = _scanner(entity, threshold)
+        failing = set(fail_on or [])
+        if failing - {"any", *CATEGORIES}:
+            raise ValidationError("--fail-on", "detect", "category", "a seed category or 'any'")
+    files = list(files_under(paths))
+    kept: list[Located] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    skipped: list[Skipped] = []
+    with _progress(files, quiet=as_json) as advance:
+        for path in files:
+            for item in scan_file(path, scanner, advance):
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                    continue
+                counts[item.path, item.finding.category] += 1
+                if as_json:
+                    print(json.dumps(_finding_json(item, show_values), ensure_ascii=False))
+                if sarif is not None:
+                    kept.append(item)
+    for item in skipped:
+        if as_json:
+            print(json.dumps({"path": item.path, "skipped": item.reason, "line": item.line}),
+                  file=sys.stderr)  # fmt: skip
+        else:
+            where = f":{item.line}" if item.line else ""
+            stderr.print(f"[yellow]skipped[/yellow] {item.path}{where}: {item.reason}")
+    if sarif is not None:
+        sarif.write_text(json.dumps(_sarif(kept), indent=2))
+    _summary(counts, Console(stderr=as_json))
+    found = {category for _, category in counts}
+    if failing and (found & failing or ("any" in failing and found)):
+        raise typer.Exit(FINDINGS_EXIT)
+
+
+def _summary(counts: Counter[tuple[str, str]], console: Console) -> None:
+    table = Table(title="PII found", show_footer=True)
+    files = sorted({path for path, _ in counts})
+    categories = sorted({category for _, category in counts})
+    table.add_column("file", footer="total")
+    for category in categories:
+        total = sum(n for (_, c), n in counts.items() if c == category)
+        table.add_column(category, justify="right", footer=str(total))
+    for path in files:
+        table.add_row(path, *(str(counts.get((path, c), 0)) for c in categories))
+    if not counts:
+        console.print("no PII found")
+    else:
+        console.print(table)
+
+
+def redact(
+    source: Annotated[Path, typer.Argument(help="A file, or a directory to redact whole.")],
+    target: Annotated[Path, typer.Argument(help="Where the redacted copy goes.")],
+    operator: Annotated[
+        list[str] | None,
+        typer.Option("--operator", help="ENTITY=OPERATOR: mask[:N], label, hash, encrypt, drop."),
+    ] = None,
+    default: Annotated[
+        str, typer.Option("--default", help="Operator for the other entities.")
+    ] = "label",
+) -> None:
+    """Copy files with their PII taken out, in the same format (CSV keeps its columns).
+    ``hash`` and ``encrypt`` use the vault's keys (NTK_HOME)."""
+    with reported(as_json=True):
+        specs = dict(item.partition("=")[::2] for item in operator or [])
+        needs_keys = any(s in ("hash", "encrypt") for s in [*specs.values(), default])
+        keys = open_vault(Settings.from_env()).keys if needs_keys else None
+        try:
+            redactor = Redactor(specs, default, keys)
+        except ValueError as exc:
+            raise ValidationError("--operator", "detect", "operator", str(exc)) from None
+    scanner = Scanner()
+    pairs = (
+        [(p, target / p.relative_to(source)) for p in files_under([source])]
+        if source.is_dir()
+        else [(source, target)]
+    )
+    written, failed, values = [], [], 0
+    with _progress([p for p, _ in pairs], quiet=False) as advance:
+        for src, dst in pairs:
+            try:
+                values += redact_file(src, dst, scanner, redactor, advance)
+                written.append(str(dst))
+            except Unreadable as exc:
+                failed.append({"path": str(src), "reason": exc.reason, "line": exc.line})
+    print_json({"written": written, "values_redacted": values, "failed": failed})
+    if failed:
+        raise typer.Exit(5)
+
+
+def _score_row(name: str, score: Score) -> dict[str, Any]:
+    return {
+        "name": name,
+        "precision": round(score.precision, 4),
+        "recall": round(score.recall, 4),
+        "f1": round(score.f1, 4),
+        "true_positives": score.true_positives,
+        "false_positives": score.false_positives,
+        "false_negatives": score.false_negatives,
+    }
+
+
+def eval_(
+    count: Annotated[int, typer.Option("--documents", help="Corpus size.")] = 5000,
+    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Precision, recall and F1 per entity and per category on the generated corpus."""
+    scanner = Scanner()
+    scores = evaluate(
+        lambda text: [(f.start, f.end, key(f.entity, f.masked)) for f in scanner.scan(text)],
+        documents(count, seed),
+    )
+    report: dict[str, Any] = {
+        "documents": count,
+        "seed": seed,
+        "entities": [_score_row(n, s) for n, s in scores.items()],
+        "categories": [_score_row(n, s) for n, s in by_category(scores).items()],
+        "overall": _score_row("overall", overall(scores)),
+    }
+    if as_json:
+        print_json(report)
+        return
+    for part in ("entities", "categories"):
+        table = Table(title=f"{part} ({count} documents, seed {seed})")
+        for column in ("name", "precision", "recall", "f1", "true_positives", "false_positives",
+                       "false_negatives"):  # fmt: skip
+            table.add_column(column, justify="left" if column == "name" else "right")
+        for row in report[part]:
+            table.add_row(*(str(v) for v in row.values()))
+        Console().print(table)
+    Console().print(f"overall F1 {report['overall']['f1']}")

@@ -1,0 +1,146 @@
+"""Take PII out of text: each finding replaced as its entity's operator says.
+
+Operators, named as on the command line (``ENTITY=OPERATOR``):
+
+- ``mask`` / ``mask:N`` — every letter and digit but the last N (default 4) becomes ``*``;
+  separators stay, so ``4111 1111 1111 1234`` reads ``**** **** **** 1234``;
+- ``label`` — the seed category, ``<EMAIL>``, ``<CARD_NUMBER>``;
+- ``hash`` — ``<EMAIL:…>`` with 16 hex digits of a keyed HMAC: the same value gives the
+  same token across files and runs of one deployment (so records still join), and
+  nothing without the vault's key can test a guess;
+- ``encrypt`` — ``<ENC:…>``, AES-256-GCM under a key derived from the vault's key for
+  this token alone (a fresh salt each time); :meth:`Redactor.reveal` turns it back;
+- ``drop`` — nothing at all.
+
+``hash`` and ``encrypt`` need the vault's :class:`~needtoknow.vault.keys.KeyProvider`;
+the key never leaves it (HMAC is computed by the provider, the HSM's included).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from needtoknow.detect.entities import ENTITIES
+from needtoknow.detect.scanner import Finding
+from needtoknow.errors import IntegrityError
+from needtoknow.hazmat import aead
+
+if TYPE_CHECKING:
+    from needtoknow.vault.keys import KeyProvider
+
+Operator = Callable[[Finding, str], str]  # (finding, its text) -> replacement
+
+OPERATORS = ("mask", "label", "hash", "encrypt", "drop")
+_HASH_DOMAIN = b"\x00detect-hash\x00"  # no recipient name starts with NUL: no token clash
+_ENCRYPT_DOMAIN = b"\x00detect-encrypt\x00"
+_SALT_BYTES = 16
+_TOKEN = re.compile(r"<ENC:([A-Za-z0-9_-]+)>")
+
+
+def _label(finding: Finding) -> str:
+    return finding.category.upper()
+
+
+def mask(keep: int = 4) -> Operator:
+    def operator(finding: Finding, value: str) -> str:
+        alnum = sum(ch.isalnum() for ch in value)
+        out, seen = [], 0
+        for ch in value:
+            if ch.isalnum():
+                seen += 1
+                out.append(ch if seen > alnum - keep else "*")
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    return operator
+
+
+def label(finding: Finding, value: str) -> str:
+    return f"<{_label(finding)}>"
+
+
+def drop(finding: Finding, value: str) -> str:
+    return ""
+
+
+class Redactor:
+    """Applies an operator per entity (``operators``; ``default`` for the rest)."""
+
+    def __init__(
+        self,
+        operators: Mapping[str, str] | None = None,
+        default: str = "label",
+        keys: KeyProvider | None = None,
+    ) -> None:
+        self._keys = keys
+        unknown = set(operators or {}) - set(ENTITIES)
+        if unknown:
+            raise ValueError(f"unknown entity types: {', '.join(sorted(unknown))}")
+        self._default = self._operator(default)
+        self._operators = {e: self._operator(spec) for e, spec in (operators or {}).items()}
+
+    def _operator(self, spec: str) -> Operator:
+        name, _, argument = spec.partition(":")
+        if name == "mask":
+            if argument and not argument.isdigit():
+                raise ValueError(f"mask keeps a whole number of characters, not {argument!r}")
+            return mask(int(argument or 4))
+        if argument or name not in OPERATORS:
+            raise ValueError(f"unknown operator {spec!r}: one of {', '.join(OPERATORS)}")
+        if name in ("hash", "encrypt") and self._keys is None:
+            raise ValueError(f"the {name} operator needs the vault's keys")
+        return {
+            "label": label,
+            "drop": drop,
+            "hash": self._hash,
+            "encrypt": self._encrypt,
+        }[name]
+
+    def _hash(self, finding: Finding, value: str) -> str:
+        assert self._keys is not None
+        data = _HASH_DOMAIN + finding.entity.encode() + b"\x00" + value.encode()
+        return f"<{_label(finding)}:{self._keys.mac('token', data)[:8].hex()}>"
+
+    def _encrypt(self, finding: Finding, value: str) -> str:
+        assert self._keys is not None
+        salt = os.urandom(_SALT_BYTES)
+        key = self._keys.mac("token", _ENCRYPT_DOMAIN + salt)
+        sealed = aead.seal(key, aead.new_nonce(), value.encode(), finding.entity.encode())
+        token = base64.urlsafe_b64encode(salt + finding.entity.encode() + b"\x00" + sealed)
+        return f"<ENC:{token.decode().rstrip('=')}>"
+
+    def reveal(self, text: str) -> str:
+        """``text`` with every ``encrypt`` token turned back into its value; a token
+        that was altered, or made under another deployment's key, is an IntegrityError."""
+        if self._keys is None:
+            raise ValueError("revealing needs the vault's keys")
+        keys = self._keys
+
+        def one(match: re.Match[str]) -> str:
+            raw = match.group(1)
+            try:
+                blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+            except ValueError:
+                raise IntegrityError() from None
+            salt, rest = blob[:_SALT_BYTES], blob[_SALT_BYTES:]
+            entity, _, sealed = rest.partition(b"\x00")
+            key = keys.mac("token", _ENCRYPT_DOMAIN + salt)
+            return aead.open_sealed(key, sealed, entity).decode()
+
+        return _TOKEN.sub(one, text)
+
+    def redact(self, text: str, findings: Iterable[Finding]) -> str:
+        """``text`` with each finding (in order, not overlapping) replaced."""
+        out, at = [], 0
+        for finding in findings:
+            operator = self._operators.get(finding.entity, self._default)
+            out.append(text[at : finding.start])
+            out.append(operator(finding, text[finding.start : finding.end]))
+            at = finding.end
+        out.append(text[at:])
+        return "".join(out)

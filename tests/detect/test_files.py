@@ -1,0 +1,216 @@
+"""Files: scanned as streams, bad input skipped, redaction format-preserving and atomic;
+and the ``ntk scan`` / ``ntk redact`` / ``ntk eval`` commands as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from needtoknow.detect import Scanner
+from needtoknow.detect.files import (
+    MAX_LINE,
+    Located,
+    Skipped,
+    Unreadable,
+    redact_file,
+    scan_file,
+)
+from needtoknow.detect.redact import Redactor
+from needtoknow.errors import IntegrityError
+from needtoknow.home import Settings, init_vault
+
+NTK = str(Path(sys.executable).with_name("ntk"))
+SCANNER = Scanner()
+TICKET = "Hi, mail asha.rao@example.in or call +91 98765 43210.\nPAN ABCPE1234F\n"
+
+
+def scan(path: Path) -> list[Located | Skipped]:
+    return list(scan_file(path, SCANNER))
+
+
+def test_offsets_are_characters_into_the_decoded_file(tmp_path: Path) -> None:
+    path = tmp_path / "t.log"
+    text = "नमस्ते\n" + TICKET
+    path.write_text(text, encoding="utf-8")
+    found = [x for x in scan(path) if isinstance(x, Located)]
+    assert [(x.finding.entity, x.line) for x in found] == [
+        ("EMAIL_ADDRESS", 2),
+        ("PHONE_NUMBER", 2),
+        ("IN_PAN", 3),
+    ]
+    for x in found:
+        assert text[x.finding.start : x.finding.end] == x.value
+
+
+def test_gzip_is_read_through(tmp_path: Path) -> None:
+    path = tmp_path / "t.log.gz"
+    path.write_bytes(gzip.compress(TICKET.encode()))
+    assert [x.finding.entity for x in scan(path) if isinstance(x, Located)] == [
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "IN_PAN",
+    ]
+
+
+def test_csv_cells_are_read_under_their_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("name,account_number\nAsha,123456789012\n")
+    found = [x for x in scan(path) if isinstance(x, Located)]
+    assert [(x.finding.entity, x.value) for x in found] == [("IN_BANK_ACCOUNT", "123456789012")]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x7fELF\x00\x00\x01binary", "binary data"),
+        (b"fine line\nbad \xff\xfe bytes\n", "invalid UTF-8"),
+        (b"\x1f\x8b not really gzip", "cannot read"),
+    ],
+)
+def test_bad_input_is_reported_and_skipped(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / ("x.gz" if content.startswith(b"\x1f\x8b") else "x.txt")
+    path.write_bytes(content)
+    (skipped,) = [x for x in scan(path) if isinstance(x, Skipped)]
+    assert reason in skipped.reason
+
+
+def test_an_unopenable_file_is_reported(tmp_path: Path) -> None:
+    (skipped,) = scan(tmp_path / "missing.log")
+    assert isinstance(skipped, Skipped) and "cannot open" in skipped.reason
+
+
+def test_an_enormous_line_is_skipped_and_offsets_after_it_stay_right(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    text = "é" * (MAX_LINE // 2 + 10) + "\n" + TICKET
+    path.write_text(text, encoding="utf-8")
+    items = scan(path)
+    assert isinstance(items[0], Skipped) and items[0].line == 1
+    email = next(x for x in items if isinstance(x, Located))
+    assert text[email.finding.start : email.finding.end] == "asha.rao@example.in"
+    with pytest.raises(Unreadable, match="longer than"):
+        redact_file(path, tmp_path / "out.log", SCANNER, Redactor())
+    assert list(tmp_path.glob("*out.log*")) == []  # nothing half-written
+
+
+def test_redaction_keeps_text_csv_and_json_lines_formats(tmp_path: Path) -> None:
+    (tmp_path / "t.log").write_text(TICKET)
+    (tmp_path / "e.csv").write_text('name,email,note\nAsha,asha@example.in,"call 9876543210, ok"\n')
+    (tmp_path / "e.jsonl").write_text(json.dumps({"email": "ravi@example.in", "n": 3}) + "\n")
+    redactor = Redactor({"PHONE_NUMBER": "mask:2"})
+    for name in ("t.log", "e.csv", "e.jsonl"):
+        redact_file(tmp_path / name, tmp_path / "out" / name, SCANNER, redactor)
+    assert (tmp_path / "out" / "t.log").read_text() == (
+        "Hi, mail <EMAIL> or call +** ***** ***10.\nPAN <IDENTITY_NUMBER>\n"
+    )
+    rows = list(csv.reader((tmp_path / "out" / "e.csv").open()))
+    assert rows == [["name", "email", "note"], ["Asha", "<EMAIL>", "call ********10, ok"]]
+    assert json.loads((tmp_path / "out" / "e.jsonl").read_text()) == {"email": "<EMAIL>", "n": 3}
+
+
+def test_a_failed_redaction_leaves_no_output(tmp_path: Path) -> None:
+    source = tmp_path / "t.log"
+    source.write_bytes(b"asha@example.in\n" * 1000 + b"\xff\n")
+    with pytest.raises(Unreadable):
+        redact_file(source, tmp_path / "out.log", SCANNER, Redactor())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.log"]
+
+
+def test_hash_is_stable_and_encrypt_reverses_with_the_vault_key(tmp_path: Path) -> None:
+    vault = init_vault(Settings(home=tmp_path / "a", database_url=f"sqlite:///{tmp_path}/a.db"))
+    other = init_vault(Settings(home=tmp_path / "b", database_url=f"sqlite:///{tmp_path}/b.db"))
+    text = "mail asha@example.in, card 4111 1111 1111 1111"
+    found = SCANNER.scan(text)
+    hashing = Redactor(default="hash", keys=vault.keys)
+    assert hashing.redact(text, found) == hashing.redact(text, found)
+    assert hashing.redact(text, found) != Redactor(default="hash", keys=other.keys).redact(
+        text, found
+    )
+    assert "asha" not in hashing.redact(text, found)
+    encrypting = Redactor(default="encrypt", keys=vault.keys)
+    sealed = encrypting.redact(text, found)
+    assert "asha" not in sealed and "4111" not in sealed
+    assert sealed != encrypting.redact(text, found)  # a fresh salt each time
+    assert encrypting.reveal(sealed) == text
+    with pytest.raises(IntegrityError):
+        Redactor(default="encrypt", keys=other.keys).reveal(sealed)
+    vault.close()
+    other.close()
+
+
+def test_operators_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown operator"):
+        Redactor(default="shred")
+    with pytest.raises(ValueError, match="needs the vault's keys"):
+        Redactor(default="hash")
+    with pytest.raises(ValueError, match="unknown entity"):
+        Redactor({"NOPE": "label"})
+    text = "card 4111 1111 1111 1111"
+    assert Redactor(default="drop").redact(text, SCANNER.scan(text)) == "card "
+
+
+def ntk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NTK, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+def test_ntk_scan_writes_json_lines_without_values_and_fails_on_request(tmp_path: Path) -> None:
+    (tmp_path / "t.log").write_text(TICKET)
+    (tmp_path / "blob.bin").write_bytes(b"\x00\x01\x02")
+    result = ntk("scan", str(tmp_path), "--json", "--fail-on", "identity_number")
+    assert result.returncode == 10, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["entity"] for line in lines] == ["EMAIL_ADDRESS", "PHONE_NUMBER", "IN_PAN"]
+    assert set(lines[0]) >= {"path", "start", "end", "entity", "category", "score", "masked"}
+    assert "asha" not in result.stdout and "98765" not in result.stdout
+    assert "binary data" in result.stderr
+    assert ntk("scan", str(tmp_path), "--json", "--fail-on", "genetic").returncode == 0
+    shown = ntk("scan", str(tmp_path / "t.log"), "--json", "--show-values")
+    assert "asha.rao@example.in" in shown.stdout
+
+
+def test_ntk_scan_writes_sarif(tmp_path: Path) -> None:
+    (tmp_path / "t.log").write_text(TICKET)
+    report = tmp_path / "report.sarif"
+    assert ntk("scan", str(tmp_path / "t.log"), "--sarif", str(report)).returncode == 0
+    sarif = json.loads(report.read_text())
+    results = sarif["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["EMAIL_ADDRESS", "PHONE_NUMBER", "IN_PAN"]
+    region = results[0]["locations"][0]["physicalLocation"]["region"]
+    assert TICKET[region["charOffset"] : region["charOffset"] + region["charLength"]] == (
+        "asha.rao@example.in"
+    )
+    assert "asha" not in report.read_text()
+
+
+def test_ntk_redact_copies_a_directory_and_reports_what_it_could_not(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "t.log").write_text(TICKET)
+    (source / "bad.txt").write_bytes(b"\xff\xfe\n")
+    result = ntk("redact", str(source), str(tmp_path / "out"), "--operator", "IN_PAN=mask:2")
+    assert result.returncode == 5, result.stderr
+    report = json.loads(result.stdout)
+    assert report["values_redacted"] == 3
+    assert [f["path"] for f in report["failed"]] == [str(source / "bad.txt")]
+    assert (tmp_path / "out" / "t.log").read_text().endswith("PAN ********4F\n")
+    assert not (tmp_path / "out" / "bad.txt").exists()
+
+
+def test_ntk_eval_prints_scores_per_entity_and_category() -> None:
+    result = ntk("eval", "--documents", "300", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["overall"]["f1"] > 0.99
+    assert {row["name"] for row in report["categories"]} >= {"email", "identity_number"}
