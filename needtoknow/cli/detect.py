@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections import Counter
@@ -128,6 +129,8 @@ def _finding_json(located: Located, show_values: bool) -> dict[str, Any]:
         "masked": f.masked,
         "validator": f.validator,
     }
+    if located.box is not None:
+        line["box"] = dataclasses.asdict(located.box)
     if show_values:
         line["value"] = located.value
     return line

@@ -96,6 +96,7 @@ _ENTITIES = (
     ),
     Entity("DNA_SEQUENCE", "genetic", 0.6, ("sequence", "dna", "gene", "primer")),
     Entity("GENETIC_TEST", "genetic", 0.6, ("test", "result", "report", "screening")),
+    Entity("FACE", "face", 0.8),  # images only (detect.images)
 )
 
 ENTITIES: dict[str, Entity] = {entity.name: entity for entity in _ENTITIES}

@@ -1,4 +1,5 @@
-"""Scan and redact files: text and logs, CSV/TSV, JSON and JSON Lines, gzip of any.
+"""Scan and redact files: text and logs, CSV/TSV, JSON and JSON Lines, gzip of any, and
+images (faces and OCR'd text: :mod:`needtoknow.detect.images`).
 
 Files are read a line at a time, so memory stays flat on multi-gigabyte logs; offsets
 are characters into the decoded file. What cannot be read as UTF-8 text — binary data,
@@ -22,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from needtoknow.detect import images
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
 
@@ -37,6 +39,7 @@ class Located:
     line: int
     finding: Finding
     value: str  # the matched text: shown only when asked (ntk scan --show-values)
+    box: images.Box | None = None  # in an image: where
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def files_under(paths: Iterable[Path]) -> Iterator[Path]:
 
 def kind(path: Path) -> str:
     """How a file is read: by its suffix, under any ``.gz``."""
+    if path.suffix.lower() in images.SUFFIXES:
+        return "image"
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
@@ -137,6 +142,9 @@ def scan_file(
     the file could not be read to the end. In CSV and TSV each cell is scanned with its
     column's name as context ("account_number" makes a digit run an account)."""
     how = kind(path)
+    if how == "image":
+        yield from _scan_image(path, scanner, progress)
+        return
     delimiter = "\t" if how == "tsv" else ","
     header: list[str] | None = None
     offset = 0
@@ -154,6 +162,24 @@ def scan_file(
             offset += len(line)
     except Unreadable as exc:
         yield Skipped(str(path), exc.reason, exc.line)
+
+
+def _scan_image(
+    path: Path, scanner: Scanner, progress: Callable[[int], None] | None
+) -> Iterator[Located | Skipped]:
+    """An image's findings: ``line`` is the OCR line (0 for a face), offsets are into
+    that line's OCR text, and ``box`` says where in the image."""
+    try:
+        found = images.scan_image(path, scanner)
+    except images.UnreadableImage as exc:
+        yield Skipped(str(path), exc.reason)
+        return
+    finally:
+        if progress is not None:
+            progress(path.stat().st_size if path.exists() else 0)
+    for item in found:
+        f = item.finding
+        yield Located(str(path), item.line, f, item.text[f.start : f.end], item.box)
 
 
 def _scan_line(
@@ -193,6 +219,11 @@ def redact_file(
     """Write ``source`` redacted to ``target`` in the same format; the number of values
     taken out. Raises Unreadable (and writes nothing) when ``source`` cannot be read."""
     how = kind(source)
+    if how == "image":
+        try:
+            return images.redact_image(source, target, scanner)
+        except images.UnreadableImage as exc:
+            raise Unreadable(exc.reason) from None
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
