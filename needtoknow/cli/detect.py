@@ -19,7 +19,7 @@ from rich.table import Table
 from needtoknow.cli.common import print_json, reported
 from needtoknow.detect import ENTITIES, Scanner
 from needtoknow.detect.corpus import documents
-from needtoknow.detect.evaluate import Score, by_category, evaluate, key, overall
+from needtoknow.detect.evaluate import Score, by_category, evaluate, overall, scanned
 from needtoknow.detect.files import (
     Located,
     Skipped,
@@ -272,11 +272,7 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Precision, recall and F1 per entity and per category on the generated corpus."""
-    scanner = Scanner()
-    scores = evaluate(
-        lambda text: [(f.start, f.end, key(f.entity, f.masked)) for f in scanner.scan(text)],
-        documents(count, seed),
-    )
+    scores = evaluate(scanned(Scanner()), documents(count, seed))
     report: dict[str, Any] = {
         "documents": count,
         "seed": seed,

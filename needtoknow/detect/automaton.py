@@ -33,7 +33,7 @@ class Automaton:
             raise ValueError(f"shape does not compile in RE2: {self._program.error()}")
         groups = {name.decode(): index for name, index in self._program.NamedCapturingGroups()}
         self.groups = groups  # every named group, inner ones too (their spans, by index)
-        self._shapes = sorted((groups[name], name) for name in shapes)
+        self._shape_of = {groups[name]: name for name in shapes}
 
     def next(self, data: bytes, pos: int) -> tuple[str, list[tuple[int, int]]] | None:
         """The shape and the spans of every group (byte offsets; (-1, -1) for a group
@@ -41,7 +41,6 @@ class Automaton:
         spans = self._program.Match(_UNANCHORED, data, pos, len(data))
         if spans[0][0] < 0:
             return None
-        for index, name in self._shapes:
-            if spans[index][0] >= 0:
-                return name, spans
-        raise AssertionError("RE2 matched no alternative")
+        # The alternative that matched spans the whole match, and its group is numbered
+        # before any group inside it: the first group equal to the match is the shape.
+        return self._shape_of[spans.index(spans[0], 1)], spans

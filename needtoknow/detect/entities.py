@@ -96,6 +96,38 @@ _ENTITIES = (
     ),
     Entity("DNA_SEQUENCE", "genetic", 0.6, ("sequence", "dna", "gene", "primer")),
     Entity("GENETIC_TEST", "genetic", 0.6, ("test", "result", "report", "screening")),
+    Entity(
+        "PERSON",
+        "name",
+        0.3,
+        (
+            "name",
+            "dear",
+            "mr",
+            "mrs",
+            "ms",
+            "shri",
+            "smt",
+            "dr",
+            "from",
+            "regards",
+            "customer",
+            "of",
+            "by",
+            "contact",
+            "hi",
+            "hello",
+            "attn",
+            "holder",
+        ),
+    ),
+    Entity("BIRTHPLACE", "birthplace", 0.6),  # found with its label ("place of birth: …")
+    Entity(
+        "ADDRESS",
+        "address",
+        0.4,
+        ("address", "addr", "residence", "resides", "residing", "located", "ship to", "deliver"),
+    ),
     Entity("FACE", "face", 0.8),  # images only (detect.images)
 )
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from needtoknow.detect.corpus import Document, Gold
 from needtoknow.detect.entities import ENTITIES
+from needtoknow.detect.files import scan_text
+from needtoknow.detect.scanner import Scanner
 
 Span = tuple[int, int, str]  # start, end, entity key
-Detector = Callable[[str], Iterable[Span]]
+Detector = Callable[[Document], Iterable[Span]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def evaluate(
     wanted = None if entities is None else set(entities)
     for doc in docs:
         gold = [_gold_key(g) for g in doc.gold]
-        predicted = list(detector(doc.text))
+        predicted = list(detector(doc))
         if wanted is not None:
             gold = [g for g in gold if g[2] in wanted]
             predicted = [p for p in predicted if p[2] in wanted]
@@ -77,6 +79,17 @@ def evaluate(
             counts[entity, "fn"] += 1
     names = sorted({name for name, _ in counts})
     return {n: Score(counts[n, "tp"], counts[n, "fp"], counts[n, "fn"]) for n in names}
+
+
+def scanned(scanner: Scanner) -> Detector:
+    """The scanner as :func:`scan_file` would run it on each document (CSV cell by cell,
+    under its column names)."""
+
+    def detect(doc: Document) -> list[Span]:
+        found = scan_text(doc.text, scanner, doc.format)
+        return [(f.start, f.end, key(f.entity, f.masked)) for f in found]
+
+    return detect
 
 
 def by_category(scores: Mapping[str, Score]) -> dict[str, Score]:

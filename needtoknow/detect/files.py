@@ -145,23 +145,45 @@ def scan_file(
     if how == "image":
         yield from _scan_image(path, scanner, progress)
         return
+    try:
+        for item in _scan_lines(lines(path, progress), scanner, how):
+            if isinstance(item, LongLine):
+                yield Skipped(str(path), f"line longer than {MAX_LINE} bytes", item.number)
+            else:
+                number, finding, value = item
+                yield Located(str(path), number, finding, value)
+    except Unreadable as exc:
+        yield Skipped(str(path), exc.reason, exc.line)
+
+
+def scan_text(text: str, scanner: Scanner, how: str = "text") -> list[Finding]:
+    """:func:`scan_file` for text in hand: ``how`` is a :func:`kind` (``csv``, ``tsv``…)."""
+    found = _scan_lines(text.splitlines(keepends=True), scanner, how)
+    return [item[1] for item in found if not isinstance(item, LongLine)]
+
+
+def _scan_lines(
+    source: Iterable[str | LongLine], scanner: Scanner, how: str
+) -> Iterator[tuple[int, Finding, str] | LongLine]:
+    """(line number, finding with offsets into the whole text, matched text) per finding;
+    over-long lines passed through, counted in the offsets."""
     delimiter = "\t" if how == "tsv" else ","
     header: list[str] | None = None
     offset = 0
-    try:
-        for number, line in enumerate(lines(path, progress), start=1):
-            if isinstance(line, LongLine):
-                yield Skipped(str(path), f"line longer than {MAX_LINE} bytes", number)
-                offset += line.characters
-                continue
-            if how in ("csv", "tsv") and header is None:
-                header = next(csv.reader([line], delimiter=delimiter), [])
-            for f in _scan_line(scanner, line, header, delimiter):
-                moved = replace(f, start=f.start + offset, end=f.end + offset)
-                yield Located(str(path), number, moved, line[f.start : f.end])
-            offset += len(line)
-    except Unreadable as exc:
-        yield Skipped(str(path), exc.reason, exc.line)
+    for number, line in enumerate(source, start=1):
+        if isinstance(line, LongLine):
+            yield line
+            offset += line.characters
+            continue
+        if how in ("csv", "tsv") and header is None:
+            header = next(csv.reader([line], delimiter=delimiter), [])
+        for f in _scan_line(scanner, line, header, delimiter):
+            yield (
+                number,
+                replace(f, start=f.start + offset, end=f.end + offset),
+                line[f.start : f.end],
+            )
+        offset += len(line)
 
 
 def _scan_image(

@@ -27,6 +27,7 @@ from datetime import date
 import phonenumbers
 
 from needtoknow.categories import identifiers
+from needtoknow.detect import gazetteer
 from needtoknow.detect.automaton import Automaton
 from needtoknow.detect.entities import (
     CONTEXT_BOOST,
@@ -65,6 +66,9 @@ UPI_HANDLES = frozenset(
     " jio idfcbank indus pnb barodampay unionbank boi cnrb kbl federal".split()
 )
 
+# A capitalised word, then more of them (an initial allowed between): "Asha K. Rao".
+_NAME_WORDS = r"[A-Z][a-z]{1,20}(?: (?:[A-Z]\. )?[A-Z][a-z]{1,20})"
+
 # Each alternative is one shape; its name picks the classifier. Order matters where two
 # shapes match at the same place (RE2 prefers the earlier): dates before numbers, and the
 # catch-all ``token`` last. RE2 has no lookaround: _BAD_BEFORE and _BAD_AFTER finish the
@@ -91,10 +95,52 @@ _SHAPES = {
     "gtest": rf"\b(?i:{_GENETIC_TESTS})\b",
     "user": r"(?i:\b(?:user(?:name| ?id)?|login|handle|screen name))\s{0,3}[:=]\s{0,3}"
     r"(?P<user_value>[A-Za-z0-9._-]{3,32})",
+    "birth": r"(?i:\b(?:born (?:in|at)|place of birth|birth ?place))\W{0,3}"
+    r"(?P<place>[A-Z][a-z]{2,20}(?: [A-Z][a-z]{2,20})?)",
+    "address": r"\b\d{1,4}(?:/\d{1,4})?[A-Za-z]?,?[ \n](?:[A-Z][A-Za-z.]{1,20}[ ,\n-]{1,3}){1,6}"
+    r"[1-9]\d{2} ?\d{3}\b",
+    "titled": r"(?:\b(?:Dear|Mr|Mrs|Ms|Shri|Smt|Dr|Hi|Hello|Attn)\.?,? "
+    r"|(?i:\b(?:name|holder)\s{0,3}[:=]\s{0,3}))"
+    rf"(?P<titled_name>{_NAME_WORDS}{{0,2}})\b",
+    "person": rf"\b{_NAME_WORDS}{{1,2}}\b",
     "token": r"\b(?:[A-Za-z]+\d|\d+[A-Za-z])[A-Za-z0-9]*\b",
 }
-AUTOMATON = Automaton(_SHAPES)
-_USER_VALUE = AUTOMATON.groups["user_value"]
+# The entities each shape can yield: a scanner classifies only the shapes it needs.
+_YIELDS = {
+    "at": {"EMAIL_ADDRESS", "IN_UPI_ID"},
+    "handle": {"USERNAME"},
+    "mac": {"MAC_ADDRESS"},
+    "ipv6": {"IP_ADDRESS"},
+    "ipv4": {"IP_ADDRESS"},
+    "date": {"DATE_OF_BIRTH"},
+    "masked": {"CREDIT_CARD", "IN_AADHAAR", "IN_BANK_ACCOUNT"},
+    "number": {
+        "CREDIT_CARD", "IN_AADHAAR", "IN_AADHAAR_VID", "IMEI", "PHONE_NUMBER", "IN_BANK_ACCOUNT"
+    },
+    "licence": {"IN_DRIVING_LICENCE"},
+    "plate": {"IN_VEHICLE_REGISTRATION"},
+    "rsid": {"GENETIC_MARKER"},
+    "dna": {"DNA_SEQUENCE"},
+    "gtest": {"GENETIC_TEST"},
+    "user": {"USERNAME"},
+    "birth": {"BIRTHPLACE"},
+    "address": {"ADDRESS"},
+    "titled": {"PERSON"},
+    "person": {"PERSON"},
+    "token": {
+        "IN_GSTIN", "IN_PAN", "IN_IFSC", "IN_VOTER", "IN_PASSPORT", "IN_DRIVING_LICENCE",
+        "IN_VEHICLE_REGISTRATION",
+    },
+}  # fmt: skip
+# Shapes whose finding is an inner group (the value after its label).
+_VALUE_GROUP = {"user": "user_value", "birth": "place", "titled": "titled_name"}
+
+
+@functools.cache
+def automaton(shapes: tuple[str, ...]) -> Automaton:
+    """The automaton of these shapes, in their order (compiled once per set)."""
+    return Automaton({name: _SHAPES[name] for name in shapes})
+
 
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 # Bytes that may not touch a candidate of this shape (besides what its \b excludes).
@@ -120,19 +166,27 @@ _BAD_AFTER: dict[str, frozenset[int]] = {
 }
 _READS_CONTEXT = frozenset(("number",))
 _DECIMAL_AFTER = frozenset(("ipv4", "number"))  # 10.0.0.1.5, 12345678.90: part of more
-_CONTEXT = {
-    name: re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, e.context)) + r")(?![a-z])")
+
+
+def _words(words: Iterable[str]) -> str:
+    return r"(?<![a-z])(?:" + "|".join(map(re.escape, words)) + r")(?![a-z])"
+
+
+_CONTEXT = {name: re.compile(_words(e.context)) for name, e in ENTITIES.items() if e.context}
+_NEGATIVE = re.compile(_words(NEGATIVE_CONTEXT))
+# Per entity, its words and the negative ones in one pattern: the usual case (neither
+# before a candidate) costs one search instead of two.
+_EITHER = {
+    name: re.compile(f"(?P<positive>{_words(e.context)})|{_words(NEGATIVE_CONTEXT)}")
     for name, e in ENTITIES.items()
     if e.context
 }
-_NEGATIVE = re.compile(
-    r"(?<![a-z])(?:" + "|".join(map(re.escape, NEGATIVE_CONTEXT)) + r")(?![a-z])"
-)
 _NOT_DIGIT = re.compile(r"\D")
 _SEPARATORS = re.compile(r"[ -]")
 
-# What a classifier returns: (entity, validator, masked) or None for "not PII".
-Verdict = tuple[str, str, bool] | None
+# What a classifier returns: (entity, validator, masked[, bonus to the entity's score]),
+# or None for "not PII".
+Verdict = tuple[str, str, bool] | tuple[str, str, bool, float] | None
 
 
 def _at(value: str, _before: str) -> Verdict:
@@ -287,7 +341,13 @@ def _licence(value: str, _before: str) -> Verdict:
 
 
 def _plate(value: str, _before: str) -> Verdict:
-    if identifiers.vehicle_registration(_SEPARATORS.sub("", value)) is None:
+    return _vehicle(_SEPARATORS.sub("", value))
+
+
+def _vehicle(compact: str) -> Verdict:
+    # Written plates carry a 4-digit number ("MH 12 AB 0042"): shorter forms such as
+    # "MH44" are valid registrations on paper but, in text, mostly something else.
+    if len(compact) >= 8 and identifiers.vehicle_registration(compact) is None:
         return "IN_VEHICLE_REGISTRATION", "state_code", False
     return None
 
@@ -309,9 +369,7 @@ def _token(value: str, before: str) -> Verdict:
             return entity, validator, False
     if identifiers.driving_licence(value, date.today().year) is None:
         return "IN_DRIVING_LICENCE", "state_rto_year", False
-    if identifiers.vehicle_registration(value) is None:
-        return "IN_VEHICLE_REGISTRATION", "state_code", False
-    return None
+    return _vehicle(value)
 
 
 def _rsid(_value: str, _before: str) -> Verdict:
@@ -330,6 +388,68 @@ def _user(_value: str, _before: str) -> Verdict:
     return "USERNAME", "username_label", False
 
 
+def _name_words(value: str) -> list[str] | None:
+    """The words of a would-be name, or None when one is a street word or a city."""
+    words = value.split()
+    if "." in value:
+        words = [w for w in words if not w.endswith(".")]  # initials say nothing
+    if (
+        not words
+        or not gazetteer.load().cities.isdisjoint(words)
+        or not gazetteer.STREET_WORDS.isdisjoint(value.lower().split())
+    ):
+        return None
+    return words
+
+
+def _person(value: str, _before: str) -> Verdict:
+    """Two or three capitalised words with a known first or last name: reported when
+    both are known, or one is and the words before name a person ("customer", "of")."""
+    words = _name_words(value)
+    if words is None:
+        return None
+    known = gazetteer.load()
+    first, last = words[0] in known.first_names, words[-1] in known.last_names
+    if first and last:
+        return "PERSON", "first_and_last_name", False, 0.3
+    if first or last:
+        return "PERSON", "first_name" if first else "last_name", False
+    return None
+
+
+def _titled(value: str, _before: str) -> Verdict:
+    """Capitalised words after a salutation or title ("Dear …", "Mr …") or a name label
+    ("Name: …", a CSV cell under ``name``): the label is the context, so names the
+    gazetteer lacks are found too."""
+    if _name_words(value) is None:
+        return None
+    known = gazetteer.load()
+    words = value.split()
+    bonus = 0.3 if words[0] in known.first_names or words[-1] in known.last_names else 0.2
+    return "PERSON", "title", False, bonus
+
+
+def _address(value: str, _before: str) -> Verdict:
+    """A house number, capitalised words and a PIN code, with a street word or a known
+    city among the words; the PIN's first digit must be a civilian postal zone."""
+    pin = _NOT_DIGIT.sub("", value[-7:])[-6:]
+    if pin[0] == "9":
+        return None
+    known = gazetteer.load()
+    words = [w.strip(",.-") for w in value.split()]
+    if any(w.lower() in gazetteer.STREET_WORDS for w in words):
+        return "ADDRESS", "street_and_pin", False, 0.2
+    if any(w in known.cities for w in words):
+        return "ADDRESS", "city_and_pin", False
+    return None
+
+
+def _birth(value: str, _before: str) -> Verdict:
+    if value in gazetteer.load().cities:
+        return "BIRTHPLACE", "city_gazetteer", False, 0.3
+    return "BIRTHPLACE", "birth_label", False
+
+
 _CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
     "at": _at,
     "handle": _handle,
@@ -346,8 +466,12 @@ _CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
     "dna": _dna,
     "gtest": _gtest,
     "user": _user,
+    "birth": _birth,
+    "address": _address,
+    "titled": _titled,
+    "person": _person,
 }
-assert _CLASSIFIERS.keys() == _SHAPES.keys()
+assert _CLASSIFIERS.keys() == _SHAPES.keys() == _YIELDS.keys()
 
 
 class Scanner:
@@ -365,8 +489,16 @@ class Scanner:
             raise ValueError(f"unknown entity types: {', '.join(sorted(unknown))}")
         self.entities = frozenset(wanted)
         self.thresholds = {name: DEFAULT_THRESHOLD for name in ENTITIES} | dict(thresholds or {})
+        # Only the shapes that can yield a wanted entity are searched (each costs RE2
+        # time per candidate even when passed over).
+        self.automaton = automaton(tuple(n for n in _SHAPES if _YIELDS[n] & self.entities))
+        self._value_groups = {
+            shape: self.automaton.groups[group]
+            for shape, group in _VALUE_GROUP.items()
+            if group in self.automaton.groups
+        }
         self._scoring = {
-            name: (e.score, e.category, _CONTEXT.get(name), self.thresholds[name])
+            name: (e.score, e.category, _EITHER.get(name), self.thresholds[name])
             for name, e in ENTITIES.items()
             if name in self.entities
         }
@@ -397,11 +529,12 @@ class Scanner:
 
     def _scan(self, data: bytes) -> list[Finding]:
         found = []
-        next_match = AUTOMATON.next
+        next_match = self.automaton.next
+        value_groups = self._value_groups
         pos, retry_until = 0, -1
         while (match := next_match(data, pos)) is not None:
             shape, spans = match
-            start, end = spans[_USER_VALUE] if shape == "user" else spans[0]
+            start, end = spans[value_groups[shape]] if shape in value_groups else spans[0]
             finding = self._judge(data, shape, start, end)
             if finding is None:
                 pos = spans[0][1]
@@ -435,12 +568,17 @@ class Scanner:
             return None
         if shape not in _READS_CONTEXT:
             before = _clause(window)
-        name, validator, masked = verdict
+        name, validator, masked = verdict[:3]
         score, category, context, threshold = self._scoring[name]
-        if context is not None and context.search(before):
-            score = min(1.0, round(score + CONTEXT_BOOST, 2))
-        elif _NEGATIVE.search(before):
-            score = max(0.0, round(score - CONTEXT_BOOST, 2))
+        if len(verdict) == 4:
+            score += verdict[3]
+        word = (context or _NEGATIVE).search(before)
+        if word is not None:
+            positive = context is not None and (
+                word.lastgroup == "positive" or _CONTEXT[name].search(before, word.end())
+            )
+            score = round(score + CONTEXT_BOOST if positive else score - CONTEXT_BOOST, 2)
+            score = min(1.0, max(0.0, score))
         if score < threshold:
             return None
         return Finding(start, end, name, category, score, validator, masked)

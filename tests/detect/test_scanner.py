@@ -145,16 +145,22 @@ ADVERSARIAL = [
     "1.1." * 250_000,
     "@a" * 500_000,
     "MH 12 " * 166_666,
+    "Asha Rao " * 111_111,
+    "Ab " * 333_333,
+    "12 Ab Road, " * 83_333,
+    "Dear Ab " * 125_000,
 ]
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:6]))
 def test_a_megabyte_of_adversarial_input_scans_in_well_under_a_second(text: str) -> None:
-    started = time.perf_counter()
+    """RE2 cannot backtrack; what costs here is Python's work per candidate, and these
+    inputs are a candidate every few characters (0.2-0.9 s of CPU measured)."""
+    started = time.process_time()  # CPU time: not the machine's other load
     SCANNER.scan(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_every_shape_has_adversarial_input() -> None:
     """Each shape's leading characters appear in some adversarial string above."""
-    assert len(_SHAPES) == 15
+    assert len(_SHAPES) == 19
