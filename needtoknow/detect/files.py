@@ -1,5 +1,6 @@
-"""Scan and redact files: text and logs, CSV/TSV, JSON and JSON Lines, gzip of any, and
-images (faces and OCR'd text: :mod:`needtoknow.detect.images`).
+"""Scan and redact files: text and logs, CSV/TSV, JSON and JSON Lines, gzip of any,
+Parquet (:mod:`needtoknow.detect.parquet`) and images (faces and OCR'd text:
+:mod:`needtoknow.detect.images`).
 
 Files are read a line at a time, so memory stays flat on multi-gigabyte logs; offsets
 are characters into the decoded file. What cannot be read as UTF-8 text — binary data,
@@ -19,11 +20,11 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from needtoknow.detect import images
+from needtoknow.detect import images, parquet
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
 
@@ -40,6 +41,7 @@ class Located:
     finding: Finding
     value: str  # the matched text: shown only when asked (ntk scan --show-values)
     box: images.Box | None = None  # in an image: where
+    column: str | None = None  # in Parquet: the column (``line`` is then the row)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def kind(path: Path) -> str:
     """How a file is read: by its suffix, under any ``.gz``."""
     if path.suffix.lower() in images.SUFFIXES:
         return "image"
+    if path.suffix.lower() == ".parquet":
+        return "parquet"
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
@@ -145,6 +149,13 @@ def scan_file(
     if how == "image":
         yield from _scan_image(path, scanner, progress)
         return
+    if how == "parquet":
+        try:
+            for row, column, finding, value in parquet.scan_parquet(path, scanner, progress):
+                yield Located(str(path), row, finding, value, column=column)
+        except parquet.UnreadableParquet as exc:
+            yield Skipped(str(path), exc.reason)
+        return
     try:
         for item in _scan_lines(lines(path, progress), scanner, how):
             if isinstance(item, LongLine):
@@ -180,7 +191,7 @@ def _scan_lines(
         for f in _scan_line(scanner, line, header, delimiter):
             yield (
                 number,
-                replace(f, start=f.start + offset, end=f.end + offset),
+                f.moved(offset),
                 line[f.start : f.end],
             )
         offset += len(line)
@@ -216,7 +227,7 @@ def _scan_line(
     for index, cell in enumerate(line.rstrip("\r\n").split(delimiter)):
         column = header[index] if index < len(header) else ""
         for f in scanner.scan(cell, column):
-            yield replace(f, start=f.start + start, end=f.end + start)
+            yield f.moved(start)
         start += len(cell) + 1
 
 
@@ -245,6 +256,11 @@ def redact_file(
         try:
             return images.redact_image(source, target, scanner)
         except images.UnreadableImage as exc:
+            raise Unreadable(exc.reason) from None
+    if how == "parquet":
+        try:
+            return parquet.redact_parquet(source, target, scanner, redactor)
+        except parquet.UnreadableParquet as exc:
             raise Unreadable(exc.reason) from None
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

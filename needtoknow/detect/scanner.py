@@ -51,6 +51,13 @@ class Finding:
     validator: str
     masked: bool = False
 
+    def moved(self, by: int) -> Finding:
+        """The same finding ``by`` characters further on (cheaper than dataclasses.replace)."""
+        return Finding(
+            self.start + by, self.end + by, self.entity, self.category, self.score,
+            self.validator, self.masked,
+        )  # fmt: skip
+
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 _GENETIC_TESTS = (
@@ -219,6 +226,8 @@ def _ipv4(value: str, _before: str) -> Verdict:
 
 
 def _ipv6(value: str, _before: str) -> Verdict:
+    if "::" not in value and value.count(":") != 7:  # a time of day, "10:22:38", mostly
+        return None
     try:
         ipaddress.IPv6Address(value)
     except ValueError:
@@ -510,11 +519,7 @@ class Scanner:
         JSON key — read as the words before its first candidate, never reported."""
         if context:
             head = context + ": "
-            return [
-                replace(f, start=f.start - len(head), end=f.end - len(head))
-                for f in self.scan(head + text)
-                if f.start >= len(head)
-            ]
+            return [f.moved(-len(head)) for f in self.scan(head + text) if f.start >= len(head)]
         data = text.encode("utf-8", "surrogatepass")
         findings = self._scan(data)
         if len(data) == len(text):  # ASCII: byte offsets are character offsets

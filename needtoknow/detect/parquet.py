@@ -1,0 +1,100 @@
+"""Parquet: every string column scanned a record batch at a time, its name as context.
+
+Findings name the row (from 1) and the column; offsets are into the cell. Redaction
+writes the same schema, batch by batch, to a temporary file renamed over the target.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from needtoknow.detect.redact import Redactor
+from needtoknow.detect.scanner import Finding, Scanner
+
+BATCH_ROWS = 8192
+
+
+class UnreadableParquet(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _file(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise UnreadableParquet(f"not a Parquet file: {exc}") from None
+
+
+def _text_columns(schema: pa.Schema) -> list[str]:
+    return [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+
+
+def scan_parquet(
+    path: Path, scanner: Scanner, progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, str, Finding, str]]:
+    """(row, column, finding, matched text) for every finding. Raises UnreadableParquet."""
+    source = _file(path)
+    columns = _text_columns(source.schema_arrow)
+    row = 0
+    try:
+        for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            for name in columns:
+                for offset, cell in enumerate(batch.column(name).to_pylist()):
+                    if cell:
+                        for f in scanner.scan(cell, name):
+                            yield row + offset + 1, name, f, cell[f.start : f.end]
+            row += batch.num_rows
+            if progress is not None:
+                progress(batch.nbytes)
+    except pa.ArrowException as exc:
+        raise UnreadableParquet(f"cannot read: {exc}") from None
+
+
+def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redactor) -> int:
+    """Write ``source`` with its string columns redacted; how many values were taken out."""
+    parquet = _file(source)
+    columns = set(_text_columns(parquet.schema_arrow))
+    count = 0
+
+    def redact(cell: str | None, column: str) -> str | None:
+        nonlocal count
+        if not cell:
+            return cell
+        found = scanner.scan(cell, column)
+        count += len(found)
+        return redactor.redact(cell, found) if found else cell
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        with pq.ParquetWriter(temporary, parquet.schema_arrow) as writer:
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                arrays = [
+                    pa.array(
+                        [redact(cell, name) for cell in batch.column(name).to_pylist()],
+                        type=batch.schema.field(name).type,
+                    )
+                    if name in columns
+                    else batch.column(name)
+                    for name in batch.schema.names
+                ]
+                writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=batch.schema))
+        os.replace(temporary, target)
+    except pa.ArrowException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UnreadableParquet(f"cannot read: {exc}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count

@@ -1,0 +1,109 @@
+"""At scale: Parquet files and Spark DataFrames, scanned and redacted column by column."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from needtoknow.detect import Scanner
+from needtoknow.detect.files import Located, Skipped, redact_file, scan_file
+from needtoknow.detect.redact import Redactor
+
+ROWS = [
+    {"id": 1, "name": "Asha Rao", "contact": "asha@example.in", "account": "123456789012"},
+    {"id": 2, "name": "Ravi Kumar", "contact": "+91 98765 43210", "account": None},
+]
+
+
+def test_parquet_columns_are_scanned_and_redacted_with_the_same_schema(tmp_path: Path) -> None:
+    source = tmp_path / "customers.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS), source)
+    found = [x for x in scan_file(source, Scanner()) if isinstance(x, Located)]
+    assert {(x.line, x.column, x.finding.entity) for x in found} == {
+        (1, "name", "PERSON"),
+        (2, "name", "PERSON"),
+        (1, "contact", "EMAIL_ADDRESS"),
+        (2, "contact", "PHONE_NUMBER"),
+        (1, "account", "IN_BANK_ACCOUNT"),  # the column name is the context
+    }
+    target = tmp_path / "out" / "customers.parquet"
+    assert redact_file(source, target, Scanner(), Redactor({"PHONE_NUMBER": "mask:2"})) == 5
+    table = pq.read_table(target)
+    assert table.schema == pq.read_table(source).schema
+    assert table.to_pylist() == [
+        {"id": 1, "name": "<NAME>", "contact": "<EMAIL>", "account": "<BANK_ACCOUNT>"},
+        {"id": 2, "name": "<NAME>", "contact": "+** ***** ***10", "account": None},
+    ]
+
+
+def test_a_broken_parquet_file_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1 not really")
+    (skipped,) = list(scan_file(path, Scanner()))
+    assert isinstance(skipped, Skipped) and "Parquet" in skipped.reason
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    if shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Java (scripts/test-services.sh)")
+        pytest.skip("no Java runtime: run scripts/test-services.sh")
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers use this venv, not python3
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("needtoknow-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def test_spark_finds_pii_in_every_string_column(spark: Any) -> None:
+    from needtoknow.detect import spark as detect_spark
+
+    frame = spark.createDataFrame(ROWS)
+    found = detect_spark.scan(frame, row_column="id").collect()
+    assert {(r.row, r.column, r.entity) for r in found} == {
+        (1, "name", "PERSON"),
+        (2, "name", "PERSON"),
+        (1, "contact", "EMAIL_ADDRESS"),
+        (2, "contact", "PHONE_NUMBER"),
+        (1, "account", "IN_BANK_ACCOUNT"),
+    }
+    assert all("asha" not in str(r).lower() for r in found)  # no values in the findings
+    only = detect_spark.scan(frame, columns=["contact"], entities=["EMAIL_ADDRESS"]).collect()
+    assert [r.entity for r in only] == ["EMAIL_ADDRESS"]
+
+
+def test_spark_redacts_in_place_keeping_the_schema(spark: Any) -> None:
+    from needtoknow.detect import spark as detect_spark
+
+    frame = spark.createDataFrame(ROWS)
+    out = detect_spark.redact(frame, operators={"PHONE_NUMBER": "mask:2"})
+    assert out.schema == frame.schema
+    assert sorted(out.collect(), key=lambda r: r.id) == [
+        frame.sparkSession.createDataFrame(
+            [{"id": 1, "name": "<NAME>", "contact": "<EMAIL>", "account": "<BANK_ACCOUNT>"}],
+            schema=frame.schema,
+        ).collect()[0],
+        frame.sparkSession.createDataFrame(
+            [{"id": 2, "name": "<NAME>", "contact": "+** ***** ***10", "account": None}],
+            schema=frame.schema,
+        ).collect()[0],
+    ]
+    with pytest.raises(ValueError, match="no vault key"):
+        detect_spark.redact(frame, default="hash")
