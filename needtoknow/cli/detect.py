@@ -230,20 +230,23 @@ def redact(
     target: Annotated[Path, typer.Argument(help="Where the redacted copy goes.")],
     operator: Annotated[
         list[str] | None,
-        typer.Option("--operator", help="ENTITY=OPERATOR: mask[:N], label, hash, encrypt, drop."),
+        typer.Option(
+            "--operator", help="ENTITY=OPERATOR: mask[:N], label, hash, encrypt, vault, drop."
+        ),
     ] = None,
     default: Annotated[
         str, typer.Option("--default", help="Operator for the other entities.")
     ] = "label",
 ) -> None:
     """Copy files with their PII taken out, in the same format (CSV keeps its columns).
-    ``hash`` and ``encrypt`` use the vault's keys (NTK_HOME)."""
+    ``hash``, ``encrypt`` and ``vault`` use the vault (NTK_HOME); ``vault`` stores each
+    value there and leaves a reference that ``ntk resolve`` turns back, by policy."""
     with reported(as_json=True):
         specs = dict(item.partition("=")[::2] for item in operator or [])
-        needs_keys = any(s in ("hash", "encrypt") for s in [*specs.values(), default])
-        keys = open_vault(Settings.from_env()).keys if needs_keys else None
+        needs_vault = any(s in ("hash", "encrypt", "vault") for s in [*specs.values(), default])
+        vault = open_vault(Settings.from_env()) if needs_vault else None
         try:
-            redactor = Redactor(specs, default, keys)
+            redactor = Redactor(specs, default, vault=vault)
         except ValueError as exc:
             raise ValidationError("--operator", "detect", "operator", str(exc)) from None
     scanner = Scanner()
@@ -263,6 +266,18 @@ def redact(
     print_json({"written": written, "values_redacted": values, "failed": failed})
     if failed:
         raise typer.Exit(5)
+
+
+def resolve(
+    source: Annotated[Path, typer.Argument(help="A text redacted with the vault operator.")],
+    recipient: Annotated[str, typer.Option("--recipient")],
+    purpose: Annotated[str, typer.Option("--purpose")],
+) -> None:
+    """Print the text with each vault reference replaced by what the recipient may see
+    for the purpose (each a ledgered read); references the policy refuses stay."""
+    with reported():
+        redactor = Redactor(default="vault", vault=open_vault(Settings.from_env()))
+        sys.stdout.write(redactor.resolve(source.read_text(), recipient, purpose))
 
 
 def _score_row(name: str, score: Score) -> dict[str, Any]:

@@ -38,6 +38,7 @@ app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 app.command(name="scan")(detect.scan)
 app.command(name="redact")(detect.redact)
+app.command(name="resolve")(detect.resolve)
 app.command(name="eval")(detect.eval_)
 
 

@@ -10,31 +10,68 @@ Operators, named as on the command line (``ENTITY=OPERATOR``):
   nothing without the vault's key can test a guess;
 - ``encrypt`` — ``<ENC:…>``, AES-256-GCM under a key derived from the vault's key for
   this token alone (a fresh salt each time); :meth:`Redactor.reveal` turns it back;
+- ``vault`` — ``<VAULT:record:category>``: the value is stored in the vault as a record
+  of its own (an *unattached* value, encrypted like any customer's) and only a reference
+  stays in the text. :meth:`Redactor.resolve` turns references back into values for a
+  recipient and purpose, each through the policy engine and the ledger, so a support
+  agent may get back an e-mail address that an advertiser never will. Entities the vault
+  cannot hold as a value of their own (bank accounts need their IFSC, dates of birth an
+  ISO date…) fall back to ``label``;
 - ``drop`` — nothing at all.
 
 ``hash`` and ``encrypt`` need the vault's :class:`~needtoknow.vault.keys.KeyProvider`;
 the key never leaves it (HMAC is computed by the provider, the HSM's included).
+``vault`` needs the :class:`~needtoknow.vault.Vault` itself.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from needtoknow.detect.entities import ENTITIES
 from needtoknow.detect.scanner import Finding
-from needtoknow.errors import IntegrityError
+from needtoknow.errors import IntegrityError, NeedToKnowError
 from needtoknow.hazmat import aead
 
 if TYPE_CHECKING:
+    from needtoknow.vault import Vault
     from needtoknow.vault.keys import KeyProvider
 
 Operator = Callable[[Finding, str], str]  # (finding, its text) -> replacement
 
-OPERATORS = ("mask", "label", "hash", "encrypt", "drop")
+OPERATORS = ("mask", "label", "hash", "encrypt", "vault", "drop")
+_REFERENCE = re.compile(r"<VAULT:([0-9a-f-]{36}):([a-z_]+)>")
+
+
+def _identity(kind: str) -> Callable[[str], Any]:
+    return lambda v: {"type": kind, "number": re.sub(r"[\s-]", "", v).upper()}
+
+
+def _digital(kind: str) -> Callable[[str], Any]:
+    return lambda v: {"type": kind, "value": v.lstrip("@")}
+
+
+# Entity → (vault category, the value as that category's validator takes it).
+STORABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "EMAIL_ADDRESS": ("email", str),
+    "PHONE_NUMBER": ("telephone", str),
+    "PERSON": ("name", str),
+    "CREDIT_CARD": ("card_number", str),  # the vault keeps last four and network (RBI)
+    "IN_AADHAAR": ("identity_number", _identity("aadhaar")),
+    "IN_PAN": ("identity_number", _identity("pan")),
+    "IN_PASSPORT": ("identity_number", _identity("passport")),
+    "IN_VOTER": ("identity_number", _identity("voter_id")),
+    "IN_GSTIN": ("identity_number", _identity("gstin")),
+    "IN_VEHICLE_REGISTRATION": ("vehicle_registration", str),
+    "IN_DRIVING_LICENCE": ("driving_licence", str),
+    "IP_ADDRESS": ("digital_identity", _digital("ip")),
+    "USERNAME": ("digital_identity", _digital("username")),
+}
 _HASH_DOMAIN = b"\x00detect-hash\x00"  # no recipient name starts with NUL: no token clash
 _ENCRYPT_DOMAIN = b"\x00detect-encrypt\x00"
 _SALT_BYTES = 16
@@ -76,8 +113,10 @@ class Redactor:
         operators: Mapping[str, str] | None = None,
         default: str = "label",
         keys: KeyProvider | None = None,
+        vault: Vault | None = None,
     ) -> None:
-        self._keys = keys
+        self._vault = vault
+        self._keys = keys if keys is not None or vault is None else vault.keys
         unknown = set(operators or {}) - set(ENTITIES)
         if unknown:
             raise ValueError(f"unknown entity types: {', '.join(sorted(unknown))}")
@@ -94,12 +133,46 @@ class Redactor:
             raise ValueError(f"unknown operator {spec!r}: one of {', '.join(OPERATORS)}")
         if name in ("hash", "encrypt") and self._keys is None:
             raise ValueError(f"the {name} operator needs the vault's keys")
+        if name == "vault" and self._vault is None:
+            raise ValueError("the vault operator needs the vault")
         return {
             "label": label,
             "drop": drop,
             "hash": self._hash,
             "encrypt": self._encrypt,
+            "vault": self._store,
         }[name]
+
+    def _store(self, finding: Finding, value: str) -> str:
+        assert self._vault is not None
+        if finding.entity not in STORABLE:
+            return label(finding, value)
+        category, shape = STORABLE[finding.entity]
+        try:
+            stored = self._vault.add({category: shape(value)})
+        except NeedToKnowError:  # the vault's validator refuses what the scanner found
+            return label(finding, value)
+        return f"<VAULT:{stored.customer_id}:{category}>"
+
+    def resolve(self, text: str, recipient: str, purpose: str) -> str:
+        """``text`` with each ``vault`` reference replaced by what ``recipient`` may see
+        of it for ``purpose`` (each a policy-checked, ledgered read); a reference the
+        policy refuses stays as it is."""
+        if self._vault is None:
+            raise ValueError("resolving needs the vault")
+        vault = self._vault
+
+        def one(match: re.Match[str]) -> str:
+            record, category = match.groups()
+            try:
+                shown = vault.get(
+                    record, recipient=recipient, purpose=purpose, categories=[category]
+                ).values[category]
+            except NeedToKnowError:
+                return match.group()
+            return shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
+
+        return _REFERENCE.sub(one, text)
 
     def _hash(self, finding: Finding, value: str) -> str:
         assert self._keys is not None

@@ -217,3 +217,44 @@ def test_ntk_eval_prints_scores_per_entity_and_category() -> None:
     report = json.loads(result.stdout)
     assert report["overall"]["f1"] > 0.97
     assert {row["name"] for row in report["categories"]} >= {"email", "identity_number"}
+
+
+def test_the_vault_operator_stores_values_and_resolves_them_by_policy(tmp_path: Path) -> None:
+    vault = init_vault(Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path}/v.db"))
+    text = "Ravi Kumar wrote from ravi@example.in, account 123456789012"
+    redactor = Redactor(default="vault", vault=vault)
+    redacted = redactor.redact(text, SCANNER.scan(text))
+    assert "ravi@example.in" not in redacted and "Ravi Kumar" not in redacted
+    assert "<BANK_ACCOUNT>" in redacted  # the vault cannot hold an account without its IFSC
+    assert redacted.count("<VAULT:") == 2
+    billing = redactor.resolve(redacted, "billing_team", "billing")
+    assert "ravi@example.in" in billing
+    advertiser = redactor.resolve(redacted, "ad_network", "advertising")
+    assert "ravi@example.in" not in advertiser and advertiser.count("<VAULT:") == 2
+    history = [p.to_json()["entry"] for p in vault.ledger.history(_reference(redacted))]
+    assert {e["kind"] for e in history} >= {"write", "read"}
+    vault.close()
+
+
+def _reference(text: str) -> str:
+    start = text.index("<VAULT:") + len("<VAULT:")
+    return text[start : start + 36]
+
+
+def test_ntk_redact_into_the_vault_and_ntk_resolve(tmp_path: Path) -> None:
+    env = {"NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
+    assert ntk("init", env=env).returncode == 0
+    (tmp_path / "t.log").write_text(TICKET)
+    result = ntk(
+        "redact", str(tmp_path / "t.log"), str(tmp_path / "r.log"),
+        "--operator", "EMAIL_ADDRESS=vault", env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    redacted = (tmp_path / "r.log").read_text()
+    assert "asha.rao" not in redacted and "<VAULT:" in redacted
+    back = ntk(
+        "resolve", str(tmp_path / "r.log"), "--recipient", "billing_team",
+        "--purpose", "billing", env=env,
+    )  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    assert "asha.rao@example.in" in back.stdout
