@@ -491,7 +491,11 @@ class Scanner:
         self,
         thresholds: Mapping[str, float] | None = None,
         entities: Iterable[str] | None = None,
+        names: Callable[[str], list[Finding]] | None = None,
     ) -> None:
+        """``names`` is an optional named-entity back end (:mod:`needtoknow.detect.ner`):
+        its findings are added where they overlap none of the scanner's own."""
+        self._names = names
         wanted = set(ENTITIES) if entities is None else set(entities)
         unknown = wanted - set(ENTITIES) | set(thresholds or {}) - set(ENTITIES)
         if unknown:
@@ -522,9 +526,11 @@ class Scanner:
             return [f.moved(-len(head)) for f in self.scan(head + text) if f.start >= len(head)]
         data = text.encode("utf-8", "surrogatepass")
         findings = self._scan(data)
-        if len(data) == len(text):  # ASCII: byte offsets are character offsets
-            return findings
-        return list(_to_characters(data, findings))
+        if len(data) != len(text):  # else ASCII: byte offsets are character offsets
+            findings = list(_to_characters(data, findings))
+        if self._names is not None and "PERSON" in self.entities:
+            findings = _merged(findings, self._names(text))
+        return findings
 
     def scan_many(self, texts: Iterable[str]) -> Iterator[list[Finding]]:
         """:meth:`scan` for each text, in order. (Joining texts into one buffer was
@@ -614,6 +620,12 @@ def _clause(window: bytes) -> str:
 _ABBREVIATIONS = frozenset(
     b"no nos a c acct ac mr mrs ms dr sh smt st ph tel mob id dt b d o reg regd approx".split()
 )
+
+
+def _merged(own: list[Finding], more: list[Finding]) -> list[Finding]:
+    """``own`` plus those of ``more`` that overlap none of them, in order."""
+    kept = [f for f in more if not any(o.start < f.end and f.start < o.end for o in own)]
+    return sorted(own + kept, key=lambda f: f.start) if kept else own
 
 
 def _to_characters(data: bytes, findings: Iterable[Finding]) -> Iterator[Finding]:
