@@ -66,6 +66,8 @@ _CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool], frozenset[int]], ...] = 
     ),
     ("mastercard", lambda n: _in(n[:2], 51, 55) or _in(n[:4], 2221, 2720), frozenset({16})),
     ("visa", lambda n: n[0] == "4", frozenset({13, 16, 19})),
+    ("unionpay", lambda n: n[:2] == "62", frozenset(range(16, 20))),
+    ("maestro", lambda n: n[:2] == "50" or _in(n[:2], 56, 69), frozenset(range(12, 20))),
 )
 
 

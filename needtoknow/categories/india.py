@@ -54,6 +54,7 @@ STATES = frozenset().union(*PIN_ZONES.values())
 PAN_HOLDER_TYPES = {
     "P": "individual",
     "C": "company",
+    "E": "limited liability partnership",
     "H": "hindu undivided family",
     "F": "firm",
     "A": "association of persons",

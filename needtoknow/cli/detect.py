@@ -109,7 +109,7 @@ def _sarif(findings: list[Located]) -> dict[str, Any]:
                                 "physicalLocation": {
                                     "artifactLocation": {"uri": f.path},
                                     "region": {
-                                        "startLine": f.line,
+                                        "startLine": max(1, f.line),
                                         "charOffset": f.finding.start,
                                         "charLength": f.finding.end - f.finding.start,
                                     },
@@ -263,6 +263,8 @@ def redact(
                 written.append(str(dst))
             except Unreadable as exc:
                 failed.append({"path": str(src), "reason": exc.reason, "line": exc.line})
+            except OSError as exc:  # the target cannot be written
+                failed.append({"path": str(src), "reason": f"cannot write: {exc}", "line": None})
     print_json({"written": written, "values_redacted": values, "failed": failed})
     if failed:
         raise typer.Exit(5)

@@ -71,6 +71,7 @@ _ENTITIES = (
         "digital_identity",
         0.3,
         (
+            "user",
             "username",
             "user name",
             "login",

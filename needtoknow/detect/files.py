@@ -29,6 +29,7 @@ from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
 
 MAX_LINE = 8 << 20  # bytes: longer lines are skipped (and fail a redaction)
+csv.field_size_limit(MAX_LINE)  # the module's default, 128 KiB a cell, would raise first
 _SNIFF = 8192
 
 
@@ -91,16 +92,20 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
 
 
 @dataclass(frozen=True)
-class LongLine:
-    """A line longer than MAX_LINE bytes, read past without being kept."""
+class UnscannedLine:
+    """A line read past without being scanned — longer than MAX_LINE bytes, or not
+    UTF-8 — counted in the offsets of what follows (as decoded with replacements)."""
 
     number: int
     characters: int
+    reason: str
 
 
-def lines(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[str | LongLine]:
-    """The file's lines, decoded, each with its line ending; a LongLine in place of each
-    line too long to scan. Raises Unreadable for what cannot be read as UTF-8 text."""
+def lines(
+    path: Path, progress: Callable[[int], None] | None = None
+) -> Iterator[str | UnscannedLine]:
+    """The file's lines, decoded, each with its line ending; an UnscannedLine in place of
+    each line too long or not UTF-8. Raises Unreadable for what is not text at all."""
     try:
         stream = _open_binary(path)
     except OSError as exc:
@@ -115,11 +120,14 @@ def lines(path: Path, progress: Callable[[int], None] | None = None) -> Iterator
                 if progress is not None:
                     progress(len(raw))
                 if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
-                    yield LongLine(number, _read_past(stream, raw, progress))
+                    characters = _read_past(stream, raw, progress)
+                    yield UnscannedLine(number, characters, f"line longer than {MAX_LINE} bytes")
                     continue
-                yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise Unreadable(f"invalid UTF-8 at byte {exc.start} of the line", number) from None
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    reason = f"invalid UTF-8 at byte {exc.start} of the line"
+                    yield UnscannedLine(number, len(raw.decode("utf-8", "replace")), reason)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise Unreadable(f"cannot read: {exc}", number or None) from None
 
@@ -153,36 +161,41 @@ def scan_file(
         try:
             for row, column, finding, value in parquet.scan_parquet(path, scanner, progress):
                 yield Located(str(path), row, finding, value, column=column)
+            unsupported = parquet.unsupported_columns(path)
+            if unsupported:
+                yield Skipped(str(path), "columns not scanned: " + ", ".join(unsupported))
         except parquet.UnreadableParquet as exc:
             yield Skipped(str(path), exc.reason)
         return
     try:
         for item in _scan_lines(lines(path, progress), scanner, how):
-            if isinstance(item, LongLine):
-                yield Skipped(str(path), f"line longer than {MAX_LINE} bytes", item.number)
+            if isinstance(item, UnscannedLine):
+                yield Skipped(str(path), item.reason, item.number)
             else:
                 number, finding, value = item
                 yield Located(str(path), number, finding, value)
     except Unreadable as exc:
         yield Skipped(str(path), exc.reason, exc.line)
+    except csv.Error as exc:
+        yield Skipped(str(path), f"not CSV: {exc}")
 
 
 def scan_text(text: str, scanner: Scanner, how: str = "text") -> list[Finding]:
     """:func:`scan_file` for text in hand: ``how`` is a :func:`kind` (``csv``, ``tsv``…)."""
     found = _scan_lines(text.splitlines(keepends=True), scanner, how)
-    return [item[1] for item in found if not isinstance(item, LongLine)]
+    return [item[1] for item in found if not isinstance(item, UnscannedLine)]
 
 
 def _scan_lines(
-    source: Iterable[str | LongLine], scanner: Scanner, how: str
-) -> Iterator[tuple[int, Finding, str] | LongLine]:
+    source: Iterable[str | UnscannedLine], scanner: Scanner, how: str
+) -> Iterator[tuple[int, Finding, str] | UnscannedLine]:
     """(line number, finding with offsets into the whole text, matched text) per finding;
     over-long lines passed through, counted in the offsets."""
     delimiter = "\t" if how == "tsv" else ","
     header: list[str] | None = None
     offset = 0
     for number, line in enumerate(source, start=1):
-        if isinstance(line, LongLine):
+        if isinstance(line, UnscannedLine):
             yield line
             offset += line.characters
             continue
@@ -231,11 +244,11 @@ def _scan_line(
         start += len(cell) + 1
 
 
-def _scannable(source: Iterable[str | LongLine]) -> Iterator[str]:
+def _scannable(source: Iterable[str | UnscannedLine]) -> Iterator[str]:
     """Lines for redaction: a line too long to scan cannot be passed on unredacted."""
     for line in source:
-        if isinstance(line, LongLine):
-            raise Unreadable(f"line longer than {MAX_LINE} bytes", line.number)
+        if isinstance(line, UnscannedLine):
+            raise Unreadable(line.reason, line.number)
         yield line
 
 
@@ -277,6 +290,9 @@ def redact_file(
             else:
                 count = _redact_text(source_lines, out, scanner, redactor)
         os.replace(temporary, target)
+    except (csv.Error, UnicodeError, OSError) as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise Unreadable(f"cannot redact: {exc}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -310,13 +326,21 @@ class _Counter:
         return self.redactor.redact(value, found) if found else value
 
     def tree(self, value: Any, context: str = "") -> Any:
-        """Every string in a JSON value, each object key the context of its value."""
+        """Every string in a JSON value — keys too — each key the context of its value;
+        a number holding PII (a phone or card written as a number) becomes a string."""
         if isinstance(value, str):
             return self(value, context)
         if isinstance(value, list):
             return [self.tree(item, context) for item in value]
         if isinstance(value, dict):
-            return {k: self.tree(v, k) for k, v in value.items()}
+            out = {self(k): self.tree(v, k) for k, v in value.items()}
+            if len(out) != len(value):
+                raise Unreadable("redacting its keys would merge two of them (use hash)")
+            return out
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+            redacted = self(text, context)
+            return value if redacted == text else redacted
         return value
 
 
@@ -331,7 +355,7 @@ def _redact_delimited(
     header = next(reader, None)
     if header is None:
         return 0
-    writer.writerow(header)
+    writer.writerow([redact(cell) for cell in header])  # a header row may be data too
     for row in reader:
         names = header + [""] * max(0, len(row) - len(header))
         writer.writerow([redact(cell, name) for cell, name in zip(row, names, strict=False)])

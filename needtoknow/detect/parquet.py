@@ -33,9 +33,27 @@ def _file(path: Path) -> pq.ParquetFile:
         raise UnreadableParquet(f"not a Parquet file: {exc}") from None
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
 def _text_columns(schema: pa.Schema) -> list[str]:
+    return [f.name for f in schema if _is_text(f.type)]
+
+
+def unsupported_columns(path: Path) -> list[str]:
+    """Columns that may hold text but are not scanned: nested (lists, structs, maps) and
+    binary ones. A scan reports them; a redaction refuses the file."""
     return [
-        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        f"{f.name} ({f.type})"
+        for f in _file(path).schema_arrow
+        if pa.types.is_nested(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_large_binary(f.type)
     ]
 
 
@@ -63,6 +81,9 @@ def scan_parquet(
 def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redactor) -> int:
     """Write ``source`` with its string columns redacted; how many values were taken out."""
     parquet = _file(source)
+    unsupported = unsupported_columns(source)
+    if unsupported:
+        raise UnreadableParquet("cannot redact columns of type " + ", ".join(unsupported))
     columns = set(_text_columns(parquet.schema_arrow))
     count = 0
 
@@ -83,8 +104,8 @@ def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redac
                 arrays = [
                     pa.array(
                         [redact(cell, name) for cell in batch.column(name).to_pylist()],
-                        type=batch.schema.field(name).type,
-                    )
+                        type=pa.string(),
+                    ).cast(batch.schema.field(name).type)
                     if name in columns
                     else batch.column(name)
                     for name in batch.schema.names

@@ -2,15 +2,16 @@
 
 Operators, named as on the command line (``ENTITY=OPERATOR``):
 
-- ``mask`` / ``mask:N`` — every letter and digit but the last N (default 4) becomes ``*``;
-  separators stay, so ``4111 1111 1111 1234`` reads ``**** **** **** 1234``;
+- ``mask`` / ``mask:N`` — every letter and digit but the last N (default 4; never more
+  than a third of them) becomes ``*``; separators stay, so ``4111 1111 1111 1234`` reads
+  ``**** **** **** 1234``;
 - ``label`` — the seed category, ``<EMAIL>``, ``<CARD_NUMBER>``;
 - ``hash`` — ``<EMAIL:…>`` with 16 hex digits of a keyed HMAC: the same value gives the
   same token across files and runs of one deployment (so records still join), and
   nothing without the vault's key can test a guess;
 - ``encrypt`` — ``<ENC:…>``, AES-256-GCM under a key derived from the vault's key for
   this token alone (a fresh salt each time); :meth:`Redactor.reveal` turns it back;
-- ``vault`` — ``<VAULT:record:category>``: the value is stored in the vault as a record
+- ``vault`` — ``<VAULT:record:category:tag>``: the value is stored in the vault as a record
   of its own (an *unattached* value, encrypted like any customer's) and only a reference
   stays in the text. :meth:`Redactor.resolve` turns references back into values for a
   recipient and purpose, each through the policy engine and the ledger, so a support
@@ -27,6 +28,7 @@ the key never leaves it (HMAC is computed by the provider, the HSM's included).
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import re
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
 Operator = Callable[[Finding, str], str]  # (finding, its text) -> replacement
 
 OPERATORS = ("mask", "label", "hash", "encrypt", "vault", "drop")
-_REFERENCE = re.compile(r"<VAULT:([0-9a-f-]{36}):([a-z_]+)>")
+_REFERENCE = re.compile(r"<VAULT:([0-9a-f-]{36}):([a-z_]+):([0-9a-f]{16})>")
+_REFERENCE_DOMAIN = b"\x00detect-vault-reference\x00"
 
 
 def _identity(kind: str) -> Callable[[str], Any]:
@@ -85,11 +88,13 @@ def _label(finding: Finding) -> str:
 def mask(keep: int = 4) -> Operator:
     def operator(finding: Finding, value: str) -> str:
         alnum = sum(ch.isalnum() for ch in value)
+        # Keep at most a third of a value: "born in Pune" must not survive "mask:4".
+        keep_here = min(keep, alnum // 3)
         out, seen = [], 0
         for ch in value:
             if ch.isalnum():
                 seen += 1
-                out.append(ch if seen > alnum - keep else "*")
+                out.append(ch if seen > alnum - keep_here else "*")
             else:
                 out.append(ch)
         return "".join(out)
@@ -152,7 +157,15 @@ class Redactor:
             stored = self._vault.add({category: shape(value)})
         except NeedToKnowError:  # the vault's validator refuses what the scanner found
             return label(finding, value)
-        return f"<VAULT:{stored.customer_id}:{category}>"
+        tag = self._reference_tag(stored.customer_id, category)
+        return f"<VAULT:{stored.customer_id}:{category}:{tag}>"
+
+    def _reference_tag(self, record: str, category: str) -> str:
+        """A MAC over the reference: only references this deployment wrote resolve, so
+        a text cannot name a customer of its author's choosing."""
+        assert self._keys is not None
+        data = _REFERENCE_DOMAIN + record.encode() + b"\x00" + category.encode()
+        return self._keys.mac("token", data)[:8].hex()
 
     def resolve(self, text: str, recipient: str, purpose: str) -> str:
         """``text`` with each ``vault`` reference replaced by what ``recipient`` may see
@@ -163,7 +176,9 @@ class Redactor:
         vault = self._vault
 
         def one(match: re.Match[str]) -> str:
-            record, category = match.groups()
+            record, category, tag = match.groups()
+            if not hmac.compare_digest(tag, self._reference_tag(record, category)):
+                return match.group()
             try:
                 shown = vault.get(
                     record, recipient=recipient, purpose=purpose, categories=[category]

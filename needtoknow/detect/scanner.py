@@ -11,8 +11,9 @@ what it is, and scores it with the words just before it.
 The pattern is written to run in linear time: every repetition is bounded or
 possessive, and each alternative starts only at a word boundary of its own, so a
 megabyte of adversarial input costs what a megabyte of prose does (tests/detect).
-A rejected candidate lets the scan resume one character later, so a shape that
-swallowed text another shape wanted loses nothing.
+A rejected candidate lets the scan resume where another shape may still find something
+inside it — after a label, at the next digit group, at a name's last two words — a
+bounded number of times, so the scan stays linear.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ _SHAPES = {
     "masked": r"(?:[Xx*#]{2,8}[ -]?){1,4}\d{4}\b",
     "number": r"(?:\+\d{1,3}[ -]?)?(?:\(\d{2,5}\)[ -]?)?\b(?:\d[ -]?){6,22}\d\b",
     "licence": r"\b[A-Z]{2}[ -]?\d{2}[ -]?(?:19|20)\d{2}[ -]?\d{7}\b",
-    "plate": r"\b(?:[A-Z]{2}[ -]?\d{1,2}[ -]?(?:[A-Z]{1,3}[ -]?)?\d{4}"
+    "plate": r"\b(?:[A-Z]{2}[ -]?\d{1,2}[A-Z]?[ -]?(?:[A-Z]{1,3}[ -]?)?\d{4}"
     r"|\d{2}[ -]?BH[ -]?\d{4}[ -]?[A-HJ-NP-Z]{1,2})\b",
     "rsid": r"\brs\d{3,10}\b",
     "dna": r"\b[ACGT]{20,}\b",
@@ -163,6 +164,7 @@ _BAD_BEFORE: dict[str, frozenset[int]] = {
     "token": frozenset(b"-"),
 }
 _BAD_AFTER: dict[str, frozenset[int]] = {
+    "user": frozenset(b"@"),  # user=alice@example.in: the e-mail, not a username
     "handle": _WORD | frozenset(b"@"),
     "mac": frozenset(b":-"),
     "ipv6": _WORD | frozenset(b":"),
@@ -172,6 +174,7 @@ _BAD_AFTER: dict[str, frozenset[int]] = {
     "token": frozenset(b"-"),
 }
 _READS_CONTEXT = frozenset(("number",))
+_RETRIES = 3  # looks inside one rejected run of digit groups
 _DECIMAL_AFTER = frozenset(("ipv4", "number"))  # 10.0.0.1.5, 12345678.90: part of more
 
 
@@ -542,23 +545,39 @@ class Scanner:
         found = []
         next_match = self.automaton.next
         value_groups = self._value_groups
-        pos, retry_until = 0, -1
+        pos, retry_until, retries = 0, -1, 0
         while (match := next_match(data, pos)) is not None:
             shape, spans = match
             start, end = spans[value_groups[shape]] if shape in value_groups else spans[0]
             finding = self._judge(data, shape, start, end)
+            if finding is None and shape == "person":
+                finding = self._last_words(data, start, end)
             if finding is None:
                 pos = spans[0][1]
-                if shape == "number" and spans[0][0] >= retry_until:
-                    # A run of digit groups may hold a number after a group that is not
-                    # one ("order 12345678 9876543210"): look again from the next group,
-                    # once per run, so "1 1 1 1…" costs one retry per run, not per digit.
-                    retry_until = pos
-                    pos = _next_group(data, spans[0][0], pos)
+                if shape in value_groups:
+                    # What follows a label may be PII of another shape ("user=a@b.in").
+                    pos = start
+                elif shape == "number":
+                    # A run of digit groups may hold a number after groups that are not
+                    # one ("2024 05 12 9876543210"): look again from the next group, at
+                    # most _RETRIES times a run, so "1 1 1 1…" stays cheap.
+                    if spans[0][0] >= retry_until:
+                        retry_until, retries = pos, 0
+                    if retries < _RETRIES:
+                        retries += 1
+                        pos = _next_group(data, spans[0][0], pos)
                 continue
             pos = spans[0][1]
             found.append(finding)
         return found
+
+    def _last_words(self, data: bytes, start: int, end: int) -> Finding | None:
+        """A rejected run of three capitalised words may end in a name ("Welcome Asha
+        Rao"): its last two words, judged on their own (no second search)."""
+        space = data.find(b" ", start, end)
+        if space < 0 or data.count(b" ", start, end) != 2:
+            return None
+        return self._judge(data, "person", space + 1, end)
 
     def _judge(self, data: bytes, shape: str, start: int, end: int) -> Finding | None:
         if start > 0 and data[start - 1] in _BAD_BEFORE.get(shape, ()):

@@ -258,3 +258,43 @@ def test_ntk_redact_into_the_vault_and_ntk_resolve(tmp_path: Path) -> None:
     )  # fmt: skip
     assert back.returncode == 0, back.stderr
     assert "asha.rao@example.in" in back.stdout
+
+
+def test_headers_json_keys_and_numbers_are_redacted_too(tmp_path: Path) -> None:
+    (tmp_path / "headless.csv").write_text("alice@example.com,9876543210\nbob@example.in,x\n")
+    redact_file(tmp_path / "headless.csv", tmp_path / "o.csv", SCANNER, Redactor())
+    assert "alice" not in (tmp_path / "o.csv").read_text()
+    row = {"alice@example.com": {"phone": 9876543210, "n": 3}}
+    (tmp_path / "k.jsonl").write_text(json.dumps(row) + "\n")
+    assert redact_file(tmp_path / "k.jsonl", tmp_path / "o.jsonl", SCANNER, Redactor()) == 2
+    assert json.loads((tmp_path / "o.jsonl").read_text()) == {
+        "<EMAIL>": {"phone": "<TELEPHONE>", "n": 3}
+    }
+
+
+def test_an_invalid_line_is_skipped_and_the_rest_still_scanned(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.log"
+    path.write_bytes(b"caf\xe9 latin-1 line\n" + TICKET.encode())
+    items = scan(path)
+    assert isinstance(items[0], Skipped) and items[0].line == 1
+    assert [x.finding.entity for x in items if isinstance(x, Located)] == [
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "IN_PAN",
+    ]
+
+
+def test_mask_never_keeps_most_of_a_short_value() -> None:
+    text = "born in Pune, username: bob"
+    assert Redactor(default="mask:4").redact(text, SCANNER.scan(text)) == (
+        "born in ***e, username: **b"  # a third at most: one character of three
+    )
+
+
+def test_a_forged_vault_reference_does_not_resolve(tmp_path: Path) -> None:
+    vault = init_vault(Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path}/v.db"))
+    customer = vault.add({"email": "victim@example.in"}).customer_id
+    forged = f"<VAULT:{customer}:email:0123456789abcdef>"
+    redactor = Redactor(default="vault", vault=vault)
+    assert redactor.resolve(forged, "billing_team", "billing") == forged
+    vault.close()

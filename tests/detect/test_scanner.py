@@ -164,3 +164,21 @@ def test_a_megabyte_of_adversarial_input_scans_in_well_under_a_second(text: str)
 def test_every_shape_has_adversarial_input() -> None:
     """Each shape's leading characters appear in some adversarial string above."""
     assert len(_SHAPES) == 19
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("auth failed user=alice@example.com", [("EMAIL_ADDRESS", "alice@example.com")]),
+        ("Customer Asha Rao wrote", [("PERSON", "Asha Rao")]),
+        ("2024 05 12 9876543210", [("PHONE_NUMBER", "9876543210")]),
+        ("Qty 1 2 4111 1111 1111 1111", [("CREDIT_CARD", "4111 1111 1111 1111")]),
+        ("maestro card 6759 6498 2643 8453", [("CREDIT_CARD", "6759 6498 2643 8453")]),
+        ("car DL 3C AB 1234", [("IN_VEHICLE_REGISTRATION", "DL 3C AB 1234")]),
+        ("LLP PAN AAAEL1234C", [("IN_PAN", "AAAEL1234C")]),
+    ],
+)
+def test_what_a_rejected_candidate_covered_is_still_found(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert found(text) == expected

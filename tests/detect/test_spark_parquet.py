@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from needtoknow.detect import Scanner
-from needtoknow.detect.files import Located, Skipped, redact_file, scan_file
+from needtoknow.detect.files import Located, Skipped, Unreadable, redact_file, scan_file
 from needtoknow.detect.redact import Redactor
 
 ROWS = [
@@ -107,3 +107,20 @@ def test_spark_redacts_in_place_keeping_the_schema(spark: Any) -> None:
     ]
     with pytest.raises(ValueError, match="no vault key"):
         detect_spark.redact(frame, default="hash")
+
+
+def test_dictionary_strings_are_scanned_and_nested_columns_reported(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "email": pa.array(["alice@example.com", None]).dictionary_encode(),
+            "tags": pa.array([["bob@example.in"], []]),
+        }
+    )
+    source = tmp_path / "t.parquet"
+    pq.write_table(table, source)
+    items = list(scan_file(source, Scanner()))
+    assert [x.finding.entity for x in items if isinstance(x, Located)] == ["EMAIL_ADDRESS"]
+    assert any(isinstance(x, Skipped) and "tags" in x.reason for x in items)
+    with pytest.raises(Unreadable, match="tags"):
+        redact_file(source, tmp_path / "o.parquet", Scanner(), Redactor())
+    assert not (tmp_path / "o.parquet").exists()
