@@ -157,4 +157,5 @@ NEGATIVE_CONTEXT = (
 
 DEFAULT_THRESHOLD = 0.5
 CONTEXT_BOOST = 0.35
+NEGATIVE_PENALTY = 0.4  # a card that passes Luhn by chance after "order" (0.85) falls below 0.5
 CONTEXT_WINDOW = 48  # characters before a candidate searched for context words

@@ -36,6 +36,7 @@ from needtoknow.detect.entities import (
     DEFAULT_THRESHOLD,
     ENTITIES,
     NEGATIVE_CONTEXT,
+    NEGATIVE_PENALTY,
 )
 
 
@@ -607,7 +608,7 @@ class Scanner:
             positive = context is not None and (
                 word.lastgroup == "positive" or _CONTEXT[name].search(before, word.end())
             )
-            score = round(score + CONTEXT_BOOST if positive else score - CONTEXT_BOOST, 2)
+            score = round(score + CONTEXT_BOOST if positive else score - NEGATIVE_PENALTY, 2)
             score = min(1.0, max(0.0, score))
         if score < threshold:
             return None
