@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Two-letter state/UT codes used on vehicle registrations and driving licences
 # (Motor Vehicles Act, incl. old codes still on the road: OR, UA, DD/DN, TG/TS).
 STATE_CODES = frozenset(
@@ -49,6 +51,8 @@ PIN_ZONES: dict[str, frozenset[str]] = {
     "9": frozenset(),  # Army Postal Service: no civilian state
 }
 STATES = frozenset().union(*PIN_ZONES.values())
+# State names as whole words in lower-case text ("bihar", not "biharsharif").
+STATE_NAMES = re.compile(r"\b(" + "|".join(sorted(map(re.escape, STATES))) + r")\b")
 
 # Fourth character of a PAN: the holder's type (Income Tax Department).
 PAN_HOLDER_TYPES = {

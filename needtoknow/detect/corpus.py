@@ -89,11 +89,15 @@ class Values:
         house = self.r.choice(
             (f"{self.r.randint(1, 999)}", f"{self.r.randint(1, 99)}/{self.r.randint(1, 999)}")
         )
-        pin = f"{self.r.randint(1, 8)}{self.digits(5)}"
         street = self.fake.street_name()
         while len(street.split()) < 2:  # Faker's en_IN streets are sometimes a bare surname
             street = self.fake.street_name()
-        return f"{house}, {street}, {self.city()}{self.r.choice((' ', '-', ' - '))}{pin}"
+        city = self.city()
+        # A real PIN's first digit is its state's postal zone ("Delhi" takes 1).
+        named = india.STATE_NAMES.findall(f"{street} {city}".lower())
+        zones = [z for z, states in india.PIN_ZONES.items() if any(s in states for s in named)]
+        pin = f"{self.r.choice(zones or list('12345678'))}{self.digits(5)}"
+        return f"{house}, {street}, {city}{self.r.choice((' ', '-', ' - '))}{pin}"
 
     def email(self) -> str:
         local = f"{self.r.choice(FIRST).lower()}{self.r.choice(['.', '_', ''])}"

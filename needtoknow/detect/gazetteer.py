@@ -21,7 +21,8 @@ DATA = Path(__file__).parent / "data" / "gazetteer.json.gz"
 STREET_WORDS = frozenset(
     "road rd street st marg nagar lane colony layout sector cross main avenue chowk ganj "
     "bazar bazaar path gali mohalla puram pet peth halli wadi palli enclave vihar apartment "
-    "apartments flat tower block phase extension ext circle square nivas bhavan house".split()
+    "apartments flat tower block phase extension ext circle square nivas bhavan house zila "
+    "district taluk tehsil village".split()
 )
 
 

@@ -27,7 +27,7 @@ from datetime import date
 
 import phonenumbers
 
-from needtoknow.categories import identifiers
+from needtoknow.categories import identifiers, india
 from needtoknow.detect import gazetteer
 from needtoknow.detect.automaton import Automaton
 from needtoknow.detect.entities import (
@@ -444,9 +444,13 @@ def _titled(value: str, _before: str) -> Verdict:
 
 def _address(value: str, _before: str) -> Verdict:
     """A house number, capitalised words and a PIN code, with a street word or a known
-    city among the words; the PIN's first digit must be a civilian postal zone."""
+    city among the words. The PIN's first digit must be a civilian postal zone, and the
+    zone must hold the state if one is named ("…, Pune, Maharashtra 110001" is not)."""
     pin = _NOT_DIGIT.sub("", value[-7:])[-6:]
     if pin[0] == "9":
+        return None
+    named = india.STATE_NAMES.findall(value.lower())
+    if named and not any(state in india.PIN_ZONES[pin[0]] for state in named):
         return None
     known = gazetteer.load()
     words = [w.strip(",.-") for w in value.split()]
