@@ -125,17 +125,11 @@ def _sarif(findings: list[Located]) -> dict[str, Any]:
 
 
 def _finding_json(located: Located, show_values: bool) -> dict[str, Any]:
-    f = located.finding
     line: dict[str, Any] = {
         "path": located.path,
         "line": located.line,
-        "start": f.start,
-        "end": f.end,
-        "entity": f.entity,
-        "category": f.category,
-        "score": f.score,
-        "masked": f.masked,
-        "validator": f.validator,
+        **located.finding.to_json(),
+        "validator": located.finding.validator,
     }
     if located.box is not None:
         line["box"] = dataclasses.asdict(located.box)

@@ -17,14 +17,13 @@ import csv
 import gzip
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from needtoknow.detect import images, parquet
+from needtoknow.detect.output import replacing
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
 
@@ -275,11 +274,11 @@ def redact_file(
             return parquet.redact_parquet(source, target, scanner, redactor)
         except parquet.UnreadableParquet as exc:
             raise Unreadable(exc.reason) from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
     try:
-        with _open_text_out(Path(temporary), target.suffix.lower() == ".gz") as out:
+        with (
+            replacing(target) as temporary,
+            _open_text_out(temporary, target.suffix.lower() == ".gz") as out,
+        ):
             source_lines = _scannable(lines(source, progress))
             if how in ("csv", "tsv"):
                 count = _redact_delimited(source_lines, out, scanner, redactor, how)
@@ -289,13 +288,8 @@ def redact_file(
                 count = _redact_json(source_lines, out, scanner, redactor)
             else:
                 count = _redact_text(source_lines, out, scanner, redactor)
-        os.replace(temporary, target)
     except (csv.Error, UnicodeError, OSError) as exc:
-        Path(temporary).unlink(missing_ok=True)
         raise Unreadable(f"cannot redact: {exc}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return count
 
 

@@ -9,8 +9,6 @@ and paints text findings out, into a temporary file renamed over the target.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +20,7 @@ import numpy as np
 import pytesseract
 
 from needtoknow.detect.entities import ENTITIES
+from needtoknow.detect.output import replacing
 from needtoknow.detect.scanner import Finding, Scanner
 
 SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
@@ -145,16 +144,7 @@ def redact_image(source: Path, target: Path, scanner: Scanner) -> int:
             )
         else:
             cv2.rectangle(image, (b.x, b.y), (b.x + b.width, b.y + b.height), (0, 0, 0), -1)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent
-    )
-    os.close(handle)
-    try:
-        if not cv2.imwrite(temporary, image):
+    with replacing(target) as temporary:
+        if not cv2.imwrite(str(temporary), image):
             raise UnreadableImage(f"cannot write {target.suffix} images")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return len(found)

@@ -6,14 +6,13 @@ writes the same schema, batch by batch, to a temporary file renamed over the tar
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from needtoknow.detect.output import replacing
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
 
@@ -95,11 +94,11 @@ def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redac
         count += len(found)
         return redactor.redact(cell, found) if found else cell
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
     try:
-        with pq.ParquetWriter(temporary, parquet.schema_arrow) as writer:
+        with (
+            replacing(target) as temporary,
+            pq.ParquetWriter(temporary, parquet.schema_arrow) as writer,
+        ):
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
                 arrays = [
                     pa.array(
@@ -111,11 +110,6 @@ def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redac
                     for name in batch.schema.names
                 ]
                 writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=batch.schema))
-        os.replace(temporary, target)
     except pa.ArrowException as exc:
-        Path(temporary).unlink(missing_ok=True)
         raise UnreadableParquet(f"cannot read: {exc}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return count

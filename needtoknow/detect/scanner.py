@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import phonenumbers
 
@@ -52,6 +53,17 @@ class Finding:
     score: float
     validator: str
     masked: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Where and what — never the matched text."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "entity": self.entity,
+            "category": self.category,
+            "score": self.score,
+            "masked": self.masked,
+        }
 
     def moved(self, by: int) -> Finding:
         """The same finding ``by`` characters further on (cheaper than dataclasses.replace)."""

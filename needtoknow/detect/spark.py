@@ -82,16 +82,7 @@ def scan(
                 for row_id, cell in zip(ids, batch[name], strict=True):
                     if isinstance(cell, str) and cell:
                         rows.extend(
-                            {
-                                "row": int(row_id),
-                                "column": name,
-                                "start": f.start,
-                                "end": f.end,
-                                "entity": f.entity,
-                                "category": f.category,
-                                "score": f.score,
-                                "masked": f.masked,
-                            }
+                            {"row": int(row_id), "column": name, **f.to_json()}
                             for f in scanner.scan(cell, name)
                         )
             yield pd.DataFrame(rows, columns=FINDINGS.fieldNames())
