@@ -13,6 +13,7 @@ from needtoknow.cli import (
     demo,
     detect,
     disclosure,
+    events,
     keys,
     ledger,
     policy,
@@ -34,6 +35,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(agreement.app, name="agreement")
 app.add_typer(disclosure.app, name="disclosure")
+app.add_typer(events.app, name="events")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 app.command(name="scan")(detect.scan)

@@ -1,0 +1,79 @@
+"""``ntk events``: load usage events (CSV, JSON Lines, Parquet) or generate demo ones."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from needtoknow.analytics import EventStore, demo
+from needtoknow.cli.common import print_json, reported
+from needtoknow.errors import ValidationError
+from needtoknow.home import Settings, open_vault
+
+app = typer.Typer(help="Usage events for aggregate reports (no PII stored).", no_args_is_help=True)
+
+
+def _store() -> EventStore:
+    settings = Settings.from_env()
+    return EventStore(settings.home / "events", open_vault(settings).keys)
+
+
+def _read(path: Path) -> Iterator[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        for batch in pq.ParquetFile(path).iter_batches():
+            for row in batch.to_pylist():
+                day = row.get("day")
+                yield {**row, "day": day if isinstance(day, str) or day is None else str(day)}
+    elif suffix in (".jsonl", ".ndjson"):
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        raise ValidationError(f"line {number}", "event", "json") from None
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as rows:
+            for row in csv.DictReader(rows):
+                yield {k: v for k, v in row.items() if v != ""}
+    else:
+        raise ValidationError(str(path), "event", "format", "CSV, JSON Lines or Parquet")
+
+
+def _load(store: EventStore, rows: Iterator[dict[str, Any]], total: int | None) -> None:
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("events", total=total)
+        report = store.ingest(rows, lambda n: bar.advance(task, n))
+    print_json(report.to_json())
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="Events as CSV, JSON Lines or Parquet.")],
+) -> None:
+    """Validate, pseudonymise and scrub events, then store them; prints what was
+    accepted, rejected (and why) and which PII was taken out of free text."""
+    with reported(as_json=True):
+        store = _store()
+        _load(store, _read(path), None)
+
+
+@app.command(name="demo")
+def demo_events(
+    count: Annotated[int, typer.Option("--events", help="How many events.")] = 100_000,
+    subjects: Annotated[int, typer.Option("--subjects")] = 200_000,
+    seed: Annotated[int, typer.Option("--seed")] = 2026,
+) -> None:
+    """Generate seeded synthetic events (skewed: heavy users, popular pages) into the store."""
+    with reported(as_json=True):
+        store = _store()
+        _load(store, demo.events(count, subjects, seed), count)
