@@ -6,9 +6,10 @@ Operators, named as on the command line (``ENTITY=OPERATOR``):
   than a third of them) becomes ``*``; separators stay, so ``4111 1111 1111 1234`` reads
   ``**** **** **** 1234``;
 - ``label`` — the seed category, ``<EMAIL>``, ``<CARD_NUMBER>``;
-- ``hash`` — ``<EMAIL:…>`` with 16 hex digits of a keyed HMAC: the same value gives the
-  same token across files and runs of one deployment (so records still join), and
-  nothing without the vault's key can test a guess;
+- ``hash`` — ``<EMAIL:…>`` with 16 hex digits of a keyed HMAC of the value in one
+  spelling (:func:`canonical_value`: ``+91 98765 43210`` and ``09876543210`` hash alike):
+  the same value gives the same token across files and runs of one deployment (so
+  records still join), and nothing without the vault's key can test a guess;
 - ``encrypt`` — ``<ENC:…>``, AES-256-GCM under a key derived from the vault's key for
   this token alone (a fresh salt each time); :meth:`Redactor.reveal` turns it back;
 - ``vault`` — ``<VAULT:record:category:tag>``: the value is stored in the vault as a record
@@ -34,6 +35,8 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import phonenumbers
 
 from needtoknow.detect.entities import ENTITIES
 from needtoknow.detect.scanner import Finding
@@ -108,6 +111,30 @@ def label(finding: Finding, value: str) -> str:
 
 def drop(finding: Finding, value: str) -> str:
     return ""
+
+
+def canonical_value(entity: str, value: str) -> str:
+    """One spelling per value, so a hash joins what people write differently: phones as
+    E.164 (India by default), e-mails lower-cased, identifiers without spaces or hyphens
+    and upper-cased; anything else as found."""
+    if entity == "PHONE_NUMBER":
+        try:
+            number = phonenumbers.parse(value, "IN")
+        except phonenumbers.NumberParseException:
+            return value
+        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if entity == "EMAIL_ADDRESS":
+        return value.lower()
+    if entity in _COMPACTED:
+        return re.sub(r"[\s-]", "", value).upper()
+    return value
+
+
+_COMPACTED = frozenset(
+    ("CREDIT_CARD", "IN_AADHAAR", "IN_AADHAAR_VID", "IN_PAN", "IN_GSTIN", "IN_PASSPORT",
+     "IN_VOTER", "IN_VEHICLE_REGISTRATION", "IN_DRIVING_LICENCE", "IN_BANK_ACCOUNT",
+     "IN_IFSC", "IMEI", "MAC_ADDRESS")
+)  # fmt: skip
 
 
 class Redactor:
@@ -191,7 +218,8 @@ class Redactor:
 
     def _hash(self, finding: Finding, value: str) -> str:
         assert self._keys is not None
-        data = _HASH_DOMAIN + finding.entity.encode() + b"\x00" + value.encode()
+        canonical = canonical_value(finding.entity, value)
+        data = _HASH_DOMAIN + finding.entity.encode() + b"\x00" + canonical.encode()
         return f"<{_label(finding)}:{self._keys.mac('token', data)[:8].hex()}>"
 
     def _encrypt(self, finding: Finding, value: str) -> str:

@@ -298,3 +298,14 @@ def test_a_forged_vault_reference_does_not_resolve(tmp_path: Path) -> None:
     redactor = Redactor(default="vault", vault=vault)
     assert redactor.resolve(forged, "billing_team", "billing") == forged
     vault.close()
+
+
+def test_hash_joins_what_people_write_differently(tmp_path: Path) -> None:
+    vault = init_vault(Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path}/v.db"))
+    hashing = Redactor(default="hash", keys=vault.keys)
+    tokens = set()
+    for text in ("call +91 98765 43210", "call 09876543210", "call 98765-43210"):
+        tokens.add(hashing.redact(text, SCANNER.scan(text)))
+    assert len(tokens) == 1
+    assert tokens != {"call <TELEPHONE>"}  # a keyed token, not a bare label
+    vault.close()
