@@ -7,6 +7,7 @@ Every read names a recipient and a purpose and returns only what the policy allo
 from needtoknow.access import Disclosure
 from needtoknow.errors import (
     AuthenticationError,
+    BudgetExceeded,
     CategoryError,
     IntegrityError,
     KeyProviderError,
@@ -25,6 +26,7 @@ from needtoknow.vault import Vault
 
 __all__ = [
     "AuthenticationError",
+    "BudgetExceeded",
     "CategoryError",
     "Context",
     "Decision",

@@ -7,6 +7,7 @@
     ├── CategoryError       a category the registry does not know
     ├── PolicyError         a policy file that cannot be loaded; names file and line
     ├── PolicyDenied        recipient, purpose and the reason; nothing was decrypted
+    ├── BudgetExceeded      an aggregate report would overspend a privacy budget
     ├── NotFound            no such customer (or only a tombstone is left)
     ├── KeyProviderError    keys missing, unsafe or unreachable
     ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
@@ -70,6 +71,28 @@ class PolicyDenied(NeedToKnowError):
         else:
             detail = "; ".join(f"{category}: {why}" for category, why in sorted(reasons.items()))
         super().__init__(f"denied to {recipient!r} for {purpose!r}: {detail}")
+
+
+class BudgetExceeded(NeedToKnowError):
+    """A report whose (ε, δ) would take a recipient's privacy budget for a month of data
+    past what the policy allows; nothing was computed or charged. Carries what is left."""
+
+    def __init__(
+        self,
+        recipient: str,
+        period: str,
+        requested: tuple[float, float],
+        remaining: tuple[float, float],
+    ) -> None:
+        self.recipient = recipient
+        self.period = period
+        self.requested = requested
+        self.remaining = remaining
+        super().__init__(
+            f"privacy budget of {recipient!r} for {period} would be exceeded: the report "
+            f"needs ε={requested[0]:.6g}, δ={requested[1]:.3g}; remaining "
+            f"ε={remaining[0]:.6g}, δ={remaining[1]:.3g}"
+        )
 
 
 class NotFound(NeedToKnowError):

@@ -12,7 +12,7 @@ from needtoknow.categories.india import STATE_CODES
 
 PAGES = [f"/hosting/{n}" for n in range(200)] + [f"/domains/{n}" for n in range(300)]
 TERMS = [f"term {n}" for n in range(2000)]
-PLANS = ("starter", "business", "pro", "vps-1", "vps-2", "email-basic")
+PLANS = {"starter": 99, "business": 299, "pro": 599, "vps-1": 999, "vps-2": 1999, "email-basic": 49}
 ADS = [f"ad-{n}" for n in range(50)]
 LINKS = [f"link-{n}" for n in range(100)]
 REGIONS = sorted(STATE_CODES)
@@ -45,7 +45,9 @@ def events(count: int, subjects: int = 200_000, seed: int = 2026) -> Iterator[di
             "region": rng.choice(REGIONS),
             "page": _zipf(rng, PAGES),
         }
-        if kind == "link_click":
+        if kind == "page_view":
+            event["value"] = min(3600, int(rng.lognormvariate(3.5, 1.0)))  # seconds on page
+        elif kind == "link_click":
             event["link"] = _zipf(rng, LINKS)
         elif kind == "ad_click":
             event["ad"] = _zipf(rng, ADS)
@@ -58,5 +60,6 @@ def events(count: int, subjects: int = 200_000, seed: int = 2026) -> Iterator[di
             else:
                 event["search"] = _zipf(rng, TERMS)
         elif kind == "plan_subscribed":
-            event["plan"] = rng.choice(PLANS)
+            event["plan"] = rng.choice(list(PLANS))
+            event["value"] = PLANS[event["plan"]]  # ₹ a month
         yield event

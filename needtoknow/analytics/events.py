@@ -35,6 +35,7 @@ REQUIRED = {
     "plan_subscribed": "plan",
 }
 MAX_FIELD = 500
+MAX_VALUE = 10**9  # ``value``: a non-negative integer measure (seconds on a page, ₹ of a plan)
 _SUBJECT_DOMAIN = b"\x00analytics-subject\x00"
 
 
@@ -84,13 +85,14 @@ class Normaliser:
         customer = raw.get("customer_id")
         if not isinstance(customer, str) or not customer or len(customer) > 36:
             raise ValidationError("customer_id", "event", "customer_id", "1-36 characters")
-        unknown = set(raw) - {"kind", "day", "customer_id", *DIMENSIONS}
+        unknown = set(raw) - {"kind", "day", "customer_id", "value", *DIMENSIONS}
         if unknown:
             raise ValidationError(sorted(unknown)[0], "event", "unknown_field")
         row: dict[str, Any] = {
             "kind": kind,
             "day": day,
             "subject": subject_key(self._keys, customer, day),
+            "value": _value(raw.get("value")),
         }
         for name in DIMENSIONS:
             value = raw.get(name)
@@ -110,3 +112,13 @@ class Normaliser:
             return value
         report.redacted.update(f.entity for f in found)
         return self._redactor.redact(value, found)
+
+
+def _value(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)  # CSV cells arrive as text
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
+        raise ValidationError("value", "event", "value", f"an integer in [0, {MAX_VALUE}]")
+    return int(value)

@@ -7,7 +7,7 @@ crash mid-load leaves the store as it was; DuckDB reads the directory as one tab
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ SCHEMA = pa.schema(
         ("day", pa.date32()),
         ("subject", pa.string()),
         *((name, pa.string()) for name in DIMENSIONS),
+        ("value", pa.int64()),
     ]
 )
 BATCH = 100_000
@@ -73,10 +74,25 @@ class EventStore:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Run ``sql`` against the view ``events`` (every stored event). For the report
         engine and tests: nothing here is released to anyone."""
-        with duckdb.connect() as db:
-            if self.files():
-                pattern = str(self.directory / "events-*.parquet").replace("'", "''")
-                db.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{pattern}')")
-            else:  # an empty store still has the table's columns
-                db.from_arrow(SCHEMA.empty_table()).create_view("events")
+        with self.connect() as db:
             return db.execute(sql).fetchall()
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB with the view ``events`` over every stored file."""
+        db = duckdb.connect()
+        events_view(db, [str(f) for f in self.files()])
+        return db
+
+
+def events_view(db: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
+    """Expose stored Parquet files as the view ``events``, with every column of the
+    schema (columns missing from older files read as NULL)."""
+    db.register("events_schema", SCHEMA.empty_table())
+    source = "SELECT * FROM events_schema"
+    if files:
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        source = (
+            f"SELECT * FROM read_parquet([{listed}], union_by_name = true) "
+            f"UNION ALL BY NAME {source}"
+        )
+    db.execute(f"CREATE OR REPLACE VIEW events AS {source}")

@@ -20,6 +20,7 @@ PROBLEMS: tuple[tuple[type[errors.NeedToKnowError], int, str, str], ...] = (
     (errors.AuthenticationError, 401, "unauthenticated", "Authentication failed"),
     (errors.ScopeDenied, 403, "scope-denied", "Scope denied"),
     (errors.PolicyDenied, 403, "policy-denied", "Denied by policy"),
+    (errors.BudgetExceeded, 403, "budget-exceeded", "Privacy budget exceeded"),
     (errors.NotFound, 404, "not-found", "Not found"),
     (errors.ValidationError, 422, "validation", "Invalid input"),
     (errors.CategoryError, 422, "unknown-category", "Unknown category"),
@@ -55,6 +56,13 @@ def from_error(exc: errors.NeedToKnowError, request_id: str | None) -> JSONRespo
         extra.update(field=exc.field, category=exc.category, rule=exc.rule)
     elif isinstance(exc, errors.AuthenticationError):
         extra.update(reason=exc.reason)
+    elif isinstance(exc, errors.BudgetExceeded):
+        extra.update(
+            recipient=exc.recipient,
+            period=exc.period,
+            requested={"epsilon": exc.requested[0], "delta": exc.requested[1]},
+            remaining={"epsilon": exc.remaining[0], "delta": exc.remaining[1]},
+        )
     elif isinstance(exc, errors.ScopeDenied):
         extra.update(scope=exc.scope)
     return problem(status, slug, title, str(exc), request_id, **extra)

@@ -27,6 +27,7 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.KeyProviderError, 7),
     (errors.IntegrityError, 8),
     (errors.Unavailable, 9),
+    (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII
     (errors.NeedToKnowError, 1),
 )
 

@@ -32,6 +32,7 @@ KINDS = frozenset(
         "disclosure",  # a legal disclosure request: requested, approved, rejected, released
         "notice",  # a notice to a customer became due (e.g. a non-disclosure order expired)
         "api_key",  # an API key created or revoked, or a known key refused (expired, revoked)
+        "report",  # an aggregate report: budget charged, refused, or released; raw export
     }
 )
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 
-from needtoknow.policy.model import BOUND_KINDS, COVERS, Agreement, Policy
+from needtoknow.errors import PolicyDenied
+from needtoknow.policy.model import BOUND_KINDS, COVERS, Agreement, Policy, UsageRule
 from needtoknow.types import Context, Decision, Grant
 
 _MEMO_LIMIT = 65_536
@@ -238,6 +239,27 @@ class Engine:
             "agreement_until": _until(entry.links) if entry else None,
             "customer_scope": [list(group) for group in decision.customer_scope],
         }
+
+    def decide_usage(self, recipient: str, purpose: str, form: str) -> UsageRule:
+        """The usage-data rule that lets ``recipient`` have usage events in ``form``
+        (``raw`` or ``aggregate``) for ``purpose``; PolicyDenied, with the reason, if none."""
+        for rule in self.policy.usage:
+            if recipient in rule.recipients and purpose in rule.purposes:
+                if rule.form == form:
+                    return rule
+                raise PolicyDenied(
+                    recipient,
+                    purpose,
+                    {
+                        "usage_events": f"{recipient!r} receives usage data only as {rule.form} "
+                        f"(rule {rule.id!r})"
+                    },
+                )
+        if recipient not in self.policy.recipients:
+            reason = f"unknown recipient {recipient!r}"
+        else:
+            reason = f"no usage_data rule serves {recipient!r} for {purpose!r}"
+        raise PolicyDenied(recipient, purpose, {"usage_events": reason})
 
     def _clause(self, rule_id: str) -> str:
         return next(r.clause for r in self.policy.rules if r.id == rule_id)

@@ -26,11 +26,13 @@ from needtoknow.policy.model import (
     LEGAL_BASES,
     OBLIGATIONS,
     RECIPIENT_KINDS,
+    USAGE_FORMS,
     Agreement,
     Policy,
     Purpose,
     Recipient,
     Rule,
+    UsageRule,
 )
 
 ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
@@ -44,6 +46,7 @@ _TOP_LEVEL = frozenset(
         "rules",
         "prohibited_purposes",
         "settings",
+        "usage_data",
     }
 )
 
@@ -160,6 +163,7 @@ class _Loader:
         agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
         known = _Vocabulary(registry, purposes, recipients, agreements, prohibited)
         rules = self.rules(data, known)
+        usage = self.usage(data, known)
         settings = self.mapping(data, "settings", required=False)
         full_cards = settings.get("store_full_card_numbers", False)
         if not isinstance(full_cards, bool):
@@ -178,6 +182,7 @@ class _Loader:
             prohibited_purposes=prohibited,
             extra_categories={k: dict(v) for k, v in extra.items()},
             store_full_card_numbers=full_cards,
+            usage=usage,
         )
         return policy, registry
 
@@ -338,6 +343,68 @@ class _Loader:
         )
         self.keep_promises(spec, rule, known)
         return rule
+
+    def usage(self, data: _Map, known: _Vocabulary) -> tuple[UsageRule, ...]:
+        """The ``usage_data`` rules. Advertisers get aggregates only, and an aggregate
+        grant must carry its privacy budget: the seed's "on aggregate basis" made exact."""
+        node = data.get("usage_data") or _List()
+        if not isinstance(node, list):
+            raise self.error(data, "'usage_data' must be a list", "usage_data")
+        rules: list[UsageRule] = []
+        for spec in node:
+            if not isinstance(spec, Mapping) or not spec.get("id"):
+                raise self.error(spec, "each usage_data rule needs an 'id'")
+            rule_id = str(spec["id"])
+            form = spec.get("form")
+            if form not in USAGE_FORMS:
+                raise self.error(spec, f"usage rule {rule_id!r}: form is raw or aggregate", "form")
+            clause = spec.get("clause")
+            if not isinstance(clause, str) or not clause.strip():
+                raise self.error(spec, f"usage rule {rule_id!r} must cite its policy clause")
+            budget = spec.get("budget")
+            epsilon: Any = 0.0
+            delta: Any = 0.0
+            if form == "aggregate":
+                if not isinstance(budget, Mapping):
+                    raise self.error(
+                        spec, f"usage rule {rule_id!r}: aggregates need a budget", "budget"
+                    )
+                epsilon, delta = budget.get("epsilon"), budget.get("delta", 0.0)
+                if not all(isinstance(v, int | float) and v >= 0 for v in (epsilon, delta)):
+                    raise self.error(budget, "budget: epsilon and delta are numbers ≥ 0")
+                if not (0 < epsilon <= 100 and delta < 1e-3):
+                    raise self.error(budget, "budget: 0 < epsilon ≤ 100 and delta < 0.001")
+            elif budget is not None:
+                raise self.error(spec, f"usage rule {rule_id!r}: raw data has no budget", "budget")
+            rule = UsageRule(
+                id=rule_id,
+                recipients=self.names(spec, "recipients", known.recipients, "recipient"),
+                purposes=self.names(spec, "purposes", known.purposes, "purpose"),
+                form=str(form),
+                epsilon=float(epsilon),
+                delta=float(delta),
+                clause=clause.strip(),
+                line=_line(spec),
+            )
+            for purpose in rule.purposes:
+                if purpose in known.prohibited:
+                    raise self.error(spec, f"usage rule {rule_id!r}: {purpose!r} is prohibited")
+            for name in rule.recipients:
+                if form == "raw" and known.recipients[name].kind == "advertiser":
+                    raise self.error(
+                        spec,
+                        f"usage rule {rule_id!r} gives raw events to advertiser {name!r}; "
+                        "advertisers receive aggregates only",
+                    )
+                for other in rules:
+                    overlap = set(other.purposes) & set(rule.purposes)
+                    if name in other.recipients and overlap:
+                        raise self.error(
+                            spec,
+                            f"usage rule {rule_id!r} overlaps {other.id!r} for {name!r}",
+                        )
+            rules.append(rule)
+        return tuple(rules)
 
     def grants(self, grant: _Map, registry: Registry) -> dict[str, str]:
         for category, transform in grant.items():

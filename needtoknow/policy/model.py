@@ -91,6 +91,25 @@ class Rule:
     line: int | None = None
 
 
+USAGE_FORMS = frozenset({"raw", "aggregate"})
+
+
+@dataclass(frozen=True)
+class UsageRule:
+    """Who may have non-personal usage data (pseudonymous events), for what, in which
+    form: ``raw`` events, or only ``aggregate`` reports under differential privacy with
+    a budget of (ε, δ) per month of data."""
+
+    id: str
+    recipients: tuple[str, ...]
+    purposes: tuple[str, ...]
+    form: str
+    epsilon: float = 0.0
+    delta: float = 0.0
+    clause: str = ""
+    line: int | None = None
+
+
 @dataclass(frozen=True)
 class Policy:
     """A loaded, checked policy. ``version`` is the SHA-256 of its canonical form."""
@@ -105,3 +124,4 @@ class Policy:
     prohibited_purposes: frozenset[str]
     extra_categories: Mapping[str, Mapping[str, object]]
     store_full_card_numbers: bool = False
+    usage: tuple[UsageRule, ...] = ()

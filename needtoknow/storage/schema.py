@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -192,4 +193,30 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Differential-privacy budgets: what each recipient has spent per month of usage data
+# (the budget itself is the policy's). Updated under a row lock in the transaction that
+# records the charge, so two reports can never both spend the last of a budget.
+privacy_budgets = Table(
+    "privacy_budgets",
+    metadata,
+    Column("recipient", String(100), primary_key=True),
+    Column("period", String(7), primary_key=True),  # YYYY-MM
+    Column("epsilon_spent", Double, nullable=False),
+    Column("delta_spent", Double, nullable=False),
+)
+
+privacy_charges = Table(
+    "privacy_charges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient", String(100), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("report", String(100), nullable=False),
+    Column("spec_sha256", String(64), nullable=False),
+    Column("epsilon", Double, nullable=False),
+    Column("delta", Double, nullable=False),
+    Column("charged_at", DateTime(timezone=True), nullable=False),
+    Column("ledger_index", BigInteger, nullable=False),
 )

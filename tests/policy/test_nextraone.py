@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from needtoknow.errors import PolicyDenied, PolicyError
 from needtoknow.policy import Engine, load_policy
+from needtoknow.policy.load import load_policy_text
 from needtoknow.policy.model import RECIPIENT_KINDS
 from needtoknow.types import Context
 from tests.conftest import IN_CI
@@ -40,6 +42,7 @@ def test_demo_policy_has_the_canonical_purposes_and_recipients() -> None:
         "verification",
         "risk_management",
         "advertising",
+        "service_improvement",
         "sale",
         "rental",
     }
@@ -182,3 +185,31 @@ def test_every_rule_cites_the_seed_text() -> None:
             words = " ".join(fragment.split()).strip(" ()")
             if len(words) > 12 and "(" not in fragment:
                 assert words in text, (rule.id, words)
+
+
+def test_usage_data_reaches_advertisers_only_in_aggregate_under_a_budget() -> None:
+    """ "Such information may be shared with advertisers on aggregate basis"."""
+    advertisers = [n for n, r in POLICY.recipients.items() if r.kind == "advertiser"]
+    assert len(advertisers) >= 2
+    for name in advertisers:
+        rule = ENGINE.decide_usage(name, "advertising", "aggregate")
+        assert rule.epsilon > 0 and 0 < rule.delta < 1e-5
+        with pytest.raises(PolicyDenied, match="only as aggregate"):
+            ENGINE.decide_usage(name, "advertising", "raw")
+    assert ENGINE.decide_usage("product_team", "service_improvement", "raw").form == "raw"
+    with pytest.raises(PolicyDenied, match="no usage_data rule"):
+        ENGINE.decide_usage("billing_team", "advertising", "aggregate")
+
+
+def test_no_policy_can_give_raw_usage_events_to_an_advertiser() -> None:
+    text = POLICY_FILE.read_text("utf-8").replace(
+        "recipient: product_team\n    purpose: service_improvement",
+        "recipient: ad_network\n    purpose: service_improvement",
+    )
+    with pytest.raises(PolicyError, match="advertisers receive aggregates only"):
+        load_policy_text(text)
+    unbudgeted = POLICY_FILE.read_text("utf-8").replace(
+        "    budget: {epsilon: 4.0, delta: 1.0e-6}\n", ""
+    )
+    with pytest.raises(PolicyError, match="aggregates need a budget"):
+        load_policy_text(unbudgeted)

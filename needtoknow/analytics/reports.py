@@ -1,0 +1,225 @@
+"""Aggregate reports on usage data: the one path usage data takes to a recipient.
+
+    decide   the policy's usage_data rule for (recipient, purpose, "aggregate");
+             none → PolicyDenied, ledgered
+    plan     OpenDP measurements for the spec's bounds, ε and δ, and their cost
+             (OpenDP's own maps) — before any data is read
+    charge   the cost, against the recipient's budget for every month the window
+             touches, in one transaction with its ledger entry; too little left →
+             BudgetExceeded (with what is left), ledgered
+    bound    per-subject contribution bounding in DuckDB (analytics.bounding)
+    noise    OpenDP's discrete Laplace (public keys) or thresholded discrete Laplace
+             (private keys), then suppression of rows under ``min_count``
+    release  a ledger entry naming the spec, the rows' SHA-256 and the cost
+             → Release
+
+A crash after the charge loses the report but never refunds the budget: spending
+without releasing is safe; releasing without spending is not.
+
+Raw events go to nobody but a recipient the policy gives them to (``export``); an
+advertiser never qualifies — the policy loader refuses such a rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from needtoknow.analytics import noise
+from needtoknow.analytics.bounding import Bounded, bound, key_columns, public_keys
+from needtoknow.analytics.budget import Budgets
+from needtoknow.analytics.store import EventStore
+from needtoknow.errors import PolicyDenied
+from needtoknow.ledger import Entry
+
+if TYPE_CHECKING:
+    from needtoknow.analytics.spec import ReportSpec
+    from needtoknow.vault import Vault
+
+ADVERTISING = "advertising"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The measurements a spec needs, by the column each one releases."""
+
+    mechanisms: dict[str, noise.Mechanism]
+    public: bool
+
+    @property
+    def cost(self) -> tuple[float, float]:
+        costs = [m.cost for m in self.mechanisms.values()]
+        return (sum(c[0] for c in costs), sum(c[1] for c in costs))
+
+
+def plan(spec: ReportSpec) -> Plan:
+    """OpenDP measurements whose sensitivity is what :mod:`bounding` guarantees: one
+    subject touches ≤ K partitions, adding ≤ C events (≤ C * high of value) to each."""
+    k, c = spec.max_partitions, spec.max_per_partition
+    high = spec.value_bounds[1] if spec.value_bounds else 0
+    if spec.private_dimensions:
+        return Plan({"count": noise.thresholded(k, c, spec.epsilon, spec.delta)}, public=False)
+    if spec.measure == "sum":
+        return Plan({"sum": noise.vector(k * c * high, spec.epsilon)}, public=True)
+    if spec.measure == "mean":
+        half = spec.epsilon / 2
+        return Plan(
+            {"count": noise.vector(k * c, half), "sum": noise.vector(k * c * high, half)},
+            public=True,
+        )
+    return Plan({"count": noise.vector(k * c, spec.epsilon)}, public=True)
+
+
+@dataclass(frozen=True)
+class Release:
+    report: str
+    recipient: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    epsilon: float
+    delta: float
+    remaining: dict[str, tuple[float, float]]  # month → (ε, δ) left
+    ledger_index: int
+    noise: dict[str, dict[str, Any]]  # column → scale (and threshold)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report": self.report,
+            "recipient": self.recipient,
+            "columns": list(self.columns),
+            "rows": self.rows,
+            "spent": {"epsilon": self.epsilon, "delta": self.delta},
+            "remaining": {p: {"epsilon": e, "delta": d} for p, (e, d) in self.remaining.items()},
+            "noise": self.noise,
+            "ledger_index": self.ledger_index,
+        }
+
+
+class Reports:
+    def __init__(self, vault: Vault, store: EventStore) -> None:
+        self.vault = vault
+        self.store = store
+        self.budgets = Budgets(vault)
+
+    def run(self, spec: ReportSpec, recipient: str, purpose: str = ADVERTISING) -> Release:
+        """Release ``spec`` to ``recipient`` under differential privacy, or raise
+        PolicyDenied / BudgetExceeded (both ledgered) having released nothing."""
+        rule = self._decide(recipient, purpose, "aggregate", spec.name)
+        chosen = plan(spec)
+        charge = self.budgets.charge(rule, recipient, purpose, spec, chosen.cost)
+        with self.store.connect() as db:
+            bounded = bound(db, spec, secrets.randbits(62))
+        rows = _noised(spec, chosen, bounded)
+        columns = (*key_columns(spec), *_measure_columns(spec))
+        digest = hashlib.sha256(orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        index = self.vault.ledger.record(
+            self._entry(
+                recipient,
+                purpose,
+                "release",
+                report=spec.name,
+                spec_sha256=spec.digest(),
+                rows=len(rows),
+                rows_sha256=digest,
+                cost={"epsilon": charge.cost[0], "delta": charge.cost[1]},
+                charge=charge.ledger_index,
+            )
+        )
+        return Release(
+            report=spec.name,
+            recipient=recipient,
+            columns=columns,
+            rows=rows,
+            epsilon=charge.cost[0],
+            delta=charge.cost[1],
+            remaining=charge.remaining,
+            ledger_index=index,
+            noise={
+                name: {"mechanism": "discrete laplace", "scale": m.scale}
+                | ({"threshold": m.threshold} if m.threshold is not None else {})
+                for name, m in chosen.mechanisms.items()
+            },
+        )
+
+    def export(self, recipient: str, purpose: str, destination: Path) -> int:
+        """Copy every stored event (pseudonymous) to ``destination`` (Parquet) for a
+        recipient the policy gives raw usage data; returns the number of events."""
+        self._decide(recipient, purpose, "raw", None)
+        with self.store.connect() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM events").fetchone() or (0,)
+            target = str(destination).replace("'", "''")
+            db.execute(f"COPY (SELECT * FROM events) TO '{target}' (FORMAT parquet)")
+        self.vault.ledger.record(self._entry(recipient, purpose, "export", events=int(count)))
+        return int(count)
+
+    def _decide(self, recipient: str, purpose: str, form: str, report: str | None) -> Any:
+        try:
+            return self.vault.engine.decide_usage(recipient, purpose, form)
+        except PolicyDenied as exc:
+            self.vault.ledger.record(
+                self._entry(
+                    recipient,
+                    purpose,
+                    "deny",
+                    form=form,
+                    report=report,
+                    reason=exc.reasons["usage_events"],
+                )
+            )
+            raise
+
+    def _entry(self, recipient: str, purpose: str, action: str, **detail: Any) -> Entry:
+        vault = self.vault
+        basis = vault.policy.purposes.get(purpose)
+        return Entry(
+            kind="report",
+            time=vault.clock(),
+            actor=vault.actor,
+            recipient=recipient,
+            purpose=purpose,
+            legal_basis=basis.legal_basis if basis else None,
+            decision="deny" if action == "deny" else "allow",
+            policy_version=vault.policy.version,
+            detail={"action": action, **{k: v for k, v in detail.items() if v is not None}},
+        )
+
+
+def _measure_columns(spec: ReportSpec) -> tuple[str, ...]:
+    return {"sum": ("sum",), "mean": ("count", "sum", "mean")}.get(spec.measure, ("count",))
+
+
+def _noised(spec: ReportSpec, chosen: Plan, bounded: Bounded) -> list[dict[str, Any]]:
+    """The released rows: noise on every total, then post-processing only (negative
+    counts and sums shown as 0, rows under ``min_count`` suppressed)."""
+    columns = key_columns(spec)
+    if not chosen.public:
+        totals = dict(zip(bounded.keys, bounded.counts, strict=True))
+        released = noise.release_map(chosen.mechanisms["count"], totals)
+        cells = [(key, {"count": value}) for key, value in sorted(released.items())]
+    else:
+        assert public_keys(spec) is not None
+        noisy = {
+            name: noise.release_vector(mechanism, bounded.sums if name == "sum" else bounded.counts)
+            for name, mechanism in chosen.mechanisms.items()
+        }
+        cells = [
+            (key, {name: values[i] for name, values in noisy.items()})
+            for i, key in enumerate(bounded.keys)
+        ]
+    rows = []
+    low, high = spec.value_bounds or (0, 0)
+    for key, values in cells:
+        if spec.min_count and values.get("count", 0) < spec.min_count:
+            continue  # suppressed
+        row: dict[str, Any] = dict(zip(columns, key, strict=True))
+        row.update({name: max(0, value) for name, value in values.items()})
+        if spec.measure == "mean":
+            count = row["count"]
+            row["mean"] = min(high, max(low, row["sum"] / count)) if count > 0 else None
+        rows.append(row)
+    return rows

@@ -1,0 +1,274 @@
+"""A report, declared: what to aggregate over which events, grouped how, at what privacy
+cost — a small YAML file a privacy officer can read (examples in ``examples/reports/``).
+
+Everything that affects the privacy guarantee is in the spec, checked when it is
+loaded, before any data is touched: the bounds on each subject's contribution, ε and δ,
+and which dimensions have *public* keys. A dimension whose values are not listed is
+private: its partitions are released only if they pass OpenDP's threshold, which
+needs δ > 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from needtoknow.analytics.events import DIMENSIONS, KINDS
+from needtoknow.categories.india import STATE_CODES
+from needtoknow.errors import ValidationError
+
+MEASURES = ("count", "subjects", "sum", "mean", "histogram")
+GROUPABLE = (*DIMENSIONS, "kind", "day")
+# Keys public by nature: the calendar, the event kinds, the states of India.
+NATURAL_KEYS: Mapping[str, Sequence[str]] = {
+    "kind": KINDS,
+    "region": tuple(sorted(STATE_CODES)),
+}
+MAX_KEYS = 1_000_000  # public partitions a report may enumerate (each gets noise)
+MAX_WINDOW = 366
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    measure: str
+    by: tuple[str, ...]
+    start: date
+    end: date  # inclusive
+    epsilon: float
+    max_partitions: int  # K: partitions one subject may touch
+    max_per_partition: int  # C: events one subject may add to a partition
+    delta: float = 0.0
+    kinds: tuple[str, ...] = ()  # () = every kind
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # public key lists
+    value_bounds: tuple[int, int] | None = None  # sum, mean, histogram: clamp of ``value``
+    bins: tuple[int, ...] = ()  # histogram: bin edges of ``value``
+    min_count: int = 0  # released rows whose noisy count is below this are dropped
+    description: str = ""
+
+    @property
+    def private_dimensions(self) -> tuple[str, ...]:
+        return tuple(d for d in self.by if d not in self.keys)
+
+    @property
+    def days(self) -> tuple[str, ...]:
+        return tuple(
+            (self.start + timedelta(days=n)).isoformat()
+            for n in range((self.end - self.start).days + 1)
+        )
+
+    @property
+    def months(self) -> tuple[str, ...]:
+        """The pseudonym periods the window touches: each is charged the full cost (a
+        subject is a different pseudonym in each, so the months are disjoint data)."""
+        return tuple(sorted({day[:7] for day in self.days}))
+
+    @property
+    def bin_labels(self) -> tuple[str, ...]:
+        edges = self.bins
+        return tuple(f"[{lo},{hi})" for lo, hi in itertools.pairwise(edges))
+
+    def digest(self) -> str:
+        """SHA-256 of the spec's canonical JSON: ledger entries name the exact query."""
+        return hashlib.sha256(orjson.dumps(self.to_json(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "measure": self.measure,
+            "by": list(self.by),
+            "window": [self.start.isoformat(), self.end.isoformat()],
+            "kinds": list(self.kinds),
+            "epsilon": self.epsilon,
+            "delta": self.delta,
+            "max_partitions": self.max_partitions,
+            "max_per_partition": self.max_per_partition,
+            "public_keys": {name: len(values) for name, values in sorted(self.keys.items())},
+            "value_bounds": list(self.value_bounds) if self.value_bounds else None,
+            "bins": list(self.bins),
+            "min_count": self.min_count,
+        }
+
+
+def load_spec(path: str | Path) -> ReportSpec:
+    """Read and check a spec file; key lists may be given inline or as ``{file: name}``
+    relative to the spec (one key per line)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ValidationError("spec", "report", "unreadable", exc.strerror or "") from None
+    except yaml.YAMLError as exc:
+        raise ValidationError("spec", "report", "yaml", str(exc).splitlines()[0]) from None
+    return parse_spec(data, path.parent)
+
+
+def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
+    if not isinstance(data, dict):
+        raise _bad("spec", "mapping", "a YAML mapping")
+    allowed = {
+        "name", "description", "measure", "by", "window", "kinds", "privacy", "bounds",
+        "keys", "bins", "min_count",
+    }  # fmt: skip
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise _bad(unknown[0], "unknown_field", "fields: " + ", ".join(sorted(allowed)))
+    name = _text(data, "name")
+    measure = data.get("measure")
+    if measure not in MEASURES:
+        raise _bad("measure", "one_of", ", ".join(MEASURES))
+    by = _names(data.get("by", []), "by", GROUPABLE)
+    window = data.get("window") or {}
+    start, end = _day(window, "from"), _day(window, "to")
+    if end < start or (end - start).days >= MAX_WINDOW:
+        raise _bad("window", "range", f"from ≤ to, at most {MAX_WINDOW} days")
+    kinds = _names(data.get("kinds", []), "kinds", KINDS)
+    privacy = data.get("privacy") or {}
+    epsilon = _number(privacy, "epsilon", 1e-6, 100.0)
+    delta = _number(privacy, "delta", 0.0, 1e-3, default=0.0)
+    bounds = data.get("bounds") or {}
+    max_partitions = _integer(bounds, "max_partitions", 1, 10_000)
+    max_per_partition = _integer(bounds, "max_per_partition", 1, 10_000)
+    value_bounds = None
+    if measure in ("sum", "mean", "histogram"):
+        value = bounds.get("value")
+        if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
+            raise _bad("bounds.value", "required", f"[low, high] integers for a {measure}")
+        if not 0 <= value[0] < value[1] <= 10**9:
+            raise _bad("bounds.value", "range", "0 ≤ low < high ≤ 10^9")
+        value_bounds = (int(value[0]), int(value[1]))
+    bins: tuple[int, ...] = ()
+    if measure == "histogram":
+        raw = data.get("bins")
+        if not (isinstance(raw, list) and len(raw) >= 2 and all(_is_int(b) for b in raw)):
+            raise _bad("bins", "required", "at least two integer edges")
+        bins = tuple(int(b) for b in raw)
+        if list(bins) != sorted(set(bins)):
+            raise _bad("bins", "increasing", "strictly increasing edges")
+    elif "bins" in data:
+        raise _bad("bins", "histogram_only")
+    keys = _keys(data.get("keys") or {}, by, start, end, base)
+    if "kind" in by and kinds and "kind" not in (data.get("keys") or {}):
+        keys["kind"] = kinds
+    private = [d for d in by if d not in keys]
+    if private and delta <= 0:
+        raise _bad("privacy.delta", "required", f"δ > 0: keys of {', '.join(private)} are private")
+    if private and measure in ("sum", "mean"):
+        raise _bad("keys", "public_required", f"a {measure} needs public keys for {private[0]}")
+    min_count = _integer(data, "min_count", 0, 10**9, default=0)
+    if min_count and measure == "sum":
+        raise _bad("min_count", "needs_count", "suppression applies to counts; use mean")
+    count = 1
+    for values in keys.values():
+        count *= len(values)
+    if measure == "histogram":
+        count *= len(bins) - 1
+    if count > MAX_KEYS:
+        raise _bad("keys", "too_many", f"{count} public partitions; at most {MAX_KEYS}")
+    return ReportSpec(
+        name=name,
+        measure=measure,
+        by=by,
+        start=start,
+        end=end,
+        epsilon=epsilon,
+        delta=delta,
+        max_partitions=max_partitions,
+        max_per_partition=1 if measure == "subjects" else max_per_partition,
+        kinds=kinds,
+        keys=keys,
+        value_bounds=value_bounds,
+        bins=bins,
+        min_count=min_count,
+        description=str(data.get("description") or "").strip(),
+    )
+
+
+def _keys(
+    raw: Any, by: tuple[str, ...], start: date, end: date, base: Path | None
+) -> dict[str, tuple[str, ...]]:
+    """Public key lists: declared ones, plus those public by nature (days of the
+    window, kinds, regions) for every dimension grouped by."""
+    if not isinstance(raw, dict):
+        raise _bad("keys", "mapping", "dimension: [values] or {file: name}")
+    keys: dict[str, tuple[str, ...]] = {}
+    for name, values in raw.items():
+        if name not in by:
+            raise _bad(f"keys.{name}", "not_grouped", "keys only for dimensions in by")
+        if isinstance(values, dict) and set(values) == {"file"} and base is not None:
+            try:
+                text = (base / str(values["file"])).read_text("utf-8")
+            except OSError as exc:
+                raise _bad(f"keys.{name}", "unreadable", exc.strerror or "") from None
+            values = [line.strip() for line in text.splitlines() if line.strip()]
+        if not (isinstance(values, list) and values):
+            raise _bad(f"keys.{name}", "list", "a non-empty list or {file: name}")
+        listed = tuple(dict.fromkeys(str(v) for v in values))
+        keys[name] = listed
+    for name in by:
+        if name == "day" and name not in keys:
+            keys[name] = tuple(
+                (start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)
+            )
+        elif name in NATURAL_KEYS and name not in keys:
+            keys[name] = tuple(NATURAL_KEYS[name])
+    return keys
+
+
+def _bad(where: str, rule: str, detail: str = "") -> ValidationError:
+    return ValidationError(where, "report", rule, detail)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise _bad(name, "text", "1-100 characters")
+    return value.strip()
+
+
+def _names(value: Any, where: str, known: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or any(v not in known for v in value):
+        raise _bad(where, "one_of", ", ".join(known))
+    if len(set(value)) != len(value):
+        raise _bad(where, "duplicate")
+    return tuple(value)
+
+
+def _day(data: Any, name: str) -> date:
+    value = data.get(name) if isinstance(data, dict) else None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _bad(f"window.{name}", "iso_date", "YYYY-MM-DD") from None
+
+
+def _number(data: Any, name: str, low: float, high: float, default: float | None = None) -> float:
+    value = data.get(name, default) if isinstance(data, dict) else default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise _bad(f"privacy.{name}", "range", f"a number in [{low}, {high}]")
+    if name == "epsilon" and value <= 0:
+        raise _bad("privacy.epsilon", "range", "greater than 0")
+    return float(value)
+
+
+def _integer(data: Any, name: str, low: int, high: int, default: int | None = None) -> int:
+    value: Any = data.get(name, default) if isinstance(data, dict) else default
+    if not _is_int(value) or not low <= value <= high:
+        raise _bad(name, "range", f"an integer in [{low}, {high}]")
+    return int(value)
