@@ -18,9 +18,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import opendp.prelude as dp
+from opendp.domains import atom_domain, map_domain, vector_domain
+from opendp.measurements import then_laplace, then_laplace_threshold
+from opendp.metrics import absolute_distance, l01inf_distance, l1_distance
+from opendp.mod import binary_search, binary_search_param, enable_features
+from opendp.typing import i64
 
-dp.enable_features("contrib")
+# OpenDP's core modules only: ``opendp.prelude`` also imports Polars, NumPy and SciPy
+# (~170 MB more per process) for APIs this module does not use.
+enable_features("contrib")
 
 _KEY_SEPARATOR = "\x1f"  # unit separator: joins a partition's key columns into one map key
 _NO_THRESHOLD = 2**62
@@ -45,11 +51,11 @@ def vector(l1: int, epsilon: float) -> Mechanism:
     one subject is added or removed."""
     space = _vector_space()
     scale = float(
-        dp.binary_search_param(
-            lambda s: space >> dp.m.then_laplace(scale=s), d_in=l1, d_out=epsilon, T=float
+        binary_search_param(
+            lambda s: space >> then_laplace(scale=s), d_in=l1, d_out=epsilon, T=float
         )
     )
-    return Mechanism(space >> dp.m.then_laplace(scale=scale), l1, scale)
+    return Mechanism(space >> then_laplace(scale=scale), l1, scale)
 
 
 def thresholded(partitions: int, per_partition: int, epsilon: float, delta: float) -> Mechanism:
@@ -60,12 +66,10 @@ def thresholded(partitions: int, per_partition: int, epsilon: float, delta: floa
     d_in = (partitions, partitions * per_partition, per_partition)
 
     def make(scale: float, threshold: int) -> Any:
-        return space >> dp.m.then_laplace_threshold(scale=scale, threshold=threshold)
+        return space >> then_laplace_threshold(scale=scale, threshold=threshold)
 
-    scale = float(
-        dp.binary_search(lambda s: make(s, _NO_THRESHOLD).map(d_in)[0] <= epsilon, T=float)
-    )
-    threshold = int(dp.binary_search(lambda t: make(scale, int(t)).map(d_in)[1] <= delta, T=int))
+    scale = float(binary_search(lambda s: make(s, _NO_THRESHOLD).map(d_in)[0] <= epsilon, T=float))
+    threshold = int(binary_search(lambda t: make(scale, int(t)).map(d_in)[1] <= delta, T=int))
     return Mechanism(make(scale, threshold), d_in, scale, threshold)
 
 
@@ -83,12 +87,12 @@ def release_map(
 
 @cache
 def _vector_space() -> tuple[Any, Any]:
-    return dp.vector_domain(dp.atom_domain(T=dp.i64)), dp.l1_distance(T=dp.i64)
+    return vector_domain(atom_domain(T=i64)), l1_distance(T=i64)
 
 
 @cache
 def _map_space() -> tuple[Any, Any]:
     return (
-        dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=dp.i64)),
-        dp.l01inf_distance(dp.absolute_distance(T=dp.i64)),
+        map_domain(atom_domain(T=str), atom_domain(T=i64)),
+        l01inf_distance(absolute_distance(T=i64)),
     )

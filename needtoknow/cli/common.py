@@ -46,6 +46,13 @@ def error_body(exc: errors.NeedToKnowError) -> dict[str, Any]:
         body.update(recipient=exc.recipient, purpose=exc.purpose, reasons=exc.reasons)
     if isinstance(exc, errors.ValidationError):
         body.update(field=exc.field, category=exc.category, rule=exc.rule)
+    if isinstance(exc, errors.BudgetExceeded):
+        body.update(
+            recipient=exc.recipient,
+            period=exc.period,
+            requested={"epsilon": exc.requested[0], "delta": exc.requested[1]},
+            remaining={"epsilon": exc.remaining[0], "delta": exc.remaining[1]},
+        )
     return body
 
 

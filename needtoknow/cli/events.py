@@ -14,16 +14,24 @@ from rich.console import Console
 from rich.progress import Progress
 
 from needtoknow.analytics import EventStore, demo
+from needtoknow.analytics.reports import Reports
 from needtoknow.cli.common import print_json, reported
 from needtoknow.errors import ValidationError
 from needtoknow.home import Settings, open_vault
+from needtoknow.vault import Vault
 
 app = typer.Typer(help="Usage events for aggregate reports (no PII stored).", no_args_is_help=True)
 
 
-def _store() -> EventStore:
+def open_store() -> tuple[Vault, EventStore]:
+    """The vault of NTK_HOME and its event store (``NTK_HOME/events``)."""
     settings = Settings.from_env()
-    return EventStore(settings.home / "events", open_vault(settings).keys)
+    vault = open_vault(settings)
+    return vault, EventStore(settings.home / "events", vault.keys)
+
+
+def _store() -> EventStore:
+    return open_store()[1]
 
 
 def _read(path: Path) -> Iterator[dict[str, Any]]:
@@ -77,3 +85,17 @@ def demo_events(
     with reported(as_json=True):
         store = _store()
         _load(store, demo.events(count, subjects, seed), count)
+
+
+@app.command()
+def export(
+    destination: Annotated[Path, typer.Argument(help="Parquet file to write.")],
+    recipient: Annotated[str, typer.Option(help="Who receives the raw events.")],
+    purpose: Annotated[str, typer.Option(help="What for.")],
+) -> None:
+    """Raw (pseudonymous) events, only to a recipient a ``raw`` usage_data rule of the
+    policy names — never to an advertiser. Allowed or not, the attempt is ledgered."""
+    with reported(as_json=True):
+        vault, store = open_store()
+        count = Reports(vault, store).export(recipient, purpose, destination)
+    print_json({"events": count, "destination": str(destination)})

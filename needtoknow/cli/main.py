@@ -17,6 +17,7 @@ from needtoknow.cli import (
     keys,
     ledger,
     policy,
+    report,
     serve,
 )
 from needtoknow.cli.common import print_json, reported
@@ -36,6 +37,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(agreement.app, name="agreement")
 app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(events.app, name="events")
+app.add_typer(report.app, name="report")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 app.command(name="scan")(detect.scan)

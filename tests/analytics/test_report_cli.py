@@ -1,0 +1,110 @@
+"""``ntk report`` end to end: the shipped example specs run against demo events, the
+budget runs out with the remaining budget in the error, and the outputs (JSON, CSV, PNG
+and HTML charts) carry only the released rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+NTK = str(Path(sys.executable).with_name("ntk"))
+EXAMPLES = Path(__file__).parents[2] / "examples" / "reports"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("reports")
+    env = {**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": ""}
+    subprocess.run([NTK, "init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [NTK, "events", "demo", "--events", "30000", "--subjects", "3000"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return env
+
+
+def ntk(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([NTK, *args], env=env, capture_output=True, text=True)
+
+
+def test_every_example_runs_until_the_budget_is_spent(env: dict[str, str]) -> None:
+    spent = 0.0
+    for spec in sorted(EXAMPLES.glob("*.yaml")):
+        result = ntk(env, "report", "run", str(spec), "--advertiser", "ad_network", "--json")
+        assert result.returncode == 0, result.stderr
+        release = json.loads(result.stdout)
+        assert release["rows"] and release["columns"][-1] in release["rows"][0]
+        spent += release["spent"]["epsilon"]
+        assert release["remaining"]["2026-11"]["epsilon"] == pytest.approx(4.0 - spent)
+    refused = ntk(env, "report", "run", str(EXAMPLES / "page-views-by-day.yaml"),
+                  "--advertiser", "ad_network", "--json")  # fmt: skip
+    assert refused.returncode == 11 and refused.stdout == ""
+    error = json.loads(refused.stderr)
+    assert error["error"] == "BudgetExceeded"
+    assert error["remaining"]["epsilon"] == pytest.approx(4.0 - spent)
+    budget = json.loads(ntk(env, "report", "budget", "ad_network", "--json").stdout)
+    assert len(budget["charges"]) == len(list(EXAMPLES.glob("*.yaml")))
+    assert budget["months"]["2026-11"]["left"]["epsilon"] == pytest.approx(4.0 - spent)
+
+
+def test_csv_and_charts_show_the_released_rows(env: dict[str, str], tmp_path: Path) -> None:
+    spec = str(EXAMPLES / "dwell-histogram.yaml")
+    png, page = tmp_path / "chart.png", tmp_path / "chart.html"
+    result = ntk(env, "report", "run", spec, "--advertiser", "search_ads_partner", "--csv",
+                 "--chart", str(png))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["bin"] for r in rows] == ["[0,10)", "[10,30)", "[30,60)", "[60,120)",
+                                         "[120,300)", "[300,601)"]  # fmt: skip
+    image = cv2.imread(str(png))
+    assert image is not None and image.shape[1] == 900
+    bar = np.all(image == (180, 110, 40), axis=2)  # the bars' colour (BGR)
+    widths = [int(bar[y].sum()) for y in range(image.shape[0]) if bar[y].any()]
+    assert len(set(widths)) == len(rows)  # one bar per bin, each its own length
+    result = ntk(env, "report", "run", spec, "--advertiser", "search_ads_partner", "--json",
+                 "--chart", str(page))  # fmt: skip
+    released = json.loads(result.stdout)["rows"]
+
+    found: list[str] = []
+
+    class Bars(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("script", "link", "img"):
+                raise AssertionError(f"chart page loads <{tag}>")
+            if tag == "rect":
+                found.append(dict(attrs)["class"] or "")
+
+    Bars().feed(page.read_text("utf-8"))
+    assert found == ["bar"] * len(released)
+
+
+def test_a_bad_chart_name_or_spec_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+    spec = str(EXAMPLES / "plans-by-region.yaml")
+    result = ntk(env, "report", "run", spec, "--advertiser", "search_ads_partner",
+                 "--chart", str(tmp_path / "chart.gif"))  # fmt: skip
+    assert result.returncode == 5 and "chart" in result.stderr
+    budget = json.loads(ntk(env, "report", "budget", "search_ads_partner", "--json").stdout)
+    assert "plans-by-region" not in {c["report"] for c in budget["charges"]}  # nothing spent
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nmeasure: median\n")
+    result = ntk(env, "report", "run", str(broken), "--advertiser", "ad_network", "--json")
+    assert result.returncode == 5
+    assert json.loads(result.stderr)["field"] == "measure"
+
+
+def test_raw_events_are_refused_to_an_advertiser(env: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "raw.parquet"
+    result = ntk(env, "events", "export", str(target), "--recipient", "ad_network",
+                 "--purpose", "advertising")  # fmt: skip
+    assert result.returncode == 3 and not target.exists()
+    assert "aggregate" in json.loads(result.stderr)["reasons"]["usage_events"]
