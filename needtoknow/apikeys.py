@@ -42,6 +42,8 @@ SCOPES = {
     "disclosures:request": "file and list legal disclosure requests",
     "disclosures:decide": "approve or reject disclosure requests (four eyes)",
     "disclosures:release": "release approved disclosure requests",
+    "events:write": "send usage events (pseudonymised and scrubbed of PII on the way in)",
+    "reports:run": "run differentially private reports, charged to the key's recipient",
 }
 DEFAULT_SCOPES = ("customers:read", "policy:read")
 # Scopes that change who may see what, or audit everyone: for the company's own teams.
@@ -53,6 +55,7 @@ STAFF_SCOPES = frozenset(
         "disclosures:request",
         "disclosures:decide",
         "disclosures:release",
+        "events:write",  # usage data comes from the company's own systems only
     }
 )
 PREFIX = "ntk_"

@@ -41,6 +41,8 @@ class Settings:
     # "full": a read's ledger entry is fsynced before data is returned; "normal" trades
     # that for speed on SQLite (see Vault).
     ledger_sync: str = "full"
+    # DuckDB's memory for aggregate reports; past it, work spills under events/.spill.
+    events_memory: str = "512MB"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,11 +57,17 @@ class Settings:
             pkcs11_pin=env.get("NTK_PKCS11_PIN"),
             actor=env.get("NTK_ACTOR") or f"user:{getpass.getuser()}",
             ledger_sync=env.get("NTK_LEDGER_SYNC", "full"),
+            events_memory=env.get("NTK_EVENTS_MEMORY", "512MB"),
         )
 
     @property
     def key_file(self) -> Path:
         return self.home / "keys.json"
+
+    @property
+    def events_dir(self) -> Path:
+        """The usage-event store (Parquet files)."""
+        return self.home / "events"
 
     def database_url_safe(self) -> str:
         """The database URL with any password hidden, for messages."""

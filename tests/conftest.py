@@ -1,12 +1,16 @@
-"""Shared fixtures: a fixed clock, real SQLite and (when configured) real PostgreSQL."""
+"""Shared fixtures: a fixed clock, real SQLite and (when configured) real PostgreSQL, and
+one local Spark."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -84,3 +88,25 @@ def sqlite_vault(tmp_path: Path, clock: Clock) -> Iterator[Vault]:
     vault = init_vault(settings, clock=clock)
     yield vault
     vault.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark (2 cores) for the whole run: starting one takes seconds."""
+    if shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Java (scripts/test-services.sh)")
+        pytest.skip("no Java runtime: run scripts/test-services.sh")
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers use this venv, not python3
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("needtoknow-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

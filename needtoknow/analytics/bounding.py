@@ -21,8 +21,9 @@ un-noised: only :mod:`needtoknow.analytics.reports` calls it.
 from __future__ import annotations
 
 import itertools
-import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -54,17 +55,20 @@ def public_keys(spec: ReportSpec) -> list[tuple[str, ...]] | None:
     return list(itertools.product(*lists))
 
 
+def partition_columns(spec: ReportSpec) -> tuple[str, ...]:
+    """How :func:`contributions_sql` names a partition: ``pid``, its index in
+    :func:`public_keys`, when the keys are public; else the key columns, as text."""
+    return ("pid",) if public_keys(spec) is not None else key_columns(spec)
+
+
 def contributions_sql(spec: ReportSpec, salt: int) -> tuple[str, list[object]]:
-    """The ``bounded`` relation (subject, key columns…, n, s) and its parameters."""
+    """The bounded contributions (subject, partition columns…, n, s), one row per kept
+    (subject, partition), and the query's parameters. ``subject`` is a 64-bit hash of
+    the pseudonym: two subjects that collide are bounded together, which only lowers
+    what each of them contributes."""
     low, high = spec.value_bounds or (0, 0)
-    c = spec.max_per_partition
-    dims = [f'CAST("{d}" AS VARCHAR) AS "{d}"' for d in spec.by]
-    where = ["day BETWEEN ? AND ?", *(f'"{d}" IS NOT NULL' for d in spec.by)]
+    where = ["day BETWEEN ? AND ?"]
     params: list[object] = [spec.start, spec.end]
-    for d, listed in spec.keys.items():
-        if d != "day":  # the window already limits days
-            where.append(f'list_contains(?::VARCHAR[], CAST("{d}" AS VARCHAR))')
-            params.append(list(listed))
     if spec.kinds:
         where.append(f"kind IN ({', '.join('?' for _ in spec.kinds)})")
         params.extend(spec.kinds)
@@ -72,52 +76,124 @@ def contributions_sql(spec: ReportSpec, salt: int) -> tuple[str, list[object]]:
     if spec.value_bounds is not None:
         where.append("value IS NOT NULL")
         value = f"LEAST(GREATEST(value, {low}), {high})"
-    if spec.measure == "histogram":
-        edges = spec.bins
-        cases = " ".join(
-            f"WHEN v >= {lo} AND v < {hi} THEN '[{lo},{hi})'"
-            for lo, hi in itertools.pairwise(edges)
-        )
+    bins = list(itertools.pairwise(spec.bins))
+    if public_keys(spec) is not None:
+        return _public_sql(spec, salt, where, params, value, bins)
+    dims = [f'"{d}"' for d in spec.by]
+    where += [f"{d} IS NOT NULL" for d in dims]
+    for d, listed in spec.keys.items():
+        if d != "day":  # the window already limits days
+            where.append(f'"{d}" IN (SELECT unnest(?::VARCHAR[]))')  # a hash semi-join
+            params.append(list(listed))
+    if bins:
+        cases = " ".join(f"WHEN v >= {lo} AND v < {hi} THEN '[{lo},{hi})'" for lo, hi in bins)
         dims.append(f"CASE {cases} END AS {BIN}")
     columns = ", ".join(f'"{k}"' for k in key_columns(spec))
+    text = ", ".join(f'CAST("{k}" AS VARCHAR) AS "{k}"' for k in key_columns(spec))
     sql = f"""
         WITH source AS (
-            SELECT subject, {value} AS v, {", ".join(f'"{d}"' for d in spec.by) or "1 AS one"}
+            SELECT hash(subject) AS subject, {value} AS v, {", ".join(f'"{d}"' for d in spec.by)}
             FROM events WHERE {" AND ".join(where)}
         ),
         keyed AS (SELECT subject, v, {", ".join(dims)} FROM source),
-        cells AS (
-            SELECT subject, {columns},
-                   LEAST(COUNT(*), {c})::BIGINT AS n,
-                   ROUND(LEAST(COUNT(*), {c}) * AVG(v))::BIGINT AS s
-            FROM keyed WHERE {" AND ".join(f'"{k}" IS NOT NULL' for k in key_columns(spec))}
-            GROUP BY ALL
+        {_cells(spec, columns, f"{BIN} IS NOT NULL" if bins else "TRUE")},
+        kept AS (
+            SELECT * FROM cells
+            QUALIFY ROW_NUMBER() OVER (
+                PARTITION BY subject ORDER BY hash(subject, {columns}, ?::BIGINT)
+            ) <= {spec.max_partitions}
         )
-        SELECT subject, {columns}, n, s FROM cells
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY subject ORDER BY hash(subject, {columns}, ?::BIGINT)
-        ) <= {spec.max_partitions}
+        SELECT subject, {text}, n, s FROM kept
     """
     return sql, [*params, salt]
 
 
-def bound(db: duckdb.DuckDBPyConnection, spec: ReportSpec, salt: int | None = None) -> Bounded:
-    """Run the bounding over the view ``events`` on ``db``; zero-filled over the public
-    key set when there is one, else only the partitions that occur."""
-    salt = secrets.randbits(62) if salt is None else salt
+def _public_sql(
+    spec: ReportSpec,
+    salt: int,
+    where: list[str],
+    params: list[object],
+    value: str,
+    bins: list[tuple[int, int]],
+) -> tuple[str, list[object]]:
+    """Public keys: each event's partition as one integer (its index in
+    :func:`public_keys`, mixed radix over the key lists) from hash joins with the key
+    lists, so the heavy grouping is over integers. Each subject keeps the ``K`` cells
+    with the smallest ``hash(subject, pid, salt)`` — made unique by putting ``pid`` in
+    its low 20 bits (MAX_KEYS < 2^20) — via a per-subject cut-off, not a sort."""
+    sizes = [len(spec.keys[d]) for d in spec.by] + ([len(bins)] if bins else [])
+    strides = [1] * len(sizes)
+    for i in range(len(sizes) - 2, -1, -1):
+        strides[i] = strides[i + 1] * sizes[i + 1]
+    joins, terms = [], []
+    select_params: list[object] = []
+    join_params: list[object] = []
+    for i, d in enumerate(spec.by):
+        if d == "day":
+            terms.append(f"(e.day - ?::DATE) * {strides[i]}")
+            select_params.append(spec.start)
+            continue
+        joins.append(
+            "JOIN (SELECT unnest(?::VARCHAR[]) AS key, generate_subscripts(?::VARCHAR[], 1) - 1"
+            f' AS idx) AS k{i} ON CAST(e."{d}" AS VARCHAR) = k{i}.key'
+        )
+        join_params += [list(spec.keys[d])] * 2
+        terms.append(f"k{i}.idx * {strides[i]}")
+    pid = "base"
+    if bins:
+        cases = " ".join(f"WHEN v >= {lo} AND v < {hi} THEN {j}" for j, (lo, hi) in enumerate(bins))
+        pid = f"base + CASE {cases} END"
+    k = spec.max_partitions
+    sql = f"""
+        WITH source AS (
+            SELECT hash(e.subject) AS subject, {value.replace("value", "e.value")} AS v,
+                   ({" + ".join(terms) or "0"})::BIGINT AS base
+            FROM events e {" ".join(joins)} WHERE {" AND ".join(f"e.{w}" for w in where)}
+        ),
+        keyed AS (SELECT subject, v, {pid} AS pid FROM source),
+        {_cells(spec, "pid", "pid IS NOT NULL")},
+        ordered AS (
+            SELECT *, ((hash(subject, pid, ?::BIGINT) >> 20) << 20) | pid::UBIGINT AS u
+            FROM cells
+        ),
+        cuts AS (SELECT subject, list_max(min(u, {k})) AS cut FROM ordered GROUP BY subject)
+        SELECT subject, pid, n, s FROM ordered JOIN cuts USING (subject) WHERE u <= cut
+    """
+    params = [*select_params, *join_params, *params]
+    return sql, [*params, salt]
+
+
+def _cells(spec: ReportSpec, columns: str, keep: str) -> str:
+    """Every (subject, partition): events capped at C; the value sum as that capped
+    count times the subject's mean value there (≤ C * high, consistent with n)."""
+    c = spec.max_per_partition
+    return f"""cells AS (
+            SELECT subject, {columns},
+                   LEAST(COUNT(*), {c})::BIGINT AS n,
+                   ROUND(LEAST(COUNT(*), {c}) * AVG(v))::BIGINT AS s
+            FROM keyed WHERE {keep} GROUP BY ALL
+        )"""
+
+
+def bound(db: duckdb.DuckDBPyConnection, spec: ReportSpec, salt: int) -> Bounded:
+    """Run the bounding over the view ``events`` on ``db``."""
     inner, params = contributions_sql(spec, salt)
-    columns = key_columns(spec)
-    names = ", ".join(f'"{k}"' for k in columns)
-    totals = f"SELECT {names}, SUM(n)::BIGINT AS n, SUM(s)::BIGINT AS s FROM ({inner}) GROUP BY ALL"
+    names = ", ".join(f'"{k}"' for k in partition_columns(spec))
+    totals = f"SELECT {names}, SUM(n)::BIGINT, SUM(s)::BIGINT FROM ({inner}) GROUP BY ALL"
+    rows = db.execute(totals, params).fetchall()
+    keys = public_keys(spec)
+    if keys is not None:
+        rows = [(*keys[pid], n, s) for pid, n, s in rows]
+    return assemble(spec, rows)
+
+
+def assemble(spec: ReportSpec, rows: Iterable[Sequence[Any]]) -> Bounded:
+    """Totals (key columns as text…, n, s) → Bounded: zero-filled over the public key
+    set when there is one (partitions outside it dropped), else those that occur."""
+    width = len(key_columns(spec))
+    found = {tuple(r[:width]): (int(r[-2]), int(r[-1])) for r in rows}
     keys = public_keys(spec)
     if keys is None:
-        rows = db.execute(totals, params).fetchall()
-        return Bounded(
-            [tuple(r[: len(columns)]) for r in rows], [r[-2] for r in rows], [r[-1] for r in rows]
-        )
-    found = {
-        tuple(r[: len(columns)]): (r[-2], r[-1]) for r in db.execute(totals, params).fetchall()
-    }
-    zero = (0, 0)
-    cells = [found.get(k, zero) for k in keys]
+        keys = list(found)
+    cells = [found.get(k, (0, 0)) for k in keys]
     return Bounded(keys, [c[0] for c in cells], [c[1] for c in cells])

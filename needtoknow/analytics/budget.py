@@ -160,6 +160,7 @@ class Budgets:
             legal_basis=vault.policy.purposes[purpose].legal_basis,
             decision="allow" if action == "charge" else "deny",
             policy_version=vault.policy.version,
+            request_id=vault.request_id,
             detail={
                 "action": action,
                 "report": spec.name,

@@ -7,7 +7,8 @@
     charge   the cost, against the recipient's budget for every month the window
              touches, in one transaction with its ledger entry; too little left →
              BudgetExceeded (with what is left), ledgered
-    bound    per-subject contribution bounding in DuckDB (analytics.bounding)
+    bound    per-subject contribution bounding in DuckDB (analytics.bounding) or Spark
+             (analytics.spark)
     noise    OpenDP's discrete Laplace (public keys) or thresholded discrete Laplace
              (private keys), then suppression of rows under ``min_count``
     release  a ledger entry naming the spec, the rows' SHA-256 and the cost
@@ -26,14 +27,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from needtoknow.analytics import noise
-from needtoknow.analytics.bounding import Bounded, bound, key_columns, public_keys
+from needtoknow.analytics.bounding import Bounded, key_columns, public_keys
 from needtoknow.analytics.budget import Budgets
-from needtoknow.analytics.store import EventStore
 from needtoknow.errors import PolicyDenied
 from needtoknow.ledger import Entry
 
@@ -85,6 +85,9 @@ class Release:
     delta: float
     remaining: dict[str, tuple[float, float]]  # month → (ε, δ) left
     ledger_index: int
+    # Which partitions each subject kept (bounding.py). Public, like the spec: the
+    # guarantee holds for any salt; with it an auditor can redo the exact totals.
+    bounding_salt: int
     noise: dict[str, dict[str, Any]]  # column → scale (and threshold)
 
     def to_json(self) -> dict[str, Any]:
@@ -100,10 +103,19 @@ class Release:
         }
 
 
+class Source(Protocol):
+    """Where the events are: the embedded store (DuckDB) or a Spark DataFrame
+    (``analytics.spark.SparkEvents``). Both bound contributions the same way."""
+
+    def bound(self, spec: ReportSpec, salt: int) -> Bounded: ...
+
+    def export(self, destination: Path) -> int: ...
+
+
 class Reports:
-    def __init__(self, vault: Vault, store: EventStore) -> None:
+    def __init__(self, vault: Vault, source: Source) -> None:
         self.vault = vault
-        self.store = store
+        self.source = source
         self.budgets = Budgets(vault)
 
     def run(self, spec: ReportSpec, recipient: str, purpose: str = ADVERTISING) -> Release:
@@ -112,8 +124,8 @@ class Reports:
         rule = self._decide(recipient, purpose, "aggregate", spec.name)
         chosen = plan(spec)
         charge = self.budgets.charge(rule, recipient, purpose, spec, chosen.cost)
-        with self.store.connect() as db:
-            bounded = bound(db, spec, secrets.randbits(62))
+        salt = secrets.randbits(62)
+        bounded = self.source.bound(spec, salt)
         rows = _noised(spec, chosen, bounded)
         columns = (*key_columns(spec), *_measure_columns(spec))
         digest = hashlib.sha256(orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -128,6 +140,7 @@ class Reports:
                 rows_sha256=digest,
                 cost={"epsilon": charge.cost[0], "delta": charge.cost[1]},
                 charge=charge.ledger_index,
+                bounding_salt=salt,
             )
         )
         return Release(
@@ -139,6 +152,7 @@ class Reports:
             delta=charge.cost[1],
             remaining=charge.remaining,
             ledger_index=index,
+            bounding_salt=salt,
             noise={
                 name: {"mechanism": "discrete laplace", "scale": m.scale}
                 | ({"threshold": m.threshold} if m.threshold is not None else {})
@@ -150,12 +164,9 @@ class Reports:
         """Copy every stored event (pseudonymous) to ``destination`` (Parquet) for a
         recipient the policy gives raw usage data; returns the number of events."""
         self._decide(recipient, purpose, "raw", None)
-        with self.store.connect() as db:
-            (count,) = db.execute("SELECT COUNT(*) FROM events").fetchone() or (0,)
-            target = str(destination).replace("'", "''")
-            db.execute(f"COPY (SELECT * FROM events) TO '{target}' (FORMAT parquet)")
-        self.vault.ledger.record(self._entry(recipient, purpose, "export", events=int(count)))
-        return int(count)
+        count = self.source.export(destination)
+        self.vault.ledger.record(self._entry(recipient, purpose, "export", events=count))
+        return count
 
     def _decide(self, recipient: str, purpose: str, form: str, report: str | None) -> Any:
         try:
@@ -185,6 +196,7 @@ class Reports:
             legal_basis=basis.legal_basis if basis else None,
             decision="deny" if action == "deny" else "allow",
             policy_version=vault.policy.version,
+            request_id=vault.request_id,
             detail={"action": action, **{k: v for k, v in detail.items() if v is not None}},
         )
 

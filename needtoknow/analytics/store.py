@@ -15,11 +15,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from needtoknow.analytics.bounding import Bounded, bound
 from needtoknow.analytics.events import DIMENSIONS, IngestReport, Normaliser
 from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
 
 if TYPE_CHECKING:
+    from needtoknow.analytics.spec import ReportSpec
     from needtoknow.vault.keys import KeyProvider
 
 SCHEMA = pa.schema(
@@ -32,11 +34,15 @@ SCHEMA = pa.schema(
     ]
 )
 BATCH = 100_000
+_SQL_TYPES = {"string": "VARCHAR", "date32[day]": "DATE", "int64": "BIGINT"}
 
 
 class EventStore:
-    def __init__(self, directory: Path, keys: KeyProvider) -> None:
+    def __init__(self, directory: Path, keys: KeyProvider, memory_limit: str = "512MB") -> None:
+        """``memory_limit`` caps DuckDB while reports run (past it, DuckDB spills to
+        ``directory/.spill``): reports run beside the vault, not instead of it."""
         self.directory = directory
+        self.memory_limit = memory_limit
         self._normalise = Normaliser(keys)
 
     def ingest(
@@ -77,18 +83,39 @@ class EventStore:
         with self.connect() as db:
             return db.execute(sql).fetchall()
 
+    def bound(self, spec: ReportSpec, salt: int) -> Bounded:
+        """Per-partition totals of ``spec`` after contribution bounding (exact: for the
+        report engine only)."""
+        with self.connect() as db:
+            return bound(db, spec, salt)
+
+    def export(self, destination: Path) -> int:
+        """Every stored event to one Parquet file; how many."""
+        with self.connect() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM events").fetchone() or (0,)
+            target = str(destination).replace("'", "''")
+            db.execute(f"COPY (SELECT * FROM events) TO '{target}' (FORMAT parquet)")
+        return int(count)
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with the view ``events`` over every stored file."""
-        db = duckdb.connect()
+        db = duckdb.connect(
+            config={
+                "memory_limit": self.memory_limit,
+                "temp_directory": str(self.directory / ".spill"),
+            }
+        )
         events_view(db, [str(f) for f in self.files()])
         return db
 
 
 def events_view(db: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
     """Expose stored Parquet files as the view ``events``, with every column of the
-    schema (columns missing from older files read as NULL)."""
-    db.register("events_schema", SCHEMA.empty_table())
-    source = "SELECT * FROM events_schema"
+    schema (columns missing from older files read as NULL). The empty typed relation is
+    SQL, not a registered Arrow table: registering one makes DuckDB import its pandas
+    integration, ~0.3 s on a cold start."""
+    columns = ", ".join(f"NULL::{_SQL_TYPES[str(f.type)]} AS {f.name}" for f in SCHEMA)
+    source = f"SELECT {columns} WHERE false"
     if files:
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         source = (

@@ -20,10 +20,11 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from needtoknow.analytics import EventStore
 from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
-from needtoknow.api.routes import agreements, customers, disclosures, ledger, policy
+from needtoknow.api.routes import agreements, analytics, customers, disclosures, ledger, policy
 from needtoknow.api.service import (
     SECURITY_SCHEMES,
     Authorised,
@@ -36,8 +37,15 @@ from needtoknow.home import Settings, open_vault
 from needtoknow.vault import Vault
 
 
-def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = False) -> FastAPI:
-    """The application over ``vault``; with ``own_vault`` it closes the vault on shutdown."""
+def create_app(
+    vault: Vault,
+    limits: Limits | None = None,
+    own_vault: bool = False,
+    events: EventStore | None = None,
+) -> FastAPI:
+    """The application over ``vault`` (and ``events``, the usage-event store, if this
+    server takes events and runs reports); with ``own_vault`` it closes the vault on
+    shutdown."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -51,8 +59,8 @@ def create_app(vault: Vault, limits: Limits | None = None, own_vault: bool = Fal
         summary="Customer PII on a need-to-know basis: every read names its purpose.",
         lifespan=lifespan,
     )
-    app.state.service = Service(vault, limits or Limits())
-    for router in (customers, policy, ledger, agreements, disclosures):
+    app.state.service = Service(vault, limits or Limits(), events)
+    for router in (customers, policy, ledger, agreements, disclosures, analytics):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app)
@@ -169,4 +177,7 @@ def from_env() -> FastAPI:
         rate=os.environ.get("NTK_API_RATE", Limits.rate),
         max_body=int(os.environ.get("NTK_API_MAX_BODY", Limits.max_body)),
     )
-    return create_app(open_vault(Settings.from_env()), limits, own_vault=True)
+    settings = Settings.from_env()
+    vault = open_vault(settings)
+    events = EventStore(settings.events_dir, vault.keys, settings.events_memory)
+    return create_app(vault, limits, own_vault=True, events=events)

@@ -22,6 +22,9 @@ class Problem(BaseModel):
     recipient: str | None = None
     purpose: str | None = None
     reasons: dict[str, str] | None = None
+    period: str | None = None
+    requested: dict[str, float] | None = None
+    remaining: dict[str, float] | None = None
     field: str | None = None
     category: str | None = None
     rule: str | None = None
@@ -167,3 +170,36 @@ def respond(model: BaseModel, status: int = 200) -> Response:
     validate it again on a worker thread — a second thread hop per request on the hot
     routes; the model was built (and so validated) in the route already."""
     return Response(model.model_dump_json(), status, media_type="application/json")
+
+
+class EventBatch(BaseModel):
+    """Usage events as ``ntk events load`` reads them: kind, day, customer_id, and the
+    dimensions (page, link, ad, search, plan, region) and value."""
+
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+class Ingested(BaseModel):
+    accepted: int
+    rejected: int
+    redacted: dict[str, int]
+    rejected_because: dict[str, int]
+
+
+class ReportRequest(BaseModel):
+    """A report spec, as the YAML files of ``examples/reports/`` hold it (key lists
+    inline)."""
+
+    spec: dict[str, Any]
+    purpose: str = Field(default="advertising", max_length=100)
+
+
+class Released(BaseModel):
+    report: str
+    recipient: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    spent: dict[str, float]
+    remaining: dict[str, dict[str, float]]
+    noise: dict[str, dict[str, Any]]
+    ledger_index: int

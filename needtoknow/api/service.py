@@ -16,6 +16,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from needtoknow.analytics import EventStore
 from needtoknow.apikeys import ApiKey, ApiKeys, Refusal
 from needtoknow.errors import AuthenticationError
 from needtoknow.vault import Vault
@@ -38,8 +39,9 @@ class Limits:
 
 
 class Service:
-    def __init__(self, vault: Vault, limits: Limits) -> None:
+    def __init__(self, vault: Vault, limits: Limits, events: EventStore | None = None) -> None:
         self.vault = vault
+        self.events = events  # usage events; None: this server takes none
         self.keys = ApiKeys(vault)
         self.limits = limits
         self._rate: RateLimitItem = parse(limits.rate)
@@ -62,6 +64,7 @@ class Caller:
     key: ApiKey
     vault: Vault  # acting as the key, for this request's id
     inline: bool  # whether reads run on the event loop (Service.inline)
+    events: EventStore | None = None
 
 
 # How a key may travel (published in the OpenAPI schema by api.app).
@@ -114,7 +117,7 @@ class Authorised:
         vault = service.vault.acting(checked.actor, request_id)
         if self.scope not in checked.scopes:
             await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
-        return Caller(checked, vault, service.inline)
+        return Caller(checked, vault, service.inline, service.events)
 
 
 CustomersRead = Annotated[Caller, Depends(Authorised("customers:read"))]
@@ -126,3 +129,5 @@ AgreementsManage = Annotated[Caller, Depends(Authorised("agreements:manage"))]
 DisclosuresRequest = Annotated[Caller, Depends(Authorised("disclosures:request"))]
 DisclosuresDecide = Annotated[Caller, Depends(Authorised("disclosures:decide"))]
 DisclosuresRelease = Annotated[Caller, Depends(Authorised("disclosures:release"))]
+EventsWrite = Annotated[Caller, Depends(Authorised("events:write"))]
+ReportsRun = Annotated[Caller, Depends(Authorised("reports:run"))]

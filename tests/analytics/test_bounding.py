@@ -18,7 +18,13 @@ import hypothesis.strategies as st
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 
-from needtoknow.analytics.bounding import bound, contributions_sql, key_columns
+from needtoknow.analytics.bounding import (
+    bound,
+    contributions_sql,
+    key_columns,
+    partition_columns,
+    public_keys,
+)
 from needtoknow.analytics.spec import ReportSpec, parse_spec
 from needtoknow.analytics.store import SCHEMA, events_view
 
@@ -74,8 +80,13 @@ def adversary(name: str) -> list[dict[str, Any]]:
 def check(spec: ReportSpec, rows: list[dict[str, Any]], salt: int) -> None:
     db = database(rows)
     sql, params = contributions_sql(spec, salt)
+    columns = partition_columns(spec)
+    keys = public_keys(spec)
+    contributions = [
+        (subject, *(keys[rest[0]] if keys else rest[:-2]), rest[-2], rest[-1])
+        for subject, *rest in db.execute(sql, params).fetchall()
+    ]
     columns = key_columns(spec)
-    contributions = db.execute(sql, params).fetchall()
     partitions: dict[str, int] = defaultdict(int)
     totals: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
     high = spec.value_bounds[1] if spec.value_bounds else 0
@@ -127,9 +138,11 @@ def test_a_subjects_partitions_do_not_depend_on_anyone_else(
     sql, params = contributions_sql(report, salt)
     target = adversary("target")
 
+    target_id = database(target).execute("SELECT hash('target')").fetchone()
+
     def chosen(data: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
         found = database(data).execute(sql, params).fetchall()
-        return {tuple(r) for r in found if r[0] == "target"}
+        return {tuple(r) for r in found if (r[0],) == target_id}
 
     assert chosen(target) == chosen(target + rows)
     assert len(chosen(target)) == 2

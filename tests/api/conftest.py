@@ -31,6 +31,8 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "legal": ("legal_team", ("disclosures:request", "disclosures:release")),
     "dpo": ("legal_team", ("disclosures:decide", "disclosures:request")),
     "police": ("law_enforcement", ("customers:read",)),
+    "frontend": ("support_team", ("events:write",)),
+    "buyer": ("ad_network", ("reports:run",)),
     "everything": ("support_team", tuple(SCOPES)),
 }
 

@@ -66,6 +66,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/agreements/{agreement_id}/customers/remove"): {"customer_ids": ["x"]},
     ("POST", "/v1/disclosures/{request_id}/reject"): {"reason": "x"},
     ("POST", "/v1/disclosures/{request_id}/release"): {},
+    ("POST", "/v1/events"): {"events": [{"kind": "page_view"}]},
+    ("POST", "/v1/reports"): {"spec": {"name": "x"}},
 }  # fmt: skip
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/customers/{customer_id}"): {"purpose": "billing"},

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,27 +45,6 @@ def test_a_broken_parquet_file_is_skipped(tmp_path: Path) -> None:
     path.write_bytes(b"PAR1 not really")
     (skipped,) = list(scan_file(path, Scanner()))
     assert isinstance(skipped, Skipped) and "Parquet" in skipped.reason
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide Java (scripts/test-services.sh)")
-        pytest.skip("no Java runtime: run scripts/test-services.sh")
-    from pyspark.sql import SparkSession
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers use this venv, not python3
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("needtoknow-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def test_spark_finds_pii_in_every_string_column(spark: Any) -> None:

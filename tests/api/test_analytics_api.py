@@ -1,0 +1,82 @@
+"""Usage events in and DP reports out, over real HTTP: events only from the company's
+own systems, reports charged to the key's own recipient, refusals as problems."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.apikeys import ApiKeys
+from needtoknow.errors import ValidationError
+from needtoknow.storage.schema import ledger_entries
+from tests.api.conftest import Server
+
+SPEC: dict[str, Any] = {
+    "name": "pages",
+    "measure": "count",
+    "by": ["page"],
+    "window": {"from": "2026-11-01", "to": "2026-11-30"},
+    "kinds": ["page_view"],
+    "keys": {"page": ["/a", "/b"]},
+    "bounds": {"max_partitions": 2, "max_per_partition": 1},
+    "privacy": {"epsilon": 1.5},
+}
+
+
+def events() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"kind": "page_view", "day": "2026-11-05", "customer_id": f"c{n}", "page": page}
+        for n in range(300) for page in ("/a", "/b")[: 1 + n % 2]
+    ]  # fmt: skip
+    rows.append({"kind": "search", "day": "2026-11-05", "customer_id": "c1",
+                 "search": "invoice for asha@example.in"})  # fmt: skip
+    rows.append({"kind": "page_view", "day": "someday", "customer_id": "c1", "page": "/a"})
+    return rows
+
+
+def test_events_in_then_a_report_out_charged_to_the_keys_recipient(server: Server) -> None:
+    with server.client("frontend") as frontend:
+        sent = frontend.post("/v1/events", json={"events": events()})
+    assert sent.status_code == 201, sent.text
+    assert sent.json() == {"accepted": 451, "rejected": 1, "redacted": {"EMAIL_ADDRESS": 1},
+                           "rejected_because": {"iso_date": 1}}  # fmt: skip
+    with server.client("buyer") as buyer:
+        first = buyer.post("/v1/reports", json={"spec": SPEC})
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert body["recipient"] == "ad_network" and body["spent"]["epsilon"] == 1.5
+        counts = {row["page"]: row["count"] for row in body["rows"]}
+        assert abs(counts["/a"] - 300) < 40 and abs(counts["/b"] - 150) < 40
+        buyer.post("/v1/reports", json={"spec": SPEC})
+        refused = buyer.post("/v1/reports", json={"spec": SPEC})
+    assert refused.status_code == 403
+    problem = refused.json()
+    assert problem["type"].endswith("budget-exceeded")
+    assert problem["remaining"]["epsilon"] == pytest.approx(1.0)
+    request_id = first.headers["X-Request-ID"]
+    with server.vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        entries = [json.loads(bytes(row.entry)) for row in rows]
+    mine = [e["detail"]["action"] for e in entries if e.get("request_id") == request_id]
+    assert mine == ["charge", "release"]
+    assert "asha@example.in" not in json.dumps(entries)
+
+
+def test_bad_specs_and_batches_are_named_problems(server: Server) -> None:
+    with server.client("buyer") as buyer:
+        bad = buyer.post("/v1/reports", json={"spec": {**SPEC, "measure": "median"}})
+        assert bad.status_code == 422 and bad.json()["field"] == "measure"
+        keyless = {**SPEC, "keys": {"page": {"file": "/etc/passwd"}}}
+        assert buyer.post("/v1/reports", json={"spec": keyless}).json()["field"] == "keys.page"
+        wrong_scope = buyer.post("/v1/events", json={"events": events()})
+        assert wrong_scope.status_code == 403
+    with server.client("frontend") as frontend:
+        assert frontend.post("/v1/events", json={"events": []}).status_code == 422
+
+
+def test_only_the_companys_own_teams_may_send_events(server: Server) -> None:
+    with pytest.raises(ValidationError, match="staff_only"):
+        ApiKeys(server.vault).create("ad_network", ("events:write",))
