@@ -32,6 +32,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_vault.py
 	$(BIN)/python benchmarks/bench_ledger.py
 	$(BIN)/python benchmarks/bench_http.py
+	$(BIN)/python benchmarks/bench_detect.py
+	$(BIN)/python benchmarks/bench_analytics.py
 
 clean:
 	rm -rf $(VENV) .ntk .pytest_cache .mypy_cache .ruff_cache
