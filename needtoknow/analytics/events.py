@@ -11,6 +11,7 @@ the ingest report counts what was taken out.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ REQUIRED = {
 MAX_FIELD = 500
 MAX_VALUE = 10**9  # ``value``: a non-negative integer measure (seconds on a page, ₹ of a plan)
 _SUBJECT_DOMAIN = b"\x00analytics-subject\x00"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # no tabs or newlines inside a dimension either
 
 
 @dataclass
@@ -101,6 +103,8 @@ class Normaliser:
                 continue
             if not isinstance(value, str) or len(value) > MAX_FIELD:
                 raise ValidationError(name, "event", "text", f"a string of at most {MAX_FIELD}")
+            if _CONTROL.search(value):
+                raise ValidationError(name, "event", "control_character")
             row[name] = self._clean(value, name, report)
         if row[REQUIRED[kind]] is None:
             raise ValidationError(REQUIRED[kind], "event", "required", f"a {kind} needs it")

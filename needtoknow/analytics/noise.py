@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from opendp.domains import atom_domain, map_domain, vector_domain
 from opendp.measurements import then_laplace, then_laplace_threshold
 from opendp.metrics import absolute_distance, l01inf_distance, l1_distance
@@ -28,7 +29,6 @@ from opendp.typing import i64
 # (~170 MB more per process) for APIs this module does not use.
 enable_features("contrib")
 
-_KEY_SEPARATOR = "\x1f"  # unit separator: joins a partition's key columns into one map key
 _NO_THRESHOLD = 2**62
 
 
@@ -83,9 +83,11 @@ def release_vector(mechanism: Mechanism, totals: list[int]) -> list[int]:
 def release_map(
     mechanism: Mechanism, totals: Mapping[tuple[str, ...], int]
 ) -> dict[tuple[str, ...], int]:
-    joined = {_KEY_SEPARATOR.join(key): int(total) for key, total in totals.items()}
+    # One map key per partition, as JSON: no two partitions can share one, whatever
+    # their key columns hold (a separator character could be inside a value).
+    joined = {orjson.dumps(key).decode(): int(total) for key, total in totals.items()}
     released = mechanism.measurement(joined)
-    return {tuple(key.split(_KEY_SEPARATOR)): int(v) for key, v in released.items()}
+    return {tuple(orjson.loads(key)): int(v) for key, v in released.items()}
 
 
 @cache

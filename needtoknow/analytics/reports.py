@@ -164,9 +164,12 @@ class Reports:
         """Copy every stored event (pseudonymous) to ``destination`` (Parquet) for a
         recipient the policy gives raw usage data; returns the number of events."""
         self._decide(recipient, purpose, "raw", None)
-        count = self.source.export(destination)
-        self.vault.ledger.record(self._entry(recipient, purpose, "export", events=count))
-        return count
+        # Ledgered before a byte is written: an export the ledger does not show must
+        # not exist, even if the process dies mid-copy.
+        self.vault.ledger.record(
+            self._entry(recipient, purpose, "export", destination=str(destination))
+        )
+        return self.source.export(destination)
 
     def _decide(self, recipient: str, purpose: str, form: str, report: str | None) -> Any:
         try:
@@ -205,6 +208,14 @@ def _measure_columns(spec: ReportSpec) -> tuple[str, ...]:
     return {"sum": ("sum",), "mean": ("count", "sum", "mean")}.get(spec.measure, ("count",))
 
 
+def _bin_order(spec: ReportSpec) -> Any:
+    """Sort key for released partitions: by key, a histogram's bins in edge order."""
+    if spec.measure != "histogram":
+        return lambda key: key
+    position = {label: i for i, label in enumerate(spec.bin_labels)}
+    return lambda key: (key[:-1], position[key[-1]])
+
+
 def _noised(spec: ReportSpec, chosen: Plan, bounded: Bounded) -> list[dict[str, Any]]:
     """The released rows: noise on every total, then post-processing only (negative
     counts and sums shown as 0, rows under ``min_count`` suppressed)."""
@@ -212,7 +223,8 @@ def _noised(spec: ReportSpec, chosen: Plan, bounded: Bounded) -> list[dict[str, 
     if not chosen.public:
         totals = dict(zip(bounded.keys, bounded.counts, strict=True))
         released = noise.release_map(chosen.mechanisms["count"], totals)
-        cells = [(key, {"count": value}) for key, value in sorted(released.items())]
+        order = _bin_order(spec)
+        cells = [(key, {"count": released[key]}) for key in sorted(released, key=order)]
     else:
         assert public_keys(spec) is not None
         noisy = {

@@ -14,7 +14,7 @@ import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ NATURAL_KEYS: Mapping[str, Sequence[str]] = {
 }
 MAX_KEYS = 1_000_000  # public partitions a report may enumerate (each gets noise)
 MAX_WINDOW = 366
+MAX_SENSITIVITY = 10**12  # K * C * high: keeps totals of a million subjects in 64 bits
+MIN_DELTA = 1e-15  # below it OpenDP's threshold search fails
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,10 @@ class ReportSpec:
         return tuple(f"[{lo},{hi})" for lo, hi in itertools.pairwise(edges))
 
     def digest(self) -> str:
-        """SHA-256 of the spec's canonical JSON: ledger entries name the exact query."""
-        return hashlib.sha256(orjson.dumps(self.to_json(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+        """SHA-256 of the spec's canonical JSON with every public key list in full:
+        ledger entries name the exact query, down to which partitions it released."""
+        canonical = {**self.to_json(), "public_keys": {k: list(v) for k, v in self.keys.items()}}
+        return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,9 +138,15 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
     privacy = data.get("privacy") or {}
     epsilon = _number(privacy, "epsilon", 1e-6, 100.0)
     delta = _number(privacy, "delta", 0.0, 1e-3, default=0.0)
+    if 0 < delta < MIN_DELTA:
+        raise _bad("privacy.delta", "range", f"0, or in [{MIN_DELTA}, 0.001]")
     bounds = data.get("bounds") or {}
-    max_partitions = _integer(bounds, "max_partitions", 1, 10_000)
-    max_per_partition = _integer(bounds, "max_per_partition", 1, 10_000)
+    max_partitions = _integer(bounds, "max_partitions", 1, 10_000, where="bounds.")
+    max_per_partition = (
+        1
+        if measure == "subjects"  # a subject counts once per partition by definition
+        else _integer(bounds, "max_per_partition", 1, 10_000, where="bounds.")
+    )
     value_bounds = None
     if measure in ("sum", "mean", "histogram"):
         value = bounds.get("value")
@@ -145,6 +155,8 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         if not 0 <= value[0] < value[1] <= 10**9:
             raise _bad("bounds.value", "range", "0 ≤ low < high ≤ 10^9")
         value_bounds = (int(value[0]), int(value[1]))
+        if max_partitions * max_per_partition * value_bounds[1] > MAX_SENSITIVITY:
+            raise _bad("bounds", "too_wide", f"K * C * high at most {MAX_SENSITIVITY}")
     bins: tuple[int, ...] = ()
     if measure == "histogram":
         raw = data.get("bins")
@@ -153,11 +165,21 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         bins = tuple(int(b) for b in raw)
         if list(bins) != sorted(set(bins)):
             raise _bad("bins", "increasing", "strictly increasing edges")
+        assert value_bounds is not None
+        if bins[0] > value_bounds[0] or bins[-1] <= value_bounds[1]:
+            # Values are clamped into the bounds first: bins must hold all of them.
+            raise _bad("bins", "cover_bounds", "first edge ≤ low and last edge > high")
     elif "bins" in data:
         raise _bad("bins", "histogram_only")
-    keys = _keys(data.get("keys") or {}, by, start, end, base)
-    if "kind" in by and kinds and "kind" not in (data.get("keys") or {}):
-        keys["kind"] = kinds
+    declared = data.get("keys") or {}
+    if isinstance(declared, dict) and "day" in declared:
+        raise _bad("keys.day", "from_window", "a report's days are its window's")
+    keys = _keys(declared, by, start, end, base)
+    if "kind" in by and kinds:
+        if "kind" not in declared:
+            keys["kind"] = kinds
+        elif not set(keys["kind"]) <= set(kinds):
+            raise _bad("keys.kind", "not_in_kinds", "only kinds the report counts")
     private = [d for d in by if d not in keys]
     if private and delta <= 0:
         raise _bad("privacy.delta", "required", f"δ > 0: keys of {', '.join(private)} are private")
@@ -250,7 +272,7 @@ def _names(value: Any, where: str, known: Sequence[str]) -> tuple[str, ...]:
 
 def _day(data: Any, name: str) -> date:
     value = data.get(name) if isinstance(data, dict) else None
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
     try:
         return date.fromisoformat(str(value))
@@ -267,8 +289,10 @@ def _number(data: Any, name: str, low: float, high: float, default: float | None
     return float(value)
 
 
-def _integer(data: Any, name: str, low: int, high: int, default: int | None = None) -> int:
+def _integer(
+    data: Any, name: str, low: int, high: int, default: int | None = None, where: str = ""
+) -> int:
     value: Any = data.get(name, default) if isinstance(data, dict) else default
     if not _is_int(value) or not low <= value <= high:
-        raise _bad(name, "range", f"an integer in [{low}, {high}]")
+        raise _bad(where + name, "range", f"an integer in [{low}, {high}]")
     return int(value)

@@ -370,7 +370,10 @@ class _Loader:
                         spec, f"usage rule {rule_id!r}: aggregates need a budget", "budget"
                     )
                 epsilon, delta = budget.get("epsilon"), budget.get("delta", 0.0)
-                if not all(isinstance(v, int | float) and v >= 0 for v in (epsilon, delta)):
+                if not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                    for v in (epsilon, delta)
+                ):
                     raise self.error(budget, "budget: epsilon and delta are numbers ≥ 0")
                 if not (0 < epsilon <= 100 and delta < 1e-3):
                     raise self.error(budget, "budget: 0 < epsilon ≤ 100 and delta < 0.001")

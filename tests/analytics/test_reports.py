@@ -207,3 +207,39 @@ def test_two_reports_racing_for_the_last_of_a_budget_cannot_both_spend_it(
         thread.join()
     assert sorted(outcomes) == ["refused", "refused", "refused", "released"]
     assert reports.budgets.spent("ad_network")["2026-11"][0] == pytest.approx(3.75)
+
+
+def test_partitions_whose_keys_hold_separators_stay_apart() -> None:
+    from needtoknow.analytics import noise
+
+    mechanism = noise.thresholded(1, 1, 1.0, 1e-7)
+    first, second = ("/a\x1fb", "c"), ("/a", "b\x1fc")
+    released = noise.release_map(mechanism, {first: 100_000, second: 50_000})
+    assert set(released) == {first, second}
+    assert abs(released[first] - 100_000) < 100 and abs(released[second] - 50_000) < 100
+
+
+def test_control_characters_are_refused_at_ingest(tmp_path: Path, vault: Vault) -> None:
+    store = EventStore(tmp_path / "events", vault.keys)
+    report = store.ingest([{"kind": "search", "day": "2026-11-04", "customer_id": "c",
+                            "search": "a\x1fb"}])  # fmt: skip
+    assert dict(report.reasons) == {"control_character": 1}
+
+
+def test_a_histograms_bins_keep_their_order_with_private_keys(reports: Reports) -> None:
+    spec = parse_spec(
+        {
+            "name": "dwell-by-term",
+            "measure": "histogram",
+            "by": ["page"],
+            "window": {"from": "2026-11-01", "to": "2026-11-30"},
+            "kinds": ["page_view"],
+            "privacy": {"epsilon": 1.0, "delta": 1e-7},
+            "bounds": {"max_partitions": 1, "max_per_partition": 1, "value": [0, 100]},
+            "bins": [0, 40, 60, 101],
+        }
+    )
+    release = reports.run(spec, "ad_network")
+    first_page = [row["bin"] for row in release.rows if row["page"] == PAGES[0]]
+    assert first_page == sorted(first_page, key=["[0,40)", "[40,60)", "[60,101)"].index)
+    assert len(first_page) >= 2

@@ -3,6 +3,7 @@ and each mistake is named by its field."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,32 @@ def test_public_keys_come_from_the_spec_the_calendar_and_the_kinds() -> None:
         ({"privacy": {"epsilon": 0}}, "privacy.epsilon", "range"),
         ({"privacy": {"epsilon": True}}, "privacy.epsilon", "range"),
         ({"privacy": {"epsilon": 1, "delta": 0.1}}, "privacy.delta", "range"),
-        ({"bounds": {"max_partitions": 0, "max_per_partition": 1}}, "max_partitions", "range"),
+        (
+            {"bounds": {"max_partitions": 0, "max_per_partition": 1}},
+            "bounds.max_partitions",
+            "range",
+        ),
+        (
+            {"window": {"from": datetime(2026, 11, 1, 10), "to": "2026-11-02"}},
+            "window.from",
+            "iso_date",
+        ),  # a YAML timestamp
+        ({"keys": {"page": ["/a"], "day": ["2026-11-30"]}}, "keys.day", "from_window"),
+        (
+            {"by": ["kind"], "kinds": ["search"], "keys": {"kind": ["ad_click"]}},
+            "keys.kind",
+            "not_in_kinds",
+        ),
+        ({"privacy": {"epsilon": 1, "delta": 1e-300}}, "privacy.delta", "range"),
+        ({**HISTOGRAM, "bins": [0, 10]}, "bins", "cover_bounds"),
+        (
+            {
+                "measure": "sum",
+                "bounds": {"max_partitions": 100, "max_per_partition": 100, "value": [0, 10**9]},
+            },
+            "bounds",
+            "too_wide",
+        ),
         ({"window": {"from": "2026-12-01", "to": "2026-11-01"}}, "window", "range"),
         ({"window": {"from": "yesterday", "to": "2026-11-01"}}, "window.from", "iso_date"),
         ({"keys": {}}, "privacy.delta", "required"),  # page keys now private
