@@ -33,14 +33,14 @@ class AgreementRegistry:
         self,
         db: sa.Engine,
         ledger: Ledger,
-        policy: Policy,
+        policy: Callable[[], Policy],
         clock: Callable[[], datetime],
         actor: str,
         connections: ThreadConnections,
     ) -> None:
         self.db = db
         self.ledger = ledger
-        self.policy = policy
+        self._policy = policy  # the vault's active policy, which activation can replace
         self.clock = clock
         self.actor = actor
         self.request_id: str | None = None
@@ -64,6 +64,10 @@ class AgreementRegistry:
         return view
 
     # -- reading ------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy()
 
     def version(self) -> int:
         """Changes with every edit; cheap enough to check before every decision."""

@@ -8,6 +8,7 @@
     ├── PolicyError         a policy file that cannot be loaded; names file and line
     ├── PolicyDenied        recipient, purpose and the reason; nothing was decrypted
     ├── BudgetExceeded      an aggregate report would overspend a privacy budget
+    ├── NoticePending       a material policy change before its notice period ends
     ├── NotFound            no such customer (or only a tombstone is left)
     ├── KeyProviderError    keys missing, unsafe or unreachable
     ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
@@ -21,6 +22,8 @@ customer's value never reaches ``str(exc)``, a log line or an HTTP body.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class NeedToKnowError(Exception):
@@ -92,6 +95,20 @@ class BudgetExceeded(NeedToKnowError):
             f"privacy budget of {recipient!r} for {period} would be exceeded: the report "
             f"needs ε={requested[0]:.6g}, δ={requested[1]:.3g}; remaining "
             f"ε={remaining[0]:.6g}, δ={remaining[1]:.3g}"
+        )
+
+
+class NoticePending(NeedToKnowError):
+    """A policy version that widens what anyone may have cannot be activated before the
+    notice of it has been posted for the notice period: ``effective_at`` is the first
+    moment it can be."""
+
+    def __init__(self, version: str, effective_at: datetime, reason: str = "") -> None:
+        self.version = version
+        self.effective_at = effective_at
+        super().__init__(
+            f"policy {version[:12]} is a material change and cannot take effect before "
+            f"{effective_at.isoformat()}" + (f" ({reason})" if reason else "")
         )
 
 

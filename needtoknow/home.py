@@ -121,6 +121,8 @@ def init_vault(
                 source=policy.source,
                 loaded_at=now,
                 active=True,
+                effective_at=now,
+                activated_at=now,
             )
         )
         change = Entry(

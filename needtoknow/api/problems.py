@@ -22,6 +22,7 @@ PROBLEMS: tuple[tuple[type[errors.NeedToKnowError], int, str, str], ...] = (
     (errors.PolicyDenied, 403, "policy-denied", "Denied by policy"),
     (errors.BudgetExceeded, 403, "budget-exceeded", "Privacy budget exceeded"),
     (errors.NotFound, 404, "not-found", "Not found"),
+    (errors.NoticePending, 409, "notice-pending", "Notice period not over"),
     (errors.ValidationError, 422, "validation", "Invalid input"),
     (errors.CategoryError, 422, "unknown-category", "Unknown category"),
     (errors.PolicyError, 422, "policy", "Invalid policy"),
@@ -56,6 +57,8 @@ def from_error(exc: errors.NeedToKnowError, request_id: str | None) -> JSONRespo
         extra.update(field=exc.field, category=exc.category, rule=exc.rule)
     elif isinstance(exc, errors.AuthenticationError):
         extra.update(reason=exc.reason)
+    elif isinstance(exc, errors.NoticePending):
+        extra.update(version=exc.version, effective_at=exc.effective_at.isoformat())
     elif isinstance(exc, errors.BudgetExceeded):
         extra.update(
             recipient=exc.recipient,

@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import typer
@@ -28,6 +28,7 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.IntegrityError, 8),
     (errors.Unavailable, 9),
     (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII
+    (errors.NoticePending, 12),
     (errors.NeedToKnowError, 1),
 )
 
@@ -46,6 +47,8 @@ def error_body(exc: errors.NeedToKnowError) -> dict[str, Any]:
         body.update(recipient=exc.recipient, purpose=exc.purpose, reasons=exc.reasons)
     if isinstance(exc, errors.ValidationError):
         body.update(field=exc.field, category=exc.category, rule=exc.rule)
+    if isinstance(exc, errors.NoticePending):
+        body.update(version=exc.version, effective_at=exc.effective_at.isoformat())
     if isinstance(exc, errors.BudgetExceeded):
         body.update(
             recipient=exc.recipient,
@@ -75,6 +78,17 @@ def parse_date(value: str, field: str, category: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise errors.ValidationError(field, category, "iso_date", "YYYY-MM-DD") from None
+
+
+def parse_moment(value: str, field: str) -> datetime:
+    """An ISO 8601 moment with its zone (``2026-11-01T09:00Z``), or a ValidationError."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise errors.ValidationError(field, "time", "iso_datetime", "e.g. 2026-11-01T09:00Z")
+    return moment
 
 
 def print_json(data: Any) -> None:

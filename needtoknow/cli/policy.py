@@ -1,15 +1,19 @@
-"""``ntk policy``: check a policy file, explain a recipient x purpose."""
+"""``ntk policy``: check a policy file, explain a recipient x purpose (now or at a past
+moment), propose a new version, activate it once its notice has run, list versions."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import print_json, reported, with_vault
+from needtoknow.cli.common import parse_moment, print_json, reported, with_vault
+from needtoknow.errors import PolicyError
 from needtoknow.policy import load_policy
 from needtoknow.types import Context
+from needtoknow.vault import Vault
+from needtoknow.versions import PolicyVersions, Version
 
 app = typer.Typer(help="The need-to-know policy.", no_args_is_help=True)
 
@@ -34,17 +38,27 @@ def explain(
         str | None, typer.Option(help="Assume this legal reference.")
     ] = None,
     case_id: Annotated[str | None, typer.Option(help="Assume this case id.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="Replay under the version active then (ISO 8601, e.g. 2026-11-01T09:00Z)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """What the active policy lets RECIPIENT have for PURPOSE, and which rule says so."""
-    account = with_vault(
-        lambda vault: vault.explain(
-            recipient,
-            purpose,
-            Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id),
-        ),
-        as_json,
-    )
+    """What the active policy (or the one active --at a moment) lets RECIPIENT have for
+    PURPOSE, and which rule says so."""
+
+    def explained(vault: Vault) -> dict[str, Any]:
+        if at is None:
+            context = Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id)
+            return vault.explain(recipient, purpose, context)
+        moment = parse_moment(at, "at")
+        engine = PolicyVersions(vault).engine_at(moment)
+        context = Context(now=moment, legal_reference=legal_reference, case_id=case_id)
+        return engine.explain(recipient, purpose, context)
+
+    account: dict[str, Any] = with_vault(explained, as_json)
     if as_json:
         print_json(account)
         return
@@ -58,3 +72,66 @@ def explain(
         typer.echo(f"  deny  {category}: {reason}")
     if account["obligations"]:
         typer.echo(f"  obligations: {', '.join(account['obligations'])}")
+
+
+@app.command()
+def propose(
+    file: Path,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Post FILE as a new policy version: what it changes against the active one, whether
+    that is material (widens anything) and when it may take effect."""
+
+    def posted(vault: Vault) -> Version:
+        try:
+            text = file.read_text("utf-8")
+        except OSError as exc:
+            raise PolicyError(
+                str(file), None, f"cannot read policy file ({exc.strerror})"
+            ) from None
+        return PolicyVersions(vault).propose(text, str(file))
+
+    version = with_vault(posted, as_json)
+    body = version.to_json()
+    if as_json:
+        print_json(body)
+        return
+    kind = "MATERIAL change" if version.material else "no widening"
+    typer.echo(f"posted {version.version[:12]}: {kind}; may take effect {body['effective_at']}")
+    for change in version.changes:
+        mark = "+" if change["widens"] else "-"
+        where = " ".join(
+            str(change[k]) for k in ("recipient", "purpose", "category") if k in change
+        )
+        moved = f" {change.get('before')} → {change.get('after')}" if "before" in change else ""
+        typer.echo(f"  {mark} {change['kind']}: {where}{moved}")
+
+
+@app.command()
+def activate(
+    version: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Make a posted VERSION the active policy. A material change is refused (exit 12)
+    until its notice period is over, with the date it becomes possible."""
+    activated = with_vault(lambda vault: PolicyVersions(vault).activate(version), as_json)
+    if as_json:
+        print_json(activated.to_json())
+        return
+    typer.echo(f"active: {activated.version[:12]} since {activated.activated_at}")
+
+
+@app.command()
+def versions(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Every version: posted, when it may or did take effect, when it was retired."""
+    history = with_vault(lambda vault: PolicyVersions(vault).history(), as_json)
+    if as_json:
+        print_json([v.to_json() for v in history])
+        return
+    for v in history:
+        state = "active" if v.active else ("retired" if v.retired_at else "posted")
+        effective = f"{v.effective_at:%Y-%m-%d %H:%M}" if v.effective_at else "-"
+        typer.echo(
+            f"{v.version[:12]}  {state:8}  material={v.material}  "
+            f"posted {v.posted_at:%Y-%m-%d %H:%M}  effective {effective}"
+        )

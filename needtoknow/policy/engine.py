@@ -240,6 +240,14 @@ class Engine:
             "customer_scope": [list(group) for group in decision.customer_scope],
         }
 
+    def served(self) -> dict[tuple[str, str], tuple[dict[str, str], frozenset[str]]]:
+        """Every (recipient, purpose) some rule serves → its grants (category → transform,
+        a sub-contractor's already clipped to its contractor's) and obligations."""
+        return {
+            pair: ({c: g.transform for c, g in entry.grants.items()}, entry.obligations)
+            for pair, entry in self._entries.items()
+        }
+
     def decide_usage(self, recipient: str, purpose: str, form: str) -> UsageRule:
         """The usage-data rule that lets ``recipient`` have usage events in ``form``
         (``raw`` or ``aggregate``) for ``purpose``; PolicyDenied, with the reason, if none."""

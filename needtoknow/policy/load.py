@@ -170,6 +170,11 @@ class _Loader:
             raise self.error(
                 settings, "store_full_card_numbers must be true or false", "store_full_card_numbers"
             )
+        notice_days = settings.get("notice_period_days", 30)
+        if isinstance(notice_days, bool) or not isinstance(notice_days, int) or notice_days < 0:
+            raise self.error(
+                settings, "notice_period_days must be a whole number ≥ 0", "notice_period_days"
+            )
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
             name=str(data.get("name", Path(self.source).stem)),
@@ -182,6 +187,7 @@ class _Loader:
             prohibited_purposes=prohibited,
             extra_categories={k: dict(v) for k, v in extra.items()},
             store_full_card_numbers=full_cards,
+            notice_period_days=notice_days,
             usage=usage,
         )
         return policy, registry

@@ -125,3 +125,6 @@ class Policy:
     extra_categories: Mapping[str, Mapping[str, object]]
     store_full_card_numbers: bool = False
     usage: tuple[UsageRule, ...] = ()
+    # How long a material change is posted before it may take effect (seed: "prominently
+    # post such changes prior to implementing the change").
+    notice_period_days: int = 30

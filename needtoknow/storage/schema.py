@@ -57,8 +57,15 @@ policies = Table(
     Column("version", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("source", Text, nullable=False),
-    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),  # proposed (posted)
     Column("active", Boolean, nullable=False, default=False),
+    # A version's life (needtoknow.versions): posted with its changes and the date it may
+    # take effect; activated; retired when another version is activated.
+    Column("material", Boolean, nullable=True),
+    Column("changes", Text, nullable=True),  # JSON list of policy.diff.Change
+    Column("effective_at", DateTime(timezone=True), nullable=True),
+    Column("activated_at", DateTime(timezone=True), nullable=True),
+    Column("retired_at", DateTime(timezone=True), nullable=True),
 )
 
 # The ledger: an append-only RFC 6962 log (see needtoknow.ledger). `idx` is the leaf

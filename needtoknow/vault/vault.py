@@ -30,9 +30,10 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.ledger import Entry, InclusionProof, Ledger
-from needtoknow.policy import Engine, Policy
+from needtoknow.policy import Engine, Policy, load_policy_text
 from needtoknow.storage.database import reading, scrub_wal
 from needtoknow.storage.fastpath import ThreadConnections
+from needtoknow.storage.schema import policies
 from needtoknow.types import Context, checked_customer_id
 from needtoknow.vault import envelope, store
 from needtoknow.vault.keys import KeyProvider
@@ -61,12 +62,26 @@ def _ledger_durability(engine: sa.Engine, sync: str) -> Callable[[Any], None] | 
 
 
 class _Engines:
-    """The policy compiled with the agreement registry, shared by a vault and its views:
-    (registry version, engine), replaced as one object so threads never pair an engine
-    with a version it was not built from."""
+    """The active policy (and the category registry it extends) and its compilation
+    with the agreement registry, shared by a vault and its views: (registry version,
+    engine), replaced as one object so threads never pair an engine with a version it
+    was not built from. Activating a policy version bumps the registry version too."""
 
-    def __init__(self, empty: Engine) -> None:
-        self.compiled: tuple[int, Engine] = (-1, empty)
+    def __init__(self, policy: Policy, registry: Registry) -> None:
+        self.policy = policy
+        self.registry = registry
+        self.compiled: tuple[int, Engine] = (-1, Engine(policy, ()))
+
+
+def _active_policy(db: sa.Engine, loaded: Policy) -> Policy:
+    """The policy version marked active in the database: ``loaded`` if it still is."""
+    with reading(db) as conn:
+        row = conn.execute(
+            sa.select(policies.c.version, policies.c.source).where(policies.c.active.is_(True))
+        ).one()
+    if row.version == loaded.version:
+        return loaded
+    return load_policy_text(row.source, f"policy {row.version[:12]}")[0]
 
 
 def utc_now() -> datetime:
@@ -101,16 +116,25 @@ class Vault:
     ) -> None:
         self.db = db
         self.keys = keys
-        self.policy = policy
-        self.registry = registry
+        self._engines = _Engines(policy, registry)
         self.clock = clock
         self.actor = actor
         self.request_id: str | None = None
         self.connections = ThreadConnections(db, on_open=_ledger_durability(db, ledger_sync))
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
-        self.agreements = AgreementRegistry(db, self.ledger, policy, clock, actor, self.connections)
-        self._engines = _Engines(Engine(policy, ()))
+        self.agreements = AgreementRegistry(
+            db, self.ledger, lambda: self.policy, clock, actor, self.connections
+        )
+
+    @property
+    def policy(self) -> Policy:
+        """The active policy version (as of the last decision)."""
+        return self._engines.policy
+
+    @property
+    def registry(self) -> Registry:
+        return self._engines.registry
 
     def acting(self, actor: str, request_id: str | None = None) -> Vault:
         """This vault as one caller uses it (an API key serving one request): the same
@@ -134,14 +158,21 @@ class Vault:
         built, engine = self._engines.compiled
         if version == built:
             return engine
-        # Read the agreements, then confirm nothing changed meanwhile; else try again.
+        # Read the agreements and the active policy, then confirm nothing changed
+        # meanwhile; else try again.
         while True:
             current = self.agreements.current()
+            active = _active_policy(self.db, self._engines.policy)
             confirmed = self.agreements.version()
             if confirmed == version:
                 break
             version = confirmed
-        engine = Engine(self.policy, current)
+        if active is not self._engines.policy:
+            self._engines.policy, self._engines.registry = (
+                active,
+                load_policy_text(active.source, f"policy {active.version[:12]}")[1],
+            )
+        engine = Engine(active, current)
         if version > self._engines.compiled[0]:
             self._engines.compiled = (version, engine)
         return engine

@@ -1,0 +1,134 @@
+"""What a new policy version changes, in the policy's own terms — and whether it widens.
+
+The seed promises that material changes "in how NextraOne will use your personal
+information" are posted before they are implemented. A change is **material** when it
+lets anyone have more: a new recipient or purpose, a category granted where it was not,
+a transform that reveals more (``last4`` → ``full``; a change between transforms that
+reveal different things, such as ``last4`` → ``token``, counts too), an obligation
+dropped, a different legal basis, raw or more private usage data (a larger budget), or
+full card numbers kept. Everything else narrows or is neutral and may apply at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from needtoknow.policy.engine import Engine
+from needtoknow.policy.model import COVERS, Policy
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # e.g. "grant_added", "transform_widened", "purpose_removed"
+    widens: bool
+    recipient: str | None = None
+    purpose: str | None = None
+    category: str | None = None
+    before: Any = None
+    after: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"kind": self.kind, "widens": self.widens}
+        for name in ("recipient", "purpose", "category", "before", "after"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
+
+def diff(old: Policy, new: Policy) -> list[Change]:
+    """Every change from ``old`` to ``new``, widening ones first."""
+    changes = [
+        *_named(old.recipients, new.recipients, "recipient", lambda r: r.kind),
+        *_named(old.purposes, new.purposes, "purpose", lambda p: p.legal_basis),
+        *_grants(old, new),
+        *_usage(old, new),
+    ]
+    if new.store_full_card_numbers and not old.store_full_card_numbers:
+        changes.append(Change("full_card_numbers_kept", True, category="card_number"))
+    elif old.store_full_card_numbers and not new.store_full_card_numbers:
+        changes.append(Change("full_card_numbers_dropped", False, category="card_number"))
+    return sorted(changes, key=lambda c: not c.widens)
+
+
+def is_material(changes: list[Change]) -> bool:
+    return any(c.widens for c in changes)
+
+
+def _named(old: Any, new: Any, what: str, attribute: Any) -> list[Change]:
+    """Recipients or purposes added, removed, or with a different kind / legal basis."""
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            changes.append(
+                Change(f"{what}_added", True, **{what: name}, after=attribute(new[name]))
+            )
+        elif name not in new:
+            changes.append(Change(f"{what}_removed", False, **{what: name}))
+        elif attribute(old[name]) != attribute(new[name]):
+            label = "kind" if what == "recipient" else "legal_basis"
+            changes.append(
+                Change(f"{label}_changed", True, **{what: name},
+                       before=attribute(old[name]), after=attribute(new[name]))
+            )  # fmt: skip
+    return changes
+
+
+def _grants(old: Policy, new: Policy) -> list[Change]:
+    before, after = Engine(old, ()).served(), Engine(new, ()).served()
+    changes = []
+    for recipient, purpose in sorted(set(before) | set(after)):
+        was, was_duties = before.get((recipient, purpose), ({}, frozenset()))
+        now, duties = after.get((recipient, purpose), ({}, frozenset()))
+        where = {"recipient": recipient, "purpose": purpose}
+        for category in sorted(set(was) | set(now)):
+            t_old, t_new = was.get(category), now.get(category)
+            if t_old == t_new:
+                continue
+            if t_old is None:
+                changes.append(Change("grant_added", True, **where, category=category, after=t_new))
+            elif t_new is None:
+                changes.append(Change("grant_removed", False, **where, category=category,
+                                      before=t_old))  # fmt: skip
+            else:
+                narrower = t_new in COVERS[t_old]  # the old transform revealed all of it
+                kind = "transform_narrowed" if narrower else "transform_widened"
+                changes.append(Change(kind, not narrower, **where, category=category,
+                                      before=t_old, after=t_new))  # fmt: skip
+        for duty in sorted(was_duties - duties):
+            changes.append(Change("obligation_dropped", True, **where, before=duty))
+        for duty in sorted(duties - was_duties):
+            changes.append(Change("obligation_added", False, **where, after=duty))
+    return changes
+
+
+def _usage(old: Policy, new: Policy) -> list[Change]:
+    """Usage-data rules per (recipient, purpose): raw beats aggregate; a larger budget
+    releases more."""
+
+    def table(policy: Policy) -> dict[tuple[str, str], tuple[str, float, float]]:
+        return {
+            (r, p): (rule.form, rule.epsilon, rule.delta)
+            for rule in policy.usage
+            for r in rule.recipients
+            for p in rule.purposes
+        }
+
+    was, now = table(old), table(new)
+    changes = []
+    for recipient, purpose in sorted(set(was) | set(now)):
+        before, after = was.get((recipient, purpose)), now.get((recipient, purpose))
+        if before == after:
+            continue
+        where = {"recipient": recipient, "purpose": purpose, "category": "usage_events"}
+        if before is None or after is None:
+            kind = "usage_added" if before is None else "usage_removed"
+            changes.append(Change(kind, before is None, **where, before=before, after=after))
+            continue
+        widens = (before[0], after[0]) == ("aggregate", "raw") or (
+            after[0] == "aggregate" and (after[1] > before[1] or after[2] > before[2])
+        )
+        changes.append(Change("usage_changed", widens, **where, before=list(before),
+                              after=list(after)))  # fmt: skip
+    return changes

@@ -1,0 +1,213 @@
+"""Policy versions: posted before they are implemented.
+
+The seed: "If there are material changes to this Statement or in how NextraOne will use
+your personal information, NextraOne will prominently post such changes prior to
+implementing the change." So a new policy is first *proposed*: stored (immutable, named
+by the SHA-256 of its canonical form), compared with the active version
+(:mod:`needtoknow.policy.diff`), and its changes posted at once. A **material** change
+(one that widens anything) may be activated only once the active policy's notice period
+(``settings.notice_period_days``, default 30) has passed since posting; a narrowing one
+at once. Proposal, activation and every refused activation are ledger entries; the
+activation bumps the registry version, so every process switches policy before its next
+decision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from needtoknow.errors import NotFound, NoticePending, ValidationError
+from needtoknow.ledger import Entry
+from needtoknow.policy import Engine, Policy, load_policy_text
+from needtoknow.policy.diff import diff, is_material
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.schema import policies, registry_state
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
+
+
+@dataclass(frozen=True)
+class Version:
+    version: str
+    name: str
+    posted_at: datetime
+    effective_at: datetime | None
+    activated_at: datetime | None
+    retired_at: datetime | None
+    active: bool
+    material: bool | None
+    changes: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        def when(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "version": self.version,
+            "name": self.name,
+            "material": self.material,
+            "changes": self.changes,
+            "posted_at": when(self.posted_at),
+            "effective_at": when(self.effective_at),
+            "activated_at": when(self.activated_at),
+            "retired_at": when(self.retired_at),
+            "active": self.active,
+        }
+
+
+class PolicyVersions:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    def propose(self, text: str, source: str = "<policy>") -> Version:
+        """Store and post a new version (PolicyError if it does not load); returns it
+        with its changes against the active version and when it may take effect.
+        Proposing a posted version again returns it unchanged."""
+        policy, _ = load_policy_text(text, source)
+        active = self.vault.policy
+        if policy.version == active.version:
+            raise ValidationError("policy", "policy", "unchanged", "it is the active version")
+        existing = self._row(policy.version)
+        if existing is not None:
+            return _version(existing)
+        changes = diff(active, policy)
+        material = is_material(changes)
+        now = self.vault.clock()
+        effective = now + timedelta(days=active.notice_period_days) if material else now
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                policies.insert().values(
+                    version=policy.version,
+                    name=policy.name,
+                    source=policy.source,
+                    loaded_at=now,
+                    active=False,
+                    material=material,
+                    changes=json.dumps([c.to_json() for c in changes]),
+                    effective_at=effective,
+                )
+            )
+            self.vault.ledger.append(
+                conn,
+                self._entry(
+                    policy.version,
+                    "posted",
+                    material=material,
+                    effective_at=effective.isoformat(),
+                    changes=len(changes),
+                    widening=sum(1 for c in changes if c.widens),
+                ),
+            )
+        found = self._row(policy.version)
+        assert found is not None
+        return _version(found)
+
+    def activate(self, version: str) -> Version:
+        """Make a posted version the active one, or raise NoticePending (ledgered) while
+        its notice period runs."""
+        row = self._row(version)
+        if row is None:
+            raise NotFound(f"no posted policy version {version!r}")
+        if row.active:
+            return _version(row)
+        now = self.vault.clock()
+        effective = _aware(row.effective_at)
+        previous = self.vault.policy
+        candidate, _ = load_policy_text(row.source, f"policy {version[:12]}")
+        # The active version may have changed since posting: judge against it now.
+        stale = is_material(diff(previous, candidate)) and not row.material
+        if effective is None or now < effective or stale:
+            reason = "it widens the policy active now; propose it again" if stale else ""
+            when = effective or now
+            self.vault.ledger.record(
+                self._entry(version, "activation_refused", effective_at=when.isoformat())
+            )
+            raise NoticePending(version, when, reason)
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                policies.update()
+                .where(policies.c.active.is_(True))
+                .values(active=False, retired_at=now)
+            )
+            conn.execute(
+                policies.update()
+                .where(policies.c.version == version)
+                .values(active=True, activated_at=now)
+            )
+            conn.execute(
+                registry_state.update()
+                .where(registry_state.c.id == 1)
+                .values(version=registry_state.c.version + 1)
+            )
+            self.vault.ledger.append(
+                conn, self._entry(version, "activated", previous=previous.version)
+            )
+        self.vault.engine  # noqa: B018 - switch this process now, not at its next decision
+        found = self._row(version)
+        assert found is not None
+        return _version(found)
+
+    def history(self) -> list[Version]:
+        with reading(self.vault.db) as conn:
+            rows = conn.execute(sa.select(policies).order_by(policies.c.loaded_at))
+            return [_version(row) for row in rows]
+
+    def at(self, moment: datetime) -> Policy:
+        """The version that was active at ``moment``."""
+        moment = moment.astimezone(UTC)
+        with reading(self.vault.db) as conn:
+            row = conn.execute(
+                sa.select(policies.c.version, policies.c.source)
+                .where(
+                    policies.c.activated_at <= moment,
+                    sa.or_(policies.c.retired_at.is_(None), policies.c.retired_at > moment),
+                )
+                .order_by(policies.c.activated_at.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            raise NotFound(f"no policy was active at {moment.isoformat()}")
+        return load_policy_text(row.source, f"policy {row.version[:12]}")[0]
+
+    def engine_at(self, moment: datetime) -> Engine:
+        """The engine of the version active at ``moment``, with today's agreements (the
+        agreement registry keeps no history of its own)."""
+        return Engine(self.at(moment), self.vault.agreements.current())
+
+    def _row(self, version: str) -> Any:
+        with reading(self.vault.db) as conn:
+            return conn.execute(sa.select(policies).where(policies.c.version == version)).first()
+
+    def _entry(self, version: str, change: str, **detail: Any) -> Entry:
+        return Entry(
+            kind="policy_change",
+            time=self.vault.clock(),
+            actor=self.vault.actor,
+            policy_version=version,
+            request_id=self.vault.request_id,
+            detail={"change": change, **detail},
+        )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else stored_utc(moment)
+
+
+def _version(row: Any) -> Version:
+    return Version(
+        version=row.version,
+        name=row.name,
+        posted_at=stored_utc(row.loaded_at),
+        effective_at=_aware(row.effective_at),
+        activated_at=_aware(row.activated_at),
+        retired_at=_aware(row.retired_at),
+        active=bool(row.active),
+        material=row.material,
+        changes=json.loads(row.changes) if row.changes else [],
+    )

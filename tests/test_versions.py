@@ -1,0 +1,138 @@
+"""Policy versions: a material change is posted and cannot take effect before its notice
+period ends; a narrowing one may apply at once; every process switches at its next
+decision; decisions can be replayed under the version active at a moment. The clock is
+moved by hand: nothing sleeps."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.errors import NotFound, NoticePending, ValidationError
+from needtoknow.home import Settings, open_vault
+from needtoknow.storage.schema import ledger_entries
+from needtoknow.types import Context
+from needtoknow.vault import Vault
+from needtoknow.versions import PolicyVersions
+from tests.conftest import Clock
+
+TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")
+SUPPORT = "address: city_only, digital_identity: full}"
+WIDER = TEXT.replace(SUPPORT, "address: full, digital_identity: full}")
+NARROWER = TEXT.replace("telephone: full, " + SUPPORT, SUPPORT)
+
+
+def address(vault: Vault) -> str | None:
+    decision = vault.engine.decide(
+        "support_team", "service_delivery", ["address"], Context(now=vault.clock())
+    )
+    grant = decision.allowed.get("address")
+    return grant.transform if grant else None
+
+
+def policy_changes(vault: Vault) -> list[dict[str, Any]]:
+    with vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        entries = [json.loads(bytes(row.entry)) for row in rows]
+    return [e["detail"] for e in entries if e["kind"] == "policy_change"]
+
+
+def test_a_widening_waits_for_its_notice_period(vault: Vault, clock: Clock) -> None:
+    versions = PolicyVersions(vault)
+    posted = versions.propose(WIDER, "wider.yaml")
+    assert posted.material and not posted.active
+    assert posted.effective_at == clock.now + timedelta(days=30)
+    assert [c["kind"] for c in posted.changes] == ["transform_widened"]
+    clock.now += timedelta(days=30) - timedelta(seconds=1)
+    with pytest.raises(NoticePending) as refused:
+        versions.activate(posted.version)
+    assert refused.value.effective_at == posted.effective_at
+    assert address(vault) == "city_only"  # still the old rules
+    clock.now += timedelta(seconds=1)
+    versions.activate(posted.version)
+    assert vault.policy.version == posted.version and address(vault) == "full"
+    changes = [d["change"] for d in policy_changes(vault)]
+    assert changes == ["initial", "posted", "activation_refused", "activated"]
+
+
+def test_a_narrowing_applies_at_once_and_reaches_other_processes(
+    vault: Vault, settings: Settings, clock: Clock
+) -> None:
+    other = open_vault(settings, clock=clock)  # another process, already running
+    try:
+        assert other.engine.decide(
+            "support_team", "service_delivery", ["telephone"], Context(now=clock.now)
+        ).allowed
+        posted = PolicyVersions(vault).propose(NARROWER)
+        assert not posted.material and posted.effective_at == clock.now
+        PolicyVersions(vault).activate(posted.version)
+        decision = other.engine.decide(
+            "support_team", "service_delivery", ["telephone"], Context(now=clock.now)
+        )
+        assert not decision.allowed and decision.policy_version == posted.version
+    finally:
+        other.close()
+
+
+def test_decisions_replay_under_the_version_active_then(vault: Vault, clock: Clock) -> None:
+    versions = PolicyVersions(vault)
+    before = clock.now
+    posted = versions.propose(WIDER)
+    clock.now += timedelta(days=31)
+    versions.activate(posted.version)
+    old = versions.engine_at(before + timedelta(days=1))
+    new = versions.engine_at(clock.now)
+    ask = ("support_team", "service_delivery", ["address"])
+    assert old.decide(*ask, Context(now=clock.now)).allowed["address"].transform == "city_only"
+    assert new.decide(*ask, Context(now=clock.now)).allowed["address"].transform == "full"
+    with pytest.raises(NotFound):
+        versions.at(before - timedelta(days=1))
+    history = versions.history()
+    assert [v.active for v in history] == [False, True]
+    assert history[0].retired_at == history[1].activated_at == clock.now
+
+
+def test_proposals_are_checked_and_idempotent(vault: Vault) -> None:
+    versions = PolicyVersions(vault)
+    with pytest.raises(ValidationError, match="unchanged"):
+        versions.propose(TEXT)
+    first = versions.propose(WIDER)
+    assert versions.propose(WIDER) == first
+    assert [d["change"] for d in policy_changes(vault)] == ["initial", "posted"]
+    with pytest.raises(NotFound):
+        versions.activate("0" * 64)
+
+
+def test_ntk_policy_propose_and_activate(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ntk = str(Path(sys.executable).with_name("ntk"))
+    env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
+    subprocess.run([ntk, "init"], env=env, check=True, capture_output=True)
+    (tmp_path / "wider.yaml").write_text(WIDER)
+    (tmp_path / "narrower.yaml").write_text(NARROWER)
+    done = subprocess.run([ntk, "policy", "propose", str(tmp_path / "wider.yaml"), "--json"],
+                          env=env, capture_output=True, text=True)  # fmt: skip
+    posted = json.loads(done.stdout)
+    assert posted["material"] is True and set(posted) >= {"version", "changes", "effective_at"}
+    refused = subprocess.run([ntk, "policy", "activate", posted["version"], "--json"],
+                             env=env, capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode == 12
+    assert json.loads(refused.stderr)["effective_at"] == posted["effective_at"]
+    narrow = json.loads(subprocess.run(
+        [ntk, "policy", "propose", str(tmp_path / "narrower.yaml"), "--json"],
+        env=env, capture_output=True, text=True).stdout)  # fmt: skip
+    assert narrow["material"] is False
+    activated = subprocess.run([ntk, "policy", "activate", narrow["version"]], env=env,
+                               capture_output=True, text=True)  # fmt: skip
+    assert activated.returncode == 0, activated.stderr
+    listed = json.loads(subprocess.run([ntk, "policy", "versions", "--json"], env=env,
+                                       capture_output=True, text=True).stdout)  # fmt: skip
+    assert [v["active"] for v in listed] == [False, False, True]
