@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from needtoknow.categories import Registry
 from needtoknow.errors import NotFound, NoticePending, ValidationError
 from needtoknow.ledger import Entry
 from needtoknow.policy import Engine, Policy, load_policy_text
@@ -152,6 +153,14 @@ class PolicyVersions:
         found = self._row(version)
         assert found is not None
         return _version(found)
+
+    def get(self, version: str) -> tuple[Version, Policy, Registry]:
+        """A posted version, its policy and the category registry it extends."""
+        row = self._row(version)
+        if row is None:
+            raise NotFound(f"no posted policy version {version!r}")
+        policy, registry = load_policy_text(row.source, f"policy {version[:12]}")
+        return _version(row), policy, registry
 
     def history(self) -> list[Version]:
         with reading(self.vault.db) as conn:

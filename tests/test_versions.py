@@ -126,6 +126,13 @@ def test_ntk_policy_propose_and_activate(tmp_path: Path) -> None:
                              env=env, capture_output=True, text=True)  # fmt: skip
     assert refused.returncode == 12
     assert json.loads(refused.stderr)["effective_at"] == posted["effective_at"]
+    notice = subprocess.run([ntk, "notice", "render", "--version", posted["version"]],
+                            env=env, capture_output=True, text=True)  # fmt: skip
+    assert "## What changed" in notice.stdout and "[widens] transform widened" in notice.stdout
+    page = tmp_path / "notice.html"
+    subprocess.run([ntk, "notice", "render", "--lang", "hi", "--html", "--out", str(page)],
+                   env=env, check=True)  # fmt: skip
+    assert page.read_text("utf-8").startswith('<!doctype html><html lang="hi">')
     narrow = json.loads(subprocess.run(
         [ntk, "policy", "propose", str(tmp_path / "narrower.yaml"), "--json"],
         env=env, capture_output=True, text=True).stdout)  # fmt: skip

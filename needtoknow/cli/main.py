@@ -16,6 +16,7 @@ from needtoknow.cli import (
     events,
     keys,
     ledger,
+    notice,
     policy,
     report,
     serve,
@@ -38,6 +39,7 @@ app.add_typer(agreement.app, name="agreement")
 app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(events.app, name="events")
 app.add_typer(report.app, name="report")
+app.add_typer(notice.app, name="notice")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 app.command(name="scan")(detect.scan)

@@ -188,6 +188,7 @@ class _Loader:
             extra_categories={k: dict(v) for k, v in extra.items()},
             store_full_card_numbers=full_cards,
             notice_period_days=notice_days,
+            grievance_contact=str(settings.get("grievance_contact", "")).strip(),
             usage=usage,
         )
         return policy, registry
@@ -205,6 +206,9 @@ class _Loader:
         out = {}
         for name in node:
             spec = self.spec(node, name)
+            unknown = sorted(set(spec) - {"legal_basis", "description"})
+            if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
+                raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
             basis = spec.get("legal_basis")
             if basis not in LEGAL_BASES:
                 raise self.error(

@@ -128,3 +128,4 @@ class Policy:
     # How long a material change is posted before it may take effect (seed: "prominently
     # post such changes prior to implementing the change").
     notice_period_days: int = 30
+    grievance_contact: str = ""  # who hears grievances (DPDP Act s.8(10)), for the notice

@@ -1,0 +1,72 @@
+"""The privacy notice is rendered from the policy, so it cannot drift from what the code
+enforces: everything the policy lets anyone have appears in it, in English and Hindi,
+and a new version's notice says what widened."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from needtoknow.policy import Engine, load_policy_text
+from needtoknow.policy.diff import diff
+from needtoknow.policy.notice import TERMS, render
+
+TEXT = (Path(__file__).parents[2] / "policies" / "nextraone.yaml").read_text("utf-8")
+POLICY, REGISTRY = load_policy_text(TEXT)
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_every_category_purpose_and_recipient_kind_allowed_is_in_the_notice(
+    language: str,
+) -> None:
+    text = render(POLICY, REGISTRY, language).markdown()
+    served = Engine(POLICY, ()).served()
+    terms = TERMS[language]
+    for category in {c for grants, _ in served.values() for c in grants}:
+        assert terms.get(category, REGISTRY[category].label) in text, category
+    for name, purpose in POLICY.purposes.items():
+        assert name.replace("_", " ") in text
+        if name in POLICY.prohibited_purposes:  # named only as never done
+            continue
+        assert purpose.description in text
+        assert terms.get(purpose.legal_basis, purpose.legal_basis) in text
+    kinds = {POLICY.recipients[r].kind for (r, _), (grants, _) in served.items() if grants}
+    kinds |= {POLICY.recipients[r].kind for rule in POLICY.usage for r in rule.recipients}
+    for kind in kinds:
+        assert terms.get(kind, kind) in text, kind
+    assert POLICY.grievance_contact and POLICY.grievance_contact in text
+    assert "ε = 4" in text
+
+
+def test_a_widening_shows_in_the_next_notices_what_changed() -> None:
+    wider_text = TEXT.replace(
+        "address: city_only, digital_identity", "address: full, digital_identity"
+    )
+    wider, registry = load_policy_text(wider_text)
+    changes = [c.to_json() for c in diff(POLICY, wider)]
+    english = render(wider, registry, "en", changes).markdown()
+    section = english.split("## What changed", 1)[1]
+    assert "[widens] transform widened — support team, service delivery, Postal address" in section
+    assert "city_only → full" in section
+    hindi = render(wider, registry, "hi", changes).markdown()
+    assert "## क्या बदला" in hindi and "[बढ़ाता है]" in hindi and "डाक पता" in hindi
+
+
+def test_the_html_notice_is_well_formed_and_escaped() -> None:
+    page = render(POLICY, REGISTRY, "hi").html()
+    assert page.startswith('<!doctype html><html lang="hi">')
+    opened: list[str] = []
+
+    class Check(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            assert tag not in ("script", "img", "link")
+            if tag not in ("meta",):
+                opened.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            assert opened.pop() == tag
+
+    Check().feed(page)
+    assert opened == []
