@@ -149,14 +149,25 @@ def _disclose(
 
 def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decision:
     """The decision for this customer: a customer-scoped agreement (a collection agency's
-    accounts) allows only the customers assigned to it; everyone else is denied."""
-    if not decision.customer_scope or not decision.allowed:
+    accounts) allows only the customers assigned to it; a purpose whose legal basis is
+    consent, only customers whose consent to it stands. Everyone else is denied."""
+    if not decision.allowed:
         return decision
-    missing = vault.agreements.unassigned(customer_id, decision.customer_scope)
-    if not missing:
+    reason = None
+    if decision.customer_scope:
+        missing = vault.agreements.unassigned(customer_id, decision.customer_scope)
+        if missing:
+            groups = " and ".join(" or ".join(group) for group in missing)
+            reason = f"customer is not assigned to agreement {groups}"
+    consents = vault.consents
+    if (
+        reason is None
+        and consents.needed(decision.purpose)
+        and not consents.active(customer_id, decision.purpose)
+    ):
+        reason = f"the customer has not consented to {decision.purpose!r} (or withdrew)"
+    if reason is None:
         return decision
-    groups = " and ".join(" or ".join(group) for group in missing)
-    reason = f"customer is not assigned to agreement {groups}"
     return replace(decision, allowed={}, denied=dict.fromkeys(decision.allowed, reason))
 
 

@@ -44,6 +44,7 @@ SCOPES = {
     "disclosures:release": "release approved disclosure requests",
     "events:write": "send usage events (pseudonymised and scrubbed of PII on the way in)",
     "reports:run": "run differentially private reports, charged to the key's recipient",
+    "consents:manage": "record, withdraw and list customers' consents",
 }
 DEFAULT_SCOPES = ("customers:read", "policy:read")
 # Scopes that change who may see what, or audit everyone: for the company's own teams.
@@ -56,6 +57,7 @@ STAFF_SCOPES = frozenset(
         "disclosures:decide",
         "disclosures:release",
         "events:write",  # usage data comes from the company's own systems only
+        "consents:manage",  # a recipient recording consents could grant itself purposes
     }
 )
 PREFIX = "ntk_"

@@ -10,7 +10,7 @@ from needtoknow.vault import Vault
 LOOKUP = {
     "email": ("support_team", "service_delivery"),
     "telephone": ("support_team", "service_delivery"),
-    "identity_number": ("credit_bureau", "credit_reporting"),
+    "identity_number": ("partner_bank", "verification"),
 }
 
 

@@ -24,7 +24,15 @@ from needtoknow.analytics import EventStore
 from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
-from needtoknow.api.routes import agreements, analytics, customers, disclosures, ledger, policy
+from needtoknow.api.routes import (
+    agreements,
+    analytics,
+    consents,
+    customers,
+    disclosures,
+    ledger,
+    policy,
+)
 from needtoknow.api.service import (
     SECURITY_SCHEMES,
     Authorised,
@@ -60,7 +68,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = Service(vault, limits or Limits(), events)
-    for router in (customers, policy, ledger, agreements, disclosures, analytics):
+    for router in (customers, consents, policy, ledger, agreements, disclosures, analytics):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app)

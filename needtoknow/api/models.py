@@ -203,3 +203,29 @@ class Released(BaseModel):
     remaining: dict[str, dict[str, float]]
     noise: dict[str, dict[str, Any]]
     ledger_index: int
+
+
+class ConsentIn(BaseModel):
+    purpose: str = Field(max_length=100)
+    channel: str = Field(default="api", max_length=50)
+    evidence: str = Field(min_length=1, max_length=1000)
+    notice_version: str | None = Field(default=None, max_length=64)
+
+
+class Withdrawal(BaseModel):
+    channel: str = Field(default="api", max_length=50)
+
+
+class ConsentOut(BaseModel):
+    purpose: str
+    active: bool
+    notice_version: str
+    channel: str
+    granted_at: str
+    granted_by: str
+    withdrawn_at: str | None
+    withdrawn_channel: str | None
+
+
+class ConsentList(BaseModel):
+    consents: list[ConsentOut]

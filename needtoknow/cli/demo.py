@@ -78,6 +78,13 @@ def _ensure_vault(count: int) -> Vault:
         first = vault.customer_ids(limit=2)
         vault.agreements.assign("AGR-COLL-2026", first)
         vault.agreements.assign("AGR-FIELD-2026", first[:1])
+        # Every other customer consents to each consent-based purpose at sign-up (the
+        # rest show the consent refusal).
+        consents = vault.consents
+        wanted = [p for p in vault.policy.purposes if consents.needed(p)]
+        for cid in vault.customer_ids(limit=count)[::2]:
+            for purpose in wanted:
+                consents.grant(cid, purpose, "web", f"demo sign-up form for {cid}")
     return vault
 
 

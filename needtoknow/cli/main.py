@@ -9,6 +9,7 @@ import typer
 
 from needtoknow.cli import (
     agreement,
+    consent,
     customer,
     demo,
     detect,
@@ -40,6 +41,7 @@ app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(events.app, name="events")
 app.add_typer(report.app, name="report")
 app.add_typer(notice.app, name="notice")
+app.add_typer(consent.app, name="consent")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 app.command(name="scan")(detect.scan)

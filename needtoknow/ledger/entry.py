@@ -33,6 +33,7 @@ KINDS = frozenset(
         "notice",  # a notice to a customer became due (e.g. a non-disclosure order expired)
         "api_key",  # an API key created or revoked, or a known key refused (expired, revoked)
         "report",  # an aggregate report: budget charged, refused, or released; raw export
+        "consent",  # a customer's consent to a purpose granted or withdrawn
     }
 )
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -226,4 +227,22 @@ privacy_charges = Table(
     Column("delta", Double, nullable=False),
     Column("charged_at", DateTime(timezone=True), nullable=False),
     Column("ledger_index", BigInteger, nullable=False),
+)
+
+# Consents (DPDP Act s.6): one row per grant, closed by its withdrawal. A purpose whose
+# legal basis is consent is served for a customer only while a row is open.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("purpose", String(100), nullable=False),
+    Column("notice_version", String(64), nullable=False),  # the policy version shown
+    Column("channel", String(50), nullable=False),
+    Column("evidence_sha256", String(64), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_by", String(200), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Column("withdrawn_channel", String(50), nullable=True),
+    Index("consents_open", "customer_id", "purpose", "withdrawn_at"),
 )

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from needtoknow import access
 from needtoknow.agreements import AgreementRegistry
 from needtoknow.categories import Normalised, Registry, Rules
+from needtoknow.consents import Consents
 from needtoknow.disclosure import Disclosures
 from needtoknow.errors import (
     CategoryError,
@@ -144,6 +145,11 @@ class Vault:
         view.actor, view.request_id = actor, request_id
         view.agreements = self.agreements.acting(actor, request_id)
         return view
+
+    @property
+    def consents(self) -> Consents:
+        """Customers' consents to the purposes whose legal basis is consent."""
+        return Consents(self)
 
     @property
     def disclosures(self) -> Disclosures:
@@ -372,6 +378,8 @@ class Vault:
                 found = [
                     c for c in found if not self.agreements.unassigned(c, decision.customer_scope)
                 ]
+            if self.consents.needed(purpose):  # and a consent-based purpose, the consenting
+                found = [c for c in found if self.consents.active(c, purpose)]
             entry = access.ledger_entry(self, "find", decision, context, matches=len(found))
             self.ledger.append(conn, replace(entry, customer_ids=tuple(found)))
         return found

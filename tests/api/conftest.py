@@ -33,6 +33,8 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "police": ("law_enforcement", ("customers:read",)),
     "frontend": ("support_team", ("events:write",)),
     "buyer": ("ad_network", ("reports:run",)),
+    "consents": ("support_team", ("consents:manage",)),
+    "marketing": ("marketing_team", ("customers:read",)),
     "everything": ("support_team", tuple(SCOPES)),
 }
 

@@ -39,6 +39,7 @@ def world(server: Server) -> dict[str, str]:
         "customer_id": customer_id,
         "agreement_id": "AGR-COLL-2026",
         "request_id": request.id,
+        "purpose": "marketing_contact",
     }
 
 
@@ -67,6 +68,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/disclosures/{request_id}/reject"): {"reason": "x"},
     ("POST", "/v1/disclosures/{request_id}/release"): {},
     ("POST", "/v1/events"): {"events": [{"kind": "page_view"}]},
+    ("POST", "/v1/customers/{customer_id}/consents"): {
+        "purpose": "marketing_contact", "evidence": "x"
+    },
+    ("POST", "/v1/customers/{customer_id}/consents/{purpose}/withdraw"): {},
     ("POST", "/v1/reports"): {"spec": {"name": "x"}},
 }  # fmt: skip
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -169,7 +174,12 @@ def test_every_recipient_and_purpose_gets_exactly_what_the_policy_allows(
             for purpose in [*policy.purposes, "marketing_blast"]:
                 where = f"{recipient} for {purpose}"
                 decision = engine.decide(recipient, purpose, None, context)
-                allowed = bool(decision.allowed) and not decision.customer_scope
+                # The world's customer is in no agreement's scope and consented to nothing.
+                allowed = (
+                    bool(decision.allowed)
+                    and not decision.customer_scope
+                    and not server.vault.consents.needed(purpose)
+                )
                 outcomes.append(allowed)
                 response = http.get(f"/v1/customers/{customer_id}", params={"purpose": purpose})
                 entry = [

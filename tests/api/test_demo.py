@@ -30,7 +30,7 @@ def test_make_run_serves_the_demo_with_one_key_per_recipient(tmp_path: Path) -> 
             assert line, printed
             printed += line
         keys = dict(re.findall(r"^  (\w+) +(ntk_\S+)", printed, re.MULTILINE))
-        assert len(keys) == 15 and f"http://127.0.0.1:{port}/docs" in printed
+        assert len(keys) == 16 and f"http://127.0.0.1:{port}/docs" in printed
         url = re.search(r"'(http://\S+)'", printed)
         assert url is not None
         for _ in range(300):

@@ -66,13 +66,13 @@ def test_add_get_find_erase_round_trip(ntk: Ntk) -> None:
     )
     assert got["policy_version"] == explained["policy_version"] and len(got["policy_version"]) == 64
     by_support = ("--recipient", "support_team", "--purpose", "service_delivery")
-    by_bureau = ("--recipient", "credit_bureau", "--purpose", "credit_reporting")
+    by_bank = ("--recipient", "partner_bank", "--purpose", "verification")
     assert ntk.json("customer", "find", *by_support, "--email", "asha.canary@example.in") == {
         "customer_ids": [cid]
     }
-    found = ntk.json("customer", "find", *by_bureau, "--identity", "-", stdin="pan:ABCPE1234F")
+    found = ntk.json("customer", "find", *by_bank, "--identity", "-", stdin="pan:ABCPE1234F")
     assert found["customer_ids"] == [cid]
-    ntk("customer", "find", *by_bureau, "--email", "asha.canary@example.in", expect=3)
+    ntk("customer", "find", *by_bank, "--email", "asha.canary@example.in", expect=3)
     ntk.json("customer", "erase", cid)
     gone = ntk(
         "customer",

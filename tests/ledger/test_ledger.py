@@ -93,6 +93,7 @@ def test_legal_reference_and_case_id_are_recorded(vault: Vault) -> None:
 
 def test_the_ledger_holds_no_pii(vault: Vault) -> None:
     cid = vault.add(ASHA).customer_id
+    vault.consents.grant(cid, "credit_reporting", "paper", "form C-1")
     for recipient, purpose in (
         ("billing_team", "billing"),
         ("support_team", "service_delivery"),

@@ -43,6 +43,9 @@ def test_demo_policy_has_the_canonical_purposes_and_recipients() -> None:
         "risk_management",
         "advertising",
         "service_improvement",
+        "marketing_contact",
+        "third_party_offers",
+        "personalised_advertising",
         "sale",
         "rental",
     }

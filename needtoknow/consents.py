@@ -1,0 +1,207 @@
+"""Consents: a purpose whose legal basis is consent is served for a customer only while
+the customer's consent to it stands (DPDP Act 2023 s.6).
+
+A consent records the purpose, the version of the policy (and so the notice) the
+customer was shown, the channel and a SHA-256 of the evidence (a form submission id, a
+call recording reference — the evidence itself stays where it was collected). A
+withdrawal is one call, takes effect at the next decision in every process (each read
+checks), and is never refused: withdrawing what was not given, or for a customer since
+erased, still succeeds and is recorded. Grants and withdrawals are ledger entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from needtoknow.errors import NotFound, ValidationError
+from needtoknow.ledger import Entry
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.fastpath import prepared
+from needtoknow.storage.schema import consents, customers
+from needtoknow.types import checked_customer_id
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
+
+CHANNELS = frozenset({"web", "app", "email", "sms", "phone", "paper", "api"})
+
+
+@dataclass(frozen=True)
+class Consent:
+    customer_id: str
+    purpose: str
+    notice_version: str
+    channel: str
+    granted_at: datetime
+    granted_by: str
+    withdrawn_at: datetime | None
+    withdrawn_channel: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "purpose": self.purpose,
+            "active": self.active,
+            "notice_version": self.notice_version,
+            "channel": self.channel,
+            "granted_at": self.granted_at.isoformat(),
+            "granted_by": self.granted_by,
+            "withdrawn_at": self.withdrawn_at.isoformat() if self.withdrawn_at else None,
+            "withdrawn_channel": self.withdrawn_channel,
+        }
+
+
+class Consents:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self._open = prepared(
+            "consent_open",
+            vault.db.dialect,
+            lambda: sa.select(consents.c.id).where(
+                consents.c.customer_id == sa.bindparam("customer_id"),
+                consents.c.purpose == sa.bindparam("purpose"),
+                consents.c.withdrawn_at.is_(None),
+            ),
+        )
+
+    def needed(self, purpose: str) -> bool:
+        """Whether ``purpose`` is served only with the customer's consent."""
+        found = self.vault.policy.purposes.get(purpose)
+        return found is not None and found.legal_basis == "consent"
+
+    def active(self, customer_id: str, purpose: str) -> bool:
+        """Is a consent of this customer to ``purpose`` standing? One indexed read."""
+        with self.vault.connections.snapshot() as cursor:
+            row = self._open.run(cursor, {"customer_id": customer_id, "purpose": purpose})
+            return row.fetchone() is not None
+
+    def grant(
+        self,
+        customer_id: str,
+        purpose: str,
+        channel: str,
+        evidence: str,
+        notice_version: str | None = None,
+    ) -> Consent:
+        """Record the customer's consent to ``purpose`` (a purpose whose legal basis is
+        consent) as shown the notice of ``notice_version`` (default: the active policy).
+        Granting a consent that stands returns it unchanged."""
+        customer_id = checked_customer_id(customer_id)
+        if not self.needed(purpose):
+            raise ValidationError("purpose", "consent", "not_consent_based")
+        if channel not in CHANNELS:
+            raise ValidationError("channel", "consent", "one_of", ", ".join(sorted(CHANNELS)))
+        if not evidence.strip() or len(evidence) > 1000:
+            raise ValidationError("evidence", "consent", "text", "1-1000 characters")
+        vault = self.vault
+        now = vault.clock()
+        with vault.db.begin() as conn:
+            live = conn.execute(
+                sa.select(customers.c.id).where(
+                    customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
+                )
+            ).first()
+            if live is None:
+                raise NotFound(f"no customer {customer_id!r}")
+            standing = self._standing(conn, customer_id, purpose)
+            if standing is not None:
+                return _consent(standing)
+            row = {
+                "customer_id": customer_id,
+                "purpose": purpose,
+                "notice_version": notice_version or vault.policy.version,
+                "channel": channel,
+                "evidence_sha256": hashlib.sha256(evidence.encode()).hexdigest(),
+                "granted_at": now,
+                "granted_by": vault.actor,
+            }
+            conn.execute(consents.insert().values(**row))
+            entry = self._entry(
+                customer_id,
+                purpose,
+                "grant",
+                channel=channel,
+                notice_version=row["notice_version"],
+                evidence_sha256=row["evidence_sha256"],
+            )
+            vault.ledger.append(conn, entry)
+            standing = self._standing(conn, customer_id, purpose)
+        return _consent(standing)
+
+    def withdraw(self, customer_id: str, purpose: str, channel: str = "api") -> list[Consent]:
+        """Withdraw the customer's consent to ``purpose`` at once. Never refused: a
+        withdrawal with nothing standing is recorded too. Returns the consents closed."""
+        customer_id = checked_customer_id(customer_id)
+        vault = self.vault
+        now = vault.clock()
+        with vault.db.begin() as conn:
+            closed = conn.execute(
+                consents.update()
+                .where(
+                    consents.c.customer_id == customer_id,
+                    consents.c.purpose == purpose,
+                    consents.c.withdrawn_at.is_(None),
+                )
+                .values(withdrawn_at=now, withdrawn_channel=channel[:50])
+            ).rowcount
+            entry = self._entry(
+                customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed)
+            )
+            vault.ledger.append(conn, entry)
+        return [
+            c for c in self.listing(customer_id) if c.purpose == purpose and c.withdrawn_at == now
+        ]
+
+    def listing(self, customer_id: str) -> list[Consent]:
+        """Every consent of the customer, standing and withdrawn, oldest first."""
+        with reading(self.vault.db) as conn:
+            rows = conn.execute(
+                sa.select(consents)
+                .where(consents.c.customer_id == checked_customer_id(customer_id))
+                .order_by(consents.c.id)
+            )
+            return [_consent(row) for row in rows]
+
+    def _standing(self, conn: sa.Connection, customer_id: str, purpose: str) -> Any:
+        return conn.execute(
+            sa.select(consents).where(
+                consents.c.customer_id == customer_id,
+                consents.c.purpose == purpose,
+                consents.c.withdrawn_at.is_(None),
+            )
+        ).first()
+
+    def _entry(self, customer_id: str, purpose: str, action: str, **detail: Any) -> Entry:
+        vault = self.vault
+        return Entry(
+            kind="consent",
+            time=vault.clock(),
+            actor=vault.actor,
+            customer_id=customer_id,
+            purpose=purpose,
+            legal_basis="consent",
+            policy_version=vault.policy.version,
+            request_id=vault.request_id,
+            detail={"action": action, **detail},
+        )
+
+
+def _consent(row: Any) -> Consent:
+    return Consent(
+        customer_id=row.customer_id,
+        purpose=row.purpose,
+        notice_version=row.notice_version,
+        channel=row.channel,
+        granted_at=stored_utc(row.granted_at),
+        granted_by=row.granted_by,
+        withdrawn_at=stored_utc(row.withdrawn_at) if row.withdrawn_at else None,
+        withdrawn_channel=row.withdrawn_channel,
+    )
