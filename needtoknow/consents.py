@@ -72,6 +72,15 @@ class Consents:
             ),
         )
 
+        self._standing_all = prepared(
+            "consent_standing",
+            vault.db.dialect,
+            lambda: sa.select(consents.c.purpose).where(
+                consents.c.customer_id == sa.bindparam("customer_id"),
+                consents.c.withdrawn_at.is_(None),
+            ),
+        )
+
     def needed(self, purpose: str) -> bool:
         """Whether ``purpose`` is served only with the customer's consent."""
         found = self.vault.policy.purposes.get(purpose)
@@ -82,6 +91,12 @@ class Consents:
         with self.vault.connections.snapshot() as cursor:
             row = self._open.run(cursor, {"customer_id": customer_id, "purpose": purpose})
             return row.fetchone() is not None
+
+    def standing(self, customer_id: str) -> frozenset[str]:
+        """The purposes the customer's consent to stands for now (for usage events)."""
+        with self.vault.connections.snapshot() as cursor:
+            rows = self._standing_all.run(cursor, {"customer_id": customer_id}).fetchall()
+        return frozenset(row[0] for row in rows)
 
     def grant(
         self,

@@ -72,6 +72,9 @@ def contributions_sql(spec: ReportSpec, salt: int) -> tuple[str, list[object]]:
     if spec.kinds:
         where.append(f"kind IN ({', '.join('?' for _ in spec.kinds)})")
         params.extend(spec.kinds)
+    if spec.consent is not None:
+        where.append("list_contains(consented, ?)")
+        params.append(spec.consent)
     value = "0"
     if spec.value_bounds is not None:
         where.append("value IS NOT NULL")
@@ -146,9 +149,9 @@ def _public_sql(
     k = spec.max_partitions
     sql = f"""
         WITH source AS (
-            SELECT hash(e.subject) AS subject, {value.replace("value", "e.value")} AS v,
+            SELECT hash(e.subject) AS subject, {value} AS v,
                    ({" + ".join(terms) or "0"})::BIGINT AS base
-            FROM events e {" ".join(joins)} WHERE {" AND ".join(f"e.{w}" for w in where)}
+            FROM events e {" ".join(joins)} WHERE {" AND ".join(where)}
         ),
         keyed AS (SELECT subject, v, {pid} AS pid FROM source),
         {_cells(spec, "pid", "pid IS NOT NULL")},

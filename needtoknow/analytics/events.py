@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -71,10 +71,16 @@ def subject_key(keys: KeyProvider, customer_id: str, day: date) -> str:
 class Normaliser:
     """Turns a raw event into a stored row, or raises ValidationError naming the rule."""
 
-    def __init__(self, keys: KeyProvider, scanner: Scanner | None = None) -> None:
+    def __init__(
+        self,
+        keys: KeyProvider,
+        scanner: Scanner | None = None,
+        consented: Callable[[str], frozenset[str]] | None = None,
+    ) -> None:
         self._keys = keys
         self._scanner = scanner or Scanner()
         self._redactor = Redactor()
+        self._consented = consented
 
     def __call__(self, raw: Mapping[str, Any], report: IngestReport) -> dict[str, Any]:
         kind = raw.get("kind")
@@ -95,6 +101,7 @@ class Normaliser:
             "day": day,
             "subject": subject_key(self._keys, customer, day),
             "value": _value(raw.get("value")),
+            "consented": sorted(self._consented(customer)) if self._consented else [],
         }
         for name in DIMENSIONS:
             value = raw.get(name)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -122,6 +122,8 @@ class Reports:
         """Release ``spec`` to ``recipient`` under differential privacy, or raise
         PolicyDenied / BudgetExceeded (both ledgered) having released nothing."""
         rule = self._decide(recipient, purpose, "aggregate", spec.name)
+        if rule.requires_consent:
+            spec = replace(spec, consent=rule.requires_consent)
         chosen = plan(spec)
         charge = self.budgets.charge(rule, recipient, purpose, spec, chosen.cost)
         salt = secrets.randbits(62)

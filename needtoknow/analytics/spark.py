@@ -63,6 +63,8 @@ class SparkEvents:
                 rows = rows.join(F.broadcast(wanted), on=name, how="left_semi")
         if spec.kinds:
             rows = rows.where(F.col("kind").isin(list(spec.kinds)))
+        if spec.consent is not None:
+            rows = rows.where(F.array_contains(F.col("consented"), spec.consent))
         value: Column = F.lit(0)
         if spec.value_bounds is not None:
             low, high = spec.value_bounds

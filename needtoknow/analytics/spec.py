@@ -55,6 +55,9 @@ class ReportSpec:
     bins: tuple[int, ...] = ()  # histogram: bin edges of ``value``
     min_count: int = 0  # released rows whose noisy count is below this are dropped
     description: str = ""
+    # Set by the report engine from the policy, never by a spec: count only events of
+    # customers whose consent to this purpose stood (a usage_data rule's requires_consent).
+    consent: str | None = None
 
     @property
     def private_dimensions(self) -> tuple[str, ...]:
@@ -99,6 +102,7 @@ class ReportSpec:
             "value_bounds": list(self.value_bounds) if self.value_bounds else None,
             "bins": list(self.bins),
             "min_count": self.min_count,
+            "consent": self.consent,
         }
 
 

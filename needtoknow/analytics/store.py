@@ -22,6 +22,8 @@ from needtoknow.errors import ValidationError
 
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
+    from needtoknow.home import Settings
+    from needtoknow.vault import Vault
     from needtoknow.vault.keys import KeyProvider
 
 SCHEMA = pa.schema(
@@ -31,19 +33,40 @@ SCHEMA = pa.schema(
         ("subject", pa.string()),
         *((name, pa.string()) for name in DIMENSIONS),
         ("value", pa.int64()),
+        # Consent-based purposes the customer's consent to stood when the event came in
+        # (a usage_data rule may require one: see analytics.reports).
+        ("consented", pa.list_(pa.string())),
     ]
 )
 BATCH = 100_000
-_SQL_TYPES = {"string": "VARCHAR", "date32[day]": "DATE", "int64": "BIGINT"}
+_SQL_TYPES = {
+    "string": "VARCHAR",
+    "date32[day]": "DATE",
+    "int64": "BIGINT",
+    "list<item: string>": "VARCHAR[]",
+}
 
 
 class EventStore:
-    def __init__(self, directory: Path, keys: KeyProvider, memory_limit: str = "512MB") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        keys: KeyProvider,
+        memory_limit: str = "512MB",
+        consented: Callable[[str], frozenset[str]] | None = None,
+    ) -> None:
         """``memory_limit`` caps DuckDB while reports run (past it, DuckDB spills to
-        ``directory/.spill``): reports run beside the vault, not instead of it."""
+        ``directory/.spill``): reports run beside the vault, not instead of it.
+        ``consented`` gives a customer's standing consents (``Consents.standing``)."""
         self.directory = directory
         self.memory_limit = memory_limit
-        self._normalise = Normaliser(keys)
+        self._normalise = Normaliser(keys, consented=consented)
+
+    @classmethod
+    def of(cls, settings: Settings, vault: Vault) -> EventStore:
+        """The store of a vault's home (``NTK_HOME/events``), noting each customer's
+        standing consents on their events."""
+        return cls(settings.events_dir, vault.keys, settings.events_memory, vault.consents.standing)
 
     def ingest(
         self, events: Iterable[Mapping[str, Any]], progress: Callable[[int], None] | None = None

@@ -187,5 +187,4 @@ def from_env() -> FastAPI:
     )
     settings = Settings.from_env()
     vault = open_vault(settings)
-    events = EventStore(settings.events_dir, vault.keys, settings.events_memory)
-    return create_app(vault, limits, own_vault=True, events=events)
+    return create_app(vault, limits, own_vault=True, events=EventStore.of(settings, vault))

@@ -27,7 +27,7 @@ def open_store() -> tuple[Vault, EventStore]:
     """The vault of NTK_HOME and its event store (``NTK_HOME/events``)."""
     settings = Settings.from_env()
     vault = open_vault(settings)
-    return vault, EventStore(settings.events_dir, vault.keys, settings.events_memory)
+    return vault, EventStore.of(settings, vault)
 
 
 def _store() -> EventStore:

@@ -389,8 +389,19 @@ class _Loader:
                     raise self.error(budget, "budget: 0 < epsilon ≤ 100 and delta < 0.001")
             elif budget is not None:
                 raise self.error(spec, f"usage rule {rule_id!r}: raw data has no budget", "budget")
+            needs = spec.get("requires_consent")
+            if needs is not None and (
+                needs not in known.purposes or known.purposes[needs].legal_basis != "consent"
+            ):
+                raise self.error(
+                    spec,
+                    f"usage rule {rule_id!r}: requires_consent names a purpose whose legal "
+                    "basis is consent",
+                    "requires_consent",
+                )
             rule = UsageRule(
                 id=rule_id,
+                requires_consent=needs,
                 recipients=self.names(spec, "recipients", known.recipients, "recipient"),
                 purposes=self.names(spec, "purposes", known.purposes, "purpose"),
                 form=str(form),

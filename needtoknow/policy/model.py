@@ -108,6 +108,8 @@ class UsageRule:
     delta: float = 0.0
     clause: str = ""
     line: int | None = None
+    # Only events of customers whose consent to this purpose stood when they came in.
+    requires_consent: str | None = None
 
 
 @dataclass(frozen=True)
