@@ -43,6 +43,10 @@ class Settings:
     ledger_sync: str = "full"
     # DuckDB's memory for aggregate reports; past it, work spills under events/.spill.
     events_memory: str = "512MB"
+    # Where customer notices are delivered (ntk notice send); tests use a local server.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "privacy@nextraone.example"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +62,9 @@ class Settings:
             actor=env.get("NTK_ACTOR") or f"user:{getpass.getuser()}",
             ledger_sync=env.get("NTK_LEDGER_SYNC", "full"),
             events_memory=env.get("NTK_EVENTS_MEMORY", "512MB"),
+            smtp_host=env.get("NTK_SMTP_HOST", "127.0.0.1"),
+            smtp_port=int(env.get("NTK_SMTP_PORT", "25")),
+            smtp_sender=env.get("NTK_SMTP_FROM", "privacy@nextraone.example"),
         )
 
     @property

@@ -105,6 +105,12 @@ class PolicyVersions:
                     widening=sum(1 for c in changes if c.widens),
                 ),
             )
+        if material:
+            # Posting a material change queues the customers it reaches for a notice
+            # (needtoknow.outbox imports this module: imported here, not at the top).
+            from needtoknow.outbox import Outbox
+
+            Outbox(self.vault).enqueue(policy.version)
         found = self._row(policy.version)
         assert found is not None
         return _version(found)

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import reported, with_vault
+from needtoknow.cli.common import print_json, reported, with_vault
 from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
+from needtoknow.home import Settings
+from needtoknow.outbox import Outbox, Smtp
 from needtoknow.policy.notice import LANGUAGES, Notice, render
 from needtoknow.vault import Vault
 from needtoknow.versions import PolicyVersions
@@ -42,3 +44,21 @@ def render_notice(
         return
     with reported(), replacing(out) as temporary:
         temporary.write_text(body, "utf-8")
+
+
+@app.command()
+def send(
+    limit: Annotated[int, typer.Option(help="At most this many notices now.")] = 100,
+) -> None:
+    """Deliver due customer notices of posted material changes over SMTP (NTK_SMTP_HOST,
+    NTK_SMTP_PORT, NTK_SMTP_FROM); failures are retried on later runs."""
+    settings = Settings.from_env()
+    smtp = Smtp(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    outcomes = with_vault(lambda vault: Outbox(vault, smtp).deliver(limit), True)
+    print_json(outcomes)
+
+
+@app.command()
+def status(version: str) -> None:
+    """How many customers a posted VERSION's notice was sent to, is pending for, failed."""
+    print_json(with_vault(lambda vault: Outbox(vault).status(version), True))

@@ -246,3 +246,17 @@ consents = Table(
     Column("withdrawn_channel", String(50), nullable=True),
     Index("consents_open", "customer_id", "purpose", "withdrawn_at"),
 )
+
+# The notification outbox: one row per (policy version, customer) to tell, so a notice is
+# queued once however often it is queued, and sent (at most) once.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("customer_id", String(36), primary_key=True),
+    Column("status", String(10), nullable=False),  # pending, sent, failed, skipped
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(100), nullable=True),  # an exception class, never a message
+)

@@ -1,0 +1,188 @@
+"""Telling customers about a material policy change: a tracked, retried e-mail outbox.
+
+When a material version is posted, every customer whose data the widened rules reach is
+queued: the customers holding a category a widening change names (the vault knows which
+categories a customer has without decrypting anything), or every customer when a change
+names none (a new recipient or purpose, a changed legal basis). Queuing is idempotent:
+one row per (version, customer).
+
+Delivery reads each customer's e-mail address through the one path out — as the
+notification provider, for service notification, so the read is decided and ledgered
+like any other — and sends the version's notice over SMTP. A sent row is marked sent at
+once and never sent again; a failure is retried with growing delays, then given up and
+marked failed. Every message has a Message-ID made from (version, customer), so even a
+crash between the server's acceptance and the mark leaves a duplicate a mail system can
+recognise.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from needtoknow.errors import NeedToKnowError
+from needtoknow.ledger import Entry
+from needtoknow.policy.notice import render
+from needtoknow.storage.database import reading
+from needtoknow.storage.schema import customers, notifications
+from needtoknow.vault.store import unpack_fields
+from needtoknow.versions import PolicyVersions
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
+
+NOTIFIER = ("notification_provider", "service_notification")
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    sender: str
+
+
+class Outbox:
+    def __init__(self, vault: Vault, smtp: Smtp | None = None) -> None:
+        """``smtp`` is needed only to deliver."""
+        self.vault = vault
+        self.smtp = smtp
+
+    def enqueue(self, version: str) -> int:
+        """Queue every customer the version's widening changes reach; returns how many
+        were newly queued."""
+        posted, _, registry = PolicyVersions(self.vault).get(version)
+        widening = [c for c in posted.changes if c["widens"]]
+        if not widening:
+            return 0
+        named = {c.get("category") for c in widening}
+        everyone = None in named or not named <= set(registry)
+        now = self.vault.clock()
+        queued = 0
+        with self.vault.db.begin() as conn:
+            known = {
+                row[0]
+                for row in conn.execute(
+                    sa.select(notifications.c.customer_id).where(notifications.c.version == version)
+                )
+            }
+            rows = conn.execute(
+                sa.select(customers.c.id, customers.c.sealed_fields).where(
+                    customers.c.wrapped_dek.is_not(None)
+                )
+            )
+            for row in rows:
+                customer_id: str = row.id
+                if customer_id in known:
+                    continue
+                if not everyone and not named & set(unpack_fields(bytes(row.sealed_fields))):
+                    continue
+                conn.execute(
+                    notifications.insert().values(
+                        version=version, customer_id=customer_id, status="pending",
+                        attempts=0, next_attempt_at=now,
+                    )
+                )  # fmt: skip
+                queued += 1
+        return queued
+
+    def deliver(self, limit: int = 100) -> dict[str, int]:
+        """Send up to ``limit`` due notices; returns counts by outcome."""
+        if self.smtp is None:
+            raise ValueError("delivery needs an SMTP server")
+        now = self.vault.clock()
+        with reading(self.vault.db) as conn:
+            due = conn.execute(
+                sa.select(notifications.c.version, notifications.c.customer_id,
+                          notifications.c.attempts)
+                .where(notifications.c.status == "pending",
+                       notifications.c.next_attempt_at <= now)
+                .order_by(notifications.c.next_attempt_at)
+                .limit(limit)
+            ).all()  # fmt: skip
+        outcomes: Counter[str] = Counter()
+        notices: dict[str, str] = {}
+        for row in due:
+            version, customer_id, attempts = str(row[0]), str(row[1]), int(row[2])
+            if version not in notices:
+                posted, policy, registry = PolicyVersions(self.vault).get(version)
+                notices[version] = render(policy, registry, "en", posted.changes).markdown()
+            outcomes[self._send(version, customer_id, attempts, notices[version])] += 1
+        return dict(outcomes)
+
+    def status(self, version: str) -> dict[str, int]:
+        with reading(self.vault.db) as conn:
+            rows = conn.execute(
+                sa.select(notifications.c.status, sa.func.count())
+                .where(notifications.c.version == version)
+                .group_by(notifications.c.status)
+            )
+            return {str(row[0]): int(row[1]) for row in rows}
+
+    def _send(self, version: str, customer_id: str, attempts: int, notice: str) -> str:
+        recipient, purpose = NOTIFIER
+        try:
+            values = self.vault.get(
+                customer_id, recipient=recipient, purpose=purpose, categories=["email"]
+            ).values
+        except NeedToKnowError:  # erased, or the policy no longer lets us: nothing to send
+            return self._mark(version, customer_id, "skipped")
+        address = values.get("email")
+        if not address:
+            return self._mark(version, customer_id, "skipped")
+        assert self.smtp is not None
+        message = EmailMessage()
+        message["From"] = self.smtp.sender
+        message["To"] = address
+        message["Subject"] = "Changes to our privacy policy"
+        message["Message-ID"] = f"<{version[:32]}.{customer_id}@needtoknow>"
+        message.set_content(notice)
+        try:
+            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as server:
+                server.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            return self._retry(version, customer_id, attempts + 1, type(exc).__name__)
+        return self._mark(version, customer_id, "sent")
+
+    def _mark(self, version: str, customer_id: str, status: str) -> str:
+        now = self.vault.clock()
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                notifications.update()
+                .where(notifications.c.version == version,
+                       notifications.c.customer_id == customer_id)
+                .values(status=status, sent_at=now if status == "sent" else None)
+            )  # fmt: skip
+            self.vault.ledger.append(conn, self._entry(version, customer_id, status))
+        return status
+
+    def _retry(self, version: str, customer_id: str, attempts: int, error: str) -> str:
+        status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+        delay = timedelta(minutes=2**attempts)
+        with self.vault.db.begin() as conn:
+            conn.execute(
+                notifications.update()
+                .where(notifications.c.version == version,
+                       notifications.c.customer_id == customer_id)
+                .values(status=status, attempts=attempts, last_error=error[:100],
+                        next_attempt_at=self.vault.clock() + delay)
+            )  # fmt: skip
+            if status == "failed":
+                self.vault.ledger.append(conn, self._entry(version, customer_id, status))
+        return "retry" if status == "pending" else status
+
+    def _entry(self, version: str, customer_id: str, status: str, **detail: Any) -> Entry:
+        return Entry(
+            kind="notice",
+            time=self.vault.clock(),
+            actor=self.vault.actor,
+            customer_id=customer_id,
+            policy_version=version,
+            detail={"notice": "policy_change", "status": status, **detail},
+        )
