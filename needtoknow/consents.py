@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
-from needtoknow.ledger import Entry
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
 from needtoknow.storage.schema import consents, customers
 from needtoknow.types import checked_customer_id
 
 if TYPE_CHECKING:
+    from needtoknow.ledger import Entry
     from needtoknow.vault import Vault
 
 CHANNELS = frozenset({"web", "app", "email", "sms", "phone", "paper", "api"})
@@ -195,16 +195,11 @@ class Consents:
         ).first()
 
     def _entry(self, customer_id: str, purpose: str, action: str, **detail: Any) -> Entry:
-        vault = self.vault
-        return Entry(
-            kind="consent",
-            time=vault.clock(),
-            actor=vault.actor,
+        return self.vault.entry(
+            "consent",
             customer_id=customer_id,
             purpose=purpose,
             legal_basis="consent",
-            policy_version=vault.policy.version,
-            request_id=vault.request_id,
             detail={"action": action, **detail},
         )
 

@@ -24,10 +24,16 @@ customer's value never reaches ``str(exc)``, a log line or an HTTP body.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 
 class NeedToKnowError(Exception):
     """Base of everything needtoknow raises on purpose."""
+
+    def details(self) -> dict[str, Any]:
+        """What a caller can act on, as JSON (ids, names, reasons — never a value): the
+        CLI's ``--json`` errors and the HTTP problem bodies both carry it."""
+        return {}
 
 
 class ValidationError(NeedToKnowError):
@@ -43,6 +49,9 @@ class ValidationError(NeedToKnowError):
         self.rule = rule
         message = f"{field}: invalid {category} ({rule})"
         super().__init__(f"{message}: {detail}" if detail else message)
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.field, "category": self.category, "rule": self.rule}
 
 
 class CategoryError(NeedToKnowError):
@@ -75,6 +84,9 @@ class PolicyDenied(NeedToKnowError):
             detail = "; ".join(f"{category}: {why}" for category, why in sorted(reasons.items()))
         super().__init__(f"denied to {recipient!r} for {purpose!r}: {detail}")
 
+    def details(self) -> dict[str, Any]:
+        return {"recipient": self.recipient, "purpose": self.purpose, "reasons": self.reasons}
+
 
 class BudgetExceeded(NeedToKnowError):
     """A report whose (ε, δ) would take a recipient's privacy budget for a month of data
@@ -97,6 +109,14 @@ class BudgetExceeded(NeedToKnowError):
             f"ε={remaining[0]:.6g}, δ={remaining[1]:.3g}"
         )
 
+    def details(self) -> dict[str, Any]:
+        return {
+            "recipient": self.recipient,
+            "period": self.period,
+            "requested": {"epsilon": self.requested[0], "delta": self.requested[1]},
+            "remaining": {"epsilon": self.remaining[0], "delta": self.remaining[1]},
+        }
+
 
 class NoticePending(NeedToKnowError):
     """A policy version that widens what anyone may have cannot be activated before the
@@ -110,6 +130,9 @@ class NoticePending(NeedToKnowError):
             f"policy {version[:12]} is a material change and cannot take effect before "
             f"{effective_at.isoformat()}" + (f" ({reason})" if reason else "")
         )
+
+    def details(self) -> dict[str, Any]:
+        return {"version": self.version, "effective_at": self.effective_at.isoformat()}
 
 
 class NotFound(NeedToKnowError):
@@ -138,6 +161,9 @@ class AuthenticationError(NeedToKnowError):
         self.reason = reason
         super().__init__(f"authentication failed: {reason} API key")
 
+    def details(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
 
 class ScopeDenied(NeedToKnowError):
     """A valid API key without the scope this call needs (the policy still decides,
@@ -147,6 +173,9 @@ class ScopeDenied(NeedToKnowError):
         self.key_id = key_id
         self.scope = scope
         super().__init__(f"API key {key_id} does not have scope {scope!r}")
+
+    def details(self) -> dict[str, Any]:
+        return {"scope": self.scope}
 
 
 class Unavailable(NeedToKnowError):

@@ -22,12 +22,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from needtoknow.errors import NeedToKnowError
-from needtoknow.ledger import Entry
 from needtoknow.policy.notice import render
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customers, notifications
@@ -35,6 +34,7 @@ from needtoknow.vault.store import unpack_fields
 from needtoknow.versions import PolicyVersions
 
 if TYPE_CHECKING:
+    from needtoknow.ledger import Entry
     from needtoknow.vault import Vault
 
 NOTIFIER = ("notification_provider", "service_notification")
@@ -177,12 +177,10 @@ class Outbox:
                 self.vault.ledger.append(conn, self._entry(version, customer_id, status))
         return "retry" if status == "pending" else status
 
-    def _entry(self, version: str, customer_id: str, status: str, **detail: Any) -> Entry:
-        return Entry(
-            kind="notice",
-            time=self.vault.clock(),
-            actor=self.vault.actor,
+    def _entry(self, version: str, customer_id: str, status: str) -> Entry:
+        return self.vault.entry(
+            "notice",
             customer_id=customer_id,
             policy_version=version,
-            detail={"notice": "policy_change", "status": status, **detail},
+            detail={"notice": "policy_change", "status": status},
         )

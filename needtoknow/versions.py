@@ -23,13 +23,13 @@ import sqlalchemy as sa
 
 from needtoknow.categories import Registry
 from needtoknow.errors import NotFound, NoticePending, ValidationError
-from needtoknow.ledger import Entry
 from needtoknow.policy import Engine, Policy, load_policy_text
 from needtoknow.policy.diff import diff, is_material
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import policies, registry_state
 
 if TYPE_CHECKING:
+    from needtoknow.ledger import Entry
     from needtoknow.vault import Vault
 
 
@@ -200,13 +200,8 @@ class PolicyVersions:
             return conn.execute(sa.select(policies).where(policies.c.version == version)).first()
 
     def _entry(self, version: str, change: str, **detail: Any) -> Entry:
-        return Entry(
-            kind="policy_change",
-            time=self.vault.clock(),
-            actor=self.vault.actor,
-            policy_version=version,
-            request_id=self.vault.request_id,
-            detail={"change": change, **detail},
+        return self.vault.entry(
+            "policy_change", policy_version=version, detail={"change": change, **detail}
         )
 
 

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from needtoknow.errors import BudgetExceeded
-from needtoknow.ledger import Entry
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import privacy_budgets, privacy_charges
 
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
+    from needtoknow.ledger import Entry
     from needtoknow.policy.model import UsageRule
     from needtoknow.vault import Vault
 
@@ -151,16 +151,12 @@ class Budgets:
         left: dict[str, tuple[float, float]],
     ) -> Entry:
         vault = self.vault
-        return Entry(
-            kind="report",
-            time=vault.clock(),
-            actor=vault.actor,
+        return vault.entry(
+            "report",
             recipient=recipient,
             purpose=purpose,
             legal_basis=vault.policy.purposes[purpose].legal_basis,
             decision="allow" if action == "charge" else "deny",
-            policy_version=vault.policy.version,
-            request_id=vault.request_id,
             detail={
                 "action": action,
                 "report": spec.name,

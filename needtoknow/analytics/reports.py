@@ -35,10 +35,10 @@ from needtoknow.analytics import noise
 from needtoknow.analytics.bounding import Bounded, key_columns, public_keys
 from needtoknow.analytics.budget import Budgets
 from needtoknow.errors import PolicyDenied
-from needtoknow.ledger import Entry
 
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
+    from needtoknow.ledger import Entry
     from needtoknow.vault import Vault
 
 ADVERTISING = "advertising"
@@ -190,18 +190,13 @@ class Reports:
             raise
 
     def _entry(self, recipient: str, purpose: str, action: str, **detail: Any) -> Entry:
-        vault = self.vault
-        basis = vault.policy.purposes.get(purpose)
-        return Entry(
-            kind="report",
-            time=vault.clock(),
-            actor=vault.actor,
+        basis = self.vault.policy.purposes.get(purpose)
+        return self.vault.entry(
+            "report",
             recipient=recipient,
             purpose=purpose,
             legal_basis=basis.legal_basis if basis else None,
             decision="deny" if action == "deny" else "allow",
-            policy_version=vault.policy.version,
-            request_id=vault.request_id,
             detail={"action": action, **{k: v for k, v in detail.items() if v is not None}},
         )
 

@@ -25,6 +25,8 @@ class Problem(BaseModel):
     period: str | None = None
     requested: dict[str, float] | None = None
     remaining: dict[str, float] | None = None
+    version: str | None = None
+    effective_at: str | None = None
     field: str | None = None
     category: str | None = None
     rule: str | None = None

@@ -50,22 +50,4 @@ def problem(
 
 def from_error(exc: errors.NeedToKnowError, request_id: str | None) -> JSONResponse:
     status, slug, title = next((s, t, ti) for kind, s, t, ti in PROBLEMS if isinstance(exc, kind))
-    extra: dict[str, Any] = {}
-    if isinstance(exc, errors.PolicyDenied):
-        extra.update(recipient=exc.recipient, purpose=exc.purpose, reasons=exc.reasons)
-    elif isinstance(exc, errors.ValidationError):
-        extra.update(field=exc.field, category=exc.category, rule=exc.rule)
-    elif isinstance(exc, errors.AuthenticationError):
-        extra.update(reason=exc.reason)
-    elif isinstance(exc, errors.NoticePending):
-        extra.update(version=exc.version, effective_at=exc.effective_at.isoformat())
-    elif isinstance(exc, errors.BudgetExceeded):
-        extra.update(
-            recipient=exc.recipient,
-            period=exc.period,
-            requested={"epsilon": exc.requested[0], "delta": exc.requested[1]},
-            remaining={"epsilon": exc.remaining[0], "delta": exc.remaining[1]},
-        )
-    elif isinstance(exc, errors.ScopeDenied):
-        extra.update(scope=exc.scope)
-    return problem(status, slug, title, str(exc), request_id, **extra)
+    return problem(status, slug, title, str(exc), request_id, **exc.details())

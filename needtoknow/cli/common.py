@@ -42,21 +42,7 @@ def exit_code(exc: errors.NeedToKnowError) -> int:
 
 def error_body(exc: errors.NeedToKnowError) -> dict[str, Any]:
     """The JSON shape of an error; carries ids and reasons, never customer values."""
-    body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
-    if isinstance(exc, errors.PolicyDenied):
-        body.update(recipient=exc.recipient, purpose=exc.purpose, reasons=exc.reasons)
-    if isinstance(exc, errors.ValidationError):
-        body.update(field=exc.field, category=exc.category, rule=exc.rule)
-    if isinstance(exc, errors.NoticePending):
-        body.update(version=exc.version, effective_at=exc.effective_at.isoformat())
-    if isinstance(exc, errors.BudgetExceeded):
-        body.update(
-            recipient=exc.recipient,
-            period=exc.period,
-            requested={"epsilon": exc.requested[0], "delta": exc.requested[1]},
-            remaining={"epsilon": exc.remaining[0], "delta": exc.remaining[1]},
-        )
-    return body
+    return {"error": type(exc).__name__, "message": str(exc), **exc.details()}
 
 
 @contextmanager

@@ -392,6 +392,14 @@ class Vault:
     def index_digest(self, category: str, term: str) -> bytes:
         return self.keys.mac("index", f"{category}\x00{term}".encode())
 
+    def entry(self, kind: str, **fields: Any) -> Entry:
+        """A ledger entry made now by whoever this vault acts for (actor, request id),
+        under the active policy version unless ``fields`` name another."""
+        fields.setdefault("policy_version", self.policy.version)
+        return Entry(
+            kind=kind, time=self.clock(), actor=self.actor, request_id=self.request_id, **fields
+        )
+
     def tokenize(self, recipient: str, canonical: bytes) -> str:
         """A keyed, irreversible token for the ``token`` transform: stable for one recipient
         (it can link its own records) and different for each (recipients cannot join)."""
