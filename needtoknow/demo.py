@@ -18,7 +18,7 @@ from faker import Faker
 
 from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
 
-# (city, state, PIN prefix consistent with India Post zones, vehicle/DL state code)
+# (city, state, PIN prefix consistent with India Post zones, driving-licence state code)
 PLACES = (
     ("New Delhi", "Delhi", "110", "DL"),
     ("Mumbai", "Maharashtra", "400", "MH"),
@@ -106,10 +106,9 @@ def card(rng: random.Random) -> str:
 
 
 def customer(rng: random.Random, fake: Faker, today: date) -> dict[str, Any]:
-    """One synthetic customer with every seed category but genetic information and photo."""
+    """One synthetic customer with every category the demo policy collects."""
     first, last = fake.first_name(), fake.last_name()
     city, state, pin3, code = rng.choice(PLACES)
-    birth_city = rng.choice(PLACES)
     born = today - timedelta(days=rng.randint(18 * 365, 80 * 365))
     handle = "".join(
         c for c in f"{first}.{last}{rng.randint(1, 999)}".lower() if c.isalnum() or c == "."
@@ -117,7 +116,6 @@ def customer(rng: random.Random, fake: Faker, today: date) -> dict[str, Any]:
     return {
         "name": f"{first} {last}",
         "date_of_birth": born.isoformat(),
-        "birthplace": f"{birth_city[0]}, {birth_city[1]}",
         "address": {
             "line1": f"{fake.building_number()}, {fake.street_name()}",
             "city": city,
@@ -135,8 +133,6 @@ def customer(rng: random.Random, fake: Faker, today: date) -> dict[str, Any]:
             {"type": "aadhaar", "number": aadhaar(rng)},
             {"type": "pan", "number": pan(rng)},
         ],
-        "vehicle_registration": f"{code}{rng.randint(1, 20):02d}{_letters(rng, 2)}"
-        f"{rng.randint(1, 9999):04d}",
         "driving_licence": f"{code}{rng.randint(1, 20):02d}{rng.randint(2000, today.year - 1)}"
         f"{_digits(rng, 7)}",
         "digital_identity": [

@@ -4,6 +4,7 @@
 
     NeedToKnowError
     ├── ValidationError     malformed input; names field, category and rule, never the value
+    │   └── NotCollected    a category no purpose of the active policy collects
     ├── CategoryError       a category the registry does not know
     ├── PolicyError         a policy file that cannot be loaded; names file and line
     ├── PolicyDenied        recipient, purpose and the reason; nothing was decrypted
@@ -52,6 +53,24 @@ class ValidationError(NeedToKnowError):
 
     def details(self) -> dict[str, Any]:
         return {"field": self.field, "category": self.category, "rule": self.rule}
+
+
+class NotCollected(ValidationError):
+    """A write carrying categories that no purpose of the active policy needs collected
+    (the seed: "limit the collection ... only on a need-to-know basis"). Nothing of the
+    write was stored, and no value was looked at."""
+
+    def __init__(self, categories: list[str], policy: str) -> None:
+        self.categories = categories
+        super().__init__(categories[0], categories[0], "not_collected")
+        Exception.__init__(
+            self,
+            f"not collected: no purpose of policy {policy!r} needs {', '.join(categories)} "
+            "(see ntk policy explain --collection)",
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {**super().details(), "categories": self.categories}
 
 
 class CategoryError(NeedToKnowError):

@@ -3,7 +3,8 @@
 When a material version is posted, every customer whose data the widened rules reach is
 queued: the customers holding a category a widening change names (the vault knows which
 categories a customer has without decrypting anything), or every customer when a change
-names none (a new recipient or purpose, a changed legal basis). Queuing is idempotent:
+names none (a new recipient or purpose, a changed legal basis) or collects a category
+newly (anyone may be asked for it). Queuing is idempotent:
 one row per (version, customer).
 
 Delivery reads each customer's e-mail address through the one path out — as the
@@ -29,8 +30,8 @@ import sqlalchemy as sa
 from needtoknow.errors import NeedToKnowError
 from needtoknow.policy.notice import render
 from needtoknow.storage.database import reading
-from needtoknow.storage.schema import customers, notifications
-from needtoknow.vault.store import unpack_fields
+from needtoknow.storage.schema import notifications
+from needtoknow.vault import store
 from needtoknow.versions import PolicyVersions
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ class Outbox:
         widening = [c for c in posted.changes if c["widens"]]
         if not widening:
             return 0
-        named = {c.get("category") for c in widening}
+        # A category newly collected reaches everyone: each may be asked for it.
+        named = {None if c["kind"] == "collection_added" else c.get("category") for c in widening}
         everyone = None in named or not named <= set(registry)
         now = self.vault.clock()
         queued = 0
@@ -72,16 +74,8 @@ class Outbox:
                     sa.select(notifications.c.customer_id).where(notifications.c.version == version)
                 )
             }
-            rows = conn.execute(
-                sa.select(customers.c.id, customers.c.sealed_fields).where(
-                    customers.c.wrapped_dek.is_not(None)
-                )
-            )
-            for row in rows:
-                customer_id: str = row.id
-                if customer_id in known:
-                    continue
-                if not everyone and not named & set(unpack_fields(bytes(row.sealed_fields))):
+            for customer_id, held in store.live_categories(conn):
+                if customer_id in known or not (everyone or named & held):
                     continue
                 conn.execute(
                     notifications.insert().values(

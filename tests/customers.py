@@ -20,11 +20,10 @@ def lookup(vault: Vault, category: str, value: Any) -> list[str]:
     return vault.find(category, value, recipient=recipient, purpose=purpose)
 
 
+# Every category the demo policy collects.
 ASHA: dict[str, Any] = {
     "name": "Asha Canarywala",
     "date_of_birth": "1987-04-12",
-    "birthplace": "Pune, Maharashtra",
-    "genetic_information": "rs4680 AG; BRCA1 negative",
     "address": {"line1": "17 Canary Lane", "city": "Pune", "state": "Maharashtra", "pin": "411001"},
     "telephone": "+91 98765 43210",
     "email": "asha.canary@example.in",
@@ -34,12 +33,18 @@ ASHA: dict[str, Any] = {
         {"type": "aadhaar", "number": "2345 6789 0124"},
         {"type": "pan", "number": "ABCPE1234F"},
     ],
-    "vehicle_registration": "MH 12 AB 1234",
     "driving_licence": "MH14 20110062821",
     "digital_identity": [
         {"type": "username", "value": "ashacanary"},
         {"type": "ip", "value": "198.51.100.23"},
     ],
+}
+
+# Categories the demo policy collects for no purpose: a write carrying one is refused.
+NOT_COLLECTED: dict[str, Any] = {
+    "birthplace": "Pune, Maharashtra",
+    "genetic_information": "rs4680 AG; BRCA1 negative",
+    "vehicle_registration": "MH 12 AB 1234",
 }
 
 RAVI: dict[str, Any] = {

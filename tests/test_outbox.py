@@ -101,3 +101,11 @@ def test_a_narrowing_change_tells_no_one(vault: Vault) -> None:
     narrower = TEXT.replace("telephone: full, address: city_only", "address: city_only")
     posted = PolicyVersions(vault).propose(narrower)
     assert not posted.material and Outbox(vault).status(posted.version) == {}
+
+
+def test_collecting_a_new_category_tells_everyone(vault: Vault) -> None:
+    vault.add(ASHA)
+    vault.add({"name": "No Licence", "email": "no.licence@example.in"})  # may be asked too
+    more = TEXT.replace("driving_licence,", "driving_licence, vehicle_registration,")
+    posted = PolicyVersions(vault).propose(more)
+    assert posted.material and Outbox(vault).status(posted.version) == {"pending": 2}

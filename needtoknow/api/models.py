@@ -30,6 +30,7 @@ class Problem(BaseModel):
     field: str | None = None
     category: str | None = None
     rule: str | None = None
+    categories: list[str] | None = None  # not collected: no purpose of the policy needs them
     errors: list[dict[str, Any]] | None = None
 
 

@@ -15,7 +15,7 @@ from needtoknow.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.cli.common import reported, stdout
 from needtoknow.cli.serve import serve as serve_command
 from needtoknow.demo import customers
-from needtoknow.errors import NeedToKnowError
+from needtoknow.errors import NeedToKnowError, NotCollected
 from needtoknow.home import Settings, init_vault, open_vault
 from needtoknow.types import Context
 from needtoknow.vault import Vault
@@ -145,6 +145,11 @@ def demo(
             highlight=False,
         )
         stdout.print(f"         {detail}\n", highlight=False)
+        try:  # need-to-know collection: no purpose of the demo policy needs genetic data
+            vault.correct(customer_id, {"genetic_information": "rs4680 AG"})
+        except NotCollected as exc:
+            stdout.print("[red]refused[/red] storing genetic_information", highlight=False)
+            stdout.print(f"         {exc}\n", highlight=False)
     if interactive is None:
         interactive = sys.stdin.isatty()
     while interactive:

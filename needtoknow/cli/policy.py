@@ -32,8 +32,14 @@ def check(file: Path) -> None:
 
 @app.command()
 def explain(
-    recipient: Annotated[str, typer.Option(help="Who would receive data.")],
-    purpose: Annotated[str, typer.Option(help="What for.")],
+    recipient: Annotated[str | None, typer.Option(help="Who would receive data.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="What for.")] = None,
+    collection: Annotated[
+        bool,
+        typer.Option(
+            "--collection", help="Instead: what may be collected, for which purposes, and held."
+        ),
+    ] = False,
     legal_reference: Annotated[
         str | None, typer.Option(help="Assume this legal reference.")
     ] = None,
@@ -47,16 +53,25 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What the active policy (or the one active --at a moment) lets RECIPIENT have for
-    PURPOSE, and which rule says so."""
+    PURPOSE, and which rule says so; with --collection, which categories it lets the
+    vault collect, for which purposes, and how many customers hold each."""
+    if collection:
+        if recipient or purpose:
+            raise typer.BadParameter("--collection takes no --recipient or --purpose")
+        _explain_collection(at, as_json)
+        return
+    if recipient is None or purpose is None:
+        raise typer.BadParameter("name a --recipient and a --purpose (or ask for --collection)")
+    asked, why = recipient, purpose
 
     def explained(vault: Vault) -> dict[str, Any]:
         if at is None:
             context = Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id)
-            return vault.explain(recipient, purpose, context)
+            return vault.explain(asked, why, context)
         moment = parse_moment(at, "at")
         engine = PolicyVersions(vault).engine_at(moment)
         context = Context(now=moment, legal_reference=legal_reference, case_id=case_id)
-        return engine.explain(recipient, purpose, context)
+        return engine.explain(asked, why, context)
 
     account: dict[str, Any] = with_vault(explained, as_json)
     if as_json:
@@ -72,6 +87,25 @@ def explain(
         typer.echo(f"  deny  {category}: {reason}")
     if account["obligations"]:
         typer.echo(f"  obligations: {', '.join(account['obligations'])}")
+
+
+def _explain_collection(at: str | None, as_json: bool) -> None:
+    def explained(vault: Vault) -> dict[str, Any]:
+        policy = None if at is None else PolicyVersions(vault).at(parse_moment(at, "at"))
+        return vault.explain_collection(policy)
+
+    account: dict[str, Any] = with_vault(explained, as_json)
+    if as_json:
+        print_json(account)
+        return
+    typer.echo(f"policy {account['policy']} {account['policy_version']!s:.12} collects:")
+    for category, why in account["collected"].items():
+        purposes = ", ".join(f"{p['purpose']} ({p['legal_basis']})" for p in why["purposes"])
+        typer.echo(f"  {category}: for {purposes}  [held by {why['held_by']}]")
+    typer.echo("and refuses to store:")
+    for category, why in account["not_collected"].items():
+        held = f"  [still held by {why['held_by']}: review]" if why["held_by"] else ""
+        typer.echo(f"  {category}{held}")
 
 
 @app.command()

@@ -2,11 +2,11 @@
 
 The seed promises that material changes "in how NextraOne will use your personal
 information" are posted before they are implemented. A change is **material** when it
-lets anyone have more: a new recipient or purpose, a category granted where it was not,
-a transform that reveals more (``last4`` → ``full``; a change between transforms that
-reveal different things, such as ``last4`` → ``token``, counts too), an obligation
-dropped, a different legal basis, raw or more private usage data (a larger budget), or
-full card numbers kept. Everything else narrows or is neutral and may apply at once.
+lets anyone have more: a new recipient or purpose, a category collected or granted where
+it was not, a transform that reveals more (``last4`` → ``full``; a change between
+transforms that reveal different things, such as ``last4`` → ``token``, counts too), an
+obligation dropped, a different legal basis, raw or more private usage data (a larger
+budget), or full card numbers kept. Everything else narrows or is neutral and may apply at once.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def diff(old: Policy, new: Policy) -> list[Change]:
     changes = [
         *_named(old.recipients, new.recipients, "recipient", lambda r: r.kind),
         *_named(old.purposes, new.purposes, "purpose", lambda p: p.legal_basis),
+        *_collection(old, new),
         *_grants(old, new),
         *_usage(old, new),
     ]
@@ -72,6 +73,19 @@ def _named(old: Any, new: Any, what: str, attribute: Any) -> list[Change]:
                 Change(f"{label}_changed", True, **{what: name},
                        before=attribute(old[name]), after=attribute(new[name]))
             )  # fmt: skip
+    return changes
+
+
+def _collection(old: Policy, new: Policy) -> list[Change]:
+    """Categories a purpose collects that it did not (widens), or no longer (narrows)."""
+    changes = []
+    for purpose in sorted(set(old.purposes) | set(new.purposes)):
+        was = old.purposes[purpose].collects if purpose in old.purposes else frozenset()
+        now = new.purposes[purpose].collects if purpose in new.purposes else frozenset()
+        for category in sorted(now - was):
+            changes.append(Change("collection_added", True, purpose=purpose, category=category))
+        for category in sorted(was - now):
+            changes.append(Change("collection_removed", False, purpose=purpose, category=category))
     return changes
 
 

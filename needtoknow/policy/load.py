@@ -157,9 +157,9 @@ class _Loader:
             registry = base.extended(extra)
         except CategoryError as exc:
             raise self.error(data, str(exc), "categories") from None
-        purposes = self.purposes(self.mapping(data, "purposes"))
+        prohibited = self.prohibited(data)
+        purposes = self.purposes(self.mapping(data, "purposes"), registry, prohibited)
         recipients = self.recipients(self.mapping(data, "recipients"))
-        prohibited = self.prohibited(data, purposes)
         agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
         known = _Vocabulary(registry, purposes, recipients, agreements, prohibited)
         rules = self.rules(data, known)
@@ -202,11 +202,13 @@ class _Loader:
             raise self.error(parent, f"{name!r} must be a mapping", name)
         return spec
 
-    def purposes(self, node: _Map) -> dict[str, Purpose]:
+    def purposes(
+        self, node: _Map, registry: Registry, prohibited: frozenset[str]
+    ) -> dict[str, Purpose]:
         out = {}
         for name in node:
             spec = self.spec(node, name)
-            unknown = sorted(set(spec) - {"legal_basis", "description"})
+            unknown = sorted(set(spec) - {"legal_basis", "description", "collects"})
             if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
                 raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
             basis = spec.get("legal_basis")
@@ -216,8 +218,25 @@ class _Loader:
                     f"purpose {name!r}: legal_basis must be one of {sorted(LEGAL_BASES)}",
                     name,
                 )
-            out[name] = Purpose(name, basis, str(spec.get("description", "")))
+            collects = self.collects(spec, name, registry)
+            if collects and (name in prohibited or basis == "none"):
+                raise self.error(spec, f"purpose {name!r} may not collect anything", "collects")
+            out[name] = Purpose(name, basis, str(spec.get("description", "")), collects)
         return out
+
+    def collects(self, spec: _Map, purpose: str, registry: Registry) -> frozenset[str]:
+        """The categories a purpose needs collected: a list of known category names."""
+        raw = spec.get("collects", _List())
+        if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+            raise self.error(
+                spec, f"purpose {purpose!r}: 'collects' must be a list of categories", "collects"
+            )
+        for name in raw:
+            if name not in registry:
+                raise self.error(
+                    spec, f"purpose {purpose!r}: unknown category {name!r}", "collects"
+                )
+        return frozenset(raw)
 
     def recipients(self, node: _Map) -> dict[str, Recipient]:
         out = {}
@@ -253,7 +272,7 @@ class _Loader:
                 parent = out.get(parent.parent)
         return out
 
-    def prohibited(self, data: _Map, purposes: Mapping[str, Purpose]) -> frozenset[str]:
+    def prohibited(self, data: _Map) -> frozenset[str]:
         raw = data.get("prohibited_purposes") or _List()
         if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
             raise self.error(

@@ -50,9 +50,13 @@ COVERS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Purpose:
+    """Why data is used. ``collects`` is what the purpose needs collected: no category
+    is stored unless some purpose of the active policy collects it."""
+
     name: str
     legal_basis: str
     description: str = ""
+    collects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -131,3 +135,16 @@ class Policy:
     # post such changes prior to implementing the change").
     notice_period_days: int = 30
     grievance_contact: str = ""  # who hears grievances (DPDP Act s.8(10)), for the notice
+
+    def collectors(self, category: str) -> list[str]:
+        """The purposes that collect ``category`` (none: it may not be stored)."""
+        return sorted(
+            name
+            for name, purpose in self.purposes.items()
+            if category in purpose.collects and name not in self.prohibited_purposes
+        )
+
+    def collected(self) -> dict[str, list[str]]:
+        """Every category some purpose collects → those purposes."""
+        names = {c for purpose in self.purposes.values() for c in purpose.collects}
+        return {c: found for c in sorted(names) if (found := self.collectors(c))}

@@ -2,12 +2,13 @@
 code does not enforce (DPDP Rules 2025, rule 3: an itemised notice in clear language, in
 English or a language of the Eighth Schedule).
 
-The notice lists what the policy lets anyone have: every category some rule grants,
-every purpose with its legal basis, the kinds of recipients and what each receives it
-for, the usage data advertisers get (aggregates only, under a privacy budget), the
-customer's rights and how to exercise them, the grievance contact, and — for a new
-version — what changed. Fixed text comes from one phrase table per language (English,
-Hindi); names from the policy appear as they are written there.
+The notice lists what the policy lets anyone collect and have: every category some
+purpose collects, and for which purposes; every purpose with its legal basis; the kinds
+of recipients and what each receives it for; the usage data advertisers get (aggregates
+only, under a privacy budget); the customer's rights and how to exercise them; the
+grievance contact; and — for a new version — what changed. Fixed text comes from one
+phrase table per language (English, Hindi); names from the policy appear as they are
+written there.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "title": "Privacy notice",
         "version": "Policy {name}, version {version}.",
         "collect": "What personal data we hold",
-        "collect_intro": "We hold only these kinds of personal data, and use each only as "
-        "set out below:",
+        "collect_intro": "We collect only these kinds of personal data, each only for the "
+        "purposes named, and use each only as set out below:",
+        "collected_for": "{category} — collected for {purposes}",
         "purposes": "Why we use it",
         "basis": "legal basis",
         "never": "We never use personal data for: {names}. It is never sold or rented.",
@@ -56,8 +58,9 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "title": "गोपनीयता सूचना",
         "version": "नीति {name}, संस्करण {version}।",
         "collect": "हम कौन-सा व्यक्तिगत डेटा रखते हैं",
-        "collect_intro": "हम केवल इन प्रकार के व्यक्तिगत डेटा रखते हैं, और हर एक का उपयोग "
-        "केवल नीचे बताए अनुसार करते हैं:",
+        "collect_intro": "हम केवल इन प्रकार के व्यक्तिगत डेटा एकत्र करते हैं, हर एक केवल बताए गए "
+        "उद्देश्यों के लिए, और हर एक का उपयोग केवल नीचे बताए अनुसार करते हैं:",
+        "collected_for": "{category} — {purposes} के लिए एकत्र",
         "purposes": "हम इसका उपयोग क्यों करते हैं",
         "basis": "कानूनी आधार",
         "never": "हम व्यक्तिगत डेटा का उपयोग कभी नहीं करते: {names}। इसे कभी बेचा या किराए "
@@ -193,10 +196,20 @@ def render(
     def category(name: str) -> str:
         return terms.get(name) or (registry[name].label if name in registry else name)
 
-    served = Engine(policy, ()).served()
-    granted = sorted({c for grants, _ in served.values() for c in grants}, key=category)
+    collected = policy.collected()
+    # What a recipient can receive is what it is granted of what is collected at all.
+    served = {
+        pair: ({c: t for c, t in grants.items() if c in collected}, duties)
+        for pair, (grants, duties) in Engine(policy, ()).served().items()
+    }
+    held = [
+        say["collected_for"].format(
+            category=category(name), purposes=", ".join(p.replace("_", " ") for p in purposes)
+        )
+        for name, purposes in sorted(collected.items(), key=lambda item: category(item[0]))
+    ]
     sections = [
-        Section(say["collect"], [say["collect_intro"]], [category(c) for c in granted]),
+        Section(say["collect"], [say["collect_intro"]], held),
         Section(
             say["purposes"],
             items=[

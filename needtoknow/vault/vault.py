@@ -11,6 +11,7 @@ import base64
 import copy
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -26,12 +27,14 @@ from needtoknow.disclosure import Disclosures
 from needtoknow.errors import (
     CategoryError,
     KeyProviderError,
+    NotCollected,
     NotFound,
     PolicyDenied,
     ValidationError,
 )
 from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.policy import Engine, Policy, load_policy_text
+from needtoknow.policy.collection import explain_collection
 from needtoknow.storage.database import reading, scrub_wal
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
@@ -195,17 +198,17 @@ class Vault:
     def _normalise(self, record: Mapping[str, Any]) -> dict[str, Normalised]:
         if not isinstance(record, Mapping) or not record:
             raise ValidationError("record", "customer", "type", "expected a non-empty object")
+        policy = self.engine.policy  # the active version, as any process last activated it
         rules = Rules(
-            today=self.clock().date(), store_full_card_numbers=self.policy.store_full_card_numbers
+            today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
         )
-        normal = {}
-        for name, value in record.items():
-            try:
-                category = self.registry[name]
-            except CategoryError:
-                raise ValidationError(name, name, "unknown_category") from None
-            normal[name] = category.normalise(value, rules)
-        return normal
+        for name in record:
+            if name not in self.registry:
+                raise ValidationError(name, name, "unknown_category")
+        refused = sorted(name for name in record if not policy.collectors(name))
+        if refused:
+            raise NotCollected(refused, policy.name)
+        return {name: self.registry[name].normalise(value, rules) for name, value in record.items()}
 
     def _seal(
         self, dek: bytes, customer_id: str, dek_version: int, normal: Mapping[str, Normalised]
@@ -436,6 +439,16 @@ class Vault:
         self, recipient: str, purpose: str, context: Context | None = None
     ) -> dict[str, object]:
         return self.engine.explain(recipient, purpose, self._context(context))
+
+    def explain_collection(self, policy: Policy | None = None) -> dict[str, Any]:
+        """What ``policy`` (default: the active one) lets the vault collect and for which
+        purposes, with how many live customers hold each category now."""
+        active = self.engine.policy
+        policy = policy or active
+        registry = self.registry if policy is active else load_policy_text(policy.source)[1]
+        with reading(self.db) as conn:
+            held = Counter(c for _, categories in store.live_categories(conn) for c in categories)
+        return explain_collection(policy, registry, held)
 
     # -- keys -------------------------------------------------------------------------
 

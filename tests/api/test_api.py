@@ -26,7 +26,7 @@ from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
 from needtoknow.storage.schema import api_keys, ledger_entries
 from tests.api.conftest import Server, start, stop
-from tests.customers import ASHA, RAVI
+from tests.customers import ASHA, NOT_COLLECTED, RAVI
 
 
 def ledger(server: Server) -> list[dict[str, Any]]:
@@ -177,6 +177,16 @@ def test_bad_input_is_a_validation_problem_that_never_echoes_the_value(server: S
         assert response.status_code == 422 and "2345" not in response.text
     with pytest.raises(ValidationError), client(server, "billing") as billing:
         billing.get_customer("x" * 37, purpose="billing")
+
+
+def test_http_refuses_an_uncollected_category_without_echoing_it(server: Server) -> None:
+    with server.client("signup") as client:
+        response = client.post("/v1/customers", json={"fields": {**ASHA, **NOT_COLLECTED}})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["categories"] == sorted(NOT_COLLECTED)
+    assert problem["rule"] == "not_collected"
+    assert "rs4680" not in response.text and "MH 12" not in response.text
 
 
 def test_bodies_over_the_limit_get_413(server: Server) -> None:

@@ -224,7 +224,10 @@ def test_a_read_records_only_the_categories_the_customer_has(vault: Vault) -> No
 
 
 def test_a_head_over_an_empty_ledger_verifies(tmp_path: Path, clock: Clock) -> None:
-    policy = "name: empty\npurposes: {}\nrecipients: {}\nrules: []\n"
+    policy = (
+        "name: empty\npurposes: {b: {legal_basis: contract, collects: [name]}}\n"
+        "recipients: {}\nrules: []\n"
+    )
     settings = Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path / 'e.db'}")
     vault = init_vault(settings, policy, clock=clock)
     with vault.db.begin() as conn:  # an empty ledger: drop the init entry

@@ -26,7 +26,11 @@ Tamper = Callable[[sa.Connection], None]
 
 POLICY = """\
 name: tamper
-purposes: {billing: {legal_basis: contract}}
+purposes:
+  billing:
+    legal_basis: contract
+    collects: [name, email, address, card_number, telephone, date_of_birth, bank_account,
+               identity_number, driving_licence, digital_identity]
 recipients: {billing_team: {kind: internal_team}}
 rules:
   - {id: r, recipient: billing_team, purpose: billing, clause: x,

@@ -24,8 +24,14 @@ def test_every_category_purpose_and_recipient_kind_allowed_is_in_the_notice(
     text = render(POLICY, REGISTRY, language).markdown()
     served = Engine(POLICY, ()).served()
     terms = TERMS[language]
-    for category in {c for grants, _ in served.values() for c in grants}:
-        assert terms.get(category, REGISTRY[category].label) in text, category
+    held = text.split("\n## ")[1]  # what we collect, each with the purposes it is for
+    for category, purposes in POLICY.collected().items():
+        line = next(
+            x for x in held.splitlines() if terms.get(category, REGISTRY[category].label) in x
+        )
+        assert all(p.replace("_", " ") in line for p in purposes), line
+    for category in set(REGISTRY) - set(POLICY.collected()):  # never held, so never shared
+        assert terms.get(category, REGISTRY[category].label) not in text, category
     for name, purpose in POLICY.purposes.items():
         assert name.replace("_", " ") in text
         if name in POLICY.prohibited_purposes:  # named only as never done

@@ -10,10 +10,21 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.home import Settings, demo_policy_text, init_vault
 from needtoknow.storage.schema import customers
 from needtoknow.vault import Vault
 from needtoknow.vault.store import unpack_fields
-from tests.customers import ASHA, RAVI, lookup
+from tests.conftest import Clock
+from tests.customers import ASHA, NOT_COLLECTED, RAVI, lookup
+
+# The demo policy with a purpose that collects the categories it otherwise refuses, so
+# every seed category but the photograph is planted.
+EVERYTHING = demo_policy_text().replace(
+    "\npurposes:\n",
+    "\npurposes:\n  archive: {legal_basis: consent, description: canaries,"
+    " collects: [birthplace, genetic_information, vehicle_registration]}\n",
+    1,
+)
 
 CANARIES = [
     "Asha Canarywala",
@@ -68,21 +79,24 @@ def test_erasure_leaves_no_key_or_ciphertext_in_the_database_or_wal(
 
 
 def test_no_plaintext_pii_in_database_wal_keys_or_logs(
-    sqlite_vault: Vault, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'vault.db'}")
+    vault = init_vault(settings, EVERYTHING, clock=clock)
     caplog.set_level(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # log every SQL statement
     try:
-        asha = sqlite_vault.add(ASHA).customer_id
-        sqlite_vault.add(RAVI)
-        sqlite_vault.get(asha, recipient="billing_team", purpose="billing")
-        lookup(sqlite_vault, "email", ASHA["email"])
-        sqlite_vault.rotate_keys()
+        asha = vault.add({**ASHA, **NOT_COLLECTED}).customer_id
+        vault.add(RAVI)
+        vault.get(asha, recipient="billing_team", purpose="billing")
+        lookup(vault, "email", ASHA["email"])
+        vault.rotate_keys()
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name.endswith("-wal") for p in files), "expected a WAL file to scan"
     blobs = {str(p): p.read_bytes() for p in files}
+    vault.close()
     blobs["logs"] = caplog.text.encode()
     assert len(caplog.text) > 1000, "SQL logging should have produced records to scan"
     for canary in CANARIES:

@@ -1,0 +1,53 @@
+"""What the policy lets the vault collect, and why: the account behind
+``ntk policy explain --collection``.
+
+The seed promises to "limit the collection ... of Customer Personally Identifiable
+Information only on a need-to-know basis". Each purpose names the categories it needs
+collected; the vault refuses a write carrying any other (:class:`~needtoknow.errors.
+NotCollected`). This account lists, per category, the purposes that collect it with
+their legal basis, and — when given what the vault holds — the customers still holding
+a category no purpose collects any more (collected under an earlier version), which is
+what a privacy officer must then review for erasure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from needtoknow.categories import Registry
+from needtoknow.policy.model import Policy
+
+
+def explain_collection(
+    policy: Policy, registry: Registry, held: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """A JSON-ready account; ``held`` counts live customers per category held."""
+    collected = policy.collected()
+    counts = held or {}
+    return {
+        "policy": policy.name,
+        "policy_version": policy.version,
+        "collected": {
+            category: {
+                "label": registry[category].label,
+                "purposes": [
+                    {
+                        "purpose": name,
+                        "legal_basis": policy.purposes[name].legal_basis,
+                        "description": policy.purposes[name].description,
+                    }
+                    for name in purposes
+                ],
+                **({"held_by": counts.get(category, 0)} if held is not None else {}),
+            }
+            for category, purposes in collected.items()
+        },
+        "not_collected": {
+            category: {
+                "label": registry[category].label,
+                **({"held_by": counts.get(category, 0)} if held is not None else {}),
+            }
+            for category in sorted(set(registry) - set(collected))
+        },
+    }

@@ -1,0 +1,151 @@
+"""Collection limited to need: the vault stores only categories some purpose of the active
+policy collects; a write carrying any other is refused whole, naming the category and
+never the value; narrowing applies at once in every process, widening waits for its
+notice — on SQLite and PostgreSQL, through the library, the CLI and HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.detect import Scanner
+from needtoknow.detect.redact import Redactor
+from needtoknow.errors import NotCollected, NoticePending, PolicyError
+from needtoknow.home import Settings, open_vault
+from needtoknow.policy import load_policy_text
+from needtoknow.storage.schema import customers, ledger_entries
+from needtoknow.vault import Vault
+from needtoknow.versions import PolicyVersions
+from tests.conftest import Clock
+from tests.customers import ASHA, NOT_COLLECTED
+
+TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")
+KYC = "identity_number, driving_licence,"
+NO_LICENCE = TEXT.replace(KYC, "identity_number,")  # verification stops collecting licences
+WITH_VEHICLE = TEXT.replace(KYC, KYC + " vehicle_registration,")
+
+
+def counts(vault: Vault) -> tuple[int, int]:
+    with vault.db.connect() as conn:
+        people = conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar_one()
+        entries = conn.execute(sa.select(sa.func.count()).select_from(ledger_entries)).scalar_one()
+    return people, entries
+
+
+def test_a_write_with_a_category_no_purpose_collects_is_refused_whole(vault: Vault) -> None:
+    before = counts(vault)
+    with pytest.raises(NotCollected) as refused:
+        vault.add({**ASHA, **NOT_COLLECTED})
+    assert refused.value.categories == sorted(NOT_COLLECTED)
+    assert refused.value.details()["rule"] == "not_collected"
+    shown = str(refused.value) + json.dumps(refused.value.details())
+    assert "genetic_information" in shown and "vault" not in shown
+    for value in NOT_COLLECTED.values():
+        assert value not in shown and value.split()[0] not in shown
+    assert counts(vault) == before  # nothing stored, nothing ledgered
+    asha = vault.add(ASHA).customer_id
+    with pytest.raises(NotCollected, match="birthplace"):
+        vault.correct(asha, {"email": "new@example.in", "birthplace": "Pune"})
+    kept = vault.get(asha, recipient="support_team", purpose="service_delivery").values
+    assert kept["email"] == ASHA["email"]  # the correction was refused whole
+
+
+def test_narrowing_collection_applies_at_once_in_every_process(
+    vault: Vault, settings: Settings
+) -> None:
+    holder = vault.add(ASHA).customer_id
+    other = open_vault(settings, clock=vault.clock)
+    try:
+        versions = PolicyVersions(vault)
+        posted = versions.propose(NO_LICENCE)
+        assert not posted.material
+        assert {"kind": "collection_removed", "widens": False, "purpose": "verification",
+                "category": "driving_licence"} in posted.changes  # fmt: skip
+        versions.activate(posted.version)
+        for process in (vault, other):
+            with pytest.raises(NotCollected, match="driving_licence"):
+                process.add(ASHA)
+        account = other.explain_collection()
+        assert "driving_licence" not in account["collected"]
+        assert account["not_collected"]["driving_licence"]["held_by"] == 1  # for review
+        assert account["collected"]["email"]["held_by"] == 1
+        vault.erase(holder)
+        assert other.explain_collection()["not_collected"]["driving_licence"]["held_by"] == 0
+    finally:
+        other.close()
+
+
+def test_collecting_more_is_material_and_waits_for_its_notice(vault: Vault, clock: Clock) -> None:
+    versions = PolicyVersions(vault)
+    posted = versions.propose(WITH_VEHICLE)
+    assert posted.material
+    assert posted.changes[0] == {
+        "kind": "collection_added", "widens": True, "purpose": "verification",
+        "category": "vehicle_registration",
+    }  # fmt: skip
+    with pytest.raises(NoticePending):
+        versions.activate(posted.version)
+    with pytest.raises(NotCollected):
+        vault.add({**ASHA, "vehicle_registration": NOT_COLLECTED["vehicle_registration"]})
+    clock.now += timedelta(days=30)
+    versions.activate(posted.version)
+    vault.add({**ASHA, "vehicle_registration": NOT_COLLECTED["vehicle_registration"]})
+    # what was collected under the earlier version is explained under it
+    earlier = vault.explain_collection(versions.at(clock.now - timedelta(days=1)))
+    assert "vehicle_registration" in earlier["not_collected"]
+
+
+@pytest.mark.parametrize(
+    ("purpose", "problem"),
+    [
+        ("  billing: {legal_basis: contract, collects: [name, shoe_size]}",
+         "purpose 'billing': unknown category 'shoe_size'"),
+        ("  billing: {legal_basis: contract, collects: name}",
+         "purpose 'billing': 'collects' must be a list of categories"),
+        ("  sale: {legal_basis: none, collects: [name]}", "purpose 'sale' may not collect"),
+    ],
+)  # fmt: skip
+def test_the_loader_checks_what_purposes_collect(purpose: str, problem: str) -> None:
+    text = f"name: t\npurposes:\n{purpose}\nrecipients: {{}}\nrules: []\n"
+    with pytest.raises(PolicyError, match=problem) as caught:
+        load_policy_text(text, "t.yaml")
+    assert caught.value.line == 3
+
+
+def test_the_redactor_keeps_no_vault_copy_of_what_is_not_collected(vault: Vault) -> None:
+    text = "Car MH 12 AB 1234, mail asha.canary@example.in"
+    redactor = Redactor(default="vault", vault=vault)
+    redacted = redactor.redact(text, Scanner().scan(text))
+    assert "<VEHICLE_REGISTRATION>" in redacted and "<VAULT:" in redacted
+    assert counts(vault)[0] == 1  # only the e-mail address was vaulted
+
+
+def test_ntk_policy_explain_collection_and_a_refused_add(tmp_path: Path) -> None:
+    ntk = str(Path(sys.executable).with_name("ntk"))
+    env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([ntk, *args], env=env, capture_output=True, text=True, input=stdin)
+
+    run("init")
+    refused = run("customer", "add", "--json", "-", stdin=json.dumps({**ASHA, **NOT_COLLECTED}))
+    assert refused.returncode != 0
+    body = json.loads(refused.stderr)
+    assert body["error"] == "NotCollected" and body["categories"] == sorted(NOT_COLLECTED)
+    assert "rs4680" not in refused.stdout + refused.stderr
+    assert run("customer", "add", "--json", "-", stdin=json.dumps(ASHA)).returncode == 0
+    text = run("policy", "explain", "--collection")
+    assert text.returncode == 0
+    assert "genetic_information" in text.stdout.split("refuses to store:")[1]
+    assert "date_of_birth: for verification (legal_obligation)  [held by 1]" in text.stdout
+    account = json.loads(run("policy", "explain", "--collection", "--json").stdout)
+    assert set(account["collected"]) == set(ASHA)
+    both = run("policy", "explain", "--collection", "--recipient", "billing_team")
+    assert both.returncode == 2
