@@ -247,6 +247,10 @@ def raise_for(response: httpx.Response) -> None:
     detail = str(problem.get("detail", response.reason_phrase))
     if kind == "policy-denied":
         raise errors.PolicyDenied(problem["recipient"], problem["purpose"], problem["reasons"])
+    if kind == "validation" and problem.get("rule") == "not_collected":
+        raise errors.NotCollected(
+            problem["categories"], problem.get("policy", ""), problem.get("consent_needed")
+        )
     if kind == "validation":
         listed = problem.get("errors") or [{}]
         location = ".".join(str(p) for p in listed[0].get("loc", []))

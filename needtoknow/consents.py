@@ -7,6 +7,10 @@ call recording reference — the evidence itself stays where it was collected). 
 withdrawal is one call, takes effect at the next decision in every process (each read
 checks), and is never refused: withdrawing what was not given, or for a customer since
 erased, still succeeds and is recorded. Grants and withdrawals are ledger entries.
+
+Data collected only for consent-based purposes follows the consent: it can be written
+only while a consent to one of them stands, and a withdrawal that leaves none standing
+deletes it from the customer's record in the same transaction (DPDP Act s.6(6)).
 """
 
 from __future__ import annotations
@@ -19,16 +23,21 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
-from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.database import reading, scrub_wal, stored_utc
 from needtoknow.storage.fastpath import prepared
 from needtoknow.storage.schema import consents, customers
 from needtoknow.types import checked_customer_id
+from needtoknow.vault import store
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
     from needtoknow.vault import Vault
 
 CHANNELS = frozenset({"web", "app", "email", "sms", "phone", "paper", "api"})
+
+_STANDING = sa.select(consents.c.purpose).where(
+    consents.c.customer_id == sa.bindparam("customer_id"), consents.c.withdrawn_at.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -72,14 +81,7 @@ class Consents:
             ),
         )
 
-        self._standing_all = prepared(
-            "consent_standing",
-            vault.db.dialect,
-            lambda: sa.select(consents.c.purpose).where(
-                consents.c.customer_id == sa.bindparam("customer_id"),
-                consents.c.withdrawn_at.is_(None),
-            ),
-        )
+        self._standing_all = prepared("consent_standing", vault.db.dialect, lambda: _STANDING)
 
     def needed(self, purpose: str) -> bool:
         """Whether ``purpose`` is served only with the customer's consent."""
@@ -92,10 +94,14 @@ class Consents:
             row = self._open.run(cursor, {"customer_id": customer_id, "purpose": purpose})
             return row.fetchone() is not None
 
-    def standing(self, customer_id: str) -> frozenset[str]:
-        """The purposes the customer's consent to stands for now (for usage events)."""
-        with self.vault.connections.snapshot() as cursor:
-            rows = self._standing_all.run(cursor, {"customer_id": customer_id}).fetchall()
+    def standing(self, customer_id: str, conn: sa.Connection | None = None) -> frozenset[str]:
+        """The purposes the customer's consent to stands for now; inside ``conn``'s
+        transaction when given (a write deciding what it may keep)."""
+        if conn is not None:
+            rows = conn.execute(_STANDING, {"customer_id": customer_id}).fetchall()
+        else:
+            with self.vault.connections.snapshot() as cursor:
+                rows = self._standing_all.run(cursor, {"customer_id": customer_id}).fetchall()
         return frozenset(row[0] for row in rows)
 
     def grant(
@@ -167,13 +173,42 @@ class Consents:
                 )
                 .values(withdrawn_at=now, withdrawn_channel=channel[:50])
             ).rowcount
+            erased = self._erase_unconsented(conn, customer_id, purpose, now)
             entry = self._entry(
-                customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed)
-            )
+                customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed),
+                erased=erased,
+            )  # fmt: skip
             vault.ledger.append(conn, entry)
+        if erased:
+            scrub_wal(vault.db)  # as erasure does: no old page keeps the deleted ciphertext
         return [
             c for c in self.listing(customer_id) if c.purpose == purpose and c.withdrawn_at == now
         ]
+
+    def _erase_unconsented(
+        self, conn: sa.Connection, customer_id: str, purpose: str, now: datetime
+    ) -> list[str]:
+        """Delete the categories the customer's record holds only for consent-based
+        purposes, ``purpose`` among them, that no standing consent covers any more (DPDP
+        Act s.6(6), s.8(7)): their ciphertext and blind-index digests go in the
+        withdrawal's own transaction. Copies made earlier (backups) keep them, sealed
+        under the customer's key, until they expire."""
+        found = store.locked_record(conn, customer_id)
+        if found is None:  # erased, or never a customer: nothing to delete
+            return []
+        _, fields = found
+        policy = self.vault.engine.policy
+        standing = self.standing(customer_id, conn)
+        gone = sorted(
+            c
+            for c in fields
+            if purpose in (purposes := policy.consent_to_collect(c))
+            and standing.isdisjoint(purposes)
+        )
+        if gone:
+            kept = {c: v for c, v in fields.items() if c not in gone}
+            store.replace_fields(conn, customer_id, kept, gone, {}, now)
+        return gone
 
     def listing(self, customer_id: str) -> list[Consent]:
         """Every consent of the customer, standing and withdrawn, oldest first."""

@@ -60,17 +60,25 @@ class NotCollected(ValidationError):
     (the seed: "limit the collection ... only on a need-to-know basis"). Nothing of the
     write was stored, and no value was looked at."""
 
-    def __init__(self, categories: list[str], policy: str) -> None:
+    def __init__(
+        self, categories: list[str], policy: str, consent: list[str] | None = None
+    ) -> None:
         self.categories = categories
+        self.policy = policy
+        self.consent = consent or []
         super().__init__(categories[0], categories[0], "not_collected")
-        Exception.__init__(
-            self,
-            f"not collected: no purpose of policy {policy!r} needs {', '.join(categories)} "
-            "(see ntk policy explain --collection)",
+        named = ", ".join(categories)
+        why = (
+            f"policy {policy!r} collects {named} only with the customer's consent to "
+            f"{' or '.join(self.consent)}, which does not stand"
+            if self.consent
+            else f"no purpose of policy {policy!r} needs {named}"
         )
+        Exception.__init__(self, f"not collected: {why} (see ntk policy explain --collection)")
 
     def details(self) -> dict[str, Any]:
-        return {**super().details(), "categories": self.categories}
+        extra = {"consent_needed": self.consent} if self.consent else {}
+        return {**super().details(), "categories": self.categories, "policy": self.policy, **extra}
 
 
 class CategoryError(NeedToKnowError):

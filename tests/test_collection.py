@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -18,18 +19,27 @@ import sqlalchemy as sa
 from needtoknow.detect import Scanner
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import NotCollected, NoticePending, PolicyError
-from needtoknow.home import Settings, open_vault
+from needtoknow.home import Settings, init_vault, open_vault
 from needtoknow.policy import load_policy_text
 from needtoknow.storage.schema import customers, ledger_entries
-from needtoknow.vault import Vault
+from needtoknow.vault import Vault, store
 from needtoknow.versions import PolicyVersions
 from tests.conftest import Clock
 from tests.customers import ASHA, NOT_COLLECTED
 
-TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")
+TEXT_FILE = Path(__file__).parents[1] / "policies" / "nextraone.yaml"
+TEXT = TEXT_FILE.read_text("utf-8")
 KYC = "identity_number, driving_licence,"
 NO_LICENCE = TEXT.replace(KYC, "identity_number,")  # verification stops collecting licences
 WITH_VEHICLE = TEXT.replace(KYC, KYC + " vehicle_registration,")
+MARKETING = "  marketing_contact: {legal_basis: consent, "
+OFFERS = "  third_party_offers: {legal_basis: consent, "
+REGIONAL = TEXT.replace(MARKETING, MARKETING + "collects: [birthplace], ").replace(
+    OFFERS,
+    OFFERS + "collects: [vehicle_registration], ",  # motor insurance offers
+)
+LEGACY = re.sub(r"\n    collects: \[[^\]]*\]", "", TEXT)  # written before `collects:`
+BIRTHPLACE = {"birthplace": NOT_COLLECTED["birthplace"]}
 
 
 def counts(vault: Vault) -> tuple[int, int]:
@@ -46,7 +56,7 @@ def test_a_write_with_a_category_no_purpose_collects_is_refused_whole(vault: Vau
     assert refused.value.categories == sorted(NOT_COLLECTED)
     assert refused.value.details()["rule"] == "not_collected"
     shown = str(refused.value) + json.dumps(refused.value.details())
-    assert "genetic_information" in shown and "vault" not in shown
+    assert "genetic_information" in shown and "nextraone" in shown
     for value in NOT_COLLECTED.values():
         assert value not in shown and value.split()[0] not in shown
     assert counts(vault) == before  # nothing stored, nothing ledgered
@@ -102,6 +112,68 @@ def test_collecting_more_is_material_and_waits_for_its_notice(vault: Vault, cloc
     assert "vehicle_registration" in earlier["not_collected"]
 
 
+def held(vault: Vault, customer_id: str) -> frozenset[str]:
+    with vault.db.connect() as conn:
+        return dict(store.live_categories(conn))[customer_id]
+
+
+def test_what_only_a_consent_needs_is_held_only_while_the_consent_stands(
+    settings: Settings, clock: Clock
+) -> None:
+    vault = init_vault(settings, REGIONAL, clock=clock)
+    try:
+        with pytest.raises(NotCollected, match="only with the customer's consent") as refused:
+            vault.add({**ASHA, **BIRTHPLACE})
+        assert refused.value.details()["consent_needed"] == ["marketing_contact"]
+        asha = vault.add(ASHA).customer_id
+        with pytest.raises(NotCollected, match="marketing_contact"):
+            vault.correct(asha, BIRTHPLACE)
+        vault.consents.grant(asha, "marketing_contact", "web", "regional offers form 9")
+        vault.consents.grant(asha, "third_party_offers", "web", "insurance offers form 3")
+        vault.correct(asha, {**BIRTHPLACE, "vehicle_registration": "MH 12 AB 1234"})
+        assert {"birthplace", "vehicle_registration"} <= held(vault, asha)
+        account = vault.explain_collection()["collected"]
+        assert account["birthplace"]["consent_needed"] == ["marketing_contact"]
+        assert account["email"]["consent_needed"] == []
+        vault.consents.withdraw(asha, "marketing_contact", "email")
+        # the rest stays for its own purposes, even what another withdrawn consent needs
+        assert held(vault, asha) == {*ASHA, "vehicle_registration"}
+        withdrawal = next(
+            e for e in vault.ledger.history(asha)[::-1] if e.to_json()["entry"]["kind"] == "consent"
+        ).to_json()["entry"]
+        assert withdrawal["detail"] == {
+            "action": "withdraw", "channel": "email", "closed": 1, "erased": ["birthplace"]
+        }  # fmt: skip
+        with pytest.raises(NotCollected):
+            vault.correct(asha, BIRTHPLACE)
+        vault.erase(asha)
+        vault.consents.withdraw(asha, "marketing_contact")  # still never refused
+    finally:
+        vault.close()
+
+
+def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
+    settings: Settings, clock: Clock
+) -> None:
+    vault = init_vault(settings, LEGACY, clock=clock)
+    try:
+        assert not vault.policy.collection_declared
+        asha = vault.add({**ASHA, **NOT_COLLECTED}).customer_id
+        assert not vault.explain_collection()["declared"]
+        versions = PolicyVersions(vault)
+        posted = versions.propose(TEXT)  # declaring what is needed only narrows
+        assert not posted.material
+        assert {"kind": "collection_removed", "widens": False, "purpose": "billing",
+                "category": "genetic_information"} in posted.changes  # fmt: skip
+        versions.activate(posted.version)
+        with pytest.raises(NotCollected, match="genetic_information"):
+            vault.correct(asha, NOT_COLLECTED)
+        account = vault.explain_collection()
+        assert account["declared"] and account["not_collected"]["genetic_information"]["held_by"]
+    finally:
+        vault.close()
+
+
 @pytest.mark.parametrize(
     ("purpose", "problem"),
     [
@@ -149,3 +221,7 @@ def test_ntk_policy_explain_collection_and_a_refused_add(tmp_path: Path) -> None
     assert set(account["collected"]) == set(ASHA)
     both = run("policy", "explain", "--collection", "--recipient", "billing_team")
     assert both.returncode == 2
+    (tmp_path / "legacy.yaml").write_text(LEGACY, "utf-8")
+    checked = run("policy", "check", str(tmp_path / "legacy.yaml"))
+    assert checked.returncode == 0 and "every category may be collected" in checked.stderr
+    assert "warning" not in run("policy", "check", str(TEXT_FILE)).stderr

@@ -30,7 +30,10 @@ class Problem(BaseModel):
     field: str | None = None
     category: str | None = None
     rule: str | None = None
-    categories: list[str] | None = None  # not collected: no purpose of the policy needs them
+    # not collected: no purpose of the policy needs them (or only with a consent not given)
+    categories: list[str] | None = None
+    policy: str | None = None
+    consent_needed: list[str] | None = None
     errors: list[dict[str, Any]] | None = None
 
 

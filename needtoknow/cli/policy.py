@@ -17,6 +17,11 @@ from needtoknow.versions import PolicyVersions, Version
 
 app = typer.Typer(help="The need-to-know policy.", no_args_is_help=True)
 
+UNDECLARED = (
+    "warning: no purpose says what it `collects:`, so every category may be collected; "
+    "declare what each purpose needs to limit collection"
+)
+
 
 @app.command()
 def check(file: Path) -> None:
@@ -28,6 +33,8 @@ def check(file: Path) -> None:
         f"{len(policy.rules)} rules, {len(policy.recipients)} recipients, "
         f"{len(policy.purposes)} purposes"
     )
+    if not policy.collection_declared:
+        typer.echo(UNDECLARED, err=True)
 
 
 @app.command()
@@ -98,10 +105,13 @@ def _explain_collection(at: str | None, as_json: bool) -> None:
     if as_json:
         print_json(account)
         return
+    if not account["declared"]:
+        typer.echo(UNDECLARED, err=True)
     typer.echo(f"policy {account['policy']} {account['policy_version']!s:.12} collects:")
     for category, why in account["collected"].items():
         purposes = ", ".join(f"{p['purpose']} ({p['legal_basis']})" for p in why["purposes"])
-        typer.echo(f"  {category}: for {purposes}  [held by {why['held_by']}]")
+        consent = ", only while the consent stands" if why["consent_needed"] else ""
+        typer.echo(f"  {category}: for {purposes}{consent}  [held by {why['held_by']}]")
     typer.echo("and refuses to store:")
     for category, why in account["not_collected"].items():
         held = f"  [still held by {why['held_by']}: review]" if why["held_by"] else ""

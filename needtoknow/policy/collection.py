@@ -5,7 +5,8 @@ The seed promises to "limit the collection ... of Customer Personally Identifiab
 Information only on a need-to-know basis". Each purpose names the categories it needs
 collected; the vault refuses a write carrying any other (:class:`~needtoknow.errors.
 NotCollected`). This account lists, per category, the purposes that collect it with
-their legal basis, and — when given what the vault holds — the customers still holding
+their legal basis (a category only consent-based purposes collect is held only while a
+consent stands), and — when given what the vault holds — the customers still holding
 a category no purpose collects any more (collected under an earlier version), which is
 what a privacy officer must then review for erasure.
 """
@@ -28,6 +29,7 @@ def explain_collection(
     return {
         "policy": policy.name,
         "policy_version": policy.version,
+        "declared": policy.collection_declared,  # else every category, for every purpose
         "collected": {
             category: {
                 "label": registry[category].label,
@@ -39,6 +41,8 @@ def explain_collection(
                     }
                     for name in purposes
                 ],
+                # collected only with the customer's consent to one of these
+                "consent_needed": policy.consent_to_collect(category),
                 **({"held_by": counts.get(category, 0)} if held is not None else {}),
             }
             for category, purposes in collected.items()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,17 @@ class _Loader:
             raise self.error(data, str(exc), "categories") from None
         prohibited = self.prohibited(data)
         purposes = self.purposes(self.mapping(data, "purposes"), registry, prohibited)
+        declared = any(purpose.collects for purpose in purposes.values())
+        if not declared:
+            # A policy written before `collects:` existed limits use, not collection: it
+            # keeps collecting every category until it declares what it needs (a
+            # narrowing, which applies at once). `ntk policy check` warns of it.
+            purposes = {
+                name: replace(purpose, collects=frozenset(registry))
+                if name not in prohibited and purpose.legal_basis != "none"
+                else purpose
+                for name, purpose in purposes.items()
+            }
         recipients = self.recipients(self.mapping(data, "recipients"))
         agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
         known = _Vocabulary(registry, purposes, recipients, agreements, prohibited)
@@ -187,6 +198,7 @@ class _Loader:
             prohibited_purposes=prohibited,
             extra_categories={k: dict(v) for k, v in extra.items()},
             store_full_card_numbers=full_cards,
+            collection_declared=declared,
             notice_period_days=notice_days,
             grievance_contact=str(settings.get("grievance_contact", "")).strip(),
             usage=usage,
@@ -221,8 +233,26 @@ class _Loader:
             collects = self.collects(spec, name, registry)
             if collects and (name in prohibited or basis == "none"):
                 raise self.error(spec, f"purpose {name!r} may not collect anything", "collects")
-            out[name] = Purpose(name, basis, str(spec.get("description", "")), collects)
+            text = self.description(spec, name)
+            out[name] = Purpose(name, basis, text.pop("en", ""), collects, text)
         return out
+
+    def description(self, spec: _Map, purpose: str) -> dict[str, str]:
+        """Language code → text: a plain string is English; a mapping must give ``en``
+        and may add others (``hi: …``) for the notice in that language."""
+        raw = spec.get("description", "")
+        texts = raw if isinstance(raw, Mapping) else {"en": raw}
+        if "en" not in texts or not all(
+            isinstance(k, str) and k.isalpha() and k.islower() and isinstance(v, str)
+            for k, v in texts.items()
+        ):
+            raise self.error(
+                spec,
+                f"purpose {purpose!r}: 'description' is text, or language codes → text "
+                "including 'en'",
+                "description",
+            )
+        return {k: str(v).strip() for k, v in texts.items()}
 
     def collects(self, spec: _Map, purpose: str, registry: Registry) -> frozenset[str]:
         """The categories a purpose needs collected: a list of known category names."""

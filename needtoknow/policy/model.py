@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 RECIPIENT_KINDS = frozenset(
@@ -57,6 +57,8 @@ class Purpose:
     legal_basis: str
     description: str = ""
     collects: frozenset[str] = frozenset()
+    # The description in other languages, for the notice (language code → text).
+    translations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,9 @@ class Policy:
     prohibited_purposes: frozenset[str]
     extra_categories: Mapping[str, Mapping[str, object]]
     store_full_card_numbers: bool = False
+    # False for a policy no purpose of which says what it `collects`: it collects
+    # everything, as policies did before collection was limited (see policy.load).
+    collection_declared: bool = True
     usage: tuple[UsageRule, ...] = ()
     # How long a material change is posted before it may take effect (seed: "prominently
     # post such changes prior to implementing the change").
@@ -143,6 +148,15 @@ class Policy:
             for name, purpose in self.purposes.items()
             if category in purpose.collects and name not in self.prohibited_purposes
         )
+
+    def consent_to_collect(self, category: str) -> list[str]:
+        """The consent-based purposes ``category`` is collected for, when only such
+        purposes collect it: it may then be held only while the customer's consent to
+        one of them stands (DPDP Act s.6(6)). Empty when another basis collects it."""
+        collectors = self.collectors(category)
+        if any(self.purposes[p].legal_basis != "consent" for p in collectors):
+            return []
+        return collectors
 
     def collected(self) -> dict[str, list[str]]:
         """Every category some purpose collects → those purposes."""

@@ -7,8 +7,9 @@ purpose collects, and for which purposes; every purpose with its legal basis; th
 of recipients and what each receives it for; the usage data advertisers get (aggregates
 only, under a privacy budget); the customer's rights and how to exercise them; the
 grievance contact; and — for a new version — what changed. Fixed text comes from one
-phrase table per language (English, Hindi); names from the policy appear as they are
-written there.
+phrase table per language (English, Hindi); a purpose's description comes from the
+policy in that language when it gives one (``description: {en: …, hi: …}``); other names
+appear as the policy writes them.
 """
 
 from __future__ import annotations
@@ -213,7 +214,8 @@ def render(
         Section(
             say["purposes"],
             items=[
-                f"{name.replace('_', ' ')} — {p.description} ({say['basis']}: "
+                f"{name.replace('_', ' ')} — {p.translations.get(language, p.description)} "
+                f"({say['basis']}: "
                 f"{term(p.legal_basis)})"
                 for name, p in policy.purposes.items()
                 if name not in policy.prohibited_purposes

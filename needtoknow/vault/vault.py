@@ -195,20 +195,37 @@ class Vault:
 
     # -- writes -----------------------------------------------------------------------
 
-    def _normalise(self, record: Mapping[str, Any]) -> dict[str, Normalised]:
+    def _normalise(
+        self, record: Mapping[str, Any], standing: frozenset[str] | None
+    ) -> dict[str, Normalised]:
+        """Check ``record`` may be collected (see :meth:`_collectable`), then validate it."""
         if not isinstance(record, Mapping) or not record:
             raise ValidationError("record", "customer", "type", "expected a non-empty object")
-        policy = self.engine.policy  # the active version, as any process last activated it
-        rules = Rules(
-            today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
-        )
         for name in record:
             if name not in self.registry:
                 raise ValidationError(name, name, "unknown_category")
-        refused = sorted(name for name in record if not policy.collectors(name))
+        policy = self._collectable(record, standing)
+        rules = Rules(
+            today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
+        )
+        return {name: self.registry[name].normalise(value, rules) for name, value in record.items()}
+
+    def _collectable(self, categories: Iterable[str], standing: frozenset[str] | None) -> Policy:
+        """Refuse categories no purpose of the active policy collects, and — unless
+        ``standing`` is None (checked later, under the customer's row lock) — those
+        collected only for consent-based purposes none of the ``standing`` consents
+        covers. Returns the policy both checks were made against."""
+        policy = self.engine.policy  # the active version, as any process last activated it
+        refused = sorted(c for c in categories if not policy.collectors(c))
         if refused:
             raise NotCollected(refused, policy.name)
-        return {name: self.registry[name].normalise(value, rules) for name, value in record.items()}
+        if standing is not None:
+            needs = {c: policy.consent_to_collect(c) for c in categories}
+            lacking = sorted(c for c, ps in needs.items() if ps and standing.isdisjoint(ps))
+            if lacking:
+                consent = sorted({p for c in lacking for p in needs[c]})
+                raise NotCollected(lacking, policy.name, consent)
+        return policy
 
     def _seal(
         self, dek: bytes, customer_id: str, dek_version: int, normal: Mapping[str, Normalised]
@@ -225,8 +242,9 @@ class Vault:
         return sealed, index
 
     def add(self, record: Mapping[str, Any]) -> WriteResult:
-        """Store a new customer; returns its id and any notices (e.g. a discarded card number)."""
-        normal = self._normalise(record)
+        """Store a new customer; returns its id and any notices (e.g. a discarded card number).
+        A category collected only with consent waits for one: add, grant, then correct."""
+        normal = self._normalise(record, standing=frozenset())  # no consent yet
         customer_id = str(uuid.uuid4())
         dek, dek_version = envelope.new_dek(), 1
         kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
@@ -240,12 +258,14 @@ class Vault:
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
-        normal = self._normalise(changes)
+        normal = self._normalise(changes, standing=None)
         with self.db.begin() as conn:
             found = store.locked_record(conn, checked_customer_id(customer_id))
             if found is None:
                 raise NotFound(f"no customer {customer_id!r}")
             key, fields = found
+            # again under the row lock a withdrawal also takes, so none slips in between
+            self._collectable(normal, self.consents.standing(customer_id, conn))
             dek = envelope.unwrap_dek(
                 self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
             )

@@ -17,6 +17,7 @@ from needtoknow.apikeys import ApiKeys
 from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, raise_for
 from needtoknow.errors import (
     AuthenticationError,
+    NotCollected,
     NotFound,
     PolicyDenied,
     ScopeDenied,
@@ -180,13 +181,17 @@ def test_bad_input_is_a_validation_problem_that_never_echoes_the_value(server: S
 
 
 def test_http_refuses_an_uncollected_category_without_echoing_it(server: Server) -> None:
-    with server.client("signup") as client:
-        response = client.post("/v1/customers", json={"fields": {**ASHA, **NOT_COLLECTED}})
+    with server.client("signup") as http:
+        response = http.post("/v1/customers", json={"fields": {**ASHA, **NOT_COLLECTED}})
     assert response.status_code == 422
     problem = response.json()
     assert problem["categories"] == sorted(NOT_COLLECTED)
     assert problem["rule"] == "not_collected"
     assert "rs4680" not in response.text and "MH 12" not in response.text
+    with pytest.raises(NotCollected) as refused, client(server, "signup") as signup:
+        signup.create_customer({**ASHA, "genetic_information": "rs4680 AG"})
+    assert refused.value.categories == ["genetic_information"]
+    assert refused.value.policy == "nextraone"
 
 
 def test_bodies_over_the_limit_get_413(server: Server) -> None:

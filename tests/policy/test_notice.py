@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from needtoknow.errors import PolicyError
 from needtoknow.policy import Engine, load_policy_text
 from needtoknow.policy.diff import diff
 from needtoknow.policy.notice import TERMS, render
@@ -36,7 +37,7 @@ def test_every_category_purpose_and_recipient_kind_allowed_is_in_the_notice(
         assert name.replace("_", " ") in text
         if name in POLICY.prohibited_purposes:  # named only as never done
             continue
-        assert purpose.description in text
+        assert purpose.translations.get(language, purpose.description) in text
         assert terms.get(purpose.legal_basis, purpose.legal_basis) in text
     kinds = {POLICY.recipients[r].kind for (r, _), (grants, _) in served.items() if grants}
     kinds |= {POLICY.recipients[r].kind for rule in POLICY.usage for r in rule.recipients}
@@ -76,3 +77,22 @@ def test_the_html_notice_is_well_formed_and_escaped() -> None:
 
     Check().feed(page)
     assert opened == []
+
+
+def test_a_purpose_is_described_in_the_notices_language_when_the_policy_gives_it() -> None:
+    assert POLICY.purposes["billing"].translations["hi"]  # the shipped policy has Hindi
+    hindi = render(POLICY, REGISTRY, "hi").markdown()
+    assert "billing — सेवाओं का बिल बनाना और भुगतान लेना (कानूनी आधार: अनुबंध)" in hindi
+    english_only = TEXT.replace(
+        'description: {en: Invoice and charge for services, hi: "सेवाओं का बिल बनाना और भुगतान लेना"}',
+        "description: Invoice and charge for services",
+    )
+    policy, registry = load_policy_text(english_only)
+    assert "billing — Invoice and charge for services" in render(policy, registry, "hi").markdown()
+
+
+@pytest.mark.parametrize("description", ["{hi: बिल}", "{en: Bill, HI: बिल}", "{en: [Bill]}"])
+def test_a_description_is_text_or_languages_including_english(description: str) -> None:
+    text = f"name: t\npurposes:\n  b: {{legal_basis: contract, description: {description}}}\n"
+    with pytest.raises(PolicyError, match="'description' is text, or language codes"):
+        load_policy_text(text + "recipients: {}\nrules: []\n", "t.yaml")

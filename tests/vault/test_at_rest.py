@@ -21,7 +21,7 @@ from tests.customers import ASHA, NOT_COLLECTED, RAVI, lookup
 # every seed category but the photograph is planted.
 EVERYTHING = demo_policy_text().replace(
     "\npurposes:\n",
-    "\npurposes:\n  archive: {legal_basis: consent, description: canaries,"
+    "\npurposes:\n  archive: {legal_basis: contract, description: canaries,"
     " collects: [birthplace, genetic_information, vehicle_registration]}\n",
     1,
 )
