@@ -71,7 +71,7 @@ class PolicyVersions:
         with its changes against the active version and when it may take effect.
         Proposing a posted version again returns it unchanged."""
         policy, _ = load_policy_text(text, source)
-        active = self.vault.policy
+        active = self.vault.engine.policy  # as now active, in any process
         if policy.version == active.version:
             raise ValidationError("policy", "policy", "unchanged", "it is the active version")
         existing = self._row(policy.version)
@@ -125,7 +125,7 @@ class PolicyVersions:
             return _version(row)
         now = self.vault.clock()
         effective = _aware(row.effective_at)
-        previous = self.vault.policy
+        previous = self.vault.engine.policy
         candidate, _ = load_policy_text(row.source, f"policy {version[:12]}")
         # The active version may have changed since posting: judge against it now.
         stale = is_material(diff(previous, candidate)) and not row.material

@@ -79,6 +79,20 @@ def test_a_narrowing_applies_at_once_and_reaches_other_processes(
         other.close()
 
 
+def test_proposals_are_judged_against_what_another_process_activated(
+    vault: Vault, settings: Settings, clock: Clock
+) -> None:
+    other = open_vault(settings, clock=clock)
+    try:
+        versions = PolicyVersions(other)
+        versions.activate(versions.propose(NARROWER).version)
+        # this vault has made no decision since: it must not judge against its old copy
+        with pytest.raises(ValidationError, match="unchanged"):
+            PolicyVersions(vault).propose(NARROWER)
+    finally:
+        other.close()
+
+
 def test_decisions_replay_under_the_version_active_then(vault: Vault, clock: Clock) -> None:
     versions = PolicyVersions(vault)
     before = clock.now
