@@ -3,8 +3,10 @@ one local Spark."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -110,3 +112,33 @@ def spark() -> Iterator[Any]:
     )
     yield session
     session.stop()
+
+
+NTK = str(Path(sys.executable).with_name("ntk"))
+
+
+class Ntk:
+    """``ntk`` run in a subprocess on its own home (SQLite), as a user would."""
+
+    def __init__(self, home: Path) -> None:
+        self.env = {**os.environ, "NTK_HOME": str(home), "COLUMNS": "200"}
+        self.env.pop("NTK_DATABASE_URL", None)
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, expect: int = 0
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [NTK, *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=60
+        )
+        assert result.returncode == expect, (result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self(*args, stdin=stdin).stdout)
+
+
+@pytest.fixture
+def ntk(tmp_path: Path) -> Ntk:
+    run = Ntk(tmp_path / "home")
+    run("init")
+    return run

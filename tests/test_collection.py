@@ -6,10 +6,7 @@ notice — on SQLite and PostgreSQL, through the library, the CLI and HTTP."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +21,7 @@ from needtoknow.policy import load_policy_text
 from needtoknow.storage.schema import customers, ledger_entries
 from needtoknow.vault import Vault, store
 from needtoknow.versions import PolicyVersions
-from tests.conftest import Clock
+from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, NOT_COLLECTED
 
 TEXT_FILE = Path(__file__).parents[1] / "policies" / "nextraone.yaml"
@@ -199,29 +196,20 @@ def test_the_redactor_keeps_no_vault_copy_of_what_is_not_collected(vault: Vault)
     assert counts(vault)[0] == 1  # only the e-mail address was vaulted
 
 
-def test_ntk_policy_explain_collection_and_a_refused_add(tmp_path: Path) -> None:
-    ntk = str(Path(sys.executable).with_name("ntk"))
-    env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
-
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([ntk, *args], env=env, capture_output=True, text=True, input=stdin)
-
-    run("init")
-    refused = run("customer", "add", "--json", "-", stdin=json.dumps({**ASHA, **NOT_COLLECTED}))
-    assert refused.returncode != 0
+def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Path) -> None:
+    everything = json.dumps({**ASHA, **NOT_COLLECTED})
+    refused = ntk("customer", "add", "--json", "-", stdin=everything, expect=5)
     body = json.loads(refused.stderr)
     assert body["error"] == "NotCollected" and body["categories"] == sorted(NOT_COLLECTED)
     assert "rs4680" not in refused.stdout + refused.stderr
-    assert run("customer", "add", "--json", "-", stdin=json.dumps(ASHA)).returncode == 0
-    text = run("policy", "explain", "--collection")
-    assert text.returncode == 0
-    assert "genetic_information" in text.stdout.split("refuses to store:")[1]
-    assert "date_of_birth: for verification (legal_obligation)  [held by 1]" in text.stdout
-    account = json.loads(run("policy", "explain", "--collection", "--json").stdout)
+    ntk("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    text = ntk("policy", "explain", "--collection").stdout
+    assert "genetic_information" in text.split("refuses to store:")[1]
+    assert "date_of_birth: for verification (legal_obligation)  [held by 1]" in text
+    account = ntk.json("policy", "explain", "--collection", "--json")
     assert set(account["collected"]) == set(ASHA)
-    both = run("policy", "explain", "--collection", "--recipient", "billing_team")
-    assert both.returncode == 2
+    ntk("policy", "explain", "--collection", "--recipient", "billing_team", expect=2)
     (tmp_path / "legacy.yaml").write_text(LEGACY, "utf-8")
-    checked = run("policy", "check", str(tmp_path / "legacy.yaml"))
-    assert checked.returncode == 0 and "every category may be collected" in checked.stderr
-    assert "warning" not in run("policy", "check", str(TEXT_FILE)).stderr
+    checked = ntk("policy", "check", str(tmp_path / "legacy.yaml"))
+    assert "every category may be collected" in checked.stderr
+    assert "warning" not in ntk("policy", "check", str(TEXT_FILE)).stderr

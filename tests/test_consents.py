@@ -5,10 +5,6 @@ never refused; grants and withdrawals are ledger entries — on SQLite and Postg
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +14,7 @@ from needtoknow.errors import NotFound, PolicyDenied, ValidationError
 from needtoknow.home import Settings, open_vault
 from needtoknow.storage.schema import consents, ledger_entries
 from needtoknow.vault import Vault
-from tests.conftest import Clock
+from tests.conftest import Clock, Ntk
 from tests.customers import ASHA
 
 MARKETING: dict[str, Any] = {"recipient": "marketing_team", "purpose": "marketing_contact"}
@@ -104,25 +100,16 @@ def test_evidence_is_kept_only_as_a_digest(vault: Vault) -> None:
     assert len(stored[0]["evidence_sha256"]) == 64
 
 
-def test_ntk_consent_commands(tmp_path: Path) -> None:
-    ntk = str(Path(sys.executable).with_name("ntk"))
-    env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
-
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([ntk, *args], env=env, capture_output=True, text=True, input=stdin)
-
-    run("init")
-    cid = json.loads(run("customer", "add", "--json", "-", stdin=json.dumps(ASHA)).stdout)[
-        "customer_id"
-    ]
+def test_ntk_consent_commands(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     get = ("customer", "get", cid, "--recipient", "marketing_team", "--purpose",
            "marketing_contact")  # fmt: skip
-    assert run(*get).returncode == 3
-    granted = run("consent", "grant", cid, "--purpose", "marketing_contact",
-                  "--evidence", "form 1", "--json")  # fmt: skip
-    assert json.loads(granted.stdout)["active"] is True
-    assert run(*get).returncode == 0
-    assert run("consent", "withdraw", cid, "--purpose", "marketing_contact").returncode == 0
-    assert run(*get).returncode == 3
-    listed = json.loads(run("consent", "list", cid, "--json").stdout)
+    ntk(*get, expect=3)
+    granted = ntk.json("consent", "grant", cid, "--purpose", "marketing_contact",
+                       "--evidence", "form 1", "--json")  # fmt: skip
+    assert granted["active"] is True
+    ntk(*get)
+    ntk("consent", "withdraw", cid, "--purpose", "marketing_contact")
+    ntk(*get, expect=3)
+    listed = ntk.json("consent", "list", cid, "--json")
     assert [c["active"] for c in listed] == [False]

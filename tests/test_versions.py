@@ -19,7 +19,7 @@ from needtoknow.storage.schema import ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from needtoknow.versions import PolicyVersions
-from tests.conftest import Clock
+from tests.conftest import Clock, Ntk
 
 TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")
 SUPPORT = "address: city_only, digital_identity: full}"
@@ -122,38 +122,20 @@ def test_proposals_are_checked_and_idempotent(vault: Vault) -> None:
         versions.activate("0" * 64)
 
 
-def test_ntk_policy_propose_and_activate(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    ntk = str(Path(sys.executable).with_name("ntk"))
-    env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
-    subprocess.run([ntk, "init"], env=env, check=True, capture_output=True)
+def test_ntk_policy_propose_and_activate(ntk: Ntk, tmp_path: Path) -> None:
     (tmp_path / "wider.yaml").write_text(WIDER)
     (tmp_path / "narrower.yaml").write_text(NARROWER)
-    done = subprocess.run([ntk, "policy", "propose", str(tmp_path / "wider.yaml"), "--json"],
-                          env=env, capture_output=True, text=True)  # fmt: skip
-    posted = json.loads(done.stdout)
+    posted = ntk.json("policy", "propose", str(tmp_path / "wider.yaml"), "--json")
     assert posted["material"] is True and set(posted) >= {"version", "changes", "effective_at"}
-    refused = subprocess.run([ntk, "policy", "activate", posted["version"], "--json"],
-                             env=env, capture_output=True, text=True)  # fmt: skip
-    assert refused.returncode == 12
+    refused = ntk("policy", "activate", posted["version"], "--json", expect=12)
     assert json.loads(refused.stderr)["effective_at"] == posted["effective_at"]
-    notice = subprocess.run([ntk, "notice", "render", "--version", posted["version"]],
-                            env=env, capture_output=True, text=True)  # fmt: skip
-    assert "## What changed" in notice.stdout and "[widens] transform widened" in notice.stdout
+    notice = ntk("notice", "render", "--version", posted["version"]).stdout
+    assert "## What changed" in notice and "[widens] transform widened" in notice
     page = tmp_path / "notice.html"
-    subprocess.run([ntk, "notice", "render", "--lang", "hi", "--html", "--out", str(page)],
-                   env=env, check=True)  # fmt: skip
+    ntk("notice", "render", "--lang", "hi", "--html", "--out", str(page))
     assert page.read_text("utf-8").startswith('<!doctype html><html lang="hi">')
-    narrow = json.loads(subprocess.run(
-        [ntk, "policy", "propose", str(tmp_path / "narrower.yaml"), "--json"],
-        env=env, capture_output=True, text=True).stdout)  # fmt: skip
+    narrow = ntk.json("policy", "propose", str(tmp_path / "narrower.yaml"), "--json")
     assert narrow["material"] is False
-    activated = subprocess.run([ntk, "policy", "activate", narrow["version"]], env=env,
-                               capture_output=True, text=True)  # fmt: skip
-    assert activated.returncode == 0, activated.stderr
-    listed = json.loads(subprocess.run([ntk, "policy", "versions", "--json"], env=env,
-                                       capture_output=True, text=True).stdout)  # fmt: skip
+    ntk("policy", "activate", narrow["version"])
+    listed = ntk.json("policy", "versions", "--json")
     assert [v["active"] for v in listed] == [False, False, True]

@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from tests.conftest import NTK, Ntk
 from tests.customers import ASHA
-
-NTK = str(Path(sys.executable).with_name("ntk"))
-
-
-class Ntk:
-    def __init__(self, home: Path) -> None:
-        self.env = {**os.environ, "NTK_HOME": str(home), "COLUMNS": "200"}
-        self.env.pop("NTK_DATABASE_URL", None)
-
-    def __call__(
-        self, *args: str, stdin: str | None = None, expect: int = 0
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [NTK, *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=60
-        )
-        assert result.returncode == expect, (result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str, stdin: str | None = None) -> Any:
-        return json.loads(self(*args, stdin=stdin).stdout)
-
-
-@pytest.fixture
-def ntk(tmp_path: Path) -> Ntk:
-    run = Ntk(tmp_path / "home")
-    run("init")
-    return run
 
 
 def test_init_creates_a_vault_with_the_demo_policy(tmp_path: Path) -> None:
