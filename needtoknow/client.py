@@ -40,6 +40,7 @@ class Written:
     customer_id: str
     categories: list[str]
     notices: list[str]
+    policy_version: str
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,12 @@ def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
         ("  billing: {legal_basis: contract, collects: name}",
          "purpose 'billing': 'collects' must be a list of categories"),
         ("  sale: {legal_basis: none, collects: [name]}", "purpose 'sale' may not collect"),
+        ("  billing: {legal_basis: contract, collects: [name], retention: eight years}",
+         "purpose 'billing': retention is a whole number of days, months or years"),
+        ("  billing: {legal_basis: contract, collects: [name], retention: 0 days}",
+         "retention is a whole number"),
+        ("  billing: {legal_basis: contract, collects: [name], retention: 2 fortnights}",
+         "retention is a whole number"),
     ],
 )  # fmt: skip
 def test_the_loader_checks_what_purposes_collect(purpose: str, problem: str) -> None:
@@ -205,7 +211,7 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     ntk("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
     text = ntk("policy", "explain", "--collection").stdout
     assert "genetic_information" in text.split("refuses to store:")[1]
-    assert "date_of_birth: for verification (legal_obligation)  [held by 1]" in text
+    assert "date_of_birth: for verification (legal_obligation, kept 5 years)  [held by 1]" in text
     account = ntk.json("policy", "explain", "--collection", "--json")
     assert set(account["collected"]) == set(ASHA)
     ntk("policy", "explain", "--collection", "--recipient", "billing_team", expect=2)
@@ -213,3 +219,6 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     checked = ntk("policy", "check", str(tmp_path / "legacy.yaml"))
     assert "every category may be collected" in checked.stderr
     assert "warning" not in ntk("policy", "check", str(TEXT_FILE)).stderr
+    (tmp_path / "unstated.yaml").write_text(TEXT.replace("retention: 8 years", ""), "utf-8")
+    unstated = ntk("policy", "check", str(tmp_path / "unstated.yaml")).stderr
+    assert "no retention stated for what billing collect" in unstated

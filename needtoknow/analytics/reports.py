@@ -89,6 +89,7 @@ class Release:
     # guarantee holds for any salt; with it an auditor can redo the exact totals.
     bounding_salt: int
     noise: dict[str, dict[str, Any]]  # column → scale (and threshold)
+    policy_version: str  # the version whose usage rule allowed it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +101,7 @@ class Release:
             "remaining": {p: {"epsilon": e, "delta": d} for p, (e, d) in self.remaining.items()},
             "noise": self.noise,
             "ledger_index": self.ledger_index,
+            "policy_version": self.policy_version,
         }
 
 
@@ -122,6 +124,7 @@ class Reports:
         """Release ``spec`` to ``recipient`` under differential privacy, or raise
         PolicyDenied / BudgetExceeded (both ledgered) having released nothing."""
         rule = self._decide(recipient, purpose, "aggregate", spec.name)
+        version = self.vault.policy.version  # as the decision just refreshed it
         if rule.requires_consent:
             spec = replace(spec, consent=rule.requires_consent)
         chosen = plan(spec)
@@ -155,6 +158,7 @@ class Reports:
             remaining=charge.remaining,
             ledger_index=index,
             bounding_salt=salt,
+            policy_version=version,
             noise={
                 name: {"mechanism": "discrete laplace", "scale": m.scale}
                 | ({"threshold": m.threshold} if m.threshold is not None else {})

@@ -47,6 +47,7 @@ class Written(BaseModel):
     customer_id: str
     categories: list[str]
     notices: list[str]
+    policy_version: str
 
 
 class Disclosed(BaseModel):
@@ -67,6 +68,7 @@ class Lookup(BaseModel):
 
 class Found(BaseModel):
     customer_ids: list[str]
+    policy_version: str
 
 
 class PolicyInfo(BaseModel):
@@ -209,6 +211,7 @@ class Released(BaseModel):
     remaining: dict[str, dict[str, float]]
     noise: dict[str, dict[str, Any]]
     ledger_index: int
+    policy_version: str
 
 
 class ConsentIn(BaseModel):

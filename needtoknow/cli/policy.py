@@ -35,6 +35,13 @@ def check(file: Path) -> None:
     )
     if not policy.collection_declared:
         typer.echo(UNDECLARED, err=True)
+    unstated = [n for n, p in policy.purposes.items() if p.collects and p.retention is None]
+    if policy.collection_declared and unstated:
+        typer.echo(
+            f"warning: no retention stated for what {', '.join(unstated)} collect "
+            "(`retention: 8 years`); the notice cannot say how long it is kept",
+            err=True,
+        )
 
 
 @app.command()
@@ -109,7 +116,10 @@ def _explain_collection(at: str | None, as_json: bool) -> None:
         typer.echo(UNDECLARED, err=True)
     typer.echo(f"policy {account['policy']} {account['policy_version']!s:.12} collects:")
     for category, why in account["collected"].items():
-        purposes = ", ".join(f"{p['purpose']} ({p['legal_basis']})" for p in why["purposes"])
+        purposes = ", ".join(
+            f"{p['purpose']} ({p['legal_basis']}, kept {p['retention'] or 'unstated'})"
+            for p in why["purposes"]
+        )
         consent = ", only while the consent stands" if why["consent_needed"] else ""
         typer.echo(f"  {category}: for {purposes}{consent}  [held by {why['held_by']}]")
     typer.echo("and refuses to store:")

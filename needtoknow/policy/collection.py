@@ -38,6 +38,7 @@ def explain_collection(
                         "purpose": name,
                         "legal_basis": policy.purposes[name].legal_basis,
                         "description": policy.purposes[name].description,
+                        "retention": str(r) if (r := policy.purposes[name].retention) else None,
                     }
                     for name in purposes
                 ],

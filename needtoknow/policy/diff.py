@@ -3,10 +3,11 @@
 The seed promises that material changes "in how NextraOne will use your personal
 information" are posted before they are implemented. A change is **material** when it
 lets anyone have more: a new recipient or purpose, a category collected or granted where
-it was not, a transform that reveals more (``last4`` → ``full``; a change between
-transforms that reveal different things, such as ``last4`` → ``token``, counts too), an
-obligation dropped, a different legal basis, raw or more private usage data (a larger
-budget), or full card numbers kept. Everything else narrows or is neutral and may apply at once.
+it was not, data kept longer, a transform that reveals more (``last4`` → ``full``; a
+change between transforms that reveal different things, such as ``last4`` → ``token``,
+counts too), an obligation dropped, a different legal basis, raw or more private usage
+data (a larger budget), or full card numbers kept. Everything else narrows or is neutral
+and may apply at once.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_named(old.recipients, new.recipients, "recipient", lambda r: r.kind),
         *_named(old.purposes, new.purposes, "purpose", lambda p: p.legal_basis),
         *_collection(old, new),
+        *_retention(old, new),
         *_grants(old, new),
         *_usage(old, new),
     ]
@@ -86,6 +88,20 @@ def _collection(old: Policy, new: Policy) -> list[Change]:
             changes.append(Change("collection_added", True, purpose=purpose, category=category))
         for category in sorted(was - now):
             changes.append(Change("collection_removed", False, purpose=purpose, category=category))
+    return changes
+
+
+def _retention(old: Policy, new: Policy) -> list[Change]:
+    """A purpose that keeps data longer (or no longer says how long) widens."""
+    changes = []
+    for purpose in sorted(set(old.purposes) & set(new.purposes)):
+        was, now = old.purposes[purpose].retention, new.purposes[purpose].retention
+        if was == now or (was and now and not was.exceeds(now) and not now.exceeds(was)):
+            continue
+        longer = now is None or (was is not None and now.exceeds(was))
+        kind = "retention_extended" if longer else "retention_shortened"
+        before, after = (str(r) if r else "unstated" for r in (was, now))
+        changes.append(Change(kind, longer, purpose=purpose, before=before, after=after))
     return changes
 
 

@@ -26,11 +26,13 @@ from needtoknow.policy.model import (
     LEGAL_BASES,
     OBLIGATIONS,
     RECIPIENT_KINDS,
+    RETENTION_UNITS,
     USAGE_FORMS,
     Agreement,
     Policy,
     Purpose,
     Recipient,
+    Retention,
     Rule,
     UsageRule,
 )
@@ -220,7 +222,7 @@ class _Loader:
         out = {}
         for name in node:
             spec = self.spec(node, name)
-            unknown = sorted(set(spec) - {"legal_basis", "description", "collects"})
+            unknown = sorted(set(spec) - {"legal_basis", "description", "collects", "retention"})
             if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
                 raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
             basis = spec.get("legal_basis")
@@ -234,8 +236,25 @@ class _Loader:
             if collects and (name in prohibited or basis == "none"):
                 raise self.error(spec, f"purpose {name!r} may not collect anything", "collects")
             text = self.description(spec, name)
-            out[name] = Purpose(name, basis, text.pop("en", ""), collects, text)
+            retention = self.retention(spec, name)
+            out[name] = Purpose(name, basis, text.pop("en", ""), collects, text, retention)
         return out
+
+    def retention(self, spec: _Map, purpose: str) -> Retention | None:
+        """``retention: 8 years`` (days, months or years after the account closes)."""
+        raw = spec.get("retention")
+        if raw is None:
+            return None
+        count, _, unit = str(raw).strip().partition(" ")
+        unit = unit.strip().removesuffix("s")
+        if not count.isdigit() or int(count) < 1 or unit not in RETENTION_UNITS:
+            raise self.error(
+                spec,
+                f"purpose {purpose!r}: retention is a whole number of days, months or years "
+                "(e.g. '8 years')",
+                "retention",
+            )
+        return Retention(int(count), unit)
 
     def description(self, spec: _Map, purpose: str) -> dict[str, str]:
         """Language code → text: a plain string is English; a mapping must give ``en``

@@ -48,6 +48,31 @@ COVERS: dict[str, frozenset[str]] = {
 }
 
 
+RETENTION_UNITS = {"day": 1.0, "month": 30.44, "year": 365.25}  # days, for comparing
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long data collected for a purpose is kept after the customer's account closes
+    (DPDP Act s.8(7): erased once the purpose is no longer served, unless a law says to
+    keep it — e.g. 8 years of tax records, 5 years of KYC under the CERT-In Directions)."""
+
+    count: int
+    unit: str  # day | month | year
+
+    def exceeds(self, other: Retention) -> bool:
+        """Longer than ``other`` (months and years compare exactly; days approximately)."""
+        if {self.unit, other.unit} <= {"month", "year"}:
+            return self._months() > other._months()
+        return self.count * RETENTION_UNITS[self.unit] > other.count * RETENTION_UNITS[other.unit]
+
+    def _months(self) -> int:
+        return self.count * (12 if self.unit == "year" else 1)
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.unit}{'' if self.count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Purpose:
     """Why data is used. ``collects`` is what the purpose needs collected: no category
@@ -59,6 +84,7 @@ class Purpose:
     collects: frozenset[str] = frozenset()
     # The description in other languages, for the notice (language code → text).
     translations: Mapping[str, str] = field(default_factory=dict)
+    retention: Retention | None = None  # None: not stated (kept while the service needs it)
 
 
 @dataclass(frozen=True)

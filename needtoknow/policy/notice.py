@@ -3,13 +3,13 @@ code does not enforce (DPDP Rules 2025, rule 3: an itemised notice in clear lang
 English or a language of the Eighth Schedule).
 
 The notice lists what the policy lets anyone collect and have: every category some
-purpose collects, and for which purposes; every purpose with its legal basis; the kinds
-of recipients and what each receives it for; the usage data advertisers get (aggregates
-only, under a privacy budget); the customer's rights and how to exercise them; the
-grievance contact; and — for a new version — what changed. Fixed text comes from one
-phrase table per language (English, Hindi); a purpose's description comes from the
-policy in that language when it gives one (``description: {en: …, hi: …}``); other names
-appear as the policy writes them.
+purpose collects, and for which purposes; every purpose with its legal basis and how long
+its data is kept; the kinds of recipients and what each receives it for; the usage data
+advertisers get (aggregates only, under a privacy budget); the customer's rights and how
+to exercise them; the grievance contact; and — for a new version — what changed. Fixed
+text comes from one phrase table per language (English, Hindi); a purpose's description
+comes from the policy in that language when it gives one (``description: {en: …, hi:
+…}``); other names appear as the policy writes them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from needtoknow.categories import Registry
 from needtoknow.policy.engine import Engine
-from needtoknow.policy.model import Policy
+from needtoknow.policy.model import Policy, Retention
 
 LANGUAGES = ("en", "hi")
 
@@ -35,6 +35,10 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "collected_for": "{category} — collected for {purposes}",
         "purposes": "Why we use it",
         "basis": "legal basis",
+        "kept": "kept {period} after your account closes",
+        "day": "{n} day|{n} days",
+        "month": "{n} month|{n} months",
+        "year": "{n} year|{n} years",
         "never": "We never use personal data for: {names}. It is never sold or rented.",
         "recipients": "Who receives it",
         "receives": "{kind}: {categories} — for {purposes}",
@@ -64,6 +68,10 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "collected_for": "{category} — {purposes} के लिए एकत्र",
         "purposes": "हम इसका उपयोग क्यों करते हैं",
         "basis": "कानूनी आधार",
+        "kept": "खाता बंद होने के बाद {period} तक रखा जाता है",
+        "day": "{n} दिन|{n} दिन",
+        "month": "{n} महीना|{n} महीने",
+        "year": "{n} वर्ष|{n} वर्ष",
         "never": "हम व्यक्तिगत डेटा का उपयोग कभी नहीं करते: {names}। इसे कभी बेचा या किराए "
         "पर नहीं दिया जाता।",
         "recipients": "इसे कौन प्राप्त करता है",
@@ -215,8 +223,7 @@ def render(
             say["purposes"],
             items=[
                 f"{name.replace('_', ' ')} — {p.translations.get(language, p.description)} "
-                f"({say['basis']}: "
-                f"{term(p.legal_basis)})"
+                f"({say['basis']}: {term(p.legal_basis)}{_kept(p.retention, say)})"
                 for name, p in policy.purposes.items()
                 if name not in policy.prohibited_purposes
             ],
@@ -238,6 +245,14 @@ def render(
     version = say["version"].format(name=policy.name, version=policy.version[:12])
     sections[0].paragraphs.insert(0, version)
     return Notice(title, sections, language)
+
+
+def _kept(retention: Retention | None, say: Mapping[str, str]) -> str:
+    if retention is None:
+        return ""
+    one, many = say[retention.unit].split("|")
+    period = (one if retention.count == 1 else many).format(n=retention.count)
+    return "; " + say["kept"].format(period=period)
 
 
 def _recipients(

@@ -97,6 +97,7 @@ class WriteResult:
     customer_id: str
     categories: tuple[str, ...]
     notices: tuple[str, ...]
+    policy_version: str  # the version that let these categories be collected
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class Vault:
 
     def _normalise(
         self, record: Mapping[str, Any], standing: frozenset[str] | None
-    ) -> dict[str, Normalised]:
+    ) -> tuple[Policy, dict[str, Normalised]]:
         """Check ``record`` may be collected (see :meth:`_collectable`), then validate it."""
         if not isinstance(record, Mapping) or not record:
             raise ValidationError("record", "customer", "type", "expected a non-empty object")
@@ -208,7 +209,9 @@ class Vault:
         rules = Rules(
             today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
         )
-        return {name: self.registry[name].normalise(value, rules) for name, value in record.items()}
+        return policy, {
+            name: self.registry[name].normalise(value, rules) for name, value in record.items()
+        }
 
     def _collectable(self, categories: Iterable[str], standing: frozenset[str] | None) -> Policy:
         """Refuse categories no purpose of the active policy collects, and — unless
@@ -244,7 +247,7 @@ class Vault:
     def add(self, record: Mapping[str, Any]) -> WriteResult:
         """Store a new customer; returns its id and any notices (e.g. a discarded card number).
         A category collected only with consent waits for one: add, grant, then correct."""
-        normal = self._normalise(record, standing=frozenset())  # no consent yet
+        policy, normal = self._normalise(record, standing=frozenset())  # no consent yet
         customer_id = str(uuid.uuid4())
         dek, dek_version = envelope.new_dek(), 1
         kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
@@ -254,18 +257,18 @@ class Vault:
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
             self.ledger.append(conn, self._entry("write", now, customer_id, normal))
-        return self._result(customer_id, normal)
+        return self._result(customer_id, normal, policy)
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
-        normal = self._normalise(changes, standing=None)
+        _, normal = self._normalise(changes, standing=None)
         with self.db.begin() as conn:
             found = store.locked_record(conn, checked_customer_id(customer_id))
             if found is None:
                 raise NotFound(f"no customer {customer_id!r}")
             key, fields = found
             # again under the row lock a withdrawal also takes, so none slips in between
-            self._collectable(normal, self.consents.standing(customer_id, conn))
+            policy = self._collectable(normal, self.consents.standing(customer_id, conn))
             dek = envelope.unwrap_dek(
                 self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
             )
@@ -273,7 +276,7 @@ class Vault:
             now = self.clock()
             store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
             self.ledger.append(conn, self._entry("correct", now, customer_id, normal))
-        return self._result(customer_id, normal)
+        return self._result(customer_id, normal, policy)
 
     def _entry(
         self,
@@ -295,9 +298,9 @@ class Vault:
         )
 
     @staticmethod
-    def _result(customer_id: str, normal: Mapping[str, Normalised]) -> WriteResult:
+    def _result(customer_id: str, normal: Mapping[str, Normalised], policy: Policy) -> WriteResult:
         notices = tuple(n for value in normal.values() for n in value.notices)
-        return WriteResult(customer_id, tuple(normal), notices)
+        return WriteResult(customer_id, tuple(normal), notices, policy.version)
 
     def erase(self, customer_id: str) -> None:
         """Crypto-shred a customer: the wrapped DEK, ciphertext and index digests are deleted

@@ -48,6 +48,7 @@ def test_events_in_then_a_report_out_charged_to_the_keys_recipient(server: Serve
         assert first.status_code == 200, first.text
         body = first.json()
         assert body["recipient"] == "ad_network" and body["spent"]["epsilon"] == 1.5
+        assert body["policy_version"] == server.vault.policy.version
         counts = {row["page"]: row["count"] for row in body["rows"]}
         assert abs(counts["/a"] - 300) < 40 and abs(counts["/b"] - 150) < 40
         buyer.post("/v1/reports", json={"spec": SPEC})

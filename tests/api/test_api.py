@@ -43,6 +43,7 @@ def client(server: Server, role: str) -> VaultClient:
 def test_a_customer_round_trip_through_the_client(server: Server) -> None:
     with client(server, "signup") as signup, client(server, "billing") as billing:
         made = signup.create_customer(ASHA)
+        assert made.policy_version == server.vault.policy.version
         got = billing.get_customer(made.customer_id, purpose="billing")
         assert got.values["email"] == ASHA["email"] and got.obligations == ["log"]
         read = [e for e in ledger(server) if e.get("request_id") == got.request_id]

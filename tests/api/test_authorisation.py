@@ -203,6 +203,8 @@ def test_every_recipient_and_purpose_gets_exactly_what_the_policy_allows(
                 )
                 may_find = bool(engine.decide(recipient, purpose, ("email",), context).allowed)
                 assert lookup.status_code == (200 if may_find else 403), (where, lookup.text)
+                if lookup.status_code == 200:
+                    assert lookup.json()["policy_version"] == engine.version, where
                 if lookup.status_code == 403:
                     assert_leaks_nothing(lookup)
     assert 5 <= sum(outcomes) < len(outcomes) - 100  # both sides of the matrix ran

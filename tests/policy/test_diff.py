@@ -63,3 +63,19 @@ def test_a_larger_privacy_budget_is_material_a_smaller_one_is_not() -> None:
     assert {c["widens"] for c in larger} == {True} and len(larger) == 2  # two advertisers
     smaller = changed("budget: {epsilon: 4.0", "budget: {epsilon: 2.0")
     assert {c["widens"] for c in smaller} == {False}
+
+
+def test_keeping_data_longer_is_material_and_shorter_is_not() -> None:
+    kept = "retention: 8 years"
+
+    def retained(after: str) -> list[tuple[object, ...]]:
+        changes = changed(kept, after)
+        return [(c["kind"], c["widens"], c["before"], c["after"]) for c in changes]
+
+    assert retained("retention: 9 years") == [("retention_extended", True, "8 years", "9 years")]
+    assert retained("retention: 95 months") == [
+        ("retention_shortened", False, "8 years", "95 months")
+    ]
+    assert retained("retention: 96 months") == []  # the same period, written differently
+    assert retained("") == [("retention_extended", True, "8 years", "unstated")]
+    assert retained("retention: 2923 days")[0][:2] == ("retention_extended", True)

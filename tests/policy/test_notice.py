@@ -82,7 +82,7 @@ def test_the_html_notice_is_well_formed_and_escaped() -> None:
 def test_a_purpose_is_described_in_the_notices_language_when_the_policy_gives_it() -> None:
     assert POLICY.purposes["billing"].translations["hi"]  # the shipped policy has Hindi
     hindi = render(POLICY, REGISTRY, "hi").markdown()
-    assert "billing — सेवाओं का बिल बनाना और भुगतान लेना (कानूनी आधार: अनुबंध)" in hindi
+    assert "billing — सेवाओं का बिल बनाना और भुगतान लेना (कानूनी आधार: अनुबंध;" in hindi
     english_only = TEXT.replace(
         'description: {en: Invoice and charge for services, hi: "सेवाओं का बिल बनाना और भुगतान लेना"}',
         "description: Invoice and charge for services",
@@ -96,3 +96,15 @@ def test_a_description_is_text_or_languages_including_english(description: str) 
     text = f"name: t\npurposes:\n  b: {{legal_basis: contract, description: {description}}}\n"
     with pytest.raises(PolicyError, match="'description' is text, or language codes"):
         load_policy_text(text + "recipients: {}\nrules: []\n", "t.yaml")
+
+
+def test_each_purpose_says_how_long_its_data_is_kept() -> None:
+    english = render(POLICY, REGISTRY, "en").markdown()
+    assert "(legal basis: contract; kept 8 years after your account closes)" in english
+    assert "kept 90 days after your account closes" in english
+    hindi = render(POLICY, REGISTRY, "hi").markdown()
+    assert "खाता बंद होने के बाद 5 वर्ष तक रखा जाता है" in hindi
+    one, _ = load_policy_text(TEXT.replace("retention: 90 days", "retention: 1 month"))
+    assert (
+        "कानूनी आधार: अनुबंध; खाता बंद होने के बाद 1 महीना तक" in render(one, REGISTRY, "hi").markdown()
+    )

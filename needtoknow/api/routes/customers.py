@@ -21,6 +21,7 @@ def _written(result: WriteResult) -> Written:
         customer_id=result.customer_id,
         categories=list(result.categories),
         notices=list(result.notices),
+        policy_version=result.policy_version,
     )
 
 
@@ -73,7 +74,8 @@ def lookup(body: Lookup, who: CustomersRead) -> Response:
     found = who.vault.find(
         body.category, body.value, recipient=who.key.recipient, purpose=body.purpose
     )
-    return respond(Found(customer_ids=found))
+    # the version the lookup was decided under (find refreshed it just now)
+    return respond(Found(customer_ids=found, policy_version=who.vault.policy.version))
 
 
 @router.patch("/{customer_id}", response_model=Written)
