@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -40,7 +40,7 @@ class Written:
     customer_id: str
     categories: list[str]
     notices: list[str]
-    policy_version: str
+    policy_version: str | None = None  # None from a service older than the field
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ def _disclosed(response: httpx.Response) -> Disclosed:
 
 
 def _written(response: httpx.Response) -> Written:
-    return Written(**response.json())
+    body = response.json()  # fields a newer service adds are left out, not an error
+    return Written(**{f.name: body[f.name] for f in fields(Written) if f.name in body})
 
 
 def _head(response: httpx.Response) -> TreeHead:

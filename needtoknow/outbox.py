@@ -4,7 +4,8 @@ When a material version is posted, every customer whose data the widened rules r
 queued: the customers holding a category a widening change names (the vault knows which
 categories a customer has without decrypting anything), or every customer when a change
 names none (a new recipient or purpose, a changed legal basis) or collects a category
-newly (anyone may be asked for it). Queuing is idempotent:
+newly (anyone may be asked for it); a purpose that keeps its data longer reaches the
+customers holding a category it collects. Queuing is idempotent:
 one row per (version, customer).
 
 Delivery reads each customer's e-mail address through the one path out — as the
@@ -58,12 +59,18 @@ class Outbox:
     def enqueue(self, version: str) -> int:
         """Queue every customer the version's widening changes reach; returns how many
         were newly queued."""
-        posted, _, registry = PolicyVersions(self.vault).get(version)
+        posted, policy, registry = PolicyVersions(self.vault).get(version)
         widening = [c for c in posted.changes if c["widens"]]
         if not widening:
             return 0
-        # A category newly collected reaches everyone: each may be asked for it.
-        named = {None if c["kind"] == "collection_added" else c.get("category") for c in widening}
+        named: set[str | None] = set()
+        for change in widening:
+            if change["kind"] == "collection_added":
+                named.add(None)  # reaches everyone: each may be asked for it
+            elif change["kind"] == "retention_extended":  # whoever holds what it keeps
+                named |= policy.purposes[change["purpose"]].collects
+            else:
+                named.add(change.get("category"))
         everyone = None in named or not named <= set(registry)
         now = self.vault.clock()
         queued = 0

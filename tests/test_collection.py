@@ -185,6 +185,9 @@ def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
          "retention is a whole number"),
         ("  billing: {legal_basis: contract, collects: [name], retention: 2 fortnights}",
          "retention is a whole number"),
+        ("  billing: {legal_basis: contract, collects: [name], retention: ² years}",
+         "retention is a whole number"),
+        ("  sale: {legal_basis: none, retention: 1 day}", "purpose 'sale' may not collect"),
     ],
 )  # fmt: skip
 def test_the_loader_checks_what_purposes_collect(purpose: str, problem: str) -> None:
@@ -221,4 +224,4 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     assert "warning" not in ntk("policy", "check", str(TEXT_FILE)).stderr
     (tmp_path / "unstated.yaml").write_text(TEXT.replace("retention: 8 years", ""), "utf-8")
     unstated = ntk("policy", "check", str(tmp_path / "unstated.yaml")).stderr
-    assert "no retention stated for what billing collect" in unstated
+    assert "state no retention: billing" in unstated

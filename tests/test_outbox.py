@@ -109,3 +109,11 @@ def test_collecting_a_new_category_tells_everyone(vault: Vault) -> None:
     more = TEXT.replace("driving_licence,", "driving_licence, vehicle_registration,")
     posted = PolicyVersions(vault).propose(more)
     assert posted.material and Outbox(vault).status(posted.version) == {"pending": 2}
+
+
+def test_keeping_data_longer_tells_those_who_hold_what_is_kept(vault: Vault) -> None:
+    vault.add(ASHA)
+    vault.add({"date_of_birth": "1990-01-01"})  # verification data only: billing keeps none
+    longer = TEXT.replace("retention: 8 years", "retention: 10 years")
+    posted = PolicyVersions(vault).propose(longer)
+    assert posted.material and Outbox(vault).status(posted.version) == {"pending": 1}

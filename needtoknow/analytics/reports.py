@@ -123,8 +123,7 @@ class Reports:
     def run(self, spec: ReportSpec, recipient: str, purpose: str = ADVERTISING) -> Release:
         """Release ``spec`` to ``recipient`` under differential privacy, or raise
         PolicyDenied / BudgetExceeded (both ledgered) having released nothing."""
-        rule = self._decide(recipient, purpose, "aggregate", spec.name)
-        version = self.vault.policy.version  # as the decision just refreshed it
+        rule, version = self._decide(recipient, purpose, "aggregate", spec.name)
         if rule.requires_consent:
             spec = replace(spec, consent=rule.requires_consent)
         chosen = plan(spec)
@@ -177,9 +176,13 @@ class Reports:
         )
         return self.source.export(destination)
 
-    def _decide(self, recipient: str, purpose: str, form: str, report: str | None) -> Any:
+    def _decide(
+        self, recipient: str, purpose: str, form: str, report: str | None
+    ) -> tuple[Any, str]:
+        """The usage rule that allows this, and the policy version that decided it."""
+        engine = self.vault.engine
         try:
-            return self.vault.engine.decide_usage(recipient, purpose, form)
+            return engine.decide_usage(recipient, purpose, form), engine.version
         except PolicyDenied as exc:
             self.vault.ledger.record(
                 self._entry(

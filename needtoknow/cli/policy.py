@@ -38,7 +38,7 @@ def check(file: Path) -> None:
     unstated = [n for n, p in policy.purposes.items() if p.collects and p.retention is None]
     if policy.collection_declared and unstated:
         typer.echo(
-            f"warning: no retention stated for what {', '.join(unstated)} collect "
+            f"warning: purposes collect data but state no retention: {', '.join(unstated)} "
             "(`retention: 8 years`); the notice cannot say how long it is kept",
             err=True,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,7 +27,6 @@ from needtoknow.policy.model import (
     LEGAL_BASES,
     OBLIGATIONS,
     RECIPIENT_KINDS,
-    RETENTION_UNITS,
     USAGE_FORMS,
     Agreement,
     Policy,
@@ -233,8 +233,9 @@ class _Loader:
                     name,
                 )
             collects = self.collects(spec, name, registry)
-            if collects and (name in prohibited or basis == "none"):
-                raise self.error(spec, f"purpose {name!r} may not collect anything", "collects")
+            for key in ("collects", "retention"):
+                if spec.get(key) and (name in prohibited or basis == "none"):
+                    raise self.error(spec, f"purpose {name!r} may not collect anything", key)
             text = self.description(spec, name)
             retention = self.retention(spec, name)
             out[name] = Purpose(name, basis, text.pop("en", ""), collects, text, retention)
@@ -245,16 +246,15 @@ class _Loader:
         raw = spec.get("retention")
         if raw is None:
             return None
-        count, _, unit = str(raw).strip().partition(" ")
-        unit = unit.strip().removesuffix("s")
-        if not count.isdigit() or int(count) < 1 or unit not in RETENTION_UNITS:
+        found = re.fullmatch(r"([1-9][0-9]{0,5}) +(day|month|year)s?", str(raw).strip())
+        if found is None:
             raise self.error(
                 spec,
                 f"purpose {purpose!r}: retention is a whole number of days, months or years "
                 "(e.g. '8 years')",
                 "retention",
             )
-        return Retention(int(count), unit)
+        return Retention(int(found[1]), found[2])
 
     def description(self, spec: _Map, purpose: str) -> dict[str, str]:
         """Language code → text: a plain string is English; a mapping must give ``en``

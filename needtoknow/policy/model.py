@@ -48,7 +48,7 @@ COVERS: dict[str, frozenset[str]] = {
 }
 
 
-RETENTION_UNITS = {"day": 1.0, "month": 30.44, "year": 365.25}  # days, for comparing
+RETENTION_UNITS = {"day": 1.0, "month": 365.25 / 12, "year": 365.25}  # days, for comparing
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,8 @@ class Retention:
     unit: str  # day | month | year
 
     def exceeds(self, other: Retention) -> bool:
-        """Longer than ``other`` (months and years compare exactly; days approximately)."""
-        if {self.unit, other.unit} <= {"month", "year"}:
-            return self._months() > other._months()
+        """Longer than ``other`` (12 months are a year; a month is a twelfth of 365.25 days)."""
         return self.count * RETENTION_UNITS[self.unit] > other.count * RETENTION_UNITS[other.unit]
-
-    def _months(self) -> int:
-        return self.count * (12 if self.unit == "year" else 1)
 
     def __str__(self) -> str:
         return f"{self.count} {self.unit}{'' if self.count == 1 else 's'}"
@@ -84,7 +79,8 @@ class Purpose:
     collects: frozenset[str] = frozenset()
     # The description in other languages, for the notice (language code → text).
     translations: Mapping[str, str] = field(default_factory=dict)
-    retention: Retention | None = None  # None: not stated (kept while the service needs it)
+    # None: no limit stated, so compared as the longest (stating one narrows the policy)
+    retention: Retention | None = None
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,8 @@ class Vault:
         now = self.clock()
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
-            self.ledger.append(conn, self._entry("write", now, customer_id, normal))
+            entry = self._entry("write", now, customer_id, normal, policy=policy)
+            self.ledger.append(conn, entry)
         return self._result(customer_id, normal, policy)
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
@@ -275,7 +276,8 @@ class Vault:
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
             now = self.clock()
             store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
-            self.ledger.append(conn, self._entry("correct", now, customer_id, normal))
+            entry = self._entry("correct", now, customer_id, normal, policy=policy)
+            self.ledger.append(conn, entry)
         return self._result(customer_id, normal, policy)
 
     def _entry(
@@ -284,6 +286,8 @@ class Vault:
         now: datetime,
         customer_id: str | None = None,
         categories: Iterable[str] = (),
+        *,
+        policy: Policy | None = None,  # the version decided under, if not the current one
         **detail: Any,
     ) -> Entry:
         return Entry(
@@ -292,7 +296,7 @@ class Vault:
             actor=self.actor,
             customer_id=customer_id,
             categories=tuple(categories),
-            policy_version=self.policy.version,
+            policy_version=(policy or self.policy).version,
             request_id=self.request_id,
             detail=detail,
         )

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from needtoknow.apikeys import ApiKeys
-from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, raise_for
+from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, _written, raise_for
 from needtoknow.errors import (
     AuthenticationError,
     NotCollected,
@@ -376,3 +376,11 @@ def test_a_service_on_postgresql_ledgers_each_concurrent_read(
     assert read_ids == {r.headers["x-request-id"] for r in responses}
     assert vault.ledger.verify().ok
     vault.close()
+
+
+def test_the_client_reads_writes_from_older_and_newer_services() -> None:
+    made = {"customer_id": "c", "categories": ["name"], "notices": []}
+    older = _written(httpx.Response(201, json=made))
+    assert older.customer_id == "c" and older.policy_version is None
+    newer = _written(httpx.Response(201, json={**made, "policy_version": "v", "later": 1}))
+    assert newer.policy_version == "v"

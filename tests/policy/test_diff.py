@@ -79,3 +79,9 @@ def test_keeping_data_longer_is_material_and_shorter_is_not() -> None:
     assert retained("retention: 96 months") == []  # the same period, written differently
     assert retained("") == [("retention_extended", True, "8 years", "unstated")]
     assert retained("retention: 2923 days")[0][:2] == ("retention_extended", True)
+    assert retained("retention: 2922 days") == []  # 8 years of 365.25 days
+    unstated = TEXT.replace(kept, "")  # no limit stated: stating one narrows
+    stated = [c.to_json() for c in diff(load_policy_text(unstated)[0], OLD)]
+    assert [(c["kind"], c["widens"], c["after"]) for c in stated] == [
+        ("retention_shortened", False, "8 years")
+    ]

@@ -105,6 +105,4 @@ def test_each_purpose_says_how_long_its_data_is_kept() -> None:
     hindi = render(POLICY, REGISTRY, "hi").markdown()
     assert "खाता बंद होने के बाद 5 वर्ष तक रखा जाता है" in hindi
     one, _ = load_policy_text(TEXT.replace("retention: 90 days", "retention: 1 month"))
-    assert (
-        "कानूनी आधार: अनुबंध; खाता बंद होने के बाद 1 महीना तक" in render(one, REGISTRY, "hi").markdown()
-    )
+    assert "कानूनी आधार: अनुबंध; खाता बंद होने के बाद 1 महीने तक" in render(one, REGISTRY, "hi").markdown()
