@@ -256,7 +256,10 @@ class Vault:
         now = self.clock()
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
-            entry = self._entry("write", now, customer_id, normal, policy=policy)
+            entry = self.entry(
+                "write", time=now, customer_id=customer_id, categories=tuple(normal),
+                policy_version=policy.version,
+            )  # fmt: skip
             self.ledger.append(conn, entry)
         return self._result(customer_id, normal, policy)
 
@@ -276,30 +279,12 @@ class Vault:
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
             now = self.clock()
             store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
-            entry = self._entry("correct", now, customer_id, normal, policy=policy)
+            entry = self.entry(
+                "correct", time=now, customer_id=customer_id, categories=tuple(normal),
+                policy_version=policy.version,
+            )  # fmt: skip
             self.ledger.append(conn, entry)
         return self._result(customer_id, normal, policy)
-
-    def _entry(
-        self,
-        kind: str,
-        now: datetime,
-        customer_id: str | None = None,
-        categories: Iterable[str] = (),
-        *,
-        policy: Policy | None = None,  # the version decided under, if not the current one
-        **detail: Any,
-    ) -> Entry:
-        return Entry(
-            kind=kind,
-            time=now,
-            actor=self.actor,
-            customer_id=customer_id,
-            categories=tuple(categories),
-            policy_version=(policy or self.policy).version,
-            request_id=self.request_id,
-            detail=detail,
-        )
 
     @staticmethod
     def _result(customer_id: str, normal: Mapping[str, Normalised], policy: Policy) -> WriteResult:
@@ -317,7 +302,7 @@ class Vault:
         with self.db.begin() as conn:
             if not store.erase(conn, checked_customer_id(customer_id), now):
                 raise NotFound(f"no customer {customer_id!r}")
-            self.ledger.append(conn, self._entry("erase", now, customer_id))
+            self.ledger.append(conn, self.entry("erase", time=now, customer_id=customer_id))
         scrub_wal(self.db)
 
     # -- reads ------------------------------------------------------------------------
@@ -423,12 +408,11 @@ class Vault:
         return self.keys.mac("index", f"{category}\x00{term}".encode())
 
     def entry(self, kind: str, **fields: Any) -> Entry:
-        """A ledger entry made now by whoever this vault acts for (actor, request id),
-        under the active policy version unless ``fields`` name another."""
+        """A ledger entry by whoever this vault acts for (actor, request id), made now and
+        under the active policy version unless ``fields`` give another time or version."""
         fields.setdefault("policy_version", self.policy.version)
-        return Entry(
-            kind=kind, time=self.clock(), actor=self.actor, request_id=self.request_id, **fields
-        )
+        fields.setdefault("time", self.clock())
+        return Entry(kind=kind, actor=self.actor, request_id=self.request_id, **fields)
 
     def tokenize(self, recipient: str, canonical: bytes) -> str:
         """A keyed, irreversible token for the ``token`` transform: stable for one recipient
@@ -488,17 +472,14 @@ class Vault:
         # midway leaves a "begin" without a "done" rather than a change with no entry.
         before = self.keys.active_version()
         self.ledger.record(
-            self._entry("key_rotation", self.clock(), phase="begin", from_kek_version=before)
+            self.entry("key_rotation", detail={"phase": "begin", "from_kek_version": before})
         )
         version = self.keys.rotate()
         result = RotationResult(version, self.rewrap(batch))
         self.ledger.record(
-            self._entry(
+            self.entry(
                 "key_rotation",
-                self.clock(),
-                phase="done",
-                kek_version=version,
-                rewrapped=result.rewrapped,
+                detail={"phase": "done", "kek_version": version, "rewrapped": result.rewrapped},
             )
         )
         return result
@@ -532,9 +513,9 @@ class Vault:
                 f"KEK version {version} still wraps {remaining} keys; run 'ntk keys rotate' first"
             )
         self.ledger.record(
-            self._entry("key_retirement", self.clock(), phase="begin", kek_version=version)
+            self.entry("key_retirement", detail={"phase": "begin", "kek_version": version})
         )
         self.keys.retire(version)
         self.ledger.record(
-            self._entry("key_retirement", self.clock(), phase="done", kek_version=version)
+            self.entry("key_retirement", detail={"phase": "done", "kek_version": version})
         )
