@@ -256,12 +256,7 @@ class Vault:
         now = self.clock()
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
-            entry = self.entry(
-                "write", time=now, customer_id=customer_id, categories=tuple(normal),
-                policy_version=policy.version,
-            )  # fmt: skip
-            self.ledger.append(conn, entry)
-        return self._result(customer_id, normal, policy)
+            return self._recorded(conn, "write", now, customer_id, normal, policy)
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
@@ -279,15 +274,23 @@ class Vault:
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
             now = self.clock()
             store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
-            entry = self.entry(
-                "correct", time=now, customer_id=customer_id, categories=tuple(normal),
-                policy_version=policy.version,
-            )  # fmt: skip
-            self.ledger.append(conn, entry)
-        return self._result(customer_id, normal, policy)
+            return self._recorded(conn, "correct", now, customer_id, normal, policy)
 
-    @staticmethod
-    def _result(customer_id: str, normal: Mapping[str, Normalised], policy: Policy) -> WriteResult:
+    def _recorded(
+        self,
+        conn: sa.Connection,
+        kind: str,
+        now: datetime,
+        customer_id: str,
+        normal: Mapping[str, Normalised],
+        policy: Policy,
+    ) -> WriteResult:
+        """Ledger a write in its own transaction, under the version that allowed it."""
+        entry = self.entry(
+            kind, time=now, customer_id=customer_id, categories=tuple(normal),
+            policy_version=policy.version,
+        )  # fmt: skip
+        self.ledger.append(conn, entry)
         notices = tuple(n for value in normal.values() for n in value.notices)
         return WriteResult(customer_id, tuple(normal), notices, policy.version)
 
