@@ -6,7 +6,7 @@ Information only on a need-to-know basis". Each purpose names the categories it 
 collected; the vault refuses a write carrying any other (:class:`~needtoknow.errors.
 NotCollected`). This account lists, per category, the purposes that collect it with
 their legal basis (a category only consent-based purposes collect is held only while a
-consent stands), and — when given what the vault holds — the customers still holding
+consent stands), and how many customers hold each — including those still holding
 a category no purpose collects any more (collected under an earlier version), which is
 what a privacy officer must then review for erasure.
 """
@@ -21,11 +21,10 @@ from needtoknow.policy.model import Policy
 
 
 def explain_collection(
-    policy: Policy, registry: Registry, held: Mapping[str, int] | None = None
+    policy: Policy, registry: Registry, held: Mapping[str, int]
 ) -> dict[str, Any]:
     """A JSON-ready account; ``held`` counts live customers per category held."""
     collected = policy.collected()
-    counts = held or {}
     return {
         "policy": policy.name,
         "policy_version": policy.version,
@@ -44,14 +43,14 @@ def explain_collection(
                 ],
                 # collected only with the customer's consent to one of these
                 "consent_needed": policy.consent_to_collect(category),
-                **({"held_by": counts.get(category, 0)} if held is not None else {}),
+                "held_by": held.get(category, 0),
             }
             for category, purposes in collected.items()
         },
         "not_collected": {
             category: {
                 "label": registry[category].label,
-                **({"held_by": counts.get(category, 0)} if held is not None else {}),
+                "held_by": held.get(category, 0),
             }
             for category in sorted(set(registry) - set(collected))
         },
