@@ -252,29 +252,24 @@ class AgreementRegistry:
     def _assignment(
         self, conn: sa.Connection, agreement: Agreement, customer_ids: list[str], action: str
     ) -> None:
-        self._record(
-            conn,
-            bump=False,  # assignments are looked up per request, not compiled
-            entry=Entry(
-                kind="assignment",
-                time=self.clock(),
-                actor=self.actor,
-                recipient=agreement.recipient,
-                customer_ids=tuple(customer_ids),
-                request_id=self.request_id,
-                detail={"action": action, "agreement": agreement.id},
-            ),
+        # Assignments are looked up per request, not compiled: no registry bump.
+        entry = Entry(
+            kind="assignment",
+            time=self.clock(),
+            actor=self.actor,
+            recipient=agreement.recipient,
+            request_id=self.request_id,
+            detail={"action": action, "agreement": agreement.id},
         )
+        self.ledger.append_each(conn, entry, customer_ids)
 
-    def _record(self, conn: sa.Connection, entry: Entry, bump: bool = True) -> None:
-        """Ledger the change and (for agreements) bump the registry version, in the
-        change's transaction."""
-        if bump:
-            conn.execute(
-                registry_state.update()
-                .where(registry_state.c.id == 1)
-                .values(version=registry_state.c.version + 1)
-            )
+    def _record(self, conn: sa.Connection, entry: Entry) -> None:
+        """Ledger the change and bump the registry version, in the change's transaction."""
+        conn.execute(
+            registry_state.update()
+            .where(registry_state.c.id == 1)
+            .values(version=registry_state.c.version + 1)
+        )
         self.ledger.append(conn, entry)
 
 

@@ -165,7 +165,7 @@ class Disclosures:
                     non_disclosure_until=non_disclosure_until,
                 )
             )
-            self._ledger(conn, made, "request", now)
+            self._ledger(conn, made, "request", now, made.customer_ids)
         return made
 
     def approve(self, request_id: str) -> Request:
@@ -278,16 +278,27 @@ class Disclosures:
                         for cid in sorted(found)
                     ],
                 )
-            self._ledger(
-                conn,
-                current,
-                "release",
-                now,
-                customers=sorted(found),
-                outside_period=[c for c in current.customer_ids if c not in in_period] or None,
-                package_sha256=manifest["package_sha256"],
-                non_disclosure_until=_iso(current.non_disclosure_until),
-            )
+            results: dict[str, list[str]] = {}
+            for cid in current.customer_ids:
+                result = (
+                    "released"
+                    if cid in found
+                    else "not_found"
+                    if cid in in_period
+                    else "outside_period"
+                )
+                results.setdefault(result, []).append(cid)
+            for result, ids in results.items():
+                self._ledger(
+                    conn,
+                    current,
+                    "release",
+                    now,
+                    ids,
+                    result=result,
+                    package_sha256=manifest["package_sha256"],
+                    non_disclosure_until=_iso(current.non_disclosure_until),
+                )
         return Package(payload, manifest)
 
     def _in_period(self, request: Request) -> list[str]:
@@ -379,23 +390,20 @@ class Disclosures:
             )
             return [_request(row) for row in rows]
 
-    def held_subjects(self, customer_id: str) -> dict[str, str]:
-        """Disclosures this customer may not be told of yet (a non-disclosure order runs):
-        request id → the authority it was released to."""
+    def under_order(self) -> dict[str, str]:
+        """Requests a customer may not learn of yet, whatever their status (requested,
+        approved, rejected, released): those whose non-disclosure order runs today
+        (UTC, last day included) → the authority that asked. Notices held for released
+        ones become due here too."""
         self.release_due_notices()
+        today = self.vault.clock().date()
         with reading(self.vault.db) as conn:
             rows = conn.execute(
-                sa.select(customer_notices.c.subject_id, disclosure_requests.c.authority)
-                .join(
-                    disclosure_requests,
-                    disclosure_requests.c.id == customer_notices.c.subject_id,
-                )
-                .where(
-                    customer_notices.c.customer_id == customer_id,
-                    customer_notices.c.status == "held",
+                sa.select(disclosure_requests.c.id, disclosure_requests.c.authority).where(
+                    disclosure_requests.c.non_disclosure_until >= today
                 )
             )
-            return {row.subject_id: row.authority for row in rows}
+            return {row.id: row.authority for row in rows}
 
     def notices(self, customer_id: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(customer_notices).order_by(customer_notices.c.id)
@@ -445,14 +453,21 @@ class Disclosures:
                 ).one()
             )
             action = {"approved": "approve", "rejected": "reject"}[status]
-            self._ledger(conn, decided, action, now, reason=reason)
+            self._ledger(conn, decided, action, now, decided.customer_ids, reason=reason)
         return decided
 
     def _ledger(
-        self, conn: sa.Connection, request: Request, action: str, now: datetime, **detail: Any
+        self,
+        conn: sa.Connection,
+        request: Request,
+        action: str,
+        now: datetime,
+        customer_ids: Iterable[str],
+        **detail: Any,
     ) -> None:
+        """One entry per customer of the request's scope (see Entry.for_each)."""
         purpose = self.vault.policy.purposes.get(request.purpose)
-        self.vault.ledger.append(
+        self.vault.ledger.append_each(
             conn,
             Entry(
                 kind="disclosure",
@@ -463,7 +478,6 @@ class Disclosures:
                 legal_basis=purpose.legal_basis if purpose else None,
                 legal_reference=request.reference,
                 case_id=request.id,
-                customer_ids=request.customer_ids,
                 categories=request.categories,
                 policy_version=self.vault.policy.version,
                 request_id=self.vault.request_id,
@@ -474,6 +488,7 @@ class Disclosures:
                     **{k: v for k, v in detail.items() if v is not None},
                 },
             ),
+            customer_ids,
         )
 
 

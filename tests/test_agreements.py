@@ -56,7 +56,22 @@ def test_customer_scoped_agreement_limits_the_agency_to_assigned_accounts(vault:
     assert [d.customer_id for d in got] == [mine]
     assert vault.find("telephone", RAVI["telephone"], **COLLECT) == []
     assert vault.find("telephone", ASHA["telephone"], **COLLECT) == [mine]
-    assert last_entries(vault, 1)[0]["customer_ids"] == [mine]
+    assert last_entries(vault, 1)[0]["customer_id"] == mine
+
+
+def test_a_customers_history_names_no_other_customer(vault: Vault) -> None:
+    """Review finding: an assignment entry listed every customer assigned with it, so one
+    customer's history showed the others' ids. So would a lookup matching several."""
+    mine = vault.add(ASHA).customer_id
+    other = vault.add(RAVI).customer_id
+    vault.agreements.assign("AGR-COLL-2026", [mine, other])
+    vault.agreements.unassign("AGR-COLL-2026", [mine, other])
+    vault.find("telephone", ASHA["telephone"], recipient="support_team", purpose="service_delivery")
+    kinds = []
+    for proof in vault.history(mine):
+        assert other not in proof.entry.decode()
+        kinds.append(json.loads(proof.entry)["kind"])
+    assert kinds.count("assignment") == 2 and "find" in kinds
 
 
 def test_a_subcontractor_needs_its_own_and_its_contractors_assignment(vault: Vault) -> None:

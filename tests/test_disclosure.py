@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -75,7 +75,7 @@ def test_four_eyes_then_release_through_the_policy(officers: tuple[Vault, Vault]
         owner.disclosures.release(request_id)
     entries = ledger(owner)
     actions = [e["detail"]["action"] for e in entries if e["kind"] == "disclosure"]
-    assert actions == ["request", "approve", "release"]
+    assert actions == ["request"] * 2 + ["approve"] * 2 + ["release"] * 2  # one per customer
     reads = [e for e in entries if e["kind"] == "read"]
     assert {e["customer_id"] for e in reads} == {asha, ravi}
     assert all(
@@ -104,8 +104,10 @@ def test_the_period_limits_who_is_read_and_flags_later_corrections(
     assert body["outside_period"] == [joined] and body["not_found"] == []
     entries = ledger(owner)
     assert joined not in {e.get("customer_id") for e in entries if e["kind"] == "read"}
-    release = next(e for e in entries if e.get("detail", {}).get("action") == "release")
-    assert release["detail"]["outside_period"] == [joined]
+    outside = [
+        e["customer_id"] for e in entries if e.get("detail", {}).get("result") == "outside_period"
+    ]
+    assert outside == [joined]
 
 
 def test_rejection_needs_a_reason_and_ends_the_request(officers: tuple[Vault, Vault]) -> None:
@@ -232,6 +234,59 @@ def test_the_ledger_of_a_disclosure_holds_no_pii(officers: tuple[Vault, Vault]) 
     guessed = dict(body, nonce="0" * 64)  # without the nonce the hash cannot be rebuilt
     rebuilt = json.dumps(guessed, sort_keys=True, ensure_ascii=False).encode()
     assert hashlib.sha256(rebuilt).hexdigest() not in text
+
+
+def test_gag_ordered_request_is_hidden_before_release_and_after_rejection(
+    officers: tuple[Vault, Vault], clock: Clock
+) -> None:
+    """Review finding: a request's reference and legal basis showed in the customer's
+    history while its order ran, before release, and for good once rejected."""
+    owner, approver = officers
+    cid = owner.add(ASHA).customer_id
+    until = clock.now.date() + timedelta(days=30)
+    pending = ask(owner, [cid], non_disclosure_until=until)
+    rejected = ask(owner, [cid], non_disclosure_until=until)
+    approver.disclosures.reject(rejected, "out of scope")
+
+    def shown() -> list[dict[str, Any]]:
+        return [json.loads(p.entry) for p in owner.history(cid)]
+
+    assert [e["kind"] for e in shown()] == ["write"]
+    approver.disclosures.approve(pending)
+    assert [e["kind"] for e in shown()] == ["write"]
+    # The proofs shown stay valid: the hidden entries are still in the tree.
+    public_key = owner.keys.signing_public_key()
+    for proof in owner.history(cid):
+        proof.check(public_key)
+    clock.now = datetime.combine(until, clock.now.timetz())  # the order's last day
+    assert [e["kind"] for e in shown()] == ["write"]
+    clock.now += timedelta(days=1)
+    visible = shown()
+    assert {e.get("case_id") for e in visible} >= {pending, rejected}
+    assert {e["detail"]["action"] for e in visible if e["kind"] == "disclosure"} == {
+        "request",
+        "approve",
+        "reject",
+    }
+
+
+def test_disclosure_entries_name_only_their_own_customer(
+    officers: tuple[Vault, Vault],
+) -> None:
+    owner, approver = officers
+    asha, ravi = owner.add(ASHA).customer_id, owner.add(RAVI).customer_id
+    request_id = ask(owner, [asha, ravi, "0" * 36])
+    approver.disclosures.approve(request_id)
+    owner.disclosures.release(request_id)
+    for proof in owner.history(asha):
+        entry = json.loads(proof.entry)
+        assert ravi not in proof.entry.decode() and "customer_ids" not in entry
+    results = {
+        (e["customer_id"], e["detail"]["result"])
+        for e in ledger(owner)
+        if e["kind"] == "disclosure" and e["detail"]["action"] == "release"
+    }
+    assert results == {(asha, "released"), (ravi, "released"), ("0" * 36, "not_found")}
 
 
 def test_history_hides_a_disclosure_while_its_gag_order_runs(

@@ -9,8 +9,8 @@ RFC 6962 leaf hash, and any JSON parser can read it back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +44,6 @@ class Entry:
     time: datetime
     actor: str
     customer_id: str | None = None
-    customer_ids: tuple[str, ...] = ()
     recipient: str | None = None
     purpose: str | None = None
     legal_basis: str | None = None
@@ -61,6 +60,14 @@ class Entry:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown ledger entry kind {self.kind!r}")
+
+    def for_each(self, customer_ids: Iterable[str]) -> list[Entry]:
+        """This entry once per customer, each naming only its own customer: an operation on
+        several customers (an assignment, a lookup that matched, a disclosure's scope)
+        must not show one customer's history the ids of the others, and each copy still
+        has a leaf of its own to prove. No customers: the entry itself, once."""
+        entries = [replace(self, customer_id=cid) for cid in dict.fromkeys(customer_ids)]
+        return entries or [self]
 
     def to_json(self) -> dict[str, Any]:
         """The entry as JSON data; absent (None or empty) fields are left out."""
@@ -100,7 +107,7 @@ _SCALARS = (
     "policy_version",
     "request_id",
 )
-_COLLECTIONS = ("customer_ids", "categories", "transforms", "reasons", "detail")
+_COLLECTIONS = ("categories", "transforms", "reasons", "detail")
 
 
 def canonical_json(data: Mapping[str, Any]) -> bytes:
@@ -116,8 +123,9 @@ def canonical_json(data: Mapping[str, Any]) -> bytes:
 
 
 def customers_of(data: bytes) -> list[str]:
-    """Every customer an entry is about (its customer_id and customer_ids), sorted: what
-    the customer index holds. Bytes that are not an entry (a tampered row) name nobody."""
+    """Every customer an entry is about, sorted: what the customer index holds. Entries
+    written before :meth:`Entry.for_each` may list several in ``customer_ids``; they are
+    still indexed. Bytes that are not an entry (a tampered row) name nobody."""
     try:
         entry = orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -78,7 +78,13 @@ class Ledger:
     @staticmethod
     def append(conn: sa.Connection, entry: Entry) -> int:
         """Record ``entry`` in the caller's transaction: it commits with the operation."""
-        return log.append(conn, entry)
+        return log.append(conn, [entry])[0]
+
+    @staticmethod
+    def append_each(conn: sa.Connection, entry: Entry, customer_ids: Iterable[str]) -> None:
+        """Record ``entry`` once per customer (:meth:`Entry.for_each`) in the caller's
+        transaction: what an operation on several customers writes."""
+        log.append(conn, entry.for_each(customer_ids))
 
     def record(self, entry: Entry) -> int:
         """Record ``entry`` in a transaction of its own, for operations that write nothing

@@ -117,11 +117,11 @@ def append_with(cursor: Any, sql: Statements, entries: Sequence[bytes]) -> list[
     return list(range(first, end))
 
 
-def append(conn: sa.Connection, entry: Entry) -> int:
-    """Add ``entry`` in the caller's transaction; returns its index."""
+def append(conn: sa.Connection, entries: Sequence[Entry]) -> list[int]:
+    """Add ``entries`` in the caller's transaction; returns their indexes."""
     cursor = conn.connection.cursor()
     try:
-        return append_with(cursor, statements(conn.dialect), [entry.canonical()])[0]
+        return append_with(cursor, statements(conn.dialect), [e.canonical() for e in entries])
     finally:
         cursor.close()
 

@@ -398,8 +398,12 @@ class Vault:
                 ]
             if self.consents.needed(purpose):  # and a consent-based purpose, the consenting
                 found = [c for c in found if self.consents.active(c, purpose)]
-            entry = access.ledger_entry(self, "find", decision, context, matches=len(found))
-            self.ledger.append(conn, replace(entry, customer_ids=tuple(found)))
+            # One entry per customer found (none found: one entry saying so), so that no
+            # customer's history shows who else shares a number.
+            entry = access.ledger_entry(self, "find", decision, context)
+            if not found:
+                entry = replace(entry, detail={"matches": 0})
+            self.ledger.append_each(conn, entry, found)
         return found
 
     def customer_ids(self, limit: int = 100) -> list[str]:
@@ -426,13 +430,15 @@ class Vault:
     def history(self, customer_id: str, include_held: bool = False) -> list[InclusionProof]:
         """Who saw this customer's data: every ledger entry about them, with proofs.
 
-        Entries of a disclosure under a running non-disclosure order are left out (the
-        customer may not learn of it yet) unless ``include_held``, for internal audit.
+        Every entry of a disclosure request whose non-disclosure order runs is left out
+        (the customer may not learn of it yet, whatever the request's status) unless
+        ``include_held``, for internal audit. The hidden entries stay in the tree, so
+        the proofs shown remain valid under the same head.
         """
         proofs = self.ledger.history(checked_customer_id(customer_id))
         if include_held:
             return proofs
-        held = self.disclosures.held_subjects(customer_id)
+        held = self.disclosures.under_order()
 
         def under_order(entry: dict[str, Any]) -> bool:
             # The case id alone is caller-supplied: only the authority's own entries

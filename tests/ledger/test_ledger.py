@@ -71,7 +71,7 @@ def test_every_operation_is_recorded(vault: Vault) -> None:
     assert read["legal_basis"] == "contract" and read["customer_id"] == cid
     assert read["transforms"]["card_number"] == "last4"
     assert read["policy_version"] == vault.policy.version
-    assert next(e for e in entries(vault) if e["kind"] == "find")["customer_ids"] == [cid]
+    assert next(e for e in entries(vault) if e["kind"] == "find")["customer_id"] == cid
 
 
 def test_legal_reference_and_case_id_are_recorded(vault: Vault) -> None:
