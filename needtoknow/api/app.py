@@ -8,6 +8,7 @@ the id its ledger entries record.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from needtoknow.analytics import EventStore
+from needtoknow.api.logs import log
 from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
@@ -50,14 +52,20 @@ def create_app(
     limits: Limits | None = None,
     own_vault: bool = False,
     events: EventStore | None = None,
+    sth_every: float | None = None,
 ) -> FastAPI:
     """The application over ``vault`` (and ``events``, the usage-event store, if this
     server takes events and runs reports); with ``own_vault`` it closes the vault on
-    shutdown."""
+    shutdown. With ``sth_every`` it signs a tree head that often while it runs, and once
+    more on shutdown, so what it served is covered by a signature a witness can keep."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        signer = None if sth_every is None else asyncio.create_task(_sign_heads(vault, sth_every))
         yield
+        if signer is not None:
+            signer.cancel()
+            await asyncio.to_thread(vault.ledger.sign_head)
         if own_vault:
             vault.close()
 
@@ -178,13 +186,32 @@ def _publish_scopes(router: APIRouter) -> None:
                     route.openapi_extra = {"x-required-scope": dependency.call.scope}
 
 
+async def _sign_heads(vault: Vault, every: float) -> None:
+    """Sign a head every ``every`` seconds (a no-op while nothing was added); a failure
+    (the database busy or restarting) is logged and tried again next time."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(vault.ledger.sign_head)
+        except Exception as exc:  # keep serving; the next round signs what this missed
+            log.warning("no tree head this time: %s", type(exc).__name__)
+
+
 def from_env() -> FastAPI:
     """The app for ``ntk serve`` (a uvicorn factory): the vault under NTK_HOME, limits
-    from NTK_API_RATE (e.g. ``500/second``) and NTK_API_MAX_BODY (bytes)."""
+    from NTK_API_RATE (e.g. ``500/second``) and NTK_API_MAX_BODY (bytes), a signed tree
+    head every NTK_STH_EVERY seconds (default 60; 0 turns it off)."""
     limits = Limits(
         rate=os.environ.get("NTK_API_RATE", Limits.rate),
         max_body=int(os.environ.get("NTK_API_MAX_BODY", Limits.max_body)),
     )
+    every = float(os.environ.get("NTK_STH_EVERY", "60"))
     settings = Settings.from_env()
     vault = open_vault(settings)
-    return create_app(vault, limits, own_vault=True, events=EventStore.of(settings, vault))
+    return create_app(
+        vault,
+        limits,
+        own_vault=True,
+        events=EventStore.of(settings, vault),
+        sth_every=every if every > 0 else None,
+    )

@@ -117,11 +117,13 @@ def demo(
                     "issued for demo vaults (use `ntk serve` and `ntk keys api create`)"
                 )
             _print_demo_keys(vault, port)
+            vault.ledger.sign_head()  # the server signs more as it runs, and at shutdown
             vault.close()
         serve_command(port=port)
         return
     with reported():
         vault = _ensure_vault(count)
+        vault.ledger.sign_head()  # a head before the walkthrough and one after it
         customer_id, other = vault.customer_ids(limit=2)
         stdout.print(
             f"Reads of customer {customer_id} under policy "
@@ -163,6 +165,9 @@ def demo(
         case_id = Prompt.ask("case id (optional)", default="") or None
         decision, detail = _attempt(vault, customer_id, recipient, purpose, reference, case_id)
         stdout.print(f"{decision}: {detail}")
+    head = vault.ledger.sign_head()
+    stdout.print(f"ledger: {head.tree_size} entries under a signed tree head", highlight=False)
+    vault.close()
 
 
 def _print_demo_keys(vault: Vault, port: int) -> None:

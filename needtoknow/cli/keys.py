@@ -1,4 +1,5 @@
-"""``ntk keys``: rotate and retire key-encryption keys; create, list and revoke API keys."""
+"""``ntk keys``: rotate and retire key-encryption keys, rotate the ledger signing key;
+create, list and revoke API keys."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ def rotate() -> None:
     """New KEK version; rewrap every customer key under it (data is not re-encrypted)."""
     result = with_vault(lambda vault: vault.rotate_keys(), as_json=True)
     print_json({"kek_version": result.kek_version, "rewrapped": result.rewrapped})
+
+
+@app.command("rotate-signing")
+def rotate_signing() -> None:
+    """New ledger signing key; heads signed by the old one stay verifiable (its public key
+    is kept and named in the ledger). Give witnesses the new public key this prints."""
+    head = with_vault(lambda vault: vault.rotate_signing_key(), as_json=True)
+    print_json({"public_key": head.public_key.hex(), "signed_tree_head": head.to_json()})
 
 
 @app.command()

@@ -12,7 +12,10 @@ import sqlalchemy as sa
 import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, stopping_on_sigterm, with_vault
+from needtoknow.errors import ValidationError
 from needtoknow.home import Settings, open_vault
+from needtoknow.ledger import Report, TreeHead, audit
+from needtoknow.ledger.heads import parse_heads
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=True)
@@ -65,25 +68,84 @@ def sth(
                 vault.close()
 
 
-@app.command()
-def verify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Recompute the tree from storage and check it against every signed tree head.
+Witness = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--witness",
+        help="A signed tree head saved outside the vault (what 'ntk ledger sth --json' "
+        "prints; JSON Lines of several also do). Repeat for several files.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
 
-    Exits 8 when anything does not match, naming the first bad entry.
-    """
-    report = with_vault(lambda vault: vault.ledger.verify(), as_json)
+
+def _witnesses(files: list[Path] | None) -> list[TreeHead]:
+    return [head for path in files or [] for head in parse_heads(path.read_text("utf-8"))]
+
+
+def _show(report: Report, as_json: bool) -> None:
+    """Print a verification report; exit 8 when anything does not match."""
     if as_json:
         print_json(report.to_json())
-    elif report.ok:
-        typer.echo(
-            f"ok: {report.entries} entries, {report.heads_checked} signed tree heads, "
-            f"{report.nodes_checked} stored nodes checked"
-        )
     else:
+        for warning in report.warnings:
+            stderr.print(f"warning: {warning}", highlight=False)
+        if report.ok:
+            typer.echo(
+                f"ok: {report.entries} entries, {report.heads_checked} signed tree heads, "
+                f"{report.nodes_checked} stored nodes, {report.witnesses_checked} witness "
+                "heads checked"
+            )
         for problem in report.problems:
             stderr.print(f"error: {problem}", highlight=False)
     if not report.ok:
         raise typer.Exit(8)
+
+
+@app.command()
+def verify(
+    witness: Witness = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Recompute the tree from storage and check it against every signed tree head.
+
+    With --witness, also check that the ledger still extends each head saved outside the
+    vault (RFC 6962 consistency), whatever the vault's own tables hold. Warns when
+    entries exist past the newest signed head. Exits 8 when anything does not match,
+    naming the first bad entry.
+    """
+    with reported(as_json):
+        witnesses = _witnesses(witness)
+    _show(with_vault(lambda vault: vault.ledger.verify(witnesses), as_json), as_json)
+
+
+@app.command("verify-export")
+def verify_export(
+    file: Annotated[Path, typer.Argument(help="What 'ntk ledger export' wrote.", exists=True)],
+    witness: Witness = None,
+    public_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--public-key",
+            help="The ledger's Ed25519 public key (hex) from your own records; repeat for "
+            "keys it rotated through.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check an export offline, with no vault: leaf hashes, the root under its signed
+    head, and consistency with each --witness head. Exits 8 when anything does not match.
+    """
+    with reported(as_json):
+        witnesses = _witnesses(witness)
+        try:
+            keys = [bytes.fromhex(k) for k in public_key or []]
+        except ValueError:
+            raise ValidationError("public_key", "ed25519", "hex_32_bytes") from None
+        with file.open(encoding="utf-8") as lines:
+            report = audit.verify_export(lines, keys, witnesses)
+    _show(report, as_json)
 
 
 @app.command()

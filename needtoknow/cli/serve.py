@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,15 @@ def serve(
     max_connections: Annotated[
         int, typer.Option(help="Concurrent connections before new ones get 503.")
     ] = 1000,
+    sth_every: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            envvar="NTK_STH_EVERY",
+            help="Sign a ledger tree head every SECONDS while serving, and on shutdown "
+            "(0: never; then run 'ntk ledger sth --every' beside it).",
+        ),
+    ] = 60,
 ) -> None:
     """Serve the vault under NTK_HOME over HTTP: OpenAPI at /docs and /openapi.json.
 
@@ -28,6 +38,7 @@ def serve(
     """
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
+    os.environ["NTK_STH_EVERY"] = str(sth_every)  # read by every worker's from_env
     uvicorn.run(
         "needtoknow.api.app:from_env",
         factory=True,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -36,7 +36,10 @@ class Report:
     entries: int = 0
     heads_checked: int = 0
     nodes_checked: int = 0
+    witnesses_checked: int = 0
+    unsigned: int = 0  # entries past the newest signed head: not yet provable to anyone
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     _located: list[tuple[int, int]] = field(default_factory=list)
     _signed_ranges: list[tuple[int, int]] = field(default_factory=list)
 
@@ -70,12 +73,22 @@ class Report:
             "entries": self.entries,
             "heads_checked": self.heads_checked,
             "nodes_checked": self.nodes_checked,
+            "witnesses_checked": self.witnesses_checked,
+            "unsigned": self.unsigned,
             "first_bad": None if first is None else {"from": first[0], "to": first[1]},
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
-def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Report:
+def verify(
+    conn: sa.Connection,
+    heads: list[TreeHead],
+    known_keys: Sequence[bytes],
+    witnesses: Sequence[TreeHead] = (),
+) -> Report:
+    """Check the stored ledger against its own heads and against ``witnesses``: heads
+    saved outside the vault, which hold whatever the vault's own tables now say."""
     report = Report()
     state = log.state(conn)
     leaves = _check_entries(conn, report, state.sealed)
@@ -86,29 +99,94 @@ def verify(conn: sa.Connection, heads: list[TreeHead], public_key: bytes) -> Rep
             min(state.size, len(leaves)),
         )
     levels = _levels(leaves)
+    _check_heads(report, levels, heads, known_keys)
+    signed = max((head.tree_size for head in heads), default=0)
+    if state.sealed != signed:
+        # Every seal signs a head in its own transaction, so the sealed mark is always
+        # the newest head's size. Lower: entries left out of the customer index. Higher:
+        # heads were deleted — the only record that could show a rewrite of what they
+        # covered.
+        report.fail(
+            f"the ledger says {state.sealed} entries are sealed, but heads cover {signed} "
+            f"(it holds {state.size})",
+            min(state.sealed, signed),
+        )
+    report.unsigned = max(len(leaves) - signed, 0)
+    if report.unsigned:
+        report.warnings.append(
+            f"{report.unsigned} entries past the newest signed head ({signed}) are not yet "
+            "covered by any signature: run 'ntk ledger sth'"
+        )
+    check_witnesses(report, levels, witnesses, known_keys)
+    report.nodes_checked = _check_nodes(conn, report, levels, min(state.sealed, len(leaves)))
+    return report
+
+
+def _check_heads(
+    report: Report, levels: list[list[bytes]], heads: list[TreeHead], known: Sequence[bytes]
+) -> None:
     last_good = 0
+    size = len(levels[0])
     for head in sorted(heads, key=lambda h: h.tree_size):
-        if head.tree_size > len(leaves):
+        if head.tree_size > size:
             report.fail(
                 f"tree head for size {head.tree_size} covers entries that are gone "
-                f"(only {len(leaves)} stored)",
-                len(leaves),
+                f"(only {size} stored)",
+                size,
             )
             continue
         computed = merkle.root(_Levels(levels), head.tree_size)
-        if _check_head(report, head, computed, public_key, last_good):
+        if _check_head(report, head, computed, known, last_good):
             last_good = head.tree_size
-    signed = max((head.tree_size for head in heads), default=0)
-    if not signed <= state.sealed <= state.size:
-        # Heads are signed after sealing, and sealing never goes back: a lowered mark
-        # would leave entries out of the customer index unnoticed.
-        report.fail(
-            f"the ledger says {state.sealed} entries are sealed, but heads cover {signed} "
-            f"and it holds {state.size}",
-            min(state.sealed, signed),
-        )
-    report.nodes_checked = _check_nodes(conn, report, levels, min(state.sealed, len(leaves)))
-    return report
+
+
+def check_witnesses(
+    report: Report,
+    levels: list[list[bytes]],
+    witnesses: Sequence[TreeHead],
+    known: Sequence[bytes],
+) -> None:
+    """Each witness head must be signed by a known key and be a prefix of the ledger as
+    it is now (RFC 6962 consistency from its size to the whole ledger). Nothing the
+    vault stores can make a rewrite of entries a witness saw pass this."""
+    size = len(levels[0])
+    current = merkle.root(_Levels(levels), size)
+    for witness in witnesses:
+        report.witnesses_checked += 1
+        try:
+            _signed_by_known(witness, known)
+        except IntegrityError:
+            report.fail(
+                f"witness head for size {witness.tree_size} is not signed by a key of this ledger"
+            )
+            continue
+        if witness.tree_size > size:
+            report.fail(
+                f"a witness saw {witness.tree_size} entries but only {size} are stored: "
+                "the ledger was truncated",
+                size,
+            )
+            continue
+        if witness.tree_size == 0:
+            continue
+        proof = merkle.consistency_proof(_Levels(levels), witness.tree_size, size)
+        try:
+            merkle.check_consistency(witness.tree_size, size, witness.root_hash, current, proof)
+        except IntegrityError:
+            report.fail_signed_range(
+                f"entries 0..{witness.tree_size - 1} are not what a witness saw at size "
+                f"{witness.tree_size}: the ledger was rewritten",
+                0,
+                witness.tree_size - 1,
+            )
+
+
+def _signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
+    """Raise IntegrityError unless ``head`` carries one of ``known`` keys and its
+    signature checks under it (a head naming a key of its own proves nothing)."""
+    if head.public_key not in known:
+        raise IntegrityError()
+    head.check(head.public_key)
 
 
 def _check_entries(conn: sa.Connection, report: Report, sealed: int) -> list[bytes]:
@@ -174,13 +252,15 @@ def _check_stray(report: Report, listed: dict[int, list[str]]) -> None:
 
 
 def _check_head(
-    report: Report, head: TreeHead, computed: bytes, public_key: bytes, last_good: int
+    report: Report, head: TreeHead, computed: bytes, known: Sequence[bytes], last_good: int
 ) -> bool:
     report.heads_checked += 1
     try:
-        head.check(public_key)
+        _signed_by_known(head, known)
     except IntegrityError:
-        report.fail(f"tree head for size {head.tree_size} has an invalid signature")
+        report.fail(
+            f"tree head for size {head.tree_size} has an invalid signature or an unknown key"
+        )
         return False
     if computed != head.root_hash:
         report.fail_signed_range(
@@ -240,3 +320,60 @@ def export(out: IO[str], rows: Iterable[tuple[int, bytes, bytes]], head: TreeHea
         written += 1
     out.write(json.dumps({"signed_tree_head": head.to_json()}) + "\n")
     return written
+
+
+def verify_export(
+    lines: Iterable[str], known_keys: Sequence[bytes] = (), witnesses: Sequence[TreeHead] = ()
+) -> Report:
+    """Check an export (see :func:`export`) with no vault at all: every leaf hash from the
+    entry bytes, the root under the export's signed head, and each witness head's
+    consistency with it. Keys come from the checker's own records (``known_keys``, or
+    the witnesses' keys); an export checked only against the key it names is warned of."""
+    report = Report()
+    leaves: list[bytes] = []
+    heads: list[TreeHead] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if "signed_tree_head" in item:
+                heads.append(TreeHead.from_json(item["signed_tree_head"]))
+                continue
+            index, data = int(item["index"]), base64.b64decode(item["entry"], validate=True)
+            stored = bytes.fromhex(item["leaf_hash"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            report.fail(f"line {number} is not an export line", len(leaves))
+            return report
+        if index != len(leaves):
+            report.fail(
+                f"entry {len(leaves)} is missing (line {number} holds {index})", len(leaves)
+            )
+            return report
+        leaf = merkle.leaf_hash(data)
+        if leaf != stored:
+            report.fail(
+                f"entry {index} was changed: its bytes no longer match its leaf hash", index
+            )
+        leaves.append(leaf)
+    report.entries = len(leaves)
+    if len(heads) != 1:
+        report.fail("an export ends with exactly one signed tree head")
+        return report
+    keys = list(known_keys) or [w.public_key for w in witnesses]
+    if not keys:
+        keys = [heads[0].public_key]
+        report.warnings.append(
+            "checked against the key the export names: pass --public-key or --witness "
+            "from your own records for a check that does not trust the exporter"
+        )
+    if heads[0].tree_size != len(leaves):
+        report.fail(
+            f"the export's head covers {heads[0].tree_size} entries but it holds "
+            f"{len(leaves)}: export the whole ledger (no --from/--to) to check its root"
+        )
+        return report
+    levels = _levels(leaves)
+    _check_heads(report, levels, heads, keys)
+    check_witnesses(report, levels, witnesses, keys)
+    return report

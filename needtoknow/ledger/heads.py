@@ -14,6 +14,7 @@ outside verifier can rebuild them from the three numbers alone::
 
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from needtoknow.errors import IntegrityError
+from needtoknow.errors import IntegrityError, ValidationError
 
 _TBS = struct.Struct(">BBQQ32s")
 
@@ -70,3 +71,22 @@ class TreeHead:
 
 def signed_bytes(tree_size: int, root_hash: bytes, timestamp_ms: int) -> bytes:
     return _TBS.pack(0, 1, timestamp_ms, tree_size, root_hash)
+
+
+def parse_heads(text: str) -> list[TreeHead]:
+    """Heads a witness saved: the JSON object ``ntk ledger sth --json`` prints, or JSON
+    Lines of them (``ntk ledger sth --every S --json``), or an export's last line."""
+    try:
+        documents = [json.loads(text)]  # one head, however it is laid out
+    except ValueError:
+        documents = [line for line in text.splitlines() if line.strip()]
+    heads = []
+    for document in documents:
+        try:
+            data = json.loads(document) if isinstance(document, str) else document
+            heads.append(TreeHead.from_json(data.get("signed_tree_head", data)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ValidationError("witness", "tree_head", "not_a_signed_tree_head") from None
+    if not heads:
+        raise ValidationError("witness", "tree_head", "empty")
+    return heads

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -114,13 +114,16 @@ class Ledger:
         """A signed tree head covering every entry committed so far (reused if unchanged).
 
         A long backlog is sealed in batches, each its own transaction, so writers wait
-        for one batch at most; the head is signed in the transaction of the last.
+        for one batch at most; each batch signs a head for what it sealed in the same
+        transaction, so the sealed mark is always the newest head's size (verification
+        relies on it: a sealed mark past the newest head means heads were deleted).
         """
         while True:
             with self.db.begin() as conn:
                 state = log.seal(conn)
+                head = self._signed(conn, state.sealed)
                 if state.sealed == state.size:
-                    return self._signed(conn, state.size)
+                    return head
 
     def _signed(self, conn: sa.Connection, size: int) -> TreeHead:
         """The head for ``size`` (everything sealed), stored if new."""
@@ -194,11 +197,12 @@ class Ledger:
 
     # -- auditing -----------------------------------------------------------------------
 
-    def verify(self) -> audit.Report:
-        """Recompute the tree from storage and check it against every signed tree head."""
+    def verify(self, witnesses: Sequence[TreeHead] = ()) -> audit.Report:
+        """Recompute the tree from storage and check it against every signed tree head,
+        and against ``witnesses`` (heads saved outside the vault: see docs/ledger.md)."""
         heads = self.heads()
         with reading(self.db) as conn:
-            return audit.verify(conn, heads, self.keys.signing_public_key())
+            return audit.verify(conn, heads, self.keys.signing_keys(), witnesses)
 
     def export(self, out: IO[str], start: int = 0, stop: int | None = None) -> int:
         """Write entries [start, stop) and a signed tree head covering them as JSON Lines."""

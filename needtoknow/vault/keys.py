@@ -66,18 +66,30 @@ class KeyProvider(Protocol):
         """The ledger key's raw 32-byte Ed25519 public key, for outside verifiers."""
         ...
 
+    def signing_keys(self) -> tuple[bytes, ...]:
+        """Every public key the ledger has signed heads with, oldest first, the active one
+        last: heads signed before a rotation stay verifiable."""
+        ...
+
+    def rotate_signing(self) -> bytes:
+        """Make a new ledger signing key active; returns its public key."""
+        ...
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 class LocalKeyFile:
-    """Keys in one JSON file, mode 0600, written atomically.
+    """KEKs and MAC keys in one JSON file, the ledger signing key in another, each mode
+    0600 and written atomically.
 
     Refuses to open a file that group or others can read, or that sits in a directory
     they can write (they could swap it): a key file anyone on the host can copy protects
-    nothing. Several processes may share the file: each re-reads it when it changes, and
-    rotation and retirement hold an exclusive lock on ``<file>.lock``.
+    nothing. The signing key lives apart (``ledger-signing.json``) so that it can be
+    kept, copied or rotated on its own: whoever holds only the KEK file cannot forge a
+    tree head. Several processes may share the files: each re-reads them when they
+    change, and rotation and retirement hold an exclusive lock on ``<file>.lock``.
     """
 
     name = "local"
@@ -88,7 +100,7 @@ class LocalKeyFile:
         self._keks: dict[int, bytes] = {}
         self._active = 0
         self._mac_keys: dict[str, bytes] = {}
-        self._signer: Ed25519PrivateKey | None = None
+        self._signing = SigningKeyFile(path.with_name(SIGNING_FILE))
         self._refresh()
 
     @staticmethod
@@ -121,12 +133,13 @@ class LocalKeyFile:
             self._keks = {int(v): base64.b64decode(k) for v, k in data["keks"].items()}
             self._active = int(data["active"])
             self._mac_keys = {n: base64.b64decode(k) for n, k in data["mac_keys"].items()}
-            self._signer = Ed25519PrivateKey.from_private_bytes(
-                base64.b64decode(data["ledger_signing"])
-            )
-        except (ValueError, KeyError, TypeError):
+            kept_inside = data.get("ledger_signing")
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise KeyProviderError(f"key file {self.path} is corrupt") from None
         self._stamp = stamp
+        if kept_inside is not None:  # a vault made before the signing key moved out
+            with self._exclusive():
+                self._signing.adopt(base64.b64decode(kept_inside))
 
     @classmethod
     def create(cls, path: Path) -> LocalKeyFile:
@@ -135,36 +148,23 @@ class LocalKeyFile:
             raise KeyProviderError(f"key file {path} already exists")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         macs = {"index": os.urandom(32), "token": os.urandom(32)}
-        signing = Ed25519PrivateKey.generate().private_bytes_raw()
-        cls._write(path, {1: aead.new_key()}, 1, macs, signing)
+        SigningKeyFile(path.with_name(SIGNING_FILE)).adopt(
+            Ed25519PrivateKey.generate().private_bytes_raw()
+        )
+        cls._write(path, {1: aead.new_key()}, 1, macs)
         return cls(path)
 
     @staticmethod
-    def _write(
-        path: Path,
-        keks: dict[int, bytes],
-        active: int,
-        mac_keys: dict[str, bytes],
-        signing: bytes,
-    ) -> None:
-        data = {
-            "format": 1,
-            "active": active,
-            "keks": {str(v): _b64(k) for v, k in sorted(keks.items())},
-            "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
-            "ledger_signing": _b64(signing),
-        }
-        # mkstemp: a fresh file (O_EXCL, mode 0600) that nobody could have prepared for us.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def _write(path: Path, keks: dict[int, bytes], active: int, mac_keys: dict[str, bytes]) -> None:
+        write_private_json(
+            path,
+            {
+                "format": 1,
+                "active": active,
+                "keks": {str(v): _b64(k) for v, k in sorted(keks.items())},
+                "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
+            },
+        )
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -174,9 +174,7 @@ class LocalKeyFile:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._refresh()
             yield
-            assert self._signer is not None  # loaded by _refresh
-            signing = self._signer.private_bytes_raw()
-            self._write(self.path, self._keks, self._active, self._mac_keys, signing)
+            self._write(self.path, self._keks, self._active, self._mac_keys)
             self._refresh()
         finally:
             os.close(lock)
@@ -220,13 +218,92 @@ class LocalKeyFile:
     def mac(self, key: MacKey, data: bytes) -> bytes:
         return hmac.new(self._mac_keys[key], data, hashlib.sha256).digest()
 
-    def _signing_key(self) -> Ed25519PrivateKey:
-        if self._signer is None:
-            raise KeyProviderError(f"key file {self.path} has no ledger signing key")
-        return self._signer
-
     def sign(self, data: bytes) -> bytes:
-        return self._signing_key().sign(data)
+        return self._signing.sign(data)
 
     def signing_public_key(self) -> bytes:
-        return self._signing_key().public_key().public_bytes_raw()
+        return self._signing.public_key()
+
+    def signing_keys(self) -> tuple[bytes, ...]:
+        return self._signing.known()
+
+    def rotate_signing(self) -> bytes:
+        with self._exclusive():
+            return self._signing.rotate()
+
+
+SIGNING_FILE = "ledger-signing.json"
+
+
+class SigningKeyFile:
+    """The ledger's Ed25519 signing key, and the public keys it replaced, in a 0600 file
+    of its own (written only under the key file's lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int, int] | None = None
+        self._active: Ed25519PrivateKey | None = None
+        self._retired: tuple[bytes, ...] = ()
+
+    def _load(self) -> Ed25519PrivateKey:
+        info = LocalKeyFile._check_permissions(self.path)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if stamp != self._stamp or self._active is None:
+            try:
+                data = json.loads(self.path.read_text("utf-8"))
+                self._active = Ed25519PrivateKey.from_private_bytes(
+                    base64.b64decode(data["active"])
+                )
+                self._retired = tuple(base64.b64decode(k) for k in data["retired"])
+            except (ValueError, KeyError, TypeError):
+                raise KeyProviderError(f"signing key file {self.path} is corrupt") from None
+            self._stamp = stamp
+        return self._active
+
+    def sign(self, data: bytes) -> bytes:
+        return self._load().sign(data)
+
+    def public_key(self) -> bytes:
+        return self._load().public_key().public_bytes_raw()
+
+    def known(self) -> tuple[bytes, ...]:
+        return (*self._retired, self.public_key())
+
+    def adopt(self, private: bytes) -> None:
+        """Make ``private`` the active key: at creation, or when moving a key that an
+        older vault kept inside keys.json out of it (kept if already moved)."""
+        if self.path.exists():
+            return
+        self._save(Ed25519PrivateKey.from_private_bytes(private), ())
+
+    def rotate(self) -> bytes:
+        old = self._load()
+        new = Ed25519PrivateKey.generate()
+        self._save(new, (*self._retired, old.public_key().public_bytes_raw()))
+        return new.public_key().public_bytes_raw()
+
+    def _save(self, active: Ed25519PrivateKey, retired: tuple[bytes, ...]) -> None:
+        write_private_json(
+            self.path,
+            {
+                "format": 1,
+                "active": _b64(active.private_bytes_raw()),
+                "retired": [_b64(k) for k in retired],
+            },
+        )
+        self._stamp = None
+
+
+def write_private_json(path: Path, data: object) -> None:
+    """Write ``data`` as JSON to ``path`` whole or not at all, readable by its owner only."""
+    # mkstemp: a fresh file (O_EXCL, mode 0600) that nobody could have prepared for us.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -6,7 +6,9 @@ ciphertext back, so a stolen database plus a stolen host disk still lacks the
 KEK. This is what UIDAI's Aadhaar Data Vault rules expect of anyone storing
 Aadhaar numbers. Tested against SoftHSM2; any PKCS#11 v2.40 module should do.
 
-Key labels: ``ntk-kek-<version>`` (AES-256) and ``ntk-mac-<name>`` (HMAC-SHA256).
+Key labels: ``ntk-kek-<version>`` (AES-256), ``ntk-mac-<name>`` (HMAC-SHA256) and the
+ledger's Ed25519 signing key pair ``ntk-ledger`` (then ``ntk-ledger-<n>`` after each
+rotation; a replaced private key is destroyed, its public key kept for verifiers).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ _AUTHENTICATION_FAILURES = (
     pkcs11_errors.GeneralError,
     pkcs11_errors.FunctionFailed,
 )
-_SIGNING_LABEL = "ntk-ledger"
+_SIGNING_LABEL = re.compile(r"ntk-ledger(?:-(\d+))?")
 _ED25519_OID = "1.3.101.112"
 _KEK_USE = MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT
 _MAC_USE = MechanismFlag.SIGN | MechanismFlag.VERIFY
@@ -79,13 +81,7 @@ class Pkcs11Keys:
             self._generate_signing_key()
         if not self._keks:
             raise KeyProviderError(f"token {token_label!r} holds no needtoknow KEK; run 'ntk init'")
-        self._signer: Any = self._session.get_key(
-            object_class=ObjectClass.PRIVATE_KEY, label=_SIGNING_LABEL
-        )
-        public = self._session.get_key(object_class=ObjectClass.PUBLIC_KEY, label=_SIGNING_LABEL)
-        point = bytes(public[Attribute.EC_POINT])
-        # CKA_EC_POINT is DER: an OCTET STRING (0x04, length 32) around the raw key.
-        self._public = point[2:] if len(point) == 34 and point[:2] == b"\x04\x20" else point
+        self._load_signing()
         self._macs: dict[str, Any] = {
             n: self._session.get_key(object_class=ObjectClass.SECRET_KEY, label=f"ntk-mac-{n}")
             for n in ("index", "token")
@@ -105,7 +101,30 @@ class Pkcs11Keys:
             key_type, 256, label=label, store=True, capabilities=use, template=_PROTECTED
         )
 
-    def _generate_signing_key(self) -> None:
+    def _signing_publics(self) -> dict[int, bytes]:
+        """Generation → raw public key of every ledger signing key on the token."""
+        found = {}
+        for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY}):
+            match = _SIGNING_LABEL.fullmatch(obj[Attribute.LABEL] or "")
+            if match:
+                point = bytes(obj[Attribute.EC_POINT])
+                # CKA_EC_POINT is DER: an OCTET STRING (0x04, length 32) around the raw key.
+                raw = point[2:] if len(point) == 34 and point[:2] == b"\x04\x20" else point
+                found[int(match.group(1) or 1)] = raw
+        return found
+
+    def _load_signing(self) -> None:
+        """The newest generation signs (another process may have rotated since)."""
+        self._publics = self._signing_publics()
+        if not self._publics:
+            raise KeyProviderError("the token holds no ledger signing key")
+        generation = max(self._publics)
+        self._signer: Any = self._session.get_key(
+            object_class=ObjectClass.PRIVATE_KEY, label=_signing_label(generation)
+        )
+        self._public = self._publics[generation]
+
+    def _generate_signing_key(self, generation: int = 1) -> None:
         """An Ed25519 key pair for signed tree heads; the private half never leaves the HSM."""
         parameters = self._session.create_domain_parameters(
             KeyType.EC_EDWARDS,
@@ -114,7 +133,7 @@ class Pkcs11Keys:
         )
         parameters.generate_keypair(
             store=True,
-            label=_SIGNING_LABEL,
+            label=_signing_label(generation),
             mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
             private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
         )
@@ -193,7 +212,30 @@ class Pkcs11Keys:
 
     def sign(self, data: bytes) -> bytes:
         with _HSM_LOCK:
+            self._load_signing()
             return bytes(self._signer.sign(data, mechanism=Mechanism.EDDSA))
 
     def signing_public_key(self) -> bytes:
-        return self._public
+        with _HSM_LOCK:
+            self._load_signing()
+            return self._public
+
+    def signing_keys(self) -> tuple[bytes, ...]:
+        with _HSM_LOCK:
+            self._load_signing()
+            return tuple(self._publics[g] for g in sorted(self._publics))
+
+    def rotate_signing(self) -> bytes:
+        """A new generation signs from now on; the old private key is destroyed, so
+        nobody can sign as it again, and its public key stays for old heads."""
+        with _HSM_LOCK:
+            self._load_signing()
+            old = self._signer
+            self._generate_signing_key(max(self._publics) + 1)
+            old.destroy()
+            self._load_signing()
+            return self._public
+
+
+def _signing_label(generation: int) -> str:
+    return "ntk-ledger" if generation == 1 else f"ntk-ledger-{generation}"

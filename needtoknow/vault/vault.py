@@ -33,6 +33,7 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.ledger import Entry, InclusionProof, Ledger
+from needtoknow.ledger.heads import TreeHead
 from needtoknow.policy import Engine, Policy, load_policy_text
 from needtoknow.policy.collection import explain_collection
 from needtoknow.storage.database import reading, scrub_wal
@@ -512,6 +513,30 @@ class Vault:
         return store.KeyRow(
             row.customer_id, row.dek_version, active, self.keys.wrap(active, dek, binding)
         )
+
+    def rotate_signing_key(self) -> TreeHead:
+        """Make a new ledger signing key active; returns the first head it signs.
+
+        The old key signs a last head over everything first, so no entry is left that
+        only the new key covers without the old one having seen what came before; both
+        public keys are named in the ledger (begin and done entries), and heads signed
+        by the old key stay verifiable.
+        """
+        old = self.ledger.sign_head().public_key
+        self.ledger.record(
+            self.entry(
+                "key_rotation",
+                detail={"phase": "begin", "key": "ledger_signing", "public_key": old.hex()},
+            )
+        )
+        new = self.keys.rotate_signing()
+        self.ledger.record(
+            self.entry(
+                "key_rotation",
+                detail={"phase": "done", "key": "ledger_signing", "public_key": new.hex()},
+            )
+        )
+        return self.ledger.sign_head()
 
     def retire_key(self, version: int) -> None:
         """Destroy an old KEK version once no live DEK depends on it."""

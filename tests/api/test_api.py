@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -384,3 +385,25 @@ def test_the_client_reads_writes_from_older_and_newer_services() -> None:
     assert older.customer_id == "c" and older.policy_version is None
     newer = _written(httpx.Response(201, json={**made, "policy_version": "v", "later": 1}))
     assert newer.policy_version == "v"
+
+
+def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path) -> None:
+    """Review finding: `ntk serve` signed no head, so nothing it served was covered by a
+    signature a witness could keep."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    try:
+        assert vault.ledger.heads() == []
+        process, _ = start(home, tmp_path / "serve.log", NTK_STH_EVERY="0.2")
+        try:
+            deadline = time.monotonic() + 20
+            while not vault.ledger.heads() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert vault.ledger.heads(), "no head signed while serving"
+            vault.add(ASHA)  # an entry the periodic signer may not have reached yet
+        finally:
+            stop(process)
+        report = vault.ledger.verify()
+        assert report.ok and report.unsigned == 0
+    finally:
+        vault.close()

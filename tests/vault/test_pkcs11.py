@@ -13,7 +13,7 @@ import pytest
 from needtoknow.errors import IntegrityError, KeyProviderError
 from needtoknow.home import Settings, init_vault, open_vault
 from tests.conftest import IN_CI, Clock
-from tests.customers import ASHA, lookup
+from tests.customers import ASHA, RAVI, lookup
 
 pytestmark = pytest.mark.pkcs11
 MODULES = (
@@ -105,6 +105,20 @@ def test_rotation_and_retirement_in_the_hsm(tmp_path: Path, softhsm: dict[str, s
     reopened = open_vault(_settings(tmp_path, softhsm), clock=Clock())
     assert reopened.keys.versions() == (2,)
     assert reopened.get(cid, recipient="billing_team", purpose="billing").values["email"]
+
+
+def test_the_ledger_signing_key_rotates_in_the_hsm(tmp_path: Path, softhsm: dict[str, str]) -> None:
+    vault = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    vault.add(ASHA)
+    old = vault.ledger.sign_head()
+    new = vault.rotate_signing_key()
+    assert new.public_key != old.public_key
+    reopened = open_vault(_settings(tmp_path, softhsm), clock=Clock())
+    assert reopened.keys.signing_keys() == (old.public_key, new.public_key)
+    assert reopened.keys.signing_public_key() == new.public_key
+    reopened.add(RAVI)
+    assert reopened.ledger.sign_head().public_key == new.public_key
+    assert reopened.ledger.verify([old]).ok
 
 
 def test_hsm_detects_tampering(tmp_path: Path, softhsm: dict[str, str]) -> None:
