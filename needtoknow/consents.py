@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
-from needtoknow.storage.database import reading, scrub_wal, stored_utc
+from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
 from needtoknow.storage.schema import consents, customers
 from needtoknow.types import checked_customer_id
-from needtoknow.vault import store
+from needtoknow.vault import scrubs, store
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
@@ -174,13 +174,15 @@ class Consents:
                 .values(withdrawn_at=now, withdrawn_channel=channel[:50])
             ).rowcount
             erased = self._erase_unconsented(conn, customer_id, purpose, now)
+            if erased:
+                scrubs.record(conn, customer_id, "withdrawal", now)
             entry = self._entry(
                 customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed),
                 erased=erased,
             )  # fmt: skip
             vault.ledger.append(conn, entry)
         if erased:
-            scrub_wal(vault.db)  # as erasure does: no old page keeps the deleted ciphertext
+            scrubs.complete(vault.db)  # as erasure does: no old page keeps the ciphertext
         return [
             c for c in self.listing(customer_id) if c.purpose == purpose and c.withdrawn_at == now
         ]

@@ -165,4 +165,6 @@ def open_vault(
         migrate(db)
     policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
     keys = keys or _key_provider(settings, create=False)
-    return Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
+    vault = Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
+    vault.scrub_pending()  # an erasure's scrub a reader blocked, or a crash cut short
+    return vault

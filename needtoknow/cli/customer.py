@@ -12,7 +12,7 @@ import typer
 from needtoknow.cli.common import print_json, reported, stderr, with_vault
 from needtoknow.errors import NeedToKnowError, ValidationError
 from needtoknow.types import Context
-from needtoknow.vault import Vault
+from needtoknow.vault import Erasure, Vault
 
 app = typer.Typer(help="Customer records in the vault.", no_args_is_help=True)
 
@@ -164,8 +164,31 @@ def find(
     print_json({"customer_ids": ids})
 
 
+_PENDING = (
+    "not scrubbed yet: a reader held the database, so the deleted key and ciphertext may "
+    "remain in its files until the scrub, retried at the next erasure or opening of the "
+    "vault, completes"
+)
+_NO_SCRUB = (
+    "this database keeps old row versions until VACUUM and in its WAL; retire the KEK that "
+    "wrapped the key (ntk keys rotate, then ntk keys retire) to make such copies unreadable"
+)
+
+
 @app.command()
 def erase(customer_id: str) -> None:
-    """Crypto-shred a customer: destroy its key; only a tombstone remains."""
-    with_vault(lambda vault: vault.erase(customer_id), as_json=True)
-    print_json({"customer_id": customer_id, "erased": True})
+    """Crypto-shred a customer: destroy its key; only a tombstone remains.
+
+    "scrubbed" says whether the deleted bytes are gone from the database's files too
+    (SQLite; never claimed on PostgreSQL). When a reader blocked it, the scrub is
+    retried at the next erasure or open of the vault."""
+
+    def run(vault: Vault) -> Erasure:
+        erased = vault.erase(customer_id)
+        if not erased.scrubbed:
+            note = _PENDING if vault.pending_scrubs() else _NO_SCRUB
+            stderr.print(f"note: {note}", highlight=False)
+        return erased
+
+    erased = with_vault(run, as_json=True)
+    print_json({"customer_id": customer_id, "erased": True, "scrubbed": erased.scrubbed})

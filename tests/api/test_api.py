@@ -55,7 +55,8 @@ def test_a_customer_round_trip_through_the_client(server: Server) -> None:
         assert billing.get_customer(made.customer_id, purpose="billing").values["email"] == (
             "asha.new@example.in"
         )
-        signup.erase(made.customer_id)
+        erased = signup.erase(made.customer_id)
+        assert (erased.customer_id, erased.scrubbed) == (made.customer_id, True)
         with pytest.raises(NotFound):
             billing.get_customer(made.customer_id, purpose="billing")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tests.conftest import NTK, Ntk
-from tests.customers import ASHA
+from tests.customers import ASHA, RAVI
 
 
 def test_init_creates_a_vault_with_the_demo_policy(tmp_path: Path) -> None:
@@ -338,3 +338,32 @@ def test_api_key_commands(ntk: Ntk) -> None:
     database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
     stored = database.execute("SELECT secret_sha256 FROM api_keys").fetchone()[0]
     assert made["token"].split("_", 2)[2].encode() not in stored
+
+
+def test_erase_says_whether_the_deleted_bytes_were_scrubbed(ntk: Ntk, tmp_path: Path) -> None:
+    """Issue 15: a reader's snapshot blocks the scrub; the output says so, and the next
+    erasure's scrub clears what was pending."""
+    first = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    second = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(RAVI))["customer_id"]
+    reader = sqlite3.connect(tmp_path / "home" / "vault.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM customers").fetchone()  # a snapshot from before
+    blocked = ntk("customer", "erase", first)
+    reader.rollback()
+    assert json.loads(blocked.stdout) == {"customer_id": first, "erased": True, "scrubbed": False}
+    assert "not scrubbed yet" in blocked.stderr
+    pending = "SELECT customer_id, kind FROM pending_scrubs"
+    assert reader.execute(pending).fetchall() == [(first, "erase")]
+    assert ntk.json("customer", "erase", second)["scrubbed"] is True
+    assert reader.execute(pending).fetchall() == []
+    reader.close()
+
+
+def test_keys_retire_of_an_unknown_version_names_the_existing_ones(ntk: Ntk) -> None:
+    """Issue 15: ``ntk keys retire 99`` used to ledger a "begin" it never finished."""
+    before = ntk.json("ledger", "verify", "--json")
+    refused = ntk("keys", "retire", "99", expect=5)
+    error = json.loads(refused.stderr)
+    assert (error["field"], error["rule"]) == ("version", "unknown_version")
+    assert "existing versions: 1" in error["message"]
+    assert ntk.json("ledger", "verify", "--json") == before  # nothing was ledgered

@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from needtoknow.api.models import CustomerFields, Disclosed, Found, Lookup, Written, respond
+from needtoknow.api.models import (
+    CustomerFields,
+    Disclosed,
+    Erased,
+    Found,
+    Lookup,
+    Written,
+    respond,
+)
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
 from needtoknow.types import Context
 from needtoknow.vault.vault import WriteResult
@@ -84,8 +92,10 @@ def correct(customer_id: str, body: CustomerFields, who: CustomersWrite) -> Resp
     return respond(_written(who.vault.correct(customer_id, body.fields)))
 
 
-@router.delete("/{customer_id}", status_code=204, response_class=Response)
+@router.delete("/{customer_id}", response_model=Erased)
 def erase(customer_id: str, who: CustomersErase) -> Response:
-    """Crypto-shred the customer (DPDP s.12 erasure); a tombstone remains."""
-    who.vault.erase(customer_id)
-    return Response(status_code=204)
+    """Crypto-shred the customer (DPDP s.12 erasure); a tombstone remains. ``scrubbed``:
+    whether the deleted bytes are gone from the database's files too — false while a
+    reader blocks the scrub (retried later), and always on PostgreSQL."""
+    erased = who.vault.erase(customer_id)
+    return respond(Erased(customer_id=erased.customer_id, erased=True, scrubbed=erased.scrubbed))
