@@ -23,6 +23,8 @@ import yaml
 from needtoknow.categories import Registry, seed_registry
 from needtoknow.errors import CategoryError, PolicyError
 from needtoknow.policy.model import (
+    AGREEMENT_ID,
+    AGREEMENT_ID_RULE,
     BOUND_KINDS,
     LEGAL_BASES,
     OBLIGATIONS,
@@ -338,6 +340,8 @@ class _Loader:
         for spec in node:
             if not isinstance(spec, Mapping) or not spec.get("id"):
                 raise self.error(spec, "each agreement needs an 'id'")
+            if not isinstance(spec["id"], str) or not AGREEMENT_ID.fullmatch(spec["id"]):
+                raise self.error(spec, f"an agreement id is {AGREEMENT_ID_RULE}", "id")
             if spec["id"] in seen:
                 raise self.error(spec, f"duplicate agreement id {spec['id']!r}", "id")
             seen.add(spec["id"])
