@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, with_vault
-from needtoknow.errors import NeedToKnowError, ValidationError
+from needtoknow.errors import NeedToKnowError
+from needtoknow.jsontext import parse_json
 from needtoknow.types import Context
 from needtoknow.vault import Erasure, Vault
 
@@ -21,13 +22,10 @@ JsonFile = Annotated[str, typer.Option("--json", help="JSON record file, or - fo
 
 def _read_record(source: str) -> Any:
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise NeedToKnowError(f"cannot read {source}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise ValidationError("record", "customer", "json_syntax") from None
+    return parse_json(data)
 
 
 @app.command()

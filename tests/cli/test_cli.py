@@ -367,3 +367,36 @@ def test_keys_retire_of_an_unknown_version_names_the_existing_ones(ntk: Ntk) -> 
     assert (error["field"], error["rule"]) == ("version", "unknown_version")
     assert "existing versions: 1" in error["message"]
     assert ntk.json("ledger", "verify", "--json") == before  # nothing was ledgered
+
+
+def test_customer_json_that_is_not_utf8_deep_or_has_duplicate_keys_is_refused(
+    ntk: Ntk, tmp_path: Path
+) -> None:
+    """Issue 15: invalid UTF-8 and deep nesting printed tracebacks; a duplicated key was
+    accepted (the last won). Each is now a validation error (exit 5) naming the rule."""
+    before = ntk.json("ledger", "verify", "--json")["entries"]
+    cases = {
+        "utf8": b'{"name": "Asha \xff Canarywala"}',
+        "depth": b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "duplicate_key": b'{"name": "Asha Canarywala", "name": "Ravi Sentinelkar"}',
+    }
+    for rule, data in cases.items():
+        record = tmp_path / f"{rule}.json"
+        record.write_bytes(data)
+        by_file = ntk("customer", "add", "--json", str(record), expect=5)
+        by_stdin = subprocess.run(
+            [NTK, "customer", "add", "--json", "-"], input=data, capture_output=True,
+            env=ntk.env, timeout=60, check=False,
+        )  # fmt: skip
+        assert by_stdin.returncode == 5, by_stdin.stderr
+        for stderr in (by_file.stderr, by_stdin.stderr.decode()):
+            assert "Traceback" not in stderr
+            error = json.loads(stderr)
+            assert error["rule"] == rule
+            assert "Canarywala" not in stderr and "Sentinelkar" not in stderr
+    assert json.loads(by_file.stderr)["field"] == "name"  # the duplicated key is named
+    nested: object = "x"
+    for _ in range(40):  # deeper than any record, far within the parser's limit
+        nested = [nested]
+    ntk("customer", "add", "--json", "-", stdin=json.dumps({"name": nested}), expect=5)
+    assert ntk.json("ledger", "verify", "--json")["entries"] == before  # nothing written

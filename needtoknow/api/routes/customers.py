@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from needtoknow.api.models import (
@@ -18,6 +18,7 @@ from needtoknow.api.models import (
     respond,
 )
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
+from needtoknow.jsontext import parse_json
 from needtoknow.types import Context
 from needtoknow.vault.vault import WriteResult
 
@@ -33,8 +34,17 @@ def _written(result: WriteResult) -> Written:
     )
 
 
+async def _strict_json(request: Request) -> None:
+    """FastAPI's JSON parse keeps the last of two equal keys: parse the body again
+    strictly, so a duplicate key is refused by name (see :mod:`needtoknow.jsontext`)."""
+    parse_json(await request.body(), "body")
+
+
+StrictJson = Annotated[None, Depends(_strict_json)]  # after the key check: declared last
+
+
 @router.post("", status_code=201, response_model=Written)
-def create(body: CustomerFields, who: CustomersWrite) -> Response:
+def create(body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
     """Validate and store a new customer; its id comes back."""
     return respond(_written(who.vault.add(body.fields)), 201)
 
@@ -87,7 +97,7 @@ def lookup(body: Lookup, who: CustomersRead) -> Response:
 
 
 @router.patch("/{customer_id}", response_model=Written)
-def correct(customer_id: str, body: CustomerFields, who: CustomersWrite) -> Response:
+def correct(customer_id: str, body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
     """Replace some categories (a correction under DPDP s.12)."""
     return respond(_written(who.vault.correct(customer_id, body.fields)))
 
