@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -13,6 +14,7 @@ import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, stopping_on_sigterm, with_vault
 from needtoknow.home import Settings, open_vault
+from needtoknow.private import private_file
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=True)
@@ -97,8 +99,11 @@ def export(
     def write(vault: Vault) -> int:
         if output is None:
             return vault.ledger.export(sys.stdout, start, stop)
-        with output.open("w", encoding="utf-8") as out:
-            return vault.ledger.export(out, start, stop)
+        with private_file(output) as raw:  # customer ids and actors: owner only
+            out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+            written = vault.ledger.export(out, start, stop)
+            out.detach()  # leave closing the file to private_file
+            return written
 
     written = with_vault(write)
     if output is not None:

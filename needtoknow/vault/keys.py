@@ -15,7 +15,6 @@ import hmac
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from needtoknow.errors import KeyProviderError
 from needtoknow.hazmat import aead
+from needtoknow.private import write_private
 
 MacKey = Literal["index", "token"]
 
@@ -154,17 +154,7 @@ class LocalKeyFile:
             "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
             "ledger_signing": _b64(signing),
         }
-        # mkstemp: a fresh file (O_EXCL, mode 0600) that nobody could have prepared for us.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(path, json.dumps(data).encode())
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:

@@ -400,3 +400,46 @@ def test_customer_json_that_is_not_utf8_deep_or_has_duplicate_keys_is_refused(
         nested = [nested]
     ntk("customer", "add", "--json", "-", stdin=json.dumps({"name": nested}), expect=5)
     assert ntk.json("ledger", "verify", "--json")["entries"] == before  # nothing written
+
+
+def test_init_and_open_make_an_existing_vault_home_owner_only(tmp_path: Path) -> None:
+    """Issue 15: ``ntk init`` left an existing 0755 home as it was."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    run = Ntk(home)
+    made = run("init")
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert "was mode 755; set to 0700" in made.stderr
+    home.chmod(0o750)
+    opened = run("policy", "versions", "--json")
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert "was mode 750; set to 0700" in opened.stderr
+    assert "set to 0700" not in run("policy", "versions", "--json").stderr  # once
+
+
+def test_disclosure_package_and_manifest_are_written_owner_only(ntk: Ntk, tmp_path: Path) -> None:
+    """Issue 15: the unencrypted package.json was written 0644, even over an existing
+    file; it, the manifest and ledger exports are now 0600 from creation."""
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    ntk.env["NTK_ACTOR"] = "legal:priya"
+    made = ntk.json(
+        "disclosure", "request", "--authority", "law_enforcement", "--purpose",
+        "legal_process", "--legal-basis", "BNSS 2023 s.94", "--reference", "S-1",
+        "--customer", cid, "--category", "name", "--case-owner", "Priya",
+    )  # fmt: skip
+    ntk.env["NTK_ACTOR"] = "dpo:arun"
+    ntk.json("disclosure", "approve", made["id"])
+    out = tmp_path / "pkg"
+    out.mkdir()
+    (out / "package.json").write_text("old")
+    (out / "package.json").chmod(0o644)
+    ntk.json("disclosure", "release", made["id"], "--out", str(out))
+    for name in ("package.json", "manifest.json"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600, name
+    assert json.loads((out / "package.json").read_text())["customers"][0]["customer_id"] == cid
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    exported = tmp_path / "ledger.jsonl"
+    ntk("ledger", "export", "--output", str(exported))
+    assert exported.stat().st_mode & 0o777 == 0o600
+    assert len(exported.read_text().splitlines()) > 3
