@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from needtoknow.errors import NotFound, ValidationError
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import Policy
-from needtoknow.policy.model import BOUND_KINDS, Agreement
+from needtoknow.policy.model import AGREEMENT_ID, AGREEMENT_ID_RULE, BOUND_KINDS, Agreement
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
 from needtoknow.storage.schema import agreement_customers, agreements, registry_state
 from needtoknow.types import checked_customer_id
+from needtoknow.vault import store
 
 
 class AgreementRegistry:
@@ -164,12 +165,16 @@ class AgreementRegistry:
             self._changed(conn, current, "revoke", reason=reason)
 
     def assign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
-        """Hand customers to a customer-scoped agreement (e.g. accounts for collection)."""
+        """Hand live customers to a customer-scoped agreement (e.g. accounts for
+        collection); an unknown or erased customer refuses the whole assignment."""
         ids = sorted({checked_customer_id(cid) for cid in customer_ids})
         with self.db.begin() as conn:
             current = self._live(conn, agreement_id)
             if not current.customer_scoped:
                 raise ValidationError("agreement", "agreement", "not_customer_scoped")
+            missing = sorted(set(ids) - store.live_among(conn, ids))
+            if missing:
+                raise NotFound(f"no live customer {', '.join(missing)} (unknown or erased)")
             have: set[str] = set(
                 conn.execute(
                     sa.select(agreement_customers.c.customer_id).where(
@@ -214,7 +219,9 @@ class AgreementRegistry:
             raise ValidationError("purposes", "agreement", "prohibited_purpose")
         if agreement.expires < agreement.starts:
             raise ValidationError("expires", "agreement", "before_start")
-        if not agreement.id.strip() or not agreement.reference.strip():
+        if not isinstance(agreement.id, str) or not AGREEMENT_ID.fullmatch(agreement.id):
+            raise ValidationError("id", "agreement", "id_format", AGREEMENT_ID_RULE)
+        if not agreement.reference.strip():
             raise ValidationError("reference", "agreement", "empty")
 
     def _live(self, conn: sa.Connection, agreement_id: str) -> Agreement:

@@ -44,6 +44,14 @@ class Written:
 
 
 @dataclass(frozen=True)
+class Erased:
+    customer_id: str
+    # The deleted bytes are gone from the service's database files (see Vault.erase);
+    # None from a service older than the field.
+    scrubbed: bool | None
+
+
+@dataclass(frozen=True)
 class Disclosed:
     """What the key's recipient received, and under which policy version."""
 
@@ -97,6 +105,14 @@ def _written(response: httpx.Response) -> Written:
 
 def _head(response: httpx.Response) -> TreeHead:
     return TreeHead.from_json(response.json())
+
+
+def _erased(customer_id: str) -> Callable[[httpx.Response], Erased]:
+    def parse(response: httpx.Response) -> Erased:
+        body = response.json() if response.content else {}
+        return Erased(customer_id, body.get("scrubbed"))
+
+    return parse
 
 
 def _nothing(_: httpx.Response) -> None:
@@ -158,8 +174,9 @@ class _Calls:
         return _Call("PATCH", path, _written, body={"fields": fields})
 
     @staticmethod
-    def erase(customer_id: str) -> _Call[None]:
-        return _Call("DELETE", f"/v1/customers/{_segment(customer_id)}", _nothing)
+    def erase(customer_id: str) -> _Call[Erased]:
+        path = f"/v1/customers/{_segment(customer_id)}"
+        return _Call("DELETE", path, _erased(customer_id))
 
     @staticmethod
     def policy() -> _Call[dict[str, Any]]:
@@ -326,8 +343,8 @@ class VaultClient:
     def correct(self, customer_id: str, fields: dict[str, Any]) -> Written:
         return self._run(_Calls.correct(customer_id, fields))
 
-    def erase(self, customer_id: str) -> None:
-        self._run(_Calls.erase(customer_id))
+    def erase(self, customer_id: str) -> Erased:
+        return self._run(_Calls.erase(customer_id))
 
     def policy(self) -> dict[str, Any]:
         return self._run(_Calls.policy())
@@ -426,8 +443,8 @@ class AsyncVaultClient:
     async def correct(self, customer_id: str, fields: dict[str, Any]) -> Written:
         return await self._run(_Calls.correct(customer_id, fields))
 
-    async def erase(self, customer_id: str) -> None:
-        await self._run(_Calls.erase(customer_id))
+    async def erase(self, customer_id: str) -> Erased:
+        return await self._run(_Calls.erase(customer_id))
 
     async def policy(self) -> dict[str, Any]:
         return await self._run(_Calls.policy())

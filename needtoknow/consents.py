@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
-from needtoknow.storage.database import reading, scrub_wal, stored_utc
+from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
-from needtoknow.storage.schema import consents, customers
+from needtoknow.storage.schema import consents, customers, policies
 from needtoknow.types import checked_customer_id
-from needtoknow.vault import store
+from needtoknow.vault import scrubs, store
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
@@ -113,8 +113,9 @@ class Consents:
         notice_version: str | None = None,
     ) -> Consent:
         """Record the customer's consent to ``purpose`` (a purpose whose legal basis is
-        consent) as shown the notice of ``notice_version`` (default: the active policy).
-        Granting a consent that stands returns it unchanged."""
+        consent) as shown the notice of ``notice_version`` (default: the active policy),
+        which must be a posted policy version. Granting a consent that stands returns it
+        unchanged."""
         customer_id = checked_customer_id(customer_id)
         if not self.needed(purpose):
             raise ValidationError("purpose", "consent", "not_consent_based")
@@ -132,13 +133,22 @@ class Consents:
             ).first()
             if live is None:
                 raise NotFound(f"no customer {customer_id!r}")
+            shown = notice_version or vault.policy.version
+            posted = conn.execute(
+                sa.select(policies.c.version).where(policies.c.version == shown)
+            ).first()
+            if posted is None:  # a notice nobody could have been shown
+                raise ValidationError(
+                    "notice_version", "consent", "unknown_version",
+                    "a posted policy version (list them: ntk policy versions)",
+                )  # fmt: skip
             standing = self._standing(conn, customer_id, purpose)
             if standing is not None:
                 return _consent(standing)
             row = {
                 "customer_id": customer_id,
                 "purpose": purpose,
-                "notice_version": notice_version or vault.policy.version,
+                "notice_version": shown,
                 "channel": channel,
                 "evidence_sha256": hashlib.sha256(evidence.encode()).hexdigest(),
                 "granted_at": now,
@@ -174,13 +184,15 @@ class Consents:
                 .values(withdrawn_at=now, withdrawn_channel=channel[:50])
             ).rowcount
             erased = self._erase_unconsented(conn, customer_id, purpose, now)
+            if erased:
+                scrubs.record(conn, customer_id, "withdrawal", now)
             entry = self._entry(
                 customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed),
                 erased=erased,
             )  # fmt: skip
             vault.ledger.append(conn, entry)
         if erased:
-            scrub_wal(vault.db)  # as erasure does: no old page keeps the deleted ciphertext
+            scrubs.complete(vault.db)  # as erasure does: no old page keeps the ciphertext
         return [
             c for c in self.listing(customer_id) if c.purpose == purpose and c.withdrawn_at == now
         ]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from needtoknow.actors import checked_actor, same_person
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
 from needtoknow.ledger import Entry
 from needtoknow.storage.database import reading
@@ -116,11 +116,9 @@ class Disclosures:
             raise ValidationError("authority", "disclosure", "not_an_authority")
         if purpose not in policy.purposes or purpose in policy.prohibited_purposes:
             raise ValidationError("purpose", "disclosure", "unknown_purpose")
-        for name, value in (
-            ("legal_basis", legal_basis),
-            ("reference", reference),
-            ("case_owner", case_owner),
-        ):
+        checked_actor(self.vault.actor)  # who asks must be told apart from who approves
+        checked_actor(case_owner, "case_owner")
+        for name, value in (("legal_basis", legal_basis), ("reference", reference)):
             if not value.strip():
                 raise ValidationError(name, "disclosure", "empty")
         ids = tuple(dict.fromkeys(checked_customer_id(cid) for cid in customer_ids))
@@ -424,6 +422,9 @@ class Disclosures:
     # -- internals -----------------------------------------------------------------------
 
     def _decide(self, request_id: str, status: str, reason: str | None) -> Request:
+        """Four eyes: the decider is neither the requester nor the case owner, as their
+        names read (see :mod:`needtoknow.actors`)."""
+        checked_actor(self.vault.actor)
         now = self.vault.clock()
         with self.vault.db.begin() as conn:
             row = conn.execute(
@@ -436,11 +437,17 @@ class Disclosures:
             current = _request(row)
             if current.status != "requested":
                 raise NeedToKnowError(f"disclosure {request_id} is already {current.status}")
-            if same_person(current.requested_by, self.vault.actor):
+            if any(
+                same_person(who, self.vault.actor)
+                for who in (current.requested_by, current.case_owner)
+            ):
                 raise PolicyDenied(
                     self.vault.actor,
                     current.purpose,
-                    {"*": "four eyes: the requester cannot approve or reject their own request"},
+                    {
+                        "*": "four eyes: the requester or case owner cannot approve or reject "
+                        "their own request"
+                    },
                 )
             conn.execute(
                 disclosure_requests.update()
@@ -490,16 +497,6 @@ class Disclosures:
             ),
             customer_ids,
         )
-
-
-def same_person(first: str, second: str) -> bool:
-    """Actor names compared as people write them: case, spacing and Unicode width aside.
-    (Identity itself comes from NTK_ACTOR until the authenticated API sets it.)"""
-
-    def canonical(name: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-    return canonical(first) == canonical(second)
 
 
 def _period_end(request: Request) -> datetime | None:

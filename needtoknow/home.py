@@ -9,7 +9,9 @@ Embedded defaults just work: ``$NTK_HOME`` (default ``./.ntk``) holds ``vault.db
 from __future__ import annotations
 
 import getpass
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -26,6 +28,8 @@ from needtoknow.storage.schema import policies
 from needtoknow.vault import Vault
 from needtoknow.vault.keys import KeyProvider, LocalKeyFile
 from needtoknow.vault.vault import Clock, utc_now
+
+log = logging.getLogger("needtoknow.home")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,19 @@ def _key_provider(settings: Settings, create: bool) -> KeyProvider:
     raise KeyProviderError(f"unknown key provider {settings.key_provider!r} (local or pkcs11)")
 
 
+def _owner_only(home: Path) -> None:
+    """The home holds the database and the key file: owner only. A home made with a
+    looser mode (by hand, or by ``mkdir`` before ``ntk init``) is set to 0700, and a
+    log line says so; a home that does not exist (PostgreSQL with an HSM) is left be."""
+    try:
+        mode = stat.S_IMODE(home.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        home.chmod(0o700)
+        log.warning("vault home %s was mode %03o; set to 0700 (owner only)", home, mode)
+
+
 def init_vault(
     settings: Settings,
     policy_text: str | None = None,
@@ -112,6 +129,7 @@ def init_vault(
     text = policy_text if policy_text is not None else demo_policy_text()
     policy, registry = load_policy_text(text, policy_source or "nextraone.yaml")
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(settings.home)
     db = connect(settings.database_url)
     migrate(db)
     with reading(db) as conn:
@@ -151,6 +169,7 @@ def open_vault(
     db: sa.Engine | None = None,
 ) -> Vault:
     """Open an existing vault with its active policy."""
+    _owner_only(settings.home)
     db = db or connect(settings.database_url)
     try:
         with reading(db) as conn:
@@ -165,4 +184,6 @@ def open_vault(
         migrate(db)
     policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
     keys = keys or _key_provider(settings, create=False)
-    return Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
+    vault = Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
+    vault.scrub_pending()  # an erasure's scrub a reader blocked, or a crash cut short
+    return vault

@@ -10,8 +10,9 @@ from typing import Any, TypedDict
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.errors import NotFound, PolicyDenied, ValidationError
-from needtoknow.home import Settings, open_vault
+from needtoknow.errors import NotFound, PolicyDenied, PolicyError, ValidationError
+from needtoknow.home import Settings, demo_policy_text, open_vault
+from needtoknow.policy import load_policy_text
 from needtoknow.policy.model import Agreement
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
@@ -177,3 +178,73 @@ def test_the_denial_names_only_the_agreement_the_customer_is_missing_from(vault:
     with pytest.raises(PolicyDenied) as caught:
         vault.get(cid, **field)
     assert "AGR-FIELD-2026" in str(caught.value) and "AGR-COLL-2026" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "agreement_id",
+    [
+        "AGR\x00X",
+        "AGR-X\n",
+        "AGR\tX",
+        "AGR X",
+        "",
+        " AGR",
+        "-AGR",
+        "\u0410GR-1",
+        "AGR\u200b1",
+        "A" * 101,
+    ],
+)
+def test_agreement_ids_with_control_or_unsafe_characters_are_refused(
+    vault: Vault, agreement_id: str
+) -> None:
+    """Issue 15: NUL and other control characters were accepted in agreement ids."""
+    agreement = Agreement(
+        id=agreement_id,
+        recipient="notification_provider",
+        purposes=frozenset({"service_notification"}),
+        reference="X-1",
+        expires=date(2027, 1, 1),
+    )
+    with pytest.raises(ValidationError) as caught:
+        vault.agreements.create(agreement)
+    assert (caught.value.field, caught.value.rule) == ("id", "id_format")
+    assert "letters, digits" in str(caught.value)
+    assert agreement_id not in [a["id"] for a in vault.agreements.listing()]
+
+
+def test_the_longest_safe_agreement_id_is_accepted(vault: Vault) -> None:
+    longest = "A" + "b.c_d:e-" * 12 + "f" * 3
+    assert len(longest) == 100
+    vault.agreements.create(
+        Agreement(
+            id=longest,
+            recipient="notification_provider",
+            purposes=frozenset({"service_notification"}),
+            reference="X-1",
+            expires=date(2027, 1, 1),
+        )
+    )
+    assert longest in [a["id"] for a in vault.agreements.listing()]
+
+
+def test_a_policy_file_with_an_unsafe_agreement_id_is_refused() -> None:
+    text = demo_policy_text().replace("id: AGR-SMS-2024", 'id: "AGR-SMS\\x002024"')
+    with pytest.raises(PolicyError, match="an agreement id is a letter or digit"):
+        load_policy_text(text)
+
+
+def test_unknown_or_erased_customers_cannot_be_assigned(vault: Vault) -> None:
+    """Issue 15: an unknown customer could be assigned to an agreement; an erased one
+    cannot be either. The whole assignment is refused and nothing is ledgered."""
+    live = vault.add(ASHA).customer_id
+    erased = vault.add(RAVI).customer_id
+    vault.erase(erased)
+    for stranger in ("no-such-customer", erased):
+        before = last_entries(vault, 1)
+        with pytest.raises(NotFound, match="unknown or erased") as caught:
+            vault.agreements.assign("AGR-COLL-2026", [live, stranger])
+        assert stranger in str(caught.value) and live not in str(caught.value)
+        assert last_entries(vault, 1) == before
+    assert vault.agreements.unassigned(live, (("AGR-COLL-2026",),)) == [("AGR-COLL-2026",)]
+    assert vault.agreements.assign("AGR-COLL-2026", [live]) == 1

@@ -113,3 +113,27 @@ def test_ntk_consent_commands(ntk: Ntk) -> None:
     ntk(*get, expect=3)
     listed = ntk.json("consent", "list", cid, "--json")
     assert [c["active"] for c in listed] == [False]
+
+
+def test_a_consent_citing_a_policy_version_never_posted_is_refused(vault: Vault) -> None:
+    """Issue 15: a consent could cite a notice (policy) version that does not exist."""
+    asha = vault.add(ASHA).customer_id
+    before = consent_entries(vault)
+    with pytest.raises(ValidationError) as caught:
+        vault.consents.grant(asha, "marketing_contact", "web", "form 9", notice_version="f" * 64)
+    assert (caught.value.field, caught.value.rule) == ("notice_version", "unknown_version")
+    assert "ntk policy versions" in str(caught.value)
+    assert vault.consents.listing(asha) == [] and consent_entries(vault) == before
+    shown = vault.consents.grant(
+        asha, "marketing_contact", "web", "form 9", notice_version=vault.policy.version
+    )
+    assert shown.notice_version == vault.policy.version
+
+
+def test_ntk_consent_grant_refuses_an_unknown_notice_version(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    refused = ntk(
+        "consent", "grant", cid, "--purpose", "marketing_contact", "--evidence", "form 9",
+        "--notice-version", "0" * 64, expect=5,
+    )  # fmt: skip
+    assert "unknown_version" in refused.stderr and "ntk policy versions" in refused.stderr

@@ -42,8 +42,7 @@ def ask(vault: Vault, customers: list[str], **extra: Any) -> str:
         reference="Notice 114/2026 (Cyber Cell, Pune)",
         customer_ids=customers,
         categories=["name", "email", "digital_identity"],
-        case_owner="Priya (legal)",
-        **extra,
+        **{"case_owner": "Priya (legal)", **extra},
     ).id
 
 
@@ -309,3 +308,82 @@ def test_history_hides_a_disclosure_while_its_gag_order_runs(
     assert kinds() == ["write", "read"]
     clock.now += timedelta(days=31)
     assert kinds().count("read") == 2
+
+
+# The requester is "legal:priya"; each of these reads the same on screen.
+LOOK_ALIKES = {
+    "cyrillic_i": ("legal:pr\u0456ya", "mixed_scripts"),
+    "greek_iota": ("legal:pr\u03b9ya", "mixed_scripts"),
+    "zero_width_space": ("legal:pri\u200bya", "hidden_characters"),
+    "soft_hyphen": ("legal:pri\u00adya", "hidden_characters"),
+    "zero_width_joiner": ("legal:pri\u200dya", "hidden_characters"),
+    "zero_width_non_joiner": ("legal:pri\u200cya", "hidden_characters"),
+    "bidi_override": ("legal:\u202epriya", "hidden_characters"),
+    "all_cyrillic": ("legal:\u0440\u0433\u0456\u0443\u0430", "four eyes"),
+    "fullwidth": ("\uff2c\uff25\uff27\uff21\uff2c:\uff30\uff32\uff29\uff39\uff21", "four eyes"),
+    "latin_alpha_and_dotless_i": ("legal:pr\u0131y\u0251", "four eyes"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LOOK_ALIKES))
+def test_four_eyes_refuses_look_alike_names_of_the_requester(
+    officers: tuple[Vault, Vault], settings: Settings, clock: Clock, variant: str
+) -> None:
+    """Issue 15: a Cyrillic letter, a zero-width or soft-hyphen variant of the
+    requester's name passed as a second person. Names that hide characters or mix
+    scripts in a word are refused; the rest are compared by their skeleton."""
+    owner, _ = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id])
+    actor, refusal = LOOK_ALIKES[variant]
+    twin = open_vault(dataclasses.replace(settings, actor=actor), clock=clock)
+    try:
+        if refusal == "four eyes":
+            with pytest.raises(PolicyDenied, match="four eyes"):
+                twin.disclosures.approve(request_id)
+        else:
+            with pytest.raises(ValidationError) as caught:
+                twin.disclosures.approve(request_id)
+            assert (caught.value.field, caught.value.rule) == ("actor", refusal)
+            assert actor not in str(caught.value)
+        assert owner.disclosures.get(request_id).status == "requested"
+    finally:
+        twin.close()
+
+
+def test_a_requester_or_case_owner_with_a_look_alike_name_cannot_ask(
+    vault: Vault, settings: Settings, clock: Clock
+) -> None:
+    cid = vault.add(ASHA).customer_id
+    hidden = open_vault(dataclasses.replace(settings, actor="legal:pri\u200bya"), clock=clock)
+    try:
+        with pytest.raises(ValidationError, match="hidden_characters"):
+            ask(hidden, [cid])
+    finally:
+        hidden.close()
+    with pytest.raises(ValidationError) as caught:
+        ask(vault, [cid], case_owner="Pr\u0456ya")
+    assert (caught.value.field, caught.value.rule) == ("case_owner", "mixed_scripts")
+    assert vault.disclosures.requests() == []
+
+
+def test_the_case_owner_cannot_approve_either(
+    officers: tuple[Vault, Vault], settings: Settings, clock: Clock
+) -> None:
+    owner, approver = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id], case_owner="DPO:Arun")
+    with pytest.raises(PolicyDenied, match="four eyes"):
+        approver.disclosures.approve(request_id)
+
+
+def test_names_in_other_scripts_are_people_too(
+    officers: tuple[Vault, Vault], settings: Settings, clock: Clock
+) -> None:
+    owner, _ = officers
+    request_id = ask(owner, [owner.add(ASHA).customer_id])
+    hindi = open_vault(
+        dataclasses.replace(settings, actor="dpo:\u0905\u0930\u0941\u0923"), clock=clock
+    )
+    try:
+        assert hindi.disclosures.approve(request_id).status == "approved"
+    finally:
+        hindi.close()

@@ -50,6 +50,12 @@ class Written(BaseModel):
     policy_version: str
 
 
+class Erased(BaseModel):
+    customer_id: str
+    erased: bool
+    scrubbed: bool  # the deleted bytes are gone from the database's files (Vault.erase)
+
+
 class Disclosed(BaseModel):
     customer_id: str
     values: dict[str, Any]

@@ -63,7 +63,16 @@ def _string(value: JSON, path: str, category: str, max_length: int = 500) -> str
         raise _fail(path, category, "length", f"at most {max_length} characters")
     if any(ord(c) < 32 for c in text):
         raise _fail(path, category, "control_characters")
+    if any("\ud800" <= c <= "\udfff" for c in text):  # JSON's "\ud800" is no character
+        raise _fail(path, category, "unicode", "lone surrogate")
     return text
+
+
+def _given(raw: Mapping[str, Any], key: str) -> bool:
+    """Whether an optional key carries a value (absent, null and "" do not); any other
+    value, of whatever type, is then validated rather than silently dropped."""
+    value = raw.get(key)
+    return value is not None and not (isinstance(value, str) and value == "")
 
 
 def _compact(value: JSON, path: str, category: str) -> str:
@@ -137,10 +146,10 @@ def address(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     raw = _mapping(value, path, category, {"line1", "city", "pin"})
     country = _string(raw.get("country", "IN"), f"{path}.country", category, 2).upper()
     out: dict[str, str] = {"line1": _string(raw["line1"], f"{path}.line1", category)}
-    if raw.get("line2"):
+    if _given(raw, "line2"):
         out["line2"] = _string(raw["line2"], f"{path}.line2", category)
     out["city"] = _string(raw["city"], f"{path}.city", category, 100)
-    if raw.get("state"):
+    if _given(raw, "state"):
         out["state"] = _string(raw["state"], f"{path}.state", category, 100)
     pin = _compact(raw["pin"], f"{path}.pin", category)
     if country == "IN":
@@ -172,7 +181,7 @@ def place(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
         {
             key: _string(raw[key], f"{path}.{key}", category, 100)
             for key in ("city", "state", "country")
-            if raw.get(key)
+            if _given(raw, key)
         }
     )
 
@@ -201,7 +210,7 @@ def card_number(value: JSON, path: str, category: str, rules: Rules) -> Normalis
     network = identifiers.card_network(number)
     assert network is not None  # identifiers.card checked it
     out: dict[str, str] = {"last4": number[-4:], "network": network}
-    if raw.get("token"):
+    if _given(raw, "token"):
         out["token"] = _string(raw["token"], f"{path}.token", category, 128)
     if rules.store_full_card_numbers:
         out["number"] = number
@@ -255,10 +264,11 @@ def _typed_entries(
     for entry_path, entry in _items(value, path, category):
         raw = _mapping(entry, entry_path, category, {"type", value_key})
         kind = raw["type"]
+        known = "one of " + ", ".join(checkers)
+        if not isinstance(kind, str):
+            raise _fail(f"{entry_path}.type", category, "type", f"expected a string, {known}")
         if kind not in checkers:
-            raise _fail(
-                f"{entry_path}.type", category, f"{category}_type", "one of " + ", ".join(checkers)
-            )
+            raise _fail(f"{entry_path}.type", category, f"{category}_type", known)
         value_path = f"{entry_path}.{value_key}"
         checked.append(
             (

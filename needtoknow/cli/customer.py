@@ -10,9 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, with_vault
-from needtoknow.errors import NeedToKnowError, ValidationError
+from needtoknow.errors import NeedToKnowError
+from needtoknow.jsontext import parse_json
 from needtoknow.types import Context
-from needtoknow.vault import Vault
+from needtoknow.vault import Erasure, Vault
 
 app = typer.Typer(help="Customer records in the vault.", no_args_is_help=True)
 
@@ -21,13 +22,10 @@ JsonFile = Annotated[str, typer.Option("--json", help="JSON record file, or - fo
 
 def _read_record(source: str) -> Any:
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise NeedToKnowError(f"cannot read {source}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise ValidationError("record", "customer", "json_syntax") from None
+    return parse_json(data)
 
 
 @app.command()
@@ -164,8 +162,31 @@ def find(
     print_json({"customer_ids": ids})
 
 
+_PENDING = (
+    "not scrubbed yet: a reader held the database, so the deleted key and ciphertext may "
+    "remain in its files until the scrub, retried at the next erasure or opening of the "
+    "vault, completes"
+)
+_NO_SCRUB = (
+    "this database keeps old row versions until VACUUM and in its WAL; retire the KEK that "
+    "wrapped the key (ntk keys rotate, then ntk keys retire) to make such copies unreadable"
+)
+
+
 @app.command()
 def erase(customer_id: str) -> None:
-    """Crypto-shred a customer: destroy its key; only a tombstone remains."""
-    with_vault(lambda vault: vault.erase(customer_id), as_json=True)
-    print_json({"customer_id": customer_id, "erased": True})
+    """Crypto-shred a customer: destroy its key; only a tombstone remains.
+
+    "scrubbed" says whether the deleted bytes are gone from the database's files too
+    (SQLite; never claimed on PostgreSQL). When a reader blocked it, the scrub is
+    retried at the next erasure or open of the vault."""
+
+    def run(vault: Vault) -> Erasure:
+        erased = vault.erase(customer_id)
+        if not erased.scrubbed:
+            note = _PENDING if vault.pending_scrubs() else _NO_SCRUB
+            stderr.print(f"note: {note}", highlight=False)
+        return erased
+
+    erased = with_vault(run, as_json=True)
+    print_json({"customer_id": customer_id, "erased": True, "scrubbed": erased.scrubbed})

@@ -11,6 +11,7 @@ import typer
 
 from needtoknow.cli.common import parse_date, print_json, reported, stderr, with_vault
 from needtoknow.errors import NeedToKnowError
+from needtoknow.private import write_private
 from needtoknow.vault import Vault
 
 app = typer.Typer(
@@ -98,10 +99,10 @@ def release(
         key = public_key.read_bytes() if public_key else None
         package = vault.disclosures.release(request_id, key)
         try:
-            out.mkdir(parents=True, exist_ok=True)
+            out.mkdir(mode=0o700, parents=True, exist_ok=True)
             name = "package.hpke" if key else "package.json"
-            (out / name).write_bytes(package.payload)
-            (out / "manifest.json").write_text(json.dumps(package.manifest, indent=2))
+            write_private(out / name, package.payload)  # PII (or keys to it): owner only
+            write_private(out / "manifest.json", json.dumps(package.manifest, indent=2).encode())
         except OSError as exc:
             raise NeedToKnowError(f"cannot write the package to {out}: {exc.strerror}") from None
         return package.manifest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -16,6 +17,7 @@ from needtoknow.errors import ValidationError
 from needtoknow.home import Settings, open_vault
 from needtoknow.ledger import Report, TreeHead, audit
 from needtoknow.ledger.heads import parse_heads
+from needtoknow.private import private_file
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=True)
@@ -159,8 +161,11 @@ def export(
     def write(vault: Vault) -> int:
         if output is None:
             return vault.ledger.export(sys.stdout, start, stop)
-        with output.open("w", encoding="utf-8") as out:
-            return vault.ledger.export(out, start, stop)
+        with private_file(output) as raw:  # customer ids and actors: owner only
+            out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+            written = vault.ledger.export(out, start, stop)
+            out.detach()  # leave closing the file to private_file
+            return written
 
     written = with_vault(write)
     if output is not None:

@@ -23,6 +23,8 @@ import yaml
 from needtoknow.categories import Registry, seed_registry
 from needtoknow.errors import CategoryError, PolicyError
 from needtoknow.policy.model import (
+    AGREEMENT_ID,
+    AGREEMENT_ID_RULE,
     BOUND_KINDS,
     LEGAL_BASES,
     OBLIGATIONS,
@@ -38,6 +40,7 @@ from needtoknow.policy.model import (
 )
 
 ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
+MAX_POLICY_CHARACTERS = 1_000_000  # the NextraOne policy is about 20 000
 _TOP_LEVEL = frozenset(
     {
         "name",
@@ -65,7 +68,15 @@ class _List(list[Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # An alias makes one node appear many times: nested, a few lines expand to
+        # billions (a "YAML bomb") when the policy is hashed. A policy spells things out.
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in a policy", mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
@@ -142,6 +153,10 @@ class _Loader:
         return tuple(values)
 
     def load(self, text: str, base: Registry) -> tuple[Policy, Registry]:
+        if len(text) > MAX_POLICY_CHARACTERS:
+            raise PolicyError(
+                self.source, None, f"a policy is larger than {MAX_POLICY_CHARACTERS} characters"
+            )
         try:
             data = yaml.load(text, Loader=_LineLoader)
         except yaml.YAMLError as exc:
@@ -226,7 +241,7 @@ class _Loader:
             if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
                 raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
             basis = spec.get("legal_basis")
-            if basis not in LEGAL_BASES:
+            if not isinstance(basis, str) or basis not in LEGAL_BASES:
                 raise self.error(
                     node,
                     f"purpose {name!r}: legal_basis must be one of {sorted(LEGAL_BASES)}",
@@ -292,11 +307,14 @@ class _Loader:
         for name in node:
             spec = self.spec(node, name)
             kind = spec.get("kind")
-            if kind not in RECIPIENT_KINDS:
+            if not isinstance(kind, str) or kind not in RECIPIENT_KINDS:
                 raise self.error(
                     node, f"recipient {name!r}: kind must be one of {sorted(RECIPIENT_KINDS)}", name
                 )
-            out[name] = Recipient(name, kind, spec.get("parent"), str(spec.get("description", "")))
+            parent = spec.get("parent")
+            if parent is not None and not isinstance(parent, str):
+                raise self.error(spec, f"recipient {name!r}: 'parent' names a recipient", "parent")
+            out[name] = Recipient(name, kind, parent, str(spec.get("description", "")))
         for recipient in out.values():
             parent = out.get(recipient.parent) if recipient.parent else None
             if recipient.kind == "subcontractor" and (
@@ -338,6 +356,8 @@ class _Loader:
         for spec in node:
             if not isinstance(spec, Mapping) or not spec.get("id"):
                 raise self.error(spec, "each agreement needs an 'id'")
+            if not isinstance(spec["id"], str) or not AGREEMENT_ID.fullmatch(spec["id"]):
+                raise self.error(spec, f"an agreement id is {AGREEMENT_ID_RULE}", "id")
             if spec["id"] in seen:
                 raise self.error(spec, f"duplicate agreement id {spec['id']!r}", "id")
             seen.add(spec["id"])
@@ -404,8 +424,10 @@ class _Loader:
         if not isinstance(clause, str) or not clause.strip():
             raise self.error(spec, f"rule {rule_id!r} must cite the policy clause it implements")
         raw_obligations = spec.get("obligations") or []
-        if not isinstance(raw_obligations, list):
-            raise self.error(spec, "'obligations' must be a list", "obligations")
+        if not isinstance(raw_obligations, list) or not all(
+            isinstance(o, str) for o in raw_obligations
+        ):
+            raise self.error(spec, "'obligations' must be a list of names", "obligations")
         obligations = frozenset(raw_obligations)
         unknown = sorted(obligations - OBLIGATIONS)
         if unknown:
@@ -434,7 +456,7 @@ class _Loader:
                 raise self.error(spec, "each usage_data rule needs an 'id'")
             rule_id = str(spec["id"])
             form = spec.get("form")
-            if form not in USAGE_FORMS:
+            if not isinstance(form, str) or form not in USAGE_FORMS:
                 raise self.error(spec, f"usage rule {rule_id!r}: form is raw or aggregate", "form")
             clause = spec.get("clause")
             if not isinstance(clause, str) or not clause.strip():
@@ -459,7 +481,9 @@ class _Loader:
                 raise self.error(spec, f"usage rule {rule_id!r}: raw data has no budget", "budget")
             needs = spec.get("requires_consent")
             if needs is not None and (
-                needs not in known.purposes or known.purposes[needs].legal_basis != "consent"
+                not isinstance(needs, str)
+                or needs not in known.purposes
+                or known.purposes[needs].legal_basis != "consent"
             ):
                 raise self.error(
                     spec,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,12 @@ RECIPIENT_KINDS = frozenset(
 )
 # Kinds the seed policy binds by written agreement to the purposes they serve.
 BOUND_KINDS = frozenset({"contractor", "subcontractor"})
+
+# An agreement id: a letter or digit, then letters, digits, '.', '_', ':' or '-', at most
+# 100 in all (the id columns' width). It appears in decisions, denials and ledger
+# entries, so no control character, space or other look-alike gets in.
+AGREEMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+AGREEMENT_ID_RULE = "a letter or digit, then up to 99 letters, digits, '.', '_', ':' or '-'"
 
 # DPDP Act 2023: consent (s.6), certain legitimate uses (s.7), or a legal duty/claim.
 LEGAL_BASES = frozenset(

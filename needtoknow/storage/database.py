@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 import threading
+import time
 import weakref
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -15,6 +17,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from needtoknow.errors import NeedToKnowError, Unavailable
+
+BUSY_TIMEOUT_MS = 5000  # how long SQLite's own busy handler retries a locked database
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,7 +33,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -141,17 +145,46 @@ def reading(engine: sa.Engine) -> sa.Connection:
     return connection
 
 
-def scrub_wal(engine: sa.Engine) -> None:
+# Waits between checkpoint attempts (seconds): a reader holding a snapshot from before
+# the deletion usually finishes within milliseconds; past about a second it is a long
+# export or a stuck connection, and the scrub is left pending rather than the erasure
+# stalled.
+SCRUB_BACKOFF = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+
+
+def scrub_wal(engine: sa.Engine) -> bool:
     """Checkpoint and truncate SQLite's WAL, so bytes just deleted from the database
-    (``secure_delete`` zeroes them in the main file) leave no copy in the log."""
-    if engine.dialect.name == "sqlite":
-        connection = engine.raw_connection()  # outside any transaction, as checkpoints must be
+    (``secure_delete`` zeroes them in the main file when the checkpoint copies the
+    pages there) leave no copy in the log. True once a checkpoint completed: every
+    frame copied back and the log truncated (SQLite's ``busy`` 0, ``log`` equal to
+    ``checkpointed``). A reader holding a snapshot older than the deletion blocks
+    that; the checkpoint is retried with backoff (:data:`SCRUB_BACKOFF`) and False
+    returned if it never completed — the deleted bytes may then still be in both
+    files. Other databases have no such scrub: always False (see ``Vault.erase``)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    connection = engine.raw_connection()  # outside any transaction, as checkpoints must be
+    try:
+        cursor = connection.cursor()
+        # The retries below wait, not SQLite's busy handler (5 s per attempt otherwise).
+        cursor.execute("PRAGMA busy_timeout=0")
         try:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.close()
+            for pause in SCRUB_BACKOFF:
+                time.sleep(pause)
+                try:
+                    busy, log, checkpointed = cursor.execute(
+                        "PRAGMA wal_checkpoint(TRUNCATE)"
+                    ).fetchone()
+                except sqlite3.OperationalError:  # another process's checkpoint or writer
+                    continue
+                if busy == 0 and log == checkpointed:
+                    return True
+            return False
         finally:
-            connection.close()
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.close()
+    finally:
+        connection.close()
 
 
 def _config() -> Config:

@@ -260,3 +260,15 @@ notifications = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("last_error", String(100), nullable=True),  # an exception class, never a message
 )
+
+# Erasures (and consent withdrawals that deleted fields) whose deleted bytes may still
+# sit in SQLite's files: recorded in the deleting transaction, removed by the first WAL
+# scrub that completes after it (needtoknow.vault.scrubs). Ids and times only.
+pending_scrubs = Table(
+    "pending_scrubs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),  # erase, withdrawal
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)

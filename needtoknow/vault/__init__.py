@@ -1,6 +1,15 @@
 """The encrypted PII vault: envelope encryption, key providers, blind indexes, erasure."""
 
 from needtoknow.vault.keys import KeyProvider, LocalKeyFile
-from needtoknow.vault.vault import RotationResult, Vault, WriteResult
+from needtoknow.vault.scrubs import PendingScrub
+from needtoknow.vault.vault import Erasure, RotationResult, Vault, WriteResult
 
-__all__ = ["KeyProvider", "LocalKeyFile", "RotationResult", "Vault", "WriteResult"]
+__all__ = [
+    "Erasure",
+    "KeyProvider",
+    "LocalKeyFile",
+    "PendingScrub",
+    "RotationResult",
+    "Vault",
+    "WriteResult",
+]

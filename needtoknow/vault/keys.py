@@ -15,7 +15,6 @@ import hmac
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from needtoknow.errors import KeyProviderError
 from needtoknow.hazmat import aead
+from needtoknow.private import write_private
 
 MacKey = Literal["index", "token"]
 
@@ -156,15 +156,13 @@ class LocalKeyFile:
 
     @staticmethod
     def _write(path: Path, keks: dict[int, bytes], active: int, mac_keys: dict[str, bytes]) -> None:
-        write_private_json(
-            path,
-            {
-                "format": 1,
-                "active": active,
-                "keks": {str(v): _b64(k) for v, k in sorted(keks.items())},
-                "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
-            },
-        )
+        data = {
+            "format": 1,
+            "active": active,
+            "keks": {str(v): _b64(k) for v, k in sorted(keks.items())},
+            "mac_keys": {n: _b64(k) for n, k in mac_keys.items()},
+        }
+        write_private(path, json.dumps(data).encode())
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -283,27 +281,10 @@ class SigningKeyFile:
         return new.public_key().public_bytes_raw()
 
     def _save(self, active: Ed25519PrivateKey, retired: tuple[bytes, ...]) -> None:
-        write_private_json(
-            self.path,
-            {
-                "format": 1,
-                "active": _b64(active.private_bytes_raw()),
-                "retired": [_b64(k) for k in retired],
-            },
-        )
+        data = {
+            "format": 1,
+            "active": _b64(active.private_bytes_raw()),
+            "retired": [_b64(k) for k in retired],
+        }
+        write_private(self.path, json.dumps(data).encode())
         self._stamp = None
-
-
-def write_private_json(path: Path, data: object) -> None:
-    """Write ``data`` as JSON to ``path`` whole or not at all, readable by its owner only."""
-    # mkstemp: a fresh file (O_EXCL, mode 0600) that nobody could have prepared for us.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

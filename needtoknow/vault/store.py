@@ -228,6 +228,16 @@ def live_ids(conn: sa.Connection, limit: int) -> list[str]:
     return [row.id for row in rows]
 
 
+def live_among(conn: sa.Connection, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` are live customers (not unknown, not erased)."""
+    rows = conn.execute(
+        sa.select(customers.c.id).where(
+            customers.c.id.in_(list(ids)), customers.c.wrapped_dek.is_not(None)
+        )
+    )
+    return {row.id for row in rows}
+
+
 def live_categories(conn: sa.Connection) -> Iterator[tuple[str, frozenset[str]]]:
     """Each live customer's id and the categories it holds, read from the sealed record's
     frame without decrypting anything."""

@@ -36,11 +36,11 @@ from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.policy import Engine, Policy, load_policy_text
 from needtoknow.policy.collection import explain_collection
-from needtoknow.storage.database import reading, scrub_wal
+from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
 from needtoknow.types import Context, checked_customer_id
-from needtoknow.vault import envelope, store
+from needtoknow.vault import envelope, scrubs, store
 from needtoknow.vault.keys import KeyProvider
 
 Clock = Callable[[], datetime]
@@ -99,6 +99,12 @@ class WriteResult:
     categories: tuple[str, ...]
     notices: tuple[str, ...]
     policy_version: str  # the version that let these categories be collected
+
+
+@dataclass(frozen=True)
+class Erasure:
+    customer_id: str
+    scrubbed: bool  # the deleted bytes are gone from the database's files (see Vault.erase)
 
 
 @dataclass(frozen=True)
@@ -295,19 +301,42 @@ class Vault:
         notices = tuple(n for value in normal.values() for n in value.notices)
         return WriteResult(customer_id, tuple(normal), notices, policy.version)
 
-    def erase(self, customer_id: str) -> None:
-        """Crypto-shred a customer: the wrapped DEK, ciphertext and index digests are deleted
-        (and, on SQLite, zeroed and checkpointed out of the WAL); a tombstone row remains.
+    def erase(self, customer_id: str) -> Erasure:
+        """Crypto-shred a customer: the wrapped DEK, ciphertext and index digests are deleted;
+        a tombstone row remains. Raises NotFound if there is nothing to erase.
 
-        Copies made earlier (backups) still hold the DEK wrapped by the KEK of that time;
-        they become unreadable once that KEK version is retired (``rotate_keys`` then
-        ``retire_key``). Raises NotFound if there is nothing to erase."""
+        ``scrubbed`` on the result says whether the deleted bytes are gone from the
+        database's files. On SQLite that is checked: ``secure_delete`` zeroes them once a
+        WAL checkpoint copies the pages back, and the checkpoint must then complete and
+        truncate the log. A reader holding an older snapshot can block it past the
+        retries; the result is then False and the scrub stays pending (see
+        :mod:`needtoknow.vault.scrubs`) until a later one completes. On PostgreSQL it is
+        always False, and nothing is pending: the old row versions stay in the table's
+        pages until VACUUM reuses them (it does not zero them) and in WAL segments and
+        archives, which no retry here can reach. There, and in backups made earlier on
+        either database, the DEK is still wrapped by the KEK of that time: it becomes
+        unreadable once that KEK version is retired (``rotate_keys`` then ``retire_key``).
+        """
         now = self.clock()
+        customer_id = checked_customer_id(customer_id)
         with self.db.begin() as conn:
-            if not store.erase(conn, checked_customer_id(customer_id), now):
+            if not store.erase(conn, customer_id, now):
                 raise NotFound(f"no customer {customer_id!r}")
+            scrubs.record(conn, customer_id, "erase", now)
             self.ledger.append(conn, self.entry("erase", time=now, customer_id=customer_id))
-        scrub_wal(self.db)
+        return Erasure(customer_id, scrubs.complete(self.db))
+
+    def scrub_pending(self) -> bool:
+        """Retry the scrubs left pending (by this or any process); True when none is left.
+        ``open_vault`` calls it whenever some are pending."""
+        if not scrubs.pending(self.db):
+            return True
+        return scrubs.complete(self.db)
+
+    def pending_scrubs(self) -> list[scrubs.PendingScrub]:
+        """Erasures (and consent withdrawals that deleted fields) whose bytes may still be
+        in SQLite's files, oldest first; always empty on PostgreSQL (see :meth:`erase`)."""
+        return scrubs.pending(self.db)
 
     # -- reads ------------------------------------------------------------------------
 
@@ -539,7 +568,16 @@ class Vault:
         return self.ledger.sign_head()
 
     def retire_key(self, version: int) -> None:
-        """Destroy an old KEK version once no live DEK depends on it."""
+        """Destroy an old KEK version once no live DEK depends on it. Everything that can
+        refuse is checked before the "begin" entry, so a refusal ledgers nothing."""
+        existing = self.keys.versions()
+        if version not in existing:
+            raise ValidationError(
+                "version", "kek", "unknown_version",
+                "existing versions: " + ", ".join(map(str, existing)),
+            )  # fmt: skip
+        if version == self.keys.active_version():
+            raise KeyProviderError(f"KEK version {version} is active; run 'ntk keys rotate' first")
         with reading(self.db) as conn:
             remaining = store.count_wrapped_with(conn, version)
         if remaining:

@@ -56,7 +56,8 @@ def test_a_customer_round_trip_through_the_client(server: Server) -> None:
         assert billing.get_customer(made.customer_id, purpose="billing").values["email"] == (
             "asha.new@example.in"
         )
-        signup.erase(made.customer_id)
+        erased = signup.erase(made.customer_id)
+        assert (erased.customer_id, erased.scrubbed) == (made.customer_id, True)
         with pytest.raises(NotFound):
             billing.get_customer(made.customer_id, purpose="billing")
 
@@ -180,6 +181,43 @@ def test_bad_input_is_a_validation_problem_that_never_echoes_the_value(server: S
         assert response.status_code == 422 and "2345" not in response.text
     with pytest.raises(ValidationError), client(server, "billing") as billing:
         billing.get_customer("x" * 37, purpose="billing")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"type": 5, "number": "ABCPE1234F"}, {"type": ["pan"], "number": "ABCPE1234F"}],
+)
+def test_a_non_string_identity_type_is_a_validation_problem_not_a_500(
+    server: Server, entry: dict[str, Any]
+) -> None:
+    """Issue 15: ``{"type": 5}`` (and an unhashable list) gave HTTP 500."""
+    with server.client("signup") as http:
+        response = http.post("/v1/customers", json={"fields": {"identity_number": [entry]}})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert (problem["field"], problem["rule"]) == ("identity_number[0].type", "type")
+    assert "one of aadhaar, pan" in problem["detail"] and "ABCPE" not in response.text
+
+
+def test_http_refuses_duplicate_keys_and_deep_nesting_in_customer_json(server: Server) -> None:
+    """Issue 15: a customer JSON with a duplicated key was accepted (the last won)."""
+    headers = {"Content-Type": "application/json"}
+    bodies = {
+        "duplicate_key": b'{"fields": {"name": "Asha Canarywala", "name": "Ravi Sentinelkar"}}',
+        "depth": b'{"fields": {"name": ' + b"[" * 40 + b'"Canarywala"' + b"]" * 40 + b"}}",
+    }
+    before = len(ledger(server))
+    with server.client("signup") as http:
+        for rule, body in bodies.items():
+            for method, path in (("POST", "/v1/customers"), ("PATCH", "/v1/customers/c-1")):
+                response = http.request(method, path, content=body, headers=headers)
+                assert response.status_code == 422, response.text
+                assert response.json()["rule"] == rule
+                assert "Canarywala" not in response.text and "Sentinel" not in response.text
+        deep = b'{"fields": {"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+        response = http.post("/v1/customers", content=deep, headers=headers)
+        assert 400 <= response.status_code < 500
+    assert len(ledger(server)) == before
 
 
 def test_http_refuses_an_uncollected_category_without_echoing_it(server: Server) -> None:

@@ -196,3 +196,77 @@ def test_digital_identities() -> None:
     ]
     rejects("digital_identity", {"type": "ip", "value": "300.1.1.1"}, "ip_address")
     rejects("digital_identity", {"type": "username", "value": "has space"}, "username_format")
+
+
+ADDRESS = {"line1": "17 Canary Lane", "city": "Pune", "pin": "411001"}
+
+
+@pytest.mark.parametrize(
+    ("category", "value", "field", "rule"),
+    [
+        (
+            "identity_number",
+            [{"type": 5, "number": "ABCPE1234F"}],
+            "identity_number[0].type",
+            "type",
+        ),
+        (
+            "identity_number",
+            {"type": ["pan"], "number": "ABCPE1234F"},
+            "identity_number[0].type",
+            "type",
+        ),
+        (
+            "identity_number",
+            {"type": {"pan": 1}, "number": "ABCPE1234F"},
+            "identity_number[0].type",
+            "type",
+        ),
+        ("identity_number", {"type": "pan", "number": 10**30}, "identity_number[0].number", "type"),
+        (
+            "digital_identity",
+            {"type": None, "value": "198.51.100.23"},
+            "digital_identity[0].type",
+            "type",
+        ),
+        (
+            "digital_identity",
+            {"type": True, "value": "198.51.100.23"},
+            "digital_identity[0].type",
+            "type",
+        ),
+        ("digital_identity", [["ip", "198.51.100.23"]], "digital_identity[0]", "type"),
+        ("address", {**ADDRESS, "line2": False}, "address.line2", "type"),
+        ("address", {**ADDRESS, "line2": 0}, "address.line2", "type"),
+        ("address", {**ADDRESS, "state": []}, "address.state", "type"),
+        ("address", {**ADDRESS, "pin": 411001}, "address.pin", "type"),
+        ("address", [ADDRESS], "address", "type"),
+        ("birthplace", {"city": "Pune", "state": {}}, "birthplace.state", "type"),
+        ("birthplace", {"city": "Pune", "country": 91}, "birthplace.country", "type"),
+        ("card_number", {"number": "4111111111111111", "token": 0}, "card_number.token", "type"),
+        ("card_number", 4111111111111111, "card_number.number", "type"),
+        (
+            "bank_account",
+            {"account_number": 12345678901, "ifsc": "HDFC0001234"},
+            "bank_account.account_number",
+            "type",
+        ),
+        ("name", True, "name", "type"),
+        ("name", None, "name", "type"),
+        ("name", ["Asha"], "name", "type"),
+        ("name", 10**400, "name", "type"),
+        ("name", "Asha\ud800", "name", "unicode"),
+        ("email", {"email": "asha@example.in"}, "email", "type"),
+        ("date_of_birth", 19870412, "date_of_birth", "type"),
+        ("photograph", 10**400, "photograph", "type"),
+        ("photograph", {"content_base64": False}, "photograph", "type"),
+    ],
+)
+def test_wrong_json_types_are_refused_naming_the_field(
+    category: str, value: Any, field: str, rule: str
+) -> None:
+    """Issue 15: a non-string identity type gave HTTP 500 (a list: TypeError), and
+    falsy non-strings in optional keys were dropped unseen; every validator refuses a
+    wrong JSON type with the field it sat in."""
+    refused = rejects(category, value, rule)
+    assert refused.field == field

@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tests.conftest import NTK, Ntk
-from tests.customers import ASHA
+from tests.customers import ASHA, RAVI
 
 
 def test_init_creates_a_vault_with_the_demo_policy(tmp_path: Path) -> None:
@@ -338,3 +338,108 @@ def test_api_key_commands(ntk: Ntk) -> None:
     database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
     stored = database.execute("SELECT secret_sha256 FROM api_keys").fetchone()[0]
     assert made["token"].split("_", 2)[2].encode() not in stored
+
+
+def test_erase_says_whether_the_deleted_bytes_were_scrubbed(ntk: Ntk, tmp_path: Path) -> None:
+    """Issue 15: a reader's snapshot blocks the scrub; the output says so, and the next
+    erasure's scrub clears what was pending."""
+    first = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    second = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(RAVI))["customer_id"]
+    reader = sqlite3.connect(tmp_path / "home" / "vault.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM customers").fetchone()  # a snapshot from before
+    blocked = ntk("customer", "erase", first)
+    reader.rollback()
+    assert json.loads(blocked.stdout) == {"customer_id": first, "erased": True, "scrubbed": False}
+    assert "not scrubbed yet" in blocked.stderr
+    pending = "SELECT customer_id, kind FROM pending_scrubs"
+    assert reader.execute(pending).fetchall() == [(first, "erase")]
+    assert ntk.json("customer", "erase", second)["scrubbed"] is True
+    assert reader.execute(pending).fetchall() == []
+    reader.close()
+
+
+def test_keys_retire_of_an_unknown_version_names_the_existing_ones(ntk: Ntk) -> None:
+    """Issue 15: ``ntk keys retire 99`` used to ledger a "begin" it never finished."""
+    before = ntk.json("ledger", "verify", "--json")
+    refused = ntk("keys", "retire", "99", expect=5)
+    error = json.loads(refused.stderr)
+    assert (error["field"], error["rule"]) == ("version", "unknown_version")
+    assert "existing versions: 1" in error["message"]
+    assert ntk.json("ledger", "verify", "--json") == before  # nothing was ledgered
+
+
+def test_customer_json_that_is_not_utf8_deep_or_has_duplicate_keys_is_refused(
+    ntk: Ntk, tmp_path: Path
+) -> None:
+    """Issue 15: invalid UTF-8 and deep nesting printed tracebacks; a duplicated key was
+    accepted (the last won). Each is now a validation error (exit 5) naming the rule."""
+    before = ntk.json("ledger", "verify", "--json")["entries"]
+    cases = {
+        "utf8": b'{"name": "Asha \xff Canarywala"}',
+        "depth": b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "duplicate_key": b'{"name": "Asha Canarywala", "name": "Ravi Sentinelkar"}',
+    }
+    for rule, data in cases.items():
+        record = tmp_path / f"{rule}.json"
+        record.write_bytes(data)
+        by_file = ntk("customer", "add", "--json", str(record), expect=5)
+        by_stdin = subprocess.run(
+            [NTK, "customer", "add", "--json", "-"], input=data, capture_output=True,
+            env=ntk.env, timeout=60, check=False,
+        )  # fmt: skip
+        assert by_stdin.returncode == 5, by_stdin.stderr
+        for stderr in (by_file.stderr, by_stdin.stderr.decode()):
+            assert "Traceback" not in stderr
+            error = json.loads(stderr)
+            assert error["rule"] == rule
+            assert "Canarywala" not in stderr and "Sentinelkar" not in stderr
+    assert json.loads(by_file.stderr)["field"] == "name"  # the duplicated key is named
+    nested: object = "x"
+    for _ in range(40):  # deeper than any record, far within the parser's limit
+        nested = [nested]
+    ntk("customer", "add", "--json", "-", stdin=json.dumps({"name": nested}), expect=5)
+    assert ntk.json("ledger", "verify", "--json")["entries"] == before  # nothing written
+
+
+def test_init_and_open_make_an_existing_vault_home_owner_only(tmp_path: Path) -> None:
+    """Issue 15: ``ntk init`` left an existing 0755 home as it was."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    run = Ntk(home)
+    made = run("init")
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert "was mode 755; set to 0700" in made.stderr
+    home.chmod(0o750)
+    opened = run("policy", "versions", "--json")
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert "was mode 750; set to 0700" in opened.stderr
+    assert "set to 0700" not in run("policy", "versions", "--json").stderr  # once
+
+
+def test_disclosure_package_and_manifest_are_written_owner_only(ntk: Ntk, tmp_path: Path) -> None:
+    """Issue 15: the unencrypted package.json was written 0644, even over an existing
+    file; it, the manifest and ledger exports are now 0600 from creation."""
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    ntk.env["NTK_ACTOR"] = "legal:priya"
+    made = ntk.json(
+        "disclosure", "request", "--authority", "law_enforcement", "--purpose",
+        "legal_process", "--legal-basis", "BNSS 2023 s.94", "--reference", "S-1",
+        "--customer", cid, "--category", "name", "--case-owner", "Priya",
+    )  # fmt: skip
+    ntk.env["NTK_ACTOR"] = "dpo:arun"
+    ntk.json("disclosure", "approve", made["id"])
+    out = tmp_path / "pkg"
+    out.mkdir()
+    (out / "package.json").write_text("old")
+    (out / "package.json").chmod(0o644)
+    ntk.json("disclosure", "release", made["id"], "--out", str(out))
+    for name in ("package.json", "manifest.json"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600, name
+    assert json.loads((out / "package.json").read_text())["customers"][0]["customer_id"] == cid
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    exported = tmp_path / "ledger.jsonl"
+    ntk("ledger", "export", "--output", str(exported))
+    assert exported.stat().st_mode & 0o777 == 0o600
+    assert len(exported.read_text().splitlines()) > 3

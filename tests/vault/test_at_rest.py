@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.home import Settings, demo_policy_text, init_vault
+from needtoknow.home import Settings, demo_policy_text, init_vault, open_vault
 from needtoknow.storage.schema import customers
 from needtoknow.vault import Vault
 from needtoknow.vault.store import unpack_fields
@@ -63,19 +64,77 @@ def encodings(value: str) -> list[bytes]:
     ]
 
 
+def erased_secrets(vault: Vault, customer_id: str) -> list[bytes]:
+    """The customer's wrapped key and ciphertexts, as stored before an erasure."""
+    with vault.db.connect() as conn:
+        row = conn.execute(sa.select(customers).where(customers.c.id == customer_id)).one()
+    return [bytes(row.wrapped_dek), *unpack_fields(bytes(row.sealed_fields)).values()]
+
+
+def left_in_files(folder: Path, secrets: list[bytes]) -> list[str]:
+    """The database files (main file, WAL) that still hold any of ``secrets``."""
+    return sorted(
+        path.name
+        for path in folder.glob("vault.db*")
+        if any(secret in path.read_bytes() for secret in secrets)
+    )
+
+
 def test_erasure_leaves_no_key_or_ciphertext_in_the_database_or_wal(
     sqlite_vault: Vault, tmp_path: Path
 ) -> None:
     cid = sqlite_vault.add(ASHA).customer_id
     sqlite_vault.add(RAVI)
-    with sqlite_vault.db.connect() as conn:
-        row = conn.execute(sa.select(customers).where(customers.c.id == cid)).one()
-    secrets = [bytes(row.wrapped_dek), *unpack_fields(bytes(row.sealed_fields)).values()]
-    sqlite_vault.erase(cid)
-    for path in tmp_path.glob("vault.db*"):
-        blob = path.read_bytes()
-        for secret in secrets:
-            assert secret not in blob, f"erased key material left in {path.name}"
+    secrets = erased_secrets(sqlite_vault, cid)
+    assert sqlite_vault.erase(cid).scrubbed
+    assert left_in_files(tmp_path, secrets) == []
+    assert sqlite_vault.pending_scrubs() == []
+
+
+def test_erasure_blocked_by_a_reader_snapshot_is_reported_pending_and_scrubbed_later(
+    sqlite_vault: Vault, tmp_path: Path, clock: Clock
+) -> None:
+    """Issue 15, medium: a reader holding a snapshot during the WAL checkpoint left the
+    wrapped key and ciphertext on disk while erase said nothing. Now erase reports it,
+    the scrub stays pending, and a retry once the reader is gone removes the bytes."""
+    cid = sqlite_vault.add(ASHA).customer_id
+    sqlite_vault.add(RAVI)
+    secrets = erased_secrets(sqlite_vault, cid)
+    reader = sqlite3.connect(tmp_path / "vault.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM customers").fetchone()  # a snapshot from before
+    try:
+        erased = sqlite_vault.erase(cid)
+        assert not erased.scrubbed
+        assert [(p.customer_id, p.kind) for p in sqlite_vault.pending_scrubs()] == [(cid, "erase")]
+        assert left_in_files(tmp_path, secrets) != []  # what the report is about
+        assert not sqlite_vault.scrub_pending()  # still held: still pending
+    finally:
+        reader.rollback()
+        reader.close()
+    assert sqlite_vault.scrub_pending()
+    assert sqlite_vault.pending_scrubs() == []
+    assert left_in_files(tmp_path, secrets) == []
+
+
+def test_a_pending_scrub_is_retried_when_the_vault_is_opened(
+    sqlite_vault: Vault, tmp_path: Path, clock: Clock
+) -> None:
+    cid = sqlite_vault.add(ASHA).customer_id
+    secrets = erased_secrets(sqlite_vault, cid)
+    reader = sqlite3.connect(tmp_path / "vault.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM customers").fetchone()
+    assert not sqlite_vault.erase(cid).scrubbed
+    reader.rollback()
+    reader.close()
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'vault.db'}")
+    reopened = open_vault(settings, clock=clock)
+    try:
+        assert reopened.pending_scrubs() == sqlite_vault.pending_scrubs() == []
+        assert left_in_files(tmp_path, secrets) == []
+    finally:
+        reopened.close()
 
 
 def test_no_plaintext_pii_in_database_wal_keys_or_logs(

@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from needtoknow.errors import (
     IntegrityError,
     KeyProviderError,
+    NeedToKnowError,
     NotFound,
     PolicyDenied,
     ValidationError,
 )
 from needtoknow.home import Settings, open_vault
-from needtoknow.storage.schema import customers
+from needtoknow.storage.schema import customers, ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault, envelope, store
 from needtoknow.vault.store import pack_fields, unpack_fields
@@ -143,6 +144,18 @@ def test_erase_crypto_shreds_and_leaves_a_tombstone(vault: Vault) -> None:
         vault.erase(cid)
 
 
+def test_erasure_claims_scrubbed_bytes_only_where_the_vault_checks(vault: Vault) -> None:
+    """Issue 15: SQLite's scrub is checked; PostgreSQL has none (old row versions stay
+    until VACUUM and in its WAL), so there erase never says the bytes are gone and
+    nothing is left pending that no retry could finish."""
+    cid = vault.add(ASHA).customer_id
+    erased = vault.erase(cid)
+    assert erased.customer_id == cid
+    assert erased.scrubbed is (vault.db.dialect.name == "sqlite")
+    assert vault.pending_scrubs() == []
+    assert vault.scrub_pending()
+
+
 def test_erasure_makes_an_earlier_copy_unreadable_once_its_kek_is_retired(vault: Vault) -> None:
     """A backup taken before erasure still holds the wrapped DEK; retiring the KEK
     version that wrapped it is what makes that copy unreadable."""
@@ -193,6 +206,32 @@ def test_retiring_a_kek_still_in_use_is_refused(vault: Vault) -> None:
     vault.keys.rotate()
     with pytest.raises(Exception, match="still wraps 1 keys"):
         vault.retire_key(1)
+
+
+@pytest.mark.parametrize(("version", "refusal"), [(99, "unknown_version"), (1, "active")])
+def test_retiring_an_unknown_or_active_kek_ledgers_nothing(
+    vault: Vault, version: int, refusal: str
+) -> None:
+    """Issue 15: ``ntk keys retire 99`` left a dangling "begin" entry; the version is
+    checked first, and the error names those that exist."""
+    before = ledger_size(vault)
+    with pytest.raises(NeedToKnowError) as refused:
+        vault.retire_key(version)
+    if refusal == "unknown_version":
+        assert isinstance(refused.value, ValidationError)
+        assert refused.value.rule == "unknown_version"
+        assert "existing versions: 1" in str(refused.value)
+    else:
+        assert isinstance(refused.value, KeyProviderError) and "is active" in str(refused.value)
+    assert ledger_size(vault) == before
+    assert vault.keys.versions() == (1,)
+
+
+def ledger_size(vault: Vault) -> int:
+    with vault.db.connect() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(ledger_entries)).scalar_one()
+        )
 
 
 def test_tampered_ciphertext_raises_integrity_error(vault: Vault) -> None:

@@ -5,11 +5,20 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from needtoknow.api.models import CustomerFields, Disclosed, Found, Lookup, Written, respond
+from needtoknow.api.models import (
+    CustomerFields,
+    Disclosed,
+    Erased,
+    Found,
+    Lookup,
+    Written,
+    respond,
+)
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
+from needtoknow.jsontext import parse_json
 from needtoknow.types import Context
 from needtoknow.vault.vault import WriteResult
 
@@ -25,8 +34,17 @@ def _written(result: WriteResult) -> Written:
     )
 
 
+async def _strict_json(request: Request) -> None:
+    """FastAPI's JSON parse keeps the last of two equal keys: parse the body again
+    strictly, so a duplicate key is refused by name (see :mod:`needtoknow.jsontext`)."""
+    parse_json(await request.body(), "body")
+
+
+StrictJson = Annotated[None, Depends(_strict_json)]  # after the key check: declared last
+
+
 @router.post("", status_code=201, response_model=Written)
-def create(body: CustomerFields, who: CustomersWrite) -> Response:
+def create(body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
     """Validate and store a new customer; its id comes back."""
     return respond(_written(who.vault.add(body.fields)), 201)
 
@@ -79,13 +97,15 @@ def lookup(body: Lookup, who: CustomersRead) -> Response:
 
 
 @router.patch("/{customer_id}", response_model=Written)
-def correct(customer_id: str, body: CustomerFields, who: CustomersWrite) -> Response:
+def correct(customer_id: str, body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
     """Replace some categories (a correction under DPDP s.12)."""
     return respond(_written(who.vault.correct(customer_id, body.fields)))
 
 
-@router.delete("/{customer_id}", status_code=204, response_class=Response)
+@router.delete("/{customer_id}", response_model=Erased)
 def erase(customer_id: str, who: CustomersErase) -> Response:
-    """Crypto-shred the customer (DPDP s.12 erasure); a tombstone remains."""
-    who.vault.erase(customer_id)
-    return Response(status_code=204)
+    """Crypto-shred the customer (DPDP s.12 erasure); a tombstone remains. ``scrubbed``:
+    whether the deleted bytes are gone from the database's files too — false while a
+    reader blocks the scrub (retried later), and always on PostgreSQL."""
+    erased = who.vault.erase(customer_id)
+    return respond(Erased(customer_id=erased.customer_id, erased=True, scrubbed=erased.scrubbed))
