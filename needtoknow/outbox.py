@@ -56,9 +56,10 @@ class Outbox:
         self.vault = vault
         self.smtp = smtp
 
-    def enqueue(self, version: str) -> int:
+    def enqueue(self, version: str, again: bool = False) -> int:
         """Queue every customer the version's widening changes reach; returns how many
-        were newly queued."""
+        were newly queued. ``again`` (a version re-posted with other changes): those
+        told before are queued again, since what they were told has changed."""
         posted, policy, registry = PolicyVersions(self.vault).get(version)
         widening = [c for c in posted.changes if c["widens"]]
         if not widening:
@@ -75,6 +76,12 @@ class Outbox:
         now = self.vault.clock()
         queued = 0
         with self.vault.db.begin() as conn:
+            if again:
+                conn.execute(
+                    notifications.delete().where(
+                        notifications.c.version == version, notifications.c.status != "pending"
+                    )
+                )
             known = {
                 row[0]
                 for row in conn.execute(

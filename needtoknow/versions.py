@@ -5,11 +5,14 @@ your personal information, NextraOne will prominently post such changes prior to
 implementing the change." So a new policy is first *proposed*: stored (immutable, named
 by the SHA-256 of its canonical form), compared with the active version
 (:mod:`needtoknow.policy.diff`), and its changes posted at once. A **material** change
-(one that widens anything) may be activated only once the active policy's notice period
-(``settings.notice_period_days``, default 30) has passed since posting; a narrowing one
-at once. Proposal, activation and every refused activation are ledger entries; the
-activation bumps the registry version, so every process switches policy before its next
-decision.
+(one that widens anything) may be activated only once the notice period
+(``settings.notice_period_days``, default 30; the longer of the active and the proposed
+version's) has passed since posting; a narrowing one at once. A version is activated
+only while its posted changes are exactly its changes against the policy active then,
+so what takes effect is what customers were told (else it must be proposed again, and
+is re-posted with its changes as they are now). Proposal, activation and every refused
+activation are ledger entries; the activation bumps the registry version, so every
+process switches policy before its next decision.
 """
 
 from __future__ import annotations
@@ -75,30 +78,42 @@ class PolicyVersions:
         if policy.version == active.version:
             raise ValidationError("policy", "policy", "unchanged", "it is the active version")
         existing = self._row(policy.version)
-        if existing is not None:
-            return _version(existing)
         changes = diff(active, policy)
+        posted = json.dumps([c.to_json() for c in changes])
+        if existing is not None and existing.changes == posted:
+            return _version(existing)
         material = is_material(changes)
         now = self.vault.clock()
-        effective = now + timedelta(days=active.notice_period_days) if material else now
+        # The longer period applies: a proposal that shortens the period (material in
+        # itself) cannot take effect sooner than the period it replaces allows.
+        days = max(active.notice_period_days, policy.notice_period_days)
+        effective = now + timedelta(days=days) if material else now
+        values = {
+            "loaded_at": now,
+            "material": material,
+            "changes": posted,
+            "effective_at": effective,
+        }
         with self.vault.db.begin() as conn:
-            conn.execute(
-                policies.insert().values(
-                    version=policy.version,
-                    name=policy.name,
-                    source=policy.source,
-                    loaded_at=now,
-                    active=False,
-                    material=material,
-                    changes=json.dumps([c.to_json() for c in changes]),
-                    effective_at=effective,
+            if existing is None:
+                conn.execute(
+                    policies.insert().values(
+                        version=policy.version,
+                        name=policy.name,
+                        source=policy.source,
+                        active=False,
+                        **values,
+                    )
                 )
-            )
+            else:  # posted against another active policy: post what it changes now
+                conn.execute(
+                    policies.update().where(policies.c.version == policy.version).values(**values)
+                )
             self.vault.ledger.append(
                 conn,
                 self._entry(
                     policy.version,
-                    "posted",
+                    "posted" if existing is None else "reposted",
                     material=material,
                     effective_at=effective.isoformat(),
                     changes=len(changes),
@@ -107,10 +122,11 @@ class PolicyVersions:
             )
         if material:
             # Posting a material change queues the customers it reaches for a notice
-            # (needtoknow.outbox imports this module: imported here, not at the top).
+            # (needtoknow.outbox imports this module: imported here, not at the top);
+            # a re-post tells again those told of the change posted before.
             from needtoknow.outbox import Outbox
 
-            Outbox(self.vault).enqueue(policy.version)
+            Outbox(self.vault).enqueue(policy.version, again=existing is not None)
         found = self._row(policy.version)
         assert found is not None
         return _version(found)
@@ -127,10 +143,18 @@ class PolicyVersions:
         effective = _aware(row.effective_at)
         previous = self.vault.engine.policy
         candidate, _ = load_policy_text(row.source, f"policy {version[:12]}")
-        # The active version may have changed since posting: judge against it now.
-        stale = is_material(diff(previous, candidate)) and not row.material
+        # The notice customers were given describes the posted change. If the active
+        # version has changed since posting, activating would make a different change
+        # from the one described (re-widening what a narrowing took away, say).
+        current = json.dumps([c.to_json() for c in diff(previous, candidate)])
+        stale = current != row.changes
         if effective is None or now < effective or stale:
-            reason = "it widens the policy active now; propose it again" if stale else ""
+            reason = (
+                "the policy active now is not the one it was posted against, so the posted "
+                "notice describes another change; propose it again"
+                if stale
+                else ""
+            )
             when = effective or now
             self.vault.ledger.record(
                 self._entry(version, "activation_refused", effective_at=when.isoformat())

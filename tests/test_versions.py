@@ -139,3 +139,62 @@ def test_ntk_policy_propose_and_activate(ntk: Ntk, tmp_path: Path) -> None:
     ntk("policy", "activate", narrow["version"])
     listed = ntk.json("policy", "versions", "--json")
     assert [v["active"] for v in listed] == [False, False, True]
+
+
+def test_shortening_the_notice_period_is_material_and_the_longer_period_applies(
+    vault: Vault, clock: Clock
+) -> None:
+    """Review finding: `notice_period_days: 0` was not compared, activated at once, and
+    the next widening then took effect immediately."""
+    versions = PolicyVersions(vault)
+    zero = TEXT.replace("notice_period_days: 30", "notice_period_days: 0")
+    posted = versions.propose(zero)
+    assert posted.material and posted.effective_at == clock.now + timedelta(days=30)
+    assert [c["kind"] for c in posted.changes] == ["notice_period_shortened"]
+    with pytest.raises(NoticePending):
+        versions.activate(posted.version)
+    longer = TEXT.replace("notice_period_days: 30", "notice_period_days: 60")
+    assert not versions.propose(longer).material  # a longer period narrows
+    # Widening and lengthening together: the longer (proposed) period applies.
+    both = versions.propose(WIDER.replace("notice_period_days: 30", "notice_period_days: 45"))
+    assert both.effective_at == clock.now + timedelta(days=45)
+
+
+def test_rewording_a_purpose_that_uses_data_is_a_material_change(vault: Vault) -> None:
+    """Review finding: rewording service improvement as "train models licensed to
+    partners" produced no change at all."""
+    versions = PolicyVersions(vault)
+    reworded = TEXT.replace(
+        "en: Enhance the experience of the services from usage data",
+        "en: Train models licensed to partners",
+    )
+    posted = versions.propose(reworded)
+    assert posted.material
+    assert [(c["kind"], c["purpose"]) for c in posted.changes] == [
+        ("description_changed", "service_improvement")
+    ]
+    contact = TEXT.replace("grievance@nextraone.example", "complaints@nextraone.example")
+    moved = versions.propose(contact)
+    assert not moved.material and moved.changes[0]["kind"] == "grievance_contact_changed"
+
+
+def test_a_version_posted_against_another_policy_must_be_posted_again(
+    vault: Vault, clock: Clock
+) -> None:
+    """Review finding: after a narrowing, activating an older posted version re-widened
+    access while the notice customers received described a different change."""
+    versions = PolicyVersions(vault)
+    wider = versions.propose(WIDER)  # support: address city_only → full (posted)
+    versions.activate(versions.propose(NARROWER).version)  # support loses telephone
+    clock.now += timedelta(days=31)
+    with pytest.raises(NoticePending, match="propose it again"):
+        versions.activate(wider.version)  # would also give telephone back, unannounced
+    assert address(vault) == "city_only"
+    again = versions.propose(WIDER)
+    assert again.version == wider.version and again.effective_at == clock.now + timedelta(days=30)
+    kinds = {(c["kind"], c.get("category")) for c in again.changes}
+    assert ("grant_added", "telephone") in kinds
+    assert [d["change"] for d in policy_changes(vault)][-1] == "reposted"
+    clock.now += timedelta(days=30)
+    versions.activate(wider.version)
+    assert address(vault) == "full"

@@ -4,7 +4,7 @@ put it (a few searches are e-mail addresses or phone numbers) so ingestion has w
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -63,3 +63,15 @@ def events(count: int, subjects: int = 200_000, seed: int = 2026) -> Iterator[di
             event["plan"] = rng.choice(list(PLANS))
             event["value"] = PLANS[event["plan"]]  # ₹ a month
         yield event
+
+
+def consents(purposes: frozenset[str]) -> Callable[[str], frozenset[str]]:
+    """The standing consents of the synthetic customers: every other one consents to
+    each of ``purposes`` (as ``ntk demo`` has every other real customer consent), so
+    reports for consent-based purposes have consenting customers to count."""
+
+    def standing(customer_id: str) -> frozenset[str]:
+        number = customer_id.rpartition("-")[2]
+        return purposes if number.isdigit() and int(number) % 2 else frozenset()
+
+    return standing

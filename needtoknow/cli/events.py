@@ -83,7 +83,14 @@ def demo_events(
 ) -> None:
     """Generate seeded synthetic events (skewed: heavy users, popular pages) into the store."""
     with reported(as_json=True):
-        store = _store()
+        settings = Settings.from_env()
+        vault = open_vault(settings)
+        consent_based = frozenset(
+            name for name, p in vault.policy.purposes.items() if p.legal_basis == "consent"
+        )
+        store = EventStore(
+            settings.events_dir, vault.keys, settings.events_memory, demo.consents(consent_based)
+        )
         _load(store, demo.events(count, subjects, seed), count)
 
 

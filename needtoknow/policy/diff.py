@@ -6,8 +6,9 @@ lets anyone have more: a new recipient or purpose, a category collected or grant
 it was not, data kept longer, a transform that reveals more (``last4`` → ``full``; a
 change between transforms that reveal different things, such as ``last4`` → ``token``,
 counts too), an obligation dropped, a different legal basis, raw or more private usage
-data (a larger budget), or full card numbers kept. Everything else narrows or is neutral
-and may apply at once.
+data (a larger budget), full card numbers kept, a new description of a purpose that
+collects or shares data, or a shorter notice period. Everything else narrows or is
+neutral and may apply at once (it is still posted: a new grievance contact, say).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_retention(old, new),
         *_grants(old, new),
         *_usage(old, new),
+        *_descriptions(old, new),
+        *_settings(old, new),
     ]
     if new.store_full_card_numbers and not old.store_full_card_numbers:
         changes.append(Change("full_card_numbers_kept", True, category="card_number"))
@@ -161,4 +164,50 @@ def _usage(old: Policy, new: Policy) -> list[Change]:
         )
         changes.append(Change("usage_changed", widens, **where, before=list(before),
                               after=list(after)))  # fmt: skip
+    return changes
+
+
+def _descriptions(old: Policy, new: Policy) -> list[Change]:
+    """A purpose described differently is a change customers are told of: what a
+    purpose is *for* is the promise ("service improvement" → "train models licensed to
+    partners"). Material when the purpose collects data, or anyone is granted data or
+    usage data for it, in either version; a description of a purpose that touches no
+    data narrows nothing and widens nothing."""
+    shared = {
+        purpose
+        for policy in (old, new)
+        for purpose in (
+            *(p for (_, p) in Engine(policy, ()).served()),
+            *(p for rule in policy.usage for p in rule.purposes),
+        )
+    }
+    changes = []
+    for purpose in sorted(set(old.purposes) & set(new.purposes)):
+        was, now = old.purposes[purpose], new.purposes[purpose]
+        if (was.description, dict(was.translations)) == (now.description, dict(now.translations)):
+            continue
+        uses_data = bool(was.collects or now.collects) or purpose in shared
+        changes.append(
+            Change("description_changed", uses_data, purpose=purpose,
+                   before=was.description, after=now.description)
+        )  # fmt: skip
+    return changes
+
+
+def _settings(old: Policy, new: Policy) -> list[Change]:
+    """A shorter notice period lets the *next* widening take effect sooner, so it is
+    material itself; a longer one narrows. A new grievance contact is posted, not
+    material (it changes who hears complaints, not what anyone gets)."""
+    changes = []
+    if new.notice_period_days != old.notice_period_days:
+        shorter = new.notice_period_days < old.notice_period_days
+        changes.append(
+            Change("notice_period_shortened" if shorter else "notice_period_lengthened",
+                   shorter, before=old.notice_period_days, after=new.notice_period_days)
+        )  # fmt: skip
+    if new.grievance_contact != old.grievance_contact:
+        changes.append(
+            Change("grievance_contact_changed", False,
+                   before=old.grievance_contact, after=new.grievance_contact)
+        )  # fmt: skip
     return changes

@@ -505,6 +505,16 @@ class _Loader:
             for purpose in rule.purposes:
                 if purpose in known.prohibited:
                     raise self.error(spec, f"usage rule {rule_id!r}: {purpose!r} is prohibited")
+                # A purpose whose basis is consent may use only consenting customers'
+                # events: the rule must count just those (DPDP Act s.6).
+                if known.purposes[purpose].legal_basis == "consent" and needs != purpose:
+                    raise self.error(
+                        spec,
+                        f"usage rule {rule_id!r}: {purpose!r} rests on consent, so the rule "
+                        f"needs requires_consent: {purpose} (one rule per consent-based "
+                        "purpose)",
+                        "requires_consent",
+                    )
             for name in rule.recipients:
                 if form == "raw" and known.recipients[name].kind == "advertiser":
                     raise self.error(

@@ -18,6 +18,7 @@ from needtoknow.errors import BudgetExceeded, PolicyDenied
 from needtoknow.vault import Vault
 
 PAGES = [f"/hosting/{n}" for n in range(4)]
+ADVERTISING = frozenset({"advertising"})
 
 
 def events() -> list[dict[str, Any]]:
@@ -68,7 +69,8 @@ def terms_spec() -> ReportSpec:
 
 @pytest.fixture
 def reports(vault: Vault, tmp_path: Path) -> Reports:
-    store = EventStore(tmp_path / "events", vault.keys)
+    # Advertising rests on consent: only consenting customers' events are counted.
+    store = EventStore(tmp_path / "events", vault.keys, consented=lambda _: ADVERTISING)
     store.ingest(events())
     return Reports(vault, store)
 

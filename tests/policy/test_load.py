@@ -214,3 +214,12 @@ def test_a_purpose_without_legal_basis_cannot_be_granted() -> None:
         base,
     )
     assert "no legal basis" in str(error)
+
+
+def test_a_usage_rule_for_a_consent_based_purpose_must_require_that_consent() -> None:
+    """Review finding: a usage rule could serve a purpose whose legal basis is consent
+    from everyone's events."""
+    nextraone = Path(__file__).parents[2] / "policies" / "nextraone.yaml"
+    text = nextraone.read_text("utf-8").replace("    requires_consent: advertising  #", "    #")
+    with pytest.raises(PolicyError, match="needs requires_consent: advertising"):
+        load_policy_text(text)
