@@ -120,6 +120,13 @@ def unseal_to_hide(conn: sa.Connection) -> None:
     conn.execute(ledger_customers.delete().where(ledger_customers.c.idx >= 4))
 
 
+def edit_rehash_and_drop_nodes(conn: sa.Connection) -> None:
+    """Review finding: with the stored nodes deleted, `verify --json` named entries 0..1
+    (where the first hash was missing) instead of the signed range holding entry 3."""
+    set_entry(conn, 3, entry(conn, 3).replace(b"write", b"erase"), rehash=True)
+    conn.execute(ledger_nodes.delete())
+
+
 def forge_node(conn: sa.Connection) -> None:
     conn.execute(
         ledger_nodes.update()
@@ -140,6 +147,7 @@ def forge_node(conn: sa.Connection) -> None:
         (reorder, (6, 7), "entries 6..11 do not match"),
         (truncate, (10, 10), "covers entries that are gone"),
         (forge_node, (4, 7), "stored node level 2 index 1"),
+        (edit_rehash_and_drop_nodes, (0, 5), "entries 0..5 do not match the signed tree head"),
         (hide_from_history, (9, 9), "the customer index does not match entry 9"),
         (unseal_to_hide, (4, 4), "4 entries are sealed, but heads cover 12"),
     ],
