@@ -28,7 +28,7 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.IntegrityError, 8),
     (errors.Unavailable, 9),
     (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII
-    (errors.NoticePending, 12),
+    (errors.NoticePending, 12),  # 13: ntk doctor found a check failing
     (errors.NeedToKnowError, 1),
 )
 

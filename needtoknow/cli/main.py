@@ -14,6 +14,7 @@ from needtoknow.cli import (
     demo,
     detect,
     disclosure,
+    doctor,
     events,
     keys,
     ledger,
@@ -44,6 +45,7 @@ app.add_typer(notice.app, name="notice")
 app.add_typer(consent.app, name="consent")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
+app.command(name="doctor")(doctor.doctor)
 app.command(name="scan")(detect.scan)
 app.command(name="redact")(detect.redact)
 app.command(name="resolve")(detect.resolve)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -47,6 +48,10 @@ def connect(url: str) -> sa.Engine:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
         database = engine.url.database
+        if database and database != ":memory:" and not os.path.exists(database):
+            # Created owner-only before SQLite makes it (its -wal and -shm files copy the
+            # database file's mode): sealed records and blind indexes are nobody else's.
+            os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
         _WRITERS[engine] = WriterLock(database if database not in (None, "", ":memory:") else None)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _begin_immediate)

@@ -1,0 +1,214 @@
+"""Checks of a running vault's setup that no single operation would notice.
+
+Each check says what it saw and, when it fails, what to do. ``fail`` means the vault's
+promises do not hold as configured (a key file others can read, erased bytes still on
+disk, a ledger with entries no signature covers past a deleted head); ``warn`` means
+they hold but something is due (a tail to sign). Nothing here reads a customer's values.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from needtoknow.errors import NeedToKnowError
+from needtoknow.home import Settings, open_vault
+from needtoknow.ledger import log
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.vault import Vault
+from needtoknow.vault.keys import SIGNING_FILE
+
+Status = Literal["ok", "warn", "fail"]
+CLOCK_TOLERANCE = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"name": self.name, "status": self.status, "detail": self.detail}
+        return {**data, "fix": self.fix} if self.fix else data
+
+
+def diagnose(settings: Settings) -> list[Check]:
+    """Every check, in a fixed order. File modes are checked first, without opening the
+    vault (which refuses a key file others can read); a vault that does not open is
+    itself a failed check."""
+    checks = list(_modes(settings))
+    try:
+        vault = open_vault(settings)
+    except NeedToKnowError as exc:
+        return [*checks, Check("open", "fail", str(exc), "fix what it says, then run again")]
+    try:
+        return checks + [check for run in _CHECKS for check in run(settings, vault)]
+    finally:
+        vault.close()
+
+
+def _modes(settings: Settings) -> Iterator[Check]:
+    """The home 0700, and each file holding keys or data readable by its owner only."""
+    home = settings.home
+    if home.exists():
+        yield _mode("home", home, 0o700, f"chmod 700 {home}")
+    files = [settings.key_file, home / SIGNING_FILE] if settings.key_provider == "local" else []
+    if settings.database_url.startswith("sqlite:///"):
+        database = Path(settings.database_url.removeprefix("sqlite:///"))
+        files += [database, database.with_name(database.name + "-wal")]
+    for path in files:
+        if path.exists():
+            yield _mode(path.name, path, 0o600, f"chmod 600 {path}")
+
+
+def _mode(name: str, path: Path, most: int, fix: str) -> Check:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~most & 0o077:
+        return Check(f"mode:{name}", "fail", f"{path} is mode {mode:o}: others may read it", fix)
+    return Check(f"mode:{name}", "ok", f"{path} is mode {mode:o}")
+
+
+def _signing_key(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """The ledger signing key lives apart from the KEKs (its own file, or the HSM)."""
+    if settings.key_provider != "local":
+        yield Check("signing_key", "ok", f"kept by the {settings.key_provider} provider")
+        return
+    keys = json.loads(settings.key_file.read_text("utf-8"))
+    if "ledger_signing" in keys or not (settings.home / SIGNING_FILE).exists():
+        yield Check(
+            "signing_key",
+            "fail",
+            "the ledger signing key is inside the KEK file",
+            "open the vault once with this version (any ntk command) to move it out",
+        )
+        return
+    count = len(vault.keys.signing_keys())
+    yield Check("signing_key", "ok", f"in {SIGNING_FILE}; {count} key(s) known")
+
+
+def _scrubs(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """Erased bytes still in SQLite's files (a reader held a snapshot at the time)."""
+    vault.scrub_pending()
+    pending = vault.pending_scrubs()
+    if pending:
+        yield Check(
+            "erasure_scrub",
+            "fail",
+            f"{len(pending)} erasure(s) may still have bytes in the database files",
+            "stop long-running readers of the vault (backups, open shells) and run "
+            "'ntk doctor' again; each open retries",
+        )
+    else:
+        yield Check("erasure_scrub", "ok", "no erased bytes left to scrub")
+
+
+def _ledger(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """Every entry covered by a signed head; the sealed mark exactly at the newest."""
+    heads = vault.ledger.heads()
+    signed = max((h.tree_size for h in heads), default=0)
+    with reading(vault.db) as conn:
+        state = log.state(conn)
+    if state.sealed != signed:
+        yield Check(
+            "ledger_heads",
+            "fail",
+            f"{state.sealed} entries are sealed but signed heads cover {signed}",
+            "run 'ntk ledger verify --witness' with a head saved outside the vault",
+        )
+    elif state.size > signed:
+        yield Check(
+            "ledger_heads",
+            "warn",
+            f"{state.size - signed} entries past the newest signed head",
+            "run 'ntk ledger sth' (or 'ntk serve', which signs every --sth-every seconds)",
+        )
+    else:
+        yield Check("ledger_heads", "ok", f"{state.size} entries, all under a signed head")
+
+
+def _database_transport(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """A database across a network is reached over TLS (PostgreSQL ``sslmode``)."""
+    url = sa.engine.make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return
+    host = url.host or "localhost"
+    mode = str(url.query.get("sslmode", ""))
+    if is_loopback(host) or host.startswith("/") or mode in {"require", "verify-ca", "verify-full"}:
+        yield Check("database_tls", "ok", f"{host}: {mode or 'loopback'}")
+    else:
+        yield Check(
+            "database_tls",
+            "fail",
+            f"{host} is not loopback and sslmode is {mode or 'unset'}",
+            "add ?sslmode=verify-full to NTK_DATABASE_URL",
+        )
+
+
+def _clock(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """Decisions and entries are stamped by the vault's clock: it must agree with the
+    database server's, and never run behind the ledger's newest entry."""
+    now = vault.clock()
+    with reading(vault.db) as conn:
+        newest = _newest_entry_time(conn)
+        server = (
+            stored_utc(conn.execute(sa.select(sa.func.now())).scalar_one())
+            if vault.db.dialect.name == "postgresql"
+            else None
+        )
+    if server is not None and abs(server - now) > CLOCK_TOLERANCE:
+        yield Check(
+            "clock",
+            "fail",
+            f"this host's clock is {(now - server).total_seconds():+.1f} s from the database's",
+            "synchronise both clocks (NTP)",
+        )
+    elif newest is not None and newest - now > CLOCK_TOLERANCE:
+        yield Check(
+            "clock",
+            "fail",
+            f"the newest ledger entry is {(newest - now).total_seconds():.1f} s in the future",
+            "synchronise this host's clock (NTP); check who wrote that entry",
+        )
+    else:
+        yield Check("clock", "ok", f"now {now.isoformat(timespec='seconds')}")
+
+
+def _newest_entry_time(conn: sa.Connection) -> datetime | None:
+    state = log.state(conn)
+    if state.size == 0:
+        return None
+    try:
+        entry = json.loads(log.entry_at(conn, state.size - 1))
+        return datetime.fromisoformat(entry["time"].replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError, sa.exc.NoResultFound):
+        return None  # verification reports a broken entry; the clock check cannot use it
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only: ``localhost`` or a loopback address
+    (``0.0.0.0`` and ``::`` are every interface, not loopback)."""
+    if host.strip("[]").lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+_CHECKS: tuple[Callable[[Settings, Vault], Iterator[Check]], ...] = (
+    _signing_key,
+    _scrubs,
+    _ledger,
+    _database_transport,
+    _clock,
+)
