@@ -1,4 +1,5 @@
-"""Documents that must match the code: the CLI reference and the compliance map."""
+"""Documents that must match the code: the CLI reference, the compliance map and the
+threat model (every test they name exists)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).parents[1]
 
@@ -21,11 +24,13 @@ def test_cli_reference_is_current() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_every_test_named_in_the_compliance_map_exists() -> None:
-    text = (ROOT / "docs" / "compliance.md").read_text("utf-8")
+@pytest.mark.parametrize("document", ["compliance.md", "threat-model.md"])
+def test_every_test_named_in_the_compliance_map_and_threat_model_exists(document: str) -> None:
+    text = (ROOT / "docs" / document).read_text("utf-8")
     current_file = None
     named = 0
-    for match in re.finditer(r"`(tests/[\w/]+\.py)(?:::(\w+))?`|`::(\w+)`", text):
+    modules: dict[Path, dict[str, object]] = {}
+    for match in re.finditer(r"`(tests/[\w/]+\.py)(?:::(\w+))?(?:\[[^\]`]*\])?`|`::(\w+)`", text):
         path, test, continuation = match.groups()
         if path:
             current_file = ROOT / path
@@ -33,7 +38,10 @@ def test_every_test_named_in_the_compliance_map_exists() -> None:
         name = test or continuation
         if name:
             assert current_file is not None
-            module = runpy.run_path(str(current_file), run_name="compliance_check")
-            assert name in module, f"{current_file.name}::{name} is named but does not exist"
+            if current_file not in modules:
+                modules[current_file] = runpy.run_path(str(current_file), run_name="doc_check")
+            assert name in modules[current_file], (
+                f"{current_file.name}::{name} is named but does not exist"
+            )
             named += 1
     assert named > 20
