@@ -107,7 +107,10 @@ _SHAPES = {
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MONTH}[ ,-]{{1,2}}(?:19|20)\d{{2}}"
     rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}})\b",
     "masked": r"(?:[Xx*#]{2,8}[ -]?){1,4}\d{4}\b",
-    "number": r"(?:\+\d{1,3}[ -]?)?(?:\(\d{2,5}\)[ -]?)?\b(?:\d[ -]?){6,22}\d\b",
+    # After a "+", the country code runs straight into the number in E.164 ("+9198…"),
+    # so no word boundary is asked there, and groups may be split by dots too.
+    "number": r"\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?(?:\d[ .-]?){2,17}\d\b"
+    r"|(?:\(\d{2,5}\)[ -]?)?\b(?:\d[ -]?){6,22}\d\b",
     "licence": r"\b[A-Z]{2}[ -]?\d{2}[ -]?(?:19|20)\d{2}[ -]?\d{7}\b",
     "plate": r"\b(?:[A-Z]{2}[ -]?\d{1,2}[A-Z]?[ -]?(?:[A-Z]{1,3}[ -]?)?\d{4}"
     r"|\d{2}[ -]?BH[ -]?\d{4}[ -]?[A-HJ-NP-Z]{1,2})\b",
@@ -267,7 +270,11 @@ def _masked(value: str, before: str) -> Verdict:
 
 def _phone(value: str, digits: str) -> bool:
     """India first: a national number (10 digits, alone or after 0 or 91), else any
-    +country number that ``phonenumbers`` parses; either way valid by its metadata."""
+    +country number that ``phonenumbers`` parses; either way valid by its metadata. One
+    dot is a decimal point ("+1.2345678901"): a phone written with dots has them between
+    every group ("+33.1.23.45.67.89")."""
+    if value.count(".") == 1:
+        return False
     if value.startswith("+") and not (len(digits) == 12 and digits.startswith("91")):
         return _valid_international(value)
     if len(digits) == 12 and digits.startswith("91"):
