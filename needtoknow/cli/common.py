@@ -27,7 +27,7 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.KeyProviderError, 7),
     (errors.IntegrityError, 8),
     (errors.Unavailable, 9),
-    (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII
+    (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII or skipped input
     (errors.NoticePending, 12),  # 13: ntk doctor found a check failing
     (errors.NeedToKnowError, 1),
 )

@@ -26,13 +26,14 @@ from needtoknow.detect.files import (
     Unreadable,
     files_under,
     redact_file,
+    redaction_pairs,
     scan_file,
 )
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import ValidationError
 from needtoknow.home import Settings, open_vault
 
-FINDINGS_EXIT = 10  # ntk scan --fail-on: PII of a failing category was found
+FINDINGS_EXIT = 10  # ntk scan --fail-on: PII of a failing category found, or input skipped
 CATEGORIES = sorted({e.category for e in ENTITIES.values()})
 stderr = Console(stderr=True)
 
@@ -155,7 +156,9 @@ def scan(
         list[str] | None,
         typer.Option(
             "--fail-on",
-            help=f"Exit {FINDINGS_EXIT} if PII of this category is found ('any' for all).",
+            help=f"Exit {FINDINGS_EXIT} if PII of this category is found ('any' for all), "
+            "or if anything was skipped unscanned (a file, or lines of one): what was not "
+            "read cannot pass.",
         ),
     ] = None,
     entity: Annotated[
@@ -166,8 +169,8 @@ def scan(
     ] = None,
 ) -> None:
     """Find PII in files (text, logs, CSV/TSV, JSON, JSON Lines, Parquet, images; gzip
-    too). Unreadable input is reported and skipped. The matched text is never printed
-    unless asked."""
+    too; UTF-8, or UTF-16/32 with a byte-order mark). Unreadable input is reported and
+    skipped, and fails --fail-on. The matched text is never printed unless asked."""
     with reported(as_json):
         scanner = _scanner(entity, threshold)
         failing = set(fail_on or [])
@@ -197,13 +200,13 @@ def scan(
             stderr.print(f"[yellow]skipped[/yellow] {item.path}{where}: {item.reason}")
     if sarif is not None:
         sarif.write_text(json.dumps(_sarif(kept), indent=2))
-    _summary(counts, Console(stderr=as_json))
+    _summary(counts, len(skipped), Console(stderr=as_json))
     found = {category for _, category in counts}
-    if failing and (found & failing or ("any" in failing and found)):
+    if failing and (found & failing or ("any" in failing and found) or skipped):
         raise typer.Exit(FINDINGS_EXIT)
 
 
-def _summary(counts: Counter[tuple[str, str]], console: Console) -> None:
+def _summary(counts: Counter[tuple[str, str]], skipped: int, console: Console) -> None:
     table = Table(title="PII found", show_footer=True)
     files = sorted({path for path, _ in counts})
     categories = sorted({category for _, category in counts})
@@ -213,10 +216,12 @@ def _summary(counts: Counter[tuple[str, str]], console: Console) -> None:
         table.add_column(category, justify="right", footer=str(total))
     for path in files:
         table.add_row(path, *(str(counts.get((path, c), 0)) for c in categories))
-    if not counts:
-        console.print("no PII found")
-    else:
+    if counts:
         console.print(table)
+    if skipped:  # never "no PII found" alone when part of the input was not read
+        console.print(f"[yellow]{skipped} skipped (files or lines not scanned)[/yellow]")
+    elif not counts:
+        console.print("no PII found")
 
 
 def redact(
@@ -234,8 +239,16 @@ def redact(
 ) -> None:
     """Copy files with their PII taken out, in the same format (CSV keeps its columns).
     ``hash``, ``encrypt`` and ``vault`` use the vault (NTK_HOME); ``vault`` stores each
-    value there and leaves a reference that ``ntk resolve`` turns back, by policy."""
+    value there and leaves a reference that ``ntk resolve`` turns back, by policy. A file
+    that cannot be read whole (skipped lines, JSON nested too deep) is reported and not
+    written; the others still are (exit 5 if any failed). An output that would replace
+    its input (the same file, a link to it, a directory inside the input) is refused
+    before anything is written (exit 5)."""
     with reported(as_json=True):
+        try:
+            pairs = redaction_pairs(source, target)
+        except ValueError as exc:
+            raise ValidationError("TARGET", "detect", "same_file", str(exc)) from None
         specs = dict(item.partition("=")[::2] for item in operator or [])
         needs_vault = any(s in ("hash", "encrypt", "vault") for s in [*specs.values(), default])
         vault = open_vault(Settings.from_env()) if needs_vault else None
@@ -244,11 +257,6 @@ def redact(
         except ValueError as exc:
             raise ValidationError("--operator", "detect", "operator", str(exc)) from None
     scanner = Scanner()
-    pairs = (
-        [(p, target / p.relative_to(source)) for p in files_under([source])]
-        if source.is_dir()
-        else [(source, target)]
-    )
     written, failed, values = [], [], 0
     with _progress([p for p, _ in pairs], quiet=False) as advance:
         for src, dst in pairs:

@@ -3,9 +3,12 @@ Parquet (:mod:`needtoknow.detect.parquet`) and images (faces and OCR'd text:
 :mod:`needtoknow.detect.images`).
 
 Files are read a line at a time, so memory stays flat on multi-gigabyte logs; offsets
-are characters into the decoded file. What cannot be read as UTF-8 text — binary data,
-invalid UTF-8, a line longer than ``MAX_LINE`` bytes, a file that cannot be opened — is
-reported as :class:`Skipped` and never stops the run. Redaction writes to a temporary
+are characters into the decoded file. Text is UTF-8, or UTF-16 or UTF-32 when the file
+starts with that encoding's byte-order mark (Windows tools write UTF-16 with one); a
+redaction is written back in the input's encoding. What cannot be read as text — binary
+data, invalid UTF-8, a line longer than ``MAX_LINE`` bytes, JSON nested deeper than
+``MAX_DEPTH``, a file that cannot be opened — is reported as :class:`Skipped` and never
+stops the run. Redaction writes to a temporary
 file beside the output and renames it into place only when the whole input was
 redacted: an input that turns out unreadable halfway leaves no half-redacted output.
 """
@@ -17,7 +20,9 @@ import csv
 import gzip
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +34,19 @@ from needtoknow.detect.scanner import Finding, Scanner
 
 MAX_LINE = 8 << 20  # bytes: longer lines are skipped (and fail a redaction)
 csv.field_size_limit(MAX_LINE)  # the module's default, 128 KiB a cell, would raise first
+# JSON nested deeper is not redacted: Python's parser and our walk of the value recurse,
+# and a thousand levels would exhaust the interpreter's stack.
+MAX_DEPTH = 200
 _SNIFF = 8192
+# Byte-order mark → the encoding it announces; longest first: UTF-32-LE's mark begins
+# with UTF-16-LE's. No mark: UTF-8.
+_ENCODINGS = {
+    codecs.BOM_UTF32_LE: "utf-32-le",
+    codecs.BOM_UTF32_BE: "utf-32-be",
+    codecs.BOM_UTF8: "utf-8",
+    codecs.BOM_UTF16_LE: "utf-16-le",
+    codecs.BOM_UTF16_BE: "utf-16-be",
+}
 
 
 @dataclass(frozen=True)
@@ -84,10 +101,70 @@ def kind(path: Path) -> str:
     )
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+_Binary = io.BufferedReader | gzip.GzipFile
+
+
+def _open_binary(path: Path) -> _Binary:
     if path.suffix.lower() == ".gz":
         return gzip.GzipFile(path, "rb")
     return path.open("rb")
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[bytes, str, _Binary]]:
+    """The file's byte-order mark (b"" for none), the encoding it announces, and the
+    rest of the file as UTF-8 bytes. Raises Unreadable if it cannot be opened."""
+    try:
+        stream = _open_binary(path)
+    except OSError as exc:
+        raise Unreadable(f"cannot open: {exc.strerror or exc}") from None
+    with stream:
+        try:
+            head = stream.peek(4)[:4]  # peek, not seek: the file may be a pipe
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise Unreadable(f"cannot read: {exc}") from None
+        bom = next((bom for bom in _ENCODINGS if head.startswith(bom)), b"")
+        stream.read(len(bom))
+        encoding = _ENCODINGS.get(bom, "utf-8")
+        if encoding == "utf-8":
+            yield bom, encoding, stream
+        else:
+            yield bom, encoding, io.BufferedReader(_AsUtf8(stream, encoding))
+
+
+class _AsUtf8(io.RawIOBase):
+    """A UTF-16 or UTF-32 stream read as UTF-8 bytes, so that every encoding goes through
+    one line reader. What comes before an invalid sequence is read first; reading on
+    raises the UnicodeDecodeError, so the lines before it are still scanned."""
+
+    def __init__(self, source: _Binary, encoding: str) -> None:
+        super().__init__()
+        self._source = source
+        self._encoding = encoding
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+        self._pending = b""
+        self._invalid: UnicodeDecodeError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            if self._invalid is not None:
+                raise self._invalid
+            chunk = self._source.read(1 << 16)
+            try:
+                text = self._decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                self._invalid = exc
+                text = exc.object[: exc.start].decode(self._encoding)
+            self._pending = text.encode("utf-8")
+            if not chunk:
+                break
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 @dataclass(frozen=True)
@@ -103,37 +180,42 @@ class UnscannedLine:
 def lines(
     path: Path, progress: Callable[[int], None] | None = None
 ) -> Iterator[str | UnscannedLine]:
-    """The file's lines, decoded, each with its line ending; an UnscannedLine in place of
-    each line too long or not UTF-8. Raises Unreadable for what is not text at all."""
+    """The file's lines, decoded (its byte-order mark taken off), each with its line
+    ending; an UnscannedLine in place of each line too long or not UTF-8. Raises
+    Unreadable for what is not text at all, and where UTF-16 or UTF-32 turns invalid."""
+    with _opened(path) as (_, encoding, text):
+        yield from _lines_of(text, encoding, progress)
+
+
+def _lines_of(
+    text: _Binary, encoding: str, progress: Callable[[int], None] | None
+) -> Iterator[str | UnscannedLine]:
+    """:func:`lines` of an opened file."""
+    number = 0
     try:
-        stream = _open_binary(path)
-    except OSError as exc:
-        raise Unreadable(f"cannot open: {exc.strerror or exc}") from None
-    with stream:
-        number = 0
-        try:
-            if b"\x00" in stream.peek(_SNIFF)[:_SNIFF]:  # type: ignore[attr-defined,unused-ignore]
-                raise Unreadable("binary data (NUL bytes)")
-            while raw := stream.readline(MAX_LINE + 1):
-                number += 1
-                if progress is not None:
-                    progress(len(raw))
-                if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
-                    characters = _read_past(stream, raw, progress)
-                    yield UnscannedLine(number, characters, f"line longer than {MAX_LINE} bytes")
-                    continue
-                try:
-                    yield raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    reason = f"invalid UTF-8 at byte {exc.start} of the line"
-                    yield UnscannedLine(number, len(raw.decode("utf-8", "replace")), reason)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise Unreadable(f"cannot read: {exc}", number or None) from None
+        if b"\x00" in text.peek(_SNIFF)[:_SNIFF]:
+            raise Unreadable("binary data (NUL bytes)")
+        while raw := text.readline(MAX_LINE + 1):
+            number += 1
+            if progress is not None:
+                progress(len(raw))
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+                characters = _read_past(text, raw, progress)
+                yield UnscannedLine(number, characters, f"line longer than {MAX_LINE} bytes")
+                continue
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                reason = f"invalid UTF-8 at byte {exc.start} of the line"
+                yield UnscannedLine(number, len(raw.decode("utf-8", "replace")), reason)
+    except UnicodeDecodeError:
+        reason = f"invalid {encoding.upper()}: lines from {number + 1} on not scanned"
+        raise Unreadable(reason, number + 1) from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise Unreadable(f"cannot read: {exc}", number or None) from None
 
 
-def _read_past(
-    stream: io.BufferedIOBase, start: bytes, progress: Callable[[int], None] | None
-) -> int:
+def _read_past(stream: _Binary, start: bytes, progress: Callable[[int], None] | None) -> int:
     """Read to the end of an over-long line; how many characters it had."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     characters = len(decoder.decode(start))
@@ -254,6 +336,28 @@ def _scannable(source: Iterable[str | UnscannedLine]) -> Iterator[str]:
 # -- redaction ---------------------------------------------------------------------------
 
 
+def redaction_pairs(source: Path, target: Path) -> list[tuple[Path, Path]]:
+    """(input, output) of each file a redaction of ``source`` into ``target`` writes:
+    ``source`` itself, or each file under the directory ``source`` at the same place
+    under ``target``. Raises ValueError, before anything is written, where an output
+    would replace an input: the same path however spelled, a symbolic or hard link to
+    it, or an output directory that is the input directory or inside it."""
+    if source.is_dir():
+        if target.resolve().is_relative_to(source.resolve()):
+            raise ValueError(f"the output directory {target} is inside the input {source}")
+        pairs = [(p, target / p.relative_to(source)) for p in files_under([source])]
+    else:
+        pairs = [(source, target)]
+    for src, dst in pairs:
+        _refuse_same_file(src, dst)
+    return pairs
+
+
+def _refuse_same_file(source: Path, target: Path) -> None:
+    if target.exists() and source.exists() and os.path.samefile(source, target):
+        raise ValueError(f"the output {target} is the input {source}: it would be replaced")
+
+
 def redact_file(
     source: Path,
     target: Path,
@@ -262,7 +366,9 @@ def redact_file(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write ``source`` redacted to ``target`` in the same format; the number of values
-    taken out. Raises Unreadable (and writes nothing) when ``source`` cannot be read."""
+    taken out. Raises Unreadable (and writes nothing) when ``source`` cannot be read,
+    ValueError when ``target`` is ``source`` (:func:`redaction_pairs`)."""
+    _refuse_same_file(source, target)
     how = kind(source)
     if how == "image":
         try:
@@ -276,10 +382,11 @@ def redact_file(
             raise Unreadable(exc.reason) from None
     try:
         with (
+            _opened(source) as (bom, encoding, text),
             replacing(target) as temporary,
-            _open_text_out(temporary, target.suffix.lower() == ".gz") as out,
+            _text_out(temporary, target.suffix.lower() == ".gz", bom) as out,
         ):
-            source_lines = _scannable(lines(source, progress))
+            source_lines = _scannable(_lines_of(text, encoding, progress))
             if how in ("csv", "tsv"):
                 count = _redact_delimited(source_lines, out, scanner, redactor, how)
             elif how == "jsonl":
@@ -293,10 +400,15 @@ def redact_file(
     return count
 
 
-def _open_text_out(path: Path, compress: bool) -> IO[str]:
-    if compress:
-        return io.TextIOWrapper(gzip.open(path, "wb"), encoding="utf-8", newline="")
-    return path.open("w", encoding="utf-8", newline="")
+@contextmanager
+def _text_out(path: Path, compress: bool, bom: bytes) -> Iterator[IO[str]]:
+    """Text out in the encoding the input's byte-order mark announced, the mark first."""
+    with (
+        gzip.open(path, "wb") if compress else path.open("wb") as binary,
+        io.TextIOWrapper(binary, encoding=_ENCODINGS.get(bom, "utf-8"), newline="") as out,
+    ):
+        out.write("\ufeff" if bom else "")  # U+FEFF encodes as the mark of each encoding
+        yield out
 
 
 def _redact_text(source: Iterable[str], out: IO[str], scanner: Scanner, redactor: Redactor) -> int:
@@ -364,20 +476,34 @@ def _redact_json_lines(
         if not line.strip():
             out.write(line)
             continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            raise Unreadable("not JSON", number) from None
-        out.write(json.dumps(redact.tree(value), ensure_ascii=False) + "\n")
+        out.write(json.dumps(redact.tree(_parsed(line, number)), ensure_ascii=False) + "\n")
     return redact.count
 
 
 def _redact_json(source: Iterable[str], out: IO[str], scanner: Scanner, redactor: Redactor) -> int:
     redact = _Counter(scanner, redactor)
-    try:
-        value = json.loads("".join(source))
-    except ValueError:
-        raise Unreadable("not JSON") from None
-    json.dump(redact.tree(value), out, ensure_ascii=False, indent=2)
+    json.dump(redact.tree(_parsed("".join(source))), out, ensure_ascii=False, indent=2)
     out.write("\n")
     return redact.count
+
+
+def _parsed(text: str, line: int | None = None) -> Any:
+    """The JSON value of ``text``; Unreadable if it is not JSON or is nested deeper than
+    MAX_DEPTH (measured without recursion, so redacting and writing it cannot overflow)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels", line) from None
+    except ValueError:
+        raise Unreadable("not JSON", line) from None
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, list | dict)
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return value
+    raise Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels", line)
