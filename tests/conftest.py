@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +23,11 @@ from needtoknow.vault import Vault
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI") == "true"
+
+# No test asserts a time: Hypothesis's default deadline (200 ms an example) would fail a
+# property on a busy machine, so it is off for every property test.
+hypothesis.settings.register_profile("needtoknow", deadline=None)
+hypothesis.settings.load_profile("needtoknow")
 
 
 class Clock:
