@@ -24,9 +24,12 @@ from needtoknow.vault import Vault
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI") == "true"
 
-# No test asserts a time: Hypothesis's default deadline (200 ms an example) would fail a
-# property on a busy machine, so it is off for every property test.
-hypothesis.settings.register_profile("needtoknow", deadline=None)
+# No test asserts a time: Hypothesis's default deadline (200 ms an example) and its
+# too-slow health check (data generation timed) would fail a property on a busy machine,
+# so both are off for every property test.
+hypothesis.settings.register_profile(
+    "needtoknow", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
 hypothesis.settings.load_profile("needtoknow")
 
 

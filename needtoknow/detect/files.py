@@ -280,9 +280,11 @@ def _scan_lines(
             yield line
             offset += line.characters
             continue
+        names = header
         if how in ("csv", "tsv") and header is None:
-            header = next(csv.reader([line], delimiter=delimiter), [])
-        for f in _scan_line(scanner, line, header, delimiter):
+            # The header row is read as redaction reads it: each cell with no column name.
+            header, names = next(csv.reader([line], delimiter=delimiter), []), []
+        for f in _scan_line(scanner, line, names, delimiter):
             yield (
                 number,
                 f.moved(offset),

@@ -41,7 +41,16 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _text_columns(schema: pa.Schema) -> list[str]:
-    return [f.name for f in schema if _is_text(f.type)]
+    """The names of the string columns, each once (a file may repeat a name)."""
+    return sorted({f.name for f in schema if _is_text(f.type)})
+
+
+def _texts(batch: pa.RecordBatch) -> Iterator[tuple[int, str]]:
+    """(position, name) of the batch's string columns: by position, as a name may name
+    two columns (of different types, even)."""
+    for index, field in enumerate(batch.schema):
+        if _is_text(field.type):
+            yield index, field.name
 
 
 def unsupported_columns(path: Path) -> list[str]:
@@ -65,8 +74,8 @@ def scan_parquet(
     row = 0
     try:
         for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-            for name in columns:
-                for offset, cell in enumerate(batch.column(name).to_pylist()):
+            for index, name in _texts(batch):
+                for offset, cell in enumerate(batch.column(index).to_pylist()):
                     if cell:
                         for f in scanner.scan(cell, name):
                             yield row + offset + 1, name, f, cell[f.start : f.end]
@@ -83,7 +92,6 @@ def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redac
     unsupported = unsupported_columns(source)
     if unsupported:
         raise UnreadableParquet("cannot redact columns of type " + ", ".join(unsupported))
-    columns = set(_text_columns(parquet.schema_arrow))
     count = 0
 
     def redact(cell: str | None, column: str) -> str | None:
@@ -100,15 +108,12 @@ def redact_parquet(source: Path, target: Path, scanner: Scanner, redactor: Redac
             pq.ParquetWriter(temporary, parquet.schema_arrow) as writer,
         ):
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                arrays = [
-                    pa.array(
-                        [redact(cell, name) for cell in batch.column(name).to_pylist()],
+                arrays = batch.columns
+                for index, name in _texts(batch):
+                    arrays[index] = pa.array(
+                        [redact(cell, name) for cell in batch.column(index).to_pylist()],
                         type=pa.string(),
-                    ).cast(batch.schema.field(name).type)
-                    if name in columns
-                    else batch.column(name)
-                    for name in batch.schema.names
-                ]
+                    ).cast(batch.schema.field(index).type)
                 writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=batch.schema))
     except pa.ArrowException as exc:
         raise UnreadableParquet(f"cannot read: {exc}") from None

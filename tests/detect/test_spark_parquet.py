@@ -40,6 +40,24 @@ def test_parquet_columns_are_scanned_and_redacted_with_the_same_schema(tmp_path:
     ]
 
 
+def test_a_parquet_file_repeating_a_column_name_is_scanned_and_redacted(tmp_path: Path) -> None:
+    """Found by tests/detect/test_fuzz.py: Parquet allows one name for two columns (here
+    of different types), and picking columns by name raised KeyError out of both."""
+    source = tmp_path / "twice.parquet"
+    columns = [pa.array(["asha@example.in", None]), pa.array([1, 2]), pa.array(["x", "Asha Rao"])]
+    pq.write_table(pa.table(columns, names=["contact", "contact", "name"]), source)
+    found = [x for x in scan_file(source, Scanner()) if isinstance(x, Located)]
+    assert [(x.line, x.column, x.value) for x in found] == [
+        (1, "contact", "asha@example.in"),
+        (2, "name", "Asha Rao"),
+    ]
+    target = tmp_path / "out.parquet"
+    assert redact_file(source, target, Scanner(), Redactor()) == 2
+    table = pq.ParquetFile(target).read()
+    assert table.schema == pq.ParquetFile(source).schema_arrow
+    assert [c.to_pylist() for c in table.columns] == [["<EMAIL>", None], [1, 2], ["x", "<NAME>"]]
+
+
 def test_a_broken_parquet_file_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "broken.parquet"
     path.write_bytes(b"PAR1 not really")
