@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
+import stat
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,6 +36,7 @@ NATURAL_KEYS: Mapping[str, Sequence[str]] = {
     "region": tuple(sorted(STATE_CODES)),
 }
 MAX_KEYS = 1_000_000  # public partitions a report may enumerate (each gets noise)
+MAX_KEY_FILE = 16 << 20  # bytes of a key list file ({file: name}): a million short keys
 MAX_WINDOW = 366
 MAX_SENSITIVITY = 10**12  # K * C * high: keeps totals of a million subjects in 64 bits
 MIN_DELTA = 1e-15  # below it OpenDP's threshold search fails
@@ -107,8 +111,8 @@ class ReportSpec:
 
 
 def load_spec(path: str | Path) -> ReportSpec:
-    """Read and check a spec file; key lists may be given inline or as ``{file: name}``
-    relative to the spec (one key per line)."""
+    """Read and check a spec file; key lists may be given inline or as ``{file: name}``,
+    a text file in the spec's own folder (one key per line; see :func:`_key_file`)."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
@@ -120,6 +124,8 @@ def load_spec(path: str | Path) -> ReportSpec:
 
 
 def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
+    """Check a spec already parsed from YAML or JSON; ``base`` is the folder of the file
+    it came from (key lists may name files in it), None for a spec with no file (HTTP)."""
     if not isinstance(data, dict):
         raise _bad("spec", "mapping", "a YAML mapping")
     allowed = {
@@ -229,14 +235,12 @@ def _keys(
     for name, values in raw.items():
         if name not in by:
             raise _bad(f"keys.{name}", "not_grouped", "keys only for dimensions in by")
-        if isinstance(values, dict) and set(values) == {"file"} and base is not None:
-            try:
-                text = (base / str(values["file"])).read_text("utf-8")
-            except OSError as exc:
-                raise _bad(f"keys.{name}", "unreadable", exc.strerror or "") from None
-            values = [line.strip() for line in text.splitlines() if line.strip()]
+        if isinstance(values, dict) and set(values) == {"file"}:
+            values = _key_file(f"keys.{name}", values["file"], base)
         if not (isinstance(values, list) and values):
             raise _bad(f"keys.{name}", "list", "a non-empty list or {file: name}")
+        if len(values) > MAX_KEYS:
+            raise _bad(f"keys.{name}", "too_many_keys", f"at most {MAX_KEYS} keys")
         listed = tuple(dict.fromkeys(str(v) for v in values))
         keys[name] = listed
     for name in by:
@@ -247,6 +251,47 @@ def _keys(
         elif name in NATURAL_KEYS and name not in keys:
             keys[name] = tuple(NATURAL_KEYS[name])
     return keys
+
+
+def _key_file(where: str, name: Any, base: Path | None) -> list[str]:
+    """The keys listed in ``name``, a file in the spec's own folder ``base``.
+
+    A spec may come from someone who should not see the machine's files (the
+    advertiser it is written for), and its keys come back as report rows: so the file
+    must lie inside the spec's folder — no absolute path, no ``..``, no symbolic link
+    resolving outside — and be a bounded list of text lines, never a key file or a
+    binary. A spec without a folder (sent over HTTP) may not name files at all."""
+    if base is None:
+        raise _bad(where, "file_not_allowed", "a spec sent over HTTP lists its keys inline")
+    relative = Path(name) if isinstance(name, str) and name.isprintable() and name else None
+    folder = base.resolve()
+    if relative is None or relative.is_absolute() or ".." in relative.parts:
+        raise _bad(where, "outside_spec_folder", _INSIDE)
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(folder):
+        raise _bad(where, "outside_spec_folder", _INSIDE)
+    try:
+        # No following a link swapped in since the check; no waiting on a FIFO.
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _bad(where, "not_a_file", "a regular file of keys, one per line")
+            raw = handle.read(MAX_KEY_FILE + 1)
+    except OSError as exc:
+        raise _bad(where, "unreadable", exc.strerror or "") from None
+    if len(raw) > MAX_KEY_FILE:
+        raise _bad(where, "file_too_large", f"at most {MAX_KEY_FILE} bytes")
+    try:
+        text = raw.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise _bad(where, "not_text", _LINES) from None
+    if any(unicodedata.category(c) == "Cc" for c in text.replace("\n", "")):
+        raise _bad(where, "not_text", _LINES)
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+_INSIDE = "a file in the spec's folder: relative, no '..', no link out of the folder"
+_LINES = "UTF-8 text, one key per line, no NUL or other control characters"
 
 
 def _bad(where: str, rule: str, detail: str = "") -> ValidationError:

@@ -3,13 +3,16 @@ and each mistake is named by its field."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from needtoknow.analytics.spec import load_spec, parse_spec
+from needtoknow.analytics.spec import MAX_KEY_FILE, MAX_KEYS, load_spec, parse_spec
 from needtoknow.errors import ValidationError
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "reports"
@@ -129,3 +132,98 @@ def test_unreadable_or_broken_files(tmp_path: Path) -> None:
     )
     with pytest.raises(ValidationError, match="unreadable"):
         load_spec(tmp_path / "keys.yaml")
+
+
+KEYED = (
+    "name: k\nmeasure: count\nby: [page]\nwindow: {from: 2026-11-01, to: 2026-11-02}\n"
+    "privacy: {epsilon: 1}\nbounds: {max_partitions: 1, max_per_partition: 1}\n"
+    "keys: {page: {file: FILE}}\n"
+)
+
+
+def keyed_spec(folder: Path, name: str) -> Path:
+    """A spec in ``folder`` whose page keys come from the file ``name``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = folder / "spec.yaml"
+    spec.write_text(KEYED.replace("FILE", json.dumps(name)))
+    return spec
+
+
+# How each attempt names its file (made under the test's root), and the rule it breaks.
+OUT_OF_BOUNDS: dict[str, tuple[Callable[[Path], str], str]] = {
+    "absolute": (lambda root: str(root / "vault" / "keys.json"), "outside_spec_folder"),
+    "dotdot": (lambda root: "../vault/keys.json", "outside_spec_folder"),
+    "dotdot_inside": (lambda root: "lists/../../vault/keys.json", "outside_spec_folder"),
+    "symlink_out": (
+        lambda root: link(root / "specs" / "pages.txt", root / "vault" / "keys.json"),
+        "outside_spec_folder",
+    ),
+    "symlinked_folder_out": (
+        lambda root: link(root / "specs" / "lists", root / "vault") + "/keys.json",
+        "outside_spec_folder",
+    ),
+    "empty": (lambda root: "", "outside_spec_folder"),
+    "oversized": (
+        lambda root: write(root / "specs" / "big.txt", b"/p\n" * (MAX_KEY_FILE // 3 + 1)),
+        "file_too_large",
+    ),
+    "binary": (lambda root: write(root / "specs" / "b.txt", b"/a\n\x89PNG\r\n\x1a\n"), "not_text"),
+    "nul": (lambda root: write(root / "specs" / "nul.txt", b"/a\n/b\x00\n"), "not_text"),
+    "control": (lambda root: write(root / "specs" / "tab.txt", b"/a\t/b\n"), "not_text"),
+    "not_utf8": (lambda root: write(root / "specs" / "latin1.txt", b"/caf\xe9\n"), "not_text"),
+    "fifo": (lambda root: fifo(root / "specs" / "pipe.txt"), "not_a_file"),
+}
+
+
+@pytest.mark.parametrize("attempt", OUT_OF_BOUNDS)
+def test_report_spec_cannot_read_any_file(tmp_path: Path, attempt: str) -> None:
+    """Issue 15 (high): ``keys: {page: {file: ../vault/keys.json}}`` put the key file in
+    an advertiser's report rows. A key list must be a text file inside the spec's own
+    folder; the error names the field and the rule, and carries nothing of the file."""
+    secret = tmp_path / "vault" / "keys.json"
+    secret.parent.mkdir()
+    secret.write_text('{"kek": "c2VjcmV0LWtleS1tYXRlcmlhbA=="}\n')
+    make, rule = OUT_OF_BOUNDS[attempt]
+    spec = keyed_spec(tmp_path / "specs", "x")
+    spec.write_text(KEYED.replace("FILE", json.dumps(make(tmp_path))))
+    with pytest.raises(ValidationError) as error:
+        load_spec(spec)
+    assert (error.value.field, error.value.rule) == ("keys.page", rule)
+    assert "c2VjcmV0" not in str(error.value)
+
+
+def test_report_spec_key_files_state_their_limits() -> None:
+    with pytest.raises(ValidationError) as error:
+        parse_spec({**GOOD, "keys": {"page": {"file": "pages.txt"}}}, None)
+    assert error.value.rule == "file_not_allowed" and "inline" in str(error.value)
+    with pytest.raises(ValidationError, match=f"at most {MAX_KEYS} keys"):
+        parse_spec({**GOOD, "keys": {"page": [str(n) for n in range(MAX_KEYS + 1)]}})
+
+
+def test_report_spec_key_file_may_be_a_link_within_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "specs"
+    write(folder / "lists" / "pages.txt", "/a\r\n/b\n\n  /c  \n/ä\n".encode())
+    link(folder / "pages.txt", folder / "lists" / "pages.txt")
+    assert load_spec(keyed_spec(folder, "pages.txt")).keys["page"] == ("/a", "/b", "/c", "/ä")
+    assert load_spec(keyed_spec(folder, "lists/pages.txt")).keys["page"][-1] == "/ä"
+    # The spec's folder reached through a link is still the spec's folder.
+    link(tmp_path / "alias", folder)
+    assert len(load_spec(tmp_path / "alias" / "spec.yaml").keys["page"]) == 4
+
+
+def link(at: Path, target: Path) -> str:
+    at.parent.mkdir(parents=True, exist_ok=True)
+    at.symlink_to(target)
+    return at.name
+
+
+def write(path: Path, data: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path.name
+
+
+def fifo(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return path.name
