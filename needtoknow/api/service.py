@@ -115,7 +115,7 @@ class Authorised:
         request.state.key = checked
         service.admit(checked.id)
         vault = service.vault.acting(checked.actor, request_id)
-        if self.scope not in checked.scopes:
+        if not service.keys.permits(checked, self.scope):
             await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
         return Caller(checked, vault, service.inline, service.events)
 
