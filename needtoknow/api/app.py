@@ -180,10 +180,12 @@ def _publish_scopes(router: APIRouter) -> None:
 
 def from_env() -> FastAPI:
     """The app for ``ntk serve`` (a uvicorn factory): the vault under NTK_HOME, limits
-    from NTK_API_RATE (e.g. ``500/second``) and NTK_API_MAX_BODY (bytes)."""
+    from NTK_API_RATE (e.g. ``500/second``), NTK_API_MAX_BODY (bytes) and
+    NTK_API_REFUSAL_RATE (refused attempts per key id and client address)."""
     limits = Limits(
         rate=os.environ.get("NTK_API_RATE", Limits.rate),
         max_body=int(os.environ.get("NTK_API_MAX_BODY", Limits.max_body)),
+        refusals=os.environ.get("NTK_API_REFUSAL_RATE", Limits.refusals),
     )
     settings = Settings.from_env()
     vault = open_vault(settings)

@@ -24,7 +24,8 @@ def serve(
     """Serve the vault under NTK_HOME over HTTP: OpenAPI at /docs and /openapi.json.
 
     Limits per API key come from NTK_API_RATE (default 1000/second per process) and
-    NTK_API_MAX_BODY (bytes, default 1 MiB). Logs are JSON lines on stderr.
+    NTK_API_MAX_BODY (bytes, default 1 MiB); refused attempts on a key id, per client
+    address, from NTK_API_REFUSAL_RATE (default 10/minute). Logs are JSON lines on stderr.
     """
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")

@@ -141,6 +141,23 @@ def test_a_bad_authorization_header_is_not_passed_over_for_a_good_api_key(
         assert (response.status_code, response.json()["reason"]) == (401, "malformed")
 
 
+def test_duplicate_api_key_headers_are_refused(server: Server) -> None:
+    """Issue 15 (low): with two ``X-API-Key`` headers the first won; which copy counts
+    must not depend on who reads the request (a proxy, the server). Either header twice
+    is a 401 ``malformed`` problem, whatever the copies hold."""
+    good, other = server.tokens["billing"], server.tokens["signup"]
+    for headers in (
+        [("X-API-Key", good), ("X-API-Key", "ntk_0123456789abcdef_nope")],
+        [("X-API-Key", "ntk_0123456789abcdef_nope"), ("X-API-Key", good)],
+        [("X-API-Key", good), ("X-API-Key", good)],
+        [("X-API-Key", good), ("X-API-Key", other)],
+        [("Authorization", f"Bearer {good}"), ("Authorization", f"Bearer {good}")],
+    ):
+        response = httpx.get(f"{server.url}/v1/policy", headers=headers)
+        assert (response.status_code, response.json()["reason"]) == (401, "malformed")
+        assert good not in response.text
+
+
 def test_revoked_and_expired_keys_are_refused_and_ledgered(server: Server) -> None:
     keys = ApiKeys(server.vault)
     revoked = keys.create("billing_team", ("policy:read",))
