@@ -111,6 +111,32 @@ def test_a_customer_outside_the_agencys_assigned_accounts_is_refused(server: Ser
             collector.get_customer(other, purpose="bill_collection")
 
 
+def test_an_authority_key_cannot_read_customers_directly(server: Server) -> None:
+    """Issue 15: an authority's default ``customers:read`` key read any customer with
+    any ``legal_reference`` string. Over HTTP it now gets a 403 naming the disclosure
+    workflow (no query parameter can stand in for a release), ledgered, no notice owed."""
+    customer_id = server.vault.add(RAVI).customer_id
+    with server.client("police") as police:
+        for params in (
+            {"purpose": "legal_process", "legal_reference": "Court order 7/2026"},
+            {"purpose": "investigation", "legal_reference": "IT Act s.69", "case_id": "C-1",
+             "disclosure_request": "C-1"},
+        ):  # fmt: skip
+            response = police.get(f"/v1/customers/{customer_id}", params=params)
+            assert response.status_code == 403, response.text
+            assert "ntk disclosure request" in str(response.json()["reasons"])
+            assert RAVI["name"] not in response.text
+            entry = [e for e in ledger(server)
+                     if e.get("request_id") == response.headers["x-request-id"]]  # fmt: skip
+            assert [e["decision"] for e in entry] == ["deny"]
+        lookup = police.post(
+            "/v1/customers/lookup",
+            json={"category": "email", "value": RAVI["email"], "purpose": "investigation"},
+        )
+        assert lookup.status_code == 403 and "ntk disclosure request" in lookup.text
+    assert server.vault.disclosures.notices(customer_id) == []
+
+
 @pytest.mark.parametrize(
     ("headers", "reason"),
     [
