@@ -59,10 +59,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(home: Path, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+def start(home: Path, log: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``ntk serve`` (with ``args``) on a free port, once it answers on 127.0.0.1."""
     port = free_port()
     process = subprocess.Popen(
-        [NTK, "serve", "--port", str(port)],
+        [NTK, "serve", "--port", str(port), *args],
         env={**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": "", **env},
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
