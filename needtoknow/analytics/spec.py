@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
-from needtoknow.analytics.events import DIMENSIONS, KINDS
+from needtoknow.analytics.events import DIMENSIONS, KINDS, MAX_VALUE
 from needtoknow.categories.india import STATE_CODES
 from needtoknow.errors import ValidationError
 
@@ -118,6 +118,8 @@ def load_spec(path: str | Path) -> ReportSpec:
         data = yaml.safe_load(path.read_text("utf-8"))
     except OSError as exc:
         raise ValidationError("spec", "report", "unreadable", exc.strerror or "") from None
+    except UnicodeDecodeError:
+        raise ValidationError("spec", "report", "not_text", "a UTF-8 YAML file") from None
     except yaml.YAMLError as exc:
         raise ValidationError("spec", "report", "yaml", str(exc).splitlines()[0]) from None
     return parse_spec(data, path.parent)
@@ -132,7 +134,7 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         "name", "description", "measure", "by", "window", "kinds", "privacy", "bounds",
         "keys", "bins", "min_count",
     }  # fmt: skip
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(str(name) for name in data if name not in allowed)  # YAML keys: any type
     if unknown:
         raise _bad(unknown[0], "unknown_field", "fields: " + ", ".join(sorted(allowed)))
     name = _text(data, "name")
@@ -162,7 +164,7 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         value = bounds.get("value")
         if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
             raise _bad("bounds.value", "required", f"[low, high] integers for a {measure}")
-        if not 0 <= value[0] < value[1] <= 10**9:
+        if not 0 <= value[0] < value[1] <= MAX_VALUE:
             raise _bad("bounds.value", "range", "0 ≤ low < high ≤ 10^9")
         value_bounds = (int(value[0]), int(value[1]))
         if max_partitions * max_per_partition * value_bounds[1] > MAX_SENSITIVITY:
@@ -172,6 +174,8 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         raw = data.get("bins")
         if not (isinstance(raw, list) and len(raw) >= 2 and all(_is_int(b) for b in raw)):
             raise _bad("bins", "required", "at least two integer edges")
+        if not all(-MAX_VALUE <= b <= MAX_VALUE + 1 for b in raw):  # edges go into SQL
+            raise _bad("bins", "range", f"edges in [-{MAX_VALUE}, {MAX_VALUE + 1}]")
         bins = tuple(int(b) for b in raw)
         if list(bins) != sorted(set(bins)):
             raise _bad("bins", "increasing", "strictly increasing edges")
@@ -237,8 +241,8 @@ def _keys(
             raise _bad(f"keys.{name}", "not_grouped", "keys only for dimensions in by")
         if isinstance(values, dict) and set(values) == {"file"}:
             values = _key_file(f"keys.{name}", values["file"], base)
-        if not (isinstance(values, list) and values):
-            raise _bad(f"keys.{name}", "list", "a non-empty list or {file: name}")
+        if not (isinstance(values, list) and values and all(map(_is_key, values))):
+            raise _bad(f"keys.{name}", "list", "a non-empty list of texts or {file: name}")
         if len(values) > MAX_KEYS:
             raise _bad(f"keys.{name}", "too_many_keys", f"at most {MAX_KEYS} keys")
         listed = tuple(dict.fromkeys(str(v) for v in values))
@@ -298,6 +302,12 @@ def _bad(where: str, rule: str, detail: str = "") -> ValidationError:
     return ValidationError(where, "report", rule, detail)
 
 
+def _is_key(value: object) -> bool:
+    """A partition key as listed: printable text (what an event dimension can hold), or
+    a number YAML read from unquoted digits."""
+    return (isinstance(value, str) and value.isprintable()) or _is_int(value)
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -306,6 +316,8 @@ def _text(data: Mapping[str, Any], name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
         raise _bad(name, "text", "1-100 characters")
+    if not value.isprintable():  # the name is in ledger entries and chart titles
+        raise _bad(name, "text", "printable characters")
     return value.strip()
 
 

@@ -63,6 +63,8 @@ def _string(value: JSON, path: str, category: str, max_length: int = 500) -> str
         raise _fail(path, category, "length", f"at most {max_length} characters")
     if any(ord(c) < 32 for c in text):
         raise _fail(path, category, "control_characters")
+    if any("\ud800" <= c <= "\udfff" for c in text):  # JSON's "\ud800" parses to one
+        raise _fail(path, category, "not_unicode", "Unicode text, no lone surrogates")
     return text
 
 
@@ -255,7 +257,7 @@ def _typed_entries(
     for entry_path, entry in _items(value, path, category):
         raw = _mapping(entry, entry_path, category, {"type", value_key})
         kind = raw["type"]
-        if kind not in checkers:
+        if not isinstance(kind, str) or kind not in checkers:  # a list is not a dict key
             raise _fail(
                 f"{entry_path}.type", category, f"{category}_type", "one of " + ", ".join(checkers)
             )

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from needtoknow.analytics.spec import MAX_KEY_FILE, MAX_KEYS, load_spec, parse_spec
 from needtoknow.errors import ValidationError
@@ -92,6 +96,9 @@ def test_public_keys_come_from_the_spec_the_calendar_and_the_kinds() -> None:
         ({"keys": {"page": []}}, "keys.page", "list"),
         ({"measure": "sum"}, "bounds.value", "required"),
         ({**HISTOGRAM, "bins": [5, 1]}, "bins", "increasing"),
+        ({**HISTOGRAM, "bins": [0, 10**400]}, "bins", "range"),  # found by fuzzing
+        ({"keys": {"page": ["/a", {"b": 1}]}}, "keys.page", "list"),  # found by fuzzing
+        ({"keys": {"page": [None]}}, "keys.page", "list"),
         ({"bins": [0, 1]}, "bins", "histogram_only"),
         ({"min_count": -1}, "min_count", "range"),
     ],
@@ -200,6 +207,20 @@ def test_report_spec_key_files_state_their_limits() -> None:
         parse_spec({**GOOD, "keys": {"page": [str(n) for n in range(MAX_KEYS + 1)]}})
 
 
+def test_report_spec_loader_fuzzing_findings(tmp_path: Path) -> None:
+    """Issue 15 (fuzzing) found these escaping the loader as TypeError or
+    UnicodeDecodeError: YAML keys that are not strings, a file that is not UTF-8."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: x\n1: 2\nnull: 3\n")
+    with pytest.raises(ValidationError, match="unknown_field"):
+        load_spec(spec)
+    spec.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(ValidationError, match="not_text"):
+        load_spec(spec)
+    with pytest.raises(ValidationError, match="printable"):
+        parse_spec({**GOOD, "name": "pages\ud800"})
+
+
 def test_report_spec_key_file_may_be_a_link_within_its_folder(tmp_path: Path) -> None:
     folder = tmp_path / "specs"
     write(folder / "lists" / "pages.txt", "/a\r\n/b\n\n  /c  \n/ä\n".encode())
@@ -227,3 +248,71 @@ def fifo(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(path)
     return path.name
+
+
+# Fuzzing the loader: any YAML at all — or bytes that are not YAML, or not UTF-8 — gets
+# a ValidationError naming a field, or a spec; nothing else escapes.
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**30),
+    st.floats(), st.text(max_size=12), st.dates(), st.datetimes(), st.binary(max_size=8),
+)  # fmt: skip
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.one_of(st.text(max_size=8), st.integers(), st.booleans()), inner,
+                      max_size=4),
+    max_leaves=16,
+)  # fmt: skip
+# A good spec with some fields replaced by anything, some added, some removed.
+_MUTATED = st.builds(
+    lambda changes, dropped: {
+        **{k: v for k, v in GOOD.items() if k not in dropped}, **changes
+    },
+    st.dictionaries(
+        st.sampled_from([*GOOD, "kinds", "bins", "min_count", "description", "bounds", 7]),
+        _VALUES, max_size=3,
+    ),
+    st.sets(st.sampled_from(list(GOOD))),
+)  # fmt: skip
+
+
+def _dumped(data: Any) -> bytes:
+    return yaml.safe_dump(data, allow_unicode=True).encode()
+
+
+_YAML = st.one_of(
+    _MUTATED.map(_dumped),
+    st.builds(lambda d, m: {**d, "bounds": m}, _MUTATED, _VALUES).map(_dumped),
+    st.builds(lambda d, m: {**d, "measure": m, "bounds": {"max_partitions": 1,
+                                                           "max_per_partition": 1,
+                                                           "value": [0, 9]}},
+              _MUTATED, st.sampled_from(["sum", "mean", "histogram"])).map(_dumped),
+    st.builds(lambda d, bins, value: {**d, "measure": "histogram", "bins": bins,
+                                      "bounds": {"max_partitions": 1, "max_per_partition": 1,
+                                                 "value": value}},
+              _MUTATED, _VALUES, _VALUES).map(_dumped),
+    st.builds(lambda d, keys: {**d, "keys": {"page": keys}}, _MUTATED, _VALUES).map(_dumped),
+    _VALUES.map(_dumped),
+    st.binary(max_size=200),
+    st.text(max_size=200).map(str.encode),
+    st.builds(lambda good, junk, at: good[:at] + junk + good[at:],
+              st.just(_dumped(GOOD)), st.binary(min_size=1, max_size=8),
+              st.integers(0, len(_dumped(GOOD)))),
+)  # fmt: skip
+
+
+@given(text=_YAML)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_report_spec_loader_raises_only_validation_errors(text: bytes) -> None:
+    """Issue 15 (fuzzing): the loader is the guard in front of the budget; whatever it
+    is given, it answers with a spec or a ValidationError — never a crash, never text
+    of the file it was given beyond what YAML's own error shows of a position."""
+    with tempfile.TemporaryDirectory() as folder:
+        spec = Path(folder) / "spec.yaml"
+        spec.write_bytes(text)
+        try:
+            loaded = load_spec(spec)
+        except ValidationError as error:
+            assert isinstance(error.field, str) and error.rule
+        else:
+            assert loaded.epsilon > 0 and loaded.max_partitions >= 1

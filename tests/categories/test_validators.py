@@ -196,3 +196,13 @@ def test_digital_identities() -> None:
     ]
     rejects("digital_identity", {"type": "ip", "value": "300.1.1.1"}, "ip_address")
     rejects("digital_identity", {"type": "username", "value": "has space"}, "username_format")
+
+
+def test_validators_fuzzing_findings_are_validation_errors() -> None:
+    """Issue 15 (fuzzing) found these escaping as a 500: a lone surrogate (which JSON's
+    "\\ud800" parses to) reached encryption; a list as an entry's type was hashed."""
+    rejects("name", "Asha\ud800", "not_unicode")
+    rejects("address", {"line1": "17 Lane\udfff", "city": "Pune", "pin": "411001"},
+            "not_unicode")  # fmt: skip
+    rejects("digital_identity", [{"type": [], "value": "ashacanary"}], "digital_identity_type")
+    rejects("identity_number", {"type": {"a": 1}, "number": "ABCPE1234F"}, "identity_number_type")
