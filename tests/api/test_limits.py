@@ -33,11 +33,37 @@ def test_a_key_over_its_rate_gets_429_and_others_do_not(tmp_path: Path) -> None:
         stop(process)
 
 
+def test_refusals_of_a_known_key_are_rate_limited_before_they_reach_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """Key ids are public; each refusal of a known key is a ledger write. A flood with a
+    wrong secret is cut off by the refusal limit, and blames nobody's key."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    issued = ApiKeys(vault).create("billing_team")
+    forged = f"ntk_{issued.key.id}_not-the-secret"
+    process, url = start(home, tmp_path / "serve.log", NTK_API_REFUSAL_RATE="3/minute")
+    try:
+        statuses = [
+            httpx.get(f"{url}/v1/policy", headers={"X-API-Key": forged}).status_code
+            for _ in range(6)
+        ]
+    finally:
+        stop(process)
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    with vault.db.connect() as conn:
+        rows: list[bytes] = list(conn.execute(sa.select(ledger_entries.c.entry)).scalars())
+    refused = [json.loads(bytes(r)) for r in rows if b'"refused"' in bytes(r)]
+    assert len(refused) == 3
+    assert {e["actor"] for e in refused} == {"api:unauthenticated"}
+    vault.close()
+
+
 def test_wrong_secrets_for_a_key_id_do_not_lock_out_its_holder(tmp_path: Path) -> None:
     """Issue 15 (medium): key ids are public, and wrong-secret requests spent the key's
     own rate, so anyone could lock its holder out. Refusals have their own bucket per
-    client address and key id: the attacker is throttled (and each refusal it is allowed
-    is a ledger entry blaming nobody's key); the holder's allowance is untouched."""
+    client address and key id: the attacker is throttled, the holder's allowance is
+    untouched, and another address keeps its own bucket."""
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
     issued = ApiKeys(vault).create("billing_team")
@@ -63,11 +89,6 @@ def test_wrong_secrets_for_a_key_id_do_not_lock_out_its_holder(tmp_path: Path) -
     assert 0 < int(attacks[-1].headers["retry-after"]) <= 60
     assert holder == [200] * 4  # the key's own 4/minute, all of it
     assert again.status_code == 429 and typo.status_code == 401
-    with vault.db.connect() as conn:
-        rows: list[bytes] = list(conn.execute(sa.select(ledger_entries.c.entry)).scalars())
-    refused = [json.loads(bytes(r)) for r in rows if b'"refused"' in bytes(r)]
-    assert len(refused) == 4
-    assert {e["actor"] for e in refused} == {"api:unauthenticated"}
     vault.close()
 
 
