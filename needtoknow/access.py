@@ -8,7 +8,7 @@ allows are decrypted, and each is transformed before it is returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -81,8 +81,61 @@ def _read_one(
     categories: Iterable[str] | None,
     context: Context,
 ) -> tuple[Entry, Disclosure | NeedToKnowError]:
-    decision = vault.engine.decide(recipient, purpose, categories, context)
-    return _disclose(vault, checked_customer_id(customer_id), decision, context)
+    customer_id = checked_customer_id(customer_id)
+    decision = decide(vault, recipient, purpose, categories, context, (customer_id,))
+    return _disclose(vault, customer_id, decision, context)
+
+
+AUTHORITY_ROUTE = (
+    "an authority receives customer data only through an approved legal disclosure "
+    "request (ntk disclosure request), never by a direct read or lookup"
+)
+
+
+def decide(
+    vault: Vault,
+    recipient: str,
+    purpose: str,
+    categories: Iterable[str] | None,
+    context: Context,
+    customer_ids: Sequence[str] | None,
+) -> Decision:
+    """The policy's decision for reading ``customer_ids`` (None: a lookup), with the one
+    way an authority is served: a release of an approved disclosure request. Anything
+    else — a direct read with any legal reference, from HTTP, the CLI or the library —
+    would skip the second person's approval and the customer's notice, so it is denied."""
+    engine = vault.engine
+    decision = engine.decide(recipient, purpose, categories, context)
+    known = engine.policy.recipients.get(recipient)
+    if known is None or known.kind != "authority":
+        return decision
+    if _releasing(vault, decision, context, customer_ids):
+        return decision
+    wanted = [*decision.allowed, *decision.denied] or ["*"]
+    return replace(decision, allowed={}, denied=dict.fromkeys(wanted, AUTHORITY_ROUTE))
+
+
+def _releasing(
+    vault: Vault, decision: Decision, context: Context, customer_ids: Sequence[str] | None
+) -> bool:
+    """Whether this read is part of releasing the request the context names: the stored
+    request (not the caller) must say it is being released now (the release claimed it),
+    to this authority for this purpose under this reference, and cover every customer and
+    every category the decision would hand out."""
+    if context.disclosure_request is None or customer_ids is None:
+        return False
+    try:
+        request = vault.disclosures.get(context.disclosure_request)
+    except NotFound:
+        return False
+    return (
+        request.status == "releasing"
+        and request.authority == decision.recipient
+        and request.purpose == decision.purpose
+        and request.reference == context.legal_reference
+        and set(customer_ids) <= set(request.customer_ids)
+        and set(decision.allowed) <= set(request.categories)
+    )
 
 
 def _released(outcome: Disclosure | NeedToKnowError) -> Disclosure:
@@ -104,7 +157,7 @@ def read_many(
     together before anything is returned (a billing run, an export). Unknown or erased
     customers are recorded as not found and left out of the result."""
     wanted = [checked_customer_id(cid) for cid in customer_ids]
-    decision = vault.engine.decide(recipient, purpose, categories, context)
+    decision = decide(vault, recipient, purpose, categories, context, wanted)
     if not decision.allowed:
         denials = [ledger_entry(vault, "read", decision, context, cid) for cid in wanted]
         vault.ledger.record_many(denials or [ledger_entry(vault, "read", decision, context)])

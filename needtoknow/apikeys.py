@@ -47,9 +47,18 @@ SCOPES = {
     "consents:manage": "record, withdraw and list customers' consents",
 }
 DEFAULT_SCOPES = ("customers:read", "policy:read")
-# Scopes that change who may see what, or audit everyone: for the company's own teams.
+# Scopes that change who may see what, or audit everyone: for the company's own teams,
+# checked when a key is created and again at every use (see ApiKeys.permits).
 STAFF_SCOPES = frozenset(
     {
+        # Writes change the address every later notice, one-time code and disclosure goes
+        # to: a recipient that could correct a customer's e-mail could take over the
+        # account. Correcting is the company's duty to the customer (DPDP s.12), done by
+        # its own staff; a contractor — even a collection agency whose customer-scoped
+        # agreement assigns it the customer — passes new details on to them. So no
+        # outside recipient writes at all, which is narrower than "only its assigned
+        # customers" and needs no per-customer check on the write path.
+        "customers:write",
         "customers:erase",
         "ledger:read",
         "agreements:manage",
@@ -132,7 +141,7 @@ class ApiKeys:
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
             raise ValidationError("scopes", "api_key", "unknown_scope", ", ".join(unknown))
-        if self.vault.policy.recipients[recipient].kind != "internal_team":
+        if not self._staff(recipient):
             staff_only = sorted(set(scopes) & STAFF_SCOPES)
             if staff_only:
                 # A contractor that could manage agreements would widen its own access;
@@ -235,12 +244,24 @@ class ApiKeys:
             self.vault.ledger.record(entry)
         raise AuthenticationError(refusal.reason)
 
+    def permits(self, key: ApiKey, scope: str) -> bool:
+        """Whether ``key`` may make a call needing ``scope``: it carries the scope and, for
+        a staff scope, its recipient is one of the company's own teams under the active
+        policy. Checked at every use, not only at creation: a key issued before a scope
+        became staff-only, or whose recipient's kind has since changed, loses it."""
+        return scope in key.scopes and (scope not in STAFF_SCOPES or self._staff(key.recipient))
+
     def authorise(self, key: ApiKey, scope: str) -> None:
-        """Raise ScopeDenied (and ledger the refusal) unless ``key`` carries ``scope``."""
-        if scope not in key.scopes:
-            now = self.vault.clock()
-            self.vault.ledger.record(self._entry(key, "refused", now, reason=f"scope {scope}"))
-            raise ScopeDenied(key.id, scope)
+        """Raise ScopeDenied (and ledger the refusal) unless :meth:`permits`."""
+        if not self.permits(key, scope):
+            staff_only = scope in key.scopes  # carried, but its recipient is not staff
+            reason = f"staff scope {scope}" if staff_only else f"scope {scope}"
+            self.vault.ledger.record(self._entry(key, "refused", self.vault.clock(), reason=reason))
+            raise ScopeDenied(key.id, scope, staff_only)
+
+    def _staff(self, recipient: str) -> bool:
+        known = self.vault.policy.recipients.get(recipient)
+        return known is not None and known.kind == "internal_team"
 
     def _entry(
         self, key: ApiKey, action: str, now: datetime, actor: str | None = None, **detail: str

@@ -182,7 +182,8 @@ class Disclosures:
         run. The policy must allow every requested category to the authority for the
         purpose, or nothing is read and the request stays approved. Every customer is
         read with the request's legal reference and id, so each read is an ordinary
-        ledger entry; unknown or erased customers are listed as not found.
+        ledger entry; unknown or erased customers are listed as not found. This is the
+        only way an authority is read (``access.decide`` denies it any other read).
         """
         recipient_key = _x25519(public_key) if public_key is not None else None
         current = self._claim(request_id)
@@ -192,6 +193,7 @@ class Disclosures:
                 legal_reference=current.reference,
                 case_id=current.id,
                 request_id=self.vault.request_id,
+                disclosure_request=current.id,  # the one way an authority is read
             )
             decision = self.vault.engine.decide(
                 current.authority, current.purpose, current.categories, context

@@ -196,10 +196,15 @@ class ScopeDenied(NeedToKnowError):
     """A valid API key without the scope this call needs (the policy still decides,
     per purpose, what a key with the scope may read)."""
 
-    def __init__(self, key_id: str, scope: str) -> None:
+    def __init__(self, key_id: str, scope: str, staff_only: bool = False) -> None:
         self.key_id = key_id
         self.scope = scope
-        super().__init__(f"API key {key_id} does not have scope {scope!r}")
+        super().__init__(
+            f"API key {key_id} may not use scope {scope!r}: it is for the company's own "
+            "teams (internal_team recipients) only"
+            if staff_only
+            else f"API key {key_id} does not have scope {scope!r}"
+        )
 
     def details(self) -> dict[str, Any]:
         return {"scope": self.scope}

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import KeyProviderError, NeedToKnowError
 from needtoknow.ledger import Entry, Ledger
+from needtoknow.network import is_loopback
 from needtoknow.policy import load_policy_text
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current, reading
@@ -51,11 +52,15 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "privacy@nextraone.example"
+    # starttls, implicit or plain (loopback only); unset: plain on loopback, else starttls
+    smtp_tls: str = "plain"
+    smtp_ca_file: Path | None = None  # trusted for the SMTP server (default: the system's)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(env.get("NTK_HOME", ".ntk")).absolute()
+        smtp_host = env.get("NTK_SMTP_HOST", "127.0.0.1")
         return cls(
             home=home,
             database_url=env.get("NTK_DATABASE_URL") or f"sqlite:///{home / 'vault.db'}",
@@ -66,9 +71,11 @@ class Settings:
             actor=env.get("NTK_ACTOR") or f"user:{getpass.getuser()}",
             ledger_sync=env.get("NTK_LEDGER_SYNC", "full"),
             events_memory=env.get("NTK_EVENTS_MEMORY", "512MB"),
-            smtp_host=env.get("NTK_SMTP_HOST", "127.0.0.1"),
+            smtp_host=smtp_host,
             smtp_port=int(env.get("NTK_SMTP_PORT", "25")),
             smtp_sender=env.get("NTK_SMTP_FROM", "privacy@nextraone.example"),
+            smtp_tls=env.get("NTK_SMTP_TLS") or ("plain" if is_loopback(smtp_host) else "starttls"),
+            smtp_ca_file=Path(env["NTK_SMTP_CA_FILE"]) if env.get("NTK_SMTP_CA_FILE") else None,
         )
 
     @property

@@ -10,25 +10,30 @@ one row per (version, customer).
 
 Delivery reads each customer's e-mail address through the one path out — as the
 notification provider, for service notification, so the read is decided and ledgered
-like any other — and sends the version's notice over SMTP. A sent row is marked sent at
+like any other — and sends the version's notice over SMTP, encrypted unless the server
+is this machine's loopback (see Smtp). A sent row is marked sent at
 once and never sent again; a failure is retried with growing delays, then given up and
-marked failed. Every message has a Message-ID made from (version, customer), so even a
-crash between the server's acceptance and the mark leaves a duplicate a mail system can
-recognise.
+marked failed. Every message has a Message-ID made from (version, time it was posted,
+customer), so even a crash between the server's acceptance and the mark leaves a
+duplicate a mail system can recognise, while a version re-posted with other changes is a
+new message.
 """
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from needtoknow.errors import NeedToKnowError
+from needtoknow.errors import NeedToKnowError, ValidationError
+from needtoknow.network import LOOPBACK_EXAMPLES, is_loopback
 from needtoknow.policy.notice import render
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import notifications
@@ -43,11 +48,46 @@ NOTIFIER = ("notification_provider", "service_notification")
 MAX_ATTEMPTS = 8
 
 
+SMTP_TLS = ("starttls", "implicit", "plain")
+
+
 @dataclass(frozen=True)
 class Smtp:
+    """Where notices are sent, and how. ``tls``: ``starttls`` (upgrade, required: a
+    server that does not offer it gets nothing), ``implicit`` (TLS from the first byte,
+    as on port 465) or ``plain`` — loopback only, since each message carries a
+    customer's address. The server's certificate is checked against the system's
+    authorities, or ``ca_file``'s."""
+
     host: str
     port: int
     sender: str
+    tls: str = "starttls"
+    ca_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.tls not in SMTP_TLS:
+            raise ValidationError("smtp_tls", "smtp", "one_of", ", ".join(SMTP_TLS))
+        if self.tls == "plain" and not is_loopback(self.host):
+            raise ValidationError(
+                "smtp_tls", "smtp", "plain_beyond_loopback",
+                f"starttls or implicit, or a loopback host ({LOOPBACK_EXAMPLES})",
+            )  # fmt: skip
+
+    def connect(self) -> smtplib.SMTP:
+        """A connection ready to send on, encrypted unless ``plain``; raises OSError or
+        SMTPException (a refused upgrade is SMTPNotSupportedError) otherwise."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.tls == "implicit":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=30, context=context)
+        server = smtplib.SMTP(self.host, self.port, timeout=30)
+        try:
+            if self.tls == "starttls":
+                server.starttls(context=context)
+        except BaseException:
+            server.close()
+            raise
+        return server
 
 
 class Outbox:
@@ -115,13 +155,16 @@ class Outbox:
                 .limit(limit)
             ).all()  # fmt: skip
         outcomes: Counter[str] = Counter()
-        notices: dict[str, str] = {}
+        notices: dict[str, tuple[str, str]] = {}
         for row in due:
             version, customer_id, attempts = str(row[0]), str(row[1]), int(row[2])
             if version not in notices:
                 posted, policy, registry = PolicyVersions(self.vault).get(version)
-                notices[version] = render(policy, registry, "en", posted.changes).markdown()
-            outcomes[self._send(version, customer_id, attempts, notices[version])] += 1
+                posting = f"{version[:32]}.{int(posted.posted_at.timestamp())}"
+                text = render(policy, registry, "en", posted.changes).markdown()
+                notices[version] = (posting, text)
+            posting, text = notices[version]
+            outcomes[self._send(version, posting, customer_id, attempts, text)] += 1
         return dict(outcomes)
 
     def status(self, version: str) -> dict[str, int]:
@@ -133,7 +176,9 @@ class Outbox:
             )
             return {str(row[0]): int(row[1]) for row in rows}
 
-    def _send(self, version: str, customer_id: str, attempts: int, notice: str) -> str:
+    def _send(
+        self, version: str, posting: str, customer_id: str, attempts: int, notice: str
+    ) -> str:
         recipient, purpose = NOTIFIER
         try:
             values = self.vault.get(
@@ -149,10 +194,10 @@ class Outbox:
         message["From"] = self.smtp.sender
         message["To"] = address
         message["Subject"] = "Changes to our privacy policy"
-        message["Message-ID"] = f"<{version[:32]}.{customer_id}@needtoknow>"
+        message["Message-ID"] = f"<{posting}.{customer_id}@needtoknow>"
         message.set_content(notice)
         try:
-            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as server:
+            with self.smtp.connect() as server:
                 server.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             return self._retry(version, customer_id, attempts + 1, type(exc).__name__)

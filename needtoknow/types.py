@@ -30,6 +30,10 @@ class Context:
     legal_reference: str | None = None
     case_id: str | None = None
     request_id: str | None = None
+    # The legal disclosure request this read releases, set by Disclosures.release only.
+    # An authority is read only under it, and only while that stored request is being
+    # released, within its scope (access.decide): naming an id elsewhere gains nothing.
+    disclosure_request: str | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

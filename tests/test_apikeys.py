@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta, timezone
 
 import pytest
 
 from needtoknow.apikeys import ApiKeys
-from needtoknow.errors import AuthenticationError, ValidationError
+from needtoknow.errors import AuthenticationError, ScopeDenied, ValidationError
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 
@@ -46,3 +47,19 @@ def test_only_a_digest_of_the_secret_is_stored(vault: Vault) -> None:
     assert secret.encode() not in b"".join(
         v if isinstance(v, bytes) else str(v).encode() for v in row
     )
+
+
+def test_customers_write_is_a_staff_scope_for_any_recipient(vault: Vault) -> None:
+    """Issue 15 (medium): any recipient could be given ``customers:write`` and overwrite
+    any customer's e-mail and phone. Writes are for the company's own teams; a key that
+    carries the scope for anyone else (issued before) is refused at use, too."""
+    keys = ApiKeys(vault)
+    for recipient in ("collection_agency", "collection_field_agent", "partner_bank"):
+        with pytest.raises(ValidationError, match=r"staff_only.*customers:write"):
+            keys.create(recipient, ("customers:read", "customers:write"))
+    staff = keys.create("support_team", ("customers:write",)).key
+    assert keys.permits(staff, "customers:write")
+    outsider = dataclasses.replace(staff, recipient="collection_agency")  # as if issued before
+    assert not keys.permits(outsider, "customers:write")
+    with pytest.raises(ScopeDenied, match="company's own teams"):
+        keys.authorise(outsider, "customers:write")

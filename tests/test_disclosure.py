@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from needtoknow.disclosure import HPKE_SUITE
 from needtoknow.errors import NeedToKnowError, PolicyDenied, ValidationError
 from needtoknow.home import Settings, init_vault, open_vault
-from needtoknow.storage.schema import ledger_entries
+from needtoknow.storage.schema import disclosure_requests, ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
@@ -387,3 +387,64 @@ def test_names_in_other_scripts_are_people_too(
         assert hindi.disclosures.approve(request_id).status == "approved"
     finally:
         hindi.close()
+
+
+def test_an_authority_reads_only_through_an_approved_disclosure_request(
+    officers: tuple[Vault, Vault],
+) -> None:
+    """Issue 15: an authority read any customer directly with any legal reference,
+    skipping the second person's approval and the customer's notice. Every direct read
+    or lookup is now denied and ledgered, naming ``ntk disclosure request`` — even one
+    that names a request, unless the vault finds that stored request being released
+    to this authority, for this purpose, covering these customers and categories."""
+    owner, approver = officers
+    asha, ravi = owner.add(ASHA).customer_id, owner.add(RAVI).customer_id
+    request_id = ask(owner, [asha])
+    reference = "Notice 114/2026 (Cyber Cell, Pune)"
+    police = {"recipient": "law_enforcement", "purpose": "investigation"}
+
+    def attempts(context: Context, purpose: str = "investigation") -> list[Any]:
+        asked: dict[str, Any] = {**police, "purpose": purpose, "context": context}
+        return [
+            lambda: owner.get(asha, **asked),
+            lambda: owner.get_many([asha], **asked),
+            lambda: owner.find("email", ASHA["email"], **asked),
+        ]
+
+    def context(**extra: Any) -> Context:
+        return Context(now=owner.clock(), legal_reference=reference, case_id=request_id, **extra)
+
+    def denied(tried: list[Any]) -> None:
+        for attempt in tried:
+            with pytest.raises(PolicyDenied, match="ntk disclosure request"):
+                attempt()
+
+    before = len(ledger(owner))
+    denied(attempts(context()))
+    denied(attempts(context(disclosure_request=request_id)))  # requested, not approved
+    approver.disclosures.approve(request_id)
+    denied(attempts(context(disclosure_request=request_id)))  # approved, not being released
+    with owner.db.begin() as conn:  # as if a release were under way right now
+        conn.execute(
+            disclosure_requests.update()
+            .where(disclosure_requests.c.id == request_id)
+            .values(status="releasing")
+        )
+    mid_release = context(disclosure_request=request_id)
+    denied(attempts(mid_release, purpose="legal_process"))  # another purpose
+    denied([lambda: owner.get(ravi, **police, context=mid_release)])  # outside its scope
+    denied([lambda: owner.get(asha, **police, context=mid_release)])  # telephone: not asked
+    denied([lambda: owner.find("email", ASHA["email"], **police, context=mid_release)])
+    refused = [e for e in ledger(owner)[before:] if e["kind"] in ("read", "find")]
+    assert len(refused) == 15 and {e["decision"] for e in refused} == {"deny"}
+    assert all("ntk disclosure request" in str(e["reasons"]) for e in refused)
+    assert owner.disclosures.notices() == []
+    with owner.db.begin() as conn:
+        conn.execute(
+            disclosure_requests.update()
+            .where(disclosure_requests.c.id == request_id)
+            .values(status="approved")
+        )
+    body = json.loads(owner.disclosures.release(request_id).payload)
+    assert [c["customer_id"] for c in body["customers"]] == [asha]
+    assert [n["customer_id"] for n in owner.disclosures.notices()] == [asha]

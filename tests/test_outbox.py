@@ -4,8 +4,10 @@ never sent twice; each address is read through the policy and ledgered."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -17,25 +19,36 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from needtoknow.errors import ValidationError
+from needtoknow.home import Settings
+from needtoknow.network import is_loopback
 from needtoknow.outbox import Outbox, Smtp
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
 from needtoknow.versions import PolicyVersions
-from tests.conftest import Clock
+from tests.api.test_tls import self_signed
+from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, RAVI
 
+SENDER = "privacy@nextraone.example"
 TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")
 WIDER = TEXT.replace(
     "address: city_only, digital_identity: full}", "address: full, digital_identity: full}"
+)
+NARROWER = TEXT.replace(  # support loses the telephone
+    "telephone: full, address: city_only, digital_identity: full}",
+    "address: city_only, digital_identity: full}",
 )
 
 
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.upgraded: list[bool] = []  # per message: did it arrive after STARTTLS?
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
+        self.upgraded.append(session.ssl is not None)
         return "250 OK"
 
 
@@ -50,7 +63,7 @@ def smtp() -> Iterator[tuple[Smtp, Inbox, Controller]]:
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield Smtp("127.0.0.1", controller.port, "privacy@nextraone.example"), inbox, controller
+    yield Smtp("127.0.0.1", controller.port, SENDER, tls="plain"), inbox, controller
     controller.stop()
 
 
@@ -76,10 +89,35 @@ def test_customers_the_widening_reaches_are_told_once(
     payload = inbox.messages[0].get_payload(decode=True)
     body = payload.decode("utf-8") if isinstance(payload, bytes) else ""
     assert "What changed" in body and "city_only → full" in body
+    posting = f"{posted.version[:32]}.{int(posted.posted_at.timestamp())}"
     assert {m["Message-ID"] for m in inbox.messages} == {
-        f"<{posted.version[:32]}.{c}@needtoknow>" for c in (asha, ravi)
+        f"<{posting}.{c}@needtoknow>" for c in (asha, ravi)
     }
     assert [n["detail"]["status"] for n in notices(vault)] == ["sent", "sent"]
+
+
+def test_a_version_posted_again_with_other_changes_tells_its_customers_again(
+    vault: Vault, clock: Clock, smtp: tuple[Smtp, Inbox, Controller]
+) -> None:
+    """What customers were told must be what takes effect: after a narrowing, a version
+    posted before describes another change, so it is posted again and told again (as a
+    new message, not a duplicate a mail system would drop)."""
+    settings, inbox, _ = smtp
+    vault.add(ASHA)
+    versions = PolicyVersions(vault)
+    wider = versions.propose(WIDER)
+    outbox = Outbox(vault, settings)
+    assert outbox.deliver() == {"sent": 1}
+    versions.activate(versions.propose(NARROWER).version)
+    clock.now += timedelta(seconds=5)
+    again = versions.propose(WIDER)
+    assert again.version == wider.version and again.posted_at > wider.posted_at
+    assert outbox.status(wider.version) == {"pending": 1}
+    assert outbox.deliver() == {"sent": 1}
+    first, second = inbox.messages
+    assert first["Message-ID"] != second["Message-ID"]
+    payload = second.get_payload(decode=True)
+    assert isinstance(payload, bytes) and "Telephone number: — → full" in payload.decode()
 
 
 def test_a_server_that_is_down_is_retried_later(
@@ -88,7 +126,7 @@ def test_a_server_that_is_down_is_retried_later(
     settings, inbox, _ = smtp
     vault.add(ASHA)
     posted = PolicyVersions(vault).propose(WIDER)
-    down = Smtp("127.0.0.1", free_port(), settings.sender)  # nothing listens there
+    down = dataclasses.replace(settings, port=free_port())  # nothing listens there
     assert Outbox(vault, down).deliver() == {"retry": 1}
     assert Outbox(vault, settings).deliver() == {}  # not due yet
     clock.now += timedelta(minutes=3)
@@ -117,3 +155,99 @@ def test_keeping_data_longer_tells_those_who_hold_what_is_kept(vault: Vault) -> 
     longer = TEXT.replace("retention: 8 years", "retention: 10 years")
     posted = PolicyVersions(vault).propose(longer)
     assert posted.material and Outbox(vault).status(posted.version) == {"pending": 1}
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 (the file clients trust) and a server context."""
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
+def test_notices_to_the_smtp_server_go_over_starttls(
+    vault: Vault, clock: Clock, certificate: tuple[Path, ssl.SSLContext]
+) -> None:
+    """Issue 15 (transport): notices carry a customer's address; with ``starttls`` they
+    go only over the upgraded connection, the server's certificate checked."""
+    cert, context = certificate
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(),
+                            tls_context=context, require_starttls=True)  # fmt: skip
+    controller.start()
+    try:
+        vault.add(ASHA)
+        posted = PolicyVersions(vault).propose(WIDER)
+        untrusted = Smtp("127.0.0.1", controller.port, SENDER, tls="starttls")
+        assert Outbox(vault, untrusted).deliver() == {"retry": 1}  # not our CA: nothing sent
+        clock.now += timedelta(minutes=3)
+        trusted = dataclasses.replace(untrusted, ca_file=cert)
+        assert Outbox(vault, trusted).deliver() == {"sent": 1}
+    finally:
+        controller.stop()
+    assert inbox.upgraded == [True] and Outbox(vault).status(posted.version) == {"sent": 1}
+
+
+def test_notices_to_the_smtp_server_go_over_implicit_tls(
+    vault: Vault, certificate: tuple[Path, ssl.SSLContext]
+) -> None:
+    cert, context = certificate
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+    controller.start()
+    try:
+        vault.add(ASHA)
+        PolicyVersions(vault).propose(WIDER)
+        smtp = Smtp("127.0.0.1", controller.port, SENDER, tls="implicit", ca_file=cert)
+        assert Outbox(vault, smtp).deliver() == {"sent": 1}
+    finally:
+        controller.stop()
+    assert [m["To"] for m in inbox.messages] == [ASHA["email"]]
+
+
+def test_a_tls_required_smtp_server_without_starttls_gets_nothing(
+    vault: Vault, smtp: tuple[Smtp, Inbox, Controller]
+) -> None:
+    """Issue 15 (transport): a server that does not offer STARTTLS is never sent the
+    notice in plain text: the delivery fails cleanly (retried later), nothing is sent
+    or marked sent."""
+    plain, inbox, _ = smtp
+    vault.add(ASHA)
+    posted = PolicyVersions(vault).propose(WIDER)
+    required = dataclasses.replace(plain, tls="starttls")
+    assert Outbox(vault, required).deliver() == {"retry": 1}
+    assert inbox.messages == [] and Outbox(vault).status(posted.version) == {"pending": 1}
+    assert notices(vault) == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "192.0.2.2", "smtp.example.com",
+                                  "localhost.example.com", "127.0.0.1.nip.io"])  # fmt: skip
+def test_plain_smtp_beyond_loopback_is_refused(host: str) -> None:
+    """Issue 15 (transport): plain text only to this machine's loopback, judged on the
+    host as configured (never on what a name resolves to); the error names the choices."""
+    assert not is_loopback(host)
+    with pytest.raises(ValidationError, match="starttls or implicit") as error:
+        Smtp(host, 25, SENDER, tls="plain")
+    assert error.value.field == "smtp_tls"
+    assert Smtp(host, 25, SENDER).tls == "starttls"  # the default
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost",
+                                  "LOCALHOST.", "::ffff:127.0.0.1"])  # fmt: skip
+def test_plain_smtp_to_loopback_is_allowed(host: str) -> None:
+    assert is_loopback(host) and Smtp(host, 25, SENDER, tls="plain").tls == "plain"
+
+
+def test_smtp_settings_default_to_tls_beyond_loopback() -> None:
+    assert Settings.from_env({}).smtp_tls == "plain"  # 127.0.0.1
+    assert Settings.from_env({"NTK_SMTP_HOST": "smtp.example.com"}).smtp_tls == "starttls"
+    with pytest.raises(ValidationError, match="starttls, implicit, plain"):
+        Smtp("127.0.0.1", 25, SENDER, tls="ssl")
+
+
+def test_ntk_notice_send_refuses_plain_text_beyond_loopback(ntk: Ntk) -> None:
+    ntk.env.update(NTK_SMTP_HOST="0.0.0.0", NTK_SMTP_TLS="plain")
+    result = ntk("notice", "send", expect=5)
+    error = json.loads(result.stderr)
+    assert (error["field"], error["rule"]) == ("smtp_tls", "plain_beyond_loopback")

@@ -39,6 +39,7 @@ MAX_FIELD = 500
 MAX_VALUE = 10**9  # ``value``: a non-negative integer measure (seconds on a page, ₹ of a plan)
 _SUBJECT_DOMAIN = b"\x00analytics-subject\x00"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # no tabs or newlines inside a dimension either
+_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON's "\ud800" parses to one; not Unicode text
 
 
 @dataclass
@@ -91,8 +92,14 @@ class Normaliser:
         except ValueError:
             raise ValidationError("day", "event", "iso_date", "YYYY-MM-DD") from None
         customer = raw.get("customer_id")
-        if not isinstance(customer, str) or not customer or len(customer) > 36:
-            raise ValidationError("customer_id", "event", "customer_id", "1-36 characters")
+        if (
+            not isinstance(customer, str)
+            or not 0 < len(customer) <= 36
+            or not customer.isprintable()
+        ):
+            raise ValidationError(
+                "customer_id", "event", "customer_id", "1-36 printable characters"
+            )
         unknown = set(raw) - {"kind", "day", "customer_id", "value", *DIMENSIONS}
         if unknown:
             raise ValidationError(sorted(unknown)[0], "event", "unknown_field")
@@ -112,6 +119,8 @@ class Normaliser:
                 raise ValidationError(name, "event", "text", f"a string of at most {MAX_FIELD}")
             if _CONTROL.search(value):
                 raise ValidationError(name, "event", "control_character")
+            if _SURROGATE.search(value):
+                raise ValidationError(name, "event", "not_unicode", "no lone surrogates")
             row[name] = self._clean(value, name, report)
         if row[REQUIRED[kind]] is None:
             raise ValidationError(REQUIRED[kind], "event", "required", f"a {kind} needs it")
@@ -128,8 +137,8 @@ class Normaliser:
 def _value(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)  # CSV cells arrive as text
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)  # CSV cells arrive as text ("²" is a digit to isdigit, not int)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
         raise ValidationError("value", "event", "value", f"an integer in [0, {MAX_VALUE}]")
     return int(value)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
+import stat
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,7 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
-from needtoknow.analytics.events import DIMENSIONS, KINDS
+from needtoknow.analytics.events import DIMENSIONS, KINDS, MAX_VALUE
 from needtoknow.categories.india import STATE_CODES
 from needtoknow.errors import ValidationError
 
@@ -33,6 +36,7 @@ NATURAL_KEYS: Mapping[str, Sequence[str]] = {
     "region": tuple(sorted(STATE_CODES)),
 }
 MAX_KEYS = 1_000_000  # public partitions a report may enumerate (each gets noise)
+MAX_KEY_FILE = 16 << 20  # bytes of a key list file ({file: name}): a million short keys
 MAX_WINDOW = 366
 MAX_SENSITIVITY = 10**12  # K * C * high: keeps totals of a million subjects in 64 bits
 MIN_DELTA = 1e-15  # below it OpenDP's threshold search fails
@@ -107,26 +111,30 @@ class ReportSpec:
 
 
 def load_spec(path: str | Path) -> ReportSpec:
-    """Read and check a spec file; key lists may be given inline or as ``{file: name}``
-    relative to the spec (one key per line)."""
+    """Read and check a spec file; key lists may be given inline or as ``{file: name}``,
+    a text file in the spec's own folder (one key per line; see :func:`_key_file`)."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except OSError as exc:
         raise ValidationError("spec", "report", "unreadable", exc.strerror or "") from None
+    except UnicodeDecodeError:
+        raise ValidationError("spec", "report", "not_text", "a UTF-8 YAML file") from None
     except yaml.YAMLError as exc:
         raise ValidationError("spec", "report", "yaml", str(exc).splitlines()[0]) from None
     return parse_spec(data, path.parent)
 
 
 def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
+    """Check a spec already parsed from YAML or JSON; ``base`` is the folder of the file
+    it came from (key lists may name files in it), None for a spec with no file (HTTP)."""
     if not isinstance(data, dict):
         raise _bad("spec", "mapping", "a YAML mapping")
     allowed = {
         "name", "description", "measure", "by", "window", "kinds", "privacy", "bounds",
         "keys", "bins", "min_count",
     }  # fmt: skip
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(str(name) for name in data if name not in allowed)  # YAML keys: any type
     if unknown:
         raise _bad(unknown[0], "unknown_field", "fields: " + ", ".join(sorted(allowed)))
     name = _text(data, "name")
@@ -156,7 +164,7 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         value = bounds.get("value")
         if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
             raise _bad("bounds.value", "required", f"[low, high] integers for a {measure}")
-        if not 0 <= value[0] < value[1] <= 10**9:
+        if not 0 <= value[0] < value[1] <= MAX_VALUE:
             raise _bad("bounds.value", "range", "0 ≤ low < high ≤ 10^9")
         value_bounds = (int(value[0]), int(value[1]))
         if max_partitions * max_per_partition * value_bounds[1] > MAX_SENSITIVITY:
@@ -166,6 +174,8 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         raw = data.get("bins")
         if not (isinstance(raw, list) and len(raw) >= 2 and all(_is_int(b) for b in raw)):
             raise _bad("bins", "required", "at least two integer edges")
+        if not all(-MAX_VALUE <= b <= MAX_VALUE + 1 for b in raw):  # edges go into SQL
+            raise _bad("bins", "range", f"edges in [-{MAX_VALUE}, {MAX_VALUE + 1}]")
         bins = tuple(int(b) for b in raw)
         if list(bins) != sorted(set(bins)):
             raise _bad("bins", "increasing", "strictly increasing edges")
@@ -229,14 +239,12 @@ def _keys(
     for name, values in raw.items():
         if name not in by:
             raise _bad(f"keys.{name}", "not_grouped", "keys only for dimensions in by")
-        if isinstance(values, dict) and set(values) == {"file"} and base is not None:
-            try:
-                text = (base / str(values["file"])).read_text("utf-8")
-            except OSError as exc:
-                raise _bad(f"keys.{name}", "unreadable", exc.strerror or "") from None
-            values = [line.strip() for line in text.splitlines() if line.strip()]
-        if not (isinstance(values, list) and values):
-            raise _bad(f"keys.{name}", "list", "a non-empty list or {file: name}")
+        if isinstance(values, dict) and set(values) == {"file"}:
+            values = _key_file(f"keys.{name}", values["file"], base)
+        if not (isinstance(values, list) and values and all(map(_is_key, values))):
+            raise _bad(f"keys.{name}", "list", "a non-empty list of texts or {file: name}")
+        if len(values) > MAX_KEYS:
+            raise _bad(f"keys.{name}", "too_many_keys", f"at most {MAX_KEYS} keys")
         listed = tuple(dict.fromkeys(str(v) for v in values))
         keys[name] = listed
     for name in by:
@@ -249,8 +257,55 @@ def _keys(
     return keys
 
 
+def _key_file(where: str, name: Any, base: Path | None) -> list[str]:
+    """The keys listed in ``name``, a file in the spec's own folder ``base``.
+
+    A spec may come from someone who should not see the machine's files (the
+    advertiser it is written for), and its keys come back as report rows: so the file
+    must lie inside the spec's folder — no absolute path, no ``..``, no symbolic link
+    resolving outside — and be a bounded list of text lines, never a key file or a
+    binary. A spec without a folder (sent over HTTP) may not name files at all."""
+    if base is None:
+        raise _bad(where, "file_not_allowed", "a spec sent over HTTP lists its keys inline")
+    relative = Path(name) if isinstance(name, str) and name.isprintable() and name else None
+    folder = base.resolve()
+    if relative is None or relative.is_absolute() or ".." in relative.parts:
+        raise _bad(where, "outside_spec_folder", _INSIDE)
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(folder):
+        raise _bad(where, "outside_spec_folder", _INSIDE)
+    try:
+        # No following a link swapped in since the check; no waiting on a FIFO.
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _bad(where, "not_a_file", "a regular file of keys, one per line")
+            raw = handle.read(MAX_KEY_FILE + 1)
+    except OSError as exc:
+        raise _bad(where, "unreadable", exc.strerror or "") from None
+    if len(raw) > MAX_KEY_FILE:
+        raise _bad(where, "file_too_large", f"at most {MAX_KEY_FILE} bytes")
+    try:
+        text = raw.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise _bad(where, "not_text", _LINES) from None
+    if any(unicodedata.category(c) == "Cc" for c in text.replace("\n", "")):
+        raise _bad(where, "not_text", _LINES)
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+_INSIDE = "a file in the spec's folder: relative, no '..', no link out of the folder"
+_LINES = "UTF-8 text, one key per line, no NUL or other control characters"
+
+
 def _bad(where: str, rule: str, detail: str = "") -> ValidationError:
     return ValidationError(where, "report", rule, detail)
+
+
+def _is_key(value: object) -> bool:
+    """A partition key as listed: printable text (what an event dimension can hold), or
+    a number YAML read from unquoted digits."""
+    return (isinstance(value, str) and value.isprintable()) or _is_int(value)
 
 
 def _is_int(value: object) -> bool:
@@ -261,6 +316,8 @@ def _text(data: Mapping[str, Any], name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
         raise _bad(name, "text", "1-100 characters")
+    if not value.isprintable():  # the name is in ledger entries and chart titles
+        raise _bad(name, "text", "printable characters")
     return value.strip()
 
 

@@ -199,11 +199,13 @@ async def _sign_heads(vault: Vault, every: float) -> None:
 
 def from_env() -> FastAPI:
     """The app for ``ntk serve`` (a uvicorn factory): the vault under NTK_HOME, limits
-    from NTK_API_RATE (e.g. ``500/second``) and NTK_API_MAX_BODY (bytes), a signed tree
-    head every NTK_STH_EVERY seconds (default 60; 0 turns it off)."""
+    from NTK_API_RATE (e.g. ``500/second``), NTK_API_MAX_BODY (bytes) and
+    NTK_API_REFUSAL_RATE (refused attempts per key id and client address), and a signed
+    tree head every NTK_STH_EVERY seconds (default 60; 0 turns it off)."""
     limits = Limits(
         rate=os.environ.get("NTK_API_RATE", Limits.rate),
         max_body=int(os.environ.get("NTK_API_MAX_BODY", Limits.max_body)),
+        refusals=os.environ.get("NTK_API_REFUSAL_RATE", Limits.refusals),
     )
     every = float(os.environ.get("NTK_STH_EVERY", "60"))
     settings = Settings.from_env()

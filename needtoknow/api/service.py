@@ -23,19 +23,22 @@ from needtoknow.vault import Vault
 
 
 class RateLimited(Exception):
-    """A key made more requests than its limit allows; retry after ``retry_after`` s."""
+    """More requests than a limit allows (``what`` says whose); retry after
+    ``retry_after`` s."""
 
-    def __init__(self, key_id: str, limit: str, retry_after: int) -> None:
-        self.key_id = key_id
+    def __init__(self, what: str, limit: str, retry_after: int) -> None:
         self.limit = limit
         self.retry_after = retry_after
-        super().__init__(f"API key {key_id} is over its limit of {limit}")
+        super().__init__(f"{what} over the limit of {limit}")
 
 
 @dataclass(frozen=True)
 class Limits:
     rate: str = "1000/second"  # per API key, per process (limits' syntax)
     max_body: int = 1 << 20  # bytes per request body
+    # Refused attempts on one key id from one client address, per process: enough for a
+    # holder's typo, not for guessing, and spent apart from the key's own rate.
+    refusals: str = "10/minute"
 
 
 class Service:
@@ -45,6 +48,7 @@ class Service:
         self.keys = ApiKeys(vault)
         self.limits = limits
         self._rate: RateLimitItem = parse(limits.rate)
+        self._refusals: RateLimitItem = parse(limits.refusals)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         # A local database answers a read in microseconds: cheaper on the event loop than
         # a hop to a worker thread. A server's round trips go to threads instead.
@@ -52,9 +56,24 @@ class Service:
 
     def admit(self, key_id: str) -> None:
         """Count one request against the key's rate; RateLimited when over it."""
-        if not self._limiter.hit(self._rate, key_id):
-            reset = self._limiter.get_window_stats(self._rate, key_id).reset_time
-            raise RateLimited(key_id, self.limits.rate, max(1, int(reset - time.time())))
+        self._hit(self._rate, self.limits.rate, key_id, f"API key {key_id} is")
+
+    def admit_refusal(self, client: str, key_id: str) -> None:
+        """Count one refused attempt on ``key_id`` from ``client`` (an address) in their
+        own bucket; RateLimited when over it. Refusals are ledger writes, so they must be
+        limited — but never out of the key's own rate: key ids are public, and whoever
+        knows one could otherwise lock its real holder out with wrong secrets."""
+        self._hit(
+            self._refusals,
+            self.limits.refusals,
+            f"refused {client} {key_id}",
+            f"refused attempts on API key {key_id} from this address are",
+        )
+
+    def _hit(self, rate: RateLimitItem, limit: str, bucket: str, what: str) -> None:
+        if not self._limiter.hit(rate, bucket):
+            reset = self._limiter.get_window_stats(rate, bucket).reset_time
+            raise RateLimited(what, limit, max(1, int(reset - time.time())))
 
 
 @dataclass(frozen=True)
@@ -76,9 +95,13 @@ SECURITY_SCHEMES = {
 
 def _one_token(request: Request) -> str | None:
     """The key from ``Authorization: Bearer`` or ``X-API-Key``; any other Authorization
-    scheme, or both headers at once, is malformed rather than silently passed over."""
-    header = request.headers.get("x-api-key")
-    authorization = request.headers.get("authorization")
+    scheme, both headers at once, or either header twice is malformed rather than
+    silently passed over (whichever copy a proxy or a server read would decide)."""
+    headers = request.headers
+    if len(headers.getlist("x-api-key")) > 1 or len(headers.getlist("authorization")) > 1:
+        raise AuthenticationError("malformed")
+    header = headers.get("x-api-key")
+    authorization = headers.get("authorization")
     if authorization is None:
         return header
     scheme, _, credentials = authorization.partition(" ")
@@ -107,15 +130,16 @@ class Authorised:
             checked = await run_in_threadpool(service.keys.check, token)
         if isinstance(checked, Refusal):
             if checked.key is not None:
-                # Each refusal of a known key is a ledger write: limited like its use,
-                # or anyone who knows a (public) key id could flood the ledger.
-                service.admit(checked.key.id)
+                # Each refusal of a known key is a ledger write: limited, or anyone who
+                # knows a (public) key id could flood the ledger.
+                client = request.client.host if request.client else "unknown"
+                service.admit_refusal(client, checked.key.id)
             refusing = ApiKeys(service.vault.acting("api:unauthenticated", request_id))
             await run_in_threadpool(refusing.refuse, checked)  # raises AuthenticationError
         request.state.key = checked
         service.admit(checked.id)
         vault = service.vault.acting(checked.actor, request_id)
-        if self.scope not in checked.scopes:
+        if not service.keys.permits(checked, self.scope):
             await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
         return Caller(checked, vault, service.inline, service.events)
 

@@ -51,9 +51,15 @@ def send(
     limit: Annotated[int, typer.Option(help="At most this many notices now.")] = 100,
 ) -> None:
     """Deliver due customer notices of posted material changes over SMTP (NTK_SMTP_HOST,
-    NTK_SMTP_PORT, NTK_SMTP_FROM); failures are retried on later runs."""
+    NTK_SMTP_PORT, NTK_SMTP_FROM); failures are retried on later runs. NTK_SMTP_TLS is
+    starttls, implicit or plain (loopback only; the default there, starttls elsewhere);
+    NTK_SMTP_CA_FILE names the authorities to trust instead of the system's."""
     settings = Settings.from_env()
-    smtp = Smtp(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    with reported(as_json=True):
+        smtp = Smtp(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+            settings.smtp_tls, settings.smtp_ca_file,
+        )  # fmt: skip
     outcomes = with_vault(lambda vault: Outbox(vault, smtp).deliver(limit), True)
     print_json(outcomes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging.config
 import os
 from pathlib import Path
 from typing import Annotated
@@ -9,11 +10,14 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from needtoknow.api.logs import uvicorn_log_config
+from needtoknow.api.logs import log, uvicorn_log_config
+from needtoknow.network import LOOPBACK_EXAMPLES, is_loopback
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on: beyond loopback, only with TLS.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
@@ -30,15 +34,40 @@ def serve(
             "(0: never; then run 'ntk ledger sth --every' beside it).",
         ),
     ] = 60,
+    insecure_http: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-http",
+            help="Serve plain HTTP on a host other than loopback (behind a proxy that "
+            "terminates TLS); warned about at every start.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the vault under NTK_HOME over HTTP: OpenAPI at /docs and /openapi.json.
 
     Limits per API key come from NTK_API_RATE (default 1000/second per process) and
-    NTK_API_MAX_BODY (bytes, default 1 MiB). Logs are JSON lines on stderr.
+    NTK_API_MAX_BODY (bytes, default 1 MiB); refused attempts on a key id, per client
+    address, from NTK_API_REFUSAL_RATE (default 10/minute). Logs are JSON lines on stderr.
+    A --host other than loopback needs --tls-cert and --tls-key, or --insecure-http.
     """
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     os.environ["NTK_STH_EVERY"] = str(sth_every)  # read by every worker's from_env
+    if tls_cert is None and not is_loopback(host):
+        # API keys and customer data would cross the network in clear text.
+        if not insecure_http:
+            raise typer.BadParameter(
+                f"plain HTTP only on loopback ({LOOPBACK_EXAMPLES}); for {host} give "
+                "--tls-cert and --tls-key, or --insecure-http behind a proxy that "
+                "terminates TLS",
+                param_hint="--host",
+            )
+        logging.config.dictConfig(uvicorn_log_config())
+        log.warning(
+            "insecure_http: serving plain HTTP beyond loopback; API keys and customer data "
+            "cross the network unencrypted unless a proxy in front terminates TLS",
+            extra={"fields": {"host": host, "port": port}},
+        )
     uvicorn.run(
         "needtoknow.api.app:from_env",
         factory=True,

@@ -3,12 +3,12 @@
 Each check says what it saw and, when it fails, what to do. ``fail`` means the vault's
 promises do not hold as configured (a key file others can read, erased bytes still on
 disk, a ledger with entries no signature covers past a deleted head); ``warn`` means
-they hold but something is due (a tail to sign). Nothing here reads a customer's values.
+they hold but something is due (a tail to sign). `ntk serve`'s own TLS is its flags',
+checked when it starts. Nothing here reads a customer's values.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import stat
 from collections.abc import Callable, Iterator
@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from needtoknow.errors import NeedToKnowError
 from needtoknow.home import Settings, open_vault
 from needtoknow.ledger import log
+from needtoknow.network import is_loopback
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.vault import Vault
 from needtoknow.vault.keys import SIGNING_FILE
@@ -154,6 +155,21 @@ def _database_transport(settings: Settings, vault: Vault) -> Iterator[Check]:
         )
 
 
+def _smtp_transport(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """Customer notices carry addresses and the policy's changes: TLS beyond loopback
+    (the outbox refuses to send otherwise; this says so before a send fails)."""
+    host, tls = settings.smtp_host, settings.smtp_tls
+    if tls == "plain" and not is_loopback(host):
+        yield Check(
+            "smtp_tls",
+            "fail",
+            f"notices to {host} would go in plain text",
+            "set NTK_SMTP_TLS=starttls (or implicit)",
+        )
+    else:
+        yield Check("smtp_tls", "ok", f"{host}: {tls}")
+
+
 def _clock(settings: Settings, vault: Vault) -> Iterator[Check]:
     """Decisions and entries are stamped by the vault's clock: it must agree with the
     database server's, and never run behind the ledger's newest entry."""
@@ -194,21 +210,11 @@ def _newest_entry_time(conn: sa.Connection) -> datetime | None:
         return None  # verification reports a broken entry; the clock check cannot use it
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only: ``localhost`` or a loopback address
-    (``0.0.0.0`` and ``::`` are every interface, not loopback)."""
-    if host.strip("[]").lower() in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 _CHECKS: tuple[Callable[[Settings, Vault], Iterator[Check]], ...] = (
     _signing_key,
     _scrubs,
     _ledger,
     _database_transport,
+    _smtp_transport,
     _clock,
 )

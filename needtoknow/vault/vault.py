@@ -403,7 +403,7 @@ class Vault:
         if not definition.blind_index:
             raise CategoryError(f"category {category!r} has no blind index")
         context = self._context(context)
-        decision = self.engine.decide(recipient, purpose, (category,), context)
+        decision = access.decide(self, recipient, purpose, (category,), context, None)
         if not decision.allowed:
             self.ledger.record(access.ledger_entry(self, "find", decision, context))
             raise PolicyDenied(recipient, purpose, dict(decision.denied))

@@ -107,3 +107,20 @@ def test_ntk_events_load_reads_csv_json_lines_and_parquet(tmp_path: Path) -> Non
         [NTK, "events", "demo", "--events", "500"], env=env, capture_output=True, text=True
     )
     assert json.loads(demo.stdout)["accepted"] == 500
+
+
+def test_events_fuzzing_findings_are_counted_not_crashed(tmp_path: Path) -> None:
+    """Issue 15 (fuzzing) found these raising out of ingest (a 500 over HTTP): a lone
+    surrogate (JSON's "\\ud800") in an id or a dimension, a digit int() cannot read."""
+    events = store(tmp_path)
+    good = {"kind": "page_view", "day": "2026-11-02", "customer_id": "c", "page": "/"}
+    report = events.ingest(
+        [
+            {**good, "customer_id": "c\ud800"},
+            {**good, "page": "/a\udfff"},
+            {**good, "value": "²"},
+            good,
+        ]
+    )
+    assert (report.accepted, report.rejected) == (1, 3)
+    assert dict(report.reasons) == {"customer_id": 1, "not_unicode": 1, "value": 1}

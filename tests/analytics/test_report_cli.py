@@ -108,3 +108,28 @@ def test_raw_events_are_refused_to_an_advertiser(env: dict[str, str], tmp_path: 
                  "--purpose", "advertising")  # fmt: skip
     assert result.returncode == 3 and not target.exists()
     assert "aggregate" in json.loads(result.stderr)["reasons"]["usage_events"]
+
+
+def test_report_spec_cannot_read_any_file_and_nothing_is_charged(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 15 (high): a spec naming the vault's key file as its key list is refused
+    before any budget is touched, and the key material appears nowhere."""
+    key_file = Path(env["NTK_HOME"]) / "keys.json"
+    spec = tmp_path / "specs" / "steal.yaml"
+    spec.parent.mkdir()
+    before = json.loads(ntk(env, "report", "budget", "search_ads_partner", "--json").stdout)
+    for named in (str(key_file), os.path.relpath(key_file, spec.parent)):
+        spec.write_text(
+            "name: steal\nmeasure: count\nby: [page]\nwindow: {from: 2026-11-01, to: 2026-11-30}\n"
+            f"privacy: {{epsilon: 0.1}}\nbounds: {{max_partitions: 1, max_per_partition: 1}}\n"
+            f"keys: {{page: {{file: {json.dumps(named)}}}}}\n"
+        )
+        result = ntk(env, "report", "run", str(spec), "--advertiser", "search_ads_partner",
+                     "--json")  # fmt: skip
+        assert result.returncode == 5 and result.stdout == ""
+        error = json.loads(result.stderr)
+        assert (error["field"], error["rule"]) == ("keys.page", "outside_spec_folder")
+        assert key_file.read_text()[:40] not in result.stderr
+    after = json.loads(ntk(env, "report", "budget", "search_ads_partner", "--json").stdout)
+    assert after["charges"] == before["charges"]

@@ -59,10 +59,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(home: Path, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+def start(home: Path, log: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``ntk serve`` (with ``args``) on a free port, once it answers on 127.0.0.1."""
     port = free_port()
     process = subprocess.Popen(
-        [NTK, "serve", "--port", str(port)],
+        [NTK, "serve", "--port", str(port), *args],
         env={**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": "", **env},
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
@@ -99,7 +100,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         role: keys.create(recipient, scopes, label=role).token
         for role, (recipient, scopes) in ROLES.items()
     }
-    process, url = start(home, root / "serve.log")
+    # The authorisation matrix refuses one revoked key at every endpoint, within a minute.
+    process, url = start(home, root / "serve.log", NTK_API_REFUSAL_RATE="1000/minute")
     yield Server(url, vault, tokens, root / "serve.log")
     stop(process)
     vault.close()

@@ -81,3 +81,24 @@ def test_bad_specs_and_batches_are_named_problems(server: Server) -> None:
 def test_only_the_companys_own_teams_may_send_events(server: Server) -> None:
     with pytest.raises(ValidationError, match="staff_only"):
         ApiKeys(server.vault).create("ad_network", ("events:write",))
+
+
+def test_report_spec_sent_over_http_cannot_name_a_file(server: Server) -> None:
+    """Issue 15 (high): a spec sent over HTTP has no folder, so ``file:`` is refused
+    outright (422 naming the field), before anything is charged."""
+    charges = len([e for e in entries(server) if e["detail"].get("action") == "charge"])
+    with server.client("buyer") as buyer:
+        for named in ("../keys.json", "/etc/passwd", "pages.txt"):
+            spec = {**SPEC, "keys": {"page": {"file": named}}}
+            refused = buyer.post("/v1/reports", json={"spec": spec})
+            assert refused.status_code == 422, refused.text
+            problem = refused.json()
+            assert (problem["field"], problem["rule"]) == ("keys.page", "file_not_allowed")
+            assert "root:" not in refused.text
+    assert len([e for e in entries(server) if e["detail"].get("action") == "charge"]) == charges
+
+
+def entries(server: Server) -> list[dict[str, Any]]:
+    with server.vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        return [json.loads(bytes(row.entry)) for row in rows]

@@ -113,6 +113,32 @@ def test_a_customer_outside_the_agencys_assigned_accounts_is_refused(server: Ser
             collector.get_customer(other, purpose="bill_collection")
 
 
+def test_an_authority_key_cannot_read_customers_directly(server: Server) -> None:
+    """Issue 15: an authority's default ``customers:read`` key read any customer with
+    any ``legal_reference`` string. Over HTTP it now gets a 403 naming the disclosure
+    workflow (no query parameter can stand in for a release), ledgered, no notice owed."""
+    customer_id = server.vault.add(RAVI).customer_id
+    with server.client("police") as police:
+        for params in (
+            {"purpose": "legal_process", "legal_reference": "Court order 7/2026"},
+            {"purpose": "investigation", "legal_reference": "IT Act s.69", "case_id": "C-1",
+             "disclosure_request": "C-1"},
+        ):  # fmt: skip
+            response = police.get(f"/v1/customers/{customer_id}", params=params)
+            assert response.status_code == 403, response.text
+            assert "ntk disclosure request" in str(response.json()["reasons"])
+            assert RAVI["name"] not in response.text
+            entry = [e for e in ledger(server)
+                     if e.get("request_id") == response.headers["x-request-id"]]  # fmt: skip
+            assert [e["decision"] for e in entry] == ["deny"]
+        lookup = police.post(
+            "/v1/customers/lookup",
+            json={"category": "email", "value": RAVI["email"], "purpose": "investigation"},
+        )
+        assert lookup.status_code == 403 and "ntk disclosure request" in lookup.text
+    assert server.vault.disclosures.notices(customer_id) == []
+
+
 @pytest.mark.parametrize(
     ("headers", "reason"),
     [
@@ -141,6 +167,23 @@ def test_a_bad_authorization_header_is_not_passed_over_for_a_good_api_key(
             f"{server.url}/v1/policy", headers={**good, "Authorization": authorization}
         )
         assert (response.status_code, response.json()["reason"]) == (401, "malformed")
+
+
+def test_duplicate_api_key_headers_are_refused(server: Server) -> None:
+    """Issue 15 (low): with two ``X-API-Key`` headers the first won; which copy counts
+    must not depend on who reads the request (a proxy, the server). Either header twice
+    is a 401 ``malformed`` problem, whatever the copies hold."""
+    good, other = server.tokens["billing"], server.tokens["signup"]
+    for headers in (
+        [("X-API-Key", good), ("X-API-Key", "ntk_0123456789abcdef_nope")],
+        [("X-API-Key", "ntk_0123456789abcdef_nope"), ("X-API-Key", good)],
+        [("X-API-Key", good), ("X-API-Key", good)],
+        [("X-API-Key", good), ("X-API-Key", other)],
+        [("Authorization", f"Bearer {good}"), ("Authorization", f"Bearer {good}")],
+    ):
+        response = httpx.get(f"{server.url}/v1/policy", headers=headers)
+        assert (response.status_code, response.json()["reason"]) == (401, "malformed")
+        assert good not in response.text
 
 
 def test_revoked_and_expired_keys_are_refused_and_ledgered(server: Server) -> None:

@@ -17,7 +17,7 @@ from needtoknow.apikeys import SCOPES, ApiKeys
 from needtoknow.storage.schema import api_keys, ledger_entries
 from needtoknow.types import Context
 from tests.api.conftest import Server
-from tests.customers import ASHA
+from tests.customers import ASHA, RAVI
 
 CANARIES = (ASHA["name"], ASHA["email"], "9876543210", "234567890124")
 
@@ -208,3 +208,39 @@ def test_every_recipient_and_purpose_gets_exactly_what_the_policy_allows(
                 if lookup.status_code == 403:
                     assert_leaks_nothing(lookup)
     assert 5 <= sum(outcomes) < len(outcomes) - 100  # both sides of the matrix ran
+
+
+def test_customers_write_is_refused_at_use_to_a_contractor_key_issued_before(
+    server: Server,
+) -> None:
+    """Issue 15 (medium): a collection agency's key carrying ``customers:write`` (issued
+    before the scope became staff-only) cannot create, correct or erase a customer — not
+    even one its customer-scoped agreement assigns it; each refusal is ledgered."""
+    customer_id = server.vault.add(RAVI).customer_id
+    server.vault.agreements.assign("AGR-COLL-2026", [customer_id])
+    issued = ApiKeys(server.vault).create("collection_agency", ("customers:read",))
+    with server.vault.db.begin() as conn:
+        conn.execute(
+            api_keys.update()
+            .where(api_keys.c.id == issued.key.id)
+            .values(scopes="customers:erase customers:read customers:write")
+        )
+    changed = {"fields": {"email": "taken.over@example.in", "telephone": "+91 91111 22222"}}
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": issued.token}) as agency:
+        assert agency.get(f"/v1/customers/{customer_id}", params={"purpose": "bill_collection"}
+                          ).status_code == 200  # fmt: skip
+        for response, scope in (
+            (agency.patch(f"/v1/customers/{customer_id}", json=changed), "customers:write"),
+            (agency.post("/v1/customers", json=changed), "customers:write"),
+            (agency.delete(f"/v1/customers/{customer_id}"), "customers:erase"),
+        ):
+            assert response.status_code == 403, response.text
+            problem = response.json()
+            assert problem["type"].endswith("scope-denied") and problem["scope"] == scope
+            assert "own teams" in problem["detail"]
+    assert refusals(server, issued.key.id) == [
+        "staff scope customers:write", "staff scope customers:write", "staff scope customers:erase"
+    ]  # fmt: skip
+    email = server.vault.get(customer_id, recipient="support_team", purpose="service_delivery",
+                             categories=["email"]).values["email"]  # fmt: skip
+    assert email == RAVI["email"]

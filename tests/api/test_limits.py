@@ -37,12 +37,12 @@ def test_refusals_of_a_known_key_are_rate_limited_before_they_reach_the_ledger(
     tmp_path: Path,
 ) -> None:
     """Key ids are public; each refusal of a known key is a ledger write. A flood with a
-    wrong secret is cut off by the key's rate like any use, and blames nobody's key."""
+    wrong secret is cut off by the refusal limit, and blames nobody's key."""
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
     issued = ApiKeys(vault).create("billing_team")
     forged = f"ntk_{issued.key.id}_not-the-secret"
-    process, url = start(home, tmp_path / "serve.log", NTK_API_RATE="3/minute")
+    process, url = start(home, tmp_path / "serve.log", NTK_API_REFUSAL_RATE="3/minute")
     try:
         statuses = [
             httpx.get(f"{url}/v1/policy", headers={"X-API-Key": forged}).status_code
@@ -56,6 +56,39 @@ def test_refusals_of_a_known_key_are_rate_limited_before_they_reach_the_ledger(
     refused = [json.loads(bytes(r)) for r in rows if b'"refused"' in bytes(r)]
     assert len(refused) == 3
     assert {e["actor"] for e in refused} == {"api:unauthenticated"}
+    vault.close()
+
+
+def test_wrong_secrets_for_a_key_id_do_not_lock_out_its_holder(tmp_path: Path) -> None:
+    """Issue 15 (medium): key ids are public, and wrong-secret requests spent the key's
+    own rate, so anyone could lock its holder out. Refusals have their own bucket per
+    client address and key id: the attacker is throttled, the holder's allowance is
+    untouched, and another address keeps its own bucket."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    issued = ApiKeys(vault).create("billing_team")
+    forged = f"ntk_{issued.key.id}_not-the-secret"
+    process, url = start(
+        home, tmp_path / "serve.log", NTK_API_RATE="4/minute", NTK_API_REFUSAL_RATE="3/minute"
+    )
+    try:
+        attacks = [httpx.get(f"{url}/v1/policy", headers={"X-API-Key": forged}) for _ in range(8)]
+        holder = [
+            httpx.get(f"{url}/v1/policy", headers={"X-API-Key": issued.token}).status_code
+            for _ in range(4)
+        ]
+        again = httpx.get(f"{url}/v1/policy", headers={"X-API-Key": forged})
+        # Another client address has a bucket of its own (the holder mistyping elsewhere).
+        elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(transport=elsewhere) as other:
+            typo = other.get(f"{url}/v1/policy", headers={"X-API-Key": forged})
+    finally:
+        stop(process)
+    assert [a.status_code for a in attacks] == [401] * 3 + [429] * 5
+    assert "refused attempts" in attacks[-1].json()["detail"]
+    assert 0 < int(attacks[-1].headers["retry-after"]) <= 60
+    assert holder == [200] * 4  # the key's own 4/minute, all of it
+    assert again.status_code == 429 and typo.status_code == 401
     vault.close()
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import os
+import socket
 import ssl
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -18,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from needtoknow.apikeys import ApiKeys
 from needtoknow.home import Settings, init_vault
-from tests.api.conftest import NTK, free_port, stop
+from tests.api.conftest import NTK, free_port, start, stop
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -86,3 +89,36 @@ def test_the_api_is_served_over_tls(tmp_path: Path) -> None:
         assert plain.stdout != "200"  # plain HTTP is not served on the TLS port
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.2", "api.example.com"])
+def test_serve_refuses_plain_http_beyond_loopback(tmp_path: Path, host: str) -> None:
+    """Issue 15 (transport): API keys and customer data must not cross a network in clear
+    text: a --host other than loopback needs TLS, or an explicit --insecure-http."""
+    port = free_port()
+    result = subprocess.run(
+        [NTK, "serve", "--host", host, "--port", str(port)],
+        env={**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": "",
+             "COLUMNS": "200"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "--tls-cert" in message and "--insecure-http" in message and "127.0.0.1" in message
+    with socket.socket() as probe:  # nothing was bound
+        probe.bind(("127.0.0.1", port))
+
+
+def test_serve_with_insecure_http_warns_at_start(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db")).close()
+    log = tmp_path / "serve.log"
+    process, url = start(home, log, "--host", "0.0.0.0", "--insecure-http")
+    try:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+    finally:
+        stop(process)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    warnings = [line for line in lines if line["level"] == "warning"]
+    assert [w["host"] for w in warnings] == ["0.0.0.0"]
+    assert warnings[0]["event"].startswith("insecure_http")

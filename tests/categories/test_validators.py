@@ -270,3 +270,13 @@ def test_wrong_json_types_are_refused_naming_the_field(
     wrong JSON type with the field it sat in."""
     refused = rejects(category, value, rule)
     assert refused.field == field
+
+
+def test_validators_fuzzing_findings_are_validation_errors() -> None:
+    """Issue 15 (fuzzing) found these escaping as a 500: a lone surrogate (which JSON's
+    "\\ud800" parses to) reached encryption; a list as an entry's type was hashed."""
+    rejects("name", "Asha\ud800", "unicode")
+    rejects("address", {"line1": "17 Lane\udfff", "city": "Pune", "pin": "411001"},
+            "unicode")  # fmt: skip
+    rejects("digital_identity", [{"type": [], "value": "ashacanary"}], "type")
+    rejects("identity_number", {"type": {"a": 1}, "number": "ABCPE1234F"}, "type")

@@ -74,31 +74,19 @@ def test_denied_read_exits_3_with_reasons_on_stderr(ntk: Ntk) -> None:
     assert result.stdout == ""
     error = json.loads(result.stderr)
     assert error["error"] == "PolicyDenied" and "aggregates only" in error["message"]
-    legal = ntk(
-        "customer",
-        "get",
-        cid,
-        "--recipient",
-        "law_enforcement",
-        "--purpose",
-        "legal_process",
-        expect=3,
-    )
-    assert "legal reference is required" in legal.stderr
-    ok = ntk.json(
-        "customer",
-        "get",
-        cid,
-        "--recipient",
-        "law_enforcement",
-        "--purpose",
-        "legal_process",
-        "--legal-reference",
-        "Court order 7/2026",
-        "--json",
-    )
-    assert ok["fields"]["name"] == "Asha Canarywala"
-    assert "require_legal_reference" in ok["obligations"]
+
+
+def test_an_authority_is_not_read_directly_from_the_cli(ntk: Ntk) -> None:
+    """Issue 15: an authority was read with any non-empty ``--legal-reference``, past the
+    four-eyes disclosure workflow; now only a released disclosure request reads it."""
+    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    for extra in ((), ("--legal-reference", "Court order 7/2026", "--case-id", cid)):
+        result = ntk("customer", "get", cid, "--recipient", "law_enforcement",
+                     "--purpose", "legal_process", "--json", *extra, expect=3)  # fmt: skip
+        error = json.loads(result.stderr)
+        assert error["error"] == "PolicyDenied" and "ntk disclosure request" in error["message"]
+        assert result.stdout == "" and "Canarywala" not in result.stderr
+    assert ntk.json("disclosure", "notices", cid) == []
 
 
 def test_invalid_record_names_field_and_rule_but_not_the_value(ntk: Ntk) -> None:

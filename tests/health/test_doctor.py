@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -10,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from needtoknow.health import diagnose
-from needtoknow.health.checks import is_loopback
 from needtoknow.home import Settings, open_vault
+from needtoknow.network import is_loopback
 from needtoknow.storage.schema import ledger_heads
 from needtoknow.vault import Vault
 from tests.conftest import Ntk
@@ -73,6 +74,15 @@ def test_a_remote_database_without_tls_fails(vault: Vault, settings: Settings) -
     assert [c.status for c in _database_transport(secure, vault)] == ["ok"]
     local = Settings(settings.home, "postgresql+psycopg://u@127.0.0.1:5432/ntk")
     assert [c.status for c in _database_transport(local, vault)] == ["ok"]
+
+
+def test_plain_smtp_beyond_loopback_fails(vault: Vault, settings: Settings) -> None:
+    from needtoknow.health.checks import _smtp_transport
+
+    plain = dataclasses.replace(settings, smtp_host="mail.example", smtp_tls="plain")
+    assert [c.status for c in _smtp_transport(plain, vault)] == ["fail"]
+    tls = dataclasses.replace(settings, smtp_host="mail.example", smtp_tls="starttls")
+    assert [c.status for c in _smtp_transport(tls, vault)] == ["ok"]
 
 
 @pytest.mark.parametrize(

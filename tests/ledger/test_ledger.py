@@ -82,7 +82,7 @@ def test_legal_reference_and_case_id_are_recorded(vault: Vault) -> None:
         case_id="C-9",
         request_id="req-1",
     )
-    vault.get(cid, recipient="law_enforcement", purpose="investigation", context=context)
+    vault.get(cid, recipient="legal_team", purpose="protect_rights", context=context)
     last = entries(vault)[-1]
     assert (last["legal_reference"], last["case_id"], last["request_id"]) == (
         "IT Act s.69 notice 12",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -19,7 +20,6 @@ from needtoknow.errors import (
 )
 from needtoknow.home import Settings, open_vault
 from needtoknow.storage.schema import customers, ledger_entries
-from needtoknow.types import Context
 from needtoknow.vault import Vault, envelope, store
 from needtoknow.vault.store import pack_fields, unpack_fields
 from tests.conftest import Clock
@@ -104,13 +104,16 @@ def test_bad_field_writes_nothing(vault: Vault) -> None:
 def test_full_card_number_is_discarded_and_the_write_says_so(vault: Vault) -> None:
     result = vault.add(RAVI)
     assert any("full card number discarded" in n for n in result.notices)
-    got = vault.get(
-        result.customer_id,
-        recipient="law_enforcement",
-        purpose="legal_process",
-        context=Context(now=vault.clock(), legal_reference="CrPC 91 order 12/2026"),
-    )
-    assert got.values["card_number"] == {"last4": "4444", "network": "mastercard"}
+    # Only an authority is granted cards in full, and only through a disclosure release.
+    request = vault.disclosures.request(
+        authority="law_enforcement", purpose="legal_process", legal_basis="BNSS 2023 s.94",
+        reference="CrPC 91 order 12/2026", customer_ids=[result.customer_id],
+        categories=["card_number"], case_owner="legal",
+    )  # fmt: skip
+    vault.acting("dpo:second-person").disclosures.approve(request.id)
+    package = json.loads(vault.disclosures.release(request.id).payload)
+    card = package["customers"][0]["fields"]["card_number"]
+    assert card == {"last4": "4444", "network": "mastercard"}
 
 
 def test_find_by_email_telephone_and_identity_without_decrypting(vault: Vault) -> None:
