@@ -48,7 +48,12 @@ def connect(url: str) -> sa.Engine:
         raise NeedToKnowError(f"cannot use database URL scheme: {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
         database = engine.url.database
-        if database and database != ":memory:" and not os.path.exists(database):
+        if (
+            database
+            and database != ":memory:"
+            and os.path.isdir(os.path.dirname(os.path.abspath(database)))
+            and not os.path.exists(database)
+        ):
             # Created owner-only before SQLite makes it (its -wal and -shm files copy the
             # database file's mode): sealed records and blind indexes are nobody else's.
             os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
