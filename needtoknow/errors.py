@@ -13,6 +13,7 @@
     ├── NotFound            no such customer (or only a tombstone is left)
     ├── KeyProviderError    keys missing, unsafe or unreachable
     ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
+    │   └── LedgerTampered  the ledger no longer matches its newest signed head
     ├── AuthenticationError no valid API key: missing, malformed, unknown, expired, revoked
     ├── ScopeDenied         the API key does not carry the scope the call needs
     └── Unavailable         the database or ledger could not take the write now; retry
@@ -178,6 +179,20 @@ class IntegrityError(NeedToKnowError):
 
     def __init__(self) -> None:
         super().__init__("integrity check failed: ciphertext or key is wrong or was tampered with")
+
+
+class LedgerTampered(IntegrityError):
+    """The ledger no longer matches its newest signed head (heads deleted, or stored
+    hashes rewritten): signing a new head over it would cover the change up, so the
+    vault refuses until someone has looked (``ntk ledger verify --witness``)."""
+
+    def __init__(self) -> None:
+        NeedToKnowError.__init__(
+            self,
+            "the ledger no longer matches its newest signed head (heads deleted or hashes "
+            "rewritten); no new head is signed over it: run 'ntk ledger verify --witness' "
+            "with heads saved outside the vault",
+        )
 
 
 class AuthenticationError(NeedToKnowError):

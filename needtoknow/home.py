@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from needtoknow.errors import KeyProviderError, NeedToKnowError
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.network import is_loopback
-from needtoknow.policy import load_policy_text
+from needtoknow.policy import load_policy_text, load_stored_policy
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current, reading
 from needtoknow.storage.schema import policies
@@ -189,7 +189,7 @@ def open_vault(
         raise NeedToKnowError(f"no vault at {settings.database_url_safe()}; run 'ntk init'")
     if not is_current(db):
         migrate(db)
-    policy, registry = load_policy_text(row.source, f"policy {row.version[:12]}")
+    policy, registry = load_stored_policy(row.source, f"policy {row.version[:12]}")
     keys = keys or _key_provider(settings, create=False)
     vault = Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
     vault.scrub_pending()  # an erasure's scrub a reader blocked, or a crash cut short

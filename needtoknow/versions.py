@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from needtoknow.categories import Registry
 from needtoknow.errors import NotFound, NoticePending, ValidationError
-from needtoknow.policy import Engine, Policy, load_policy_text
+from needtoknow.policy import Engine, Policy, load_policy_text, load_stored_policy
 from needtoknow.policy.diff import diff, is_material
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import policies, registry_state
@@ -142,7 +142,7 @@ class PolicyVersions:
         now = self.vault.clock()
         effective = _aware(row.effective_at)
         previous = self.vault.engine.policy
-        candidate, _ = load_policy_text(row.source, f"policy {version[:12]}")
+        candidate, _ = load_stored_policy(row.source, f"policy {version[:12]}")
         # The notice customers were given describes the posted change. If the active
         # version has changed since posting, activating would make a different change
         # from the one described (re-widening what a narrowing took away, say).
@@ -189,7 +189,7 @@ class PolicyVersions:
         row = self._row(version)
         if row is None:
             raise NotFound(f"no posted policy version {version!r}")
-        policy, registry = load_policy_text(row.source, f"policy {version[:12]}")
+        policy, registry = load_stored_policy(row.source, f"policy {version[:12]}")
         return _version(row), policy, registry
 
     def history(self) -> list[Version]:
@@ -212,7 +212,7 @@ class PolicyVersions:
             ).first()
         if row is None:
             raise NotFound(f"no policy was active at {moment.isoformat()}")
-        return load_policy_text(row.source, f"policy {row.version[:12]}")[0]
+        return load_stored_policy(row.source, f"policy {row.version[:12]}")[0]
 
     def engine_at(self, moment: datetime) -> Engine:
         """The engine of the version active at ``moment``, with today's agreements (the

@@ -62,12 +62,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         signer = None if sth_every is None else asyncio.create_task(_sign_heads(vault, sth_every))
-        yield
-        if signer is not None:
-            signer.cancel()
-            await asyncio.to_thread(vault.ledger.sign_head)
-        if own_vault:
-            vault.close()
+        try:
+            yield
+            if signer is not None:
+                signer.cancel()
+                await asyncio.to_thread(vault.ledger.sign_head)
+        finally:
+            if own_vault:
+                vault.close()
 
     app = FastAPI(
         title="needtoknow",

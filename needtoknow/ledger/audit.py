@@ -112,7 +112,7 @@ def verify(
             min(state.sealed, signed),
         )
     report.unsigned = max(len(leaves) - signed, 0)
-    if report.unsigned:
+    if report.unsigned and state.sealed == signed:
         report.warnings.append(
             f"{report.unsigned} entries past the newest signed head ({signed}) are not yet "
             "covered by any signature: run 'ntk ledger sth'"
@@ -168,6 +168,8 @@ def check_witnesses(
             )
             continue
         if witness.tree_size == 0:
+            if witness.root_hash != merkle.EMPTY_ROOT:
+                report.fail("a witness head for size 0 does not hold the empty tree's root")
             continue
         proof = merkle.consistency_proof(_Levels(levels), witness.tree_size, size)
         try:

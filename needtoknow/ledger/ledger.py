@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from needtoknow.errors import IntegrityError, LedgerTampered
 from needtoknow.ledger import audit, log, merkle
 from needtoknow.ledger.entry import Entry
 from needtoknow.ledger.heads import TreeHead, signed_bytes
@@ -110,7 +111,7 @@ class Ledger:
 
     # -- tree heads ---------------------------------------------------------------------
 
-    def sign_head(self) -> TreeHead:
+    def sign_head(self, batch: int = log.SEAL_BATCH) -> TreeHead:
         """A signed tree head covering every entry committed so far (reused if unchanged).
 
         A long backlog is sealed in batches, each its own transaction, so writers wait
@@ -120,10 +121,26 @@ class Ledger:
         """
         while True:
             with self.db.begin() as conn:
-                state = log.seal(conn)
+                self._check_newest(conn)
+                state = log.seal(conn, batch)
                 head = self._signed(conn, state.sealed)
                 if state.sealed == state.size:
                     return head
+
+    def _check_newest(self, conn: sa.Connection) -> None:
+        """Refuse to sign over a ledger that no longer matches its newest head: with the
+        state row locked, the sealed mark must be that head's size and the stored tree
+        must give its root (O(log n) reads). Otherwise a fresh head — which ``ntk serve``
+        signs every minute — would cover up deleted heads or rewritten hashes."""
+        sealed = log.state(conn, lock=True).sealed
+        row = conn.execute(
+            sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
+        ).first()
+        newest = None if row is None else _head_from_row(row)
+        if (newest.tree_size if newest else 0) != sealed:
+            raise LedgerTampered()
+        if newest is not None and merkle.root(log.StoredTree(conn), sealed) != newest.root_hash:
+            raise LedgerTampered()
 
     def _signed(self, conn: sa.Connection, size: int) -> TreeHead:
         """The head for ``size`` (everything sealed), stored if new."""
@@ -132,13 +149,7 @@ class Ledger:
             return existing
         root = merkle.root(log.StoredTree(conn), size)
         stamp = int(self.clock().timestamp() * 1000)
-        head = TreeHead(
-            size,
-            root,
-            stamp,
-            self.keys.sign(signed_bytes(size, root, stamp)),
-            self.keys.signing_public_key(),
-        )
+        head = self._sign(size, root, stamp)
         conn.execute(
             ledger_heads.insert().values(
                 tree_size=size,
@@ -149,6 +160,22 @@ class Ledger:
             )
         )
         return head
+
+    def _sign(self, size: int, root: bytes, stamp: int) -> TreeHead:
+        """A head whose signature checks under the key it names: another process may
+        rotate the signing key between reading the public key and signing (then try
+        once more, with the new key)."""
+        for _ in range(2):
+            public = self.keys.signing_public_key()
+            head = TreeHead(
+                size, root, stamp, self.keys.sign(signed_bytes(size, root, stamp)), public
+            )
+            try:
+                head.check(public)
+            except IntegrityError:
+                continue
+            return head
+        raise IntegrityError()
 
     def recent_head(self, max_age: timedelta) -> TreeHead:
         """The newest signed head if it is at most ``max_age`` old, else a new one: what
@@ -165,8 +192,7 @@ class Ledger:
 
     def heads(self) -> list[TreeHead]:
         with reading(self.db) as conn:
-            rows = conn.execute(sa.select(ledger_heads).order_by(ledger_heads.c.tree_size))
-            return [_head_from_row(row) for row in rows]
+            return _heads(conn)
 
     @staticmethod
     def _head(conn: sa.Connection, size: int) -> TreeHead | None:
@@ -199,10 +225,12 @@ class Ledger:
 
     def verify(self, witnesses: Sequence[TreeHead] = ()) -> audit.Report:
         """Recompute the tree from storage and check it against every signed tree head,
-        and against ``witnesses`` (heads saved outside the vault: see docs/ledger.md)."""
-        heads = self.heads()
+        and against ``witnesses`` (heads saved outside the vault: see docs/ledger.md).
+        Heads, entries and state are read in one snapshot, so a head signed meanwhile
+        by a running server cannot make them disagree."""
+        known = self.keys.signing_keys()
         with reading(self.db) as conn:
-            return audit.verify(conn, heads, self.keys.signing_keys(), witnesses)
+            return audit.verify(conn, _heads(conn), known, witnesses)
 
     def export(self, out: IO[str], start: int = 0, stop: int | None = None) -> int:
         """Write entries [start, stop) and a signed tree head covering them as JSON Lines."""
@@ -210,6 +238,11 @@ class Ledger:
         stop = head.tree_size if stop is None else min(stop, head.tree_size)
         with reading(self.db) as conn:
             return audit.export(out, log.entries(conn, start, stop), head)
+
+
+def _heads(conn: sa.Connection) -> list[TreeHead]:
+    rows = conn.execute(sa.select(ledger_heads).order_by(ledger_heads.c.tree_size))
+    return [_head_from_row(row) for row in rows]
 
 
 def _head_from_row(row: Any) -> TreeHead:

@@ -132,8 +132,11 @@ class State:
     sealed: int
 
 
-def state(conn: sa.Connection) -> State:
-    row = conn.execute(sa.select(ledger_state.c.size, ledger_state.c.sealed)).one()
+def state(conn: sa.Connection, lock: bool = False) -> State:
+    """The ledger's size and sealed mark; ``lock`` holds the row until the transaction
+    ends (what sealing and signing decide on must not move under them)."""
+    query = sa.select(ledger_state.c.size, ledger_state.c.sealed)
+    row = conn.execute(query.with_for_update() if lock else query).one()
     return State(int(row.size), int(row.sealed))
 
 

@@ -124,8 +124,12 @@ class _Vocabulary:
 
 
 class _Loader:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, strict: bool = True) -> None:
         self.source = source
+        # Checks added after a version was stored do not stop the vault from reading it
+        # (it was accepted when posted); they apply to every new policy, and
+        # `ntk doctor` reports a stored active version that fails them.
+        self.strict = strict
 
     def error(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
         return PolicyError(self.source, _line(node, key), problem)
@@ -356,7 +360,9 @@ class _Loader:
         for spec in node:
             if not isinstance(spec, Mapping) or not spec.get("id"):
                 raise self.error(spec, "each agreement needs an 'id'")
-            if not isinstance(spec["id"], str) or not AGREEMENT_ID.fullmatch(spec["id"]):
+            if not isinstance(spec["id"], str) or (
+                self.strict and not AGREEMENT_ID.fullmatch(spec["id"])
+            ):
                 raise self.error(spec, f"an agreement id is {AGREEMENT_ID_RULE}", "id")
             if spec["id"] in seen:
                 raise self.error(spec, f"duplicate agreement id {spec['id']!r}", "id")
@@ -507,7 +513,11 @@ class _Loader:
                     raise self.error(spec, f"usage rule {rule_id!r}: {purpose!r} is prohibited")
                 # A purpose whose basis is consent may use only consenting customers'
                 # events: the rule must count just those (DPDP Act s.6).
-                if known.purposes[purpose].legal_basis == "consent" and needs != purpose:
+                if (
+                    self.strict
+                    and known.purposes[purpose].legal_basis == "consent"
+                    and needs != purpose
+                ):
                     raise self.error(
                         spec,
                         f"usage rule {rule_id!r}: {purpose!r} rests on consent, so the rule "
@@ -588,6 +598,12 @@ def load_policy_text(
 ) -> tuple[Policy, Registry]:
     """Parse and check policy text; returns the policy and the category registry it extends."""
     return _Loader(source).load(text, registry or seed_registry())
+
+
+def load_stored_policy(text: str, source: str) -> tuple[Policy, Registry]:
+    """A version the vault stored (active, posted or retired): checked as when it was
+    accepted, so a check added since does not lock the vault out of its own history."""
+    return _Loader(source, strict=False).load(text, seed_registry())
 
 
 def load_policy(path: str | Path, registry: Registry | None = None) -> tuple[Policy, Registry]:

@@ -34,7 +34,7 @@ from needtoknow.errors import (
 )
 from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.ledger.heads import TreeHead
-from needtoknow.policy import Engine, Policy, load_policy_text
+from needtoknow.policy import Engine, Policy, load_stored_policy
 from needtoknow.policy.collection import explain_collection
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
@@ -86,7 +86,7 @@ def _active_policy(db: sa.Engine, loaded: Policy) -> Policy:
         ).one()
     if row.version == loaded.version:
         return loaded
-    return load_policy_text(row.source, f"policy {row.version[:12]}")[0]
+    return load_stored_policy(row.source, f"policy {row.version[:12]}")[0]
 
 
 def utc_now() -> datetime:
@@ -187,7 +187,7 @@ class Vault:
         if active is not self._engines.policy:
             self._engines.policy, self._engines.registry = (
                 active,
-                load_policy_text(active.source, f"policy {active.version[:12]}")[1],
+                load_stored_policy(active.source, f"policy {active.version[:12]}")[1],
             )
         engine = Engine(active, current)
         if version > self._engines.compiled[0]:
@@ -495,7 +495,9 @@ class Vault:
         purposes, with how many live customers hold each category now."""
         active = self.engine.policy
         policy = policy or active
-        registry = self.registry if policy is active else load_policy_text(policy.source)[1]
+        registry = (
+            self.registry if policy is active else load_stored_policy(policy.source, policy.name)[1]
+        )
         with reading(self.db) as conn:
             held = Counter(c for _, categories in store.live_categories(conn) for c in categories)
         return explain_collection(policy, registry, held)

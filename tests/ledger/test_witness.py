@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from needtoknow.errors import ValidationError
+from needtoknow.errors import LedgerTampered, ValidationError
 from needtoknow.home import Settings, open_vault
 from needtoknow.ledger import TreeHead, audit, merkle
 from needtoknow.ledger.heads import parse_heads, signed_bytes
@@ -52,8 +52,37 @@ def test_verify_fails_when_heads_are_deleted_after_a_rewrite(ledger_vault: Vault
         set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"), True)
         conn.execute(ledger_heads.delete())
     report = ledger_vault.ledger.verify()
-    assert not report.ok
+    assert not report.ok and report.warnings == []  # no advice to sign over it
     assert any("12 entries are sealed, but heads cover 0" in p for p in report.problems)
+    # Second review: signing a fresh head (ntk serve does every minute) covered it up.
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head()
+    assert not ledger_vault.ledger.verify().ok
+
+
+def test_no_head_is_signed_over_rewritten_stored_hashes(ledger_vault: Vault) -> None:
+    """The stored nodes recomputed to match a rewritten entry: the newest head's root no
+    longer comes out of the stored tree, so nothing new is signed over it."""
+    with ledger_vault.db.begin() as conn:
+        set_entry(conn, 3, entry(conn, 3).replace(b"write", b"erase"), True)
+        conn.execute(ledger_nodes.delete())
+        stored = [
+            bytes(r[0])
+            for r in conn.execute(
+                sa.select(ledger_entries.c.leaf_hash).order_by(ledger_entries.c.idx)
+            )
+        ]
+        level, depth = stored, 1
+        while len(level) >= 2:
+            level = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            conn.execute(
+                ledger_nodes.insert(),
+                [{"level": depth, "idx": i, "hash": h} for i, h in enumerate(level)],
+            )
+            depth += 1
+    ledger_vault.add(ASHA)
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head()
 
 
 def test_verify_warns_of_entries_past_the_newest_signed_head(ledger_vault: Vault) -> None:
