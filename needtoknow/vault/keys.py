@@ -101,6 +101,7 @@ class LocalKeyFile:
         self._active = 0
         self._mac_keys: dict[str, bytes] = {}
         self._signing = SigningKeyFile(path.with_name(SIGNING_FILE))
+        self._locked = False  # this object holds the key file's lock (see _exclusive)
         self._refresh()
 
     @staticmethod
@@ -137,9 +138,16 @@ class LocalKeyFile:
         except (ValueError, KeyError, TypeError, AttributeError):
             raise KeyProviderError(f"key file {self.path} is corrupt") from None
         self._stamp = stamp
-        if kept_inside is not None:  # a vault made before the signing key moved out
+        if kept_inside is None:
+            return
+        # A vault made before the signing key moved out (or a keys.json restored from
+        # then): move it, under the lock. Already holding it (a rotation that re-read
+        # the file), adopt here; the lock holder's write drops it from keys.json.
+        if self._locked:
+            self._signing.adopt(base64.b64decode(kept_inside))
+        else:
             with self._exclusive():
-                self._signing.adopt(base64.b64decode(kept_inside))
+                pass  # _exclusive re-reads under the lock, which adopts
 
     @classmethod
     def create(cls, path: Path) -> LocalKeyFile:
@@ -170,11 +178,14 @@ class LocalKeyFile:
         lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            self._locked = True
+            self._stamp = None  # re-read under the lock, whatever was read before it
             self._refresh()
             yield
             self._write(self.path, self._keks, self._active, self._mac_keys)
             self._refresh()
         finally:
+            self._locked = False
             os.close(lock)
 
     def active_version(self) -> int:
@@ -265,14 +276,22 @@ class SigningKeyFile:
         return self._load().public_key().public_bytes_raw()
 
     def known(self) -> tuple[bytes, ...]:
-        return (*self._retired, self.public_key())
+        active = self.public_key()  # loads the file first: the retired keys come with it
+        return (*self._retired, active)
 
     def adopt(self, private: bytes) -> None:
         """Make ``private`` the active key: at creation, or when moving a key that an
-        older vault kept inside keys.json out of it (kept if already moved)."""
-        if self.path.exists():
-            return
-        self._save(Ed25519PrivateKey.from_private_bytes(private), ())
+        older vault kept inside keys.json out of it. Already moved: it must be a key
+        this file knows (the same key, or one rotated out since), never one silently
+        dropped."""
+        key = Ed25519PrivateKey.from_private_bytes(private)
+        if not self.path.exists():
+            self._save(key, ())
+        elif key.public_key().public_bytes_raw() not in self.known():
+            raise KeyProviderError(
+                f"keys.json holds a ledger signing key that {self.path.name} does not know; "
+                "remove 'ledger_signing' from keys.json only after checking where it came from"
+            )
 
     def rotate(self) -> bytes:
         old = self._load()

@@ -123,3 +123,29 @@ def test_sqlite_files_are_created_owner_only(settings: Settings, vault: Vault) -
         pytest.skip("SQLite only")
     assert url.database is not None
     assert oct(os.stat(url.database).st_mode & 0o777) == oct(0o600)
+
+
+def test_a_vault_whose_active_policy_predates_a_check_still_opens_and_doctor_fails(
+    vault: Vault, settings: Settings
+) -> None:
+    """Second review: the demo policy stored before usage rules had to require consent
+    failed the new check on open, so every command of an upgraded vault exited 6."""
+    from needtoknow.errors import PolicyError
+    from needtoknow.policy import load_policy_text, load_stored_policy
+    from needtoknow.storage.schema import policies
+
+    old = vault.policy.source.replace("    requires_consent: advertising  #", "    #")
+    with pytest.raises(PolicyError):
+        load_policy_text(old)
+    version = load_stored_policy(old, "old")[0].version
+    with vault.db.begin() as conn:
+        conn.execute(
+            policies.update().where(policies.c.active.is_(True)).values(source=old, version=version)
+        )
+    reopened = open_vault(settings)
+    try:
+        assert reopened.policy.version == version
+    finally:
+        reopened.close()
+    check = next(c for c in diagnose(settings) if c.name == "policy")
+    assert check.status == "fail" and "requires_consent" in check.detail

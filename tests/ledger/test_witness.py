@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from needtoknow.errors import LedgerTampered, ValidationError
+from needtoknow.errors import KeyProviderError, LedgerTampered, ValidationError
 from needtoknow.home import Settings, open_vault
 from needtoknow.ledger import TreeHead, audit, merkle
 from needtoknow.ledger.heads import parse_heads, signed_bytes
@@ -270,3 +270,29 @@ def test_rotating_the_signing_key_keeps_old_heads_verifiable(ledger_vault: Vault
 def _entries(vault: Vault) -> list[bytes]:
     with vault.db.connect() as conn:
         return list(conn.execute(sa.select(ledger_entries.c.entry)).scalars())
+
+
+def test_a_restored_key_file_holding_the_signing_key_does_not_deadlock_a_rotation(
+    vault: Vault, settings: Settings
+) -> None:
+    """Second review: a pre-split keys.json restored while a KEK rotation held the lock
+    made the migration wait for that same lock, forever."""
+    signing = settings.key_file.with_name("ledger-signing.json")
+    private = json.loads(signing.read_text())["active"]
+    keys = json.loads(settings.key_file.read_text())
+    settings.key_file.write_text(json.dumps({**keys, "ledger_signing": private}))
+    os.chmod(settings.key_file, 0o600)
+    assert vault.keys.rotate() == 2  # re-reads the file under the lock, and moves the key
+    assert "ledger_signing" not in json.loads(settings.key_file.read_text())
+
+
+def test_a_signing_key_in_the_key_file_that_the_vault_does_not_know_is_refused(
+    vault: Vault, settings: Settings
+) -> None:
+    stranger = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+    keys = json.loads(settings.key_file.read_text())
+    settings.key_file.write_text(json.dumps({**keys, "ledger_signing": stranger}))
+    os.chmod(settings.key_file, 0o600)
+    vault.close()
+    with pytest.raises(KeyProviderError, match="does not know"):
+        open_vault(settings)
