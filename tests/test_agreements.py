@@ -248,3 +248,33 @@ def test_unknown_or_erased_customers_cannot_be_assigned(vault: Vault) -> None:
         assert last_entries(vault, 1) == before
     assert vault.agreements.unassigned(live, (("AGR-COLL-2026",),)) == [("AGR-COLL-2026",)]
     assert vault.agreements.assign("AGR-COLL-2026", [live]) == 1
+
+
+def test_entries_written_before_one_per_customer_are_shown_without_the_others(
+    vault: Vault,
+) -> None:
+    """Second review: a lookup or release ledgered before the change lists several
+    customers in one entry. Shown to one of them, the others' ids are taken out, and
+    the proof still checks (it proves the stored entry's leaf)."""
+    from needtoknow.ledger import log
+    from needtoknow.ledger.entry import canonical_json
+
+    mine, other = vault.add(ASHA).customer_id, vault.add(RAVI).customer_id
+    old = {
+        "v": 1,
+        "kind": "find",
+        "time": "2026-11-01T00:00:00.000000Z",
+        "actor": "api:k",
+        "customer_ids": sorted([mine, other]),
+        "detail": {"customers": [mine, other]},
+    }
+    with vault.db.begin() as conn:
+        cursor = conn.connection.cursor()
+        log.append_with(cursor, log.statements(conn.dialect), [canonical_json(old)])
+    shown = [p for p in vault.history(mine) if json.loads(p.entry)["kind"] == "find"]
+    assert len(shown) == 1 and other not in shown[0].entry.decode()
+    assert json.loads(shown[0].entry)["customer_ids"] == [mine]
+    assert shown[0].to_json()["redacted"] is True
+    shown[0].check(vault.keys.signing_public_key())
+    audit = [p for p in vault.history(mine, include_held=True) if b'"find"' in p.entry]
+    assert other in audit[0].entry.decode()  # internal audit sees the entry as stored

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,27 +34,36 @@ class InclusionProof:
     entry: bytes
     proof: tuple[bytes, ...]
     head: TreeHead
+    # Set when ``entry`` is a redacted view (another customer's id taken out): the
+    # stored entry's leaf hash, which is what the proof proves.
+    redacted_leaf: bytes | None = None
+
+    @property
+    def leaf(self) -> bytes:
+        return self.redacted_leaf or merkle.leaf_hash(self.entry)
 
     def check(self, public_key: bytes) -> None:
-        """Raise IntegrityError unless the entry is in the tree the head signs."""
+        """Raise IntegrityError unless the entry (or, for a redacted view, its stored
+        leaf) is in the tree the head signs."""
         self.head.check(public_key)
         merkle.check_inclusion(
-            merkle.leaf_hash(self.entry),
-            self.index,
-            self.head.tree_size,
-            self.proof,
-            self.head.root_hash,
+            self.leaf, self.index, self.head.tree_size, self.proof, self.head.root_hash
         )
 
+    def redacted(self, view: bytes) -> InclusionProof:
+        """The same proof showing ``view`` instead of the entry's own bytes."""
+        return replace(self, entry=view, redacted_leaf=self.leaf)
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "index": self.index,
             "entry": json.loads(self.entry),
-            "leaf_hash": merkle.leaf_hash(self.entry).hex(),
+            "leaf_hash": self.leaf.hex(),
             "proof": [p.hex() for p in self.proof],
             "tree_size": self.head.tree_size,
             "root_hash": self.head.root_hash.hex(),
         }
+        return {**data, "redacted": True} if self.redacted_leaf else data
 
 
 class Ledger:

@@ -33,6 +33,7 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.ledger import Entry, InclusionProof, Ledger
+from needtoknow.ledger.entry import canonical_json
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.policy import Engine, Policy, load_stored_policy
 from needtoknow.policy.collection import explain_collection
@@ -476,7 +477,9 @@ class Vault:
             case = entry.get("case_id")
             return case in held and entry.get("recipient") == held[case]
 
-        return [p for p in proofs if not under_order(json.loads(p.entry))]
+        return [
+            _only_theirs(p, customer_id) for p in proofs if not under_order(json.loads(p.entry))
+        ]
 
     def _context(self, context: Context | None) -> Context:
         """The request's context at the vault's own time: agreements are judged, and
@@ -593,3 +596,23 @@ class Vault:
         self.ledger.record(
             self.entry("key_retirement", detail={"phase": "done", "kek_version": version})
         )
+
+
+def _only_theirs(proof: InclusionProof, customer_id: str) -> InclusionProof:
+    """An entry written before operations on several customers were ledgered one entry
+    per customer may name others (``customer_ids``, a release's ``customers`` and
+    ``outside_period``): shown to one customer, the others' ids are taken out, and the
+    proof keeps the stored entry's leaf hash, so it still checks."""
+    entry = json.loads(proof.entry)
+    detail = entry.get("detail") if isinstance(entry.get("detail"), dict) else {}
+    lists = {"customer_ids": entry.get("customer_ids")} | {
+        k: detail.get(k) for k in ("customers", "outside_period")
+    }
+    if all(not isinstance(v, list) or set(v) <= {customer_id} for v in lists.values()):
+        return proof
+    if isinstance(entry.get("customer_ids"), list):
+        entry["customer_ids"] = [c for c in entry["customer_ids"] if c == customer_id]
+    for key in ("customers", "outside_period"):
+        if isinstance(detail.get(key), list):
+            detail[key] = [c for c in detail[key] if c == customer_id]
+    return proof.redacted(canonical_json(entry))
