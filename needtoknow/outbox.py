@@ -98,8 +98,13 @@ class Outbox:
 
     def enqueue(self, version: str, again: bool = False) -> int:
         """Queue every customer the version's widening changes reach; returns how many
-        were newly queued. ``again`` (a version re-posted with other changes): those
-        told before are queued again, since what they were told has changed."""
+        were newly queued. ``again`` (a version re-posted with other changes): what was
+        queued or sent for the earlier posting is dropped (the ledger keeps what was
+        sent), and the customers the changes reach now are queued anew — none, if the
+        re-posted changes widen nothing."""
+        if again:
+            with self.vault.db.begin() as conn:
+                conn.execute(notifications.delete().where(notifications.c.version == version))
         posted, policy, registry = PolicyVersions(self.vault).get(version)
         widening = [c for c in posted.changes if c["widens"]]
         if not widening:
@@ -116,12 +121,6 @@ class Outbox:
         now = self.vault.clock()
         queued = 0
         with self.vault.db.begin() as conn:
-            if again:
-                conn.execute(
-                    notifications.delete().where(
-                        notifications.c.version == version, notifications.c.status != "pending"
-                    )
-                )
             known = {
                 row[0]
                 for row in conn.execute(

@@ -17,6 +17,7 @@ process switches policy before its next decision.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -114,16 +115,18 @@ class PolicyVersions:
                 self._entry(
                     policy.version,
                     "posted" if existing is None else "reposted",
+                    against=active.version,
+                    changes_sha256=hashlib.sha256(posted.encode()).hexdigest(),
                     material=material,
                     effective_at=effective.isoformat(),
                     changes=len(changes),
                     widening=sum(1 for c in changes if c.widens),
                 ),
             )
-        if material:
+        if material or existing is not None:
             # Posting a material change queues the customers it reaches for a notice
             # (needtoknow.outbox imports this module: imported here, not at the top);
-            # a re-post tells again those told of the change posted before.
+            # a re-post replaces what was queued for the change posted before.
             from needtoknow.outbox import Outbox
 
             Outbox(self.vault).enqueue(policy.version, again=existing is not None)
@@ -161,11 +164,17 @@ class PolicyVersions:
             )
             raise NoticePending(version, when, reason)
         with self.vault.db.begin() as conn:
-            conn.execute(
+            # Only if the version judged against is still the active one: two activations
+            # racing cannot both pass a check made against the same predecessor.
+            retired = conn.execute(
                 policies.update()
-                .where(policies.c.active.is_(True))
+                .where(policies.c.active.is_(True), policies.c.version == previous.version)
                 .values(active=False, retired_at=now)
-            )
+            ).rowcount
+            if retired != 1:
+                raise NoticePending(
+                    version, now, "another version was activated meanwhile; propose it again"
+                )
             conn.execute(
                 policies.update()
                 .where(policies.c.version == version)

@@ -251,3 +251,32 @@ def test_ntk_notice_send_refuses_plain_text_beyond_loopback(ntk: Ntk) -> None:
     result = ntk("notice", "send", expect=5)
     error = json.loads(result.stderr)
     assert (error["field"], error["rule"]) == ("smtp_tls", "plain_beyond_loopback")
+
+
+def test_a_re_post_that_widens_nothing_leaves_no_notice_queued(
+    vault: Vault, clock: Clock, smtp: tuple[Smtp, Inbox, Controller]
+) -> None:
+    """Second review: pending notices of the first posting were sent with the re-posted
+    text even when that no longer widened anything."""
+    vault.add(ASHA)
+    versions = PolicyVersions(vault)
+    wider = versions.propose(WIDER)
+    outbox = Outbox(vault, smtp[0])
+    assert outbox.status(wider.version) == {"pending": 1}
+    widest = WIDER.replace("grievance@nextraone.example", "complaints@nextraone.example")
+    posted_widest = versions.propose(widest)  # the same widening, another contact
+    clock.now += timedelta(days=31)
+    versions.activate(posted_widest.version)
+    again = versions.propose(WIDER)  # now a narrowing against the active version
+    assert not again.material and outbox.status(wider.version) == {}
+    posted = [e["detail"] for e in notices_and_changes(vault) if e["detail"]["change"] in
+              ("posted", "reposted") and e["policy_version"] == wider.version]  # fmt: skip
+    assert [p["change"] for p in posted] == ["posted", "reposted"]
+    assert posted[0]["changes_sha256"] != posted[1]["changes_sha256"]
+
+
+def notices_and_changes(vault: Vault) -> list[dict[str, Any]]:
+    with vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        entries = [json.loads(bytes(row.entry)) for row in rows]
+    return [e for e in entries if e["kind"] == "policy_change"]

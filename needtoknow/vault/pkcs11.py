@@ -213,7 +213,16 @@ class Pkcs11Keys:
     def sign(self, data: bytes) -> bytes:
         with _HSM_LOCK:
             self._load_signing()
-            return bytes(self._signer.sign(data, mechanism=Mechanism.EDDSA))
+            try:
+                return bytes(self._signer.sign(data, mechanism=Mechanism.EDDSA))
+            except pkcs11_errors.PKCS11Error:  # destroyed by another process's rotation?
+                self._load_signing()
+                try:
+                    return bytes(self._signer.sign(data, mechanism=Mechanism.EDDSA))
+                except pkcs11_errors.PKCS11Error as exc:
+                    raise KeyProviderError(
+                        f"HSM error while signing a tree head: {type(exc).__name__}"
+                    ) from None
 
     def signing_public_key(self) -> bytes:
         with _HSM_LOCK:
