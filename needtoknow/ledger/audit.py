@@ -203,23 +203,29 @@ def _check_entries(conn: sa.Connection, report: Report, sealed: int) -> list[byt
             _check_stray(report, listed)
             listed_until = index - index % log.WINDOW + log.WINDOW
             listed = log.indexed_customers(conn, index - index % log.WINDOW, listed_until)
-        if index != len(leaves):
-            report.fail(
-                f"entry {len(leaves)} is missing (next stored entry is {index})", len(leaves)
-            )
+        if not _add_leaf(report, leaves, index, data, stored, f"next stored entry is {index}"):
             return leaves
-        leaf = merkle.leaf_hash(data)
-        if leaf != stored:
-            report.fail(
-                f"entry {index} was changed: its bytes no longer match its leaf hash", index
-            )
         if (customers_of(data) if index < sealed else []) != listed.pop(index, []):
             report.fail(f"the customer index does not match entry {index}", index)
-        leaves.append(leaf)
     if report.first_bad_entry is None:
         _check_stray(report, listed)
         _check_stray(report, log.indexed_customers(conn, max(len(leaves), listed_until), 2**62))
     return leaves
+
+
+def _add_leaf(
+    report: Report, leaves: list[bytes], index: int, data: bytes, stored: bytes, where: str
+) -> bool:
+    """Check the next entry (in sequence, bytes matching its stored leaf hash) and add
+    its recomputed leaf; False when an entry is missing, which ends the check."""
+    if index != len(leaves):
+        report.fail(f"entry {len(leaves)} is missing ({where})", len(leaves))
+        return False
+    leaf = merkle.leaf_hash(data)
+    if leaf != stored:
+        report.fail(f"entry {index} was changed: its bytes no longer match its leaf hash", index)
+    leaves.append(leaf)
+    return True
 
 
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:
@@ -349,17 +355,8 @@ def verify_export(
         except (ValueError, KeyError, TypeError, AttributeError):
             report.fail(f"line {number} is not an export line", len(leaves))
             return report
-        if index != len(leaves):
-            report.fail(
-                f"entry {len(leaves)} is missing (line {number} holds {index})", len(leaves)
-            )
+        if not _add_leaf(report, leaves, index, data, stored, f"line {number} holds {index}"):
             return report
-        leaf = merkle.leaf_hash(data)
-        if leaf != stored:
-            report.fail(
-                f"entry {index} was changed: its bytes no longer match its leaf hash", index
-            )
-        leaves.append(leaf)
     report.entries = len(leaves)
     if len(heads) != 1:
         report.fail("an export ends with exactly one signed tree head")
