@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hypothesis
 import pytest
@@ -23,6 +23,18 @@ from needtoknow.vault import Vault
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI") == "true"
+# One switch for every test that needs a service (PostgreSQL, SoftHSM2, Java, the seed
+# beside the checkout): `make test` and CI require them, so a missing one fails the run;
+# `make test-quick` sets NTK_TEST_SERVICES=optional and those tests skip.
+SERVICES_REQUIRED = IN_CI or os.environ.get("NTK_TEST_SERVICES", "required") != "optional"
+
+
+def need_service(missing: str, how: str) -> NoReturn:
+    """Stop a test whose service is missing: a failure unless services are optional."""
+    if SERVICES_REQUIRED:
+        pytest.fail(f"{missing}: {how} (or NTK_TEST_SERVICES=optional to skip)")
+    pytest.skip(f"{missing}: {how}")
+
 
 # No test asserts a time: Hypothesis's default deadline (200 ms an example) and its
 # too-slow health check (data generation timed) would fail a property on a busy machine,
@@ -48,19 +60,12 @@ def clock() -> Clock:
     return Clock()
 
 
-def _postgres_admin_url() -> str | None:
-    url = os.environ.get("NTK_TEST_POSTGRES_URL")
-    if not url and IN_CI:
-        pytest.fail("CI must provide NTK_TEST_POSTGRES_URL (scripts/test-services.sh)")
-    return url
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = _postgres_admin_url()
+    admin = os.environ.get("NTK_TEST_POSTGRES_URL")
     if not admin:
-        pytest.skip("PostgreSQL not configured: run `eval $(bash scripts/test-services.sh)`")
+        need_service("NTK_TEST_POSTGRES_URL is not set", "source scripts/test-services.sh")
     name = f"ntk_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -105,9 +110,7 @@ def sqlite_vault(tmp_path: Path, clock: Clock) -> Iterator[Vault]:
 def spark() -> Iterator[Any]:
     """One local Spark (2 cores) for the whole run: starting one takes seconds."""
     if shutil.which("java") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide Java (scripts/test-services.sh)")
-        pytest.skip("no Java runtime: run scripts/test-services.sh")
+        need_service("no Java runtime", "run scripts/test-services.sh")
     from pyspark.sql import SparkSession
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # workers use this venv, not python3

@@ -12,7 +12,7 @@ import pytest
 
 from needtoknow.errors import IntegrityError, KeyProviderError
 from needtoknow.home import Settings, init_vault, open_vault
-from tests.conftest import IN_CI, Clock
+from tests.conftest import Clock, need_service
 from tests.customers import ASHA, RAVI, lookup
 
 pytestmark = pytest.mark.pkcs11
@@ -37,9 +37,7 @@ def softhsm_tokens(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     is first loaded (it reads SOFTHSM2_CONF and the token list once per process)."""
     module = _module()
     if not module or not shutil.which("softhsm2-util"):
-        if IN_CI:
-            pytest.fail("CI must install SoftHSM2 (scripts/test-services.sh)")
-        pytest.skip("SoftHSM2 is not installed: apt-get install softhsm2")
+        need_service("SoftHSM2 is not installed", "run scripts/test-services.sh")
     root = tmp_path_factory.mktemp("softhsm")
     (root / "tokens").mkdir()
     conf = root / "softhsm2.conf"
