@@ -195,7 +195,7 @@ def run_ours(path: Path, query: Query, args: Job) -> Release:
     from needtoknow.analytics import EventStore
     from needtoknow.analytics.bounding import bound
     from needtoknow.analytics.reports import Reports
-    from needtoknow.home import Settings, init_vault
+    from needtoknow.config import Settings, init_vault
 
     started = time.perf_counter()
     home = Path(tempfile.mkdtemp(prefix="ntk-bench-"))

@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from needtoknow.apikeys import ApiKeys
-from needtoknow.demo import customers
-from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.config import Settings, init_vault, open_vault
+from needtoknow.demo.customers import customers
+from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import ledger_state
 
 HERE = Path(__file__).parent

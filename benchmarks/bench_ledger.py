@@ -27,12 +27,11 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from needtoknow import access
-from needtoknow.demo import customers
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
+from needtoknow.demo.customers import customers
 from needtoknow.ledger.entry import Entry
 from needtoknow.types import Context
-from needtoknow.vault import Vault
+from needtoknow.vault import Vault, access
 
 
 def bench_get(vault: Vault, ids: list[str], gets: int) -> tuple[float, float]:

@@ -26,8 +26,8 @@ from typing import Any
 
 from rich.progress import track
 
-from needtoknow.demo import customers
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
+from needtoknow.demo.customers import customers
 
 
 def timed(label: str, items: list[Any], action: Callable[[Any], object], bar: bool) -> float:

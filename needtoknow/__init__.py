@@ -4,7 +4,7 @@ The front door is :class:`Vault`, opened with :func:`init_vault` / :func:`open_v
 Every read names a recipient and a purpose and returns only what the policy allows.
 """
 
-from needtoknow.access import Disclosure
+from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -22,10 +22,10 @@ from needtoknow.errors import (
     Unavailable,
     ValidationError,
 )
-from needtoknow.home import Settings, init_vault, open_vault
 from needtoknow.policy import Engine, Policy, load_policy, load_policy_text
 from needtoknow.types import Context, Decision, Grant
 from needtoknow.vault import Vault
+from needtoknow.vault.access import Disclosure
 
 __all__ = [
     "AuthenticationError",

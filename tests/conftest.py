@@ -18,7 +18,7 @@ import hypothesis
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
 from needtoknow.vault import Vault
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

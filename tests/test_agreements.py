@@ -10,8 +10,8 @@ from typing import Any, TypedDict
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, demo_policy_text, open_vault
 from needtoknow.errors import NotFound, PolicyDenied, PolicyError, ValidationError
-from needtoknow.home import Settings, demo_policy_text, open_vault
 from needtoknow.policy import load_policy_text
 from needtoknow.policy.model import Agreement
 from needtoknow.storage.schema import ledger_entries

@@ -7,8 +7,8 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from needtoknow.apikeys import ApiKeys
 from needtoknow.errors import AuthenticationError, ScopeDenied, ValidationError
+from needtoknow.records.apikeys import ApiKeys
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 

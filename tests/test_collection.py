@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.detect import Scanner
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import NotCollected, NoticePending, PolicyError
-from needtoknow.home import Settings, init_vault, open_vault
 from needtoknow.policy import load_policy_text
+from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.schema import customers, ledger_entries
 from needtoknow.vault import Vault, store
-from needtoknow.versions import PolicyVersions
 from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, NOT_COLLECTED
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NotFound, PolicyDenied, ValidationError
-from needtoknow.home import Settings, open_vault
 from needtoknow.storage.schema import consents, ledger_entries
 from needtoknow.vault import Vault
 from tests.conftest import Clock, Ntk

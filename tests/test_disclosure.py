@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from needtoknow.disclosure import HPKE_SUITE
+from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.errors import NeedToKnowError, PolicyDenied, ValidationError
-from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.records.disclosures import HPKE_SUITE
 from needtoknow.storage.schema import disclosure_requests, ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault

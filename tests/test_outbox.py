@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from needtoknow.config import Settings
 from needtoknow.errors import ValidationError
-from needtoknow.home import Settings
-from needtoknow.network import is_loopback
-from needtoknow.outbox import Outbox, Smtp
+from needtoknow.guards.network import is_loopback
+from needtoknow.records.outbox import Outbox, Smtp
+from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
-from needtoknow.versions import PolicyVersions
 from tests.api.test_tls import self_signed
 from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, RAVI

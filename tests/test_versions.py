@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NotFound, NoticePending, ValidationError
-from needtoknow.home import Settings, open_vault
+from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault
-from needtoknow.versions import PolicyVersions
 from tests.conftest import Clock, Ntk
 
 TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")

@@ -23,7 +23,7 @@ from needtoknow.detect.redact import Redactor
 from needtoknow.errors import ValidationError
 
 if TYPE_CHECKING:
-    from needtoknow.vault.keys import KeyProvider
+    from needtoknow.crypto.keys import KeyProvider
 
 KINDS = ("page_view", "link_click", "ad_click", "search", "plan_subscribed")
 DIMENSIONS = ("page", "link", "ad", "search", "plan", "region")

@@ -22,9 +22,9 @@ from needtoknow.errors import ValidationError
 
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
-    from needtoknow.home import Settings
+    from needtoknow.config import Settings
+    from needtoknow.crypto.keys import KeyProvider
     from needtoknow.vault import Vault
-    from needtoknow.vault.keys import KeyProvider
 
 SCHEMA = pa.schema(
     [

@@ -42,8 +42,8 @@ from needtoknow.api.service import (
     RateLimited,
     Service,
 )
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NeedToKnowError
-from needtoknow.home import Settings, open_vault
 from needtoknow.vault import Vault
 
 

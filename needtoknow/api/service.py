@@ -17,8 +17,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from needtoknow.analytics import EventStore
-from needtoknow.apikeys import ApiKey, ApiKeys, Refusal
 from needtoknow.errors import AuthenticationError
+from needtoknow.records.apikeys import ApiKey, ApiKeys, Refusal
 from needtoknow.vault import Vault
 
 

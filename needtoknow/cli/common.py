@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from needtoknow import errors
-from needtoknow.home import Settings, open_vault
+from needtoknow.config import Settings, open_vault
 from needtoknow.vault import Vault
 
 # One table: each error class → exit code. Order matters: first match wins.

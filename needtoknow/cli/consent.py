@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from needtoknow.cli.common import print_json, stdout, with_vault
-from needtoknow.consents import CHANNELS
+from needtoknow.records.consents import CHANNELS
 
 app = typer.Typer(help="Customers' consents (DPDP Act s.6).", no_args_is_help=True)
 Channel = Annotated[str, typer.Option(help="How it was given: " + ", ".join(sorted(CHANNELS)))]

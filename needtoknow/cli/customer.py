@@ -11,7 +11,7 @@ import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, with_vault
 from needtoknow.errors import NeedToKnowError
-from needtoknow.jsontext import parse_json
+from needtoknow.guards.jsontext import parse_json
 from needtoknow.types import Context
 from needtoknow.vault import Erasure, Vault
 

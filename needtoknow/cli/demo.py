@@ -11,12 +11,12 @@ import typer
 from rich.progress import track
 from rich.prompt import Prompt
 
-from needtoknow.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.cli.common import reported, stdout
 from needtoknow.cli.serve import serve as serve_command
-from needtoknow.demo import customers
+from needtoknow.config import Settings, init_vault, open_vault
+from needtoknow.demo.customers import customers
 from needtoknow.errors import NeedToKnowError, NotCollected
-from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from needtoknow.cli.common import print_json, reported
+from needtoknow.config import Settings, open_vault
 from needtoknow.detect import ENTITIES, Scanner
 from needtoknow.detect.corpus import documents
 from needtoknow.detect.evaluate import Score, by_category, evaluate, overall, scanned
@@ -31,7 +32,6 @@ from needtoknow.detect.files import (
 )
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import ValidationError
-from needtoknow.home import Settings, open_vault
 
 FINDINGS_EXIT = 10  # ntk scan --fail-on: PII of a failing category found, or input skipped
 CATEGORIES = sorted({e.category for e in ENTITIES.values()})

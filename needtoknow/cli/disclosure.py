@@ -11,7 +11,7 @@ import typer
 
 from needtoknow.cli.common import parse_date, print_json, reported, stderr, with_vault
 from needtoknow.errors import NeedToKnowError
-from needtoknow.private import write_private
+from needtoknow.guards.private import write_private
 from needtoknow.vault import Vault
 
 app = typer.Typer(

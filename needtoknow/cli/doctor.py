@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from needtoknow.cli.common import print_json, stdout
-from needtoknow.home import Settings
+from needtoknow.config import Settings
 
 DOCTOR_FAILED = 13
 _MARK = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "[red]fail[/red]"}

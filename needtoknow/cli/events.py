@@ -16,8 +16,8 @@ from rich.progress import Progress
 from needtoknow.analytics import EventStore, demo
 from needtoknow.analytics.reports import Reports
 from needtoknow.cli.common import print_json, reported
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import ValidationError
-from needtoknow.home import Settings, open_vault
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="Usage events for aggregate reports (no PII stored).", no_args_is_help=True)

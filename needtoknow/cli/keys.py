@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.cli.common import print_json, with_vault
 from needtoknow.errors import ValidationError
+from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="Key-encryption keys and API keys.", no_args_is_help=True)

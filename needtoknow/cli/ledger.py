@@ -13,11 +13,11 @@ import sqlalchemy as sa
 import typer
 
 from needtoknow.cli.common import print_json, reported, stderr, stopping_on_sigterm, with_vault
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import ValidationError
-from needtoknow.home import Settings, open_vault
+from needtoknow.guards.private import private_file
 from needtoknow.ledger import Report, TreeHead, audit
 from needtoknow.ledger.heads import parse_heads
-from needtoknow.private import private_file
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=True)

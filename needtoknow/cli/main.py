@@ -24,7 +24,7 @@ from needtoknow.cli import (
     serve,
 )
 from needtoknow.cli.common import print_json, reported
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
 from needtoknow.policy import load_policy
 
 app = typer.Typer(

@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from needtoknow.cli.common import print_json, reported, with_vault
+from needtoknow.config import Settings
 from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
-from needtoknow.home import Settings
-from needtoknow.outbox import Outbox, Smtp
 from needtoknow.policy.notice import LANGUAGES, Notice, render
+from needtoknow.records.outbox import Outbox, Smtp
+from needtoknow.records.versions import PolicyVersions
 from needtoknow.vault import Vault
-from needtoknow.versions import PolicyVersions
 
 app = typer.Typer(help="The privacy notice, generated from the policy.", no_args_is_help=True)
 

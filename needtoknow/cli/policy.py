@@ -11,9 +11,9 @@ import typer
 from needtoknow.cli.common import parse_moment, print_json, reported, with_vault
 from needtoknow.errors import PolicyError
 from needtoknow.policy import load_policy
+from needtoknow.records.versions import PolicyVersions, Version
 from needtoknow.types import Context
 from needtoknow.vault import Vault
-from needtoknow.versions import PolicyVersions, Version
 
 app = typer.Typer(help="The need-to-know policy.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from needtoknow.api.logs import log, uvicorn_log_config
-from needtoknow.network import LOOPBACK_EXAMPLES, is_loopback
+from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
 
 
 def serve(

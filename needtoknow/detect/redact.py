@@ -21,7 +21,7 @@ Operators, named as on the command line (``ENTITY=OPERATOR``):
   ISO date…) fall back to ``label``;
 - ``drop`` — nothing at all.
 
-``hash`` and ``encrypt`` need the vault's :class:`~needtoknow.vault.keys.KeyProvider`;
+``hash`` and ``encrypt`` need the vault's :class:`~needtoknow.crypto.keys.KeyProvider`;
 the key never leaves it (HMAC is computed by the provider, the HSM's included).
 ``vault`` needs the :class:`~needtoknow.vault.Vault` itself.
 """
@@ -38,14 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
+from needtoknow.crypto.hazmat import aead
 from needtoknow.detect.entities import ENTITIES
 from needtoknow.detect.scanner import Finding
 from needtoknow.errors import IntegrityError, NeedToKnowError
-from needtoknow.hazmat import aead
 
 if TYPE_CHECKING:
+    from needtoknow.crypto.keys import KeyProvider
     from needtoknow.vault import Vault
-    from needtoknow.vault.keys import KeyProvider
 
 Operator = Callable[[Finding, str], str]  # (finding, its text) -> replacement
 

@@ -19,15 +19,15 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, open_vault
+from needtoknow.crypto.keys import SIGNING_FILE
 from needtoknow.errors import NeedToKnowError, PolicyError
-from needtoknow.home import Settings, open_vault
+from needtoknow.guards.network import is_loopback
 from needtoknow.ledger import log
-from needtoknow.network import is_loopback
 from needtoknow.policy import load_policy_text
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import ledger_heads
 from needtoknow.vault import Vault
-from needtoknow.vault.keys import SIGNING_FILE
 
 Status = Literal["ok", "warn", "fail"]
 CLOCK_TOLERANCE = timedelta(seconds=5)

@@ -20,7 +20,7 @@ from needtoknow.storage.groupcommit import GroupCommit
 from needtoknow.storage.schema import ledger_heads
 
 if TYPE_CHECKING:
-    from needtoknow.vault.keys import KeyProvider
+    from needtoknow.crypto.keys import KeyProvider
 
 
 MILLISECOND = timedelta(milliseconds=1)

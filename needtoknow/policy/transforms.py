@@ -1,6 +1,6 @@
 """Transforms: how much of a decrypted value leaves the vault.
 
-Applied in :mod:`needtoknow.access` after decryption and before anything is
+Applied in :mod:`needtoknow.vault.access` after decryption and before anything is
 returned, so a rule's ``last4`` is all a recipient ever sees. Which transforms a
 category admits is declared in the category registry and checked when a policy
 loads; reaching an undefined combination here is a bug.

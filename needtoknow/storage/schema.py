@@ -60,7 +60,7 @@ policies = Table(
     Column("source", Text, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),  # proposed (posted)
     Column("active", Boolean, nullable=False, default=False),
-    # A version's life (needtoknow.versions): posted with its changes and the date it may
+    # A version's life (needtoknow.records.versions): posted with its changes and the date it may
     # take effect; activated; retired when another version is activated.
     Column("material", Boolean, nullable=True),
     Column("changes", Text, nullable=True),  # JSON list of policy.diff.Change

@@ -1,6 +1,6 @@
 """The encrypted PII vault: envelope encryption, key providers, blind indexes, erasure."""
 
-from needtoknow.vault.keys import KeyProvider, LocalKeyFile
+from needtoknow.crypto.keys import KeyProvider, LocalKeyFile
 from needtoknow.vault.scrubs import PendingScrub
 from needtoknow.vault.vault import Erasure, RotationResult, Vault, WriteResult
 

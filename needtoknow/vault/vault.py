@@ -1,4 +1,4 @@
-"""The vault's front door: write, read (through :mod:`needtoknow.access`), find, erase, rotate.
+"""The vault's front door: write, read (through :mod:`.access`), find, erase, rotate.
 
 Every write is validated in full before anything is stored, then stored in one
 transaction, so a bad field leaves nothing behind. Every read names a recipient
@@ -19,11 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from needtoknow import access
-from needtoknow.agreements import AgreementRegistry
 from needtoknow.categories import Normalised, Registry, Rules
-from needtoknow.consents import Consents
-from needtoknow.disclosure import Disclosures
+from needtoknow.crypto import envelope
+from needtoknow.crypto.keys import KeyProvider
 from needtoknow.errors import (
     CategoryError,
     KeyProviderError,
@@ -37,12 +35,14 @@ from needtoknow.ledger.entry import canonical_json
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.policy import Engine, Policy, load_stored_policy
 from needtoknow.policy.collection import explain_collection
+from needtoknow.records.agreements import AgreementRegistry
+from needtoknow.records.consents import Consents
+from needtoknow.records.disclosures import Disclosures
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
 from needtoknow.types import Context, checked_customer_id
-from needtoknow.vault import envelope, scrubs, store
-from needtoknow.vault.keys import KeyProvider
+from needtoknow.vault import access, scrubs, store
 
 Clock = Callable[[], datetime]
 

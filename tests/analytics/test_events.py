@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from needtoknow.analytics import EventStore
 from needtoknow.analytics.events import subject_key
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
 
 NTK = str(Path(sys.executable).with_name("ntk"))
 

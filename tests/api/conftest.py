@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from needtoknow.apikeys import SCOPES, ApiKeys
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
+from needtoknow.records.apikeys import SCOPES, ApiKeys
 from needtoknow.vault import Vault
 
 NTK = str(Path(sys.executable).with_name("ntk"))

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.apikeys import ApiKeys
 from needtoknow.errors import ValidationError
+from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import ledger_entries
 from tests.api.conftest import Server
 

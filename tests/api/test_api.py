@@ -14,8 +14,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.apikeys import ApiKeys
 from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, _written, raise_for
+from needtoknow.config import Settings, init_vault
 from needtoknow.errors import (
     AuthenticationError,
     NotCollected,
@@ -24,8 +24,8 @@ from needtoknow.errors import (
     ScopeDenied,
     ValidationError,
 )
-from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
+from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import api_keys, ledger_entries
 from tests.api.conftest import Server, start, stop
 from tests.customers import ASHA, NOT_COLLECTED, RAVI

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.apikeys import SCOPES, ApiKeys
+from needtoknow.records.apikeys import SCOPES, ApiKeys
 from needtoknow.storage.schema import api_keys, ledger_entries
 from needtoknow.types import Context
 from tests.api.conftest import Server

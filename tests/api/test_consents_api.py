@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from needtoknow.apikeys import ApiKeys
 from needtoknow.errors import ValidationError
+from needtoknow.records.apikeys import ApiKeys
 from tests.api.conftest import Server
 from tests.customers import ASHA
 

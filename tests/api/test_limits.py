@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from needtoknow.apikeys import ApiKeys
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
+from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import ledger_entries
 from tests.api.conftest import start, stop
 

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from needtoknow.apikeys import ApiKeys
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
+from needtoknow.records.apikeys import ApiKeys
 from tests.api.conftest import NTK, free_port, start, stop
 
 

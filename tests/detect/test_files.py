@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from needtoknow.config import Settings, init_vault
 from needtoknow.detect import Scanner
 from needtoknow.detect.files import (
     MAX_DEPTH,
@@ -30,7 +31,6 @@ from needtoknow.detect.files import (
 )
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import IntegrityError
-from needtoknow.home import Settings, init_vault
 from tests.conftest import Ntk
 
 NTK = str(Path(sys.executable).with_name("ntk"))

@@ -18,12 +18,12 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from needtoknow.analytics import EventStore
 from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
+from needtoknow.config import Settings, init_vault
 from needtoknow.detect import ENTITIES, Scanner
 from needtoknow.detect.automaton import Automaton
 from needtoknow.detect.files import Located, redact_file, scan_file
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import _SHAPES
-from needtoknow.home import Settings, init_vault
 from tests.conftest import Ntk
 
 SCANNER = Scanner()

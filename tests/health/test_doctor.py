@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, open_vault
+from needtoknow.guards.network import is_loopback
 from needtoknow.health import diagnose
-from needtoknow.home import Settings, open_vault
-from needtoknow.network import is_loopback
 from needtoknow.storage.schema import ledger_heads
 from needtoknow.vault import Vault
 from tests.conftest import Ntk

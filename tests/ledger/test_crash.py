@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.home import Settings, init_vault, open_vault
+from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.storage.schema import customers, ledger_entries
 from tests.conftest import Clock
 
 LOAD = """
 import sys
-from needtoknow.demo import customers
-from needtoknow.home import Settings, open_vault
+from needtoknow.demo.customers import customers
+from needtoknow.config import Settings, open_vault
 vault = open_vault(Settings.from_env())
 for i, record in enumerate(customers(100000, seed=int(sys.argv[1]))):
     cid = vault.add(record).customer_id

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from needtoknow.config import Settings, init_vault
 from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, ValidationError
-from needtoknow.home import Settings, init_vault
 from needtoknow.ledger import merkle
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import ledger_customers, ledger_entries, ledger_state

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
 from needtoknow.ledger import merkle
 from needtoknow.storage.schema import (
     ledger_customers,

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import KeyProviderError, LedgerTampered, ValidationError
-from needtoknow.home import Settings, open_vault
 from needtoknow.ledger import TreeHead, audit, merkle
 from needtoknow.ledger.heads import parse_heads, signed_bytes
 from needtoknow.storage.schema import (

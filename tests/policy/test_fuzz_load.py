@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from needtoknow.config import demo_policy_text
 from needtoknow.errors import PolicyError
-from needtoknow.home import demo_policy_text
 from needtoknow.policy import load_policy_text
 
 TEXT = demo_policy_text()

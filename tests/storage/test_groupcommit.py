@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from needtoknow.config import Settings, init_vault
 from needtoknow.errors import Unavailable
-from needtoknow.home import Settings, init_vault
 from needtoknow.storage.groupcommit import GroupCommit
 from tests.customers import ASHA
 

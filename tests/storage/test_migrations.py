@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
 from needtoknow.ledger import log
 from needtoknow.storage import connect, database, migrate
 from needtoknow.storage.schema import ledger_customers, metadata

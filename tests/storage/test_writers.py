@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from needtoknow.home import Settings, init_vault
+from needtoknow.config import Settings, init_vault
 from tests.customers import ASHA
 
 
@@ -53,7 +53,7 @@ IMPATIENT_WRITER = """
 import sys
 from pathlib import Path
 import sqlalchemy as sa
-from needtoknow.home import Settings, open_vault
+from needtoknow.config import Settings, open_vault
 vault = open_vault(Settings(home=Path(sys.argv[1]), database_url=sys.argv[2]))
 
 @sa.event.listens_for(vault.db, "connect")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.home import Settings, demo_policy_text, init_vault, open_vault
+from needtoknow.config import Settings, demo_policy_text, init_vault, open_vault
 from needtoknow.storage.schema import customers
 from needtoknow.vault import Vault
 from needtoknow.vault.store import unpack_fields

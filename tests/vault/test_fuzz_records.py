@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from needtoknow.categories import Rules, seed_registry
 from needtoknow.errors import ValidationError
-from needtoknow.jsontext import parse_json
+from needtoknow.guards.jsontext import parse_json
 from needtoknow.storage.schema import customers, ledger_entries
 from needtoknow.vault import Vault
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.errors import IntegrityError, KeyProviderError
-from needtoknow.home import Settings, init_vault, open_vault
 from tests.conftest import Clock, need_service
 from tests.customers import ASHA, RAVI, lookup
 

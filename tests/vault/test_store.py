@@ -37,8 +37,8 @@ def test_garbage_is_an_integrity_error() -> None:
 
 
 def test_a_record_whose_field_is_not_ciphertext_fails_integrity() -> None:
-    from needtoknow.hazmat import aead
-    from needtoknow.vault.envelope import decrypt_fields
+    from needtoknow.crypto.envelope import decrypt_fields
+    from needtoknow.crypto.hazmat import aead
 
     fields = unpack_fields(pack_fields({"name": b"x" * 40}))
     with pytest.raises(IntegrityError):

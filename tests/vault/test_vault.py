@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, open_vault
+from needtoknow.crypto import envelope
 from needtoknow.errors import (
     IntegrityError,
     KeyProviderError,
@@ -18,9 +20,8 @@ from needtoknow.errors import (
     PolicyDenied,
     ValidationError,
 )
-from needtoknow.home import Settings, open_vault
 from needtoknow.storage.schema import customers, ledger_entries
-from needtoknow.vault import Vault, envelope, store
+from needtoknow.vault import Vault, store
 from needtoknow.vault.store import pack_fields, unpack_fields
 from tests.conftest import Clock
 from tests.customers import ASHA, RAVI, lookup

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from needtoknow.agreements import agreement_json
 from needtoknow.api.models import AgreementChange, AgreementIn, Count, Customers, Reason
 from needtoknow.api.service import AgreementsManage
 from needtoknow.policy.model import Agreement
+from needtoknow.records.agreements import agreement_json
 
 router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
 

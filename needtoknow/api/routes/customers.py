@@ -18,7 +18,7 @@ from needtoknow.api.models import (
     respond,
 )
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
-from needtoknow.jsontext import parse_json
+from needtoknow.guards.jsontext import parse_json
 from needtoknow.types import Context
 from needtoknow.vault.vault import WriteResult
 
@@ -36,7 +36,7 @@ def _written(result: WriteResult) -> Written:
 
 async def _strict_json(request: Request) -> None:
     """FastAPI's JSON parse keeps the last of two equal keys: parse the body again
-    strictly, so a duplicate key is refused by name (see :mod:`needtoknow.jsontext`)."""
+    strictly, so a duplicate key is refused by name (see :mod:`needtoknow.guards.jsontext`)."""
     parse_json(await request.body(), "body")
 
 

@@ -24,8 +24,8 @@ from pkcs11 import exceptions as pkcs11_errors
 from pkcs11.mechanisms import GCMParams
 from pkcs11.util.ec import encode_named_curve_parameters
 
+from needtoknow.crypto.keys import MacKey
 from needtoknow.errors import IntegrityError, KeyProviderError
-from needtoknow.vault.keys import MacKey
 
 _NONCE_BYTES = 12
 _KEK_LABEL = re.compile(r"ntk-kek-(\d+)")
@@ -49,7 +49,7 @@ _HSM_LOCK = threading.RLock()
 
 
 class Pkcs11Keys:
-    """A :class:`~needtoknow.vault.keys.KeyProvider` backed by a PKCS#11 token."""
+    """A :class:`~needtoknow.crypto.keys.KeyProvider` backed by a PKCS#11 token."""
 
     name = "pkcs11"
 

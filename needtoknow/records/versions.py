@@ -125,9 +125,9 @@ class PolicyVersions:
             )
         if material or existing is not None:
             # Posting a material change queues the customers it reaches for a notice
-            # (needtoknow.outbox imports this module: imported here, not at the top);
+            # (needtoknow.records.outbox imports this module: imported here, not at the top);
             # a re-post replaces what was queued for the change posted before.
-            from needtoknow.outbox import Outbox
+            from needtoknow.records.outbox import Outbox
 
             Outbox(self.vault).enqueue(policy.version, again=existing is not None)
         found = self._row(policy.version)

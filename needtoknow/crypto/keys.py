@@ -2,7 +2,7 @@
 
 The vault never sees a KEK: it hands a provider a data-encryption key (DEK) to wrap
 or unwrap, and data to MAC for blind indexes and tokens. ``local`` keeps keys in a
-0600 file; ``pkcs11`` (see :mod:`needtoknow.vault.pkcs11`) keeps them in an HSM.
+0600 file; ``pkcs11`` (see :mod:`needtoknow.crypto.pkcs11`) keeps them in an HSM.
 KEKs are versioned: rotation adds a version, retirement removes an old one.
 """
 
@@ -22,9 +22,9 @@ from typing import Literal, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from needtoknow.crypto.hazmat import aead
 from needtoknow.errors import KeyProviderError
-from needtoknow.hazmat import aead
-from needtoknow.private import write_private
+from needtoknow.guards.private import write_private
 
 MacKey = Literal["index", "token"]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import msgpack
 
+from needtoknow.crypto.hazmat import aead
+from needtoknow.crypto.keys import KeyProvider
 from needtoknow.errors import IntegrityError
-from needtoknow.hazmat import aead
-from needtoknow.vault.keys import KeyProvider
 
 
 def dek_binding(customer_id: str, dek_version: int) -> bytes:

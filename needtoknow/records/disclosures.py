@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from needtoknow.actors import checked_actor, same_person
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
+from needtoknow.guards.actors import checked_actor, same_person
 from needtoknow.ledger import Entry
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customer_notices, disclosure_requests
@@ -425,7 +425,7 @@ class Disclosures:
 
     def _decide(self, request_id: str, status: str, reason: str | None) -> Request:
         """Four eyes: the decider is neither the requester nor the case owner, as their
-        names read (see :mod:`needtoknow.actors`)."""
+        names read (see :mod:`needtoknow.guards.actors`)."""
         checked_actor(self.vault.actor)
         now = self.vault.clock()
         with self.vault.db.begin() as conn:

@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from needtoknow.errors import NeedToKnowError, ValidationError
-from needtoknow.network import LOOPBACK_EXAMPLES, is_loopback
+from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
 from needtoknow.policy.notice import render
+from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import notifications
 from needtoknow.vault import store
-from needtoknow.versions import PolicyVersions
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from needtoknow.crypto.keys import KeyProvider, LocalKeyFile
 from needtoknow.errors import KeyProviderError, NeedToKnowError
+from needtoknow.guards.network import is_loopback
 from needtoknow.ledger import Entry, Ledger
-from needtoknow.network import is_loopback
 from needtoknow.policy import load_policy_text, load_stored_policy
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current, reading
 from needtoknow.storage.schema import policies
 from needtoknow.vault import Vault
-from needtoknow.vault.keys import KeyProvider, LocalKeyFile
 from needtoknow.vault.vault import Clock, utc_now
 
-log = logging.getLogger("needtoknow.home")
+log = logging.getLogger("needtoknow.config")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _key_provider(settings: Settings, create: bool) -> KeyProvider:
             return LocalKeyFile.create(settings.key_file)
         return LocalKeyFile(settings.key_file)
     if settings.key_provider == "pkcs11":
-        from needtoknow.vault.pkcs11 import Pkcs11Keys
+        from needtoknow.crypto.pkcs11 import Pkcs11Keys
 
         if not settings.pkcs11_module or settings.pkcs11_pin is None:
             raise KeyProviderError("pkcs11 needs NTK_PKCS11_MODULE and NTK_PKCS11_PIN")

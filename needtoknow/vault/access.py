@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from needtoknow.crypto import envelope
 from needtoknow.errors import (
     IntegrityError,
     NeedToKnowError,
@@ -21,7 +22,6 @@ from needtoknow.errors import (
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
 from needtoknow.types import Context, Decision, checked_customer_id
-from needtoknow.vault import envelope
 from needtoknow.vault.store import KeyRow
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""Synthetic customers for ``ntk demo`` and the benchmarks (Faker, the ``[demo]`` extra)."""
