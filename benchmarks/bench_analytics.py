@@ -205,7 +205,7 @@ def run_ours(path: Path, query: Query, args: Job) -> Release:
     store = EventStore(home / "events", vault.keys)
     spec = spec_for(query, args)
     setup = time.perf_counter() - started
-    release = Reports(vault, store).run(spec, "ad_network")
+    release = Reports(vault.scope, store).run(spec, "ad_network")
     released = {tuple(str(row[c]) for c in release.columns[:-1]): float(row["count"])
                 for row in release.rows}  # fmt: skip
     noise = release.noise["count"]

@@ -30,7 +30,6 @@ import sqlalchemy as sa
 
 from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.demo.customers import customers
-from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import ledger_state
 
 HERE = Path(__file__).parent
@@ -144,7 +143,7 @@ def main() -> None:
         )
         vault = init_vault(settings)
         ids = [vault.add(record).customer_id for record in customers(args.customers)]
-        keys = ApiKeys(vault)
+        keys = vault.api_keys
         tokens = (
             keys.create("billing_team", ("customers:read",)).token,
             keys.create("support_team", ("customers:write",)).token,

@@ -23,9 +23,8 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.policy import Engine, Policy, load_policy, load_policy_text
-from needtoknow.types import Context, Decision, Grant
+from needtoknow.types import Context, Decision, Disclosure, Grant
 from needtoknow.vault import Vault
-from needtoknow.vault.access import Disclosure
 
 __all__ = [
     "AuthenticationError",

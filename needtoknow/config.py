@@ -24,11 +24,12 @@ from needtoknow.errors import KeyProviderError, NeedToKnowError
 from needtoknow.guards.network import is_loopback
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import load_policy_text, load_stored_policy
+from needtoknow.records.scope import Clock
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current, reading
 from needtoknow.storage.schema import policies
 from needtoknow.vault import Vault
-from needtoknow.vault.vault import Clock, utc_now
+from needtoknow.vault.vault import utc_now
 
 log = logging.getLogger("needtoknow.config")
 

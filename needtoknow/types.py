@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from needtoknow.errors import ValidationError
 
@@ -63,3 +64,12 @@ class Decision:
     # Customer-scoped agreements in force: the customer must be assigned to at least one
     # agreement of each group (one group per contractor in the chain).
     customer_scope: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What one recipient received for one purpose, and the decision that allowed it."""
+
+    customer_id: str
+    values: dict[str, Any]
+    decision: Decision

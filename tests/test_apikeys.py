@@ -8,13 +8,12 @@ from datetime import timedelta, timezone
 import pytest
 
 from needtoknow.errors import AuthenticationError, ScopeDenied, ValidationError
-from needtoknow.records.apikeys import ApiKeys
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 
 
 def test_staff_scopes_are_only_for_the_companys_own_teams(vault: Vault) -> None:
-    keys = ApiKeys(vault)
+    keys = vault.api_keys
     for recipient, scope in (
         ("collection_agency", "agreements:manage"),
         ("law_enforcement", "disclosures:release"),
@@ -28,19 +27,19 @@ def test_staff_scopes_are_only_for_the_companys_own_teams(vault: Vault) -> None:
 def test_an_expiry_given_in_ist_expires_at_that_instant(vault: Vault, clock: Clock) -> None:
     ist = timezone(timedelta(hours=5, minutes=30))
     expires = (clock.now + timedelta(hours=2)).astimezone(ist)
-    issued = ApiKeys(vault).create("billing_team", expires_at=expires)
-    assert ApiKeys(vault).authenticate(issued.token).expires_at == expires
+    issued = vault.api_keys.create("billing_team", expires_at=expires)
+    assert vault.api_keys.authenticate(issued.token).expires_at == expires
     clock.now += timedelta(hours=1, minutes=59)
-    ApiKeys(vault).authenticate(issued.token)
+    vault.api_keys.authenticate(issued.token)
     clock.now += timedelta(minutes=2)
     with pytest.raises(AuthenticationError, match="expired"):
-        ApiKeys(vault).authenticate(issued.token)
+        vault.api_keys.authenticate(issued.token)
 
 
 def test_only_a_digest_of_the_secret_is_stored(vault: Vault) -> None:
     from needtoknow.storage.schema import api_keys
 
-    issued = ApiKeys(vault).create("billing_team")
+    issued = vault.api_keys.create("billing_team")
     secret = issued.token.split("_", 2)[2]
     with vault.db.connect() as conn:
         row = conn.execute(api_keys.select()).one()
@@ -53,7 +52,7 @@ def test_customers_write_is_a_staff_scope_for_any_recipient(vault: Vault) -> Non
     """Issue 15 (medium): any recipient could be given ``customers:write`` and overwrite
     any customer's e-mail and phone. Writes are for the company's own teams; a key that
     carries the scope for anyone else (issued before) is refused at use, too."""
-    keys = ApiKeys(vault)
+    keys = vault.api_keys
     for recipient in ("collection_agency", "collection_field_agent", "partner_bank"):
         with pytest.raises(ValidationError, match=r"staff_only.*customers:write"):
             keys.create(recipient, ("customers:read", "customers:write"))

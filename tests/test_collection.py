@@ -18,9 +18,9 @@ from needtoknow.detect import Scanner
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import NotCollected, NoticePending, PolicyError
 from needtoknow.policy import load_policy_text
-from needtoknow.records.versions import PolicyVersions
+from needtoknow.storage import store
 from needtoknow.storage.schema import customers, ledger_entries
-from needtoknow.vault import Vault, store
+from needtoknow.vault import Vault
 from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, NOT_COLLECTED
 
@@ -70,7 +70,7 @@ def test_narrowing_collection_applies_at_once_in_every_process(
     holder = vault.add(ASHA).customer_id
     other = open_vault(settings, clock=vault.clock)
     try:
-        versions = PolicyVersions(vault)
+        versions = vault.versions
         posted = versions.propose(NO_LICENCE)
         assert not posted.material
         assert {"kind": "collection_removed", "widens": False, "purpose": "verification",
@@ -90,7 +90,7 @@ def test_narrowing_collection_applies_at_once_in_every_process(
 
 
 def test_collecting_more_is_material_and_waits_for_its_notice(vault: Vault, clock: Clock) -> None:
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     posted = versions.propose(WITH_VEHICLE)
     assert posted.material
     assert posted.changes[0] == {
@@ -157,7 +157,7 @@ def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
         assert not vault.policy.collection_declared
         asha = vault.add({**ASHA, **NOT_COLLECTED}).customer_id
         assert not vault.explain_collection()["declared"]
-        versions = PolicyVersions(vault)
+        versions = vault.versions
         posted = versions.propose(TEXT)  # declaring what is needed only narrows
         assert not posted.material
         assert {"kind": "collection_removed", "widens": False, "purpose": "billing",

@@ -22,8 +22,7 @@ from aiosmtpd.controller import Controller
 from needtoknow.config import Settings
 from needtoknow.errors import ValidationError
 from needtoknow.guards.network import is_loopback
-from needtoknow.records.outbox import Outbox, Smtp
-from needtoknow.records.versions import PolicyVersions
+from needtoknow.records.outbox import Smtp
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
 from tests.api.test_tls import self_signed
@@ -74,17 +73,47 @@ def notices(vault: Vault) -> list[dict[str, Any]]:
     return [e for e in entries if e["kind"] == "notice"]
 
 
+def _ledgered(vault: Vault) -> int:
+    with vault.db.connect() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(ledger_entries)).scalar_one()
+        )
+
+
+def test_a_posting_whose_notices_cannot_be_queued_is_not_posted(sqlite_vault: Vault) -> None:
+    """Posting and queueing are one transaction: a crash while queueing (here a trigger
+    refusing the insert) leaves no posted version that could later be activated with
+    nobody told, and no ledger entry saying it was posted."""
+    vault = sqlite_vault
+    vault.add(ASHA)
+    with vault.db.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER no_notices BEFORE INSERT ON notifications "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    entries = _ledgered(vault)
+    with pytest.raises(sa.exc.IntegrityError):
+        vault.versions.propose(WIDER)
+    assert [v.version for v in vault.versions.history()] == [vault.policy.version]
+    assert _ledgered(vault) == entries
+    with vault.db.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER no_notices")
+    posted = vault.versions.propose(WIDER)
+    assert vault.outbox().status(posted.version) == {"pending": 1}
+
+
 def test_customers_the_widening_reaches_are_told_once(
     vault: Vault, smtp: tuple[Smtp, Inbox, Controller]
 ) -> None:
     settings, inbox, _ = smtp
     asha, ravi = vault.add(ASHA).customer_id, vault.add(RAVI).customer_id
     vault.add({"name": "No Address", "email": "no.address@example.in"})  # not reached
-    posted = PolicyVersions(vault).propose(WIDER)  # widens address: queues who has one
-    outbox = Outbox(vault, settings)
+    posted = vault.versions.propose(WIDER)  # widens address: queues who has one
+    outbox = vault.outbox(settings)
     assert outbox.status(posted.version) == {"pending": 2}
     assert outbox.deliver() == {"sent": 2}
-    assert outbox.deliver() == {} and Outbox(vault).enqueue(posted.version) == 0  # never twice
+    assert vault.versions.propose(WIDER).version == posted.version
+    assert outbox.deliver() == {}  # never twice
     assert sorted(m["To"] for m in inbox.messages) == sorted([ASHA["email"], RAVI["email"]])
     payload = inbox.messages[0].get_payload(decode=True)
     body = payload.decode("utf-8") if isinstance(payload, bytes) else ""
@@ -104,9 +133,9 @@ def test_a_version_posted_again_with_other_changes_tells_its_customers_again(
     new message, not a duplicate a mail system would drop)."""
     settings, inbox, _ = smtp
     vault.add(ASHA)
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     wider = versions.propose(WIDER)
-    outbox = Outbox(vault, settings)
+    outbox = vault.outbox(settings)
     assert outbox.deliver() == {"sent": 1}
     versions.activate(versions.propose(NARROWER).version)
     clock.now += timedelta(seconds=5)
@@ -125,36 +154,36 @@ def test_a_server_that_is_down_is_retried_later(
 ) -> None:
     settings, inbox, _ = smtp
     vault.add(ASHA)
-    posted = PolicyVersions(vault).propose(WIDER)
+    posted = vault.versions.propose(WIDER)
     down = dataclasses.replace(settings, port=free_port())  # nothing listens there
-    assert Outbox(vault, down).deliver() == {"retry": 1}
-    assert Outbox(vault, settings).deliver() == {}  # not due yet
+    assert vault.outbox(down).deliver() == {"retry": 1}
+    assert vault.outbox(settings).deliver() == {}  # not due yet
     clock.now += timedelta(minutes=3)
-    assert Outbox(vault, settings).deliver() == {"sent": 1}
-    assert len(inbox.messages) == 1 and Outbox(vault).status(posted.version) == {"sent": 1}
+    assert vault.outbox(settings).deliver() == {"sent": 1}
+    assert len(inbox.messages) == 1 and vault.outbox().status(posted.version) == {"sent": 1}
 
 
 def test_a_narrowing_change_tells_no_one(vault: Vault) -> None:
     vault.add(ASHA)
     narrower = TEXT.replace("telephone: full, address: city_only", "address: city_only")
-    posted = PolicyVersions(vault).propose(narrower)
-    assert not posted.material and Outbox(vault).status(posted.version) == {}
+    posted = vault.versions.propose(narrower)
+    assert not posted.material and vault.outbox().status(posted.version) == {}
 
 
 def test_collecting_a_new_category_tells_everyone(vault: Vault) -> None:
     vault.add(ASHA)
     vault.add({"name": "No Licence", "email": "no.licence@example.in"})  # may be asked too
     more = TEXT.replace("driving_licence,", "driving_licence, vehicle_registration,")
-    posted = PolicyVersions(vault).propose(more)
-    assert posted.material and Outbox(vault).status(posted.version) == {"pending": 2}
+    posted = vault.versions.propose(more)
+    assert posted.material and vault.outbox().status(posted.version) == {"pending": 2}
 
 
 def test_keeping_data_longer_tells_those_who_hold_what_is_kept(vault: Vault) -> None:
     vault.add(ASHA)
     vault.add({"date_of_birth": "1990-01-01"})  # verification data only: billing keeps none
     longer = TEXT.replace("retention: 8 years", "retention: 10 years")
-    posted = PolicyVersions(vault).propose(longer)
-    assert posted.material and Outbox(vault).status(posted.version) == {"pending": 1}
+    posted = vault.versions.propose(longer)
+    assert posted.material and vault.outbox().status(posted.version) == {"pending": 1}
 
 
 @pytest.fixture
@@ -178,15 +207,15 @@ def test_notices_to_the_smtp_server_go_over_starttls(
     controller.start()
     try:
         vault.add(ASHA)
-        posted = PolicyVersions(vault).propose(WIDER)
+        posted = vault.versions.propose(WIDER)
         untrusted = Smtp("127.0.0.1", controller.port, SENDER, tls="starttls")
-        assert Outbox(vault, untrusted).deliver() == {"retry": 1}  # not our CA: nothing sent
+        assert vault.outbox(untrusted).deliver() == {"retry": 1}  # not our CA: nothing sent
         clock.now += timedelta(minutes=3)
         trusted = dataclasses.replace(untrusted, ca_file=cert)
-        assert Outbox(vault, trusted).deliver() == {"sent": 1}
+        assert vault.outbox(trusted).deliver() == {"sent": 1}
     finally:
         controller.stop()
-    assert inbox.upgraded == [True] and Outbox(vault).status(posted.version) == {"sent": 1}
+    assert inbox.upgraded == [True] and vault.outbox().status(posted.version) == {"sent": 1}
 
 
 def test_notices_to_the_smtp_server_go_over_implicit_tls(
@@ -198,9 +227,9 @@ def test_notices_to_the_smtp_server_go_over_implicit_tls(
     controller.start()
     try:
         vault.add(ASHA)
-        PolicyVersions(vault).propose(WIDER)
+        vault.versions.propose(WIDER)
         smtp = Smtp("127.0.0.1", controller.port, SENDER, tls="implicit", ca_file=cert)
-        assert Outbox(vault, smtp).deliver() == {"sent": 1}
+        assert vault.outbox(smtp).deliver() == {"sent": 1}
     finally:
         controller.stop()
     assert [m["To"] for m in inbox.messages] == [ASHA["email"]]
@@ -214,10 +243,10 @@ def test_a_tls_required_smtp_server_without_starttls_gets_nothing(
     or marked sent."""
     plain, inbox, _ = smtp
     vault.add(ASHA)
-    posted = PolicyVersions(vault).propose(WIDER)
+    posted = vault.versions.propose(WIDER)
     required = dataclasses.replace(plain, tls="starttls")
-    assert Outbox(vault, required).deliver() == {"retry": 1}
-    assert inbox.messages == [] and Outbox(vault).status(posted.version) == {"pending": 1}
+    assert vault.outbox(required).deliver() == {"retry": 1}
+    assert inbox.messages == [] and vault.outbox().status(posted.version) == {"pending": 1}
     assert notices(vault) == []
 
 
@@ -259,9 +288,9 @@ def test_a_re_post_that_widens_nothing_leaves_no_notice_queued(
     """Second review: pending notices of the first posting were sent with the re-posted
     text even when that no longer widened anything."""
     vault.add(ASHA)
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     wider = versions.propose(WIDER)
-    outbox = Outbox(vault, smtp[0])
+    outbox = vault.outbox(smtp[0])
     assert outbox.status(wider.version) == {"pending": 1}
     widest = WIDER.replace("grievance@nextraone.example", "complaints@nextraone.example")
     posted_widest = versions.propose(widest)  # the same widening, another contact

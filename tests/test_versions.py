@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NotFound, NoticePending, ValidationError
-from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault
@@ -43,7 +42,7 @@ def policy_changes(vault: Vault) -> list[dict[str, Any]]:
 
 
 def test_a_widening_waits_for_its_notice_period(vault: Vault, clock: Clock) -> None:
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     posted = versions.propose(WIDER, "wider.yaml")
     assert posted.material and not posted.active
     assert posted.effective_at == clock.now + timedelta(days=30)
@@ -68,9 +67,9 @@ def test_a_narrowing_applies_at_once_and_reaches_other_processes(
         assert other.engine.decide(
             "support_team", "service_delivery", ["telephone"], Context(now=clock.now)
         ).allowed
-        posted = PolicyVersions(vault).propose(NARROWER)
+        posted = vault.versions.propose(NARROWER)
         assert not posted.material and posted.effective_at == clock.now
-        PolicyVersions(vault).activate(posted.version)
+        vault.versions.activate(posted.version)
         decision = other.engine.decide(
             "support_team", "service_delivery", ["telephone"], Context(now=clock.now)
         )
@@ -84,17 +83,17 @@ def test_proposals_are_judged_against_what_another_process_activated(
 ) -> None:
     other = open_vault(settings, clock=clock)
     try:
-        versions = PolicyVersions(other)
+        versions = other.versions
         versions.activate(versions.propose(NARROWER).version)
         # this vault has made no decision since: it must not judge against its old copy
         with pytest.raises(ValidationError, match="unchanged"):
-            PolicyVersions(vault).propose(NARROWER)
+            vault.versions.propose(NARROWER)
     finally:
         other.close()
 
 
 def test_decisions_replay_under_the_version_active_then(vault: Vault, clock: Clock) -> None:
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     before = clock.now
     posted = versions.propose(WIDER)
     clock.now += timedelta(days=31)
@@ -112,7 +111,7 @@ def test_decisions_replay_under_the_version_active_then(vault: Vault, clock: Clo
 
 
 def test_proposals_are_checked_and_idempotent(vault: Vault) -> None:
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     with pytest.raises(ValidationError, match="unchanged"):
         versions.propose(TEXT)
     first = versions.propose(WIDER)
@@ -146,7 +145,7 @@ def test_shortening_the_notice_period_is_material_and_the_longer_period_applies(
 ) -> None:
     """Review finding: `notice_period_days: 0` was not compared, activated at once, and
     the next widening then took effect immediately."""
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     zero = TEXT.replace("notice_period_days: 30", "notice_period_days: 0")
     posted = versions.propose(zero)
     assert posted.material and posted.effective_at == clock.now + timedelta(days=30)
@@ -163,7 +162,7 @@ def test_shortening_the_notice_period_is_material_and_the_longer_period_applies(
 def test_rewording_a_purpose_that_uses_data_is_a_material_change(vault: Vault) -> None:
     """Review finding: rewording service improvement as "train models licensed to
     partners" produced no change at all."""
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     reworded = TEXT.replace(
         "en: Enhance the experience of the services from usage data",
         "en: Train models licensed to partners",
@@ -183,7 +182,7 @@ def test_a_version_posted_against_another_policy_must_be_posted_again(
 ) -> None:
     """Review finding: after a narrowing, activating an older posted version re-widened
     access while the notice customers received described a different change."""
-    versions = PolicyVersions(vault)
+    versions = vault.versions
     wider = versions.propose(WIDER)  # support: address city_only → full (posted)
     versions.activate(versions.propose(NARROWER).version)  # support loses telephone
     clock.now += timedelta(days=31)

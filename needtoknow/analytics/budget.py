@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
     from needtoknow.ledger import Entry
     from needtoknow.policy.model import UsageRule
-    from needtoknow.vault import Vault
+    from needtoknow.records.scope import Scope
 
 # Charges are floats from OpenDP's maps; a budget spent to its last bit must not be
 # refused for a rounding error in the sum.
@@ -48,8 +48,8 @@ def remaining(rule: UsageRule, spent: tuple[float, float]) -> tuple[float, float
 
 
 class Budgets:
-    def __init__(self, vault: Vault) -> None:
-        self.vault = vault
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     def charge(
         self,
@@ -62,10 +62,10 @@ class Budgets:
         """Spend ``cost`` of ``recipient``'s budget for every month ``spec`` touches, or
         raise BudgetExceeded for the first month without room (nothing is spent; the
         refusal is ledgered)."""
-        vault = self.vault
-        now = vault.clock()
+        scope = self.scope
+        now = scope.clock()
         try:
-            with vault.db.begin() as conn:
+            with scope.db.begin() as conn:
                 left: dict[str, tuple[float, float]] = {}
                 for period in spec.months:
                     spent = _locked(conn, recipient, period)
@@ -82,7 +82,7 @@ class Budgets:
                         .values(epsilon_spent=after[0], delta_spent=after[1])
                     )
                     left[period] = remaining(rule, after)
-                index = vault.ledger.append(
+                index = scope.ledger.append(
                     conn, self._entry(rule, recipient, purpose, spec, cost, "charge", left)
                 )
                 conn.execute(
@@ -102,7 +102,7 @@ class Budgets:
                     ],
                 )
         except BudgetExceeded as exc:
-            vault.ledger.record(
+            scope.ledger.record(
                 self._entry(
                     rule, recipient, purpose, spec, cost, "refuse", {exc.period: exc.remaining}
                 )
@@ -112,7 +112,7 @@ class Budgets:
 
     def spent(self, recipient: str) -> dict[str, tuple[float, float]]:
         """(ε, δ) spent per month of data, for every month ``recipient`` has used."""
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(privacy_budgets)
                 .where(privacy_budgets.c.recipient == recipient)
@@ -121,7 +121,7 @@ class Budgets:
             return {r.period: (r.epsilon_spent, r.delta_spent) for r in rows}
 
     def charges(self, recipient: str) -> list[dict[str, Any]]:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(privacy_charges)
                 .where(privacy_charges.c.recipient == recipient)
@@ -150,12 +150,12 @@ class Budgets:
         action: str,
         left: dict[str, tuple[float, float]],
     ) -> Entry:
-        vault = self.vault
-        return vault.entry(
+        scope = self.scope
+        return scope.entry(
             "report",
             recipient=recipient,
             purpose=purpose,
-            legal_basis=vault.policy.purposes[purpose].legal_basis,
+            legal_basis=scope.policy().purposes[purpose].legal_basis,
             decision="allow" if action == "charge" else "deny",
             detail={
                 "action": action,

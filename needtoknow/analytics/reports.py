@@ -39,7 +39,7 @@ from needtoknow.errors import PolicyDenied
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
     from needtoknow.ledger import Entry
-    from needtoknow.vault import Vault
+    from needtoknow.records.scope import Scope
 
 ADVERTISING = "advertising"
 
@@ -115,10 +115,10 @@ class Source(Protocol):
 
 
 class Reports:
-    def __init__(self, vault: Vault, source: Source) -> None:
-        self.vault = vault
+    def __init__(self, scope: Scope, source: Source) -> None:
+        self.scope = scope
         self.source = source
-        self.budgets = Budgets(vault)
+        self.budgets = Budgets(scope)
 
     def run(self, spec: ReportSpec, recipient: str, purpose: str = ADVERTISING) -> Release:
         """Release ``spec`` to ``recipient`` under differential privacy, or raise
@@ -133,7 +133,7 @@ class Reports:
         rows = _noised(spec, chosen, bounded)
         columns = (*key_columns(spec), *_measure_columns(spec))
         digest = hashlib.sha256(orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        index = self.vault.ledger.record(
+        index = self.scope.ledger.record(
             self._entry(
                 recipient,
                 purpose,
@@ -171,7 +171,7 @@ class Reports:
         self._decide(recipient, purpose, "raw", None)
         # Ledgered before a byte is written: an export the ledger does not show must
         # not exist, even if the process dies mid-copy.
-        self.vault.ledger.record(
+        self.scope.ledger.record(
             self._entry(recipient, purpose, "export", destination=str(destination))
         )
         return self.source.export(destination)
@@ -180,11 +180,11 @@ class Reports:
         self, recipient: str, purpose: str, form: str, report: str | None
     ) -> tuple[Any, str]:
         """The usage rule that allows this, and the policy version that decided it."""
-        engine = self.vault.engine
+        engine = self.scope.engine()
         try:
             return engine.decide_usage(recipient, purpose, form), engine.version
         except PolicyDenied as exc:
-            self.vault.ledger.record(
+            self.scope.ledger.record(
                 self._entry(
                     recipient,
                     purpose,
@@ -197,8 +197,8 @@ class Reports:
             raise
 
     def _entry(self, recipient: str, purpose: str, action: str, **detail: Any) -> Entry:
-        basis = self.vault.policy.purposes.get(purpose)
-        return self.vault.entry(
+        basis = self.scope.policy().purposes.get(purpose)
+        return self.scope.entry(
             "report",
             recipient=recipient,
             purpose=purpose,

@@ -7,7 +7,7 @@ partition) come back to the driver, where :class:`~needtoknow.analytics.reports.
 plans, charges, adds OpenDP's noise and ledgers exactly as it does for the embedded
 store::
 
-    Reports(vault, SparkEvents(spark.read.parquet("s3://…/events/"))).run(spec, "ad_network")
+    Reports(vault.scope, SparkEvents(spark.read.parquet("s3://…/events/"))).run(spec, "ad_network")
 
 Needs ``pip install needtoknow[spark]`` and a Java runtime.
 """

@@ -18,7 +18,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from needtoknow.analytics import EventStore
 from needtoknow.errors import AuthenticationError
-from needtoknow.records.apikeys import ApiKey, ApiKeys, Refusal
+from needtoknow.records.apikeys import ApiKey, Refusal
 from needtoknow.vault import Vault
 
 
@@ -45,7 +45,7 @@ class Service:
     def __init__(self, vault: Vault, limits: Limits, events: EventStore | None = None) -> None:
         self.vault = vault
         self.events = events  # usage events; None: this server takes none
-        self.keys = ApiKeys(vault)
+        self.keys = vault.api_keys
         self.limits = limits
         self._rate: RateLimitItem = parse(limits.rate)
         self._refusals: RateLimitItem = parse(limits.refusals)
@@ -134,13 +134,13 @@ class Authorised:
                 # knows a (public) key id could flood the ledger.
                 client = request.client.host if request.client else "unknown"
                 service.admit_refusal(client, checked.key.id)
-            refusing = ApiKeys(service.vault.acting("api:unauthenticated", request_id))
+            refusing = service.vault.acting("api:unauthenticated", request_id).api_keys
             await run_in_threadpool(refusing.refuse, checked)  # raises AuthenticationError
         request.state.key = checked
         service.admit(checked.id)
         vault = service.vault.acting(checked.actor, request_id)
         if not service.keys.permits(checked, self.scope):
-            await run_in_threadpool(ApiKeys(vault).authorise, checked, self.scope)
+            await run_in_threadpool(vault.api_keys.authorise, checked, self.scope)
         return Caller(checked, vault, service.inline, service.events)
 
 

@@ -16,7 +16,7 @@ from needtoknow.cli.serve import serve as serve_command
 from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.demo.customers import customers
 from needtoknow.errors import NeedToKnowError, NotCollected
-from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
+from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 
@@ -174,7 +174,7 @@ def _print_demo_keys(vault: Vault, port: int) -> None:
     """Revoke the last run's demo keys; issue and print one per recipient. Every key may
     read customers and ask the policy (which still decides per purpose); the legal
     team's may also manage agreements, handle disclosures and audit the ledger."""
-    keys = ApiKeys(vault)
+    keys = vault.api_keys
     for old in keys.listing():
         if old.label == "demo" and old.revoked_at is None:
             keys.revoke(old.id)

@@ -104,5 +104,5 @@ def export(
     policy names — never to an advertiser. Allowed or not, the attempt is ledgered."""
     with reported(as_json=True):
         vault, store = open_store()
-        count = Reports(vault, store).export(recipient, purpose, destination)
+        count = Reports(vault.scope, store).export(recipient, purpose, destination)
     print_json({"events": count, "destination": str(destination)})

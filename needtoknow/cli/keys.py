@@ -10,7 +10,7 @@ import typer
 
 from needtoknow.cli.common import print_json, with_vault
 from needtoknow.errors import ValidationError
-from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
+from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="Key-encryption keys and API keys.", no_args_is_help=True)
@@ -59,7 +59,7 @@ def api_create(
     """Create an API key and print its token — shown this once, stored only hashed."""
 
     def create(vault: Vault) -> dict[str, object]:
-        issued = ApiKeys(vault).create(
+        issued = vault.api_keys.create(
             recipient, tuple(scope or DEFAULT_SCOPES), _expiry(expires), label
         )
         return {**issued.key.to_json(), "token": issued.token}
@@ -70,13 +70,13 @@ def api_create(
 @api.command("list")
 def api_list() -> None:
     """Every API key (revoked and expired ones too); never a token."""
-    print_json(with_vault(lambda vault: [k.to_json() for k in ApiKeys(vault).listing()], True))
+    print_json(with_vault(lambda vault: [k.to_json() for k in vault.api_keys.listing()], True))
 
 
 @api.command("revoke")
 def api_revoke(key_id: str) -> None:
     """Revoke a key: every process refuses it from its next request."""
-    print_json(with_vault(lambda vault: ApiKeys(vault).revoke(key_id).to_json(), True))
+    print_json(with_vault(lambda vault: vault.api_keys.revoke(key_id).to_json(), True))
 
 
 def _expiry(value: str | None) -> datetime | None:

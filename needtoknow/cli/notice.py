@@ -12,8 +12,7 @@ from needtoknow.config import Settings
 from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
 from needtoknow.policy.notice import LANGUAGES, Notice, render
-from needtoknow.records.outbox import Outbox, Smtp
-from needtoknow.records.versions import PolicyVersions
+from needtoknow.records.outbox import Smtp
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The privacy notice, generated from the policy.", no_args_is_help=True)
@@ -33,7 +32,7 @@ def render_notice(
     def notice(vault: Vault) -> Notice:
         if lang not in LANGUAGES:
             raise ValidationError("lang", "notice", "one_of", ", ".join(LANGUAGES))
-        versions = PolicyVersions(vault)
+        versions = vault.versions
         posted, policy, registry = versions.get(version or vault.policy.version)
         return render(policy, registry, lang, posted.changes if posted.changes else None)
 
@@ -60,11 +59,11 @@ def send(
             settings.smtp_host, settings.smtp_port, settings.smtp_sender,
             settings.smtp_tls, settings.smtp_ca_file,
         )  # fmt: skip
-    outcomes = with_vault(lambda vault: Outbox(vault, smtp).deliver(limit), True)
+    outcomes = with_vault(lambda vault: vault.outbox(smtp).deliver(limit), True)
     print_json(outcomes)
 
 
 @app.command()
 def status(version: str) -> None:
     """How many customers a posted VERSION's notice was sent to, is pending for, failed."""
-    print_json(with_vault(lambda vault: Outbox(vault).status(version), True))
+    print_json(with_vault(lambda vault: vault.outbox().status(version), True))

@@ -11,7 +11,7 @@ import typer
 from needtoknow.cli.common import parse_moment, print_json, reported, with_vault
 from needtoknow.errors import PolicyError
 from needtoknow.policy import load_policy
-from needtoknow.records.versions import PolicyVersions, Version
+from needtoknow.records.versions import Version
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 
@@ -83,7 +83,7 @@ def explain(
             context = Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id)
             return vault.explain(asked, why, context)
         moment = parse_moment(at, "at")
-        engine = PolicyVersions(vault).engine_at(moment)
+        engine = vault.versions.engine_at(moment)
         context = Context(now=moment, legal_reference=legal_reference, case_id=case_id)
         return engine.explain(asked, why, context)
 
@@ -105,7 +105,7 @@ def explain(
 
 def _explain_collection(at: str | None, as_json: bool) -> None:
     def explained(vault: Vault) -> dict[str, Any]:
-        policy = None if at is None else PolicyVersions(vault).at(parse_moment(at, "at"))
+        policy = None if at is None else vault.versions.at(parse_moment(at, "at"))
         return vault.explain_collection(policy)
 
     account: dict[str, Any] = with_vault(explained, as_json)
@@ -143,7 +143,7 @@ def propose(
             raise PolicyError(
                 str(file), None, f"cannot read policy file ({exc.strerror})"
             ) from None
-        return PolicyVersions(vault).propose(text, str(file))
+        return vault.versions.propose(text, str(file))
 
     version = with_vault(posted, as_json)
     body = version.to_json()
@@ -168,7 +168,7 @@ def activate(
 ) -> None:
     """Make a posted VERSION the active policy. A material change is refused (exit 12)
     until its notice period is over, with the date it becomes possible."""
-    activated = with_vault(lambda vault: PolicyVersions(vault).activate(version), as_json)
+    activated = with_vault(lambda vault: vault.versions.activate(version), as_json)
     if as_json:
         print_json(activated.to_json())
         return
@@ -178,7 +178,7 @@ def activate(
 @app.command()
 def versions(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every version: posted, when it may or did take effect, when it was retired."""
-    history = with_vault(lambda vault: PolicyVersions(vault).history(), as_json)
+    history = with_vault(lambda vault: vault.versions.history(), as_json)
     if as_json:
         print_json([v.to_json() for v in history])
         return

@@ -37,7 +37,7 @@ def run(
         if chart is not None:
             check_chart_path(chart)
         vault, store = open_store()
-        release = Reports(vault, store).run(report, advertiser, purpose)
+        release = Reports(vault.scope, store).run(report, advertiser, purpose)
         if chart is not None:
             write_chart(release, chart)
     if as_json:
@@ -67,7 +67,7 @@ def budget(
     """The recipient's budget per month of data: spent, left, and every charge."""
     with reported(as_json=as_json):
         vault, store = open_store()
-        reports = Reports(vault, store)
+        reports = Reports(vault.scope, store)
         rule = vault.engine.decide_usage(recipient, purpose, "aggregate")
         months = {
             period: {

@@ -11,42 +11,28 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
-from needtoknow.ledger import Entry, Ledger
-from needtoknow.policy import Policy
+from needtoknow.ledger import Entry
 from needtoknow.policy.model import AGREEMENT_ID, AGREEMENT_ID_RULE, BOUND_KINDS, Agreement
+from needtoknow.records.scope import Scope
+from needtoknow.storage import store
 from needtoknow.storage.database import reading
-from needtoknow.storage.fastpath import Prepared, ThreadConnections
+from needtoknow.storage.fastpath import Prepared
 from needtoknow.storage.schema import agreement_customers, agreements, registry_state
 from needtoknow.types import checked_customer_id
-from needtoknow.vault import store
 
 
 class AgreementRegistry:
-    def __init__(
-        self,
-        db: sa.Engine,
-        ledger: Ledger,
-        policy: Callable[[], Policy],
-        clock: Callable[[], datetime],
-        actor: str,
-        connections: ThreadConnections,
-    ) -> None:
-        self.db = db
-        self.ledger = ledger
-        self._policy = policy  # the vault's active policy, which activation can replace
-        self.clock = clock
-        self.actor = actor
-        self.request_id: str | None = None
-        self._connections = connections
-        dialect = db.dialect
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        dialect = scope.db.dialect
         self._version = Prepared(
             sa.select(registry_state.c.version).where(registry_state.c.id == sa.bindparam("i")),
             dialect,
@@ -61,24 +47,20 @@ class AgreementRegistry:
     def acting(self, actor: str, request_id: str | None) -> AgreementRegistry:
         """This registry with changes ledgered as ``actor`` for ``request_id``."""
         view = copy.copy(self)
-        view.actor, view.request_id = actor, request_id
+        view.scope = self.scope.acting(actor, request_id)
         return view
 
     # -- reading ------------------------------------------------------------------------
 
-    @property
-    def policy(self) -> Policy:
-        return self._policy()
-
     def version(self) -> int:
         """Changes with every edit; cheap enough to check before every decision."""
-        with self._connections.snapshot() as cursor:
+        with self.scope.connections.snapshot() as cursor:
             row = self._version.run(cursor, {"i": 1}).fetchone()
         return int(row[0])
 
     def current(self) -> list[Agreement]:
         """Agreements not revoked (expired ones included: expiry is checked per decision)."""
-        with reading(self.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(agreements)
                 .where(agreements.c.revoked_at.is_(None))
@@ -93,7 +75,7 @@ class AgreementRegistry:
             .where(agreement_customers.c.agreement_id == agreements.c.id)
             .scalar_subquery()
         )
-        with reading(self.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(agreements, count.label("customers")).order_by(agreements.c.id)
             )
@@ -110,7 +92,7 @@ class AgreementRegistry:
         self, customer_id: str, scope: tuple[tuple[str, ...], ...]
     ) -> list[tuple[str, ...]]:
         """The groups of ``scope`` the customer is assigned to no agreement of (none: allowed)."""
-        with self._connections.snapshot() as cursor:
+        with self.scope.connections.snapshot() as cursor:
             rows = self._assigned.run(cursor, {"customer_id": customer_id}).fetchall()
         assigned = {row[0] for row in rows}
         return [group for group in scope if not assigned.intersection(group)]
@@ -124,7 +106,7 @@ class AgreementRegistry:
 
     def create(self, agreement: Agreement) -> Agreement:
         self._check(agreement)
-        with self.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             exists = conn.execute(
                 sa.select(agreements.c.id).where(agreements.c.id == agreement.id)
             ).first()
@@ -138,14 +120,14 @@ class AgreementRegistry:
         fixed = sorted(set(changes) & {"id", "recipient"})
         if fixed:
             raise ValidationError(fixed[0], "agreement", "immutable", "create a new agreement")
-        with self.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             current = self._live(conn, agreement_id)
             amended = replace(current, **changes)
             self._check(amended)
             conn.execute(
                 agreements.update()
                 .where(agreements.c.id == agreement_id)
-                .values(**_row(amended), updated_at=self.clock())
+                .values(**_row(amended), updated_at=self.scope.clock())
             )
             self._changed(conn, amended, "amend", changed=sorted(changes))
         return amended
@@ -154,9 +136,9 @@ class AgreementRegistry:
         """End an agreement now: its recipient loses access at its next decision."""
         if not reason.strip():
             raise ValidationError("reason", "agreement", "empty")
-        with self.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             current = self._live(conn, agreement_id)
-            now = self.clock()
+            now = self.scope.clock()
             conn.execute(
                 agreements.update()
                 .where(agreements.c.id == agreement_id)
@@ -168,7 +150,7 @@ class AgreementRegistry:
         """Hand live customers to a customer-scoped agreement (e.g. accounts for
         collection); an unknown or erased customer refuses the whole assignment."""
         ids = sorted({checked_customer_id(cid) for cid in customer_ids})
-        with self.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             current = self._live(conn, agreement_id)
             if not current.customer_scoped:
                 raise ValidationError("agreement", "agreement", "not_customer_scoped")
@@ -193,7 +175,7 @@ class AgreementRegistry:
 
     def unassign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
         ids = sorted({checked_customer_id(cid) for cid in customer_ids})
-        with self.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             current = self._live(conn, agreement_id)
             removed = conn.execute(
                 agreement_customers.delete().where(
@@ -207,15 +189,15 @@ class AgreementRegistry:
     # -- internals ----------------------------------------------------------------------
 
     def _check(self, agreement: Agreement) -> None:
-        recipient = self.policy.recipients.get(agreement.recipient)
+        recipient = self.scope.policy().recipients.get(agreement.recipient)
         if recipient is None:
             raise ValidationError("recipient", "agreement", "unknown_recipient")
         if recipient.kind not in BOUND_KINDS:
             raise ValidationError("recipient", "agreement", "not_a_contractor")
-        unknown = agreement.purposes - set(self.policy.purposes)
+        unknown = agreement.purposes - set(self.scope.policy().purposes)
         if unknown or not agreement.purposes:
             raise ValidationError("purposes", "agreement", "unknown_purpose")
-        if agreement.purposes & self.policy.prohibited_purposes:
+        if agreement.purposes & self.scope.policy().prohibited_purposes:
             raise ValidationError("purposes", "agreement", "prohibited_purpose")
         if agreement.expires < agreement.starts:
             raise ValidationError("expires", "agreement", "before_start")
@@ -236,7 +218,9 @@ class AgreementRegistry:
 
     def _insert(self, conn: sa.Connection, agreement: Agreement, action: str) -> None:
         conn.execute(
-            agreements.insert().values(**_row(agreement), revoked_at=None, updated_at=self.clock())
+            agreements.insert().values(
+                **_row(agreement), revoked_at=None, updated_at=self.scope.clock()
+            )
         )
         self._changed(conn, agreement, action)
 
@@ -247,11 +231,11 @@ class AgreementRegistry:
             conn,
             Entry(
                 kind="agreement_change",
-                time=self.clock(),
-                actor=self.actor,
+                time=self.scope.clock(),
+                actor=self.scope.actor,
                 recipient=agreement.recipient,
-                policy_version=self.policy.version,
-                request_id=self.request_id,
+                policy_version=self.scope.policy().version,
+                request_id=self.scope.request_id,
                 detail={"action": action, "agreement": agreement_json(agreement), **detail},
             ),
         )
@@ -262,13 +246,13 @@ class AgreementRegistry:
         # Assignments are looked up per request, not compiled: no registry bump.
         entry = Entry(
             kind="assignment",
-            time=self.clock(),
-            actor=self.actor,
+            time=self.scope.clock(),
+            actor=self.scope.actor,
             recipient=agreement.recipient,
-            request_id=self.request_id,
+            request_id=self.scope.request_id,
             detail={"action": action, "agreement": agreement.id},
         )
-        self.ledger.append_each(conn, entry, customer_ids)
+        self.scope.ledger.append_each(conn, entry, customer_ids)
 
     def _record(self, conn: sa.Connection, entry: Entry) -> None:
         """Ledger the change and bump the registry version, in the change's transaction."""
@@ -277,7 +261,7 @@ class AgreementRegistry:
             .where(registry_state.c.id == 1)
             .values(version=registry_state.c.version + 1)
         )
-        self.ledger.append(conn, entry)
+        self.scope.ledger.append(conn, entry)
 
 
 def _row(agreement: Agreement) -> dict[str, Any]:

@@ -19,18 +19,16 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
 from needtoknow.errors import AuthenticationError, NotFound, ScopeDenied, ValidationError
 from needtoknow.ledger import Entry
+from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
 from needtoknow.storage.schema import api_keys
-
-if TYPE_CHECKING:
-    from needtoknow.vault import Vault
 
 SCOPES = {
     "customers:read": "read customers through the policy: get, lookup",
@@ -120,11 +118,11 @@ class IssuedKey:
 class ApiKeys:
     """The key registry of one vault."""
 
-    def __init__(self, vault: Vault) -> None:
-        self.vault = vault
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
         self._lookup = prepared(
             "api_key",
-            vault.db.dialect,
+            scope.db.dialect,
             lambda: sa.select(*api_keys.columns).where(api_keys.c.id == sa.bindparam("id")),
         )
 
@@ -136,7 +134,7 @@ class ApiKeys:
         label: str = "",
     ) -> IssuedKey:
         """A new key for ``recipient`` (a recipient the policy names)."""
-        if recipient not in self.vault.policy.recipients:
+        if recipient not in self.scope.policy().recipients:
             raise ValidationError("recipient", "api_key", "unknown_recipient")
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
@@ -147,7 +145,7 @@ class ApiKeys:
                 # A contractor that could manage agreements would widen its own access;
                 # an authority's key holder could release to itself.
                 raise ValidationError("scopes", "api_key", "staff_only", ", ".join(staff_only))
-        now = self.vault.clock()
+        now = self.scope.clock()
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
             raise ValidationError("expires_at", "api_key", "not_in_future")
         if expires_at is not None:
@@ -158,12 +156,12 @@ class ApiKeys:
             recipient=recipient,
             scopes=frozenset(scopes),
             label=label.strip()[:200],
-            created_by=self.vault.actor,
+            created_by=self.scope.actor,
             created_at=now,
             expires_at=expires_at,
             revoked_at=None,
         )
-        with self.vault.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             conn.execute(
                 api_keys.insert().values(
                     id=key_id,
@@ -176,13 +174,13 @@ class ApiKeys:
                     expires_at=expires_at,
                 )
             )
-            self.vault.ledger.append(conn, self._entry(key, "create", now))
+            self.scope.ledger.append(conn, self._entry(key, "create", now))
         return IssuedKey(key, f"{PREFIX}{key_id}_{secret}")
 
     def revoke(self, key_id: str) -> ApiKey:
         """Stop a key at once, in every process (each request looks its key up)."""
-        now = self.vault.clock()
-        with self.vault.db.begin() as conn:
+        now = self.scope.clock()
+        with self.scope.db.begin() as conn:
             changed = conn.execute(
                 api_keys.update()
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
@@ -193,11 +191,11 @@ class ApiKeys:
                 raise NotFound(f"no API key {key_id!r}")
             key = _key(row._mapping)
             if changed:
-                self.vault.ledger.append(conn, self._entry(key, "revoke", now))
+                self.scope.ledger.append(conn, self._entry(key, "revoke", now))
         return key
 
     def listing(self) -> list[ApiKey]:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))
             return [_key(row._mapping) for row in rows]
 
@@ -217,7 +215,7 @@ class ApiKeys:
         key_id, _, secret = token.removeprefix(PREFIX).partition("_")
         if not token.startswith(PREFIX) or len(key_id) != 16 or not secret:
             return Refusal("malformed")
-        with self.vault.connections.snapshot() as cursor:
+        with self.scope.connections.snapshot() as cursor:
             row = self._lookup.run(cursor, {"id": key_id}).fetchone()
         if row is None:
             return Refusal("unknown")
@@ -227,7 +225,7 @@ class ApiKeys:
             return Refusal("unknown", key)
         if key.revoked_at is not None:
             return Refusal("revoked", key)
-        if key.expires_at is not None and key.expires_at <= self.vault.clock():
+        if key.expires_at is not None and key.expires_at <= self.scope.clock():
             return Refusal("expired", key)
         return key
 
@@ -239,9 +237,9 @@ class ApiKeys:
             # A wrong secret is someone else using the key's id: not the key's holder.
             actor = "api:unauthenticated" if refusal.reason == "unknown" else refusal.key.actor
             entry = self._entry(
-                refusal.key, "refused", self.vault.clock(), actor=actor, reason=refusal.reason
+                refusal.key, "refused", self.scope.clock(), actor=actor, reason=refusal.reason
             )
-            self.vault.ledger.record(entry)
+            self.scope.ledger.record(entry)
         raise AuthenticationError(refusal.reason)
 
     def permits(self, key: ApiKey, scope: str) -> bool:
@@ -256,11 +254,11 @@ class ApiKeys:
         if not self.permits(key, scope):
             staff_only = scope in key.scopes  # carried, but its recipient is not staff
             reason = f"staff scope {scope}" if staff_only else f"scope {scope}"
-            self.vault.ledger.record(self._entry(key, "refused", self.vault.clock(), reason=reason))
+            self.scope.ledger.record(self._entry(key, "refused", self.scope.clock(), reason=reason))
             raise ScopeDenied(key.id, scope, staff_only)
 
     def _staff(self, recipient: str) -> bool:
-        known = self.vault.policy.recipients.get(recipient)
+        known = self.scope.policy().recipients.get(recipient)
         return known is not None and known.kind == "internal_team"
 
     def _entry(
@@ -269,10 +267,10 @@ class ApiKeys:
         return Entry(
             kind="api_key",
             time=now,
-            actor=actor or (self.vault.actor if action != "refused" else key.actor),
+            actor=actor or (self.scope.actor if action != "refused" else key.actor),
             recipient=key.recipient,
             decision="deny" if action == "refused" else None,
-            request_id=self.vault.request_id,
+            request_id=self.scope.request_id,
             detail={"action": action, "key": key.id, "scopes": sorted(key.scopes), **detail},
         )
 

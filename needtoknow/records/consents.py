@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
+from needtoknow.records.scope import Scope
+from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
 from needtoknow.storage.schema import consents, customers, policies
 from needtoknow.types import checked_customer_id
-from needtoknow.vault import scrubs, store
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
-    from needtoknow.vault import Vault
 
 CHANNELS = frozenset({"web", "app", "email", "sms", "phone", "paper", "api"})
 
@@ -69,11 +69,11 @@ class Consent:
 
 
 class Consents:
-    def __init__(self, vault: Vault) -> None:
-        self.vault = vault
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
         self._open = prepared(
             "consent_open",
-            vault.db.dialect,
+            scope.db.dialect,
             lambda: sa.select(consents.c.id).where(
                 consents.c.customer_id == sa.bindparam("customer_id"),
                 consents.c.purpose == sa.bindparam("purpose"),
@@ -81,16 +81,16 @@ class Consents:
             ),
         )
 
-        self._standing_all = prepared("consent_standing", vault.db.dialect, lambda: _STANDING)
+        self._standing_all = prepared("consent_standing", scope.db.dialect, lambda: _STANDING)
 
     def needed(self, purpose: str) -> bool:
         """Whether ``purpose`` is served only with the customer's consent."""
-        found = self.vault.policy.purposes.get(purpose)
+        found = self.scope.policy().purposes.get(purpose)
         return found is not None and found.legal_basis == "consent"
 
     def active(self, customer_id: str, purpose: str) -> bool:
         """Is a consent of this customer to ``purpose`` standing? One indexed read."""
-        with self.vault.connections.snapshot() as cursor:
+        with self.scope.connections.snapshot() as cursor:
             row = self._open.run(cursor, {"customer_id": customer_id, "purpose": purpose})
             return row.fetchone() is not None
 
@@ -100,7 +100,7 @@ class Consents:
         if conn is not None:
             rows = conn.execute(_STANDING, {"customer_id": customer_id}).fetchall()
         else:
-            with self.vault.connections.snapshot() as cursor:
+            with self.scope.connections.snapshot() as cursor:
                 rows = self._standing_all.run(cursor, {"customer_id": customer_id}).fetchall()
         return frozenset(row[0] for row in rows)
 
@@ -123,9 +123,9 @@ class Consents:
             raise ValidationError("channel", "consent", "one_of", ", ".join(sorted(CHANNELS)))
         if not evidence.strip() or len(evidence) > 1000:
             raise ValidationError("evidence", "consent", "text", "1-1000 characters")
-        vault = self.vault
-        now = vault.clock()
-        with vault.db.begin() as conn:
+        scope = self.scope
+        now = scope.clock()
+        with scope.db.begin() as conn:
             live = conn.execute(
                 sa.select(customers.c.id).where(
                     customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
@@ -133,7 +133,7 @@ class Consents:
             ).first()
             if live is None:
                 raise NotFound(f"no customer {customer_id!r}")
-            shown = notice_version or vault.policy.version
+            shown = notice_version or scope.policy().version
             posted = conn.execute(
                 sa.select(policies.c.version).where(policies.c.version == shown)
             ).first()
@@ -152,7 +152,7 @@ class Consents:
                 "channel": channel,
                 "evidence_sha256": hashlib.sha256(evidence.encode()).hexdigest(),
                 "granted_at": now,
-                "granted_by": vault.actor,
+                "granted_by": scope.actor,
             }
             conn.execute(consents.insert().values(**row))
             entry = self._entry(
@@ -163,7 +163,7 @@ class Consents:
                 notice_version=row["notice_version"],
                 evidence_sha256=row["evidence_sha256"],
             )
-            vault.ledger.append(conn, entry)
+            scope.ledger.append(conn, entry)
             standing = self._standing(conn, customer_id, purpose)
         return _consent(standing)
 
@@ -171,9 +171,9 @@ class Consents:
         """Withdraw the customer's consent to ``purpose`` at once. Never refused: a
         withdrawal with nothing standing is recorded too. Returns the consents closed."""
         customer_id = checked_customer_id(customer_id)
-        vault = self.vault
-        now = vault.clock()
-        with vault.db.begin() as conn:
+        scope = self.scope
+        now = scope.clock()
+        with scope.db.begin() as conn:
             closed = conn.execute(
                 consents.update()
                 .where(
@@ -190,9 +190,9 @@ class Consents:
                 customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed),
                 erased=erased,
             )  # fmt: skip
-            vault.ledger.append(conn, entry)
+            scope.ledger.append(conn, entry)
         if erased:
-            scrubs.complete(vault.db)  # as erasure does: no old page keeps the ciphertext
+            scrubs.complete(scope.db)  # as erasure does: no old page keeps the ciphertext
         return [
             c for c in self.listing(customer_id) if c.purpose == purpose and c.withdrawn_at == now
         ]
@@ -209,7 +209,7 @@ class Consents:
         if found is None:  # erased, or never a customer: nothing to delete
             return []
         _, fields = found
-        policy = self.vault.engine.policy
+        policy = self.scope.engine().policy
         standing = self.standing(customer_id, conn)
         gone = sorted(
             c
@@ -224,7 +224,7 @@ class Consents:
 
     def listing(self, customer_id: str) -> list[Consent]:
         """Every consent of the customer, standing and withdrawn, oldest first."""
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(consents)
                 .where(consents.c.customer_id == checked_customer_id(customer_id))
@@ -242,7 +242,7 @@ class Consents:
         ).first()
 
     def _entry(self, customer_id: str, purpose: str, action: str, **detail: Any) -> Entry:
-        return self.vault.entry(
+        return self.scope.entry(
             "consent",
             customer_id=customer_id,
             purpose=purpose,

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import hpke
@@ -31,13 +31,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
 from needtoknow.guards.actors import checked_actor, same_person
 from needtoknow.ledger import Entry
+from needtoknow.records.scope import Reader, Scope
+from needtoknow.storage import store
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customer_notices, disclosure_requests
 from needtoknow.types import Context, checked_customer_id
-from needtoknow.vault import store
-
-if TYPE_CHECKING:
-    from needtoknow.vault import Vault
 
 HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 HPKE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM"
@@ -92,8 +90,10 @@ class Package:
 
 
 class Disclosures:
-    def __init__(self, vault: Vault) -> None:
-        self.vault = vault
+    def __init__(self, scope: Scope, reader: Reader) -> None:
+        """``reader`` is the vault's read path: a release reads through it like any read."""
+        self.scope = scope
+        self.reader = reader
 
     # -- the workflow --------------------------------------------------------------------
 
@@ -110,13 +110,13 @@ class Disclosures:
         period: tuple[date | None, date | None] = (None, None),
         non_disclosure_until: date | None = None,
     ) -> Request:
-        policy = self.vault.policy
+        policy = self.scope.policy()
         recipient = policy.recipients.get(authority)
         if recipient is None or recipient.kind != "authority":
             raise ValidationError("authority", "disclosure", "not_an_authority")
         if purpose not in policy.purposes or purpose in policy.prohibited_purposes:
             raise ValidationError("purpose", "disclosure", "unknown_purpose")
-        checked_actor(self.vault.actor)  # who asks must be told apart from who approves
+        checked_actor(self.scope.actor)  # who asks must be told apart from who approves
         checked_actor(case_owner, "case_owner")
         for name, value in (("legal_basis", legal_basis), ("reference", reference)):
             if not value.strip():
@@ -125,7 +125,7 @@ class Disclosures:
         wanted = tuple(dict.fromkeys(categories))
         if not ids or not wanted:
             raise ValidationError("scope", "disclosure", "empty")
-        unknown = [c for c in wanted if c not in self.vault.registry]
+        unknown = [c for c in wanted if c not in self.scope.categories()]
         if unknown:
             raise ValidationError("categories", "disclosure", "unknown_category")
         if period[0] and period[1] and period[1] < period[0]:
@@ -141,11 +141,11 @@ class Disclosures:
             period=(_iso(period[0]), _iso(period[1])),
             case_owner=case_owner.strip(),
             status="requested",
-            requested_by=self.vault.actor,
+            requested_by=self.scope.actor,
             non_disclosure_until=non_disclosure_until,
         )
-        now = self.vault.clock()
-        with self.vault.db.begin() as conn:
+        now = self.scope.clock()
+        with self.scope.db.begin() as conn:
             conn.execute(
                 disclosure_requests.insert().values(
                     id=made.id,
@@ -189,19 +189,19 @@ class Disclosures:
         current = self._claim(request_id)
         try:
             context = Context(
-                now=self.vault.clock(),
+                now=self.scope.clock(),
                 legal_reference=current.reference,
                 case_id=current.id,
-                request_id=self.vault.request_id,
+                request_id=self.scope.request_id,
                 disclosure_request=current.id,  # the one way an authority is read
             )
-            decision = self.vault.engine.decide(
+            decision = self.scope.engine().decide(
                 current.authority, current.purpose, current.categories, context
             )
             if decision.denied:
                 raise PolicyDenied(current.authority, current.purpose, dict(decision.denied))
             in_period = self._in_period(current)
-            disclosed = self.vault.get_many(
+            disclosed = self.reader.get_many(
                 in_period,
                 recipient=current.authority,
                 purpose=current.purpose,
@@ -240,7 +240,7 @@ class Disclosures:
                 body, recipient_key, info=b"needtoknow disclosure " + current.id.encode()
             )
         )
-        now = self.vault.clock()
+        now = self.scope.clock()
         manifest = {
             "request_id": current.id,
             "reference": current.reference,
@@ -253,7 +253,7 @@ class Disclosures:
             if recipient_key is None
             else {"hpke": HPKE_NAME, "info": f"needtoknow disclosure {current.id}"},
         }
-        with self.vault.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             conn.execute(
                 disclosure_requests.update()
                 .where(disclosure_requests.c.id == current.id)
@@ -308,7 +308,7 @@ class Disclosures:
         end = _period_end(request)
         if end is None:
             return list(request.customer_ids)
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             lives = store.lifetimes(conn, request.customer_ids)
         return [cid for cid in request.customer_ids if cid not in lives or lives[cid][0] < end]
 
@@ -319,7 +319,7 @@ class Disclosures:
         end = _period_end(request)
         if end is None:
             return set()
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             lives = store.lifetimes(conn, disclosed)
         return {cid for cid, (_, updated) in lives.items() if updated >= end}
 
@@ -330,7 +330,7 @@ class Disclosures:
         return current
 
     def _set_status(self, request_id: str, status: str, expected: str) -> bool:
-        with self.vault.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             changed = conn.execute(
                 disclosure_requests.update()
                 .where(
@@ -343,8 +343,8 @@ class Disclosures:
 
     def release_due_notices(self) -> int:
         """Make held notices due once their non-disclosure order has expired."""
-        now = self.vault.clock()
-        with self.vault.db.begin() as conn:
+        now = self.scope.clock()
+        with self.scope.db.begin() as conn:
             rows = conn.execute(
                 sa.select(customer_notices).where(
                     customer_notices.c.status == "held", customer_notices.c.hold_until < now.date()
@@ -356,12 +356,12 @@ class Disclosures:
                     .where(customer_notices.c.id == row.id)
                     .values(status="due", due_at=now)
                 )
-                self.vault.ledger.append(
+                self.scope.ledger.append(
                     conn,
                     Entry(
                         kind="notice",
                         time=now,
-                        actor=self.vault.actor,
+                        actor=self.scope.actor,
                         customer_id=row.customer_id,
                         detail={
                             "notice": row.kind,
@@ -375,7 +375,7 @@ class Disclosures:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, request_id: str) -> Request:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             row = conn.execute(
                 sa.select(disclosure_requests).where(disclosure_requests.c.id == request_id)
             ).first()
@@ -384,7 +384,7 @@ class Disclosures:
         return _request(row)
 
     def requests(self) -> list[Request]:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(disclosure_requests).order_by(disclosure_requests.c.requested_at)
             )
@@ -396,8 +396,8 @@ class Disclosures:
         (UTC, last day included) → the authority that asked. Notices held for released
         ones become due here too."""
         self.release_due_notices()
-        today = self.vault.clock().date()
-        with reading(self.vault.db) as conn:
+        today = self.scope.clock().date()
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(disclosure_requests.c.id, disclosure_requests.c.authority).where(
                     disclosure_requests.c.non_disclosure_until >= today
@@ -409,7 +409,7 @@ class Disclosures:
         query = sa.select(customer_notices).order_by(customer_notices.c.id)
         if customer_id:
             query = query.where(customer_notices.c.customer_id == customer_id)
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             return [
                 {
                     "customer_id": r.customer_id,
@@ -426,9 +426,9 @@ class Disclosures:
     def _decide(self, request_id: str, status: str, reason: str | None) -> Request:
         """Four eyes: the decider is neither the requester nor the case owner, as their
         names read (see :mod:`needtoknow.guards.actors`)."""
-        checked_actor(self.vault.actor)
-        now = self.vault.clock()
-        with self.vault.db.begin() as conn:
+        checked_actor(self.scope.actor)
+        now = self.scope.clock()
+        with self.scope.db.begin() as conn:
             row = conn.execute(
                 sa.select(disclosure_requests)
                 .where(disclosure_requests.c.id == request_id)
@@ -440,11 +440,11 @@ class Disclosures:
             if current.status != "requested":
                 raise NeedToKnowError(f"disclosure {request_id} is already {current.status}")
             if any(
-                same_person(who, self.vault.actor)
+                same_person(who, self.scope.actor)
                 for who in (current.requested_by, current.case_owner)
             ):
                 raise PolicyDenied(
-                    self.vault.actor,
+                    self.scope.actor,
                     current.purpose,
                     {
                         "*": "four eyes: the requester or case owner cannot approve or reject "
@@ -454,7 +454,7 @@ class Disclosures:
             conn.execute(
                 disclosure_requests.update()
                 .where(disclosure_requests.c.id == request_id)
-                .values(status=status, decided_by=self.vault.actor, decided_at=now, reason=reason)
+                .values(status=status, decided_by=self.scope.actor, decided_at=now, reason=reason)
             )
             decided = _request(
                 conn.execute(
@@ -475,21 +475,21 @@ class Disclosures:
         **detail: Any,
     ) -> None:
         """One entry per customer of the request's scope (see Entry.for_each)."""
-        purpose = self.vault.policy.purposes.get(request.purpose)
-        self.vault.ledger.append_each(
+        purpose = self.scope.policy().purposes.get(request.purpose)
+        self.scope.ledger.append_each(
             conn,
             Entry(
                 kind="disclosure",
                 time=now,
-                actor=self.vault.actor,
+                actor=self.scope.actor,
                 recipient=request.authority,
                 purpose=request.purpose,
                 legal_basis=purpose.legal_basis if purpose else None,
                 legal_reference=request.reference,
                 case_id=request.id,
                 categories=request.categories,
-                policy_version=self.vault.policy.version,
-                request_id=self.vault.request_id,
+                policy_version=self.scope.policy().version,
+                request_id=self.scope.request_id,
                 detail={
                     "action": action,
                     "statute": request.legal_basis,

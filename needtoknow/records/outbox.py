@@ -1,12 +1,12 @@
 """Telling customers about a material policy change: a tracked, retried e-mail outbox.
 
 When a material version is posted, every customer whose data the widened rules reach is
-queued: the customers holding a category a widening change names (the vault knows which
-categories a customer has without decrypting anything), or every customer when a change
-names none (a new recipient or purpose, a changed legal basis) or collects a category
-newly (anyone may be asked for it); a purpose that keeps its data longer reaches the
-customers holding a category it collects. Queuing is idempotent:
-one row per (version, customer).
+queued, in the posting's own transaction (``PolicyVersions.propose``): the customers
+holding a category a widening change names (the vault knows which categories a customer
+has without decrypting anything), or every customer when a change names none (a new
+recipient or purpose, a changed legal basis) or collects a category newly (anyone may be
+asked for it); a purpose that keeps its data longer reaches the customers holding a
+category it collects. Queuing is idempotent: one row per (version, customer).
 
 Delivery reads each customer's e-mail address through the one path out — as the
 notification provider, for service notification, so the read is decided and ledgered
@@ -35,14 +35,13 @@ import sqlalchemy as sa
 from needtoknow.errors import NeedToKnowError, ValidationError
 from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
 from needtoknow.policy.notice import render
+from needtoknow.records.scope import Reader, Scope
 from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import notifications
-from needtoknow.vault import store
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
-    from needtoknow.vault import Vault
 
 NOTIFIER = ("notification_provider", "service_notification")
 MAX_ATTEMPTS = 8
@@ -91,60 +90,22 @@ class Smtp:
 
 
 class Outbox:
-    def __init__(self, vault: Vault, smtp: Smtp | None = None) -> None:
-        """``smtp`` is needed only to deliver."""
-        self.vault = vault
+    def __init__(
+        self, scope: Scope, reader: Reader, versions: PolicyVersions, smtp: Smtp | None = None
+    ) -> None:
+        """``reader`` reads each address through the policy, as the notification
+        provider; ``smtp`` is needed only to deliver."""
+        self.scope = scope
+        self.reader = reader
+        self.versions = versions
         self.smtp = smtp
-
-    def enqueue(self, version: str, again: bool = False) -> int:
-        """Queue every customer the version's widening changes reach; returns how many
-        were newly queued. ``again`` (a version re-posted with other changes): what was
-        queued or sent for the earlier posting is dropped (the ledger keeps what was
-        sent), and the customers the changes reach now are queued anew — none, if the
-        re-posted changes widen nothing."""
-        if again:
-            with self.vault.db.begin() as conn:
-                conn.execute(notifications.delete().where(notifications.c.version == version))
-        posted, policy, registry = PolicyVersions(self.vault).get(version)
-        widening = [c for c in posted.changes if c["widens"]]
-        if not widening:
-            return 0
-        named: set[str | None] = set()
-        for change in widening:
-            if change["kind"] == "collection_added":
-                named.add(None)  # reaches everyone: each may be asked for it
-            elif change["kind"] == "retention_extended":  # whoever holds what it keeps
-                named |= policy.purposes[change["purpose"]].collects
-            else:
-                named.add(change.get("category"))
-        everyone = None in named or not named <= set(registry)
-        now = self.vault.clock()
-        queued = 0
-        with self.vault.db.begin() as conn:
-            known = {
-                row[0]
-                for row in conn.execute(
-                    sa.select(notifications.c.customer_id).where(notifications.c.version == version)
-                )
-            }
-            for customer_id, held in store.live_categories(conn):
-                if customer_id in known or not (everyone or named & held):
-                    continue
-                conn.execute(
-                    notifications.insert().values(
-                        version=version, customer_id=customer_id, status="pending",
-                        attempts=0, next_attempt_at=now,
-                    )
-                )  # fmt: skip
-                queued += 1
-        return queued
 
     def deliver(self, limit: int = 100) -> dict[str, int]:
         """Send up to ``limit`` due notices; returns counts by outcome."""
         if self.smtp is None:
             raise ValueError("delivery needs an SMTP server")
-        now = self.vault.clock()
-        with reading(self.vault.db) as conn:
+        now = self.scope.clock()
+        with reading(self.scope.db) as conn:
             due = conn.execute(
                 sa.select(notifications.c.version, notifications.c.customer_id,
                           notifications.c.attempts)
@@ -158,7 +119,7 @@ class Outbox:
         for row in due:
             version, customer_id, attempts = str(row[0]), str(row[1]), int(row[2])
             if version not in notices:
-                posted, policy, registry = PolicyVersions(self.vault).get(version)
+                posted, policy, registry = self.versions.get(version)
                 posting = f"{version[:32]}.{int(posted.posted_at.timestamp())}"
                 text = render(policy, registry, "en", posted.changes).markdown()
                 notices[version] = (posting, text)
@@ -167,7 +128,7 @@ class Outbox:
         return dict(outcomes)
 
     def status(self, version: str) -> dict[str, int]:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(notifications.c.status, sa.func.count())
                 .where(notifications.c.version == version)
@@ -180,7 +141,7 @@ class Outbox:
     ) -> str:
         recipient, purpose = NOTIFIER
         try:
-            values = self.vault.get(
+            values = self.reader.get(
                 customer_id, recipient=recipient, purpose=purpose, categories=["email"]
             ).values
         except NeedToKnowError:  # erased, or the policy no longer lets us: nothing to send
@@ -203,34 +164,34 @@ class Outbox:
         return self._mark(version, customer_id, "sent")
 
     def _mark(self, version: str, customer_id: str, status: str) -> str:
-        now = self.vault.clock()
-        with self.vault.db.begin() as conn:
+        now = self.scope.clock()
+        with self.scope.db.begin() as conn:
             conn.execute(
                 notifications.update()
                 .where(notifications.c.version == version,
                        notifications.c.customer_id == customer_id)
                 .values(status=status, sent_at=now if status == "sent" else None)
             )  # fmt: skip
-            self.vault.ledger.append(conn, self._entry(version, customer_id, status))
+            self.scope.ledger.append(conn, self._entry(version, customer_id, status))
         return status
 
     def _retry(self, version: str, customer_id: str, attempts: int, error: str) -> str:
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         delay = timedelta(minutes=2**attempts)
-        with self.vault.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             conn.execute(
                 notifications.update()
                 .where(notifications.c.version == version,
                        notifications.c.customer_id == customer_id)
                 .values(status=status, attempts=attempts, last_error=error[:100],
-                        next_attempt_at=self.vault.clock() + delay)
+                        next_attempt_at=self.scope.clock() + delay)
             )  # fmt: skip
             if status == "failed":
-                self.vault.ledger.append(conn, self._entry(version, customer_id, status))
+                self.scope.ledger.append(conn, self._entry(version, customer_id, status))
         return "retry" if status == "pending" else status
 
     def _entry(self, version: str, customer_id: str, status: str) -> Entry:
-        return self.vault.entry(
+        return self.scope.entry(
             "notice",
             customer_id=customer_id,
             policy_version=version,

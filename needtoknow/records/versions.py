@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,13 +29,15 @@ import sqlalchemy as sa
 from needtoknow.categories import Registry
 from needtoknow.errors import NotFound, NoticePending, ValidationError
 from needtoknow.policy import Engine, Policy, load_policy_text, load_stored_policy
-from needtoknow.policy.diff import diff, is_material
+from needtoknow.policy.diff import Change, diff, is_material
+from needtoknow.records.agreements import AgreementRegistry
+from needtoknow.records.scope import Scope
+from needtoknow.storage import store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.schema import policies, registry_state
+from needtoknow.storage.schema import notifications, policies, registry_state
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
-    from needtoknow.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -67,15 +70,16 @@ class Version:
 
 
 class PolicyVersions:
-    def __init__(self, vault: Vault) -> None:
-        self.vault = vault
+    def __init__(self, scope: Scope, agreements: AgreementRegistry) -> None:
+        self.scope = scope
+        self.agreements = agreements  # replaying a past version compiles them with it
 
     def propose(self, text: str, source: str = "<policy>") -> Version:
         """Store and post a new version (PolicyError if it does not load); returns it
         with its changes against the active version and when it may take effect.
         Proposing a posted version again returns it unchanged."""
-        policy, _ = load_policy_text(text, source)
-        active = self.vault.engine.policy  # as now active, in any process
+        policy, registry = load_policy_text(text, source)
+        active = self.scope.engine().policy  # as now active, in any process
         if policy.version == active.version:
             raise ValidationError("policy", "policy", "unchanged", "it is the active version")
         existing = self._row(policy.version)
@@ -84,7 +88,7 @@ class PolicyVersions:
         if existing is not None and existing.changes == posted:
             return _version(existing)
         material = is_material(changes)
-        now = self.vault.clock()
+        now = self.scope.clock()
         # The longer period applies: a proposal that shortens the period (material in
         # itself) cannot take effect sooner than the period it replaces allows.
         days = max(active.notice_period_days, policy.notice_period_days)
@@ -95,7 +99,7 @@ class PolicyVersions:
             "changes": posted,
             "effective_at": effective,
         }
-        with self.vault.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             if existing is None:
                 conn.execute(
                     policies.insert().values(
@@ -110,7 +114,7 @@ class PolicyVersions:
                 conn.execute(
                     policies.update().where(policies.c.version == policy.version).values(**values)
                 )
-            self.vault.ledger.append(
+            self.scope.ledger.append(
                 conn,
                 self._entry(
                     policy.version,
@@ -123,13 +127,13 @@ class PolicyVersions:
                     widening=sum(1 for c in changes if c.widens),
                 ),
             )
-        if material or existing is not None:
-            # Posting a material change queues the customers it reaches for a notice
-            # (needtoknow.records.outbox imports this module: imported here, not at the top);
-            # a re-post replaces what was queued for the change posted before.
-            from needtoknow.records.outbox import Outbox
-
-            Outbox(self.vault).enqueue(policy.version, again=existing is not None)
+            if existing is not None:  # a re-post replaces what the earlier posting queued
+                conn.execute(
+                    notifications.delete().where(notifications.c.version == policy.version)
+                )
+            # In the posting's own transaction: no change is posted (and later activated)
+            # without the customers it reaches queued to be told.
+            _queue_notices(conn, policy, registry, changes, now)
         found = self._row(policy.version)
         assert found is not None
         return _version(found)
@@ -142,9 +146,9 @@ class PolicyVersions:
             raise NotFound(f"no posted policy version {version!r}")
         if row.active:
             return _version(row)
-        now = self.vault.clock()
+        now = self.scope.clock()
         effective = _aware(row.effective_at)
-        previous = self.vault.engine.policy
+        previous = self.scope.engine().policy
         candidate, _ = load_stored_policy(row.source, f"policy {version[:12]}")
         # The notice customers were given describes the posted change. If the active
         # version has changed since posting, activating would make a different change
@@ -159,11 +163,11 @@ class PolicyVersions:
                 else ""
             )
             when = effective or now
-            self.vault.ledger.record(
+            self.scope.ledger.record(
                 self._entry(version, "activation_refused", effective_at=when.isoformat())
             )
             raise NoticePending(version, when, reason)
-        with self.vault.db.begin() as conn:
+        with self.scope.db.begin() as conn:
             # Only if the version judged against is still the active one: two activations
             # racing cannot both pass a check made against the same predecessor.
             retired = conn.execute(
@@ -185,10 +189,10 @@ class PolicyVersions:
                 .where(registry_state.c.id == 1)
                 .values(version=registry_state.c.version + 1)
             )
-            self.vault.ledger.append(
+            self.scope.ledger.append(
                 conn, self._entry(version, "activated", previous=previous.version)
             )
-        self.vault.engine  # noqa: B018 - switch this process now, not at its next decision
+        self.scope.engine()
         found = self._row(version)
         assert found is not None
         return _version(found)
@@ -202,14 +206,14 @@ class PolicyVersions:
         return _version(row), policy, registry
 
     def history(self) -> list[Version]:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             rows = conn.execute(sa.select(policies).order_by(policies.c.loaded_at))
             return [_version(row) for row in rows]
 
     def at(self, moment: datetime) -> Policy:
         """The version that was active at ``moment``."""
         moment = moment.astimezone(UTC)
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             row = conn.execute(
                 sa.select(policies.c.version, policies.c.source)
                 .where(
@@ -226,16 +230,54 @@ class PolicyVersions:
     def engine_at(self, moment: datetime) -> Engine:
         """The engine of the version active at ``moment``, with today's agreements (the
         agreement registry keeps no history of its own)."""
-        return Engine(self.at(moment), self.vault.agreements.current())
+        return Engine(self.at(moment), self.agreements.current())
 
     def _row(self, version: str) -> Any:
-        with reading(self.vault.db) as conn:
+        with reading(self.scope.db) as conn:
             return conn.execute(sa.select(policies).where(policies.c.version == version)).first()
 
     def _entry(self, version: str, change: str, **detail: Any) -> Entry:
-        return self.vault.entry(
+        return self.scope.entry(
             "policy_change", policy_version=version, detail={"change": change, **detail}
         )
+
+
+def _queue_notices(
+    conn: sa.Connection,
+    policy: Policy,
+    registry: Registry,
+    changes: Sequence[Change],
+    now: datetime,
+) -> None:
+    """Queue, for the outbox to send, every live customer a widening change reaches:
+    whoever holds a category it names (or a purpose's, for a longer retention); a new
+    collection, or a category this registry does not know, reaches everyone."""
+    widening = [c.to_json() for c in changes if c.widens]
+    if not widening:
+        return
+    named: set[str | None] = set()
+    for change in widening:
+        if change["kind"] == "collection_added":
+            named.add(None)  # reaches everyone: each may be asked for it
+        elif change["kind"] == "retention_extended":  # whoever holds what it keeps
+            named |= policy.purposes[change["purpose"]].collects
+        else:
+            named.add(change.get("category"))
+    everyone = None in named or not named <= set(registry)
+    queued = {
+        row[0]
+        for row in conn.execute(
+            sa.select(notifications.c.customer_id).where(notifications.c.version == policy.version)
+        )
+    }
+    reached = [
+        {"version": policy.version, "customer_id": customer_id, "status": "pending",
+         "attempts": 0, "next_attempt_at": now}
+        for customer_id, held in store.live_categories(conn)
+        if customer_id not in queued and (everyone or named & held)
+    ]  # fmt: skip
+    if reached:
+        conn.execute(notifications.insert(), reached)
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -31,7 +31,7 @@ customers = Table(
     Column("dek_version", Integer, nullable=False),
     Column("kek_version", Integer, nullable=True, index=True),
     Column("wrapped_dek", LargeBinary, nullable=True),
-    # category → AES-GCM ciphertext, framed by needtoknow.vault.store.pack_fields.
+    # category → AES-GCM ciphertext, framed by needtoknow.storage.store.pack_fields.
     Column("sealed_fields", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -263,7 +263,7 @@ notifications = Table(
 
 # Erasures (and consent withdrawals that deleted fields) whose deleted bytes may still
 # sit in SQLite's files: recorded in the deleting transaction, removed by the first WAL
-# scrub that completes after it (needtoknow.vault.scrubs). Ids and times only.
+# scrub that completes after it (needtoknow.storage.scrubs). Ids and times only.
 pending_scrubs = Table(
     "pending_scrubs",
     metadata,

@@ -1,7 +1,7 @@
 """The encrypted PII vault: envelope encryption, key providers, blind indexes, erasure."""
 
 from needtoknow.crypto.keys import KeyProvider, LocalKeyFile
-from needtoknow.vault.scrubs import PendingScrub
+from needtoknow.storage.scrubs import PendingScrub
 from needtoknow.vault.vault import Erasure, RotationResult, Vault, WriteResult
 
 __all__ = [

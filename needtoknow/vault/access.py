@@ -9,7 +9,7 @@ allows are decrypted, and each is transformed before it is returned.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from needtoknow.crypto import envelope
@@ -21,20 +21,11 @@ from needtoknow.errors import (
 )
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
-from needtoknow.types import Context, Decision, checked_customer_id
-from needtoknow.vault.store import KeyRow
+from needtoknow.storage.store import KeyRow
+from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
 
 if TYPE_CHECKING:
     from needtoknow.vault.vault import Vault
-
-
-@dataclass(frozen=True)
-class Disclosure:
-    """What one recipient received for one purpose, and the decision that allowed it."""
-
-    customer_id: str
-    values: dict[str, Any]
-    decision: Decision
 
 
 def read(

@@ -36,15 +36,18 @@ from needtoknow.ledger.heads import TreeHead
 from needtoknow.policy import Engine, Policy, load_stored_policy
 from needtoknow.policy.collection import explain_collection
 from needtoknow.records.agreements import AgreementRegistry
+from needtoknow.records.apikeys import ApiKeys
 from needtoknow.records.consents import Consents
 from needtoknow.records.disclosures import Disclosures
+from needtoknow.records.outbox import Outbox, Smtp
+from needtoknow.records.scope import Clock, Scope
+from needtoknow.records.versions import PolicyVersions
+from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
-from needtoknow.types import Context, checked_customer_id
-from needtoknow.vault import access, scrubs, store
-
-Clock = Callable[[], datetime]
+from needtoknow.types import Context, Disclosure, checked_customer_id
+from needtoknow.vault import access
 
 
 def _ledger_durability(engine: sa.Engine, sync: str) -> Callable[[Any], None] | None:
@@ -131,14 +134,23 @@ class Vault:
         self.keys = keys
         self._engines = _Engines(policy, registry)
         self.clock = clock
-        self.actor = actor
-        self.request_id: str | None = None
         self.connections = ThreadConnections(db, on_open=_ledger_durability(db, ledger_sync))
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
-        self.agreements = AgreementRegistry(
-            db, self.ledger, lambda: self.policy, clock, actor, self.connections
-        )
+        self.scope = Scope(
+            db, self.connections, self.ledger, clock, actor, None,
+            policy=lambda: self._engines.policy, engine=lambda: self.engine,
+            categories=lambda: self._engines.registry,
+        )  # fmt: skip
+        self.agreements = AgreementRegistry(self.scope)
+
+    @property
+    def actor(self) -> str:
+        return self.scope.actor
+
+    @property
+    def request_id(self) -> str | None:
+        return self.scope.request_id
 
     @property
     def policy(self) -> Policy:
@@ -154,19 +166,33 @@ class Vault:
         database, keys, connections and compiled policy, with every ledger entry naming
         ``actor`` and ``request_id``. Cheap; close the vault it came from, not the view."""
         view = copy.copy(self)
-        view.actor, view.request_id = actor, request_id
+        view.scope = self.scope.acting(actor, request_id)
         view.agreements = self.agreements.acting(actor, request_id)
         return view
 
     @property
     def consents(self) -> Consents:
         """Customers' consents to the purposes whose legal basis is consent."""
-        return Consents(self)
+        return Consents(self.scope)
 
     @property
     def disclosures(self) -> Disclosures:
         """The legal-disclosure workflow (four eyes, packages, held notices)."""
-        return Disclosures(self)
+        return Disclosures(self.scope, self)
+
+    @property
+    def versions(self) -> PolicyVersions:
+        """Policy versions: proposed, posted with their changes, activated after notice."""
+        return PolicyVersions(self.scope, self.agreements)
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        """API keys, each bound to one recipient of the policy."""
+        return ApiKeys(self.scope)
+
+    def outbox(self, smtp: Smtp | None = None) -> Outbox:
+        """Customer notices of posted material changes (``smtp`` is needed to deliver)."""
+        return Outbox(self.scope, self, self.versions, smtp)
 
     @property
     def engine(self) -> Engine:
@@ -311,7 +337,7 @@ class Vault:
         WAL checkpoint copies the pages back, and the checkpoint must then complete and
         truncate the log. A reader holding an older snapshot can block it past the
         retries; the result is then False and the scrub stays pending (see
-        :mod:`needtoknow.vault.scrubs`) until a later one completes. On PostgreSQL it is
+        :mod:`needtoknow.storage.scrubs`) until a later one completes. On PostgreSQL it is
         always False, and nothing is pending: the old row versions stay in the table's
         pages until VACUUM reuses them (it does not zero them) and in WAL segments and
         archives, which no retry here can reach. There, and in backups made earlier on
@@ -349,7 +375,7 @@ class Vault:
         purpose: str,
         categories: Iterable[str] | None = None,
         context: Context | None = None,
-    ) -> access.Disclosure:
+    ) -> Disclosure:
         """What ``recipient`` may see of this customer for ``purpose``; see :func:`access.read`."""
         return access.read(
             self, customer_id, recipient, purpose, categories, self._context(context)
@@ -363,7 +389,7 @@ class Vault:
         purpose: str,
         categories: Iterable[str] | None = None,
         context: Context | None = None,
-    ) -> access.Disclosure:
+    ) -> Disclosure:
         """``get`` for a coroutine on a local database; see :func:`access.read_async`."""
         return await access.read_async(
             self, customer_id, recipient, purpose, categories, self._context(context)
@@ -377,7 +403,7 @@ class Vault:
         purpose: str,
         categories: Iterable[str] | None = None,
         context: Context | None = None,
-    ) -> list[access.Disclosure]:
+    ) -> list[Disclosure]:
         """``get`` for many customers, ledgered in one commit; see :func:`access.read_many`."""
         return access.read_many(
             self, customer_ids, recipient, purpose, categories, self._context(context)
@@ -446,11 +472,8 @@ class Vault:
         return self.keys.mac("index", f"{category}\x00{term}".encode())
 
     def entry(self, kind: str, **fields: Any) -> Entry:
-        """A ledger entry by whoever this vault acts for (actor, request id), made now and
-        under the active policy version unless ``fields`` give another time or version."""
-        fields.setdefault("policy_version", self.policy.version)
-        fields.setdefault("time", self.clock())
-        return Entry(kind=kind, actor=self.actor, request_id=self.request_id, **fields)
+        """A ledger entry by whoever this vault acts for; see :meth:`Scope.entry`."""
+        return self.scope.entry(kind, **fields)
 
     def tokenize(self, recipient: str, canonical: bytes) -> str:
         """A keyed, irreversible token for the ``token`` transform: stable for one recipient

@@ -101,7 +101,7 @@ def test_charges_add_up_to_what_opendps_accountant_reports(
 ) -> None:
     store = EventStore(tmp_path / "events", sqlite_vault.keys)
     store.ingest(events())
-    reports = Reports(sqlite_vault, store)
+    reports = Reports(sqlite_vault.scope, store)
     rule = sqlite_vault.engine.decide_usage("ad_network", "advertising", "aggregate")
     columns = ["subject", "kind", "day", "page", "search", "value"]  # OpenDP: no list columns
     frame = (

@@ -38,7 +38,7 @@ def test_only_consenting_customers_events_count_where_the_policy_says_so(
     spec = parse_spec(SPEC)
     assert store.bound(spec, 1).counts == [120]  # every event, for plain aggregates
     assert store.bound(replace(spec, consent="personalised_advertising"), 1).counts == [40]
-    reports = Reports(vault, store)
+    reports = Reports(vault.scope, store)
     personalised = reports.run(spec, "ad_network", "personalised_advertising")
     assert abs(personalised.rows[0]["count"] - 40) < 1000  # scale 100: e^-10 to miss
     assert personalised.remaining["2026-11"][0] == 1.0  # its own rule's budget: 2 - 1

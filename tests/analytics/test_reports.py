@@ -72,7 +72,7 @@ def reports(vault: Vault, tmp_path: Path) -> Reports:
     # Advertising rests on consent: only consenting customers' events are counted.
     store = EventStore(tmp_path / "events", vault.keys, consented=lambda _: ADVERTISING)
     store.ingest(events())
-    return Reports(vault, store)
+    return Reports(vault.scope, store)
 
 
 def ledger_reports(vault: Vault) -> list[dict[str, Any]]:

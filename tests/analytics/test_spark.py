@@ -78,7 +78,7 @@ def test_a_report_runs_on_spark_through_the_same_path(
     from needtoknow.analytics.spark import SparkEvents
 
     store.ingest(events(heavy=True))
-    reports = Reports(sqlite_vault, SparkEvents(frame(spark, store)))
+    reports = Reports(sqlite_vault.scope, SparkEvents(frame(spark, store)))
     release = reports.run(spec("count", privacy={"epsilon": 0.5}), "ad_network")
     assert len(release.rows) == 9 and release.epsilon == 0.5
     assert reports.budgets.spent("ad_network") == {"2026-11": (0.5, 0.0)}

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from needtoknow.config import Settings, init_vault
-from needtoknow.records.apikeys import SCOPES, ApiKeys
+from needtoknow.records.apikeys import SCOPES
 from needtoknow.vault import Vault
 
 NTK = str(Path(sys.executable).with_name("ntk"))
@@ -95,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("api")
     home = root / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
-    keys = ApiKeys(vault)
+    keys = vault.api_keys
     tokens = {
         role: keys.create(recipient, scopes, label=role).token
         for role, (recipient, scopes) in ROLES.items()

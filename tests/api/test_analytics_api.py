@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from needtoknow.errors import ValidationError
-from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import ledger_entries
 from tests.api.conftest import Server
 
@@ -93,7 +92,7 @@ def test_bad_specs_and_batches_are_named_problems(server: Server) -> None:
 
 def test_only_the_companys_own_teams_may_send_events(server: Server) -> None:
     with pytest.raises(ValidationError, match="staff_only"):
-        ApiKeys(server.vault).create("ad_network", ("events:write",))
+        server.vault.api_keys.create("ad_network", ("events:write",))
 
 
 def test_report_spec_sent_over_http_cannot_name_a_file(server: Server) -> None:

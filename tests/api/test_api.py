@@ -25,7 +25,6 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.ledger import merkle
-from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import api_keys, ledger_entries
 from tests.api.conftest import Server, start, stop
 from tests.customers import ASHA, NOT_COLLECTED, RAVI
@@ -187,7 +186,7 @@ def test_duplicate_api_key_headers_are_refused(server: Server) -> None:
 
 
 def test_revoked_and_expired_keys_are_refused_and_ledgered(server: Server) -> None:
-    keys = ApiKeys(server.vault)
+    keys = server.vault.api_keys
     revoked = keys.create("billing_team", ("policy:read",))
     expired = keys.create("billing_team", ("policy:read",))
     keys.revoke(revoked.key.id)
@@ -434,7 +433,7 @@ def test_a_service_on_postgresql_ledgers_each_concurrent_read(
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=postgres_url))
     cid = vault.add(ASHA).customer_id
-    token = ApiKeys(vault).create("billing_team", ("customers:read",)).token
+    token = vault.api_keys.create("billing_team", ("customers:read",)).token
     process, url = start(home, tmp_path / "serve.log", NTK_DATABASE_URL=postgres_url)
     try:
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.records.apikeys import SCOPES, ApiKeys
+from needtoknow.records.apikeys import SCOPES
 from needtoknow.storage.schema import api_keys, ledger_entries
 from needtoknow.types import Context
 from tests.api.conftest import Server
@@ -125,7 +125,7 @@ def test_the_schema_publishes_a_scope_for_every_endpoint(server: Server) -> None
 def test_every_endpoint_refuses_missing_revoked_expired_and_unscoped_keys(
     server: Server, world: dict[str, str]
 ) -> None:
-    keys = ApiKeys(server.vault)
+    keys = server.vault.api_keys
     revoked = keys.create("legal_team", tuple(SCOPES))
     keys.revoke(revoked.key.id)
     expired = keys.create("legal_team", tuple(SCOPES))
@@ -160,7 +160,7 @@ def test_every_recipient_and_purpose_gets_exactly_what_the_policy_allows(
     policy = server.vault.policy
     engine = server.vault.engine
     context = Context(now=server.vault.clock())
-    keys = ApiKeys(server.vault)
+    keys = server.vault.api_keys
     customer_id = world["customer_id"]
     outcomes: list[bool] = []
     for recipient in policy.recipients:
@@ -218,7 +218,7 @@ def test_customers_write_is_refused_at_use_to_a_contractor_key_issued_before(
     even one its customer-scoped agreement assigns it; each refusal is ledgered."""
     customer_id = server.vault.add(RAVI).customer_id
     server.vault.agreements.assign("AGR-COLL-2026", [customer_id])
-    issued = ApiKeys(server.vault).create("collection_agency", ("customers:read",))
+    issued = server.vault.api_keys.create("collection_agency", ("customers:read",))
     with server.vault.db.begin() as conn:
         conn.execute(
             api_keys.update()

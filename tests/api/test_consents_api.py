@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from needtoknow.errors import ValidationError
-from needtoknow.records.apikeys import ApiKeys
 from tests.api.conftest import Server
 from tests.customers import ASHA
 
@@ -35,4 +34,4 @@ def test_consent_granted_then_withdrawn_over_http(server: Server) -> None:
 
 def test_only_the_companys_own_teams_record_consents(server: Server) -> None:
     with pytest.raises(ValidationError, match="staff_only"):
-        ApiKeys(server.vault).create("ad_network", ("consents:manage",))
+        server.vault.api_keys.create("ad_network", ("consents:manage",))

@@ -9,7 +9,6 @@ import httpx
 import sqlalchemy as sa
 
 from needtoknow.config import Settings, init_vault
-from needtoknow.records.apikeys import ApiKeys
 from needtoknow.storage.schema import ledger_entries
 from tests.api.conftest import start, stop
 
@@ -17,7 +16,7 @@ from tests.api.conftest import start, stop
 def test_a_key_over_its_rate_gets_429_and_others_do_not(tmp_path: Path) -> None:
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
-    busy, quiet = (ApiKeys(vault).create("billing_team").token for _ in range(2))
+    busy, quiet = (vault.api_keys.create("billing_team").token for _ in range(2))
     vault.close()
     process, url = start(home, tmp_path / "serve.log", NTK_API_RATE="3/minute")
     try:
@@ -40,7 +39,7 @@ def test_refusals_of_a_known_key_are_rate_limited_before_they_reach_the_ledger(
     wrong secret is cut off by the refusal limit, and blames nobody's key."""
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
-    issued = ApiKeys(vault).create("billing_team")
+    issued = vault.api_keys.create("billing_team")
     forged = f"ntk_{issued.key.id}_not-the-secret"
     process, url = start(home, tmp_path / "serve.log", NTK_API_REFUSAL_RATE="3/minute")
     try:
@@ -66,7 +65,7 @@ def test_wrong_secrets_for_a_key_id_do_not_lock_out_its_holder(tmp_path: Path) -
     untouched, and another address keeps its own bucket."""
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
-    issued = ApiKeys(vault).create("billing_team")
+    issued = vault.api_keys.create("billing_team")
     forged = f"ntk_{issued.key.id}_not-the-secret"
     process, url = start(
         home, tmp_path / "serve.log", NTK_API_RATE="4/minute", NTK_API_REFUSAL_RATE="3/minute"
@@ -97,7 +96,7 @@ def test_an_unexpected_failure_is_a_500_problem_with_the_request_id_and_no_trace
 ) -> None:
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
-    token = ApiKeys(vault).create("billing_team").token
+    token = vault.api_keys.create("billing_team").token
     cid = vault.add({"name": "Asha Canary", "email": "asha.canary@example.in"}).customer_id
     log = tmp_path / "serve.log"
     process, url = start(home, log)

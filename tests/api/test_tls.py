@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from needtoknow.config import Settings, init_vault
-from needtoknow.records.apikeys import ApiKeys
 from tests.api.conftest import NTK, free_port, start, stop
 
 
@@ -59,7 +58,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 def test_the_api_is_served_over_tls(tmp_path: Path) -> None:
     home = tmp_path / "home"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
-    token = ApiKeys(vault).create("billing_team").token
+    token = vault.api_keys.create("billing_team").token
     vault.close()
     cert, key = self_signed(tmp_path)
     port = free_port()

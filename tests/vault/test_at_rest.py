@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from needtoknow.config import Settings, demo_policy_text, init_vault, open_vault
 from needtoknow.storage.schema import customers
+from needtoknow.storage.store import unpack_fields
 from needtoknow.vault import Vault
-from needtoknow.vault.store import unpack_fields
 from tests.conftest import Clock
 from tests.customers import ASHA, NOT_COLLECTED, RAVI, lookup
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from needtoknow.errors import IntegrityError
-from needtoknow.vault.store import pack_fields, unpack_fields
+from needtoknow.storage.store import pack_fields, unpack_fields
 
 maps = st.dictionaries(st.text(min_size=1, max_size=40), st.binary(max_size=300), max_size=20)
 

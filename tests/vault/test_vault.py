@@ -20,9 +20,10 @@ from needtoknow.errors import (
     PolicyDenied,
     ValidationError,
 )
+from needtoknow.storage import store
 from needtoknow.storage.schema import customers, ledger_entries
-from needtoknow.vault import Vault, store
-from needtoknow.vault.store import pack_fields, unpack_fields
+from needtoknow.storage.store import pack_fields, unpack_fields
+from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA, RAVI, lookup
 

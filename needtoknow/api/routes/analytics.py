@@ -38,5 +38,5 @@ def run(body: ReportRequest, who: ReportsRun) -> Response:
     its budget before release; a report that does not fit is a 403 ``budget-exceeded``
     problem carrying what is left."""
     spec = parse_spec(body.spec)
-    release = Reports(who.vault, _store(who)).run(spec, who.key.recipient, body.purpose)
+    release = Reports(who.vault.scope, _store(who)).run(spec, who.key.recipient, body.purpose)
     return respond(Released(**release.to_json()))
