@@ -15,8 +15,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from faker import Faker
+from stdnum import luhn, verhoeff
 
-from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
+from needtoknow.categories.identifiers import gstin_check_char
 
 # (city, state, PIN prefix consistent with India Post zones, driving-licence state code)
 PLACES = (
@@ -81,7 +82,7 @@ def _letters(rng: random.Random, n: int) -> str:
 
 def aadhaar(rng: random.Random) -> str:
     body = str(rng.randint(2, 9)) + _digits(rng, 10)
-    return body + verhoeff_digit(body)
+    return body + verhoeff.calc_check_digit(body)
 
 
 def pan(rng: random.Random) -> str:
@@ -102,7 +103,7 @@ def gstin(rng: random.Random) -> str:
 def card(rng: random.Random) -> str:
     prefix = rng.choice(("4", "4", "51", "53", "65216", "608100"))
     body = prefix + _digits(rng, 15 - len(prefix))
-    return body + luhn_digit(body)
+    return body + luhn.calc_check_digit(body)
 
 
 def customer(rng: random.Random, fake: Faker, today: date) -> dict[str, Any]:

@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from faker import Faker
+from stdnum import luhn, verhoeff
 
 from needtoknow.categories import india
-from needtoknow.categories.checksums import gstin_check_char, luhn_digit, verhoeff_digit
+from needtoknow.categories.identifiers import gstin_check_char
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Values:
             (("4", 16), ("51", 16), ("2221", 16), ("6521", 16), ("37", 15), ("6011", 16))
         )
         body = prefix + self.digits(length - len(prefix) - 1)
-        number = body + luhn_digit(body)
+        number = body + luhn.calc_check_digit(body)
         if length == 15:
             return self.r.choice((number, f"{number[:4]} {number[4:10]} {number[10:]}"))
         groups = " ".join(number[i : i + 4] for i in range(0, 16, 4))
@@ -134,7 +135,7 @@ class Values:
 
     def aadhaar(self) -> str:
         body = self.r.choice("23456789") + self.digits(10)
-        number = body + verhoeff_digit(body)
+        number = body + verhoeff.calc_check_digit(body)
         spaced = f"{number[:4]} {number[4:8]} {number[8:]}"
         return self.r.choice((spaced, spaced, number, spaced.replace(" ", "-")))
 
@@ -213,7 +214,7 @@ class Values:
 
     def imei(self) -> str:
         body = self.r.choice(("35", "86", "01")) + self.digits(12)
-        return body + luhn_digit(body)
+        return body + luhn.calc_check_digit(body)
 
     def dob(self) -> str:
         day, month, year = self.r.randint(1, 28), self.r.randint(1, 12), self.r.randint(1950, 2005)
