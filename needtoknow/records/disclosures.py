@@ -35,7 +35,7 @@ from needtoknow.records.scope import Reader, Scope
 from needtoknow.storage import store
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customer_notices, disclosure_requests
-from needtoknow.types import Context, checked_customer_id
+from needtoknow.types import Context, Disclosure, checked_customer_id
 
 HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 HPKE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM"
@@ -188,37 +188,57 @@ class Disclosures:
         recipient_key = _x25519(public_key) if public_key is not None else None
         current = self._claim(request_id)
         try:
-            context = Context(
-                now=self.scope.clock(),
-                legal_reference=current.reference,
-                case_id=current.id,
-                request_id=self.scope.request_id,
-                disclosure_request=current.id,  # the one way an authority is read
-            )
-            decision = self.scope.engine().decide(
-                current.authority, current.purpose, current.categories, context
-            )
-            if decision.denied:
-                raise PolicyDenied(current.authority, current.purpose, dict(decision.denied))
-            in_period = self._in_period(current)
-            disclosed = self.reader.get_many(
-                in_period,
-                recipient=current.authority,
-                purpose=current.purpose,
-                categories=current.categories,
-                context=context,
-            )
+            in_period, disclosed = self._read(current)
         except BaseException:
             self._set_status(current.id, "approved", expected="releasing")
             raise
+        now = self.scope.clock()
+        package = self._package(current, in_period, disclosed, recipient_key, now)
+        self._record_release(current, in_period, {d.customer_id for d in disclosed}, package, now)
+        return package
+
+    def _read(self, request: Request) -> tuple[list[str], list[Disclosure]]:
+        """The customers in the request's period, and what the policy released of them."""
+        context = Context(
+            now=self.scope.clock(),
+            legal_reference=request.reference,
+            case_id=request.id,
+            request_id=self.scope.request_id,
+            disclosure_request=request.id,  # the one way an authority is read
+        )
+        decision = self.scope.engine().decide(
+            request.authority, request.purpose, request.categories, context
+        )
+        if decision.denied:
+            raise PolicyDenied(request.authority, request.purpose, dict(decision.denied))
+        in_period = self._in_period(request)
+        disclosed = self.reader.get_many(
+            in_period,
+            recipient=request.authority,
+            purpose=request.purpose,
+            categories=request.categories,
+            context=context,
+        )
+        return in_period, disclosed
+
+    def _package(
+        self,
+        request: Request,
+        in_period: list[str],
+        disclosed: list[Disclosure],
+        recipient_key: X25519PublicKey | None,
+        now: datetime,
+    ) -> Package:
+        """The package bytes (HPKE-sealed to the requester's key when given) and the
+        manifest whose hashes the ledger keeps."""
         found = {d.customer_id for d in disclosed}
-        corrected_after = self._corrected_after_period(current, found)
+        corrected_after = self._corrected_after_period(request, found)
         body = json.dumps(
             {
                 # Random, so the package's hash (which the ledger keeps) cannot be matched
                 # against guessed values of the PII inside.
                 "nonce": secrets.token_hex(32),
-                "request": current.to_json(),
+                "request": request.to_json(),
                 "customers": [
                     {
                         "customer_id": d.customer_id,
@@ -227,41 +247,48 @@ class Disclosures:
                     }
                     for d in disclosed
                 ],
-                "outside_period": [cid for cid in current.customer_ids if cid not in in_period],
+                "outside_period": [cid for cid in request.customer_ids if cid not in in_period],
                 "not_found": [cid for cid in in_period if cid not in found],
             },
             sort_keys=True,
             ensure_ascii=False,
         ).encode()
+        info = f"needtoknow disclosure {request.id}"
         payload = (
             body
             if recipient_key is None
-            else HPKE_SUITE.encrypt(
-                body, recipient_key, info=b"needtoknow disclosure " + current.id.encode()
-            )
+            else HPKE_SUITE.encrypt(body, recipient_key, info=info.encode())
         )
-        now = self.scope.clock()
         manifest = {
-            "request_id": current.id,
-            "reference": current.reference,
-            "authority": current.authority,
+            "request_id": request.id,
+            "reference": request.reference,
+            "authority": request.authority,
             "released_at": now.isoformat(),
             "customers": sorted(found),
             "package_sha256": hashlib.sha256(body).hexdigest(),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
-            "encryption": None
-            if recipient_key is None
-            else {"hpke": HPKE_NAME, "info": f"needtoknow disclosure {current.id}"},
+            "encryption": None if recipient_key is None else {"hpke": HPKE_NAME, "info": info},
         }
+        return Package(payload, manifest)
+
+    def _record_release(
+        self,
+        request: Request,
+        in_period: list[str],
+        found: set[str],
+        package: Package,
+        now: datetime,
+    ) -> None:
+        """Mark the request released, queue (or hold) each customer's notice, and ledger
+        the outcome per customer, in one transaction."""
+        digest = package.manifest["package_sha256"]
+        hold = request.non_disclosure_until
         with self.scope.db.begin() as conn:
             conn.execute(
                 disclosure_requests.update()
-                .where(disclosure_requests.c.id == current.id)
-                .values(
-                    status="released", released_at=now, package_sha256=manifest["package_sha256"]
-                )
+                .where(disclosure_requests.c.id == request.id)
+                .values(status="released", released_at=now, package_sha256=digest)
             )
-            hold = current.non_disclosure_until
             if found:
                 conn.execute(
                     customer_notices.insert(),
@@ -269,7 +296,7 @@ class Disclosures:
                         {
                             "customer_id": cid,
                             "kind": "disclosure",
-                            "subject_id": current.id,
+                            "subject_id": request.id,
                             "hold_until": hold,
                             "status": "held" if hold else "due",
                             "created_at": now,
@@ -279,7 +306,7 @@ class Disclosures:
                     ],
                 )
             results: dict[str, list[str]] = {}
-            for cid in current.customer_ids:
+            for cid in request.customer_ids:
                 result = (
                     "released"
                     if cid in found
@@ -291,15 +318,14 @@ class Disclosures:
             for result, ids in results.items():
                 self._ledger(
                     conn,
-                    current,
+                    request,
                     "release",
                     now,
                     ids,
                     result=result,
-                    package_sha256=manifest["package_sha256"],
-                    non_disclosure_until=_iso(current.non_disclosure_until),
+                    package_sha256=digest,
+                    non_disclosure_until=_iso(hold),
                 )
-        return Package(payload, manifest)
 
     def _in_period(self, request: Request) -> list[str]:
         """The requested customers whose record existed during the request's period (days
