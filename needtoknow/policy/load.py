@@ -147,7 +147,12 @@ class _Loader:
         singular = key[:-1]
         raw = node.get(key, node.get(singular))
         values = [raw] if isinstance(raw, str) else raw
-        if not values or not all(isinstance(v, str) for v in values):
+        # Only a list: a number is not iterable, and a mapping's keys are no list of names.
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
             raise self.error(node, f"'{key}' must name at least one {what}")
         for value in values:
             if value not in known:

@@ -231,6 +231,17 @@ def test_duplicate_keys_are_errors_not_silently_dropped() -> None:
             ("recipient: agency,", "recipients: [agency, billing_team],"),
             "binds one 'recipient'",
         ),
+        (
+            "  - {id: r1, recipient: 1, purpose: billing, grant: {name: full}, clause: x}\n",
+            None,
+            "'recipients' must name at least one recipient",
+        ),
+        (
+            "  - {id: r1, recipient: billing_team, purpose: {billing: x}, grant: {name: full},"
+            " clause: x}\n",
+            None,
+            "'purposes' must name at least one purpose",
+        ),
     ],
 )
 def test_malformed_shapes_name_the_line(
