@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from needtoknow.errors import AuthenticationError, ScopeDenied, ValidationError
+from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 
@@ -62,3 +65,27 @@ def test_customers_write_is_a_staff_scope_for_any_recipient(vault: Vault) -> Non
     assert not keys.permits(outsider, "customers:write")
     with pytest.raises(ScopeDenied, match="company's own teams"):
         keys.authorise(outsider, "customers:write")
+
+
+def test_a_key_id_with_a_wrong_secret_is_refused(vault: Vault) -> None:
+    """Key ids are not secret (they are in the ledger and in listings): only the secret
+    proves the holder. A wrong one is refused and ledgered against nobody's key."""
+    keys = vault.api_keys
+    issued = keys.create("billing_team")
+    forged = f"ntk_{issued.key.id}_{'A' * len(issued.token.split('_', 2)[2])}"
+    assert forged != issued.token
+    with pytest.raises(AuthenticationError, match="unknown"):
+        keys.authenticate(forged)
+    with vault.db.connect() as conn:
+        row: bytes = conn.execute(
+            sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx.desc()).limit(1)
+        ).scalar_one()
+    entry = json.loads(bytes(row))
+    assert entry["detail"] == {
+        "action": "refused",
+        "key": issued.key.id,
+        "scopes": sorted(issued.key.scopes),
+        "reason": "unknown",
+    }
+    assert entry["actor"] == "api:unauthenticated"
+    assert keys.authenticate(issued.token) == issued.key

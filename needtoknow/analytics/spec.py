@@ -127,88 +127,27 @@ def load_spec(path: str | Path) -> ReportSpec:
 
 def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
     """Check a spec already parsed from YAML or JSON; ``base`` is the folder of the file
-    it came from (key lists may name files in it), None for a spec with no file (HTTP)."""
-    if not isinstance(data, dict):
-        raise _bad("spec", "mapping", "a YAML mapping")
-    allowed = {
-        "name", "description", "measure", "by", "window", "kinds", "privacy", "bounds",
-        "keys", "bins", "min_count",
-    }  # fmt: skip
-    unknown = sorted(str(name) for name in data if name not in allowed)  # YAML keys: any type
-    if unknown:
-        raise _bad(unknown[0], "unknown_field", "fields: " + ", ".join(sorted(allowed)))
+    it came from (key lists may name files in it), None for a spec with no file (HTTP).
+
+    The steps run in a fixed order, so a spec with several mistakes is always refused
+    for the same one."""
+    _check_fields(data)
     name = _text(data, "name")
     measure = data.get("measure")
     if measure not in MEASURES:
         raise _bad("measure", "one_of", ", ".join(MEASURES))
     by = _names(data.get("by", []), "by", GROUPABLE)
-    window = data.get("window") or {}
-    start, end = _day(window, "from"), _day(window, "to")
-    if end < start or (end - start).days >= MAX_WINDOW:
-        raise _bad("window", "range", f"from ≤ to, at most {MAX_WINDOW} days")
+    start, end = _window(data)
     kinds = _names(data.get("kinds", []), "kinds", KINDS)
-    privacy = data.get("privacy") or {}
-    epsilon = _number(privacy, "epsilon", 1e-6, 100.0)
-    delta = _number(privacy, "delta", 0.0, 1e-3, default=0.0)
-    if 0 < delta < MIN_DELTA:
-        raise _bad("privacy.delta", "range", f"0, or in [{MIN_DELTA}, 0.001]")
-    bounds = data.get("bounds") or {}
-    max_partitions = _integer(bounds, "max_partitions", 1, 10_000, where="bounds.")
-    max_per_partition = (
-        1
-        if measure == "subjects"  # a subject counts once per partition by definition
-        else _integer(bounds, "max_per_partition", 1, 10_000, where="bounds.")
-    )
-    value_bounds = None
-    if measure in ("sum", "mean", "histogram"):
-        value = bounds.get("value")
-        if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
-            raise _bad("bounds.value", "required", f"[low, high] integers for a {measure}")
-        if not 0 <= value[0] < value[1] <= MAX_VALUE:
-            raise _bad("bounds.value", "range", "0 ≤ low < high ≤ 10^9")
-        value_bounds = (int(value[0]), int(value[1]))
-        if max_partitions * max_per_partition * value_bounds[1] > MAX_SENSITIVITY:
-            raise _bad("bounds", "too_wide", f"K * C * high at most {MAX_SENSITIVITY}")
-    bins: tuple[int, ...] = ()
-    if measure == "histogram":
-        raw = data.get("bins")
-        if not (isinstance(raw, list) and len(raw) >= 2 and all(_is_int(b) for b in raw)):
-            raise _bad("bins", "required", "at least two integer edges")
-        if not all(-MAX_VALUE <= b <= MAX_VALUE + 1 for b in raw):  # edges go into SQL
-            raise _bad("bins", "range", f"edges in [-{MAX_VALUE}, {MAX_VALUE + 1}]")
-        bins = tuple(int(b) for b in raw)
-        if list(bins) != sorted(set(bins)):
-            raise _bad("bins", "increasing", "strictly increasing edges")
-        assert value_bounds is not None
-        if bins[0] > value_bounds[0] or bins[-1] <= value_bounds[1]:
-            # Values are clamped into the bounds first: bins must hold all of them.
-            raise _bad("bins", "cover_bounds", "first edge ≤ low and last edge > high")
-    elif "bins" in data:
-        raise _bad("bins", "histogram_only")
-    declared = data.get("keys") or {}
-    if isinstance(declared, dict) and "day" in declared:
-        raise _bad("keys.day", "from_window", "a report's days are its window's")
-    keys = _keys(declared, by, start, end, base)
-    if "kind" in by and kinds:
-        if "kind" not in declared:
-            keys["kind"] = kinds
-        elif not set(keys["kind"]) <= set(kinds):
-            raise _bad("keys.kind", "not_in_kinds", "only kinds the report counts")
-    private = [d for d in by if d not in keys]
-    if private and delta <= 0:
-        raise _bad("privacy.delta", "required", f"δ > 0: keys of {', '.join(private)} are private")
-    if private and measure in ("sum", "mean"):
-        raise _bad("keys", "public_required", f"a {measure} needs public keys for {private[0]}")
+    epsilon, delta = _privacy(data)
+    max_partitions, max_per_partition, value_bounds = _contribution(data, measure)
+    bins = _bins(data, measure, value_bounds)
+    keys = _public_keys(data, by, kinds, start, end, base)
+    _check_private_dimensions(by, keys, measure, delta)
     min_count = _integer(data, "min_count", 0, 10**9, default=0)
     if min_count and measure == "sum":
         raise _bad("min_count", "needs_count", "suppression applies to counts; use mean")
-    count = 1
-    for values in keys.values():
-        count *= len(values)
-    if measure == "histogram":
-        count *= len(bins) - 1
-    if count > MAX_KEYS:
-        raise _bad("keys", "too_many", f"{count} public partitions; at most {MAX_KEYS}")
+    _check_partition_count(keys, bins)
     return ReportSpec(
         name=name,
         measure=measure,
@@ -218,7 +157,7 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         epsilon=epsilon,
         delta=delta,
         max_partitions=max_partitions,
-        max_per_partition=1 if measure == "subjects" else max_per_partition,
+        max_per_partition=max_per_partition,
         kinds=kinds,
         keys=keys,
         value_bounds=value_bounds,
@@ -226,6 +165,134 @@ def parse_spec(data: Any, base: Path | None = None) -> ReportSpec:
         min_count=min_count,
         description=str(data.get("description") or "").strip(),
     )
+
+
+_FIELDS = frozenset(
+    "name description measure by window kinds privacy bounds keys bins min_count".split()
+)
+
+
+def _check_fields(data: Any) -> None:
+    """A mapping naming only known fields: a misspelt field (``bound:``) silently left
+    out could drop a privacy bound the author meant to set."""
+    if not isinstance(data, dict):
+        raise _bad("spec", "mapping", "a YAML mapping")
+    unknown = sorted(str(name) for name in data if name not in _FIELDS)  # YAML keys: any type
+    if unknown:
+        raise _bad(unknown[0], "unknown_field", "fields: " + ", ".join(sorted(_FIELDS)))
+
+
+def _window(data: Mapping[str, Any]) -> tuple[date, date]:
+    """The first and last day counted, at most ``MAX_WINDOW`` apart: every day of the
+    window is a public ``day`` key, and each month it touches is charged in full."""
+    window = data.get("window") or {}
+    start, end = _day(window, "from"), _day(window, "to")
+    if end < start or (end - start).days >= MAX_WINDOW:
+        raise _bad("window", "range", f"from ≤ to, at most {MAX_WINDOW} days")
+    return start, end
+
+
+def _privacy(data: Mapping[str, Any]) -> tuple[float, float]:
+    """ε and δ: δ is 0 (no private dimensions) or large enough for OpenDP's threshold."""
+    privacy = data.get("privacy") or {}
+    epsilon = _number(privacy, "epsilon", 1e-6, 100.0)
+    delta = _number(privacy, "delta", 0.0, 1e-3, default=0.0)
+    if 0 < delta < MIN_DELTA:
+        raise _bad("privacy.delta", "range", f"0, or in [{MIN_DELTA}, 0.001]")
+    return epsilon, delta
+
+
+def _contribution(data: Mapping[str, Any], measure: str) -> tuple[int, int, tuple[int, int] | None]:
+    """How much one subject may add: partitions touched (K), events per partition (C),
+    and the clamp of ``value`` for a measure that adds values. The noise scales with
+    their product, which must stay within 64-bit totals."""
+    bounds = data.get("bounds") or {}
+    max_partitions = _integer(bounds, "max_partitions", 1, 10_000, where="bounds.")
+    max_per_partition = (
+        1
+        if measure == "subjects"  # a subject counts once per partition by definition
+        else _integer(bounds, "max_per_partition", 1, 10_000, where="bounds.")
+    )
+    if measure not in ("sum", "mean", "histogram"):
+        return max_partitions, max_per_partition, None
+    value = bounds.get("value")
+    if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
+        raise _bad("bounds.value", "required", f"[low, high] integers for a {measure}")
+    if not 0 <= value[0] < value[1] <= MAX_VALUE:
+        raise _bad("bounds.value", "range", "0 ≤ low < high ≤ 10^9")
+    value_bounds = (int(value[0]), int(value[1]))
+    if max_partitions * max_per_partition * value_bounds[1] > MAX_SENSITIVITY:
+        raise _bad("bounds", "too_wide", f"K * C * high at most {MAX_SENSITIVITY}")
+    return max_partitions, max_per_partition, value_bounds
+
+
+def _bins(
+    data: Mapping[str, Any], measure: str, value_bounds: tuple[int, int] | None
+) -> tuple[int, ...]:
+    """A histogram's bin edges; they go into SQL, so they are bounded integers."""
+    if measure != "histogram":
+        if "bins" in data:
+            raise _bad("bins", "histogram_only")
+        return ()
+    raw = data.get("bins")
+    if not (isinstance(raw, list) and len(raw) >= 2 and all(_is_int(b) for b in raw)):
+        raise _bad("bins", "required", "at least two integer edges")
+    if not all(-MAX_VALUE <= b <= MAX_VALUE + 1 for b in raw):
+        raise _bad("bins", "range", f"edges in [-{MAX_VALUE}, {MAX_VALUE + 1}]")
+    bins = tuple(int(b) for b in raw)
+    if list(bins) != sorted(set(bins)):
+        raise _bad("bins", "increasing", "strictly increasing edges")
+    assert value_bounds is not None
+    if bins[0] > value_bounds[0] or bins[-1] <= value_bounds[1]:
+        # Values are clamped into the bounds first: bins must hold all of them.
+        raise _bad("bins", "cover_bounds", "first edge ≤ low and last edge > high")
+    return bins
+
+
+def _public_keys(
+    data: Mapping[str, Any],
+    by: tuple[str, ...],
+    kinds: tuple[str, ...],
+    start: date,
+    end: date,
+    base: Path | None,
+) -> dict[str, tuple[str, ...]]:
+    """The public key lists (see :func:`_keys`); a report limited to some kinds has
+    those as its ``kind`` keys, and may not list others."""
+    declared = data.get("keys") or {}
+    if isinstance(declared, dict) and "day" in declared:
+        raise _bad("keys.day", "from_window", "a report's days are its window's")
+    keys = _keys(declared, by, start, end, base)
+    if "kind" in by and kinds:
+        if "kind" not in declared:
+            keys["kind"] = kinds
+        elif not set(keys["kind"]) <= set(kinds):
+            raise _bad("keys.kind", "not_in_kinds", "only kinds the report counts")
+    return keys
+
+
+def _check_private_dimensions(
+    by: tuple[str, ...], keys: Mapping[str, tuple[str, ...]], measure: str, delta: float
+) -> None:
+    """A dimension without public keys releases only partitions past OpenDP's threshold,
+    which needs δ > 0; a sum or mean has no such threshold, so it needs public keys."""
+    private = [d for d in by if d not in keys]
+    if private and delta <= 0:
+        raise _bad("privacy.delta", "required", f"δ > 0: keys of {', '.join(private)} are private")
+    if private and measure in ("sum", "mean"):
+        raise _bad("keys", "public_required", f"a {measure} needs public keys for {private[0]}")
+
+
+def _check_partition_count(keys: Mapping[str, tuple[str, ...]], bins: tuple[int, ...]) -> None:
+    """Every public partition (and histogram bin) gets noise and a row: their product
+    is bounded so a spec cannot ask for an unbounded amount of work."""
+    count = 1
+    for values in keys.values():
+        count *= len(values)
+    if bins:
+        count *= len(bins) - 1
+    if count > MAX_KEYS:
+        raise _bad("keys", "too_many", f"{count} public partitions; at most {MAX_KEYS}")
 
 
 def _keys(

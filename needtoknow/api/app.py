@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
@@ -58,6 +58,26 @@ def create_app(
     server takes events and runs reports); with ``own_vault`` it closes the vault on
     shutdown. With ``sth_every`` it signs a tree head that often while it runs, and once
     more on shutdown, so what it served is covered by a signature a witness can keep."""
+    limits = limits or Limits()
+    app = FastAPI(
+        title="needtoknow",
+        version=version("needtoknow"),
+        summary="Customer PII on a need-to-know basis: every read names its purpose.",
+        lifespan=_lifespan(vault, own_vault, sth_every),
+    )
+    app.state.service = Service(vault, limits, events)
+    _include_routes(app)
+    _answer_errors_as_problems(app)
+    app.add_middleware(RequestContext, max_body=limits.max_body)
+    return app
+
+
+def _lifespan(
+    vault: Vault, own_vault: bool, sth_every: float | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What runs while the server does: the head signer, a last signed head on a clean
+    shutdown (covering the final requests), and closing a vault the server owns even
+    when that last signing fails."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,59 +91,63 @@ def create_app(
             if own_vault:
                 vault.close()
 
-    app = FastAPI(
-        title="needtoknow",
-        version=version("needtoknow"),
-        summary="Customer PII on a need-to-know basis: every read names its purpose.",
-        lifespan=lifespan,
-    )
-    app.state.service = Service(vault, limits or Limits(), events)
+    return lifespan
+
+
+def _include_routes(app: FastAPI) -> None:
+    """Every router, each route's scope and the problem responses published in the
+    schema, so a client can read what each call needs and what it may answer."""
     for router in (customers, consents, policy, ledger, agreements, disclosures, analytics):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app)
+    app.get("/healthz", include_in_schema=False, name="healthz")(_healthz)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
-    @app.exception_handler(NeedToKnowError)
-    async def library_error(request: Request, exc: NeedToKnowError) -> JSONResponse:
-        return from_error(exc, request.state.request_id)
+def _healthz() -> dict[str, str]:
+    return {"status": "ok"}
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Field locations and messages only: pydantic's "input" would echo the value.
-        problems = [
-            {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
-            for error in exc.errors()
-        ]
-        return problem(
-            422,
-            "validation",
-            "Invalid input",
-            "the request does not match the schema",
-            request.state.request_id,
-            errors=problems,
-        )
 
-    @app.exception_handler(RateLimited)
-    async def limited(request: Request, exc: RateLimited) -> JSONResponse:
-        response = problem(
-            429, "rate-limited", "Too many requests", str(exc), request.state.request_id
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+def _answer_errors_as_problems(app: FastAPI) -> None:
+    """Every refusal as an RFC 9457 problem carrying the request id, never a traceback
+    or FastAPI's default body (which would echo the input)."""
+    app.exception_handler(NeedToKnowError)(_library_error)
+    app.exception_handler(RequestValidationError)(_invalid)
+    app.exception_handler(RateLimited)(_limited)
+    app.exception_handler(HTTPException)(_http_error)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        slug = "too-large" if exc.status_code == 413 else "http"
-        return problem(
-            exc.status_code, slug, str(exc.detail), str(exc.detail), request.state.request_id
-        )
 
-    app.add_middleware(RequestContext, max_body=(limits or Limits()).max_body)
-    return app
+async def _library_error(request: Request, exc: NeedToKnowError) -> JSONResponse:
+    return from_error(exc, request.state.request_id)
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # Field locations and messages only: pydantic's "input" would echo the value.
+    problems = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return problem(
+        422,
+        "validation",
+        "Invalid input",
+        "the request does not match the schema",
+        request.state.request_id,
+        errors=problems,
+    )
+
+
+async def _limited(request: Request, exc: RateLimited) -> JSONResponse:
+    response = problem(429, "rate-limited", "Too many requests", str(exc), request.state.request_id)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    slug = "too-large" if exc.status_code == 413 else "http"
+    return problem(
+        exc.status_code, slug, str(exc.detail), str(exc.detail), request.state.request_id
+    )
 
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

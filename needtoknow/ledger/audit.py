@@ -12,7 +12,6 @@ name the smallest range it lies in.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -229,16 +228,13 @@ def _add_leaf(
 
 
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:
-    """Every complete subtree hash, level by level: the tree recomputed in one pass."""
-    sha256 = hashlib.sha256
+    """Every complete subtree hash, level by level: the tree recomputed in one pass,
+    with the interior hash the log stores and the proofs use (:func:`merkle.node_hash`)."""
     levels = [leaves]
     while len(levels[-1]) >= 2:
         below = levels[-1]
         levels.append(
-            [
-                sha256(b"\x01" + below[i] + below[i + 1]).digest()
-                for i in range(0, len(below) - 1, 2)
-            ]
+            [merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
         )
     return levels
 

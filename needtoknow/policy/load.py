@@ -147,7 +147,12 @@ class _Loader:
         singular = key[:-1]
         raw = node.get(key, node.get(singular))
         values = [raw] if isinstance(raw, str) else raw
-        if not values or not all(isinstance(v, str) for v in values):
+        # Only a list: a number is not iterable, and a mapping's keys are no list of names.
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
             raise self.error(node, f"'{key}' must name at least one {what}")
         for value in values:
             if value not in known:
@@ -458,89 +463,114 @@ class _Loader:
             raise self.error(data, "'usage_data' must be a list", "usage_data")
         rules: list[UsageRule] = []
         for spec in node:
-            if not isinstance(spec, Mapping) or not spec.get("id"):
-                raise self.error(spec, "each usage_data rule needs an 'id'")
-            rule_id = str(spec["id"])
-            form = spec.get("form")
-            if not isinstance(form, str) or form not in USAGE_FORMS:
-                raise self.error(spec, f"usage rule {rule_id!r}: form is raw or aggregate", "form")
-            clause = spec.get("clause")
-            if not isinstance(clause, str) or not clause.strip():
-                raise self.error(spec, f"usage rule {rule_id!r} must cite its policy clause")
-            budget = spec.get("budget")
-            epsilon: Any = 0.0
-            delta: Any = 0.0
-            if form == "aggregate":
-                if not isinstance(budget, Mapping):
-                    raise self.error(
-                        spec, f"usage rule {rule_id!r}: aggregates need a budget", "budget"
-                    )
-                epsilon, delta = budget.get("epsilon"), budget.get("delta", 0.0)
-                if not all(
-                    isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
-                    for v in (epsilon, delta)
-                ):
-                    raise self.error(budget, "budget: epsilon and delta are numbers ≥ 0")
-                if not (0 < epsilon <= 100 and delta < 1e-3):
-                    raise self.error(budget, "budget: 0 < epsilon ≤ 100 and delta < 0.001")
-            elif budget is not None:
+            rules.append(self.usage_rule(spec, known, rules))
+        return tuple(rules)
+
+    def usage_rule(self, spec: Any, known: _Vocabulary, earlier: list[UsageRule]) -> UsageRule:
+        """One ``usage_data`` rule, checked against the promises and the rules before it."""
+        if not isinstance(spec, Mapping) or not spec.get("id"):
+            raise self.error(spec, "each usage_data rule needs an 'id'")
+        rule_id = str(spec["id"])
+        form = spec.get("form")
+        if not isinstance(form, str) or form not in USAGE_FORMS:
+            raise self.error(spec, f"usage rule {rule_id!r}: form is raw or aggregate", "form")
+        clause = spec.get("clause")
+        if not isinstance(clause, str) or not clause.strip():
+            raise self.error(spec, f"usage rule {rule_id!r} must cite its policy clause")
+        epsilon, delta = self.usage_budget(spec, rule_id, form)
+        rule = UsageRule(
+            id=rule_id,
+            requires_consent=self.usage_consent(spec, rule_id, known),
+            recipients=self.names(spec, "recipients", known.recipients, "recipient"),
+            purposes=self.names(spec, "purposes", known.purposes, "purpose"),
+            form=form,
+            epsilon=epsilon,
+            delta=delta,
+            clause=clause.strip(),
+            line=_line(spec),
+        )
+        self.usage_purposes_allowed(spec, rule, known)
+        self.usage_recipients_allowed(spec, rule, known, earlier)
+        return rule
+
+    def usage_budget(self, spec: Mapping[str, Any], rule_id: str, form: str) -> tuple[float, float]:
+        """(ε, δ) an aggregate grant may spend; raw data, which no noise protects, has none."""
+        budget = spec.get("budget")
+        if form != "aggregate":
+            if budget is not None:
                 raise self.error(spec, f"usage rule {rule_id!r}: raw data has no budget", "budget")
-            needs = spec.get("requires_consent")
-            if needs is not None and (
-                not isinstance(needs, str)
-                or needs not in known.purposes
-                or known.purposes[needs].legal_basis != "consent"
+            return 0.0, 0.0
+        if not isinstance(budget, Mapping):
+            raise self.error(spec, f"usage rule {rule_id!r}: aggregates need a budget", "budget")
+        epsilon: Any = budget.get("epsilon")
+        delta: Any = budget.get("delta", 0.0)
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+            for v in (epsilon, delta)
+        ):
+            raise self.error(budget, "budget: epsilon and delta are numbers ≥ 0")
+        if not (0 < epsilon <= 100 and delta < 1e-3):
+            raise self.error(budget, "budget: 0 < epsilon ≤ 100 and delta < 0.001")
+        return float(epsilon), float(delta)
+
+    def usage_consent(
+        self, spec: Mapping[str, Any], rule_id: str, known: _Vocabulary
+    ) -> str | None:
+        """The consent a rule counts customers by: only a purpose resting on consent
+        has consents to count."""
+        needs = spec.get("requires_consent")
+        if needs is not None and (
+            not isinstance(needs, str)
+            or needs not in known.purposes
+            or known.purposes[needs].legal_basis != "consent"
+        ):
+            raise self.error(
+                spec,
+                f"usage rule {rule_id!r}: requires_consent names a purpose whose legal "
+                "basis is consent",
+                "requires_consent",
+            )
+        return needs
+
+    def usage_purposes_allowed(self, spec: Any, rule: UsageRule, known: _Vocabulary) -> None:
+        """No usage data for a prohibited purpose, and a purpose whose basis is consent
+        may use only consenting customers' events: the rule must count just those (DPDP
+        Act s.6)."""
+        for purpose in rule.purposes:
+            if purpose in known.prohibited:
+                raise self.error(spec, f"usage rule {rule.id!r}: {purpose!r} is prohibited")
+            if (
+                self.strict
+                and known.purposes[purpose].legal_basis == "consent"
+                and rule.requires_consent != purpose
             ):
                 raise self.error(
                     spec,
-                    f"usage rule {rule_id!r}: requires_consent names a purpose whose legal "
-                    "basis is consent",
+                    f"usage rule {rule.id!r}: {purpose!r} rests on consent, so the rule "
+                    f"needs requires_consent: {purpose} (one rule per consent-based "
+                    "purpose)",
                     "requires_consent",
                 )
-            rule = UsageRule(
-                id=rule_id,
-                requires_consent=needs,
-                recipients=self.names(spec, "recipients", known.recipients, "recipient"),
-                purposes=self.names(spec, "purposes", known.purposes, "purpose"),
-                form=str(form),
-                epsilon=float(epsilon),
-                delta=float(delta),
-                clause=clause.strip(),
-                line=_line(spec),
-            )
-            for purpose in rule.purposes:
-                if purpose in known.prohibited:
-                    raise self.error(spec, f"usage rule {rule_id!r}: {purpose!r} is prohibited")
-                # A purpose whose basis is consent may use only consenting customers'
-                # events: the rule must count just those (DPDP Act s.6).
-                if (
-                    self.strict
-                    and known.purposes[purpose].legal_basis == "consent"
-                    and needs != purpose
-                ):
+
+    def usage_recipients_allowed(
+        self, spec: Any, rule: UsageRule, known: _Vocabulary, earlier: list[UsageRule]
+    ) -> None:
+        """No raw events to an advertiser, and at most one rule per recipient and
+        purpose, so which rule (form, budget) applies is never ambiguous."""
+        for name in rule.recipients:
+            if rule.form == "raw" and known.recipients[name].kind == "advertiser":
+                raise self.error(
+                    spec,
+                    f"usage rule {rule.id!r} gives raw events to advertiser {name!r}; "
+                    "advertisers receive aggregates only",
+                )
+            for other in earlier:
+                overlap = set(other.purposes) & set(rule.purposes)
+                if name in other.recipients and overlap:
                     raise self.error(
                         spec,
-                        f"usage rule {rule_id!r}: {purpose!r} rests on consent, so the rule "
-                        f"needs requires_consent: {purpose} (one rule per consent-based "
-                        "purpose)",
-                        "requires_consent",
+                        f"usage rule {rule.id!r} overlaps {other.id!r} for {name!r}",
                     )
-            for name in rule.recipients:
-                if form == "raw" and known.recipients[name].kind == "advertiser":
-                    raise self.error(
-                        spec,
-                        f"usage rule {rule_id!r} gives raw events to advertiser {name!r}; "
-                        "advertisers receive aggregates only",
-                    )
-                for other in rules:
-                    overlap = set(other.purposes) & set(rule.purposes)
-                    if name in other.recipients and overlap:
-                        raise self.error(
-                            spec,
-                            f"usage rule {rule_id!r} overlaps {other.id!r} for {name!r}",
-                        )
-            rules.append(rule)
-        return tuple(rules)
 
     def grants(self, grant: _Map, registry: Registry) -> dict[str, str]:
         for category, transform in grant.items():

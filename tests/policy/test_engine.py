@@ -80,3 +80,55 @@ def test_unknown_recipient_and_purpose_are_denied_with_reasons() -> None:
 def test_time_must_carry_a_zone() -> None:
     with pytest.raises(ValidationError, match="timezone"):
         Context(now=datetime(2026, 11, 26))
+
+
+AUTHORITY_POLICY = """\
+name: authority
+purposes:
+  legal_process: {legal_basis: legal_obligation}
+  investigation: {legal_basis: legal_obligation}
+recipients:
+  police: {kind: authority}
+rules:
+  - id: process
+    recipient: police
+    purpose: legal_process
+    grant: {name: full, email: full}
+    obligations: [log, require_legal_reference]
+    clause: x
+  - id: investigation
+    recipient: police
+    purpose: investigation
+    grant: {name: full}
+    obligations: [require_legal_reference, require_case_id]
+    clause: x
+"""
+AUTHORITY = Engine(load_policy_text(AUTHORITY_POLICY)[0])
+
+
+def test_a_rule_requiring_a_legal_reference_gives_nothing_without_one() -> None:
+    """The loader makes every authority rule carry the obligation; the engine is what
+    withholds the data. Memoised decisions must not carry one context's answer to another."""
+    cited = Context(now=NOW.now, legal_reference="Court order 42/2026")
+    for context in (NOW, cited, NOW, Context(now=NOW.now, legal_reference="")):
+        decision = AUTHORITY.decide("police", "legal_process", None, context)
+        if context is cited:
+            assert set(decision.allowed) == {"name", "email"}
+            assert "require_legal_reference" in decision.obligations
+        else:
+            assert not decision.allowed
+            assert decision.denied == dict.fromkeys(
+                ("name", "email"), "a legal reference is required for this purpose"
+            )
+
+
+def test_a_rule_requiring_a_case_id_gives_nothing_without_one() -> None:
+    reference = Context(now=NOW.now, legal_reference="IT Act s.69 notice")
+    denied = AUTHORITY.decide("police", "investigation", ("name",), reference)
+    assert denied.denied == {"name": "a case id is required for this purpose"}
+    both = Context(now=NOW.now, legal_reference="IT Act s.69 notice", case_id="C-1")
+    assert AUTHORITY.decide("police", "investigation", ("name",), both).allowed
+    case_only = Context(now=NOW.now, case_id="C-1")
+    assert AUTHORITY.decide("police", "investigation", ("name",), case_only).denied == {
+        "name": "a legal reference is required for this purpose"
+    }

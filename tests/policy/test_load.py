@@ -83,6 +83,44 @@ def test_rental_is_prohibited_even_when_the_file_forgets_it() -> None:
     assert "prohibited purpose 'rental'" in str(error)
 
 
+GRANTS = "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: full}, clause: x}\n"
+
+
+@pytest.mark.parametrize("purpose", ["sale", "rental"])
+@pytest.mark.parametrize(
+    ("spec", "rules", "message"),
+    [
+        (
+            "{legal_basis: contract}",
+            "  - {id: r1, recipient: billing_team, purpose: PURPOSE, grant: {name: full}, "
+            "clause: x}\n",
+            "would allow prohibited purpose 'PURPOSE'",
+        ),
+        (
+            "{legal_basis: contract, collects: [name]}",
+            GRANTS,
+            "purpose 'PURPOSE' may not collect anything",
+        ),
+        (
+            "{legal_basis: contract}",
+            GRANTS + "usage_data:\n"
+            "  - {id: u1, recipient: billing_team, purpose: PURPOSE, form: raw, clause: x}\n",
+            "usage rule 'u1': 'PURPOSE' is prohibited",
+        ),
+    ],
+    ids=["grant", "collects", "usage_data"],
+)
+def test_sale_and_rental_stay_prohibited_whatever_legal_basis_the_file_claims(
+    purpose: str, spec: str, rules: str, message: str
+) -> None:
+    """The fixture's ``sale`` has no legal basis, which alone refuses a grant: here the
+    file claims a contract and leaves ``prohibited_purposes`` out, so only the promise
+    that PII is never sold or rented stands in the way."""
+    base = BASE.replace("  sale: {legal_basis: none}", f"  {purpose}: {spec}")
+    error = error_for(rules.replace("PURPOSE", purpose), base)
+    assert message.replace("PURPOSE", purpose) in str(error)
+
+
 def test_advertisers_get_no_pii() -> None:
     error = error_for(
         "  - {id: r1, recipient: ads, purpose: billing, grant: {email: token}, clause: x}\n"
@@ -192,6 +230,17 @@ def test_duplicate_keys_are_errors_not_silently_dropped() -> None:
             "",
             ("recipient: agency,", "recipients: [agency, billing_team],"),
             "binds one 'recipient'",
+        ),
+        (
+            "  - {id: r1, recipient: 1, purpose: billing, grant: {name: full}, clause: x}\n",
+            None,
+            "'recipients' must name at least one recipient",
+        ),
+        (
+            "  - {id: r1, recipient: billing_team, purpose: {billing: x}, grant: {name: full},"
+            " clause: x}\n",
+            None,
+            "'purposes' must name at least one purpose",
         ),
     ],
 )
