@@ -14,7 +14,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, _written, raise_for
+from needtoknow.client import AsyncVaultClient, ServiceError, VaultClient, raise_for
+from needtoknow.client.answers import written
 from needtoknow.config import Settings, init_vault
 from needtoknow.errors import (
     AuthenticationError,
@@ -461,9 +462,9 @@ def test_a_service_on_postgresql_ledgers_each_concurrent_read(
 
 def test_the_client_reads_writes_from_older_and_newer_services() -> None:
     made = {"customer_id": "c", "categories": ["name"], "notices": []}
-    older = _written(httpx.Response(201, json=made))
+    older = written(httpx.Response(201, json=made))
     assert older.customer_id == "c" and older.policy_version is None
-    newer = _written(httpx.Response(201, json={**made, "policy_version": "v", "later": 1}))
+    newer = written(httpx.Response(201, json={**made, "policy_version": "v", "later": 1}))
     assert newer.policy_version == "v"
 
 

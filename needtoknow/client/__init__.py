@@ -1,0 +1,26 @@
+"""A Python client for the HTTP service, sync (:class:`VaultClient`) and async
+(:class:`AsyncVaultClient`), raising the library's own errors.
+
+Each call is described once, in :mod:`.calls` (method, path, parameters, body and how
+to read the answer); the two clients differ only in how they send it. A problem
+response becomes the library error its ``type`` names — ``PolicyDenied`` with the
+recipient, purpose and reasons, ``NotFound``, ``ValidationError``… — and anything the
+library has no error for (429, 413, 5xx) a :class:`ServiceError` carrying status and type.
+"""
+
+from needtoknow.client.answers import Disclosed, Erased, Released, Written
+from needtoknow.client.asynchronous import AsyncVaultClient
+from needtoknow.client.problems import TYPE_BASE, ServiceError, raise_for
+from needtoknow.client.sync import VaultClient
+
+__all__ = [
+    "TYPE_BASE",
+    "AsyncVaultClient",
+    "Disclosed",
+    "Erased",
+    "Released",
+    "ServiceError",
+    "VaultClient",
+    "Written",
+    "raise_for",
+]
