@@ -206,11 +206,15 @@ def run_ours(path: Path, query: Query, args: Job) -> Release:
     spec = spec_for(query, args)
     setup = time.perf_counter() - started
     release = Reports(vault.scope, store).run(spec, "ad_network")
-    released = {tuple(str(row[c]) for c in release.columns[:-1]): float(row["count"])
-                for row in release.rows}  # fmt: skip
+    released = {
+        tuple(str(row[c]) for c in release.columns[:-1]): float(row["count"])
+        for row in release.rows
+    }
     noise = release.noise["count"]
-    notes = [f"scale {noise['scale']:.3g}" + (f", threshold {noise['threshold']}"
-             if "threshold" in noise else "")]  # fmt: skip
+    notes = [
+        f"scale {noise['scale']:.3g}"
+        + (f", threshold {noise['threshold']}" if "threshold" in noise else "")
+    ]
     result = Release(released, None, notes, setup_seconds=setup)
 
     def exact(result: Release) -> None:

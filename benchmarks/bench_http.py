@@ -169,10 +169,19 @@ def main() -> None:
         url = f"http://127.0.0.1:{args.port}"
         # The bare app gets the settings `ntk serve` uses: keep-alive 5 s, 1000 connections.
         uvicorn = [
-            sys.executable, "-m", "uvicorn", "--port", str(args.port), "--no-access-log",
-            "--timeout-keep-alive", "5", "--limit-concurrency", "1000",
-            "--workers", str(args.workers),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--port",
+            str(args.port),
+            "--no-access-log",
+            "--timeout-keep-alive",
+            "5",
+            "--limit-concurrency",
+            "1000",
+            "--workers",
+            str(args.workers),
+        ]
         ntk_env = {
             "NTK_HOME": str(home),
             "NTK_DATABASE_URL": "",

@@ -25,6 +25,7 @@ from needtoknow.guards.network import is_loopback
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import load_policy_text, load_stored_policy
 from needtoknow.records.scope import Clock
+from needtoknow.records.versions import store_version
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current, reading
 from needtoknow.storage.schema import policies
@@ -147,17 +148,7 @@ def init_vault(
     vault = Vault(db, keys, policy, registry, clock, settings.actor, settings.ledger_sync)
     now = clock()
     with db.begin() as conn:
-        conn.execute(
-            policies.insert().values(
-                version=policy.version,
-                name=policy.name,
-                source=policy.source,
-                loaded_at=now,
-                active=True,
-                effective_at=now,
-                activated_at=now,
-            )
-        )
+        store_version(conn, policy, loaded_at=now, active=True, effective_at=now, activated_at=now)
         change = Entry(
             kind="policy_change",
             time=now,

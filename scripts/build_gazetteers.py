@@ -26,10 +26,43 @@ OTHERS = ("US", "GB", "BD", "PK", "NP", "LK", "AE", "SA", "SG", "MY", "ID", "PH"
 PER_OTHER = 300
 # Short or common English words that are also names: never a name on their own.
 NOT_NAMES = {
-    "md", "sk", "mr", "mrs", "ms", "dr", "the", "and", "will", "may", "june", "april", "mark",
-    "bill", "grace", "hope", "joy", "rose", "sunny", "lucky", "happy", "king", "love", "baby",
-    "star", "god", "man", "boy", "girl", "sir", "new", "all", "see", "can", "son", "guy",
-}  # fmt: skip
+    "md",
+    "sk",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "the",
+    "and",
+    "will",
+    "may",
+    "june",
+    "april",
+    "mark",
+    "bill",
+    "grace",
+    "hope",
+    "joy",
+    "rose",
+    "sunny",
+    "lucky",
+    "happy",
+    "king",
+    "love",
+    "baby",
+    "star",
+    "god",
+    "man",
+    "boy",
+    "girl",
+    "sir",
+    "new",
+    "all",
+    "see",
+    "can",
+    "son",
+    "guy",
+}
 
 
 def _clean(names: list[str]) -> list[str]:

@@ -53,8 +53,9 @@ def test_bench_detect_compares_with_presidio_and_the_raw_pass() -> None:
 
 
 def test_bench_analytics_runs_every_contender(tmp_path: Path) -> None:
-    out = run("bench_analytics.py", "--events", "20000", "--subjects", "2000",
-              "--data", str(tmp_path))  # fmt: skip
+    out = run(
+        "bench_analytics.py", "--events", "20000", "--subjects", "2000", "--data", str(tmp_path)
+    )
     for contender in ("duckdb-bounded", "ours", "opendp-polars", "pipelinedp-local"):
         assert out.count(f"\n{contender} ") == 2, out  # a row for each query
     assert "ours / duckdb-bounded" in out and "goal ≥ 10x" in out

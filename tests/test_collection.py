@@ -73,8 +73,12 @@ def test_narrowing_collection_applies_at_once_in_every_process(
         versions = vault.versions
         posted = versions.propose(NO_LICENCE)
         assert not posted.material
-        assert {"kind": "collection_removed", "widens": False, "purpose": "verification",
-                "category": "driving_licence"} in posted.changes  # fmt: skip
+        assert {
+            "kind": "collection_removed",
+            "widens": False,
+            "purpose": "verification",
+            "category": "driving_licence",
+        } in posted.changes
         versions.activate(posted.version)
         for process in (vault, other):
             with pytest.raises(NotCollected, match="driving_licence"):
@@ -94,9 +98,11 @@ def test_collecting_more_is_material_and_waits_for_its_notice(vault: Vault, cloc
     posted = versions.propose(WITH_VEHICLE)
     assert posted.material
     assert posted.changes[0] == {
-        "kind": "collection_added", "widens": True, "purpose": "verification",
+        "kind": "collection_added",
+        "widens": True,
+        "purpose": "verification",
         "category": "vehicle_registration",
-    }  # fmt: skip
+    }
     with pytest.raises(NoticePending):
         versions.activate(posted.version)
     with pytest.raises(NotCollected):
@@ -139,8 +145,11 @@ def test_what_only_a_consent_needs_is_held_only_while_the_consent_stands(
             e for e in vault.ledger.history(asha)[::-1] if e.to_json()["entry"]["kind"] == "consent"
         ).to_json()["entry"]
         assert withdrawal["detail"] == {
-            "action": "withdraw", "channel": "email", "closed": 1, "erased": ["birthplace"]
-        }  # fmt: skip
+            "action": "withdraw",
+            "channel": "email",
+            "closed": 1,
+            "erased": ["birthplace"],
+        }
         with pytest.raises(NotCollected):
             vault.correct(asha, BIRTHPLACE)
         vault.erase(asha)
@@ -160,8 +169,12 @@ def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
         versions = vault.versions
         posted = versions.propose(TEXT)  # declaring what is needed only narrows
         assert not posted.material
-        assert {"kind": "collection_removed", "widens": False, "purpose": "billing",
-                "category": "genetic_information"} in posted.changes  # fmt: skip
+        assert {
+            "kind": "collection_removed",
+            "widens": False,
+            "purpose": "billing",
+            "category": "genetic_information",
+        } in posted.changes
         versions.activate(posted.version)
         with pytest.raises(NotCollected, match="genetic_information"):
             vault.correct(asha, NOT_COLLECTED)
@@ -174,22 +187,34 @@ def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
 @pytest.mark.parametrize(
     ("purpose", "problem"),
     [
-        ("  billing: {legal_basis: contract, collects: [name, shoe_size]}",
-         "purpose 'billing': unknown category 'shoe_size'"),
-        ("  billing: {legal_basis: contract, collects: name}",
-         "purpose 'billing': 'collects' must be a list of categories"),
+        (
+            "  billing: {legal_basis: contract, collects: [name, shoe_size]}",
+            "purpose 'billing': unknown category 'shoe_size'",
+        ),
+        (
+            "  billing: {legal_basis: contract, collects: name}",
+            "purpose 'billing': 'collects' must be a list of categories",
+        ),
         ("  sale: {legal_basis: none, collects: [name]}", "purpose 'sale' may not collect"),
-        ("  billing: {legal_basis: contract, collects: [name], retention: eight years}",
-         "purpose 'billing': retention is a whole number of days, months or years"),
-        ("  billing: {legal_basis: contract, collects: [name], retention: 0 days}",
-         "retention is a whole number"),
-        ("  billing: {legal_basis: contract, collects: [name], retention: 2 fortnights}",
-         "retention is a whole number"),
-        ("  billing: {legal_basis: contract, collects: [name], retention: ² years}",
-         "retention is a whole number"),
+        (
+            "  billing: {legal_basis: contract, collects: [name], retention: eight years}",
+            "purpose 'billing': retention is a whole number of days, months or years",
+        ),
+        (
+            "  billing: {legal_basis: contract, collects: [name], retention: 0 days}",
+            "retention is a whole number",
+        ),
+        (
+            "  billing: {legal_basis: contract, collects: [name], retention: 2 fortnights}",
+            "retention is a whole number",
+        ),
+        (
+            "  billing: {legal_basis: contract, collects: [name], retention: ² years}",
+            "retention is a whole number",
+        ),
         ("  sale: {legal_basis: none, retention: 1 day}", "purpose 'sale' may not collect"),
     ],
-)  # fmt: skip
+)
 def test_the_loader_checks_what_purposes_collect(purpose: str, problem: str) -> None:
     text = f"name: t\npurposes:\n{purpose}\nrecipients: {{}}\nrules: []\n"
     with pytest.raises(PolicyError, match=problem) as caught:

@@ -102,11 +102,19 @@ def test_evidence_is_kept_only_as_a_digest(vault: Vault) -> None:
 
 def test_ntk_consent_commands(ntk: Ntk) -> None:
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
-    get = ("customer", "get", cid, "--recipient", "marketing_team", "--purpose",
-           "marketing_contact")  # fmt: skip
+    get = (
+        "customer",
+        "get",
+        cid,
+        "--recipient",
+        "marketing_team",
+        "--purpose",
+        "marketing_contact",
+    )
     ntk(*get, expect=3)
-    granted = ntk.json("consent", "grant", cid, "--purpose", "marketing_contact",
-                       "--evidence", "form 1", "--json")  # fmt: skip
+    granted = ntk.json(
+        "consent", "grant", cid, "--purpose", "marketing_contact", "--evidence", "form 1", "--json"
+    )
     assert granted["active"] is True
     ntk(*get)
     ntk("consent", "withdraw", cid, "--purpose", "marketing_contact")
@@ -133,7 +141,15 @@ def test_a_consent_citing_a_policy_version_never_posted_is_refused(vault: Vault)
 def test_ntk_consent_grant_refuses_an_unknown_notice_version(ntk: Ntk) -> None:
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     refused = ntk(
-        "consent", "grant", cid, "--purpose", "marketing_contact", "--evidence", "form 9",
-        "--notice-version", "0" * 64, expect=5,
-    )  # fmt: skip
+        "consent",
+        "grant",
+        cid,
+        "--purpose",
+        "marketing_contact",
+        "--evidence",
+        "form 9",
+        "--notice-version",
+        "0" * 64,
+        expect=5,
+    )
     assert "unknown_version" in refused.stderr and "ntk policy versions" in refused.stderr

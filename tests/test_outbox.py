@@ -202,8 +202,9 @@ def test_notices_to_the_smtp_server_go_over_starttls(
     go only over the upgraded connection, the server's certificate checked."""
     cert, context = certificate
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(),
-                            tls_context=context, require_starttls=True)  # fmt: skip
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True
+    )
     controller.start()
     try:
         vault.add(ASHA)
@@ -250,8 +251,18 @@ def test_a_tls_required_smtp_server_without_starttls_gets_nothing(
     assert notices(vault) == []
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "192.0.2.2", "smtp.example.com",
-                                  "localhost.example.com", "127.0.0.1.nip.io"])  # fmt: skip
+@pytest.mark.parametrize(
+    "host",
+    [
+        "0.0.0.0",
+        "::",
+        "[::]",
+        "192.0.2.2",
+        "smtp.example.com",
+        "localhost.example.com",
+        "127.0.0.1.nip.io",
+    ],
+)
 def test_plain_smtp_beyond_loopback_is_refused(host: str) -> None:
     """Issue 15 (transport): plain text only to this machine's loopback, judged on the
     host as configured (never on what a name resolves to); the error names the choices."""
@@ -262,8 +273,10 @@ def test_plain_smtp_beyond_loopback_is_refused(host: str) -> None:
     assert Smtp(host, 25, SENDER).tls == "starttls"  # the default
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost",
-                                  "LOCALHOST.", "::ffff:127.0.0.1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "LOCALHOST.", "::ffff:127.0.0.1"],
+)
 def test_plain_smtp_to_loopback_is_allowed(host: str) -> None:
     assert is_loopback(host) and Smtp(host, 25, SENDER, tls="plain").tls == "plain"
 
@@ -298,8 +311,11 @@ def test_a_re_post_that_widens_nothing_leaves_no_notice_queued(
     versions.activate(posted_widest.version)
     again = versions.propose(WIDER)  # now a narrowing against the active version
     assert not again.material and outbox.status(wider.version) == {}
-    posted = [e["detail"] for e in notices_and_changes(vault) if e["detail"]["change"] in
-              ("posted", "reposted") and e["policy_version"] == wider.version]  # fmt: skip
+    posted = [
+        e["detail"]
+        for e in notices_and_changes(vault)
+        if e["detail"]["change"] in ("posted", "reposted") and e["policy_version"] == wider.version
+    ]
     assert [p["change"] for p in posted] == ["posted", "reposted"]
     assert posted[0]["changes_sha256"] != posted[1]["changes_sha256"]
 

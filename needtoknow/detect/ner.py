@@ -41,8 +41,12 @@ class SpacyNames:
             if entity is not None:
                 found.append(
                     Finding(
-                        span.start_char, span.end_char, entity, ENTITIES[entity].category,
-                        self._score, self._validator,
+                        span.start_char,
+                        span.end_char,
+                        entity,
+                        ENTITIES[entity].category,
+                        self._score,
+                        self._validator,
                     )
-                )  # fmt: skip
+                )
         return found

@@ -131,10 +131,22 @@ def canonical_value(entity: str, value: str) -> str:
 
 
 _COMPACTED = frozenset(
-    ("CREDIT_CARD", "IN_AADHAAR", "IN_AADHAAR_VID", "IN_PAN", "IN_GSTIN", "IN_PASSPORT",
-     "IN_VOTER", "IN_VEHICLE_REGISTRATION", "IN_DRIVING_LICENCE", "IN_BANK_ACCOUNT",
-     "IN_IFSC", "IMEI", "MAC_ADDRESS")
-)  # fmt: skip
+    (
+        "CREDIT_CARD",
+        "IN_AADHAAR",
+        "IN_AADHAAR_VID",
+        "IN_PAN",
+        "IN_GSTIN",
+        "IN_PASSPORT",
+        "IN_VOTER",
+        "IN_VEHICLE_REGISTRATION",
+        "IN_DRIVING_LICENCE",
+        "IN_BANK_ACCOUNT",
+        "IN_IFSC",
+        "IMEI",
+        "MAC_ADDRESS",
+    )
+)
 
 
 class Redactor:

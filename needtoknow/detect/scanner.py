@@ -68,9 +68,14 @@ class Finding:
     def moved(self, by: int) -> Finding:
         """The same finding ``by`` characters further on (cheaper than dataclasses.replace)."""
         return Finding(
-            self.start + by, self.end + by, self.entity, self.category, self.score,
-            self.validator, self.masked,
-        )  # fmt: skip
+            self.start + by,
+            self.end + by,
+            self.entity,
+            self.category,
+            self.score,
+            self.validator,
+            self.masked,
+        )
 
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
@@ -139,7 +144,12 @@ _YIELDS = {
     "date": {"DATE_OF_BIRTH"},
     "masked": {"CREDIT_CARD", "IN_AADHAAR", "IN_BANK_ACCOUNT"},
     "number": {
-        "CREDIT_CARD", "IN_AADHAAR", "IN_AADHAAR_VID", "IMEI", "PHONE_NUMBER", "IN_BANK_ACCOUNT"
+        "CREDIT_CARD",
+        "IN_AADHAAR",
+        "IN_AADHAAR_VID",
+        "IMEI",
+        "PHONE_NUMBER",
+        "IN_BANK_ACCOUNT",
     },
     "licence": {"IN_DRIVING_LICENCE"},
     "plate": {"IN_VEHICLE_REGISTRATION"},
@@ -152,10 +162,15 @@ _YIELDS = {
     "titled": {"PERSON"},
     "person": {"PERSON"},
     "token": {
-        "IN_GSTIN", "IN_PAN", "IN_IFSC", "IN_VOTER", "IN_PASSPORT", "IN_DRIVING_LICENCE",
+        "IN_GSTIN",
+        "IN_PAN",
+        "IN_IFSC",
+        "IN_VOTER",
+        "IN_PASSPORT",
+        "IN_DRIVING_LICENCE",
         "IN_VEHICLE_REGISTRATION",
     },
-}  # fmt: skip
+}
 # Shapes whose finding is an inner group (the value after its label).
 _VALUE_GROUP = {"user": "user_value", "birth": "place", "titled": "titled_name"}
 

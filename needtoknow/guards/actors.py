@@ -75,9 +75,11 @@ def checked_actor(name: str, field: str = "actor") -> str:
         raise ValidationError(field, "actor", "length", f"at most {MAX_LENGTH} characters")
     if any(unicodedata.category(c) in _HIDDEN for c in name):
         raise ValidationError(
-            field, "actor", "hidden_characters",
+            field,
+            "actor",
+            "hidden_characters",
             "no control, format (soft hyphen, zero-width, bidi) or unassigned characters",
-        )  # fmt: skip
+        )
     for word in _words(unicodedata.normalize("NFKC", name)):
         if len({_script(c) for c in word} - {None}) > 1:
             raise ValidationError(

@@ -75,9 +75,14 @@ def _named(old: Any, new: Any, what: str, attribute: Any) -> list[Change]:
         elif attribute(old[name]) != attribute(new[name]):
             label = "kind" if what == "recipient" else "legal_basis"
             changes.append(
-                Change(f"{label}_changed", True, **{what: name},
-                       before=attribute(old[name]), after=attribute(new[name]))
-            )  # fmt: skip
+                Change(
+                    f"{label}_changed",
+                    True,
+                    **{what: name},
+                    before=attribute(old[name]),
+                    after=attribute(new[name]),
+                )
+            )
     return changes
 
 
@@ -122,13 +127,17 @@ def _grants(old: Policy, new: Policy) -> list[Change]:
             if t_old is None:
                 changes.append(Change("grant_added", True, **where, category=category, after=t_new))
             elif t_new is None:
-                changes.append(Change("grant_removed", False, **where, category=category,
-                                      before=t_old))  # fmt: skip
+                changes.append(
+                    Change("grant_removed", False, **where, category=category, before=t_old)
+                )
             else:
                 narrower = t_new in COVERS[t_old]  # the old transform revealed all of it
                 kind = "transform_narrowed" if narrower else "transform_widened"
-                changes.append(Change(kind, not narrower, **where, category=category,
-                                      before=t_old, after=t_new))  # fmt: skip
+                changes.append(
+                    Change(
+                        kind, not narrower, **where, category=category, before=t_old, after=t_new
+                    )
+                )
         for duty in sorted(was_duties - duties):
             changes.append(Change("obligation_dropped", True, **where, before=duty))
         for duty in sorted(duties - was_duties):
@@ -162,8 +171,9 @@ def _usage(old: Policy, new: Policy) -> list[Change]:
         widens = (before[0], after[0]) == ("aggregate", "raw") or (
             after[0] == "aggregate" and (after[1] > before[1] or after[2] > before[2])
         )
-        changes.append(Change("usage_changed", widens, **where, before=list(before),
-                              after=list(after)))  # fmt: skip
+        changes.append(
+            Change("usage_changed", widens, **where, before=list(before), after=list(after))
+        )
     return changes
 
 
@@ -188,9 +198,14 @@ def _descriptions(old: Policy, new: Policy) -> list[Change]:
             continue
         uses_data = bool(was.collects or now.collects) or purpose in shared
         changes.append(
-            Change("description_changed", uses_data, purpose=purpose,
-                   before=was.description, after=now.description)
-        )  # fmt: skip
+            Change(
+                "description_changed",
+                uses_data,
+                purpose=purpose,
+                before=was.description,
+                after=now.description,
+            )
+        )
     return changes
 
 
@@ -202,12 +217,20 @@ def _settings(old: Policy, new: Policy) -> list[Change]:
     if new.notice_period_days != old.notice_period_days:
         shorter = new.notice_period_days < old.notice_period_days
         changes.append(
-            Change("notice_period_shortened" if shorter else "notice_period_lengthened",
-                   shorter, before=old.notice_period_days, after=new.notice_period_days)
-        )  # fmt: skip
+            Change(
+                "notice_period_shortened" if shorter else "notice_period_lengthened",
+                shorter,
+                before=old.notice_period_days,
+                after=new.notice_period_days,
+            )
+        )
     if new.grievance_contact != old.grievance_contact:
         changes.append(
-            Change("grievance_contact_changed", False,
-                   before=old.grievance_contact, after=new.grievance_contact)
-        )  # fmt: skip
+            Change(
+                "grievance_contact_changed",
+                False,
+                before=old.grievance_contact,
+                after=new.grievance_contact,
+            )
+        )
     return changes

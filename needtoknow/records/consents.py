@@ -139,9 +139,11 @@ class Consents:
             ).first()
             if posted is None:  # a notice nobody could have been shown
                 raise ValidationError(
-                    "notice_version", "consent", "unknown_version",
+                    "notice_version",
+                    "consent",
+                    "unknown_version",
                     "a posted policy version (list them: ntk policy versions)",
-                )  # fmt: skip
+                )
             standing = self._standing(conn, customer_id, purpose)
             if standing is not None:
                 return _consent(standing)
@@ -187,9 +189,13 @@ class Consents:
             if erased:
                 scrubs.record(conn, customer_id, "withdrawal", now)
             entry = self._entry(
-                customer_id, purpose, "withdraw", channel=channel[:50], closed=int(closed),
+                customer_id,
+                purpose,
+                "withdraw",
+                channel=channel[:50],
+                closed=int(closed),
                 erased=erased,
-            )  # fmt: skip
+            )
             scope.ledger.append(conn, entry)
         if erased:
             scrubs.complete(scope.db)  # as erasure does: no old page keeps the ciphertext

@@ -69,9 +69,11 @@ class Smtp:
             raise ValidationError("smtp_tls", "smtp", "one_of", ", ".join(SMTP_TLS))
         if self.tls == "plain" and not is_loopback(self.host):
             raise ValidationError(
-                "smtp_tls", "smtp", "plain_beyond_loopback",
+                "smtp_tls",
+                "smtp",
+                "plain_beyond_loopback",
                 f"starttls or implicit, or a loopback host ({LOOPBACK_EXAMPLES})",
-            )  # fmt: skip
+            )
 
     def connect(self) -> smtplib.SMTP:
         """A connection ready to send on, encrypted unless ``plain``; raises OSError or
@@ -107,13 +109,13 @@ class Outbox:
         now = self.scope.clock()
         with reading(self.scope.db) as conn:
             due = conn.execute(
-                sa.select(notifications.c.version, notifications.c.customer_id,
-                          notifications.c.attempts)
-                .where(notifications.c.status == "pending",
-                       notifications.c.next_attempt_at <= now)
+                sa.select(
+                    notifications.c.version, notifications.c.customer_id, notifications.c.attempts
+                )
+                .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
                 .order_by(notifications.c.next_attempt_at)
                 .limit(limit)
-            ).all()  # fmt: skip
+            ).all()
         outcomes: Counter[str] = Counter()
         notices: dict[str, tuple[str, str]] = {}
         for row in due:
@@ -168,10 +170,11 @@ class Outbox:
         with self.scope.db.begin() as conn:
             conn.execute(
                 notifications.update()
-                .where(notifications.c.version == version,
-                       notifications.c.customer_id == customer_id)
+                .where(
+                    notifications.c.version == version, notifications.c.customer_id == customer_id
+                )
                 .values(status=status, sent_at=now if status == "sent" else None)
-            )  # fmt: skip
+            )
             self.scope.ledger.append(conn, self._entry(version, customer_id, status))
         return status
 
@@ -181,11 +184,16 @@ class Outbox:
         with self.scope.db.begin() as conn:
             conn.execute(
                 notifications.update()
-                .where(notifications.c.version == version,
-                       notifications.c.customer_id == customer_id)
-                .values(status=status, attempts=attempts, last_error=error[:100],
-                        next_attempt_at=self.scope.clock() + delay)
-            )  # fmt: skip
+                .where(
+                    notifications.c.version == version, notifications.c.customer_id == customer_id
+                )
+                .values(
+                    status=status,
+                    attempts=attempts,
+                    last_error=error[:100],
+                    next_attempt_at=self.scope.clock() + delay,
+                )
+            )
             if status == "failed":
                 self.scope.ledger.append(conn, self._entry(version, customer_id, status))
         return "retry" if status == "pending" else status

@@ -101,15 +101,7 @@ class PolicyVersions:
         }
         with self.scope.db.begin() as conn:
             if existing is None:
-                conn.execute(
-                    policies.insert().values(
-                        version=policy.version,
-                        name=policy.name,
-                        source=policy.source,
-                        active=False,
-                        **values,
-                    )
-                )
+                store_version(conn, policy, active=False, **values)
             else:  # posted against another active policy: post what it changes now
                 conn.execute(
                     policies.update().where(policies.c.version == policy.version).values(**values)
@@ -242,6 +234,15 @@ class PolicyVersions:
         )
 
 
+def store_version(conn: sa.Connection, policy: Policy, **values: Any) -> None:
+    """The one place a policy version's row is written (the first, at ``init``, too)."""
+    conn.execute(
+        policies.insert().values(
+            version=policy.version, name=policy.name, source=policy.source, **values
+        )
+    )
+
+
 def _queue_notices(
     conn: sa.Connection,
     policy: Policy,
@@ -271,11 +272,16 @@ def _queue_notices(
         )
     }
     reached = [
-        {"version": policy.version, "customer_id": customer_id, "status": "pending",
-         "attempts": 0, "next_attempt_at": now}
+        {
+            "version": policy.version,
+            "customer_id": customer_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
         for customer_id, held in store.live_categories(conn)
         if customer_id not in queued and (everyone or named & held)
-    ]  # fmt: skip
+    ]
     if reached:
         conn.execute(notifications.insert(), reached)
 

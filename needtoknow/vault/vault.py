@@ -138,10 +138,16 @@ class Vault:
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
         self.scope = Scope(
-            db, self.connections, self.ledger, clock, actor, None,
-            policy=lambda: self._engines.policy, engine=lambda: self.engine,
+            db,
+            self.connections,
+            self.ledger,
+            clock,
+            actor,
+            None,
+            policy=lambda: self._engines.policy,
+            engine=lambda: self.engine,
             categories=lambda: self._engines.registry,
-        )  # fmt: skip
+        )
         self.agreements = AgreementRegistry(self.scope)
 
     @property
@@ -321,9 +327,12 @@ class Vault:
     ) -> WriteResult:
         """Ledger a write in its own transaction, under the version that allowed it."""
         entry = self.entry(
-            kind, time=now, customer_id=customer_id, categories=tuple(normal),
+            kind,
+            time=now,
+            customer_id=customer_id,
+            categories=tuple(normal),
             policy_version=policy.version,
-        )  # fmt: skip
+        )
         self.ledger.append(conn, entry)
         notices = tuple(n for value in normal.values() for n in value.notices)
         return WriteResult(customer_id, tuple(normal), notices, policy.version)
@@ -601,9 +610,11 @@ class Vault:
         existing = self.keys.versions()
         if version not in existing:
             raise ValidationError(
-                "version", "kek", "unknown_version",
+                "version",
+                "kek",
+                "unknown_version",
                 "existing versions: " + ", ".join(map(str, existing)),
-            )  # fmt: skip
+            )
         if version == self.keys.active_version():
             raise KeyProviderError(f"KEK version {version} is active; run 'ntk keys rotate' first")
         with reading(self.db) as conn:

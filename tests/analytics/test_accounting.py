@@ -31,36 +31,72 @@ WINDOW = {"from": "2026-11-01", "to": "2026-11-30"}
 
 def events() -> list[dict[str, Any]]:
     return [
-        {"kind": kind, "day": f"2026-11-{1 + n % 5:02d}", "customer_id": f"c{n % 97}",
-         "page": PAGES[n % 3], "search": f"term {n % 7}" if kind == "search" else None,
-         "value": n % 120}
-        for n in range(3000) for kind in ("page_view", "search") if n % 2 or kind == "page_view"
-    ]  # fmt: skip
+        {
+            "kind": kind,
+            "day": f"2026-11-{1 + n % 5:02d}",
+            "customer_id": f"c{n % 97}",
+            "page": PAGES[n % 3],
+            "search": f"term {n % 7}" if kind == "search" else None,
+            "value": n % 120,
+        }
+        for n in range(3000)
+        for kind in ("page_view", "search")
+        if n % 2 or kind == "page_view"
+    ]
 
 
 BASE: dict[str, Any] = {"window": WINDOW, "kinds": ["page_view"], "keys": {"page": PAGES}}
 
 
 def pages(epsilon: float) -> ReportSpec:
-    return parse_spec({**BASE, "name": "pages", "measure": "count", "by": ["page"],
-                       "privacy": {"epsilon": epsilon},
-                       "bounds": {"max_partitions": 2, "max_per_partition": 3}})  # fmt: skip
+    return parse_spec(
+        {
+            **BASE,
+            "name": "pages",
+            "measure": "count",
+            "by": ["page"],
+            "privacy": {"epsilon": epsilon},
+            "bounds": {"max_partitions": 2, "max_per_partition": 3},
+        }
+    )
 
 
 def specs() -> list[ReportSpec]:
     base = BASE
     return [
         pages(1.0),
-        parse_spec({"name": "terms", "measure": "subjects", "by": ["search"], "window": WINDOW,
-                    "kinds": ["search"], "privacy": {"epsilon": 0.7, "delta": 2e-7},
-                    "bounds": {"max_partitions": 3, "max_per_partition": 1}}),
-        parse_spec({**base, "name": "page-days", "measure": "count", "by": ["page", "day"],
-                    "privacy": {"epsilon": 0.3},
-                    "bounds": {"max_partitions": 4, "max_per_partition": 2}}),
-        parse_spec({**base, "name": "dwell", "measure": "sum", "by": ["page"],
-                    "privacy": {"epsilon": 1.5},
-                    "bounds": {"max_partitions": 2, "max_per_partition": 2, "value": [0, 100]}}),
-    ]  # fmt: skip
+        parse_spec(
+            {
+                "name": "terms",
+                "measure": "subjects",
+                "by": ["search"],
+                "window": WINDOW,
+                "kinds": ["search"],
+                "privacy": {"epsilon": 0.7, "delta": 2e-7},
+                "bounds": {"max_partitions": 3, "max_per_partition": 1},
+            }
+        ),
+        parse_spec(
+            {
+                **base,
+                "name": "page-days",
+                "measure": "count",
+                "by": ["page", "day"],
+                "privacy": {"epsilon": 0.3},
+                "bounds": {"max_partitions": 4, "max_per_partition": 2},
+            }
+        ),
+        parse_spec(
+            {
+                **base,
+                "name": "dwell",
+                "measure": "sum",
+                "by": ["page"],
+                "privacy": {"epsilon": 1.5},
+                "bounds": {"max_partitions": 2, "max_per_partition": 2, "value": [0, 100]},
+            }
+        ),
+    ]
 
 
 def opendp_measurement(ctx: Any, spec: ReportSpec) -> Any:

@@ -71,10 +71,17 @@ event = st.fixed_dictionaries(
 def adversary(name: str) -> list[dict[str, Any]]:
     """One subject in every partition, many times, with values far out of range."""
     return [
-        {"kind": "page_view", "day": START + timedelta(days=d), "subject": name,
-         "page": page, "value": value}
-        for d in range(4) for page in PAGES for value in (0, 10**9, 7) * 30
-    ]  # fmt: skip
+        {
+            "kind": "page_view",
+            "day": START + timedelta(days=d),
+            "subject": name,
+            "page": page,
+            "value": value,
+        }
+        for d in range(4)
+        for page in PAGES
+        for value in (0, 10**9, 7) * 30
+    ]
 
 
 def check(spec: ReportSpec, rows: list[dict[str, Any]], salt: int) -> None:

@@ -30,8 +30,11 @@ def test_only_consenting_customers_events_count_where_the_policy_says_so(
     asha, ravi = vault.add(ASHA).customer_id, vault.add(RAVI).customer_id
     vault.consents.grant(ravi, "personalised_advertising", "app", "ads toggle 3")
     store = EventStore(tmp_path / "events", vault.keys, consented=vault.consents.standing)
-    views = [{"kind": "page_view", "day": "2026-11-05", "customer_id": cid, "page": "/vps"}
-             for cid in (asha, ravi) for _ in range(40)]  # fmt: skip
+    views = [
+        {"kind": "page_view", "day": "2026-11-05", "customer_id": cid, "page": "/vps"}
+        for cid in (asha, ravi)
+        for _ in range(40)
+    ]
     store.ingest(views)
     vault.consents.withdraw(ravi, "personalised_advertising")
     store.ingest(views[40:])  # after the withdrawal: not counted

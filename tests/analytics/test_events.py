@@ -48,13 +48,21 @@ def test_pii_in_free_text_is_taken_out_and_counted(tmp_path: Path) -> None:
     events = store(tmp_path)
     report = events.ingest(
         [
-            {"kind": "search", "day": "2026-11-02", "customer_id": "c-1",
-             "search": "reset password asha@example.in"},
-            {"kind": "search", "day": "2026-11-02", "customer_id": "c-2",
-             "search": "call 9876543210 please"},
+            {
+                "kind": "search",
+                "day": "2026-11-02",
+                "customer_id": "c-1",
+                "search": "reset password asha@example.in",
+            },
+            {
+                "kind": "search",
+                "day": "2026-11-02",
+                "customer_id": "c-2",
+                "search": "call 9876543210 please",
+            },
             {"kind": "search", "day": "2026-11-02", "customer_id": "c-3", "search": "vps"},
         ]
-    )  # fmt: skip
+    )
     assert report.to_json()["redacted"] == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
     stored = sorted(row[0] for row in events.query("SELECT search FROM events"))
     assert stored == ["call <TELEPHONE> please", "reset password <EMAIL>", "vps"]
@@ -69,11 +77,16 @@ def test_bad_events_are_counted_by_rule_and_left_out(tmp_path: Path) -> None:
             {"kind": "purchase", "day": "2026-11-02", "customer_id": "c"},
             {"kind": "page_view", "day": "yesterday", "customer_id": "c", "page": "/"},
             {"kind": "page_view", "day": "2026-11-02", "customer_id": "c"},
-            {"kind": "page_view", "day": "2026-11-02", "customer_id": "c", "page": "/",
-             "email": "x@y.in"},
+            {
+                "kind": "page_view",
+                "day": "2026-11-02",
+                "customer_id": "c",
+                "page": "/",
+                "email": "x@y.in",
+            },
             {"kind": "ad_click", "day": "2026-11-02", "customer_id": "c", "ad": "ad-1"},
         ]
-    )  # fmt: skip
+    )
     assert (report.accepted, report.rejected) == (1, 4)
     assert dict(report.reasons) == {"kind": 1, "iso_date": 1, "required": 1, "unknown_field": 1}
     assert events.query("SELECT count(*) FROM events") == [(1,)]

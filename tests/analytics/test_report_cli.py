@@ -28,8 +28,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     subprocess.run([NTK, "init"], env=env, check=True, capture_output=True)
     subprocess.run(
         [NTK, "events", "demo", "--events", "30000", "--subjects", "3000"],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
@@ -46,8 +48,15 @@ def test_every_example_runs_until_the_budget_is_spent(env: dict[str, str]) -> No
         assert release["rows"] and release["columns"][-1] in release["rows"][0]
         spent += release["spent"]["epsilon"]
         assert release["remaining"]["2026-11"]["epsilon"] == pytest.approx(4.0 - spent)
-    refused = ntk(env, "report", "run", str(EXAMPLES / "page-views-by-day.yaml"),
-                  "--advertiser", "ad_network", "--json")  # fmt: skip
+    refused = ntk(
+        env,
+        "report",
+        "run",
+        str(EXAMPLES / "page-views-by-day.yaml"),
+        "--advertiser",
+        "ad_network",
+        "--json",
+    )
     assert refused.returncode == 11 and refused.stdout == ""
     error = json.loads(refused.stderr)
     assert error["error"] == "BudgetExceeded"
@@ -60,19 +69,43 @@ def test_every_example_runs_until_the_budget_is_spent(env: dict[str, str]) -> No
 def test_csv_and_charts_show_the_released_rows(env: dict[str, str], tmp_path: Path) -> None:
     spec = str(EXAMPLES / "dwell-histogram.yaml")
     png, page = tmp_path / "chart.png", tmp_path / "chart.html"
-    result = ntk(env, "report", "run", spec, "--advertiser", "search_ads_partner", "--csv",
-                 "--chart", str(png))  # fmt: skip
+    result = ntk(
+        env,
+        "report",
+        "run",
+        spec,
+        "--advertiser",
+        "search_ads_partner",
+        "--csv",
+        "--chart",
+        str(png),
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["bin"] for r in rows] == ["[0,10)", "[10,30)", "[30,60)", "[60,120)",
-                                         "[120,300)", "[300,601)"]  # fmt: skip
+    assert [r["bin"] for r in rows] == [
+        "[0,10)",
+        "[10,30)",
+        "[30,60)",
+        "[60,120)",
+        "[120,300)",
+        "[300,601)",
+    ]
     image = cv2.imread(str(png))
     assert image is not None and image.shape[1] == 900
     bar = np.all(image == (180, 110, 40), axis=2)  # the bars' colour (BGR)
     widths = [int(bar[y].sum()) for y in range(image.shape[0]) if bar[y].any()]
     assert len(set(widths)) == len(rows)  # one bar per bin, each its own length
-    result = ntk(env, "report", "run", spec, "--advertiser", "search_ads_partner", "--json",
-                 "--chart", str(page))  # fmt: skip
+    result = ntk(
+        env,
+        "report",
+        "run",
+        spec,
+        "--advertiser",
+        "search_ads_partner",
+        "--json",
+        "--chart",
+        str(page),
+    )
     released = json.loads(result.stdout)["rows"]
 
     found: list[str] = []
@@ -90,8 +123,16 @@ def test_csv_and_charts_show_the_released_rows(env: dict[str, str], tmp_path: Pa
 
 def test_a_bad_chart_name_or_spec_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
     spec = str(EXAMPLES / "plans-by-region.yaml")
-    result = ntk(env, "report", "run", spec, "--advertiser", "search_ads_partner",
-                 "--chart", str(tmp_path / "chart.gif"))  # fmt: skip
+    result = ntk(
+        env,
+        "report",
+        "run",
+        spec,
+        "--advertiser",
+        "search_ads_partner",
+        "--chart",
+        str(tmp_path / "chart.gif"),
+    )
     assert result.returncode == 5 and "chart" in result.stderr
     budget = json.loads(ntk(env, "report", "budget", "search_ads_partner", "--json").stdout)
     assert "plans-by-region" not in {c["report"] for c in budget["charges"]}  # nothing spent
@@ -104,8 +145,16 @@ def test_a_bad_chart_name_or_spec_is_a_clear_error(env: dict[str, str], tmp_path
 
 def test_raw_events_are_refused_to_an_advertiser(env: dict[str, str], tmp_path: Path) -> None:
     target = tmp_path / "raw.parquet"
-    result = ntk(env, "events", "export", str(target), "--recipient", "ad_network",
-                 "--purpose", "advertising")  # fmt: skip
+    result = ntk(
+        env,
+        "events",
+        "export",
+        str(target),
+        "--recipient",
+        "ad_network",
+        "--purpose",
+        "advertising",
+    )
     assert result.returncode == 3 and not target.exists()
     assert "aggregate" in json.loads(result.stderr)["reasons"]["usage_events"]
 
@@ -125,8 +174,9 @@ def test_report_spec_cannot_read_any_file_and_nothing_is_charged(
             f"privacy: {{epsilon: 0.1}}\nbounds: {{max_partitions: 1, max_per_partition: 1}}\n"
             f"keys: {{page: {{file: {json.dumps(named)}}}}}\n"
         )
-        result = ntk(env, "report", "run", str(spec), "--advertiser", "search_ads_partner",
-                     "--json")  # fmt: skip
+        result = ntk(
+            env, "report", "run", str(spec), "--advertiser", "search_ads_partner", "--json"
+        )
         assert result.returncode == 5 and result.stdout == ""
         error = json.loads(result.stderr)
         assert (error["field"], error["rule"]) == ("keys.page", "outside_spec_folder")

@@ -27,14 +27,36 @@ def events() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for n in range(400):
         for page in PAGES[: 1 + n % 4]:
-            rows.append({"kind": "page_view", "day": "2026-11-03", "customer_id": f"c{n}",
-                         "page": page, "value": 30 + n % 60})  # fmt: skip
-        rows.append({"kind": "search", "day": "2026-11-04", "customer_id": f"c{n}",
-                     "search": "cheap vps"})  # fmt: skip
-    rows += [{"kind": "search", "day": "2026-11-04", "customer_id": f"c{n}",
-              "search": "rare private term"} for n in range(2)]  # fmt: skip
-    rows += [{"kind": "page_view", "day": "2026-11-03", "customer_id": "heavy",
-              "page": PAGES[0], "value": 10**6}] * 5000  # fmt: skip
+            rows.append(
+                {
+                    "kind": "page_view",
+                    "day": "2026-11-03",
+                    "customer_id": f"c{n}",
+                    "page": page,
+                    "value": 30 + n % 60,
+                }
+            )
+        rows.append(
+            {"kind": "search", "day": "2026-11-04", "customer_id": f"c{n}", "search": "cheap vps"}
+        )
+    rows += [
+        {
+            "kind": "search",
+            "day": "2026-11-04",
+            "customer_id": f"c{n}",
+            "search": "rare private term",
+        }
+        for n in range(2)
+    ]
+    rows += [
+        {
+            "kind": "page_view",
+            "day": "2026-11-03",
+            "customer_id": "heavy",
+            "page": PAGES[0],
+            "value": 10**6,
+        }
+    ] * 5000
     return rows
 
 
@@ -117,8 +139,16 @@ def test_a_report_past_the_budget_is_refused_with_what_is_left(
     # Budgets are per recipient: the other advertiser still has all of its own.
     assert reports.run(count_spec(epsilon=4.0), "search_ads_partner").epsilon == 4.0
     actions = [e["detail"]["action"] for e in ledger_reports(vault)]
-    assert actions == ["charge", "release", "refuse", "charge", "release", "refuse",
-                       "charge", "release"]  # fmt: skip
+    assert actions == [
+        "charge",
+        "release",
+        "refuse",
+        "charge",
+        "release",
+        "refuse",
+        "charge",
+        "release",
+    ]
 
 
 def test_each_month_of_data_has_its_own_budget(reports: Reports) -> None:
@@ -185,8 +215,7 @@ def test_advertisers_never_get_raw_events(reports: Reports, vault: Vault, tmp_pa
     assert all(len(s) == 16 and int(s, 16) >= 0 for s in subjects)
     assert not subjects & {row["customer_id"] for row in events()}
     actions = [(e["recipient"], e["detail"]["action"]) for e in ledger_reports(vault)]
-    assert actions == [("ad_network", "deny"), ("billing_team", "deny"),
-                       ("product_team", "export")]  # fmt: skip
+    assert actions == [("ad_network", "deny"), ("billing_team", "deny"), ("product_team", "export")]
 
 
 def test_two_reports_racing_for_the_last_of_a_budget_cannot_both_spend_it(
@@ -223,8 +252,9 @@ def test_partitions_whose_keys_hold_separators_stay_apart() -> None:
 
 def test_control_characters_are_refused_at_ingest(tmp_path: Path, vault: Vault) -> None:
     store = EventStore(tmp_path / "events", vault.keys)
-    report = store.ingest([{"kind": "search", "day": "2026-11-04", "customer_id": "c",
-                            "search": "a\x1fb"}])  # fmt: skip
+    report = store.ingest(
+        [{"kind": "search", "day": "2026-11-04", "customer_id": "c", "search": "a\x1fb"}]
+    )
     assert dict(report.reasons) == {"control_character": 1}
 
 

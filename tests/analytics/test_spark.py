@@ -19,11 +19,15 @@ PAGES = ["/a", "/b", "/c"]
 
 def spec(measure: str, k: int = 3, c: int = 2, **extra: Any) -> ReportSpec:
     data: dict[str, Any] = {
-        "name": measure, "measure": measure, "by": ["page", "day"],
-        "window": {"from": "2026-11-01", "to": "2026-11-03"}, "kinds": ["page_view"],
-        "keys": {"page": PAGES}, "privacy": {"epsilon": 1.0},
+        "name": measure,
+        "measure": measure,
+        "by": ["page", "day"],
+        "window": {"from": "2026-11-01", "to": "2026-11-03"},
+        "kinds": ["page_view"],
+        "keys": {"page": PAGES},
+        "privacy": {"epsilon": 1.0},
         "bounds": {"max_partitions": k, "max_per_partition": c, "value": [0, 100]},
-    }  # fmt: skip
+    }
     if measure == "histogram":
         data["bins"] = [0, 50, 101]
     return parse_spec({**data, **extra})
@@ -31,13 +35,28 @@ def spec(measure: str, k: int = 3, c: int = 2, **extra: Any) -> ReportSpec:
 
 def events(heavy: bool) -> list[dict[str, Any]]:
     rows = [
-        {"kind": "page_view", "day": f"2026-11-0{1 + n % 3}", "customer_id": f"c{n}",
-         "page": PAGES[n % 3], "value": n % 150}
-        for n in range(200) for _ in range(1 + n % 2)
-    ]  # fmt: skip
+        {
+            "kind": "page_view",
+            "day": f"2026-11-0{1 + n % 3}",
+            "customer_id": f"c{n}",
+            "page": PAGES[n % 3],
+            "value": n % 150,
+        }
+        for n in range(200)
+        for _ in range(1 + n % 2)
+    ]
     if heavy:  # one subject in every partition, many times
-        rows += [{"kind": "page_view", "day": f"2026-11-0{d}", "customer_id": "heavy",
-                  "page": page, "value": 99} for d in (1, 2, 3) for page in PAGES] * 20  # fmt: skip
+        rows += [
+            {
+                "kind": "page_view",
+                "day": f"2026-11-0{d}",
+                "customer_id": "heavy",
+                "page": page,
+                "value": 99,
+            }
+            for d in (1, 2, 3)
+            for page in PAGES
+        ] * 20
     return rows
 
 

@@ -112,8 +112,12 @@ def test_mistakes_are_named_by_field_and_rule(
 
 
 def test_sums_need_public_keys_and_counts_for_suppression() -> None:
-    summed = {**GOOD, "measure": "sum", "privacy": {"epsilon": 1, "delta": 1e-7},
-              "bounds": {"max_partitions": 1, "max_per_partition": 1, "value": [0, 9]}}  # fmt: skip
+    summed = {
+        **GOOD,
+        "measure": "sum",
+        "privacy": {"epsilon": 1, "delta": 1e-7},
+        "bounds": {"max_partitions": 1, "max_per_partition": 1, "value": [0, 9]},
+    }
     with pytest.raises(ValidationError, match="public_required"):
         parse_spec({**summed, "keys": {}})
     with pytest.raises(ValidationError, match="needs_count"):
@@ -253,27 +257,36 @@ def fifo(path: Path) -> str:
 # Fuzzing the loader: any YAML at all — or bytes that are not YAML, or not UTF-8 — gets
 # a ValidationError naming a field, or a spec; nothing else escapes.
 _SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**30),
-    st.floats(), st.text(max_size=12), st.dates(), st.datetimes(), st.binary(max_size=8),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**30),
+    st.floats(),
+    st.text(max_size=12),
+    st.dates(),
+    st.datetimes(),
+    st.binary(max_size=8),
+)
 _VALUES = st.recursive(
     _SCALARS,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.one_of(st.text(max_size=8), st.integers(), st.booleans()), inner,
-                      max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.one_of(st.text(max_size=8), st.integers(), st.booleans()), inner, max_size=4
+        )
+    ),
     max_leaves=16,
-)  # fmt: skip
+)
 # A good spec with some fields replaced by anything, some added, some removed.
 _MUTATED = st.builds(
-    lambda changes, dropped: {
-        **{k: v for k, v in GOOD.items() if k not in dropped}, **changes
-    },
+    lambda changes, dropped: {**{k: v for k, v in GOOD.items() if k not in dropped}, **changes},
     st.dictionaries(
         st.sampled_from([*GOOD, "kinds", "bins", "min_count", "description", "bounds", 7]),
-        _VALUES, max_size=3,
+        _VALUES,
+        max_size=3,
     ),
     st.sets(st.sampled_from(list(GOOD))),
-)  # fmt: skip
+)
 
 
 def _dumped(data: Any) -> bytes:
@@ -283,22 +296,37 @@ def _dumped(data: Any) -> bytes:
 _YAML = st.one_of(
     _MUTATED.map(_dumped),
     st.builds(lambda d, m: {**d, "bounds": m}, _MUTATED, _VALUES).map(_dumped),
-    st.builds(lambda d, m: {**d, "measure": m, "bounds": {"max_partitions": 1,
-                                                           "max_per_partition": 1,
-                                                           "value": [0, 9]}},
-              _MUTATED, st.sampled_from(["sum", "mean", "histogram"])).map(_dumped),
-    st.builds(lambda d, bins, value: {**d, "measure": "histogram", "bins": bins,
-                                      "bounds": {"max_partitions": 1, "max_per_partition": 1,
-                                                 "value": value}},
-              _MUTATED, _VALUES, _VALUES).map(_dumped),
+    st.builds(
+        lambda d, m: {
+            **d,
+            "measure": m,
+            "bounds": {"max_partitions": 1, "max_per_partition": 1, "value": [0, 9]},
+        },
+        _MUTATED,
+        st.sampled_from(["sum", "mean", "histogram"]),
+    ).map(_dumped),
+    st.builds(
+        lambda d, bins, value: {
+            **d,
+            "measure": "histogram",
+            "bins": bins,
+            "bounds": {"max_partitions": 1, "max_per_partition": 1, "value": value},
+        },
+        _MUTATED,
+        _VALUES,
+        _VALUES,
+    ).map(_dumped),
     st.builds(lambda d, keys: {**d, "keys": {"page": keys}}, _MUTATED, _VALUES).map(_dumped),
     _VALUES.map(_dumped),
     st.binary(max_size=200),
     st.text(max_size=200).map(str.encode),
-    st.builds(lambda good, junk, at: good[:at] + junk + good[at:],
-              st.just(_dumped(GOOD)), st.binary(min_size=1, max_size=8),
-              st.integers(0, len(_dumped(GOOD)))),
-)  # fmt: skip
+    st.builds(
+        lambda good, junk, at: good[:at] + junk + good[at:],
+        st.just(_dumped(GOOD)),
+        st.binary(min_size=1, max_size=8),
+        st.integers(0, len(_dumped(GOOD))),
+    ),
+)
 
 
 @given(text=_YAML)

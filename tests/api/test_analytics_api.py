@@ -29,10 +29,17 @@ def events(customers: list[str] | None = None) -> list[dict[str, Any]]:
     ids = customers or [f"c{n}" for n in range(300)]
     rows: list[dict[str, Any]] = [
         {"kind": "page_view", "day": "2026-11-05", "customer_id": cid, "page": page}
-        for n, cid in enumerate(ids) for page in ("/a", "/b")[: 1 + n % 2]
-    ]  # fmt: skip
-    rows.append({"kind": "search", "day": "2026-11-05", "customer_id": "c1",
-                 "search": "invoice for asha@example.in"})  # fmt: skip
+        for n, cid in enumerate(ids)
+        for page in ("/a", "/b")[: 1 + n % 2]
+    ]
+    rows.append(
+        {
+            "kind": "search",
+            "day": "2026-11-05",
+            "customer_id": "c1",
+            "search": "invoice for asha@example.in",
+        }
+    )
     rows.append({"kind": "page_view", "day": "someday", "customer_id": "c1", "page": "/a"})
     return rows
 
@@ -53,8 +60,12 @@ def test_events_in_then_a_report_out_charged_to_the_keys_recipient(server: Serve
     with server.client("frontend") as frontend:
         sent = frontend.post("/v1/events", json={"events": events(consenting(server, 300))})
     assert sent.status_code == 201, sent.text
-    assert sent.json() == {"accepted": 451, "rejected": 1, "redacted": {"EMAIL_ADDRESS": 1},
-                           "rejected_because": {"iso_date": 1}}  # fmt: skip
+    assert sent.json() == {
+        "accepted": 451,
+        "rejected": 1,
+        "redacted": {"EMAIL_ADDRESS": 1},
+        "rejected_because": {"iso_date": 1},
+    }
     with server.client("buyer") as buyer:
         first = buyer.post("/v1/reports", json={"spec": SPEC})
         assert first.status_code == 200, first.text

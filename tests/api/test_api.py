@@ -121,15 +121,20 @@ def test_an_authority_key_cannot_read_customers_directly(server: Server) -> None
     with server.client("police") as police:
         for params in (
             {"purpose": "legal_process", "legal_reference": "Court order 7/2026"},
-            {"purpose": "investigation", "legal_reference": "IT Act s.69", "case_id": "C-1",
-             "disclosure_request": "C-1"},
-        ):  # fmt: skip
+            {
+                "purpose": "investigation",
+                "legal_reference": "IT Act s.69",
+                "case_id": "C-1",
+                "disclosure_request": "C-1",
+            },
+        ):
             response = police.get(f"/v1/customers/{customer_id}", params=params)
             assert response.status_code == 403, response.text
             assert "ntk disclosure request" in str(response.json()["reasons"])
             assert RAVI["name"] not in response.text
-            entry = [e for e in ledger(server)
-                     if e.get("request_id") == response.headers["x-request-id"]]  # fmt: skip
+            entry = [
+                e for e in ledger(server) if e.get("request_id") == response.headers["x-request-id"]
+            ]
             assert [e["decision"] for e in entry] == ["deny"]
         lookup = police.post(
             "/v1/customers/lookup",

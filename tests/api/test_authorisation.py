@@ -54,11 +54,15 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/customers"): {"fields": {"name": "Test Person"}},
     ("PATCH", "/v1/customers/{customer_id}"): {"fields": {"name": "Test Person"}},
     ("POST", "/v1/customers/lookup"): {
-        "category": "email", "value": "x@example.in", "purpose": "billing"
+        "category": "email",
+        "value": "x@example.in",
+        "purpose": "billing",
     },
     ("POST", "/v1/policy/decide"): {"purpose": "billing"},
     ("POST", "/v1/agreements"): {
-        "id": "X", "recipient": "collection_agency", "purposes": ["bill_collection"],
+        "id": "X",
+        "recipient": "collection_agency",
+        "purposes": ["bill_collection"],
         "expires": "2027-01-01",
     },
     ("PATCH", "/v1/agreements/{agreement_id}"): {"reference": "x"},
@@ -69,11 +73,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/disclosures/{request_id}/release"): {},
     ("POST", "/v1/events"): {"events": [{"kind": "page_view"}]},
     ("POST", "/v1/customers/{customer_id}/consents"): {
-        "purpose": "marketing_contact", "evidence": "x"
+        "purpose": "marketing_contact",
+        "evidence": "x",
     },
     ("POST", "/v1/customers/{customer_id}/consents/{purpose}/withdraw"): {},
     ("POST", "/v1/reports"): {"spec": {"name": "x"}},
-}  # fmt: skip
+}
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/customers/{customer_id}"): {"purpose": "billing"},
     ("GET", "/v1/policy/explain"): {"purpose": "billing"},
@@ -227,8 +232,12 @@ def test_customers_write_is_refused_at_use_to_a_contractor_key_issued_before(
         )
     changed = {"fields": {"email": "taken.over@example.in", "telephone": "+91 91111 22222"}}
     with httpx.Client(base_url=server.url, headers={"X-API-Key": issued.token}) as agency:
-        assert agency.get(f"/v1/customers/{customer_id}", params={"purpose": "bill_collection"}
-                          ).status_code == 200  # fmt: skip
+        assert (
+            agency.get(
+                f"/v1/customers/{customer_id}", params={"purpose": "bill_collection"}
+            ).status_code
+            == 200
+        )
         for response, scope in (
             (agency.patch(f"/v1/customers/{customer_id}", json=changed), "customers:write"),
             (agency.post("/v1/customers", json=changed), "customers:write"),
@@ -239,8 +248,11 @@ def test_customers_write_is_refused_at_use_to_a_contractor_key_issued_before(
             assert problem["type"].endswith("scope-denied") and problem["scope"] == scope
             assert "own teams" in problem["detail"]
     assert refusals(server, issued.key.id) == [
-        "staff scope customers:write", "staff scope customers:write", "staff scope customers:erase"
-    ]  # fmt: skip
-    email = server.vault.get(customer_id, recipient="support_team", purpose="service_delivery",
-                             categories=["email"]).values["email"]  # fmt: skip
+        "staff scope customers:write",
+        "staff scope customers:write",
+        "staff scope customers:erase",
+    ]
+    email = server.vault.get(
+        customer_id, recipient="support_team", purpose="service_delivery", categories=["email"]
+    ).values["email"]
     assert email == RAVI["email"]

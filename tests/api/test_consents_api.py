@@ -20,8 +20,10 @@ def test_consent_granted_then_withdrawn_over_http(server: Server) -> None:
         assert given.status_code == 201 and given.json()["active"] is True
         allowed = marketing.get(read, params={"purpose": "marketing_contact"})
         assert allowed.status_code == 200 and set(allowed.json()["values"]) == {
-            "name", "email", "telephone"
-        }  # fmt: skip
+            "name",
+            "email",
+            "telephone",
+        }
         closed = staff.post(f"{read}/consents/marketing_contact/withdraw", json={})
         assert [c["active"] for c in closed.json()["consents"]] == [False]
         denied = marketing.get(read, params={"purpose": "marketing_contact"})

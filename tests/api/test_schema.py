@@ -58,13 +58,34 @@ CANARY = "Qx7canary"
 _ODD = st.sampled_from(["\ud800", "\udfff", "\x00", "²", "١٢", "\u202e", "\U0001d7d7", "\ufeff"])
 _TEXT = st.builds(lambda odd, text: CANARY + odd + text, _ODD, st.text(max_size=6))
 _LEAVES = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**20, max_value=10**300),
-    st.floats(allow_nan=False, allow_infinity=False), _TEXT,
-)  # fmt: skip
-_KEYS = st.text(max_size=8) | st.sampled_from([
-    "name", "email", "telephone", "address", "card_number", "identity_number", "kind", "day",
-    "page", "customer_id", "value", "search", "measure", "by", "window", "keys", "number",
-])  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**20, max_value=10**300),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _TEXT,
+)
+_KEYS = st.text(max_size=8) | st.sampled_from(
+    [
+        "name",
+        "email",
+        "telephone",
+        "address",
+        "card_number",
+        "identity_number",
+        "kind",
+        "day",
+        "page",
+        "customer_id",
+        "value",
+        "search",
+        "measure",
+        "by",
+        "window",
+        "keys",
+        "number",
+    ]
+)
 _JSON = st.recursive(
     _LEAVES,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
@@ -77,19 +98,32 @@ _NAMES = st.text(max_size=8) | st.sampled_from(
 _GOOD: dict[str, Any] = {
     "customers": {"fields": ASHA},
     "lookup": {"category": "email", "value": ASHA["email"], "purpose": "service_delivery"},
-    "events": {"events": [
-        {"kind": "search", "day": "2026-11-05", "customer_id": "c1", "search": "hosting"},
-        {"kind": "page_view", "day": "2026-11-05", "customer_id": "c2", "page": "/a",
-         "value": 30},
-    ]},
-    "reports": {"spec": {
-        "name": "pages", "measure": "mean", "by": ["page"], "kinds": ["page_view"],
-        "window": {"from": "2026-11-01", "to": "2026-11-30"}, "keys": {"page": ["/a", "/b"]},
-        "bounds": {"max_partitions": 2, "max_per_partition": 1, "value": [0, 600]},
-        "privacy": {"epsilon": 0.01, "delta": 1e-9},
-    }},
+    "events": {
+        "events": [
+            {"kind": "search", "day": "2026-11-05", "customer_id": "c1", "search": "hosting"},
+            {
+                "kind": "page_view",
+                "day": "2026-11-05",
+                "customer_id": "c2",
+                "page": "/a",
+                "value": 30,
+            },
+        ]
+    },
+    "reports": {
+        "spec": {
+            "name": "pages",
+            "measure": "mean",
+            "by": ["page"],
+            "kinds": ["page_view"],
+            "window": {"from": "2026-11-01", "to": "2026-11-30"},
+            "keys": {"page": ["/a", "/b"]},
+            "bounds": {"max_partitions": 2, "max_per_partition": 1, "value": [0, 600]},
+            "privacy": {"epsilon": 0.01, "delta": 1e-9},
+        }
+    },
     "consents": {"purpose": "marketing_contact", "evidence": "form 12", "channel": "web"},
-}  # fmt: skip
+}
 _VOCABULARY = {"purpose", "category"}  # policy names, not values: never spoiled
 
 
@@ -121,18 +155,20 @@ def _spoiled(body: Any, picks: list[tuple[int, Any]]) -> Any:
 
 # Bodies no JSON encoder writes: deep nesting, numbers past any parser's limit, NaN,
 # non-string keys, bytes that are not UTF-8, truncation.
-_RAW = st.sampled_from([
-    b"[" * 100_000 + b"]" * 100_000,
-    b'{"fields": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
-    b'{"fields": {"name": ' + b"9" * 5000 + b"}}",
-    b'{"fields": {"name": NaN, "email": Infinity}}',
-    b'{"fields": {1: "Qx7canary"}}',
-    b'{"fields": {"name": "Qx7canary\xff\xfe"}}',
-    b'{"events": [{"kind": "search", "search": "Qx7canary\xc3\x28"}]}',
-    b'{"spec": {"name": "Qx7canary", "measure": "count"',
-    b"\xef\xbb\xbf" + b'{"fields": {"name": "Qx7canary"}}',
-    b"",
-])  # fmt: skip
+_RAW = st.sampled_from(
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"fields": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+        b'{"fields": {"name": ' + b"9" * 5000 + b"}}",
+        b'{"fields": {"name": NaN, "email": Infinity}}',
+        b'{"fields": {1: "Qx7canary"}}',
+        b'{"fields": {"name": "Qx7canary\xff\xfe"}}',
+        b'{"events": [{"kind": "search", "search": "Qx7canary\xc3\x28"}]}',
+        b'{"spec": {"name": "Qx7canary", "measure": "count"',
+        b"\xef\xbb\xbf" + b'{"fields": {"name": "Qx7canary"}}',
+        b"",
+    ]
+)
 
 
 def _bodies(route: str) -> st.SearchStrategy[bytes]:
@@ -143,14 +179,17 @@ def _bodies(route: str) -> st.SearchStrategy[bytes]:
     spoiled = picks.map(lambda chosen: _spoiled(_GOOD[route], chosen))
     shaped = {
         "customers": st.builds(lambda f: {"fields": f}, st.dictionaries(_KEYS, _JSON)),
-        "lookup": st.builds(lambda c, v, p: {"category": c, "value": v, "purpose": p},
-                            _NAMES, _JSON, _NAMES),
-        "events": st.builds(lambda e: {"events": e},
-                            st.lists(st.dictionaries(_KEYS, _JSON), min_size=1, max_size=5)),
+        "lookup": st.builds(
+            lambda c, v, p: {"category": c, "value": v, "purpose": p}, _NAMES, _JSON, _NAMES
+        ),
+        "events": st.builds(
+            lambda e: {"events": e}, st.lists(st.dictionaries(_KEYS, _JSON), min_size=1, max_size=5)
+        ),
         "reports": st.builds(lambda s: {"spec": s}, st.dictionaries(_KEYS, _JSON)),
-        "consents": st.builds(lambda p, e, c: {"purpose": p, "evidence": e, "channel": c},
-                              _NAMES, _JSON, _JSON),
-    }[route]  # fmt: skip
+        "consents": st.builds(
+            lambda p, e, c: {"purpose": p, "evidence": e, "channel": c}, _NAMES, _JSON, _JSON
+        ),
+    }[route]
     encoded = st.one_of(spoiled, spoiled, shaped, _JSON).map(lambda b: json.dumps(b).encode())
     return encoded | _RAW
 

@@ -97,10 +97,16 @@ def test_serve_refuses_plain_http_beyond_loopback(tmp_path: Path, host: str) -> 
     port = free_port()
     result = subprocess.run(
         [NTK, "serve", "--host", host, "--port", str(port)],
-        env={**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": "",
-             "COLUMNS": "200"},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env={
+            **os.environ,
+            "NTK_HOME": str(tmp_path / "home"),
+            "NTK_DATABASE_URL": "",
+            "COLUMNS": "200",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     message = " ".join(result.stderr.split())
     assert "--tls-cert" in message and "--insecure-http" in message and "127.0.0.1" in message

@@ -23,8 +23,13 @@ def test_gold_spans_name_known_entities_and_cover_real_text() -> None:
 
 
 CHECKSUMMED = (
-    "CREDIT_CARD", "IN_AADHAAR", "IN_GSTIN", "IMEI", "PHONE_NUMBER", "IP_ADDRESS",
-)  # fmt: skip
+    "CREDIT_CARD",
+    "IN_AADHAAR",
+    "IN_GSTIN",
+    "IMEI",
+    "PHONE_NUMBER",
+    "IP_ADDRESS",
+)
 
 
 def test_the_scanner_meets_its_accuracy_floor() -> None:

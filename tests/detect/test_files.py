@@ -255,16 +255,25 @@ def test_ntk_redact_into_the_vault_and_ntk_resolve(tmp_path: Path) -> None:
     assert ntk("init", env=env).returncode == 0
     (tmp_path / "t.log").write_text(TICKET)
     result = ntk(
-        "redact", str(tmp_path / "t.log"), str(tmp_path / "r.log"),
-        "--operator", "EMAIL_ADDRESS=vault", env=env,
-    )  # fmt: skip
+        "redact",
+        str(tmp_path / "t.log"),
+        str(tmp_path / "r.log"),
+        "--operator",
+        "EMAIL_ADDRESS=vault",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     redacted = (tmp_path / "r.log").read_text()
     assert "asha.rao" not in redacted and "<VAULT:" in redacted
     back = ntk(
-        "resolve", str(tmp_path / "r.log"), "--recipient", "billing_team",
-        "--purpose", "billing", env=env,
-    )  # fmt: skip
+        "resolve",
+        str(tmp_path / "r.log"),
+        "--recipient",
+        "billing_team",
+        "--purpose",
+        "billing",
+        env=env,
+    )
     assert back.returncode == 0, back.stderr
     assert "asha.rao@example.in" in back.stdout
 
@@ -453,8 +462,13 @@ def test_redact_refuses_an_output_that_is_its_input(
     os.link(original, work / "hard.log")
     (work / "linked-dir").symlink_to(source)
     monkeypatch.chdir(work)  # for the relative spellings (ntk runs in this directory too)
-    files = [original, Path("in/../in/a.log"), work / "link.log", work / "hard.log",
-             work / "linked-dir" / "a.log"]  # fmt: skip
+    files = [
+        original,
+        Path("in/../in/a.log"),
+        work / "link.log",
+        work / "hard.log",
+        work / "linked-dir" / "a.log",
+    ]
     directories = [source, source / "out", Path("./in/sub/../out"), work / "linked-dir" / "x"]
     before = sorted(work.rglob("*"))
     for target in files:

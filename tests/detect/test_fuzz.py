@@ -104,9 +104,14 @@ fragments = st.lists(st.one_of(pii, words, filler), max_size=8).map(" ".join)
 
 def json_values() -> st.SearchStrategy[Any]:
     scalars = st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-        fragments, pii, cards.map(int),
-    )  # fmt: skip
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        fragments,
+        pii,
+        cards.map(int),
+    )
     return st.recursive(
         scalars,
         lambda inner: st.one_of(
@@ -206,9 +211,13 @@ def _plain(path: Path) -> str:
     """A text file's text: gunzipped, decoded as its byte-order mark says (else UTF-8)."""
     data = path.read_bytes()
     data = gzip.decompress(data) if path.suffix == ".gz" else data
-    marks = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-             (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-             (codecs.BOM_UTF16_BE, "utf-16")]  # fmt: skip
+    marks = [
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ]
     encoding = next((e for bom, e in marks if data.startswith(bom)), "utf-8")
     return data.decode(encoding, "replace")
 

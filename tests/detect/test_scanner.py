@@ -148,12 +148,33 @@ def test_thresholds_and_entity_choice_are_configurable() -> None:
 # Inputs built to make a backtracking engine explode, or dense with candidates (one every
 # few characters, where Python's work per candidate dominates): (repeated unit, tail).
 ADVERSARIAL = [
-    ("1", ""), ("1-", ""), ("1 ", ""), ("a", ""), ("A1", ""), ("X", ""), ("X ", ""),
-    ("a@", ""), ("a.", "@"), (":", ""), ("1:", ""), ("ACGT", "x"), ("1.1.", ""), ("@a", ""),
-    ("MH 12 ", ""), ("12 Ab Road, ", ""), ("+", ""), ("+1", ""), ("+1 ", ""), ("+1.", ""),
-    ("+91 98765 43210 ", ""), ("4111 1111 1111 1111 ", ""), ("user: ", ""),
-    ("Asha Rao ", ""), ("Ab ", ""), ("Dear Ab ", ""),
-]  # fmt: skip
+    ("1", ""),
+    ("1-", ""),
+    ("1 ", ""),
+    ("a", ""),
+    ("A1", ""),
+    ("X", ""),
+    ("X ", ""),
+    ("a@", ""),
+    ("a.", "@"),
+    (":", ""),
+    ("1:", ""),
+    ("ACGT", "x"),
+    ("1.1.", ""),
+    ("@a", ""),
+    ("MH 12 ", ""),
+    ("12 Ab Road, ", ""),
+    ("+", ""),
+    ("+1", ""),
+    ("+1 ", ""),
+    ("+1.", ""),
+    ("+91 98765 43210 ", ""),
+    ("4111 1111 1111 1111 ", ""),
+    ("user: ", ""),
+    ("Asha Rao ", ""),
+    ("Ab ", ""),
+    ("Dear Ab ", ""),
+]
 
 
 @dataclass

@@ -87,10 +87,18 @@ def test_plain_smtp_beyond_loopback_fails(vault: Vault, settings: Settings) -> N
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("[::1]", True),
-     ("localhost", True), ("0.0.0.0", False), ("::", False), ("10.0.0.5", False),
-     ("db.example", False)],
-)  # fmt: skip
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.5", False),
+        ("db.example", False),
+    ],
+)
 def test_loopback_means_this_machine_only(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 

@@ -27,10 +27,16 @@ def test_the_same_policy_changes_nothing() -> None:
 def test_a_transform_that_reveals_more_is_material() -> None:
     changes = changed(SUPPORT, SUPPORT.replace("address: city_only", "address: full"))
     assert changes == [
-        {"kind": "transform_widened", "widens": True, "recipient": "support_team",
-         "purpose": "service_delivery", "category": "address", "before": "city_only",
-         "after": "full"}
-    ]  # fmt: skip
+        {
+            "kind": "transform_widened",
+            "widens": True,
+            "recipient": "support_team",
+            "purpose": "service_delivery",
+            "category": "address",
+            "before": "city_only",
+            "after": "full",
+        }
+    ]
 
 
 def test_taking_a_category_away_is_not_material() -> None:
@@ -46,14 +52,23 @@ def test_transforms_that_reveal_different_things_count_as_widening() -> None:
 
 
 def test_new_recipients_purposes_bases_and_dropped_duties_are_material() -> None:
-    assert changed("  product_team: {kind: internal_team,",
-                   "  growth_team: {kind: internal_team}\n  product_team: {kind: internal_team,"
-                   )[0]["kind"] == "recipient_added"  # fmt: skip
+    assert (
+        changed(
+            "  product_team: {kind: internal_team,",
+            "  growth_team: {kind: internal_team}\n  product_team: {kind: internal_team,",
+        )[0]["kind"]
+        == "recipient_added"
+    )
     basis = changed(
         "credit_scoring: {legal_basis: consent", "credit_scoring: {legal_basis: legitimate_use"
     )
-    assert basis[0] == {"kind": "legal_basis_changed", "widens": True, "purpose": "credit_scoring",
-                        "before": "consent", "after": "legitimate_use"}  # fmt: skip
+    assert basis[0] == {
+        "kind": "legal_basis_changed",
+        "widens": True,
+        "purpose": "credit_scoring",
+        "before": "consent",
+        "after": "legitimate_use",
+    }
     duty = changed("obligations: [log, require_case_id]", "obligations: [log]")
     assert {c["kind"] for c in duty} == {"obligation_dropped"} and duty[0]["widens"]
 

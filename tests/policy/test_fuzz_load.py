@@ -21,14 +21,19 @@ FUZZ = settings(max_examples=100, deadline=None)
 
 values = st.recursive(
     st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
-        st.dates(), st.sampled_from(["contract", "consent", "full", "billing", "name", "sale"]),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+        st.dates(),
+        st.sampled_from(["contract", "consent", "full", "billing", "name", "sale"]),
     ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
     ),
     max_leaves=10,
-)  # fmt: skip
+)
 
 
 def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -44,7 +49,7 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     for key, child in children:
         found.append((*prefix, key))
         found.extend(paths(child, (*prefix, key)))
-    return found  # fmt: skip
+    return found
 
 
 PATHS = paths(DATA)

@@ -49,15 +49,32 @@ json_values = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(
-            st.one_of(texts, st.sampled_from(["type", "number", "value", "line1", "city",
-                                              "pin", "state", "country", "line2", "token",
-                                              "ifsc", "account_number", "content_base64"])),
+            st.one_of(
+                texts,
+                st.sampled_from(
+                    [
+                        "type",
+                        "number",
+                        "value",
+                        "line1",
+                        "city",
+                        "pin",
+                        "state",
+                        "country",
+                        "line2",
+                        "token",
+                        "ifsc",
+                        "account_number",
+                        "content_base64",
+                    ]
+                ),
+            ),
             inner,
             max_size=5,
         ),
     ),
     max_leaves=20,
-)  # fmt: skip
+)
 
 
 def deep(levels: int) -> Any:

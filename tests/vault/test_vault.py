@@ -108,10 +108,14 @@ def test_full_card_number_is_discarded_and_the_write_says_so(vault: Vault) -> No
     assert any("full card number discarded" in n for n in result.notices)
     # Only an authority is granted cards in full, and only through a disclosure release.
     request = vault.disclosures.request(
-        authority="law_enforcement", purpose="legal_process", legal_basis="BNSS 2023 s.94",
-        reference="CrPC 91 order 12/2026", customer_ids=[result.customer_id],
-        categories=["card_number"], case_owner="legal",
-    )  # fmt: skip
+        authority="law_enforcement",
+        purpose="legal_process",
+        legal_basis="BNSS 2023 s.94",
+        reference="CrPC 91 order 12/2026",
+        customer_ids=[result.customer_id],
+        categories=["card_number"],
+        case_owner="legal",
+    )
     vault.acting("dpo:second-person").disclosures.approve(request.id)
     package = json.loads(vault.disclosures.release(request.id).payload)
     card = package["customers"][0]["fields"]["card_number"]

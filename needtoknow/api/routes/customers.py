@@ -64,12 +64,20 @@ async def get(
     context = Context(now=who.vault.clock(), legal_reference=legal_reference, case_id=case_id)
     if who.inline:
         disclosed = await who.vault.get_async(
-            customer_id, recipient=who.key.recipient, purpose=purpose,
-            categories=categories, context=context,
-        )  # fmt: skip
+            customer_id,
+            recipient=who.key.recipient,
+            purpose=purpose,
+            categories=categories,
+            context=context,
+        )
     else:
-        read = partial(who.vault.get, recipient=who.key.recipient, purpose=purpose,
-                       categories=categories, context=context)  # fmt: skip
+        read = partial(
+            who.vault.get,
+            recipient=who.key.recipient,
+            purpose=purpose,
+            categories=categories,
+            context=context,
+        )
         disclosed = await run_in_threadpool(read, customer_id)
     decision = disclosed.decision
     return respond(
