@@ -130,20 +130,37 @@ NTK = str(Path(sys.executable).with_name("ntk"))
 
 
 class Ntk:
-    """``ntk`` run in a subprocess on its own home (SQLite), as a user would."""
+    """``ntk`` on its own home (SQLite), as a user would run it: in this process through
+    Click's test runner (the same parsing, commands, output and exit codes, without a
+    second of interpreter start-up each), or as a real subprocess with ``process=True``
+    where the process itself is under test (start-up imports, signals, a TTY-less
+    stdin, what reaches stdout and stderr of a real program)."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, process: bool = False) -> None:
         self.env = {**os.environ, "NTK_HOME": str(home), "COLUMNS": "200"}
         self.env.pop("NTK_DATABASE_URL", None)
+        self.process = process
 
     def __call__(
         self, *args: str, stdin: str | None = None, expect: int = 0
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [NTK, *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=60
-        )
+        result = self._run(list(args), stdin)
         assert result.returncode == expect, (result.stdout, result.stderr)
         return result
+
+    def _run(self, args: list[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        if self.process:
+            return subprocess.run(
+                [NTK, *args], input=stdin, capture_output=True, text=True, env=self.env,
+                timeout=60,
+            )  # fmt: skip
+        from typer.testing import CliRunner
+
+        from needtoknow.cli.main import app
+
+        env: dict[str, str | None] = {**self.env, "NTK_DATABASE_URL": None}
+        ran = CliRunner().invoke(app, args, input=stdin, env=env, catch_exceptions=False)
+        return subprocess.CompletedProcess([NTK, *args], ran.exit_code, ran.stdout, ran.stderr)
 
     def json(self, *args: str, stdin: str | None = None) -> Any:
         return json.loads(self(*args, stdin=stdin).stdout)
@@ -152,5 +169,14 @@ class Ntk:
 @pytest.fixture
 def ntk(tmp_path: Path) -> Ntk:
     run = Ntk(tmp_path / "home")
+    run("init")
+    return run
+
+
+@pytest.fixture
+def ntk_process(tmp_path: Path) -> Ntk:
+    """:func:`ntk` as a real subprocess: a few tests per command group run the program
+    exactly as a user's shell does."""
+    run = Ntk(tmp_path / "home", process=True)
     run("init")
     return run

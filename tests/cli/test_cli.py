@@ -15,36 +15,38 @@ from tests.customers import ASHA, RAVI
 
 
 def test_init_creates_a_vault_with_the_demo_policy(tmp_path: Path) -> None:
-    run = Ntk(tmp_path / "home")
+    run = Ntk(tmp_path / "home", process=True)
     info = run.json("init")
     assert info["policy"] == "nextraone" and info["key_provider"] == "local"
     assert (tmp_path / "home" / "keys.json").stat().st_mode & 0o077 == 0
     run("init", expect=1)  # a second init refuses
 
 
-def test_add_get_find_erase_round_trip(ntk: Ntk) -> None:
-    added = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+def test_add_get_find_erase_round_trip(ntk_process: Ntk) -> None:
+    added = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
     cid = added["customer_id"]
     assert any("card number discarded" in n for n in added["notices"])
-    got = ntk.json(
+    got = ntk_process.json(
         "customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing", "--json"
     )
     assert got["fields"]["card_number"] == "1111" and "date_of_birth" not in got["fields"]
     assert got["transforms"]["card_number"] == "last4"
-    explained = ntk.json(
+    explained = ntk_process.json(
         "policy", "explain", "--recipient", "billing_team", "--purpose", "billing", "--json"
     )
     assert got["policy_version"] == explained["policy_version"] and len(got["policy_version"]) == 64
     by_support = ("--recipient", "support_team", "--purpose", "service_delivery")
     by_bank = ("--recipient", "partner_bank", "--purpose", "verification")
-    assert ntk.json("customer", "find", *by_support, "--email", "asha.canary@example.in") == {
-        "customer_ids": [cid]
-    }
-    found = ntk.json("customer", "find", *by_bank, "--identity", "-", stdin="pan:ABCPE1234F")
+    assert ntk_process.json(
+        "customer", "find", *by_support, "--email", "asha.canary@example.in"
+    ) == {"customer_ids": [cid]}
+    found = ntk_process.json(
+        "customer", "find", *by_bank, "--identity", "-", stdin="pan:ABCPE1234F"
+    )
     assert found["customer_ids"] == [cid]
-    ntk("customer", "find", *by_bank, "--email", "asha.canary@example.in", expect=3)
-    ntk.json("customer", "erase", cid)
-    gone = ntk(
+    ntk_process("customer", "find", *by_bank, "--email", "asha.canary@example.in", expect=3)
+    ntk_process.json("customer", "erase", cid)
+    gone = ntk_process(
         "customer",
         "get",
         cid,
@@ -58,9 +60,9 @@ def test_add_get_find_erase_round_trip(ntk: Ntk) -> None:
     assert json.loads(gone.stderr)["error"] == "NotFound"
 
 
-def test_denied_read_exits_3_with_reasons_on_stderr(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
-    result = ntk(
+def test_denied_read_exits_3_with_reasons_on_stderr(ntk_process: Ntk) -> None:
+    cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    result = ntk_process(
         "customer",
         "get",
         cid,
@@ -97,9 +99,9 @@ def test_invalid_record_names_field_and_rule_but_not_the_value(ntk: Ntk) -> None
     assert "asha.canary" not in result.stderr
 
 
-def test_policy_check_and_explain(ntk: Ntk, tmp_path: Path) -> None:
+def test_policy_check_and_explain(ntk_process: Ntk, tmp_path: Path) -> None:
     policy = Path(__file__).parents[2] / "policies" / "nextraone.yaml"
-    assert "ok" in ntk("policy", "check", str(policy)).stdout
+    assert "ok" in ntk_process("policy", "check", str(policy)).stdout
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         policy.read_text().replace(
@@ -108,16 +110,18 @@ def test_policy_check_and_explain(ntk: Ntk, tmp_path: Path) -> None:
             1,
         )
     )
-    result = ntk("policy", "check", str(broken), expect=6)
+    result = ntk_process("policy", "check", str(broken), expect=6)
     assert f"{broken}:" in result.stderr and "unknown category 'nmae'" in result.stderr
-    explained = ntk.json(
+    explained = ntk_process.json(
         "policy", "explain", "--recipient", "billing_team", "--purpose", "billing", "--json"
     )
     assert explained["allowed"]["card_number"]["transform"] == "last4"
     assert explained["allowed"]["card_number"]["rule"] == "billing"
     assert (
         "billing_team"
-        in ntk("policy", "explain", "--recipient", "billing_team", "--purpose", "billing").stdout
+        in ntk_process(
+            "policy", "explain", "--recipient", "billing_team", "--purpose", "billing"
+        ).stdout
     )
 
 
@@ -156,7 +160,7 @@ def test_world_readable_key_file_stops_every_command(ntk: Ntk) -> None:
 
 
 def test_demo_runs_non_interactively(tmp_path: Path) -> None:
-    run = Ntk(tmp_path / "home")
+    run = Ntk(tmp_path / "home", process=True)
     out = run("demo", "--customers", "5", "--no-interactive").stdout
     assert "allowed  billing_team for billing" in out
     assert "denied  billing_team for sale" in out
@@ -213,10 +217,10 @@ def test_sth_every_signs_heads_while_the_ledger_grows_until_stopped(ntk: Ntk) ->
     assert report["ok"] and report["heads_checked"] == 2
 
 
-def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
-    ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
-    ntk("ledger", "sth")
-    database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
+def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk_process: Ntk) -> None:
+    ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    ntk_process("ledger", "sth")
+    database = sqlite3.connect(Path(ntk_process.env["NTK_HOME"]) / "vault.db")
     with database:
         database.execute(
             "UPDATE ledger_entries SET entry = replace(entry, '\"write\"', '\"wrote\"') "
@@ -226,7 +230,7 @@ def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk: Ntk) -> None:
             'SELECT idx FROM ledger_entries WHERE CAST(entry AS TEXT) LIKE \'%"kind":"wrote"%\''
         ).fetchone()
     database.close()
-    result = ntk("ledger", "verify", expect=8)
+    result = ntk_process("ledger", "verify", expect=8)
     assert f"entry {index} was changed" in result.stderr
 
 
@@ -238,13 +242,13 @@ def test_get_many(ntk: Ntk) -> None:
     assert [c["customer_id"] for c in got["customers"]] == [cid] and got["missing"] == ["nope"]
 
 
-def test_agreement_commands(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+def test_agreement_commands(ntk_process: Ntk) -> None:
+    cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     collect = ("--recipient", "collection_agency", "--purpose", "bill_collection", "--json")
-    ntk("customer", "get", cid, *collect, expect=3)
-    assert ntk.json("agreement", "assign", "AGR-COLL-2026", cid)["assigned"] == 1
-    assert ntk.json("customer", "get", cid, *collect)["fields"]["card_number"] == "1111"
-    ntk.json(
+    ntk_process("customer", "get", cid, *collect, expect=3)
+    assert ntk_process.json("agreement", "assign", "AGR-COLL-2026", cid)["assigned"] == 1
+    assert ntk_process.json("customer", "get", cid, *collect)["fields"]["card_number"] == "1111"
+    ntk_process.json(
         "agreement",
         "create",
         "AGR-SMS-2027",
@@ -257,19 +261,19 @@ def test_agreement_commands(ntk: Ntk) -> None:
         "--reference",
         "MSA/SMS/2027-001",
     )
-    listing = {a["id"]: a for a in ntk.json("agreement", "list")}
+    listing = {a["id"]: a for a in ntk_process.json("agreement", "list")}
     assert listing["AGR-COLL-2026"]["customers"] == 1
     assert listing["AGR-SMS-2027"]["purposes"] == ["service_notification"]
-    ntk.json("agreement", "revoke", "AGR-COLL-2026", "--reason", "contract ended")
-    ntk("customer", "get", cid, *collect, expect=3)
-    bad = ntk("agreement", "amend", "AGR-SMS-2027", "--expires", "31/12/2027", expect=5)
+    ntk_process.json("agreement", "revoke", "AGR-COLL-2026", "--reason", "contract ended")
+    ntk_process("customer", "get", cid, *collect, expect=3)
+    bad = ntk_process("agreement", "amend", "AGR-SMS-2027", "--expires", "31/12/2027", expect=5)
     assert json.loads(bad.stderr)["rule"] == "iso_date"
 
 
-def test_disclosure_commands(ntk: Ntk, tmp_path: Path) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
-    ntk.env["NTK_ACTOR"] = "legal:priya"
-    made = ntk.json(
+def test_disclosure_commands(ntk_process: Ntk, tmp_path: Path) -> None:
+    cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    ntk_process.env["NTK_ACTOR"] = "legal:priya"
+    made = ntk_process.json(
         "disclosure",
         "request",
         "--authority",
@@ -289,14 +293,14 @@ def test_disclosure_commands(ntk: Ntk, tmp_path: Path) -> None:
         "--case-owner",
         "Priya",
     )
-    denied = ntk("disclosure", "approve", made["id"], expect=3)
+    denied = ntk_process("disclosure", "approve", made["id"], expect=3)
     assert "four eyes" in json.loads(denied.stderr)["message"]
-    ntk.env["NTK_ACTOR"] = "dpo:arun"
-    assert ntk.json("disclosure", "approve", made["id"])["status"] == "approved"
+    ntk_process.env["NTK_ACTOR"] = "dpo:arun"
+    assert ntk_process.json("disclosure", "approve", made["id"])["status"] == "approved"
     key = X25519PrivateKey.generate()
     key_file = tmp_path / "requester.pub"
     key_file.write_bytes(key.public_key().public_bytes_raw())
-    manifest = ntk.json(
+    manifest = ntk_process.json(
         "disclosure",
         "release",
         made["id"],
@@ -307,23 +311,23 @@ def test_disclosure_commands(ntk: Ntk, tmp_path: Path) -> None:
     )
     assert manifest["customers"] == [cid]
     assert (tmp_path / "pkg" / "package.hpke").exists()
-    assert ntk.json("disclosure", "list")[0]["status"] == "released"
-    assert ntk.json("disclosure", "notices", cid)[0]["status"] == "due"
+    assert ntk_process.json("disclosure", "list")[0]["status"] == "released"
+    assert ntk_process.json("disclosure", "notices", cid)[0]["status"] == "due"
 
 
-def test_api_key_commands(ntk: Ntk) -> None:
-    made = ntk.json(
+def test_api_key_commands(ntk_process: Ntk) -> None:
+    made = ntk_process.json(
         "keys", "api", "create", "billing_team", "--scope", "customers:read",
         "--expires", "2099-01-01T00:00Z", "--label", "billing service",
     )  # fmt: skip
     assert made["token"].startswith(f"ntk_{made['id']}_") and made["scopes"] == ["customers:read"]
-    listed = ntk.json("keys", "api", "list")
+    listed = ntk_process.json("keys", "api", "list")
     assert [k["id"] for k in listed] == [made["id"]] and "token" not in listed[0]
-    assert ntk.json("keys", "api", "revoke", made["id"])["revoked_at"]
-    ntk("keys", "api", "create", "nobody", expect=5)
-    ntk("keys", "api", "create", "billing_team", "--expires", "2020-01-01T00:00Z", expect=5)
-    ntk("keys", "api", "create", "billing_team", "--scope", "everything", expect=5)
-    database = sqlite3.connect(Path(ntk.env["NTK_HOME"]) / "vault.db")
+    assert ntk_process.json("keys", "api", "revoke", made["id"])["revoked_at"]
+    ntk_process("keys", "api", "create", "nobody", expect=5)
+    ntk_process("keys", "api", "create", "billing_team", "--expires", "2020-01-01T00:00Z", expect=5)
+    ntk_process("keys", "api", "create", "billing_team", "--scope", "everything", expect=5)
+    database = sqlite3.connect(Path(ntk_process.env["NTK_HOME"]) / "vault.db")
     stored = database.execute("SELECT secret_sha256 FROM api_keys").fetchone()[0]
     assert made["token"].split("_", 2)[2].encode() not in stored
 
@@ -395,7 +399,7 @@ def test_init_and_open_make_an_existing_vault_home_owner_only(tmp_path: Path) ->
     home = tmp_path / "home"
     home.mkdir(mode=0o755)
     home.chmod(0o755)
-    run = Ntk(home)
+    run = Ntk(home, process=True)
     made = run("init")
     assert home.stat().st_mode & 0o777 == 0o700
     assert "was mode 755; set to 0700" in made.stderr

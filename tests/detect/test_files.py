@@ -356,7 +356,7 @@ UNREADABLE: list[tuple[str, bytes]] = [
 
 
 def test_fail_on_fails_the_scan_when_lines_or_files_were_skipped(tmp_path: Path) -> None:
-    run = Ntk(tmp_path / "home")  # scan and redact need no vault
+    run = Ntk(tmp_path / "home", process=True)  # scan and redact need no vault
     source = tmp_path / "in"
     source.mkdir()
     for name, content in UNREADABLE:
