@@ -22,12 +22,12 @@ run: install
 ## Fails when scripts/test-services.sh fails or any service is missing (no test skips).
 test: install lint
 	services="$$(bash scripts/test-services.sh)" && eval "$$services" && \
-	  NTK_TEST_SERVICES=required $(BIN)/python -m pytest -q -n auto
+	  NTK_TEST_SERVICES=required $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 ## The suite without starting services: tests that need PostgreSQL, SoftHSM2 or Java skip.
 test-quick: install
 	@echo "test-quick: services are optional; their tests skip (make test runs them all)"
-	NTK_TEST_SERVICES=optional $(BIN)/python -m pytest -q -n auto
+	NTK_TEST_SERVICES=optional $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: install
 	$(BIN)/ruff check needtoknow tests benchmarks scripts

@@ -16,7 +16,8 @@
     │   └── LedgerTampered  the ledger no longer matches its newest signed head
     ├── AuthenticationError no valid API key: missing, malformed, unknown, expired, revoked
     ├── ScopeDenied         the API key does not carry the scope the call needs
-    └── Unavailable         the database or ledger could not take the write now; retry
+    ├── Unavailable         the database or ledger could not take the write now; retry
+    └── MissingExtra        an optional part whose libraries are not installed
 
 Catch :class:`NeedToKnowError` at a boundary (CLI, HTTP) and the leaves where you
 can act on them. Messages carry identifiers, field and category names only: a
@@ -228,3 +229,19 @@ class ScopeDenied(NeedToKnowError):
 class Unavailable(NeedToKnowError):
     """The write could not be made now (the database stayed locked, or the ledger commit
     this request shared failed); nothing was disclosed. Safe to retry."""
+
+
+class MissingExtra(NeedToKnowError):
+    """An optional part of needtoknow (the HTTP service, the scanner, aggregate reports…)
+    whose libraries are not installed; says which extra to install."""
+
+    def __init__(self, extra: str, modules: list[str]) -> None:
+        self.extra = extra
+        self.modules = modules
+        super().__init__(
+            f"this needs the [{extra}] extra (missing: {', '.join(modules)}): "
+            f"pip install 'needtoknow[{extra}]'"
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {"extra": self.extra, "missing": self.modules}

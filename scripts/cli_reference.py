@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -17,9 +18,10 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "_TYPER_FORCE_DISABLE_
 
 def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [prefix]
-    if hasattr(command, "commands"):
-        for name, sub in sorted(command.commands.items()):
-            paths += command_paths(sub, (*prefix, name))
+    if hasattr(command, "list_commands"):  # a group; the root's commands load on demand
+        context = typer.Context(command)
+        for name in sorted(command.list_commands(context)):
+            paths += command_paths(command.get_command(context, name), (*prefix, name))
     return paths
 
 

@@ -40,15 +40,17 @@ def test_readme_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_cli_has_a_command_for_each_vault_operation() -> None:
+    import typer
     from typer.main import get_command
 
     from needtoknow.cli.main import app
 
     root = get_command(app)
+    context = typer.Context(root)
     commands = {
         f"{group} {name}".strip()
-        for group, sub in root.commands.items()  # type: ignore[attr-defined]
-        for name in getattr(sub, "commands", {"": None})
+        for group in root.list_commands(context)  # type: ignore[attr-defined]
+        for name in getattr(root.get_command(context, group), "commands", {"": None})  # type: ignore[attr-defined]
     }
     expected = {
         "init",

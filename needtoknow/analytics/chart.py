@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from needtoknow.analytics.reports import Release
-from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
+from needtoknow.guards.output import replacing
 
 MAX_BARS = 40
 _BAR, _GAP, _LABEL, _WIDTH = 18, 6, 260, 900

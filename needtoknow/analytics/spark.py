@@ -17,6 +17,11 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from needtoknow.guards.extras import require
+
+require("spark")
+
+# ruff: noqa: E402 - imported after the check of their extra
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 
 from needtoknow.analytics.bounding import Bounded, bound
 from needtoknow.analytics.events import DIMENSIONS, IngestReport, Normaliser
-from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
+from needtoknow.guards.output import replacing
 
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec

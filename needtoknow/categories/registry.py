@@ -82,5 +82,5 @@ class Registry(Mapping[str, Category]):
 def seed_registry() -> Registry:
     """The fourteen categories the seed privacy policy names."""
     text = resources.files("needtoknow.categories").joinpath("seed.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=yaml.CSafeLoader)
     return Registry({name: category_from_mapping(name, spec) for name, spec in data.items()})

@@ -17,10 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import email_validator
-import filetype
-import phonenumbers
-
 from needtoknow.categories import identifiers, india
 from needtoknow.errors import ValidationError
 
@@ -120,7 +116,13 @@ def iso_date(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     return Normalised(parsed.isoformat())
 
 
+# phonenumbers, email-validator and filetype are imported by the validators that use them:
+# a command that only reads (``ntk customer get``) never pays for their metadata tables.
+
+
 def telephone(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    import phonenumbers
+
     raw = _string(value, path, category, 40)
     try:
         number = phonenumbers.parse(raw, rules.default_phone_region)
@@ -133,6 +135,8 @@ def telephone(value: JSON, path: str, category: str, rules: Rules) -> Normalised
 
 
 def email(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
+    import email_validator
+
     raw = _string(value, path, category, 320)
     try:
         valid = email_validator.validate_email(raw, check_deliverability=False)
@@ -306,6 +310,8 @@ _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 def photograph(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     """Accept image bytes (or base64 in JSON); the content type is sniffed, never trusted."""
+    import filetype
+
     if isinstance(value, Mapping):
         value = _mapping(value, path, category, {"content_base64"})["content_base64"]
     if isinstance(value, str):

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from needtoknow import errors
 from needtoknow.config import Settings, open_vault
@@ -29,6 +30,7 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.Unavailable, 9),
     (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII or skipped input
     (errors.NoticePending, 12),  # 13: ntk doctor found a check failing
+    (errors.MissingExtra, 14),
     (errors.NeedToKnowError, 1),
 )
 
@@ -54,7 +56,7 @@ def reported(as_json: bool = False) -> Iterator[None]:
         if as_json:
             print(json.dumps(error_body(exc)), file=sys.stderr)
         else:
-            stderr.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+            stderr.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(exit_code(exc)) from None
 
 

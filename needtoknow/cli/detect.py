@@ -168,9 +168,10 @@ def scan(
         list[str] | None, typer.Option("--threshold", help="ENTITY=SCORE minimum score.")
     ] = None,
 ) -> None:
-    """Find PII in files (text, logs, CSV/TSV, JSON, JSON Lines, Parquet, images; gzip
-    too; UTF-8, or UTF-16/32 with a byte-order mark). Unreadable input is reported and
-    skipped, and fails --fail-on. The matched text is never printed unless asked."""
+    """Find PII in files (text, logs, CSV/TSV, JSON, JSON Lines, Parquet, images).
+
+    Gzip too; UTF-8, or UTF-16/32 with a byte-order mark. Unreadable input is reported
+    and skipped, and fails --fail-on. The matched text is never printed unless asked."""
     with reported(as_json):
         scanner = _scanner(entity, threshold)
         failing = set(fail_on or [])
@@ -238,6 +239,7 @@ def redact(
     ] = "label",
 ) -> None:
     """Copy files with their PII taken out, in the same format (CSV keeps its columns).
+
     ``hash``, ``encrypt`` and ``vault`` use the vault (NTK_HOME); ``vault`` stores each
     value there and leaves a reference that ``ntk resolve`` turns back, by policy. A file
     that cannot be read whole (skipped lines, JSON nested too deep) is reported and not

@@ -14,9 +14,11 @@ _MARK = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "
 
 
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Check the vault under NTK_HOME: file modes, the signing key kept apart from the
-    KEKs, erasures whose bytes may still be on disk, entries no signed head covers,
-    database TLS, and the clock. Exits 13 when any check fails, with what to do."""
+    """Check the vault under NTK_HOME and say what to fix.
+
+    File modes, the signing key kept apart from the KEKs, erasures whose bytes may still
+    be on disk, entries no signed head covers, database TLS, and the clock. Exits 13 when
+    any check fails, with what to do."""
     from needtoknow.health import diagnose
 
     checks = diagnose(Settings.from_env())

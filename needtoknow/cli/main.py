@@ -1,55 +1,133 @@
-"""The ``ntk`` command: a thin layer that parses, calls one library function, and renders."""
+"""The ``ntk`` command: a thin layer that parses, calls one library function, and renders.
+
+A sub-command's module is imported only when that command runs: ``ntk customer get``
+never loads the web server, the scanner or the analytics engine, and ``ntk --help``
+loads none of them (it lists each command from :data:`COMMANDS`, whose summaries a test
+keeps equal to the commands' own help).
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from needtoknow.cli import (
-    agreement,
-    consent,
-    customer,
-    demo,
-    detect,
-    disclosure,
-    doctor,
-    events,
-    keys,
-    ledger,
-    notice,
-    policy,
-    report,
-    serve,
-)
-from needtoknow.cli.common import print_json, reported
-from needtoknow.config import Settings, init_vault
-from needtoknow.policy import load_policy
+from needtoknow.errors import MissingExtra
+
+# name → (module of needtoknow.cli, attribute: a Typer app or a command function, the
+# first paragraph of its help, as the command list shows it)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": (
+        "demo",
+        "demo",
+        "Create the demo vault if needed, then show allowed and denied reads (or serve).",
+    ),
+    "serve": (
+        "serve",
+        "serve",
+        "Serve the vault under NTK_HOME over HTTP: OpenAPI at /docs and /openapi.json.",
+    ),
+    "doctor": ("doctor", "doctor", "Check the vault under NTK_HOME and say what to fix."),
+    "scan": (
+        "detect",
+        "scan",
+        "Find PII in files (text, logs, CSV/TSV, JSON, JSON Lines, Parquet, images).",
+    ),
+    "redact": (
+        "detect",
+        "redact",
+        "Copy files with their PII taken out, in the same format (CSV keeps its columns).",
+    ),
+    "resolve": (
+        "detect",
+        "resolve",
+        "Print the text with each vault reference replaced by what the recipient may see "
+        "for the purpose (each a ledgered read); references the policy refuses stay.",
+    ),
+    "eval": (
+        "detect",
+        "eval_",
+        "Precision, recall and F1 per entity and per category on the generated corpus.",
+    ),
+    "customer": ("customer", "app", "Customer records in the vault."),
+    "policy": ("policy", "app", "The need-to-know policy."),
+    "keys": ("keys", "app", "Key-encryption keys and API keys."),
+    "ledger": ("ledger", "app", "The tamper-evident disclosure ledger."),
+    "agreement": ("agreement", "app", "Agreements that bind contractors to purposes."),
+    "disclosure": (
+        "disclosure",
+        "app",
+        "Legal disclosures: four eyes, released through the policy and the ledger.",
+    ),
+    "events": ("events", "app", "Usage events for aggregate reports (no PII stored)."),
+    "report": ("report", "app", "Differentially private aggregate reports."),
+    "notice": ("notice", "app", "The privacy notice, generated from the policy."),
+    "consent": ("consent", "app", "Customers' consents (DPDP Act s.6)."),
+}
+
+
+def load_command(name: str) -> Any:
+    """Import the module of ``name`` and build its Click command exactly as it would be
+    built as a member of the root group (it is one: of a stand-in root)."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(f"needtoknow.cli.{module}"), attribute)
+    root = typer.Typer(add_completion=False)
+    root.callback()(_no_options)
+    if isinstance(target, typer.Typer):
+        root.add_typer(target, name=name)
+    else:
+        root.command(name=name)(target)
+    return typer.main.get_command(root).commands[name]  # type: ignore[attr-defined]
+
+
+def _no_options() -> None:
+    """The stand-in root's callback: it makes a group of one command."""
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands listed from :data:`COMMANDS`, imported when one runs."""
+
+    _listing = False
+
+    # Typer's Click is its own (typer._click): contexts and formatters are typed Any here.
+    def list_commands(self, ctx: Any) -> list[str]:
+        eager = super().list_commands(ctx)
+        lazy = list(COMMANDS)
+        return lazy[:7] + eager + lazy[7:]  # the order `ntk --help` has always shown
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:  # help lists names and summaries: import nothing
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][2])
+        try:
+            return load_command(cmd_name)
+        except MissingExtra as exc:  # say which extra to install, with its exit code
+            from needtoknow.cli.common import reported
+
+            with reported():
+                raise exc from None
+            raise  # unreachable: reported() exits
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
-    help="needtoknow: customer PII on a need-to-know basis. NTK_HOME selects the vault.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+    cls=LazyGroup, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False
 )
-app.add_typer(customer.app, name="customer")
-app.add_typer(policy.app, name="policy")
-app.add_typer(keys.app, name="keys")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(agreement.app, name="agreement")
-app.add_typer(disclosure.app, name="disclosure")
-app.add_typer(events.app, name="events")
-app.add_typer(report.app, name="report")
-app.add_typer(notice.app, name="notice")
-app.add_typer(consent.app, name="consent")
-app.command(name="demo")(demo.demo)
-app.command(name="serve")(serve.serve)
-app.command(name="doctor")(doctor.doctor)
-app.command(name="scan")(detect.scan)
-app.command(name="redact")(detect.redact)
-app.command(name="resolve")(detect.resolve)
-app.command(name="eval")(detect.eval_)
+
+
+@app.callback()
+def main() -> None:
+    """needtoknow: customer PII on a need-to-know basis. NTK_HOME selects the vault."""
 
 
 @app.command()
@@ -60,19 +138,22 @@ def init(
     ] = None,
 ) -> None:
     """Create a vault under NTK_HOME: key file, database, active policy."""
+    from needtoknow.cli.common import print_json, reported
+    from needtoknow.config import Settings, init_vault
+    from needtoknow.policy import load_policy
+
     settings = Settings.from_env()
     with reported():
         text = load_policy(policy_file)[0].source if policy_file else None
         vault = init_vault(settings, text, str(policy_file or ""))
-    print_json(
-        {
-            "home": str(settings.home),
-            "database": settings.database_url_safe(),
-            "key_provider": vault.keys.name,
-            "policy": vault.policy.name,
-            "policy_version": vault.policy.version,
-        }
-    )
+    info: dict[str, Any] = {
+        "home": str(settings.home),
+        "database": settings.database_url_safe(),
+        "key_provider": vault.keys.name,
+        "policy": vault.policy.name,
+        "policy_version": vault.policy.version,
+    }
+    print_json(info)
 
 
 if __name__ == "__main__":

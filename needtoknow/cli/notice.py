@@ -9,8 +9,8 @@ import typer
 
 from needtoknow.cli.common import print_json, reported, with_vault
 from needtoknow.config import Settings
-from needtoknow.detect.output import replacing
 from needtoknow.errors import ValidationError
+from needtoknow.guards.output import replacing
 from needtoknow.policy.notice import LANGUAGES, Notice, render
 from needtoknow.records.outbox import Smtp
 from needtoknow.vault import Vault

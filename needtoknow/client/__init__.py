@@ -8,6 +8,11 @@ recipient, purpose and reasons, ``NotFound``, ``ValidationError``… — and any
 library has no error for (429, 413, 5xx) a :class:`ServiceError` carrying status and type.
 """
 
+from needtoknow.guards.extras import require
+
+require("client")
+
+# ruff: noqa: E402 - imported after the check of their extra
 from needtoknow.client.answers import Disclosed, Erased, Released, Written
 from needtoknow.client.asynchronous import AsyncVaultClient
 from needtoknow.client.problems import TYPE_BASE, ServiceError, raise_for

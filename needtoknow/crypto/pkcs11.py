@@ -18,6 +18,11 @@ import re
 import threading
 from typing import Any
 
+from needtoknow.guards.extras import require
+
+require("pkcs11")
+
+# ruff: noqa: E402 - imported after the check of their extra
 import pkcs11
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11 import exceptions as pkcs11_errors

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from needtoknow.detect import images, parquet
-from needtoknow.detect.output import replacing
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
+from needtoknow.guards.output import replacing
 
 MAX_LINE = 8 << 20  # bytes: longer lines are skipped (and fail a redaction)
 csv.field_size_limit(MAX_LINE)  # the module's default, 128 KiB a cell, would raise first

@@ -20,8 +20,8 @@ import numpy as np
 import pytesseract
 
 from needtoknow.detect.entities import ENTITIES
-from needtoknow.detect.output import replacing
 from needtoknow.detect.scanner import Finding, Scanner
+from needtoknow.guards.output import replacing
 
 SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 FACE_SCORE = ENTITIES["FACE"].score

@@ -12,9 +12,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from needtoknow.detect.output import replacing
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
+from needtoknow.guards.output import replacing
 
 BATCH_ROWS = 8192
 

@@ -15,6 +15,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
+from needtoknow.guards.extras import require
+
+require("spark")
+
+# ruff: noqa: E402 - imported after the check of their extra
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql.types import (

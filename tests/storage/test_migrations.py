@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -10,6 +12,7 @@ from alembic.migration import MigrationContext
 from needtoknow.config import Settings, init_vault
 from needtoknow.ledger import log
 from needtoknow.storage import connect, database, migrate
+from needtoknow.storage.database import is_current
 from needtoknow.storage.schema import ledger_customers, metadata
 from tests.customers import ASHA
 
@@ -51,7 +54,7 @@ def test_0006_indexes_only_sealed_entries_and_downgrades_to_indexing_all(
             return [int(row.idx) for row in rows]
 
     assert unsealed not in indexed()
-    config = database._config()
+    config = database.alembic_config()
     with vault.db.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0005")
@@ -61,3 +64,23 @@ def test_0006_indexes_only_sealed_entries_and_downgrades_to_indexing_all(
     assert vault.ledger.verify().ok
     assert [proof.index for proof in vault.ledger.history(customer_id)][-1] == unsealed
     vault.close()
+
+
+def test_the_head_revision_a_vault_is_checked_against_is_alembics() -> None:
+    """``is_current`` compares with a constant rather than loading Alembic on every open;
+    a new migration without updating it would make every vault migrate on each open."""
+    from alembic.script import ScriptDirectory
+
+    from needtoknow.storage.database import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_a_database_behind_the_head_is_not_current(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'v.db'}")
+    assert not is_current(engine)  # no alembic_version table yet
+    migrate(engine, "0011")
+    assert not is_current(engine)
+    migrate(engine)
+    assert is_current(engine)
+    engine.dispose()

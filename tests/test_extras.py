@@ -1,0 +1,105 @@
+"""The core install works without any extra, and a part whose extra is missing says which
+extra to install. A missing library is simulated the way Python itself blocks an import
+(``sys.modules[name] = None``) in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from needtoknow.errors import MissingExtra
+from needtoknow.guards.extras import EXTRAS, require
+from tests.customers import ASHA
+
+ROOT = Path(__file__).parents[1]
+EVERY_EXTRA = sorted({module for modules in EXTRAS.values() for module in modules})
+
+_WITHOUT = """
+import sys
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None
+from needtoknow.cli.main import app
+app(sys.argv[2:], prog_name="ntk")
+"""
+
+
+def ntk_without(modules: list[str], *args: str, home: Path, stdin: str | None = None) -> Any:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT, ",".join(modules), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"NTK_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        timeout=120,
+    )
+
+
+def test_the_vault_works_with_no_extra_installed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert ntk_without(EVERY_EXTRA, "init", home=home).returncode == 0
+    added = ntk_without(
+        EVERY_EXTRA, "customer", "add", "--json", "-", home=home, stdin=json.dumps(ASHA)
+    )
+    assert added.returncode == 0, added.stderr
+    customer = json.loads(added.stdout)["customer_id"]
+    got = ntk_without(
+        EVERY_EXTRA,
+        "customer",
+        "get",
+        customer,
+        "--recipient",
+        "billing_team",
+        "--purpose",
+        "billing",
+        "--json",
+        home=home,
+    )
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["fields"]["email"] == ASHA["email"]
+    for command in (
+        ("ledger", "verify"),
+        ("policy", "explain", "--recipient", "billing_team", "--purpose", "billing"),
+    ):
+        ran = ntk_without(EVERY_EXTRA, *command, home=home)
+        assert ran.returncode == 0, (command, ran.stderr)
+
+
+@pytest.mark.parametrize(
+    ("blocked", "command", "extra"),
+    [
+        ("duckdb", ("events", "--help"), "analytics"),
+        ("fastapi", ("serve", "--help"), "api"),
+        ("re2", ("scan", "--help"), "detect"),
+        ("faker", ("demo", "--help"), "demo"),
+    ],
+)
+def test_a_command_whose_extra_is_missing_names_it(
+    tmp_path: Path, blocked: str, command: tuple[str, ...], extra: str
+) -> None:
+    ran = ntk_without([blocked], *command, home=tmp_path / "home")
+    assert ran.returncode == 14, ran.stderr
+    assert f"pip install 'needtoknow[{extra}]'" in " ".join(ran.stderr.split())
+    assert "Traceback" not in ran.stderr
+
+
+def test_the_library_says_which_extra_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "spacy", None)
+    with pytest.raises(MissingExtra) as raised:
+        require("ner")
+    assert raised.value.details() == {"extra": "ner", "missing": ["spacy"]}
+    assert "pip install 'needtoknow[ner]'" in str(raised.value)
+
+
+def test_every_extra_checked_is_declared_in_pyproject() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert set(EXTRAS) <= set(declared)
+    everything = " ".join(declared["all"])
+    assert all(extra in everything for extra in EXTRAS)
