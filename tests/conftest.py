@@ -151,9 +151,13 @@ class Ntk:
     def _run(self, args: list[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
         if self.process:
             return subprocess.run(
-                [NTK, *args], input=stdin, capture_output=True, text=True, env=self.env,
+                [NTK, *args],
+                input=stdin,
+                capture_output=True,
+                text=True,
+                env=self.env,
                 timeout=60,
-            )  # fmt: skip
+            )
         from typer.testing import CliRunner
 
         from needtoknow.cli.main import app

@@ -194,8 +194,10 @@ def scan(
                     kept.append(item)
     for item in skipped:
         if as_json:
-            print(json.dumps({"path": item.path, "skipped": item.reason, "line": item.line}),
-                  file=sys.stderr)  # fmt: skip
+            print(
+                json.dumps({"path": item.path, "skipped": item.reason, "line": item.line}),
+                file=sys.stderr,
+            )
         else:
             where = f":{item.line}" if item.line else ""
             stderr.print(f"[yellow]skipped[/yellow] {item.path}{where}: {item.reason}")
@@ -317,8 +319,15 @@ def eval_(
         return
     for part in ("entities", "categories"):
         table = Table(title=f"{part} ({count} documents, seed {seed})")
-        for column in ("name", "precision", "recall", "f1", "true_positives", "false_positives",
-                       "false_negatives"):  # fmt: skip
+        for column in (
+            "name",
+            "precision",
+            "recall",
+            "f1",
+            "true_positives",
+            "false_positives",
+            "false_negatives",
+        ):
             table.add_column(column, justify="left" if column == "name" else "right")
         for row in report[part]:
             table.add_row(*(str(v) for v in row.values()))

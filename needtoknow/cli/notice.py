@@ -56,9 +56,12 @@ def send(
     settings = Settings.from_env()
     with reported(as_json=True):
         smtp = Smtp(
-            settings.smtp_host, settings.smtp_port, settings.smtp_sender,
-            settings.smtp_tls, settings.smtp_ca_file,
-        )  # fmt: skip
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_tls,
+            settings.smtp_ca_file,
+        )
     outcomes = with_vault(lambda vault: vault.outbox(smtp).deliver(limit), True)
     print_json(outcomes)
 

@@ -83,8 +83,18 @@ def test_an_authority_is_not_read_directly_from_the_cli(ntk: Ntk) -> None:
     four-eyes disclosure workflow; now only a released disclosure request reads it."""
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     for extra in ((), ("--legal-reference", "Court order 7/2026", "--case-id", cid)):
-        result = ntk("customer", "get", cid, "--recipient", "law_enforcement",
-                     "--purpose", "legal_process", "--json", *extra, expect=3)  # fmt: skip
+        result = ntk(
+            "customer",
+            "get",
+            cid,
+            "--recipient",
+            "law_enforcement",
+            "--purpose",
+            "legal_process",
+            "--json",
+            *extra,
+            expect=3,
+        )
         error = json.loads(result.stderr)
         assert error["error"] == "PolicyDenied" and "ntk disclosure request" in error["message"]
         assert result.stdout == "" and "Canarywala" not in result.stderr
@@ -317,9 +327,17 @@ def test_disclosure_commands(ntk_process: Ntk, tmp_path: Path) -> None:
 
 def test_api_key_commands(ntk_process: Ntk) -> None:
     made = ntk_process.json(
-        "keys", "api", "create", "billing_team", "--scope", "customers:read",
-        "--expires", "2099-01-01T00:00Z", "--label", "billing service",
-    )  # fmt: skip
+        "keys",
+        "api",
+        "create",
+        "billing_team",
+        "--scope",
+        "customers:read",
+        "--expires",
+        "2099-01-01T00:00Z",
+        "--label",
+        "billing service",
+    )
     assert made["token"].startswith(f"ntk_{made['id']}_") and made["scopes"] == ["customers:read"]
     listed = ntk_process.json("keys", "api", "list")
     assert [k["id"] for k in listed] == [made["id"]] and "token" not in listed[0]
@@ -377,9 +395,13 @@ def test_customer_json_that_is_not_utf8_deep_or_has_duplicate_keys_is_refused(
         record.write_bytes(data)
         by_file = ntk("customer", "add", "--json", str(record), expect=5)
         by_stdin = subprocess.run(
-            [NTK, "customer", "add", "--json", "-"], input=data, capture_output=True,
-            env=ntk.env, timeout=60, check=False,
-        )  # fmt: skip
+            [NTK, "customer", "add", "--json", "-"],
+            input=data,
+            capture_output=True,
+            env=ntk.env,
+            timeout=60,
+            check=False,
+        )
         assert by_stdin.returncode == 5, by_stdin.stderr
         for stderr in (by_file.stderr, by_stdin.stderr.decode()):
             assert "Traceback" not in stderr
@@ -416,10 +438,23 @@ def test_disclosure_package_and_manifest_are_written_owner_only(ntk: Ntk, tmp_pa
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     ntk.env["NTK_ACTOR"] = "legal:priya"
     made = ntk.json(
-        "disclosure", "request", "--authority", "law_enforcement", "--purpose",
-        "legal_process", "--legal-basis", "BNSS 2023 s.94", "--reference", "S-1",
-        "--customer", cid, "--category", "name", "--case-owner", "Priya",
-    )  # fmt: skip
+        "disclosure",
+        "request",
+        "--authority",
+        "law_enforcement",
+        "--purpose",
+        "legal_process",
+        "--legal-basis",
+        "BNSS 2023 s.94",
+        "--reference",
+        "S-1",
+        "--customer",
+        cid,
+        "--category",
+        "name",
+        "--case-owner",
+        "Priya",
+    )
     ntk.env["NTK_ACTOR"] = "dpo:arun"
     ntk.json("disclosure", "approve", made["id"])
     out = tmp_path / "pkg"
