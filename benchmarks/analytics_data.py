@@ -29,6 +29,10 @@ from needtoknow.analytics.demo import ADS, LINKS, PAGES, PLANS, REGIONS, TERMS
 SCHEMA = pa.schema(
     [("kind", pa.string()), ("day", pa.date32()), ("subject", pa.string())]
     + [(name, pa.string()) for name in ("page", "link", "ad", "search", "plan", "region")]
+    # Every subject consented to advertising when its events came in: the demo policy's
+    # advertiser reports count only consenting customers' events (requires_consent), and
+    # the peers count every event, so all consent and the comparison stays like for like.
+    + [("consented", pa.list_(pa.string()))]
 )
 
 START = date(2026, 11, 1)
@@ -72,6 +76,7 @@ def _chunk(
         "search": _strings(_zipf(rng, len(TERMS), rows), pa.array(TERMS), kind != 3),
         "plan": _strings(rng.integers(0, len(PLANS), rows), pa.array(list(PLANS)), kind != 4),
         "region": _strings(rng.integers(0, len(REGIONS), rows), pa.array(REGIONS)),
+        "consented": pa.array([["advertising"]] * rows, pa.list_(pa.string())),
     }
     return pa.table([columns[name] for name in SCHEMA.names], schema=SCHEMA)
 

@@ -182,7 +182,10 @@ def spec_for(query: Query, args: Job) -> Any:
     if query.kind:
         data["kinds"] = [query.kind]
     if query.public:
-        data["keys"] = {d: sorted({key[i] for key in args.keys}) for i, d in enumerate(query.by)}
+        # The days are the window's (a spec may not list them); the other keys are listed.
+        data["keys"] = {
+            d: sorted({key[i] for key in args.keys}) for i, d in enumerate(query.by) if d != "day"
+        }
     return parse_spec(data)
 
 
@@ -238,7 +241,8 @@ def run_opendp_polars(path: Path, query: Query, args: Job) -> Release:
     dp.enable_features("contrib")
     delta = {} if query.public else {"delta": args.delta}  # δ: for the threshold
     context = dp.Context.compositor(
-        data=pl.scan_parquet(path),
+        # the columns it uses: OpenDP's Polars domain has no list type (``consented``)
+        data=pl.scan_parquet(path).select("subject", "kind", *query.by),
         privacy_unit=dp.unit_of(contributions=1, identifier="subject"),
         privacy_loss=dp.loss_of(epsilon=args.epsilon, **delta),
         split_evenly_over=1,
@@ -518,7 +522,7 @@ def main() -> None:
 
     from needtoknow.analytics.demo import PAGES
 
-    path = args.data / f"events-{args.events}-{args.subjects}-{args.seed}.parquet"
+    path = args.data / f"events-v2-{args.events}-{args.subjects}-{args.seed}.parquet"
     if not path.exists():
         started = time.perf_counter()
         analytics_data.generate(path, args.events, args.subjects, args.seed)

@@ -58,4 +58,7 @@ def test_bench_analytics_runs_every_contender(tmp_path: Path) -> None:
     )
     for contender in ("duckdb-bounded", "ours", "opendp-polars", "pipelinedp-local"):
         assert out.count(f"\n{contender} ") == 2, out  # a row for each query
+    assert "Error" not in out, out  # a contender that failed prints its error in its row
+    ours = [line.split() for line in out.splitlines() if line.startswith("ours ")]
+    assert int(ours[0][5]) > 0, out  # Q1 releases its public keys (nothing filtered away)
     assert "ours / duckdb-bounded" in out and "goal ≥ 10x" in out
