@@ -15,6 +15,7 @@ import yaml
 
 from needtoknow.categories.validators import VALIDATORS, Normalised, Rules
 from needtoknow.errors import CategoryError
+from needtoknow.guards.yamltext import SafeLoader
 
 TRANSFORMS = ("full", "masked", "last4", "year_only", "city_only", "token")
 
@@ -82,5 +83,5 @@ class Registry(Mapping[str, Category]):
 def seed_registry() -> Registry:
     """The fourteen categories the seed privacy policy names."""
     text = resources.files("needtoknow.categories").joinpath("seed.yaml").read_text("utf-8")
-    data = yaml.load(text, Loader=yaml.CSafeLoader)
+    data = yaml.load(text, Loader=SafeLoader)
     return Registry({name: category_from_mapping(name, spec) for name, spec in data.items()})

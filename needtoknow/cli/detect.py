@@ -306,7 +306,8 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Precision, recall and F1 per entity and per category on the generated corpus."""
-    scores = evaluate(scanned(Scanner()), documents(count, seed))
+    with reported():
+        scores = evaluate(scanned(Scanner()), documents(count, seed))
     report: dict[str, Any] = {
         "documents": count,
         "seed": seed,

@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+from needtoknow.guards.extras import require
+
+require("analytics")  # before pyarrow: a missing extra is named, not a traceback
+
+# ruff: noqa: E402 - imported after the check of their extra
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console

@@ -7,6 +7,11 @@ import os
 from pathlib import Path
 from typing import Annotated
 
+from needtoknow.guards.extras import require
+
+require("api")  # before uvicorn: a missing extra is named, not a traceback
+
+# ruff: noqa: E402 - imported after the check of their extra
 import typer
 import uvicorn
 

@@ -22,6 +22,7 @@ import yaml
 
 from needtoknow.categories import Registry, seed_registry
 from needtoknow.errors import CategoryError, PolicyError
+from needtoknow.guards.yamltext import SafeLoader
 from needtoknow.policy.model import (
     AGREEMENT_ID,
     AGREEMENT_ID_RULE,
@@ -67,15 +68,14 @@ class _List(list[Any]):
     line: int = 0
 
 
-class _LineLoader(yaml.CSafeLoader):
-    """libyaml's parser (a policy is parsed on every vault open: ten times faster than
-    PyYAML's own), building mappings and lists that remember their lines."""
+class _LineLoader(SafeLoader):  # type: ignore[misc]
+    """Builds mappings and lists that remember their lines."""
 
 
 def _refuse_aliases(text: str) -> None:
     # An alias makes one node appear many times: nested, a few lines expand to billions
     # (a "YAML bomb") when the policy is hashed. A policy spells things out.
-    for token in yaml.scan(text, Loader=yaml.CSafeLoader):
+    for token in yaml.scan(text, Loader=SafeLoader):
         if isinstance(token, yaml.AliasToken):
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*name) are not allowed in a policy", token.start_mark

@@ -133,7 +133,6 @@ class Vault:
         self.db = db
         self.keys = keys
         self._engines = _Engines(policy, registry)
-        self.clock = clock
         self.connections = ThreadConnections(db, on_open=_ledger_durability(db, ledger_sync))
         self.reader = store.Reader(self.connections)
         self.ledger = Ledger(db, keys, clock, self.connections)
@@ -149,6 +148,10 @@ class Vault:
             categories=lambda: self._engines.registry,
         )
         self.agreements = AgreementRegistry(self.scope)
+
+    @property
+    def clock(self) -> Clock:
+        return self.scope.clock
 
     @property
     def actor(self) -> str:
