@@ -69,17 +69,8 @@ def test_every_example_runs_until_the_budget_is_spent(env: dict[str, str]) -> No
 def test_csv_and_charts_show_the_released_rows(env: dict[str, str], tmp_path: Path) -> None:
     spec = str(EXAMPLES / "dwell-histogram.yaml")
     png, page = tmp_path / "chart.png", tmp_path / "chart.html"
-    result = ntk(
-        env,
-        "report",
-        "run",
-        spec,
-        "--advertiser",
-        "search_ads_partner",
-        "--csv",
-        "--chart",
-        str(png),
-    )
+    run = ("report", "run", spec, "--advertiser", "search_ads_partner")
+    result = ntk(env, *run, "--csv", "--chart", str(png))
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["bin"] for r in rows] == [
@@ -95,17 +86,7 @@ def test_csv_and_charts_show_the_released_rows(env: dict[str, str], tmp_path: Pa
     bar = np.all(image == (180, 110, 40), axis=2)  # the bars' colour (BGR)
     widths = [int(bar[y].sum()) for y in range(image.shape[0]) if bar[y].any()]
     assert len(set(widths)) == len(rows)  # one bar per bin, each its own length
-    result = ntk(
-        env,
-        "report",
-        "run",
-        spec,
-        "--advertiser",
-        "search_ads_partner",
-        "--json",
-        "--chart",
-        str(page),
-    )
+    result = ntk(env, *run, "--json", "--chart", str(page))
     released = json.loads(result.stdout)["rows"]
 
     found: list[str] = []

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -280,29 +281,18 @@ def test_agreement_commands(ntk_process: Ntk) -> None:
     assert json.loads(bad.stderr)["rule"] == "iso_date"
 
 
+def _requested(ntk: Ntk, cid: str, reference: str, *categories: str) -> Any:
+    """A disclosure request by the law-enforcement authority for legal process."""
+    asked = ("--authority", "law_enforcement", "--purpose", "legal_process")
+    basis = ("--legal-basis", "BNSS 2023 s.94", "--reference", reference, "--customer", cid)
+    scope = [arg for category in categories for arg in ("--category", category)]
+    return ntk.json("disclosure", "request", *asked, *basis, *scope, "--case-owner", "Priya")
+
+
 def test_disclosure_commands(ntk_process: Ntk, tmp_path: Path) -> None:
     cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     ntk_process.env["NTK_ACTOR"] = "legal:priya"
-    made = ntk_process.json(
-        "disclosure",
-        "request",
-        "--authority",
-        "law_enforcement",
-        "--purpose",
-        "legal_process",
-        "--legal-basis",
-        "BNSS 2023 s.94",
-        "--reference",
-        "Summons 77/2026",
-        "--customer",
-        cid,
-        "--category",
-        "name",
-        "--category",
-        "address",
-        "--case-owner",
-        "Priya",
-    )
+    made = _requested(ntk_process, cid, "Summons 77/2026", "name", "address")
     denied = ntk_process("disclosure", "approve", made["id"], expect=3)
     assert "four eyes" in json.loads(denied.stderr)["message"]
     ntk_process.env["NTK_ACTOR"] = "dpo:arun"
@@ -437,24 +427,7 @@ def test_disclosure_package_and_manifest_are_written_owner_only(ntk: Ntk, tmp_pa
     file; it, the manifest and ledger exports are now 0600 from creation."""
     cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     ntk.env["NTK_ACTOR"] = "legal:priya"
-    made = ntk.json(
-        "disclosure",
-        "request",
-        "--authority",
-        "law_enforcement",
-        "--purpose",
-        "legal_process",
-        "--legal-basis",
-        "BNSS 2023 s.94",
-        "--reference",
-        "S-1",
-        "--customer",
-        cid,
-        "--category",
-        "name",
-        "--case-owner",
-        "Priya",
-    )
+    made = _requested(ntk, cid, "S-1", "name")
     ntk.env["NTK_ACTOR"] = "dpo:arun"
     ntk.json("disclosure", "approve", made["id"])
     out = tmp_path / "pkg"
