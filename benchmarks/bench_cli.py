@@ -8,6 +8,11 @@ rest is the machine's noise):
 2. ``ntk customer get``  goal ≤ 5x the peer (a ledgered, policy-checked read of one
    customer from a small SQLite vault made for the run)
 
+and, to show what of that is ours, against a second peer: the *floor*, a process that
+only imports the libraries any Typer + SQLAlchemy + pyca program with this read must
+load (Typer's parameter coercion is Pydantic since Typer 0.2x; SQLAlchemy's engine;
+AES-GCM; PyYAML; MessagePack; Rich's console).
+
 Run: ``.venv/bin/python benchmarks/bench_cli.py [--runs 15]``
 """
 
@@ -24,6 +29,10 @@ import time
 from pathlib import Path
 
 NTK = str(Path(sys.executable).with_name("ntk"))
+FLOOR = (
+    "import typer._adapters, rich.console, sqlalchemy, msgpack, yaml,"
+    " cryptography.hazmat.primitives.ciphers.aead"
+)
 ASHA = {"name": "Asha Rao", "email": "asha@example.in", "telephone": "+919876543210"}
 
 
@@ -58,6 +67,7 @@ def main() -> None:
         peer = best([sys.executable, "-c", "import typer, rich"], env, args.runs)
         helped = best([NTK, "--help"], env, args.runs)
         read = best([NTK, *get, "--json"], env, args.runs)
+        floor = best([sys.executable, "-c", FLOOR], env, args.runs)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"CPython {platform.python_version()}; best of {args.runs} runs each"
@@ -69,6 +79,10 @@ def main() -> None:
         ratio = seconds / peer
         verdict = "met" if ratio <= goal else "NOT met"
         print(f"{name:<36}{seconds * 1000:>8.0f}{ratio:>10.2f}  ≤ {goal}x: {verdict}")
+    print(
+        f"{'floor: the libraries a read imports':<36}{floor * 1000:>8.0f}{floor / peer:>10.2f}"
+        f"  (ntk customer get = {read / floor:.2f}x the floor)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ keeps equal to the commands' own help).
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -113,11 +114,44 @@ class LazyGroup(TyperGroup):
             raise  # unreachable: reported() exits
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's look, drawn with Rich alone: Typer's help module imports Markdown,
+        Pygments and Rich's traceback, which would double ``ntk --help``'s start-up."""
+        from rich import box
+        from rich.console import Console, Group
+        from rich.padding import Padding
+        from rich.panel import Panel
+        from rich.table import Table
+        from rich.text import Text
+
+        def panel(title: str, rows: list[tuple[str, str]]) -> Panel:
+            table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+            table.add_column(style="bold cyan", no_wrap=True)
+            table.add_column()
+            for name, summary in rows:
+                table.add_row(name, Text(summary))  # a summary is text, never markup
+            return Panel(
+                table, title=title, title_align="left", border_style="dim", box=box.ROUNDED
+            )
+
         self._listing = True
         try:
-            super().format_help(ctx, formatter)
+            commands = [(n, self.get_command(ctx, n).help or "") for n in self.list_commands(ctx)]
         finally:
             self._listing = False
+        Console(width=_terminal_width()).print(
+            Group(
+                Padding(self.get_usage(ctx), 1, style="bold"),
+                Padding(self.help or "", (0, 1, 1, 1)),
+                panel("Options", [("--help", "Show this message and exit.")]),
+                panel("Commands", commands),
+            )
+        )
+
+
+def _terminal_width() -> int | None:
+    """Typer's own override of the help's width (``TERMINAL_WIDTH``), if set."""
+    width = os.environ.get("TERMINAL_WIDTH", "")
+    return int(width) if width.isdigit() else None
 
 
 app = typer.Typer(

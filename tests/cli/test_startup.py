@@ -46,6 +46,7 @@ def _top(modules: set[str]) -> set[str]:
 
 def test_help_loads_no_command_and_nothing_of_the_vault(tmp_path: Path) -> None:
     loaded = _loaded(tmp_path, "--help")
+    assert "typer.rich_utils" not in loaded  # it imports Markdown, Pygments, tracebacks
     assert not _top(loaded) & set(EXTRAS)
     assert not {m for m in loaded if m.startswith("needtoknow.")} - {
         "needtoknow.cli",
@@ -78,3 +79,16 @@ def test_the_command_list_says_what_each_commands_own_help_says(name: str) -> No
     command = load_command(name)
     first = inspect.cleandoc(command.help or "").split("\n\n")[0].replace("\n", " ").strip()
     assert COMMANDS[name][2] == first
+
+
+def test_the_root_help_lists_every_command_with_its_summary(ntk: Ntk) -> None:
+    ntk.env["TERMINAL_WIDTH"] = "400"  # one line per command
+    shown = ntk("--help")
+    assert "[OPTIONS] COMMAND [ARGS]..." in shown.stdout  # the program's name varies
+    listed = {
+        line.strip("│ ").split(" ", 1)[0]: " ".join(line.strip("│ ").split()[1:])
+        for line in shown.stdout.splitlines()
+        if line.startswith("│ ") and not line.startswith("│ --")
+    }
+    assert listed.pop("init").startswith("Create a vault under NTK_HOME")
+    assert listed == {name: summary for name, (_, _, summary) in COMMANDS.items()}
