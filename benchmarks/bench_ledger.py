@@ -44,7 +44,7 @@ def bench_get(vault: Vault, ids: list[str], gets: int) -> tuple[float, float]:
         decision = vault.engine.decide("billing_team", "billing", None, context)
         found = vault.reader.fetch(cid)
         assert found is not None
-        return access._open(vault, cid, decision, *found)
+        return access._open(vault, cid, decision, found.key, found.fields)
 
     def with_ledger(cid: str) -> object:
         return vault.get(cid, recipient="billing_team", purpose="billing").values

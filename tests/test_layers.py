@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"categories", "storage", "crypto"},
     {"policy", "ledger"},
     {"records"},
+    {"lifecycle"},
     {"vault"},
     {"config", "demo"},
     {"health", "detect"},

@@ -50,10 +50,24 @@ class Written(BaseModel):
     policy_version: str
 
 
+class Kept(BaseModel):
+    """A category an erasure kept: its purposes still serve (``keep``), or a hold keeps
+    it (``hold``: readable only for ``readable_for``, under ``laws``)."""
+
+    category: str
+    action: str
+    until: str | None
+    basis: list[str]
+    readable_for: list[str] = []
+    laws: list[str] = []
+
+
 class Erased(BaseModel):
     customer_id: str
     erased: bool
     scrubbed: bool  # the deleted bytes are gone from the database's files (Vault.erase)
+    categories_erased: list[str]
+    kept: list[Kept]
 
 
 class Disclosed(BaseModel):

@@ -175,11 +175,14 @@ _NO_SCRUB = (
 
 @app.command()
 def erase(customer_id: str) -> None:
-    """Crypto-shred a customer: destroy its key; only a tombstone remains.
+    """Erase a customer as an erasure request does: crypto-shred every category no hold keeps.
 
-    "scrubbed" says whether the deleted bytes are gone from the database's files too
-    (SQLite; never claimed on PostgreSQL). When a reader blocked it, the scrub is
-    retried at the next erasure or open of the vault."""
+    What a statutory hold of the policy or a legal hold keeps is listed under "kept"
+    (until when, under which law) and stays readable only for the hold's purposes;
+    with nothing kept, only a tombstone remains. An open account closes. "scrubbed"
+    says whether the deleted bytes are gone from the database's files too (SQLite;
+    never claimed on PostgreSQL). When a reader blocked it, the scrub is retried at
+    the next erasure or open of the vault."""
 
     def run(vault: Vault) -> Erasure:
         erased = vault.erase(customer_id)
@@ -189,4 +192,4 @@ def erase(customer_id: str) -> None:
         return erased
 
     erased = with_vault(run, as_json=True)
-    print_json({"customer_id": customer_id, "erased": True, "scrubbed": erased.scrubbed})
+    print_json(erased.to_json())

@@ -34,6 +34,10 @@ KINDS = frozenset(
         "api_key",  # an API key created or revoked, or a known key refused (expired, revoked)
         "report",  # an aggregate report: budget charged, refused, or released; raw export
         "consent",  # a customer's consent to a purpose granted or withdrawn
+        "account",  # an account closed or reopened, or its services changed
+        "hold",  # a legal hold placed or released
+        "retention",  # a retention run: what it held and erased, and why
+        "instruction",  # a recipient told to erase its copy, or confirming it did
     }
 )
 

@@ -96,6 +96,12 @@ class Ledger:
         transaction: what an operation on several customers writes."""
         log.append(conn, entry.for_each(customer_ids))
 
+    @staticmethod
+    def append_many(conn: sa.Connection, entries: list[Entry]) -> None:
+        """Record several entries in the caller's transaction, in order."""
+        if entries:
+            log.append(conn, entries)
+
     def record(self, entry: Entry) -> int:
         """Record ``entry`` in a transaction of its own, for operations that write nothing
         else (reads, denials); it is committed when this returns."""

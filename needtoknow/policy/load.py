@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -27,6 +27,7 @@ from needtoknow.policy.model import (
     AGREEMENT_ID,
     AGREEMENT_ID_RULE,
     BOUND_KINDS,
+    HOLD_BASES,
     LEGAL_BASES,
     OBLIGATIONS,
     RECIPIENT_KINDS,
@@ -37,6 +38,7 @@ from needtoknow.policy.model import (
     Recipient,
     Retention,
     Rule,
+    StatutoryHold,
     UsageRule,
 )
 
@@ -53,6 +55,7 @@ _TOP_LEVEL = frozenset(
         "prohibited_purposes",
         "settings",
         "usage_data",
+        "holds",
     }
 )
 
@@ -145,7 +148,7 @@ class _Loader:
             raise self.error(parent, f"'{key}' must be a mapping", key)
         return value  # type: ignore[return-value]
 
-    def names(self, node: Any, key: str, known: Mapping[str, Any], what: str) -> tuple[str, ...]:
+    def names(self, node: Any, key: str, known: Container[str], what: str) -> tuple[str, ...]:
         """Read ``key`` (or its singular) as a list of names that must all be ``known``."""
         singular = key[:-1]
         raw = node.get(key, node.get(singular))
@@ -211,11 +214,10 @@ class _Loader:
             raise self.error(
                 settings, "store_full_card_numbers must be true or false", "store_full_card_numbers"
             )
-        notice_days = settings.get("notice_period_days", 30)
-        if isinstance(notice_days, bool) or not isinstance(notice_days, int) or notice_days < 0:
-            raise self.error(
-                settings, "notice_period_days must be a whole number ≥ 0", "notice_period_days"
-            )
+        notice_days = self.whole(settings, "notice_period_days", 30, least=0)
+        ack_days = self.whole(settings, "erasure_ack_days", 15, least=1)
+        services = frozenset(self.words(settings, "services"))
+        holds = self.holds(self.mapping(data, "holds", required=False), known, services)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
             name=str(data.get("name", Path(self.source).stem)),
@@ -232,8 +234,77 @@ class _Loader:
             notice_period_days=notice_days,
             grievance_contact=str(settings.get("grievance_contact", "")).strip(),
             usage=usage,
+            holds=holds,
+            services=services,
+            erasure_ack_days=ack_days,
         )
         return policy, registry
+
+    def whole(self, settings: _Map, key: str, default: int, least: int) -> int:
+        """A whole-number setting, at least ``least``."""
+        value = settings.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise self.error(settings, f"{key} must be a whole number ≥ {least}", key)
+        return int(value)
+
+    def words(self, node: _Map, key: str) -> list[str]:
+        """A list of lower-case names (``services: [domains, hosting, vps]``)."""
+        raw = node.get(key, _List())
+        if not isinstance(raw, list) or not all(
+            isinstance(w, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,31}", w) for w in raw
+        ):
+            raise self.error(
+                node, f"'{key}' is a list of lower-case names (letters, digits, '_')", key
+            )
+        return list(raw)
+
+    def holds(
+        self, node: _Map, known: _Vocabulary, services: frozenset[str]
+    ) -> dict[str, StatutoryHold]:
+        """``holds:`` — data a law requires kept after the account closes (see
+        :class:`StatutoryHold`); each names the law, the categories, how long, what the
+        held data may still be read for, and which services' customers it applies to."""
+        out = {}
+        keys = {"basis", "categories", "kept", "readable_for", "services"}
+        for name in node:
+            spec = self.spec(node, name)
+            unknown = sorted(set(spec) - keys)
+            if unknown:
+                raise self.error(spec, f"hold {name!r}: unknown key {unknown[0]!r}", name)
+            basis = spec.get("basis")
+            if not isinstance(basis, str) or not basis.strip():
+                raise self.error(node, f"hold {name!r}: 'basis' cites the law that keeps it", name)
+            categories = self.names(spec, "categories", known.registry, "category")
+            readable = self.names(
+                _Map({"readable_for": ["legal_process"]}) if "readable_for" not in spec else spec,
+                "readable_for",
+                known.purposes,
+                "purpose",
+            )
+            for purpose in readable:
+                if known.purposes[purpose].legal_basis not in HOLD_BASES:
+                    raise self.error(
+                        spec,
+                        f"hold {name!r}: held data is read only for a legal obligation or "
+                        f"claim, not {purpose!r} ({known.purposes[purpose].legal_basis})",
+                        "readable_for",
+                    )
+            applies = self.words(spec, "services")
+            for service in applies:
+                if service not in services:
+                    raise self.error(
+                        spec,
+                        f"hold {name!r}: unknown service {service!r}; settings.services "
+                        f"names {sorted(services)}",
+                        "services",
+                    )
+            kept = self.period(spec, "kept", f"hold {name!r}")
+            if kept is None:
+                raise self.error(spec, f"hold {name!r}: 'kept' says how long (e.g. '5 years')")
+            out[name] = StatutoryHold(
+                name, basis.strip(), frozenset(categories), kept, readable, frozenset(applies)
+            )
+        return out
 
     def spec(self, parent: _Map, name: str) -> _Map:
         """The mapping under ``name`` in ``parent`` (empty when left blank)."""
@@ -265,22 +336,21 @@ class _Loader:
                 if spec.get(key) and (name in prohibited or basis == "none"):
                     raise self.error(spec, f"purpose {name!r} may not collect anything", key)
             text = self.description(spec, name)
-            retention = self.retention(spec, name)
+            retention = self.period(spec, "retention", f"purpose {name!r}")
             out[name] = Purpose(name, basis, text.pop("en", ""), collects, text, retention)
         return out
 
-    def retention(self, spec: _Map, purpose: str) -> Retention | None:
+    def period(self, spec: _Map, key: str, owner: str) -> Retention | None:
         """``retention: 8 years`` (days, months or years after the account closes)."""
-        raw = spec.get("retention")
+        raw = spec.get(key)
         if raw is None:
             return None
         found = re.fullmatch(r"([1-9][0-9]{0,5}) +(day|month|year)s?", str(raw).strip())
         if found is None:
             raise self.error(
                 spec,
-                f"purpose {purpose!r}: retention is a whole number of days, months or years "
-                "(e.g. '8 years')",
-                "retention",
+                f"{owner}: {key} is a whole number of days, months or years (e.g. '8 years')",
+                key,
             )
         return Retention(int(found[1]), found[2])
 

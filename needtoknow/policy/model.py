@@ -90,6 +90,26 @@ class Purpose:
     retention: Retention | None = None
 
 
+# The purposes held data may still be read for: the law's, never the company's own.
+HOLD_BASES = frozenset({"legal_obligation", "legal_claim"})
+
+
+@dataclass(frozen=True)
+class StatutoryHold:
+    """Data a law requires kept after the account closes, whatever the purposes that
+    collected it say — CERT-In's subscriber records of VPS customers (5 years), tax
+    invoices (8 years). Past its purposes' retention the data is *held*: kept, and
+    readable only for ``readable_for`` (legal process, investigations), never again
+    for what it was collected for."""
+
+    name: str
+    basis: str  # the law, cited: it is shown with every category kept under it
+    categories: frozenset[str]
+    kept: Retention  # after the account closes (or the erasure, for an open account)
+    readable_for: tuple[str, ...]
+    services: frozenset[str] = frozenset()  # empty: every customer; else those holding one
+
+
 @dataclass(frozen=True)
 class Recipient:
     name: str
@@ -169,6 +189,10 @@ class Policy:
     # post such changes prior to implementing the change").
     notice_period_days: int = 30
     grievance_contact: str = ""  # who hears grievances (DPDP Act s.8(10)), for the notice
+    holds: Mapping[str, StatutoryHold] = field(default_factory=dict)
+    services: frozenset[str] = frozenset()  # the company's service lines (settings.services)
+    # How long a recipient has to confirm it erased its copy (an erasure instruction).
+    erasure_ack_days: int = 15
 
     def collectors(self, category: str) -> list[str]:
         """The purposes that collect ``category`` (none: it may not be stored)."""

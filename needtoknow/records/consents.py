@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
 from needtoknow.records.scope import Scope
+from needtoknow.records.shred import shred
 from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
@@ -187,7 +188,7 @@ class Consents:
             ).rowcount
             erased = self._erase_unconsented(conn, customer_id, purpose, now)
             if erased:
-                scrubs.record(conn, customer_id, "withdrawal", now)
+                scrubs.record(conn, [customer_id], "withdrawal", now)
             entry = self._entry(
                 customer_id,
                 purpose,
@@ -208,25 +209,20 @@ class Consents:
     ) -> list[str]:
         """Delete the categories the customer's record holds only for consent-based
         purposes, ``purpose`` among them, that no standing consent covers any more (DPDP
-        Act s.6(6), s.8(7)): their ciphertext and blind-index digests go in the
-        withdrawal's own transaction. Copies made earlier (backups) keep them, sealed
-        under the customer's key, until they expire."""
+        Act s.6(6), s.8(7)): crypto-shredded (:mod:`needtoknow.records.shred`) in the
+        withdrawal's own transaction."""
         found = store.locked_record(conn, customer_id)
         if found is None:  # erased, or never a customer: nothing to delete
             return []
-        _, fields = found
         policy = self.scope.engine().policy
         standing = self.standing(customer_id, conn)
-        gone = sorted(
+        gone = [
             c
-            for c in fields
+            for c in found.fields
             if purpose in (purposes := policy.consent_to_collect(c))
             and standing.isdisjoint(purposes)
-        )
-        if gone:
-            kept = {c: v for c, v in fields.items() if c not in gone}
-            store.replace_fields(conn, customer_id, kept, gone, {}, now)
-        return gone
+        ]
+        return shred(conn, self.scope.keys, customer_id, gone, now)
 
     def listing(self, customer_id: str) -> list[Consent]:
         """Every consent of the customer, standing and withdrawn, oldest first."""

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from needtoknow.categories import Registry
+from needtoknow.crypto.keys import KeyProvider
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import Engine, Policy
 from needtoknow.storage.fastpath import ThreadConnections
@@ -32,6 +33,7 @@ class Scope:
     db: sa.Engine
     connections: ThreadConnections  # per-thread DBAPI connections of the hot paths
     ledger: Ledger
+    keys: KeyProvider  # for re-keying a customer when some of its data is shredded
     clock: Clock
     actor: str
     request_id: str | None

@@ -36,6 +36,15 @@ customers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
+    # The account's life (needtoknow.lifecycle): retention counts from the closure; the
+    # services it held (policy `settings.services`) decide which statutory holds apply.
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_reason", String(32), nullable=True),  # a word of CLOSE_REASONS
+    Column("services", Text, nullable=True),  # JSON list of service names
+    # Categories past their purposes but kept under a hold: category → the purposes
+    # they may still be read for, framed by needtoknow.storage.store.pack_held.
+    Column("held", LargeBinary, nullable=True),
+    Index("customers_closed_at", "closed_at"),
 )
 
 blind_indexes = Table(
@@ -271,4 +280,38 @@ pending_scrubs = Table(
     Column("customer_id", String(36), nullable=False),
     Column("kind", String(20), nullable=False),  # erase, withdrawal
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Legal holds placed by hand (`ntk hold place`): these categories of this customer are
+# kept through erasure requests and retention runs until `until`, readable meanwhile
+# only for `readable_for`. The statutory holds are the policy's (`holds:`).
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("categories", Text, nullable=False),  # JSON list
+    Column("basis", String(200), nullable=False),  # e.g. "Court order CS 12/2026"
+    Column("readable_for", Text, nullable=False),  # JSON list of purposes
+    Column("until", Date, nullable=False),
+    Column("placed_by", String(200), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("released_by", String(200), nullable=True),
+    Column("released_at", DateTime(timezone=True), nullable=True),
+)
+
+# Erasure instructions: a recipient that received data under an agreement is told to
+# erase its copy when the vault erases the original, and acknowledges by a deadline.
+erasure_instructions = Table(
+    "erasure_instructions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("recipient", String(100), nullable=False, index=True),
+    Column("categories", Text, nullable=False),  # JSON list
+    Column("cause", String(20), nullable=False),  # erasure, withdrawal, retention
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_by", String(200), nullable=True),
 )

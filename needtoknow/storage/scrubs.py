@@ -12,6 +12,7 @@ scrub, so nothing is recorded there (see ``Vault.erase``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from needtoknow.storage.database import reading, scrub_wal, stored_utc
 from needtoknow.storage.schema import pending_scrubs
 
-KINDS = ("erase", "withdrawal")
+KINDS = ("erase", "withdrawal", "retention")
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,12 @@ class PendingScrub:
     recorded_at: datetime
 
 
-def record(conn: sa.Connection, customer_id: str, kind: str, now: datetime) -> None:
-    """In the deleting transaction: its bytes are not scrubbed yet (SQLite only)."""
-    if conn.dialect.name == "sqlite":
+def record(conn: sa.Connection, customer_ids: Sequence[str], kind: str, now: datetime) -> None:
+    """In the deleting transaction: their bytes are not scrubbed yet (SQLite only)."""
+    if conn.dialect.name == "sqlite" and customer_ids:
         conn.execute(
-            pending_scrubs.insert().values(customer_id=customer_id, kind=kind, recorded_at=now)
+            pending_scrubs.insert(),
+            [{"customer_id": c, "kind": kind, "recorded_at": now} for c in customer_ids],
         )
 
 

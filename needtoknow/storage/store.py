@@ -38,6 +38,34 @@ def unpack_fields(blob: bytes) -> dict[str, bytes]:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """A category kept past its purposes under holds: readable only ``readable_for``,
+    until the last of them ends."""
+
+    readable_for: tuple[str, ...]
+    under: tuple[str, ...]  # the holds' names (statutory) or ids (placed by hand)
+    until: str  # ISO date
+
+
+def pack_held(held: Mapping[str, Held]) -> bytes | None:
+    if not held:
+        return None
+    return bytes(
+        msgpack.packb({c: [list(h.readable_for), list(h.under), h.until] for c, h in held.items()})
+    )
+
+
+def unpack_held(blob: bytes | None) -> dict[str, Held]:
+    if blob is None:
+        return {}
+    try:
+        raw = msgpack.unpackb(bytes(blob))
+        return {c: Held(tuple(f), tuple(u), str(until)) for c, (f, u, until) in raw.items()}
+    except (ValueError, TypeError, AttributeError, msgpack.UnpackException):
+        raise IntegrityError() from None
+
+
+@dataclass(frozen=True, slots=True)
 class KeyRow:
     customer_id: str
     dek_version: int
@@ -78,8 +106,17 @@ def _insert_digests(
         conn.execute(blind_indexes.insert(), rows)
 
 
-def locked_record(conn: sa.Connection, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
-    """A live customer's key and sealed fields, locked for update where the database can."""
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A live customer's row: its key, sealed fields and held categories."""
+
+    key: KeyRow
+    fields: dict[str, bytes]
+    held: dict[str, Held]
+
+
+def locked_record(conn: sa.Connection, customer_id: str) -> Record | None:
+    """A live customer's row, locked for update where the database can."""
     row = conn.execute(
         sa.select(customers)
         .where(customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None))
@@ -88,7 +125,43 @@ def locked_record(conn: sa.Connection, customer_id: str) -> tuple[KeyRow, dict[s
     if row is None:
         return None
     key = KeyRow(row.id, row.dek_version, row.kek_version, bytes(row.wrapped_dek))
-    return key, unpack_fields(bytes(row.sealed_fields))
+    return Record(key, unpack_fields(bytes(row.sealed_fields)), unpack_held(row.held))
+
+
+def rekey(
+    conn: sa.Connection,
+    key: KeyRow,
+    fields: Mapping[str, bytes],
+    held: Mapping[str, Held],
+    gone: Iterable[str],
+    now: datetime,
+) -> None:
+    """Store a customer's record sealed again under a new data key, without the ``gone``
+    categories (their digests go too): see needtoknow.records.shred."""
+    conn.execute(
+        customers.update()
+        .where(customers.c.id == key.customer_id)
+        .values(
+            dek_version=key.dek_version,
+            kek_version=key.kek_version,
+            wrapped_dek=key.wrapped_dek,
+            sealed_fields=pack_fields(fields),
+            held=pack_held(held),
+            updated_at=now.astimezone(UTC),
+        )
+    )
+    conn.execute(
+        blind_indexes.delete().where(
+            blind_indexes.c.customer_id == key.customer_id,
+            blind_indexes.c.category.in_(list(gone)),
+        )
+    )
+
+
+def set_held(conn: sa.Connection, customer_id: str, held: Mapping[str, Held]) -> None:
+    conn.execute(
+        customers.update().where(customers.c.id == customer_id).values(held=pack_held(held))
+    )
 
 
 def replace_fields(
@@ -123,18 +196,19 @@ class Reader:
             customers.c.kek_version,
             customers.c.wrapped_dek,
             customers.c.sealed_fields,
+            customers.c.held,
         ).where(customers.c.id == sa.bindparam("customer_id"), customers.c.wrapped_dek.is_not(None))
         self._select = Prepared(statement, connections.engine.dialect)
         self._connections = connections
 
-    def fetch(self, customer_id: str) -> tuple[KeyRow, dict[str, bytes]] | None:
+    def fetch(self, customer_id: str) -> Record | None:
         with self._connections.snapshot() as cursor:
             row = self._select.run(cursor, {"customer_id": customer_id}).fetchone()
         if row is None:
             return None
-        dek_version, kek_version, wrapped, sealed = row
+        dek_version, kek_version, wrapped, sealed, held = row
         key = KeyRow(customer_id, dek_version, kek_version, bytes(wrapped))
-        return key, unpack_fields(bytes(sealed))
+        return Record(key, unpack_fields(bytes(sealed)), unpack_held(held))
 
 
 def find(conn: sa.Connection, category: str, digest: bytes) -> list[str]:
@@ -148,19 +222,27 @@ def find(conn: sa.Connection, category: str, digest: bytes) -> list[str]:
 
 def erase(conn: sa.Connection, customer_id: str, now: datetime) -> bool:
     """Crypto-shred: drop the wrapped DEK, ciphertext and digests; keep a tombstone."""
+    return erase_many(conn, [customer_id], now) == 1
+
+
+def erase_many(conn: sa.Connection, customer_ids: list[str], now: datetime) -> int:
+    """:func:`erase` for several customers in two statements; returns how many were live."""
+    if not customer_ids:
+        return 0
     result = conn.execute(
         customers.update()
-        .where(customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None))
+        .where(customers.c.id.in_(customer_ids), customers.c.wrapped_dek.is_not(None))
         .values(
             wrapped_dek=None,
             kek_version=None,
             sealed_fields=None,
+            held=None,
             erased_at=now.astimezone(UTC),
             updated_at=now.astimezone(UTC),
         )
     )
-    conn.execute(blind_indexes.delete().where(blind_indexes.c.customer_id == customer_id))
-    return result.rowcount == 1
+    conn.execute(blind_indexes.delete().where(blind_indexes.c.customer_id.in_(customer_ids)))
+    return int(result.rowcount)
 
 
 def stale_keys(conn: sa.Connection, active_kek: int, after_id: str, limit: int) -> list[KeyRow]:

@@ -8,7 +8,7 @@ allows are decrypted, and each is transformed before it is returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from needtoknow.errors import (
 )
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
-from needtoknow.storage.store import KeyRow
+from needtoknow.storage.store import Held, KeyRow
 from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
 
 if TYPE_CHECKING:
@@ -178,8 +178,13 @@ def _disclose(
     if found is None:
         entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
         return entry, NotFound(f"no customer {customer_id!r}")
+    if found.held:
+        decision = _under_holds(decision, found.held)
+        if not decision.allowed:
+            denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
+            return ledger_entry(vault, "read", decision, context, customer_id), denied
     try:
-        values = _open(vault, customer_id, decision, *found)
+        values = _open(vault, customer_id, decision, found.key, found.fields)
     except IntegrityError as exc:
         entry = ledger_entry(
             vault, "read", decision, context, customer_id, outcome="integrity_error"
@@ -213,6 +218,22 @@ def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decisio
     if reason is None:
         return decision
     return replace(decision, allowed={}, denied=dict.fromkeys(decision.allowed, reason))
+
+
+def _under_holds(decision: Decision, held: Mapping[str, Held]) -> Decision:
+    """Categories kept past their purposes only because a law or a legal hold keeps them
+    are readable for the holds' purposes alone (legal process, an investigation) —
+    never again for the purposes they were collected for."""
+    refused = {
+        c: f"held under {', '.join(h.under)} until {h.until}: readable only for "
+        + ", ".join(h.readable_for)
+        for c in decision.allowed
+        if (h := held.get(c)) is not None and decision.purpose not in h.readable_for
+    }
+    if not refused:
+        return decision
+    allowed = {c: g for c, g in decision.allowed.items() if c not in refused}
+    return replace(decision, allowed=allowed, denied={**decision.denied, **refused})
 
 
 def _open(

@@ -33,12 +33,16 @@ from needtoknow.errors import (
 from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.ledger.entry import canonical_json
 from needtoknow.ledger.heads import TreeHead
+from needtoknow.lifecycle.accounts import Accounts
+from needtoknow.lifecycle.erasure import Erasures
+from needtoknow.lifecycle.holds import LegalHolds
 from needtoknow.policy import Engine, Policy, load_stored_policy
 from needtoknow.policy.collection import explain_collection
 from needtoknow.records.agreements import AgreementRegistry
 from needtoknow.records.apikeys import ApiKeys
 from needtoknow.records.consents import Consents
 from needtoknow.records.disclosures import Disclosures
+from needtoknow.records.instructions import Instructions
 from needtoknow.records.outbox import Outbox, Smtp
 from needtoknow.records.scope import Clock, Scope
 from needtoknow.records.versions import PolicyVersions
@@ -109,6 +113,17 @@ class WriteResult:
 class Erasure:
     customer_id: str
     scrubbed: bool  # the deleted bytes are gone from the database's files (see Vault.erase)
+    erased: tuple[str, ...] = ()  # the categories crypto-shredded
+    kept: tuple[dict[str, Any], ...] = ()  # each kept category: until when, under what law
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "erased": True,
+            "scrubbed": self.scrubbed,
+            "categories_erased": list(self.erased),
+            "kept": list(self.kept),
+        }
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,7 @@ class Vault:
             db,
             self.connections,
             self.ledger,
+            keys,
             clock,
             actor,
             None,
@@ -198,6 +214,26 @@ class Vault:
     def api_keys(self) -> ApiKeys:
         """API keys, each bound to one recipient of the policy."""
         return ApiKeys(self.scope)
+
+    @property
+    def accounts(self) -> Accounts:
+        """Accounts: closed (retention counts from here), reopened, the services held."""
+        return Accounts(self.scope)
+
+    @property
+    def holds(self) -> LegalHolds:
+        """Legal holds placed by hand on some categories of a customer."""
+        return LegalHolds(self.scope)
+
+    @property
+    def instructions(self) -> Instructions:
+        """Erasure instructions to the recipients that received erased data."""
+        return Instructions(self.scope)
+
+    @property
+    def erasures(self) -> Erasures:
+        """Erasure requests and retention runs, keeping what a hold keeps."""
+        return Erasures(self.scope, self.holds, self.instructions)
 
     def outbox(self, smtp: Smtp | None = None) -> Outbox:
         """Customer notices of posted material changes (``smtp`` is needed to deliver)."""
@@ -308,7 +344,7 @@ class Vault:
             found = store.locked_record(conn, checked_customer_id(customer_id))
             if found is None:
                 raise NotFound(f"no customer {customer_id!r}")
-            key, fields = found
+            key, fields = found.key, found.fields
             # again under the row lock a withdrawal also takes, so none slips in between
             policy = self._collectable(normal, self.consents.standing(customer_id, conn))
             dek = envelope.unwrap_dek(
@@ -341,8 +377,13 @@ class Vault:
         return WriteResult(customer_id, tuple(normal), notices, policy.version)
 
     def erase(self, customer_id: str) -> Erasure:
-        """Crypto-shred a customer: the wrapped DEK, ciphertext and index digests are deleted;
-        a tombstone row remains. Raises NotFound if there is nothing to erase.
+        """Erase a customer as an erasure request does (DPDP Act s.12(3)): every category
+        no hold keeps is crypto-shredded now, and an open account closes. What a statutory
+        hold of the policy (CERT-In's subscriber records, tax invoices) or a legal hold
+        keeps stays, readable only for the hold's purposes, and is listed in ``kept``
+        with the law and the date; nothing kept, the wrapped DEK, ciphertext and index
+        digests are deleted and a tombstone row remains. Raises NotFound if there is
+        nothing to erase.
 
         ``scrubbed`` on the result says whether the deleted bytes are gone from the
         database's files. On SQLite that is checked: ``secure_delete`` zeroes them once a
@@ -356,14 +397,9 @@ class Vault:
         either database, the DEK is still wrapped by the KEK of that time: it becomes
         unreadable once that KEK version is retired (``rotate_keys`` then ``retire_key``).
         """
-        now = self.clock()
-        customer_id = checked_customer_id(customer_id)
-        with self.db.begin() as conn:
-            if not store.erase(conn, customer_id, now):
-                raise NotFound(f"no customer {customer_id!r}")
-            scrubs.record(conn, customer_id, "erase", now)
-            self.ledger.append(conn, self.entry("erase", time=now, customer_id=customer_id))
-        return Erasure(customer_id, scrubs.complete(self.db))
+        outcome, scrubbed = self.erasures.erase(customer_id)
+        kept = tuple(f.to_json() for f in outcome.fates if f.action != "erase")
+        return Erasure(outcome.customer_id, scrubbed, outcome.erased, kept)
 
     def scrub_pending(self) -> bool:
         """Retry the scrubs left pending (by this or any process); True when none is left.

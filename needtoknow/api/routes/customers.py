@@ -112,8 +112,9 @@ def correct(customer_id: str, body: CustomerFields, who: CustomersWrite, _: Stri
 
 @router.delete("/{customer_id}", response_model=Erased)
 def erase(customer_id: str, who: CustomersErase) -> Response:
-    """Crypto-shred the customer (DPDP s.12 erasure); a tombstone remains. ``scrubbed``:
-    whether the deleted bytes are gone from the database's files too — false while a
-    reader blocks the scrub (retried later), and always on PostgreSQL."""
-    erased = who.vault.erase(customer_id)
-    return respond(Erased(customer_id=erased.customer_id, erased=True, scrubbed=erased.scrubbed))
+    """Erase the customer (DPDP s.12(3)): every category no hold keeps is crypto-shredded;
+    ``kept`` lists the rest with the law and the date (a tombstone remains when nothing
+    is kept). ``scrubbed``: whether the deleted bytes are gone from the database's files
+    too — false while a reader blocks the scrub (retried later), and always on
+    PostgreSQL."""
+    return respond(Erased.model_validate(who.vault.erase(customer_id).to_json()))
