@@ -239,7 +239,7 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     ntk("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
     text = ntk("policy", "explain", "--collection").stdout
     assert "genetic_information" in text.split("refuses to store:")[1]
-    assert "date_of_birth: for verification (legal_obligation, kept 5 years)  [held by 1]" in text
+    assert "date_of_birth: for verification (legal_obligation, kept 1 year)  [held by 1]" in text
     account = ntk.json("policy", "explain", "--collection", "--json")
     assert set(account["collected"]) == set(ASHA)
     ntk("policy", "explain", "--collection", "--recipient", "billing_team", expect=2)
@@ -247,6 +247,6 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     checked = ntk("policy", "check", str(tmp_path / "legacy.yaml"))
     assert "every category may be collected" in checked.stderr
     assert "warning" not in ntk("policy", "check", str(TEXT_FILE)).stderr
-    (tmp_path / "unstated.yaml").write_text(TEXT.replace("retention: 8 years", ""), "utf-8")
+    (tmp_path / "unstated.yaml").write_text(TEXT.replace("retention: 180 days", ""), "utf-8")
     unstated = ntk("policy", "check", str(tmp_path / "unstated.yaml")).stderr
     assert "state no retention: billing" in unstated

@@ -181,7 +181,7 @@ def test_collecting_a_new_category_tells_everyone(vault: Vault) -> None:
 def test_keeping_data_longer_tells_those_who_hold_what_is_kept(vault: Vault) -> None:
     vault.add(ASHA)
     vault.add({"date_of_birth": "1990-01-01"})  # verification data only: billing keeps none
-    longer = TEXT.replace("retention: 8 years", "retention: 10 years")
+    longer = TEXT.replace("retention: 180 days", "retention: 10 years")
     posted = vault.versions.propose(longer)
     assert posted.material and vault.outbox().status(posted.version) == {"pending": 1}
 

@@ -67,6 +67,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("report", "app", "Differentially private aggregate reports."),
     "notice": ("notice", "app", "The privacy notice, generated from the policy."),
     "consent": ("consent", "app", "Customers' consents (DPDP Act s.6)."),
+    "account": ("lifecycle", "account", "Accounts: close, reopen, the services held."),
+    "hold": ("lifecycle", "hold", "Legal holds that keep data through erasure."),
+    "retention": ("lifecycle", "retention", "Erase what the policy no longer keeps."),
+    "instruct": ("lifecycle", "instruct", "Erasure instructions to recipients."),
 }
 
 

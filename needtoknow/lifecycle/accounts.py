@@ -26,6 +26,7 @@ from needtoknow.types import checked_customer_id
 
 CLOSE_REASONS = (
     "customer_request",
+    "erasure_request",  # the customer asked for erasure: the purposes end at once
     "non_payment",
     "abuse",
     "duplicate",
@@ -150,6 +151,7 @@ def account_of(row: Any) -> Account:
         closed,
         max(updated, closed) if closed else updated,
         frozenset(json.loads(row.services or "[]")),
+        row.closed_reason == "erasure_request",
     )
 
 

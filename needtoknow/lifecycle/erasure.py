@@ -13,7 +13,7 @@ the next run redoes: a run changes only what is due, so running it twice is harm
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from needtoknow.errors import NotFound, ValidationError
 from needtoknow.lifecycle.accounts import ACCOUNT_COLUMNS, account_of
 from needtoknow.lifecycle.holds import LegalHolds
-from needtoknow.lifecycle.retention import Account, Fate, LegalHold, plan
+from needtoknow.lifecycle.retention import Fate, LegalHold, plan
 from needtoknow.records.instructions import Instructions
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
@@ -105,15 +105,15 @@ class Erasures:
             if row is None:
                 raise NotFound(f"no customer {customer_id!r}")
             account = account_of(row)
-            if account.closed_at is None:  # erased data cannot serve an open account
-                conn.execute(
-                    customers.update()
-                    .where(customers.c.id == customer_id)
-                    .values(closed_at=now, closed_reason="customer_request")
-                )
-                account = Account(
-                    account.customer_id, account.categories, now, now, account.services
-                )
+            # Erased data cannot serve an open account, and what is kept stays kept only
+            # for the holds: the account closes (if open) marked as an erasure request.
+            closed = account.closed_at or now
+            conn.execute(
+                customers.update()
+                .where(customers.c.id == customer_id)
+                .values(closed_at=closed, closed_reason="erasure_request")
+            )
+            account = replace(account, closed_at=closed, erasing=True)
             standing = self.holds.standing(conn, [customer_id], now.date())
             outcome = Outcome(
                 customer_id, tuple(plan(account, self._policy(), standing, now, True))
@@ -151,6 +151,12 @@ class Erasures:
         if not dry_run:
             self._finish(report)
         return report
+
+    def closed_count(self) -> int:
+        """How many closed accounts a run examines (for a progress bar)."""
+        with reading(self.scope.db) as conn:
+            query = _live([sa.func.count()]).where(customers.c.closed_at.is_not(None))
+            return int(conn.execute(query).scalar_one())
 
     def _finish(self, report: RunReport) -> None:
         summary = {k: v for k, v in report.to_json().items() if k != "customers"}

@@ -37,6 +37,7 @@ class Account:
     closed_at: datetime | None
     last_processed: datetime  # the last write; the closure, if later
     services: frozenset[str] = frozenset()
+    erasing: bool = False  # the customer asked for erasure: no purpose keeps anything
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,11 @@ def plan(
     now: datetime,
     erasing: bool = False,
 ) -> list[Fate]:
-    """Each category's fate at ``now``, in name order; ``erasing``: the customer asked
-    for erasure, so no purpose keeps anything (holds still do)."""
+    """Each category's fate at ``now``, in name order; ``erasing`` (or the account's own
+    mark): the customer asked for erasure, so no purpose keeps anything (holds still do)."""
     placed = [h for h in holds if h.until >= now.date()]
     return [
-        _fate(category, account, policy, placed, now, erasing)
+        _fate(category, account, policy, placed, now, erasing or account.erasing)
         for category in sorted(account.categories)
     ]
 

@@ -51,5 +51,5 @@ def shred(
     }
     held = {c: h for c, h in found.held.items() if c not in gone}
     key = store.KeyRow(customer_id, version, kek_version, wrapped)
-    store.rekey(conn, key, sealed, held, gone, now)
+    store.rekey(conn, key, sealed, held, gone)
     return gone

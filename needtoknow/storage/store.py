@@ -134,10 +134,10 @@ def rekey(
     fields: Mapping[str, bytes],
     held: Mapping[str, Held],
     gone: Iterable[str],
-    now: datetime,
 ) -> None:
     """Store a customer's record sealed again under a new data key, without the ``gone``
-    categories (their digests go too): see needtoknow.records.shred."""
+    categories (their digests go too): see needtoknow.records.shred. Not a write of the
+    customer's data, so ``updated_at`` (from which retention counts) stays."""
     conn.execute(
         customers.update()
         .where(customers.c.id == key.customer_id)
@@ -147,7 +147,6 @@ def rekey(
             wrapped_dek=key.wrapped_dek,
             sealed_fields=pack_fields(fields),
             held=pack_held(held),
-            updated_at=now.astimezone(UTC),
         )
     )
     conn.execute(

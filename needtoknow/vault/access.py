@@ -179,7 +179,7 @@ def _disclose(
         entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
         return entry, NotFound(f"no customer {customer_id!r}")
     if found.held:
-        decision = _under_holds(decision, found.held)
+        decision = _under_holds(decision, found.held, found.fields)
         if not decision.allowed:
             denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
             return ledger_entry(vault, "read", decision, context, customer_id), denied
@@ -220,10 +220,13 @@ def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decisio
     return replace(decision, allowed={}, denied=dict.fromkeys(decision.allowed, reason))
 
 
-def _under_holds(decision: Decision, held: Mapping[str, Held]) -> Decision:
+def _under_holds(
+    decision: Decision, held: Mapping[str, Held], fields: Mapping[str, bytes]
+) -> Decision:
     """Categories kept past their purposes only because a law or a legal hold keeps them
     are readable for the holds' purposes alone (legal process, an investigation) —
-    never again for the purposes they were collected for."""
+    never again for the purposes they were collected for. A read left with nothing the
+    record holds is denied, not answered empty."""
     refused = {
         c: f"held under {', '.join(h.under)} until {h.until}: readable only for "
         + ", ".join(h.readable_for)
@@ -233,6 +236,8 @@ def _under_holds(decision: Decision, held: Mapping[str, Held]) -> Decision:
     if not refused:
         return decision
     allowed = {c: g for c, g in decision.allowed.items() if c not in refused}
+    if not set(allowed) & set(fields):
+        allowed = {}
     return replace(decision, allowed=allowed, denied={**decision.denied, **refused})
 
 

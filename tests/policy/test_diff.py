@@ -81,22 +81,22 @@ def test_a_larger_privacy_budget_is_material_a_smaller_one_is_not() -> None:
 
 
 def test_keeping_data_longer_is_material_and_shorter_is_not() -> None:
-    kept = "retention: 8 years"
+    kept = "retention: 1 year"
 
     def retained(after: str) -> list[tuple[object, ...]]:
         changes = changed(kept, after)
         return [(c["kind"], c["widens"], c["before"], c["after"]) for c in changes]
 
-    assert retained("retention: 9 years") == [("retention_extended", True, "8 years", "9 years")]
-    assert retained("retention: 95 months") == [
-        ("retention_shortened", False, "8 years", "95 months")
+    assert retained("retention: 2 years") == [("retention_extended", True, "1 year", "2 years")]
+    assert retained("retention: 11 months") == [
+        ("retention_shortened", False, "1 year", "11 months")
     ]
-    assert retained("retention: 96 months") == []  # the same period, written differently
-    assert retained("") == [("retention_extended", True, "8 years", "unstated")]
-    assert retained("retention: 2923 days")[0][:2] == ("retention_extended", True)
-    assert retained("retention: 2922 days") == []  # 8 years of 365.25 days
+    assert retained("retention: 12 months") == []  # the same period, written differently
+    assert retained("") == [("retention_extended", True, "1 year", "unstated")]
+    assert retained("retention: 366 days")[0][:2] == ("retention_extended", True)
+    assert retained("retention: 365 days")[0][:2] == ("retention_shortened", False)  # < 365.25
     unstated = TEXT.replace(kept, "")  # no limit stated: stating one narrows
     stated = [c.to_json() for c in diff(load_policy_text(unstated)[0], OLD)]
     assert [(c["kind"], c["widens"], c["after"]) for c in stated] == [
-        ("retention_shortened", False, "8 years")
+        ("retention_shortened", False, "1 year")
     ]

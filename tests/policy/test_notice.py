@@ -100,9 +100,9 @@ def test_a_description_is_text_or_languages_including_english(description: str) 
 
 def test_each_purpose_says_how_long_its_data_is_kept() -> None:
     english = render(POLICY, REGISTRY, "en").markdown()
-    assert "(legal basis: contract; kept 8 years after your account closes)" in english
+    assert "(legal basis: contract; kept 180 days after your account closes)" in english
     assert "kept 90 days after your account closes" in english
     hindi = render(POLICY, REGISTRY, "hi").markdown()
-    assert "खाता बंद होने के बाद 5 वर्ष तक रखा जाता है" in hindi
+    assert "खाता बंद होने के बाद 1 वर्ष तक रखा जाता है" in hindi
     one, _ = load_policy_text(TEXT.replace("retention: 90 days", "retention: 1 month"))
     assert "कानूनी आधार: अनुबंध; खाता बंद होने के बाद 1 महीने तक" in render(one, REGISTRY, "hi").markdown()
