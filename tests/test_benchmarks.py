@@ -62,3 +62,8 @@ def test_bench_analytics_runs_every_contender(tmp_path: Path) -> None:
     ours = [line.split() for line in out.splitlines() if line.startswith("ours ")]
     assert int(ours[0][5]) > 0, out  # Q1 releases its public keys (nothing filtered away)
     assert "ours / duckdb-bounded" in out and "goal ≥ 10x" in out
+
+
+def test_bench_lifecycle_compares_a_retention_run_with_a_plain_delete() -> None:
+    out = run("bench_lifecycle.py", "--customers", "2000")
+    assert out.count("retention run within 3x of a plain DELETE") == 2  # SQLite, PostgreSQL

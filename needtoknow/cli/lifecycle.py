@@ -143,7 +143,7 @@ def run(
         moment = parse_moment(as_of, "as_of") if as_of is not None else None
         erasures = vault.erasures
         with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("retention run", total=erasures.closed_count())
+            task = bar.add_task("retention run", total=erasures.closed_count(moment))
             return erasures.run(dry_run, moment, progress=lambda n: bar.advance(task, n))
 
     report = with_vault(go, as_json)

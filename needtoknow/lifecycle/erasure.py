@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,14 +42,14 @@ class Outcome:
     customer_id: str
     fates: tuple[Fate, ...]
 
-    @property
+    @cached_property
     def erased(self) -> tuple[str, ...]:
         return tuple(f.category for f in self.fates if f.action == "erase")
 
-    @property
+    @cached_property
     def whole(self) -> bool:
         """Nothing is left: the customer is a tombstone."""
-        return all(f.action == "erase" for f in self.fates)
+        return len(self.erased) == len(self.fates)
 
     def held(self) -> dict[str, store.Held]:
         return {
@@ -137,7 +138,7 @@ class Erasures:
         after = ""
         while True:
             with reading(self.scope.db) if dry_run else self.scope.db.begin() as conn:
-                rows = self._closed(conn, after, batch, lock=not dry_run)
+                rows = self._closed(conn, after, batch, not dry_run, now)
                 if not rows:
                     break
                 after = rows[-1].id
@@ -152,10 +153,10 @@ class Erasures:
             self._finish(report)
         return report
 
-    def closed_count(self) -> int:
+    def closed_count(self, as_of: datetime | None = None) -> int:
         """How many closed accounts a run examines (for a progress bar)."""
         with reading(self.scope.db) as conn:
-            query = _live([sa.func.count()]).where(customers.c.closed_at.is_not(None))
+            query = _live([sa.func.count()]).where(_candidates(as_of or self.scope.clock()))
             return int(conn.execute(query).scalar_one())
 
     def _finish(self, report: RunReport) -> None:
@@ -168,10 +169,15 @@ class Erasures:
         return self.scope.engine().policy
 
     @staticmethod
-    def _closed(conn: sa.Connection, after: str, batch: int, lock: bool) -> Sequence[Any]:
+    def _closed(
+        conn: sa.Connection, after: str, batch: int, lock: bool, now: datetime
+    ) -> Sequence[Any]:
+        """The next closed accounts a run must plan: those closed long enough for the
+        year's minimum to have passed (nothing of a later one can be due: no purpose
+        ends before it), those that asked for erasure, and those holding held data."""
         query = (
             _live(ACCOUNT_COLUMNS)
-            .where(customers.c.closed_at.is_not(None), customers.c.id > after)
+            .where(_candidates(now), customers.c.id > after)
             .order_by(customers.c.id)
             .limit(batch)
         )
@@ -231,6 +237,19 @@ class Erasures:
             ],
         )
         return len(self.instructions.issue(conn, erased, cause))
+
+
+def _candidates(now: datetime) -> Any:
+    """Closed accounts something may be due for at ``now`` (see ``Erasures._closed``)."""
+    settled = now - timedelta(days=365)  # a year on the calendar is at least 365 days
+    return sa.and_(
+        customers.c.closed_at.is_not(None),
+        sa.or_(
+            customers.c.closed_at <= settled,
+            customers.c.closed_reason == "erasure_request",
+            customers.c.held.is_not(None),
+        ),
+    )
 
 
 def _live(columns: Sequence[Any]) -> Any:

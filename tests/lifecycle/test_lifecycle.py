@@ -233,3 +233,16 @@ def test_a_withdrawal_re_keys_the_customer(settings: Settings, clock: Clock) -> 
         assert shown["name"] == ASHA["name"]
     finally:
         vault.close()
+
+
+def test_a_run_erases_the_moment_the_year_is_over_not_a_day_later(
+    vault: Vault, clock: Clock
+) -> None:
+    """The run only reads accounts closed at least 365 days ago (nothing of a later one
+    can be due): the first second past the year must still find it."""
+    cid = vault.add(ASHA).customer_id
+    vault.accounts.close(cid)
+    clock.now += timedelta(days=365, seconds=-1)  # 2027-11-26 is a calendar year on
+    assert vault.erasures.run().changed == []
+    clock.now += timedelta(seconds=1)
+    assert [o.customer_id for o in vault.erasures.run().changed if o.whole] == [cid]

@@ -38,7 +38,7 @@ def test_close_hold_run_and_erase_from_the_command_line(ntk: Ntk) -> None:
     refused = ntk("retention", "run", "--as-of", "2029-01-01T00:00Z", "--json", expect=5)
     assert json.loads(refused.stderr)["rule"] == "dry_run_only"
     now = ntk.json("retention", "run", "--json")
-    assert now["examined"] == 1 and now["customers"] == []  # nothing is due yet
+    assert now["examined"] == 0 and now["customers"] == []  # closed today: nothing due
     erased = ntk.json("customer", "erase", cid)
     assert {k["category"] for k in erased["kept"]} >= {"card_number", "email"}
     assert ntk.json("account", "show", cid, "--json")["held"]["card_number"]["under"] == [
