@@ -27,8 +27,10 @@ from needtoknow.errors import (
     PolicyDenied,
     PolicyError,
     ScopeDenied,
+    TooManyAttempts,
     Unavailable,
     ValidationError,
+    VerificationFailed,
 )
 
 if TYPE_CHECKING:
@@ -83,9 +85,11 @@ __all__ = [
     "PolicyError",
     "ScopeDenied",
     "Settings",
+    "TooManyAttempts",
     "Unavailable",
     "ValidationError",
     "Vault",
+    "VerificationFailed",
     "init_vault",
     "load_policy",
     "load_policy_text",

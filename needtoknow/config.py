@@ -24,8 +24,10 @@ from needtoknow.errors import KeyProviderError, NeedToKnowError
 from needtoknow.guards.network import is_loopback
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import load_policy_text, load_stored_policy
+from needtoknow.records.outbox import Smtp
 from needtoknow.records.scope import Clock
 from needtoknow.records.versions import store_version
+from needtoknow.rights.senders import Messenger, SmsWebhook
 from needtoknow.storage import connect, migrate
 from needtoknow.storage.database import is_current, reading
 from needtoknow.storage.schema import policies
@@ -57,6 +59,9 @@ class Settings:
     # starttls, implicit or plain (loopback only); unset: plain on loopback, else starttls
     smtp_tls: str = "plain"
     smtp_ca_file: Path | None = None  # trusted for the SMTP server (default: the system's)
+    # An SMS gateway's HTTP API for one-time codes to telephones (rights.senders.SmsWebhook)
+    sms_url: str | None = None
+    sms_token: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,7 +83,20 @@ class Settings:
             smtp_sender=env.get("NTK_SMTP_FROM", "privacy@nextraone.example"),
             smtp_tls=env.get("NTK_SMTP_TLS") or ("plain" if is_loopback(smtp_host) else "starttls"),
             smtp_ca_file=Path(env["NTK_SMTP_CA_FILE"]) if env.get("NTK_SMTP_CA_FILE") else None,
+            sms_url=env.get("NTK_SMS_URL") or None,
+            sms_token=env.get("NTK_SMS_TOKEN", ""),
         )
+
+    def smtp(self) -> Smtp:
+        """Where e-mail goes (raises ValidationError for an unsafe combination)."""
+        return Smtp(
+            self.smtp_host, self.smtp_port, self.smtp_sender, self.smtp_tls, self.smtp_ca_file
+        )
+
+    def messenger(self) -> Messenger:
+        """E-mail over :meth:`smtp`, and SMS through NTK_SMS_URL when it is set."""
+        sms = SmsWebhook(self.sms_url, self.sms_token) if self.sms_url else None
+        return Messenger(self.smtp(), sms)
 
     @property
     def key_file(self) -> Path:

@@ -15,6 +15,8 @@
     ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
     │   └── LedgerTampered  the ledger no longer matches its newest signed head
     ├── AuthenticationError no valid API key: missing, malformed, unknown, expired, revoked
+    ├── VerificationFailed  a one-time code wrong, expired or locked out; a request unverified
+    ├── TooManyAttempts     too many attempts from one customer or address; retry later
     ├── ScopeDenied         the API key does not carry the scope the call needs
     ├── Unavailable         the database or ledger could not take the write now; retry
     └── MissingExtra        an optional part whose libraries are not installed
@@ -200,12 +202,36 @@ class AuthenticationError(NeedToKnowError):
     """No valid credential. ``reason`` is one of ``missing``, ``malformed``, ``unknown``,
     ``expired``, ``revoked``; the message never echoes the credential."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, credential: str = "API key") -> None:
         self.reason = reason
-        super().__init__(f"authentication failed: {reason} API key")
+        super().__init__(f"authentication failed: {reason} {credential}")
 
     def details(self) -> dict[str, Any]:
         return {"reason": self.reason}
+
+
+class VerificationFailed(NeedToKnowError):
+    """Identity not proven. ``reason``: ``wrong_code``, ``expired`` (or no code was sent),
+    ``locked`` (too many wrong codes), ``unverified`` (a request acted on before its
+    customer was verified). Never says whether an address is on file."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"verification failed: {reason}")
+
+    def details(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
+
+class TooManyAttempts(NeedToKnowError):
+    """Too many attempts; ``retry_after`` seconds until the next is accepted."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many attempts; try again in {retry_after} s")
+
+    def details(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
 
 
 class ScopeDenied(NeedToKnowError):

@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"records"},
     {"lifecycle"},
     {"vault"},
+    {"rights"},
     {"config", "demo"},
     {"health", "detect"},
     {"analytics"},

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import ssl
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +24,8 @@ from needtoknow.vault import Vault
 from tests.api.test_tls import self_signed
 from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, RAVI
+from tests.mail import SENDER, Inbox, free_port
 
-SENDER = "privacy@nextraone.example"
 TEXT = (Path(__file__).parents[1] / "policies" / "nextraone.yaml").read_text("utf-8")
 WIDER = TEXT.replace(
     "address: city_only, digital_identity: full}", "address: full, digital_identity: full}"
@@ -38,32 +34,6 @@ NARROWER = TEXT.replace(  # support loses the telephone
     "telephone: full, address: city_only, digital_identity: full}",
     "address: city_only, digital_identity: full}",
 )
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.upgraded: list[bool] = []  # per message: did it arrive after STARTTLS?
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        self.upgraded.append(session.ssl is not None)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Smtp, Inbox, Controller]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield Smtp("127.0.0.1", controller.port, SENDER, tls="plain"), inbox, controller
-    controller.stop()
 
 
 def notices(vault: Vault) -> list[dict[str, Any]]:

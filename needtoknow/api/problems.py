@@ -19,6 +19,8 @@ TYPE_BASE = "urn:needtoknow:problem:"
 PROBLEMS: tuple[tuple[type[errors.NeedToKnowError], int, str, str], ...] = (
     (errors.AuthenticationError, 401, "unauthenticated", "Authentication failed"),
     (errors.ScopeDenied, 403, "scope-denied", "Scope denied"),
+    (errors.VerificationFailed, 403, "verification-failed", "Verification failed"),
+    (errors.TooManyAttempts, 429, "rate-limited", "Too many attempts"),
     (errors.PolicyDenied, 403, "policy-denied", "Denied by policy"),
     (errors.BudgetExceeded, 403, "budget-exceeded", "Privacy budget exceeded"),
     (errors.NotFound, 404, "not-found", "Not found"),
@@ -45,6 +47,8 @@ def problem(
         **extra,
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": str(extra.get("retry_after", 60))}
     return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
 

@@ -31,6 +31,8 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
     (errors.BudgetExceeded, 11),  # 10: ntk scan --fail-on found PII or skipped input
     (errors.NoticePending, 12),  # 13: ntk doctor found a check failing
     (errors.MissingExtra, 14),
+    (errors.VerificationFailed, 15),
+    (errors.TooManyAttempts, 16),
     (errors.NeedToKnowError, 1),
 )
 

@@ -180,7 +180,9 @@ def _print_demo_keys(vault: Vault, port: int) -> None:
             keys.revoke(old.id)
     expires = vault.clock() + timedelta(days=1)
     lines = []
-    for recipient in vault.policy.recipients:
+    for recipient, found in vault.policy.recipients.items():
+        if found.kind == "data_principal":  # customers sign in with codes, never keys
+            continue
         scopes = tuple(SCOPES) if recipient == "legal_team" else DEFAULT_SCOPES
         issued = keys.create(recipient, scopes, expires, label="demo")
         kind = "all scopes" if len(scopes) == len(SCOPES) else "read"

@@ -71,6 +71,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "hold": ("lifecycle", "hold", "Legal holds that keep data through erasure."),
     "retention": ("lifecycle", "retention", "Erase what the policy no longer keeps."),
     "instruct": ("lifecycle", "instruct", "Erasure instructions to recipients."),
+    "request": (
+        "rights",
+        "request",
+        "Customers' rights requests: access, correction, erasure, nomination, grievance.",
+    ),
+    "nominee": ("rights", "nominee", "Nominees who may act for a customer (DPDP Act s.14)."),
 }
 
 

@@ -12,7 +12,6 @@ from needtoknow.config import Settings
 from needtoknow.errors import ValidationError
 from needtoknow.guards.output import replacing
 from needtoknow.policy.notice import LANGUAGES, Notice, render
-from needtoknow.records.outbox import Smtp
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="The privacy notice, generated from the policy.", no_args_is_help=True)
@@ -55,13 +54,7 @@ def send(
     NTK_SMTP_CA_FILE names the authorities to trust instead of the system's."""
     settings = Settings.from_env()
     with reported(as_json=True):
-        smtp = Smtp(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_sender,
-            settings.smtp_tls,
-            settings.smtp_ca_file,
-        )
+        smtp = settings.smtp()
     outcomes = with_vault(lambda vault: vault.outbox(smtp).deliver(limit), True)
     print_json(outcomes)
 

@@ -68,3 +68,40 @@ def decrypt_fields(
         except (ValueError, TypeError, msgpack.UnpackException):
             raise IntegrityError() from None
     return values
+
+
+def note_binding(owner: str) -> bytes:
+    return f"ntk/note/v1|{owner}".encode()
+
+
+def seal_note(keys: KeyProvider, owner: str, value: Any) -> bytes:
+    """``value`` sealed apart from any customer record — what a customer wrote in a rights
+    request, a nominee's contact — under a data key of its own, wrapped into the same
+    blob, so clearing the column destroys it. ``owner`` (the row's id) is bound in, so a
+    note copied to another row does not open."""
+    dek = aead.new_key()
+    version = keys.active_version()
+    wrapped = keys.wrap(version, dek, note_binding(owner))
+    sealed = aead.seal(dek, aead.new_nonce(), msgpack.packb(value), note_binding(owner))
+    return bytes(msgpack.packb([version, wrapped, sealed]))
+
+
+def note_kek_version(blob: bytes) -> int:
+    return int(msgpack.unpackb(blob)[0])
+
+
+def open_note(keys: KeyProvider, owner: str, blob: bytes) -> Any:
+    try:
+        version, wrapped, sealed = msgpack.unpackb(blob)
+    except (ValueError, TypeError, msgpack.UnpackException):
+        raise IntegrityError() from None
+    dek = keys.unwrap(version, wrapped, note_binding(owner))
+    plaintext = aead.open_sealed(dek, sealed, note_binding(owner))
+    return msgpack.unpackb(plaintext)
+
+
+def rewrap_note(keys: KeyProvider, owner: str, blob: bytes, active: int) -> bytes:
+    """The same note with its data key wrapped under KEK version ``active``."""
+    version, wrapped, sealed = msgpack.unpackb(blob)
+    dek = keys.unwrap(version, wrapped, note_binding(owner))
+    return bytes(msgpack.packb([active, keys.wrap(active, dek, note_binding(owner)), sealed]))

@@ -38,6 +38,10 @@ KINDS = frozenset(
         "hold",  # a legal hold placed or released
         "retention",  # a retention run: what it held and erased, and why
         "instruction",  # a recipient told to erase its copy, or confirming it did
+        "request",  # a customer's rights request opened, verified, fulfilled, escalated, closed
+        "verification",  # a one-time code sent, refused or used; a lock-out
+        "session",  # a customer signed in to the customer API, or was refused
+        "nominee",  # a nominee recorded or revoked, or evidence that they may act
     }
 )
 

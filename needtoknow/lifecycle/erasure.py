@@ -27,7 +27,7 @@ from needtoknow.lifecycle.retention import Fate, LegalHold, plan
 from needtoknow.records.instructions import Instructions
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
-from needtoknow.storage import scrubs, store
+from needtoknow.storage import notes, scrubs, store
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import customers
 from needtoknow.types import checked_customer_id
@@ -121,6 +121,20 @@ class Erasures:
             )
             self._apply(conn, [(outcome, store.unpack_held(row.held))], cause, now)
         return outcome, scrubs.complete(self.scope.db) if outcome.erased else False
+
+    def preview(self, customer_id: str, erasing: bool = False) -> Outcome:
+        """What would become of each category of one customer now (``erasing``: on an
+        erasure request), changing nothing: an access summary's retention."""
+        customer_id = checked_customer_id(customer_id)
+        now = self.scope.clock()
+        with reading(self.scope.db) as conn:
+            row = conn.execute(_live(ACCOUNT_COLUMNS).where(customers.c.id == customer_id)).first()
+            if row is None:
+                raise NotFound(f"no customer {customer_id!r}")
+            standing = self.holds.standing(conn, [customer_id], now.date())
+        return Outcome(
+            customer_id, tuple(plan(account_of(row), self._policy(), standing, now, erasing))
+        )
 
     def run(
         self,
@@ -219,6 +233,9 @@ class Erasures:
             if outcome.held() != before:
                 store.set_held(conn, outcome.customer_id, outcome.held())
         erased = {o.customer_id: o.erased for o, _ in changed if o.erased}
+        # What customers wrote in their requests, and their nominees, go with their data
+        # (an erasure request takes them even when a hold keeps some categories).
+        notes.clear_for(conn, [o.customer_id for o, _ in changed if o.whole or cause == "erasure"])
         scrubs.record(conn, list(erased), "retention" if cause == "retention" else "erase", now)
         self.scope.ledger.append_many(
             conn,

@@ -31,6 +31,9 @@ from needtoknow.policy.model import (
     LEGAL_BASES,
     OBLIGATIONS,
     RECIPIENT_KINDS,
+    RESPONSE_DAYS_DEFAULT,
+    RESPONSE_DAYS_MAX,
+    RIGHT_KINDS,
     USAGE_FORMS,
     Agreement,
     Policy,
@@ -217,6 +220,7 @@ class _Loader:
         notice_days = self.whole(settings, "notice_period_days", 30, least=0)
         ack_days = self.whole(settings, "erasure_ack_days", 15, least=1)
         services = frozenset(self.words(settings, "services"))
+        response_days = self.response_days(settings)
         holds = self.holds(self.mapping(data, "holds", required=False), known, services)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
@@ -237,8 +241,27 @@ class _Loader:
             holds=holds,
             services=services,
             erasure_ack_days=ack_days,
+            response_days=response_days,
+            rights_how=str(settings.get("rights_how", "")).strip(),
+            rights_identifier=str(settings.get("rights_identifier", "")).strip(),
         )
         return policy, registry
+
+    def response_days(self, settings: _Map) -> dict[str, int]:
+        """``response_days: {grievance: 30, …}``: each kind 1-90 days, 30 when not given."""
+        given = self.mapping(settings, "response_days", required=False)
+        for kind in given:
+            if kind not in RIGHT_KINDS:
+                raise self.error(
+                    given, f"unknown request kind {kind!r}; one of: {', '.join(RIGHT_KINDS)}", kind
+                )
+        days = {k: self.whole(given, k, RESPONSE_DAYS_DEFAULT, least=1) for k in RIGHT_KINDS}
+        for kind, value in days.items():
+            if value > RESPONSE_DAYS_MAX:
+                raise self.error(
+                    given, f"{kind}: at most {RESPONSE_DAYS_MAX} days (DPDP Rules, Rule 14)", kind
+                )
+        return days
 
     def whole(self, settings: _Map, key: str, default: int, least: int) -> int:
         """A whole-number setting, at least ``least``."""

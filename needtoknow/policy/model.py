@@ -18,6 +18,7 @@ RECIPIENT_KINDS = frozenset(
         "clearing_network",
         "authority",
         "advertiser",
+        "data_principal",  # the customer themselves (a copy on an access request)
     }
 )
 # Kinds the seed policy binds by written agreement to the purposes they serve.
@@ -40,6 +41,14 @@ LEGAL_BASES = frozenset(
         "none",
     }
 )
+
+# The rights a customer exercises by request (DPDP Act ss.11-14), each answered within
+# the policy's published period (settings.response_days), never later than 90 days
+# (DPDP Rules 2025, Rule 14(3)); 30 by default, as SPDI Rules 2011 r.5(9) require of
+# grievances today.
+RIGHT_KINDS = ("access", "correction", "erasure", "nomination", "grievance")
+RESPONSE_DAYS_DEFAULT = 30
+RESPONSE_DAYS_MAX = 90
 
 OBLIGATIONS = frozenset({"log", "require_legal_reference", "require_case_id", "notify_customer"})
 
@@ -193,6 +202,13 @@ class Policy:
     services: frozenset[str] = frozenset()  # the company's service lines (settings.services)
     # How long a recipient has to confirm it erased its copy (an erasure instruction).
     erasure_ack_days: int = 15
+    # Days to answer each kind of rights request (settings.response_days).
+    response_days: Mapping[str, int] = field(
+        default_factory=lambda: dict.fromkeys(RIGHT_KINDS, RESPONSE_DAYS_DEFAULT)
+    )
+    # How a customer exercises the rights and identifies themselves (Rule 14(1)).
+    rights_how: str = ""
+    rights_identifier: str = ""
 
     def collectors(self, category: str) -> list[str]:
         """The purposes that collect ``category`` (none: it may not be stored)."""

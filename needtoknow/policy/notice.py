@@ -54,6 +54,9 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "Nominate someone to exercise these rights for you|"
         "Raise a grievance with us, and then with the Data Protection Board of India",
         "grievance": "Grievances: {contact}.",
+        "within": "{right} (answered within {days} days)",
+        "how": "How to exercise them: {how}.",
+        "identifier": "To identify yourself, give {identifier}; we send a one-time code to it.",
         "changed": "What changed",
         "changed_none": "Nothing that widens what anyone may receive.",
         "widens": "widens",
@@ -88,6 +91,9 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "अपनी ओर से इन अधिकारों का प्रयोग करने के लिए किसी को नामित करें|"
         "हमसे, और फिर भारतीय डेटा संरक्षण बोर्ड से शिकायत करें",
         "grievance": "शिकायतें: {contact}।",
+        "within": "{right} ({days} दिनों के भीतर उत्तर)",
+        "how": "इनका प्रयोग कैसे करें: {how}।",
+        "identifier": "अपनी पहचान के लिए {identifier} दें; हम उस पर एक बार का कोड भेजते हैं।",
         "changed": "क्या बदला",
         "changed_none": "ऐसा कुछ नहीं जो किसी को मिलने वाले डेटा को बढ़ाए।",
         "widens": "बढ़ाता है",
@@ -122,6 +128,7 @@ TERMS: Mapping[str, Mapping[str, str]] = {
         "clearing_network": "क्लियरिंग नेटवर्क",
         "authority": "सरकारी प्राधिकरण",
         "advertiser": "विज्ञापनदाता",
+        "data_principal": "आप स्वयं (अनुरोध पर आपके अपने डेटा की प्रति)",
         "contract": "अनुबंध",
         "consent": "सहमति",
         "legal_obligation": "कानूनी दायित्व",
@@ -139,6 +146,7 @@ TERMS: Mapping[str, Mapping[str, str]] = {
         "clearing_network": "clearing networks",
         "authority": "authorities",
         "advertiser": "advertisers",
+        "data_principal": "you (a copy of your own data, when you ask)",
         "legal_obligation": "legal obligation",
         "legal_claim": "legal claim",
         "legitimate_use": "legitimate use",
@@ -235,7 +243,11 @@ def render(
     if aggregate:
         budget = max(rule.epsilon for rule in aggregate)
         sections.append(Section(say["usage"], [say["usage_text"].format(epsilon=f"{budget:g}")]))
-    rights = Section(say["rights"], items=say["rights_list"].split("|"))
+    rights = Section(say["rights"], items=_rights(policy, say))
+    if policy.rights_how:
+        rights.paragraphs.append(say["how"].format(how=policy.rights_how))
+    if policy.rights_identifier:
+        rights.paragraphs.append(say["identifier"].format(identifier=policy.rights_identifier))
     if policy.grievance_contact:
         rights.paragraphs.append(say["grievance"].format(contact=policy.grievance_contact))
     sections.append(rights)
@@ -253,6 +265,18 @@ def _kept(retention: Retention | None, say: Mapping[str, str]) -> str:
     one, many = say[retention.unit].split("|")
     period = (one if retention.count == 1 else many).format(n=retention.count)
     return "; " + say["kept"].format(period=period)
+
+
+# The rights in the order of ``rights_list``: each request kind is answered within the
+# policy's published period; withdrawing a consent (None) takes effect at once.
+_RIGHTS_ORDER = ("access", "correction", "erasure", None, "nomination", "grievance")
+
+
+def _rights(policy: Policy, say: Mapping[str, str]) -> list[str]:
+    return [
+        text if kind is None else say["within"].format(right=text, days=policy.response_days[kind])
+        for kind, text in zip(_RIGHTS_ORDER, say["rights_list"].split("|"), strict=True)
+    ]
 
 
 def _recipients(

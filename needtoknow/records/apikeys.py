@@ -134,8 +134,13 @@ class ApiKeys:
         label: str = "",
     ) -> IssuedKey:
         """A new key for ``recipient`` (a recipient the policy names)."""
-        if recipient not in self.scope.policy().recipients:
+        recipients = self.scope.policy().recipients
+        if recipient not in recipients:
             raise ValidationError("recipient", "api_key", "unknown_recipient")
+        if recipients[recipient].kind == "data_principal":
+            # It reads any customer's whole record "as that customer": only a customer's
+            # own verified session may act as it (rights.sessions), never a key.
+            raise ValidationError("recipient", "api_key", "data_principal_signs_in_with_codes")
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
             raise ValidationError("scopes", "api_key", "unknown_scope", ", ".join(unknown))

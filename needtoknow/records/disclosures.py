@@ -547,6 +547,13 @@ def _x25519(public_key: bytes) -> X25519PublicKey:
         raise ValidationError("public_key", "disclosure", "x25519_raw_32_bytes") from None
 
 
+def seal_to(public_key: bytes, body: bytes, info: str) -> tuple[bytes, dict[str, str]]:
+    """``body`` sealed with HPKE to a raw 32-byte X25519 public key, and how (for a
+    manifest): a disclosure package's form, used also for a customer's copy."""
+    sealed = HPKE_SUITE.encrypt(body, _x25519(public_key), info=info.encode())
+    return sealed, {"hpke": HPKE_NAME, "info": info}
+
+
 def _request(row: Any) -> Request:
     scope = json.loads(row.scope)
     return Request(

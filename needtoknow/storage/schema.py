@@ -315,3 +315,74 @@ erasure_instructions = Table(
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     Column("acknowledged_by", String(200), nullable=True),
 )
+
+# Customers' rights requests (DPDP Act ss.11-14): the queue with its deadlines. What the
+# customer wrote (a correction's changes, a grievance) and the answer to a grievance are
+# notes sealed under a data key of the request's own (crypto.envelope.seal_note), and
+# cleared when the request ends or the customer is erased.
+rights_requests = Table(
+    "rights_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # access, correction, erasure, nomination, ...
+    Column("status", String(20), nullable=False),  # open, fulfilled, closed
+    Column("verification", String(20), nullable=False),  # pending, verified
+    Column("verified_by", String(200), nullable=True),
+    Column("verified_method", String(20), nullable=True),  # code, in_person, video_kyc, ...
+    Column("nominee_id", String(36), nullable=True),  # a nominee acting for the customer
+    Column("details", LargeBinary, nullable=True),  # a sealed note
+    Column("resolution", LargeBinary, nullable=True),  # a sealed note
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("escalated_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+# One-time codes proving a person controls the e-mail or telephone on file: only a MAC
+# of each code is stored; a code expires and allows a few attempts.
+one_time_codes = Table(
+    "one_time_codes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("subject", String(36), nullable=False, index=True),  # a request or session id
+    Column("customer_id", String(36), nullable=True),  # none: the address is not on file
+    Column("digest", LargeBinary, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),  # wrong ones
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Customers signed in to the customer API: who (none while unverified or not on file),
+# MACs of the address they gave and of their network address (for rate limits and
+# lock-out, never the values), and a MAC of the bearer token once verified.
+customer_sessions = Table(
+    "customer_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=True, index=True),
+    Column("address_digest", LargeBinary, nullable=False, index=True),
+    Column("client_digest", LargeBinary, nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("token_digest", LargeBinary, nullable=True, unique=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("failures", Integer, nullable=False, default=0),
+)
+
+# Nominees (DPDP Act s.14): who may act for a customer on evidence of death or
+# incapacity. Name and contact are a sealed note.
+nominees = Table(
+    "nominees",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("details", LargeBinary, nullable=True),  # a sealed note: name, email, telephone
+    Column("nominated_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("evidence", String(20), nullable=True),  # death, incapacity
+    Column("evidence_note", LargeBinary, nullable=True),  # sealed: the certificate's reference
+    Column("evidence_checked_by", String(200), nullable=True),
+    Column("evidence_at", DateTime(timezone=True), nullable=True),
+)

@@ -46,7 +46,7 @@ from needtoknow.records.instructions import Instructions
 from needtoknow.records.outbox import Outbox, Smtp
 from needtoknow.records.scope import Clock, Scope
 from needtoknow.records.versions import PolicyVersions
-from needtoknow.storage import scrubs, store
+from needtoknow.storage import notes, scrubs, store
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
@@ -606,9 +606,18 @@ class Vault:
             with self.db.begin() as conn:
                 rows = store.stale_keys(conn, active, after, batch)
                 if not rows:
-                    return done
+                    return done + self._rewrap_notes(conn, active)
                 done += store.rewrap(conn, rows, [self._rewrapped(row, active) for row in rows])
             after = rows[-1].customer_id
+
+    def _rewrap_notes(self, conn: sa.Connection, active: int) -> int:
+        """Rewrap the sealed notes (rights requests, nominees) not under KEK ``active``."""
+        stale = [n for n in notes.stored(conn) if envelope.note_kek_version(n.blob) != active]
+        for note in stale:
+            notes.replace(
+                conn, note, envelope.rewrap_note(self.keys, note.owner, note.blob, active)
+            )
+        return len(stale)
 
     def _rewrapped(self, row: store.KeyRow, active: int) -> store.KeyRow:
         dek = envelope.unwrap_dek(
@@ -658,6 +667,9 @@ class Vault:
             raise KeyProviderError(f"KEK version {version} is active; run 'ntk keys rotate' first")
         with reading(self.db) as conn:
             remaining = store.count_wrapped_with(conn, version)
+            remaining += sum(
+                envelope.note_kek_version(n.blob) == version for n in notes.stored(conn)
+            )
         if remaining:
             raise KeyProviderError(
                 f"KEK version {version} still wraps {remaining} keys; run 'ntk keys rotate' first"

@@ -46,6 +46,7 @@ def test_demo_policy_has_the_canonical_purposes_and_recipients() -> None:
         "marketing_contact",
         "third_party_offers",
         "personalised_advertising",
+        "rights_request",
         "sale",
         "rental",
     }
