@@ -33,6 +33,7 @@ from needtoknow.api.routes import (
     customers,
     disclosures,
     ledger,
+    me,
     policy,
 )
 from needtoknow.api.service import (
@@ -41,9 +42,11 @@ from needtoknow.api.service import (
     Limits,
     RateLimited,
     Service,
+    signed_in,
 )
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NeedToKnowError
+from needtoknow.rights.senders import Sender
 from needtoknow.vault import Vault
 
 
@@ -53,6 +56,7 @@ def create_app(
     own_vault: bool = False,
     events: EventStore | None = None,
     sth_every: float | None = None,
+    messenger: Sender | None = None,
 ) -> FastAPI:
     """The application over ``vault`` (and ``events``, the usage-event store, if this
     server takes events and runs reports); with ``own_vault`` it closes the vault on
@@ -65,7 +69,7 @@ def create_app(
         summary="Customer PII on a need-to-know basis: every read names its purpose.",
         lifespan=_lifespan(vault, own_vault, sth_every),
     )
-    app.state.service = Service(vault, limits, events)
+    app.state.service = Service(vault, limits, events, messenger)
     _include_routes(app)
     _answer_errors_as_problems(app)
     app.add_middleware(RequestContext, max_body=limits.max_body)
@@ -97,7 +101,7 @@ def _lifespan(
 def _include_routes(app: FastAPI) -> None:
     """Every router, each route's scope and the problem responses published in the
     schema, so a client can read what each call needs and what it may answer."""
-    for router in (customers, consents, policy, ledger, agreements, disclosures, analytics):
+    for router in (customers, consents, policy, ledger, agreements, disclosures, analytics, me):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app)
@@ -197,6 +201,8 @@ def _publish_security(app: FastAPI) -> None:
                 for operation in operations.values():
                     if "x-required-scope" in operation:
                         operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                    elif "x-customer-session" in operation:
+                        operation["security"] = [{"customerSession": []}]
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -204,12 +210,15 @@ def _publish_security(app: FastAPI) -> None:
 
 
 def _publish_scopes(router: APIRouter) -> None:
-    """Each route's required scope, as ``x-required-scope`` in the OpenAPI schema."""
+    """Each route's required scope, as ``x-required-scope`` in the OpenAPI schema, or
+    ``x-customer-session`` for the customer's own routes (a session token, no key)."""
     for route in router.routes:
         if isinstance(route, APIRoute):
             for dependency in route.dependant.dependencies:
                 if isinstance(dependency.call, Authorised):
                     route.openapi_extra = {"x-required-scope": dependency.call.scope}
+                elif dependency.call is signed_in:
+                    route.openapi_extra = {"x-customer-session": True}
 
 
 async def _sign_heads(vault: Vault, every: float) -> None:
@@ -242,4 +251,5 @@ def from_env() -> FastAPI:
         own_vault=True,
         events=EventStore.of(settings, vault),
         sth_every=every if every > 0 else None,
+        messenger=settings.messenger(),
     )

@@ -258,3 +258,62 @@ class ConsentOut(BaseModel):
 
 class ConsentList(BaseModel):
     consents: list[ConsentOut]
+
+
+class SessionStart(BaseModel):
+    address: str = Field(min_length=3, max_length=254, description="E-mail or telephone on file")
+
+
+class SessionStarted(BaseModel):
+    session_id: str
+    message: str = "If this address is on file, a one-time code was sent to it."
+
+
+class SessionVerify(BaseModel):
+    session_id: str = Field(max_length=36)
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class SessionToken(BaseModel):
+    token: str
+    token_type: str
+    expires_at: str
+
+
+class RightsRequestIn(BaseModel):
+    kind: str = Field(
+        max_length=20, description="access, correction, erasure, nomination, grievance"
+    )
+    details: Any = Field(
+        default=None,
+        description="correction: {category: value}; nomination: {name, email|telephone}; "
+        "grievance: text",
+    )
+
+
+class RightsRequestOut(BaseModel):
+    request_id: str
+    customer_id: str
+    kind: str
+    status: str
+    verification: str
+    verified_by: str | None
+    verified_method: str | None
+    nominee_id: str | None
+    opened_by: str
+    opened_at: str
+    due_at: str
+    overdue: bool
+    days_left: int | None
+    escalated_at: str | None
+    finished_at: str | None
+    resolution: str | None = None
+
+
+class RightsRequestList(BaseModel):
+    requests: list[RightsRequestOut]
+
+
+class MyConsentIn(BaseModel):
+    purpose: str = Field(max_length=100)
+    notice_version: str | None = Field(default=None, max_length=64)

@@ -19,6 +19,9 @@ from limits.strategies import MovingWindowRateLimiter
 from needtoknow.analytics import EventStore
 from needtoknow.errors import AuthenticationError
 from needtoknow.records.apikeys import ApiKey, Refusal
+from needtoknow.rights.requests import RightsRequests
+from needtoknow.rights.senders import Sender
+from needtoknow.rights.sessions import CustomerSessions
 from needtoknow.vault import Vault
 
 
@@ -42,8 +45,16 @@ class Limits:
 
 
 class Service:
-    def __init__(self, vault: Vault, limits: Limits, events: EventStore | None = None) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        limits: Limits,
+        events: EventStore | None = None,
+        messenger: Sender | None = None,
+    ) -> None:
         self.vault = vault
+        self.messenger = messenger  # one-time codes to customers (None: none are sent)
+        self.sessions = CustomerSessions(vault)  # checks customers' tokens
         self.events = events  # usage events; None: this server takes none
         self.keys = vault.api_keys
         self.limits = limits
@@ -90,6 +101,11 @@ class Caller:
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "ntk_<id>_<secret>"},
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "customerSession": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "ntkc_<token> from POST /v1/me/session/verify (the customer's own routes)",
+    },
 }
 
 
@@ -156,3 +172,28 @@ DisclosuresRelease = Annotated[Caller, Depends(Authorised("disclosures:release")
 EventsWrite = Annotated[Caller, Depends(Authorised("events:write"))]
 ReportsRun = Annotated[Caller, Depends(Authorised("reports:run"))]
 ConsentsManage = Annotated[Caller, Depends(Authorised("consents:manage"))]
+
+
+@dataclass(frozen=True)
+class Me:
+    """A customer signed in with a one-time code: the vault acts as them."""
+
+    customer_id: str
+    vault: Vault  # acting as ``customer:<id>``, for this request's id
+    desk: RightsRequests
+    token: str
+
+
+async def signed_in(request: Request) -> Me:
+    """A dependency: the customer whose session token the request carries (in
+    ``Authorization: Bearer``); API keys are not accepted here, nor tokens there."""
+    service: Service = request.app.state.service
+    token = _one_token(request)
+    if token is None:
+        raise AuthenticationError("missing", "session token")
+    customer = await run_in_threadpool(service.sessions.customer, token)
+    vault = service.vault.acting(f"customer:{customer}", request.state.request_id)
+    return Me(customer, vault, RightsRequests(vault, service.messenger), token)
+
+
+SignedIn = Annotated[Me, Depends(signed_in)]

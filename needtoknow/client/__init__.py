@@ -1,5 +1,6 @@
 """A Python client for the HTTP service, sync (:class:`VaultClient`) and async
-(:class:`AsyncVaultClient`), raising the library's own errors.
+(:class:`AsyncVaultClient`), raising the library's own errors; and the customer's own
+(:class:`CustomerClient`, :class:`AsyncCustomerClient`), signed in with a one-time code.
 
 Each call is described once, in :mod:`.calls` (method, path, parameters, body and how
 to read the answer); the two clients differ only in how they send it. A problem
@@ -14,13 +15,15 @@ require("client")
 
 # ruff: noqa: E402 - imported after the check of their extra
 from needtoknow.client.answers import Disclosed, Erased, Released, Written
-from needtoknow.client.asynchronous import AsyncVaultClient
+from needtoknow.client.asynchronous import AsyncCustomerClient, AsyncVaultClient
 from needtoknow.client.problems import TYPE_BASE, ServiceError, raise_for
-from needtoknow.client.sync import VaultClient
+from needtoknow.client.sync import CustomerClient, VaultClient
 
 __all__ = [
     "TYPE_BASE",
+    "AsyncCustomerClient",
     "AsyncVaultClient",
+    "CustomerClient",
     "Disclosed",
     "Erased",
     "Released",

@@ -52,6 +52,10 @@ def raise_for(response: httpx.Response) -> None:
         )
     if kind == "unauthenticated":
         raise errors.AuthenticationError(problem.get("reason", "unknown"))
+    if kind == "verification-failed":
+        raise errors.VerificationFailed(problem.get("reason", "wrong_code"))
+    if kind == "rate-limited" and "retry_after" in problem:  # a customer's attempts
+        raise errors.TooManyAttempts(int(problem["retry_after"]))
     if kind == "scope-denied":
         raise errors.ScopeDenied(_key_id(response), problem.get("scope", ""))
     if kind == "integrity":

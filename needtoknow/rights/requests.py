@@ -272,6 +272,17 @@ class RightsRequests:
             "contact": self.contact,
         }
 
+    def resolution(self, request_id: str) -> str | None:
+        """A closed request's resolution, opened (None: not closed with one)."""
+        with reading(self.scope.db) as conn:
+            blob: bytes | None = conn.execute(
+                sa.select(rights_requests.c.resolution).where(rights_requests.c.id == request_id)
+            ).scalar_one_or_none()
+        if blob is None:
+            return None
+        owner = notes.owner(rights_requests, request_id, "resolution")
+        return str(envelope.open_note(self.scope.keys, owner, bytes(blob)))
+
     def escalate(self) -> list[RightsRequest]:
         """Escalate every overdue request not yet escalated: ledgered, and the contact
         person told (by e-mail, to the address in the policy's grievance contact)."""

@@ -43,11 +43,22 @@ def world(server: Server) -> dict[str, str]:
     }
 
 
-def endpoints(server: Server) -> Iterator[tuple[str, str, str]]:
+# The customer's own routes take a session token, never a key; these two start one.
+SESSION_STARTS = {("POST", "/v1/me/session"), ("POST", "/v1/me/session/verify")}
+
+
+def operations(server: Server) -> Iterator[tuple[str, str, dict[str, Any]]]:
     schema = httpx.get(f"{server.url}/openapi.json").json()
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            yield method.upper(), path, operation["x-required-scope"]
+    for path, found in schema["paths"].items():
+        for method, operation in found.items():
+            yield method.upper(), path, operation
+
+
+def endpoints(server: Server) -> Iterator[tuple[str, str, str]]:
+    """The staff API's operations, each with the scope it requires."""
+    for method, path, operation in operations(server):
+        if "x-required-scope" in operation:
+            yield method, path, operation["x-required-scope"]
 
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -127,6 +138,36 @@ def test_the_schema_publishes_a_scope_for_every_endpoint(server: Server) -> None
     assert {scope for _, _, scope in listed} == set(SCOPES)
 
 
+def test_every_operation_needs_a_scope_or_a_customer_session(server: Server) -> None:
+    """Nothing is reachable without a key or a customer's session but starting one."""
+    for method, path, operation in operations(server):
+        if (method, path) in SESSION_STARTS:
+            assert "security" not in operation
+        else:
+            assert ("x-required-scope" in operation) != ("x-customer-session" in operation), path
+
+
+def test_every_customer_route_refuses_a_missing_token_and_any_api_key(
+    server: Server, world: dict[str, str]
+) -> None:
+    key = server.vault.api_keys.create("legal_team", tuple(SCOPES)).token
+    customer_routes = [
+        (method, path)
+        for method, path, operation in operations(server)
+        if "x-customer-session" in operation
+    ]
+    assert len(customer_routes) >= 8
+    for method, path in customer_routes:
+        where = f"{method} {path}"
+        url = server.url + path.replace("{request_id}", "x").replace(
+            "{purpose}", "marketing_contact"
+        )
+        missing = httpx.request(method, url, json={})
+        assert (missing.status_code, missing.json()["reason"]) == (401, "missing"), where
+        with_key = httpx.request(method, url, json={}, headers={"Authorization": f"Bearer {key}"})
+        assert (with_key.status_code, with_key.json()["reason"]) == (401, "malformed"), where
+
+
 def test_every_endpoint_refuses_missing_revoked_expired_and_unscoped_keys(
     server: Server, world: dict[str, str]
 ) -> None:
@@ -168,7 +209,9 @@ def test_every_recipient_and_purpose_gets_exactly_what_the_policy_allows(
     keys = server.vault.api_keys
     customer_id = world["customer_id"]
     outcomes: list[bool] = []
-    for recipient in policy.recipients:
+    for recipient, found in policy.recipients.items():
+        if found.kind == "data_principal":  # no key may act as the customer
+            continue
         token = keys.create(recipient, ("customers:read",)).token
         with httpx.Client(base_url=server.url, headers={"X-API-Key": token}) as http:
             missing = http.get(f"/v1/customers/{customer_id}")

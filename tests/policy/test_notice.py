@@ -106,3 +106,24 @@ def test_each_purpose_says_how_long_its_data_is_kept() -> None:
     assert "खाता बंद होने के बाद 1 वर्ष तक रखा जाता है" in hindi
     one, _ = load_policy_text(TEXT.replace("retention: 90 days", "retention: 1 month"))
     assert "कानूनी आधार: अनुबंध; खाता बंद होने के बाद 1 महीने तक" in render(one, REGISTRY, "hi").markdown()
+
+
+@pytest.mark.parametrize(
+    ("language", "within"), [("en", "(answered within {} days)"), ("hi", "({} दिनों के भीतर उत्तर)")]
+)
+def test_the_notice_lists_each_right_with_its_period_and_how(language: str, within: str) -> None:
+    """DPDP Rules r.14: how to exercise each right, the identifier needed, the periods."""
+    shorter, _ = load_policy_text(
+        TEXT.replace("grievance: 30}", "grievance: 15}", 1).replace(
+            "erasure: 30,", "erasure: 21,", 1
+        )
+    )
+    text = render(shorter, REGISTRY, language).markdown()
+    rights = text.split("\n## ")[-1]
+    assert within.format(15) in rights and within.format(21) in rights
+    assert shorter.rights_how in rights and shorter.rights_identifier in rights
+    assert rights.count(within.format(30)) == 3  # access, correction, nomination
+    with pytest.raises(PolicyError, match="at most 90 days"):
+        load_policy_text(TEXT.replace("grievance: 30}", "grievance: 120}", 1))
+    with pytest.raises(PolicyError, match="unknown request kind 'portability'"):
+        load_policy_text(TEXT.replace("grievance: 30}", "grievance: 30, portability: 30}", 1))

@@ -12,6 +12,7 @@ from needtoknow.api.models import Consistency, History, HistoryEntry, TreeHeadOu
 from needtoknow.api.service import LedgerRead
 from needtoknow.errors import NotFound
 from needtoknow.ledger.heads import TreeHead
+from needtoknow.vault import Vault
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
@@ -48,8 +49,14 @@ def consistency(
 def history(customer_id: str, who: LedgerRead) -> History:
     """Every access to one customer's data, each with its inclusion proof under one
     signed tree head (entries held by a running non-disclosure order are left out)."""
-    proofs = who.vault.history(customer_id)
-    head = proofs[0].head if proofs else who.vault.ledger.sign_head()
+    return history_of(who.vault, customer_id)
+
+
+def history_of(vault: Vault, customer_id: str) -> History:
+    """A customer's history as the API shows it (to auditors here, to the customer at
+    ``GET /v1/me/history``)."""
+    proofs = vault.history(customer_id)
+    head = proofs[0].head if proofs else vault.ledger.sign_head()
     return History(
         customer_id=customer_id,
         head=_head(head),
