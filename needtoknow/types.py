@@ -35,6 +35,10 @@ class Context:
     # An authority is read only under it, and only while that stored request is being
     # released, within its scope (access.decide): naming an id elsewhere gains nothing.
     disclosure_request: str | None = None
+    # The customer's verified access request a read as the customer (``data_principal``)
+    # answers, or the unverified session a lookup as the customer starts: set by the
+    # rights desk only, checked against the stored request or session (access.decide).
+    rights_request: str | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

@@ -237,7 +237,7 @@ class RightsRequests:
         if request.kind == "access":
             answer = access_summary(self.vault, request.customer_id)
             if copy_key is not None:
-                answer["copy"] = sealed_copy(self.vault, request.customer_id, copy_key)
+                answer["copy"] = sealed_copy(self.vault, request.customer_id, copy_key, request.id)
         elif request.kind == "erasure":
             answer = self.vault.erase(request.customer_id).to_json()
         elif request.kind == "correction":

@@ -35,6 +35,7 @@ from needtoknow.rights.senders import Sender
 from needtoknow.rights.summary import SELF
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customer_sessions
+from needtoknow.types import Context
 from needtoknow.vault import Vault
 
 SESSION_LIFETIME = timedelta(minutes=15)
@@ -88,13 +89,8 @@ class CustomerSessions:
             self._limit(
                 conn, customer_sessions.c.client_digest, client_digest, STARTS_PER_CLIENT, now
             )
-        recipient, purpose = SELF
-        found = self.vault.find(category, address, recipient=recipient, purpose=purpose)
-        customer = found[0] if len(found) == 1 else None
         session_id = str(uuid.uuid4())
         with self.scope.db.begin() as conn:
-            if customer is not None and self._locked(conn, customer, now):
-                customer = None
             conn.execute(
                 customer_sessions.insert().values(
                     id=session_id,
@@ -105,6 +101,15 @@ class CustomerSessions:
                     failures=0,
                 )
             )
+        recipient, purpose = SELF
+        context = Context(now=now, case_id=session_id, rights_request=session_id)
+        found = self.vault.find(
+            category, address, recipient=recipient, purpose=purpose, context=context
+        )
+        customer = found[0] if len(found) == 1 else None
+        with self.scope.db.begin() as conn:
+            if customer is not None and self._locked(conn, customer, now):
+                customer = None
             code = self.codes.issue(conn, session_id, customer)
             self.scope.ledger.append(
                 conn,

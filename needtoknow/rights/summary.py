@@ -19,6 +19,7 @@ from typing import Any
 
 from needtoknow.errors import NotFound
 from needtoknow.records.disclosures import seal_to
+from needtoknow.types import Context
 from needtoknow.vault import Vault
 
 SELF = ("data_principal", "rights_request")  # the customer reading their own data
@@ -82,11 +83,16 @@ def access_summary(vault: Vault, customer_id: str) -> dict[str, Any]:
     }
 
 
-def sealed_copy(vault: Vault, customer_id: str, public_key: bytes) -> dict[str, Any]:
-    """The customer's values, read through the policy as their own recipient and sealed
-    to ``public_key`` (raw X25519); the ledger keeps the read, the copy only its hash."""
+def sealed_copy(
+    vault: Vault, customer_id: str, public_key: bytes, request_id: str
+) -> dict[str, Any]:
+    """The customer's values, read through the policy as their own recipient — allowed
+    only while answering their verified access request ``request_id`` — and sealed to
+    ``public_key`` (raw X25519); the ledger keeps the read (with the request id as its
+    case), the copy only its hash."""
     recipient, purpose = SELF
-    disclosure = vault.get(customer_id, recipient=recipient, purpose=purpose)
+    context = Context(now=vault.clock(), case_id=request_id, rights_request=request_id)
+    disclosure = vault.get(customer_id, recipient=recipient, purpose=purpose, context=context)
     body = json.dumps(
         {"nonce": secrets.token_hex(32), "customer_id": customer_id, "fields": disclosure.values},
         sort_keys=True,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
 
 from needtoknow.crypto import envelope
 from needtoknow.errors import (
@@ -21,6 +24,8 @@ from needtoknow.errors import (
 )
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.schema import customer_sessions, rights_requests
 from needtoknow.storage.store import Held, KeyRow
 from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
 
@@ -83,6 +88,13 @@ AUTHORITY_ROUTE = (
 )
 
 
+SELF_ROUTE = (
+    "the customer's own data is read as the customer only to answer their verified access "
+    "request (ntk request fulfil --copy-key), and looked up only to start their session"
+)
+SESSION_START = timedelta(minutes=1)
+
+
 def decide(
     vault: Vault,
     recipient: str,
@@ -98,12 +110,41 @@ def decide(
     engine = vault.engine
     decision = engine.decide(recipient, purpose, categories, context)
     known = engine.policy.recipients.get(recipient)
-    if known is None or known.kind != "authority":
+    if known is None or known.kind not in ("authority", "data_principal"):
         return decision
-    if _releasing(vault, decision, context, customer_ids):
+    if known.kind == "authority" and _releasing(vault, decision, context, customer_ids):
+        return decision
+    if known.kind == "data_principal" and _answering(vault, context, customer_ids):
         return decision
     wanted = [*decision.allowed, *decision.denied] or ["*"]
-    return replace(decision, allowed={}, denied=dict.fromkeys(wanted, AUTHORITY_ROUTE))
+    route = AUTHORITY_ROUTE if known.kind == "authority" else SELF_ROUTE
+    return replace(decision, allowed={}, denied=dict.fromkeys(wanted, route))
+
+
+def _answering(vault: Vault, context: Context, customer_ids: Sequence[str] | None) -> bool:
+    """Whether this read as the customer answers the stored access request the context
+    names — open, verified, of this one customer — or this lookup starts the stored
+    session it names, still unverified and just begun. Any other read "as the customer"
+    (an operator at the CLI) would put the operator's read in the customer's name."""
+    if context.rights_request is None:
+        return False
+    with reading(vault.db) as conn:
+        if customer_ids is None:
+            started = conn.execute(
+                sa.select(customer_sessions.c.started_at).where(
+                    customer_sessions.c.id == context.rights_request,
+                    customer_sessions.c.token_digest.is_(None),
+                )
+            ).scalar_one_or_none()
+            return started is not None and stored_utc(started) > context.now - SESSION_START
+        row = conn.execute(
+            sa.select(rights_requests).where(rights_requests.c.id == context.rights_request)
+        ).first()
+    return (
+        row is not None
+        and (row.kind, row.status, row.verification) == ("access", "open", "verified")
+        and list(customer_ids) == [row.customer_id]
+    )
 
 
 def _releasing(

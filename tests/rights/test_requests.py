@@ -29,6 +29,7 @@ from needtoknow.records.outbox import Smtp
 from needtoknow.rights.requests import RightsRequests
 from needtoknow.rights.senders import Messenger, SmsWebhook
 from needtoknow.storage.schema import ledger_entries, rights_requests
+from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA
@@ -112,7 +113,7 @@ def test_a_copy_is_sealed_to_the_key_the_customer_gives(
 
 
 def test_erasure_keeps_the_vps_subscriber_record_and_says_under_which_law(
-    vault: Vault, desk: RightsRequests
+    vault: Vault, desk: RightsRequests, clock: Clock
 ) -> None:
     cid = vault.add(ASHA).customer_id
     vault.accounts.set_services(cid, ["vps"])
@@ -137,6 +138,10 @@ def test_erasure_keeps_the_vps_subscriber_record_and_says_under_which_law(
     }
     with pytest.raises(PolicyDenied):
         vault.get(cid, recipient="support_team", purpose="service_delivery")
+    clock.now += timedelta(days=365 * 5 + 2)  # CERT-In's five years are over
+    (later,) = vault.erasures.run().changed
+    assert set(later.erased) == {"digital_identity", "email", "identity_number", "telephone"}
+    assert vault.accounts.status(cid).categories == ("address", "name")  # invoices: 8 years
 
 
 def test_a_correction_applies_the_same_validators_and_answers_what_changed(
@@ -338,3 +343,24 @@ def test_no_api_key_can_act_as_the_customer(vault: Vault) -> None:
     would be a master key, so only a customer's own verified session acts as it."""
     with pytest.raises(ValidationError, match="data_principal_signs_in_with_codes"):
         vault.api_keys.create("data_principal", ("customers:read",))
+
+
+def test_nobody_reads_as_the_customer_but_the_answer_to_their_verified_request(
+    vault: Vault, desk: RightsRequests
+) -> None:
+    """An operator's read "as the customer" would put their read in the customer's name
+    in the customer's own history: it is refused unless it answers a verified access
+    request of that very customer (or starts a session, for a lookup)."""
+    cid = vault.add(ASHA).customer_id
+    other = vault.add(ASHA).customer_id
+    with pytest.raises(PolicyDenied, match="verified access"):
+        vault.get(cid, recipient="data_principal", purpose="rights_request")
+    pending = desk.open(cid, "access")
+    verified_other = desk.open(other, "access")
+    desk.verify_offline(verified_other.id, "Arun", "in_person")
+    for request_id in (pending.id, verified_other.id, "no-such-request"):
+        context = Context(now=vault.clock(), rights_request=request_id)
+        with pytest.raises(PolicyDenied, match="verified access"):
+            vault.get(cid, recipient="data_principal", purpose="rights_request", context=context)
+    with pytest.raises(PolicyDenied, match="start their session"):
+        vault.find("email", ASHA["email"], recipient="data_principal", purpose="rights_request")
