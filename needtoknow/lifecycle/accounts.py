@@ -150,7 +150,7 @@ def account_of(row: Any) -> Account:
         frozenset(unpack_fields(bytes(row.sealed_fields))),
         closed,
         max(updated, closed) if closed else updated,
-        frozenset(json.loads(row.services or "[]")),
+        frozenset(json.loads(row.services)) if row.services else frozenset(),
         row.closed_reason == "erasure_request",
     )
 

@@ -75,7 +75,8 @@ class RunReport:
     instructions: int = 0
     scrubbed: bool | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
+        """The counts, without each customer's outcome (what the run's entry records)."""
         return {
             "as_of": self.as_of.isoformat(),
             "dry_run": self.dry_run,
@@ -85,8 +86,10 @@ class RunReport:
             "customers_held": sum(bool(o.held()) for o in self.changed),
             "instructions": self.instructions,
             "scrubbed": self.scrubbed,
-            "customers": [o.to_json() for o in self.changed],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.summary(), "customers": [o.to_json() for o in self.changed]}
 
 
 class Erasures:
@@ -140,7 +143,7 @@ class Erasures:
         self,
         dry_run: bool = False,
         as_of: datetime | None = None,
-        batch: int = 1000,
+        batch: int = 10_000,
         progress: Progress | None = None,
     ) -> RunReport:
         """Erase (or hold) every category of every closed account whose time has come.
@@ -174,8 +177,7 @@ class Erasures:
             return int(conn.execute(query).scalar_one())
 
     def _finish(self, report: RunReport) -> None:
-        summary = {k: v for k, v in report.to_json().items() if k != "customers"}
-        self.scope.ledger.record(self.scope.entry("retention", detail=summary))
+        self.scope.ledger.record(self.scope.entry("retention", detail=report.summary()))
         if any(o.erased for o in report.changed):
             report.scrubbed = scrubs.complete(self.scope.db)
 
@@ -237,12 +239,12 @@ class Erasures:
         # (an erasure request takes them even when a hold keeps some categories).
         notes.clear_for(conn, [o.customer_id for o, _ in changed if o.whole or cause == "erasure"])
         scrubs.record(conn, list(erased), "retention" if cause == "retention" else "erase", now)
+        erase, keep = (self.scope.entry(k, time=now) for k in ("erase", "retention"))
         self.scope.ledger.append_many(
             conn,
             [
-                self.scope.entry(
-                    "erase" if o.erased else "retention",
-                    time=now,
+                replace(
+                    erase if o.erased else keep,
                     customer_id=o.customer_id,
                     categories=o.erased,
                     detail={

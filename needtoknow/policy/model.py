@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 RECIPIENT_KINDS = frozenset(
     {
@@ -75,6 +76,11 @@ class Retention:
 
     count: int
     unit: str  # day | month | year
+
+    def days(self) -> tuple[int, int]:
+        """The fewest and the most days it can span on the calendar."""
+        low, high = {"day": (1, 1), "month": (28, 31), "year": (365, 366)}[self.unit]
+        return self.count * low, self.count * high
 
     def exceeds(self, other: Retention) -> bool:
         """Longer than ``other`` (12 months are a year; a month is a twelfth of 365.25 days)."""
@@ -210,13 +216,43 @@ class Policy:
     rights_how: str = ""
     rights_identifier: str = ""
 
-    def collectors(self, category: str) -> list[str]:
-        """The purposes that collect ``category`` (none: it may not be stored)."""
-        return sorted(
-            name
-            for name, purpose in self.purposes.items()
-            if category in purpose.collects and name not in self.prohibited_purposes
-        )
+    def collectors(self, category: str) -> tuple[str, ...]:
+        """The purposes that collect ``category``, in name order (none: it may not be
+        stored)."""
+        return self._collectors.get(category, ())
+
+    def periods(self, category: str) -> tuple[Retention, ...] | None:
+        """The ``retention`` periods of the purposes that collect ``category`` that can
+        end last — a period surely outlasted by another on any calendar (180 days by a
+        year) is left out — or None: one of them states none, so it is kept until one is."""
+        return self._periods.get(category, ())
+
+    @cached_property
+    def _periods(self) -> Mapping[str, tuple[Retention, ...] | None]:
+        found: dict[str, tuple[Retention, ...] | None] = {}
+        for category, names in self._collectors.items():
+            stated = [self.purposes[n].retention for n in names]
+            if None in stated:
+                found[category] = None
+                continue
+            periods = [p for p in dict.fromkeys(stated) if p is not None]
+            found[category] = tuple(
+                p
+                for p in periods
+                if not any(q is not p and q.days()[0] >= p.days()[1] for q in periods)
+            )
+        return found
+
+    @cached_property
+    def _collectors(self) -> Mapping[str, tuple[str, ...]]:
+        """Category → the purposes collecting it, worked out once per policy (a retention
+        run asks for every category of every customer it plans)."""
+        found: dict[str, list[str]] = {}
+        for name, purpose in sorted(self.purposes.items()):
+            if name not in self.prohibited_purposes:
+                for category in purpose.collects:
+                    found.setdefault(category, []).append(name)
+        return {category: tuple(names) for category, names in found.items()}
 
     def consent_to_collect(self, category: str) -> list[str]:
         """The consent-based purposes ``category`` is collected for, when only such
@@ -225,9 +261,9 @@ class Policy:
         collectors = self.collectors(category)
         if any(self.purposes[p].legal_basis != "consent" for p in collectors):
             return []
-        return collectors
+        return list(collectors)
 
     def collected(self) -> dict[str, list[str]]:
         """Every category some purpose collects → those purposes."""
         names = {c for purpose in self.purposes.values() for c in purpose.collects}
-        return {c: found for c in sorted(names) if (found := self.collectors(c))}
+        return {c: list(found) for c in sorted(names) if (found := self.collectors(c))}

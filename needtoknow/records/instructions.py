@@ -24,6 +24,7 @@ from needtoknow.policy.model import BOUND_KINDS
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import erasure_instructions, ledger_customers, ledger_entries
+from needtoknow.storage.store import among
 
 CAUSES = frozenset({"erasure", "withdrawal", "retention"})
 
@@ -163,11 +164,11 @@ def _received(
     the customer index, which covers entries up to the last seal."""
     out: dict[tuple[str, str], set[str]] = {}
     ids = list(wanted)
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), 10_000):
         rows = conn.execute(
             sa.select(ledger_customers.c.customer_id, ledger_entries.c.entry)
             .join(ledger_entries, ledger_entries.c.idx == ledger_customers.c.idx)
-            .where(ledger_customers.c.customer_id.in_(ids[start : start + 500]))
+            .where(among(conn, ledger_customers.c.customer_id, ids[start : start + 10_000]))
         )
         for row in rows:
             customer_id, raw = str(row.customer_id), bytes(row.entry)

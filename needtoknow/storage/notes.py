@@ -4,7 +4,7 @@ one may not be retired (Vault.rewrap, Vault.retire_key)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -55,12 +55,21 @@ def replace(conn: sa.Connection, note: Note, blob: bytes) -> None:
 
 
 def clear_for(conn: sa.Connection, customer_ids: Sequence[str]) -> None:
-    """Destroy every note about ``customer_ids`` (their data is being erased)."""
+    """Destroy every note about ``customer_ids`` (their data is being erased). Notes are
+    few (requests are rare): the customers holding any are read first, so a retention
+    run's thousands of customers cost one query per table, not one per chunk of ids."""
+    wanted = set(customer_ids)
     for table in {t for t, _ in NOTE_COLUMNS}:
-        columns = {c: None for t, c in NOTE_COLUMNS if t is table}
-        for start in range(0, len(customer_ids), 500):
+        columns = [table.c[c] for t, c in NOTE_COLUMNS if t is table]
+        holding: Iterable[str] = conn.execute(
+            sa.select(table.c.customer_id)
+            .distinct()
+            .where(sa.or_(*(c.is_not(None) for c in columns)))
+        ).scalars()
+        found = sorted(wanted.intersection(holding))
+        for start in range(0, len(found), 500):
             conn.execute(
                 table.update()
-                .where(table.c.customer_id.in_(customer_ids[start : start + 500]))
-                .values(columns)
+                .where(table.c.customer_id.in_(found[start : start + 500]))
+                .values(dict.fromkeys((c.name for c in columns), None))
             )

