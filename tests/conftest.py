@@ -39,7 +39,7 @@ def need_service(missing: str, how: str) -> NoReturn:
 # No test asserts a time: Hypothesis's default deadline (200 ms an example) and its
 # too-slow health check (data generation timed) would fail a property on a busy machine,
 # so both are off for every property test.
-pytest_plugins = ["tests.mail"]  # the smtp and sms fixtures
+pytest_plugins = ["tests.mail", "tests.serving"]  # smtp, sms; url (an in-process server)
 
 hypothesis.settings.register_profile(
     "needtoknow", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]

@@ -27,6 +27,7 @@ from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
 from needtoknow.api.routes import (
+    accounts,
     agreements,
     analytics,
     consents,
@@ -101,7 +102,8 @@ def _lifespan(
 def _include_routes(app: FastAPI) -> None:
     """Every router, each route's scope and the problem responses published in the
     schema, so a client can read what each call needs and what it may answer."""
-    for router in (customers, consents, policy, ledger, agreements, disclosures, analytics, me):
+    routers = (customers, consents, accounts, policy, ledger, agreements, disclosures, analytics)
+    for router in (*routers, me):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app)

@@ -317,3 +317,46 @@ class RightsRequestList(BaseModel):
 class MyConsentIn(BaseModel):
     purpose: str = Field(max_length=100)
     notice_version: str | None = Field(default=None, max_length=64)
+
+
+class AccountOut(BaseModel):
+    customer_id: str
+    status: str
+    closed_at: str | None
+    closed_reason: str | None
+    services: list[str]
+    categories: list[str]
+    held: dict[str, dict[str, Any]]
+
+
+class Closing(BaseModel):
+    reason: str = Field(default="customer_request", max_length=32)
+
+
+class ServicesIn(BaseModel):
+    services: list[str] = Field(max_length=32)
+
+
+class HoldIn(BaseModel):
+    customer_id: str = Field(max_length=36)
+    categories: list[str] = Field(min_length=1, max_length=32)
+    basis: str = Field(min_length=1, max_length=200)
+    until: date
+    readable_for: list[str] = Field(default=["legal_process"], min_length=1, max_length=8)
+
+
+class HoldOut(BaseModel):
+    hold_id: str
+    customer_id: str
+    categories: list[str]
+    basis: str
+    readable_for: list[str]
+    until: str
+    placed_by: str
+    placed_at: str
+    released_by: str | None
+    released_at: str | None
+
+
+class HoldList(BaseModel):
+    holds: list[HoldOut]

@@ -172,6 +172,7 @@ DisclosuresRelease = Annotated[Caller, Depends(Authorised("disclosures:release")
 EventsWrite = Annotated[Caller, Depends(Authorised("events:write"))]
 ReportsRun = Annotated[Caller, Depends(Authorised("reports:run"))]
 ConsentsManage = Annotated[Caller, Depends(Authorised("consents:manage"))]
+AccountsManage = Annotated[Caller, Depends(Authorised("accounts:manage"))]
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,58 @@ class Calls(Generic[Http]):
         body = {"public_key": None if public_key is None else public_key.hex()}
         return Call("POST", path, answers.released, body=body)
 
+    @Endpoint
+    def account(customer_id: str) -> Call[dict[str, Any]]:
+        """Open or closed, services, held categories (staff scope ``accounts:manage``)."""
+        return Call("GET", f"/v1/customers/{_segment(customer_id)}/account", answers.as_json)
+
+    @Endpoint
+    def close_account(customer_id: str, reason: str = "customer_request") -> Call[dict[str, Any]]:
+        path = f"/v1/customers/{_segment(customer_id)}/account/close"
+        return Call("POST", path, answers.as_json, body={"reason": reason})
+
+    @Endpoint
+    def reopen_account(customer_id: str) -> Call[dict[str, Any]]:
+        path = f"/v1/customers/{_segment(customer_id)}/account/reopen"
+        return Call("POST", path, answers.as_json)
+
+    @Endpoint
+    def set_services(customer_id: str, services: Iterable[str]) -> Call[dict[str, Any]]:
+        path = f"/v1/customers/{_segment(customer_id)}/account/services"
+        return Call("PUT", path, answers.as_json, body={"services": list(services)})
+
+    @Endpoint
+    def place_hold(
+        customer_id: str,
+        categories: Iterable[str],
+        basis: str,
+        until: date,
+        readable_for: Iterable[str] = ("legal_process",),
+    ) -> Call[dict[str, Any]]:
+        body = {
+            "customer_id": customer_id,
+            "categories": list(categories),
+            "basis": basis,
+            "until": until.isoformat(),
+            "readable_for": list(readable_for),
+        }
+        return Call("POST", "/v1/holds", answers.as_json, body=body)
+
+    @Endpoint
+    def release_hold(hold_id: str) -> Call[dict[str, Any]]:
+        return Call("POST", f"/v1/holds/{_segment(hold_id)}/release", answers.as_json)
+
+    @Endpoint
+    def holds(customer_id: str | None = None, active: bool = False) -> Call[list[dict[str, Any]]]:
+        params: dict[str, Any] = {"active": active}
+        if customer_id is not None:
+            params["customer_id"] = customer_id
+        return Call("GET", "/v1/holds", _holds, params)
+
+
+def _holds(response: httpx.Response) -> list[dict[str, Any]]:
+    return list(response.json()["holds"])
+
 
 def _membership(agreement_id: str, action: str, customer_ids: Iterable[str]) -> Call[int]:
     """Assigning and unassigning differ only in the path."""

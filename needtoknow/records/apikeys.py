@@ -43,6 +43,7 @@ SCOPES = {
     "events:write": "send usage events (pseudonymised and scrubbed of PII on the way in)",
     "reports:run": "run differentially private reports, charged to the key's recipient",
     "consents:manage": "record, withdraw and list customers' consents",
+    "accounts:manage": "close and reopen accounts, set their services, place and release holds",
 }
 DEFAULT_SCOPES = ("customers:read", "policy:read")
 # Scopes that change who may see what, or audit everyone: for the company's own teams,
@@ -65,6 +66,7 @@ STAFF_SCOPES = frozenset(
         "disclosures:release",
         "events:write",  # usage data comes from the company's own systems only
         "consents:manage",  # a recipient recording consents could grant itself purposes
+        "accounts:manage",  # closure and holds decide when data is erased
     }
 )
 PREFIX = "ntk_"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -35,11 +36,13 @@ def world(server: Server) -> dict[str, str]:
         categories=["name"],
         case_owner="legal",
     )
+    hold = server.vault.holds.place(customer_id, ["name"], "Test hold", date(2099, 1, 1))
     return {
         "customer_id": customer_id,
         "agreement_id": "AGR-COLL-2026",
         "request_id": request.id,
         "purpose": "marketing_contact",
+        "hold_id": hold.hold.id,
     }
 
 

@@ -1,21 +1,18 @@
 """The customer's own API over real HTTP on 127.0.0.1 (uvicorn in this process, so the
-vault's clock can be moved), on SQLite and PostgreSQL, through the Python client:
+vault's clock can be moved: the ``url`` fixture), on SQLite and PostgreSQL, through the
+Python client:
 signing in with a code, the access summary and history, consents, and requests — and
 what an outsider cannot learn or do."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 
-from needtoknow.api.app import create_app
 from needtoknow.client import CustomerClient, VaultClient
 from needtoknow.errors import (
     AuthenticationError,
@@ -26,29 +23,13 @@ from needtoknow.errors import (
 )
 from needtoknow.records.outbox import Smtp
 from needtoknow.rights.requests import RightsRequests
-from needtoknow.rights.senders import Messenger
 from needtoknow.rights.sessions import STARTS_PER_ADDRESS
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA, RAVI
-from tests.mail import Inbox, code_in, free_port
+from tests.mail import Inbox, code_in
 
 Mail = tuple[Smtp, Inbox, Controller]
-
-
-@pytest.fixture
-def url(vault: Vault, smtp: Mail) -> Iterator[str]:
-    app = create_app(vault, messenger=Messenger(smtp[0]))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def signed_in(url: str, inbox: Inbox, address: str) -> CustomerClient:
