@@ -48,3 +48,4 @@ clean:
 ## Regenerate docs/cli.md from the commands' --help.
 docs: install
 	$(BIN)/python scripts/cli_reference.py
+	$(BIN)/python scripts/records_reference.py

@@ -45,6 +45,7 @@ from needtoknow.api.service import (
     Service,
     signed_in,
 )
+from needtoknow.categories.schema import customer_schema
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NeedToKnowError
 from needtoknow.rights.senders import Sender
@@ -71,7 +72,7 @@ def create_app(
         lifespan=_lifespan(vault, own_vault, sth_every),
     )
     app.state.service = Service(vault, limits, events, messenger)
-    _include_routes(app)
+    _include_routes(app, vault)
     _answer_errors_as_problems(app)
     app.add_middleware(RequestContext, max_body=limits.max_body)
     return app
@@ -99,14 +100,14 @@ def _lifespan(
     return lifespan
 
 
-def _include_routes(app: FastAPI) -> None:
+def _include_routes(app: FastAPI, vault: Vault) -> None:
     """Every router, each route's scope and the problem responses published in the
     schema, so a client can read what each call needs and what it may answer."""
     routers = (customers, consents, accounts, policy, ledger, agreements, disclosures, analytics)
     for router in (*routers, me):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
-    _publish_security(app)
+    _publish_security(app, vault)
     app.get("/healthz", include_in_schema=False, name="healthz")(_healthz)
 
 
@@ -190,15 +191,20 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _publish_security(app: FastAPI) -> None:
-    """Declare how keys travel in the schema. Authorised reads the headers itself:
-    FastAPI's security dependencies would cost two more dependency solves per request."""
+def _publish_security(app: FastAPI, vault: Vault) -> None:
+    """Declare how keys travel in the schema, and the customer record's shape (from the
+    vault's categories: ``categories.schema``) as the body of a write. Authorised reads
+    the headers itself: FastAPI's security dependencies would cost two more dependency
+    solves per request."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
             schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            record = {k: v for k, v in customer_schema(vault.registry).items() if k != "$schema"}
+            fields = schema["components"]["schemas"]["CustomerFields"]["properties"]["fields"]
+            fields.update(record, maxProperties=32)
             for operations in schema["paths"].values():
                 for operation in operations.values():
                     if "x-required-scope" in operation:

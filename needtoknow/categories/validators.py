@@ -76,9 +76,13 @@ def _compact(value: JSON, path: str, category: str) -> str:
     return re.sub(r"[\s-]", "", _string(value, path, category, 64)).upper()
 
 
-def _mapping(value: JSON, path: str, category: str, required: set[str]) -> Mapping[str, Any]:
+def _mapping(
+    value: JSON, path: str, category: str, required: set[str], shape: str = ""
+) -> Mapping[str, Any]:
+    """An object with ``required`` keys; ``shape`` says what else is accepted."""
     if not isinstance(value, Mapping):
-        raise _fail(path, category, "type", "expected an object")
+        keys = ", ".join(sorted(required))
+        raise _fail(path, category, "type", f"expected an object with {keys}{shape}")
     missing = sorted(required - value.keys())
     if missing:
         raise _fail(path, category, "missing_keys", ", ".join(missing))
@@ -138,6 +142,10 @@ def email(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     import email_validator
 
     raw = _string(value, path, category, 320)
+    if "<" in raw:  # "Asha Verma <asha@example.in>": the address alone is kept
+        from email.utils import parseaddr
+
+        raw = parseaddr(raw)[1] or raw
     try:
         valid = email_validator.validate_email(raw, check_deliverability=False)
     except email_validator.EmailNotValidError:
@@ -146,8 +154,44 @@ def email(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     return Normalised(normal, (normal.lower(),))
 
 
+_ADDRESS_SHAPE = " (state, line2, country optional), or a one-line address"
+_PIN_IN_LINE = re.compile(r"(?<!\d)([1-9]\d{2})\s?(\d{3})(?!\d)")
+
+
+def one_line_address(text: str, path: str, category: str) -> dict[str, str]:
+    """``"Flat 4B, 17 MG Road, Pune, Maharashtra 411001"`` as an address object: the last
+    six-digit PIN, then from the end a state (if one is named), the city, and the street
+    (its first part is line1, any others line2). What cannot be found is named."""
+    pins = list(_PIN_IN_LINE.finditer(text))
+    missing = [] if pins else ["a six-digit PIN"]
+    rest = text[: pins[-1].start()] + text[pins[-1].end() :] if pins else text
+    parts = [p.strip(" -.") for p in rest.split(",")]
+    parts = [p for p in parts if p]
+    state = ""
+    if parts and parts[-1].lower() in india.STATES:
+        state = parts.pop()
+    elif parts:  # "Pune Maharashtra": a state written after the city without a comma
+        for name in sorted(india.STATES, key=len, reverse=True):
+            if parts[-1].lower().endswith(" " + name):
+                state = parts[-1][-len(name) :]
+                parts[-1] = parts[-1][: -len(name)].strip()
+                break
+    if len(parts) < 2:
+        missing.insert(0, "a street and a city, separated by a comma")
+    if missing:
+        raise _fail(path, category, "one_line_address", "missing " + "; ".join(missing))
+    out = {"line1": parts[0], "city": parts[-1], "pin": "".join(pins[-1].groups())}
+    if len(parts) > 2:
+        out["line2"] = ", ".join(parts[1:-1])
+    if state:
+        out["state"] = state
+    return out
+
+
 def address(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
-    raw = _mapping(value, path, category, {"line1", "city", "pin"})
+    if isinstance(value, str):
+        value = one_line_address(_string(value, path, category), path, category)
+    raw = _mapping(value, path, category, {"line1", "city", "pin"}, _ADDRESS_SHAPE)
     country = _string(raw.get("country", "IN"), f"{path}.country", category, 2).upper()
     out: dict[str, str] = {"line1": _string(raw["line1"], f"{path}.line1", category)}
     if _given(raw, "line2"):
@@ -265,8 +309,13 @@ def _typed_entries(
 ) -> list[tuple[str, str]]:
     """Validate ``{"type": kind, value_key: …}`` entries (one or a list) by their kind."""
     checked = []
+    kinds = ", ".join(checkers)
+    shape = f', one of them or a list, or "kind:{value_key}" text (kind: {kinds})'
     for entry_path, entry in _items(value, path, category):
-        raw = _mapping(entry, entry_path, category, {"type", value_key})
+        if isinstance(entry, str) and ":" in entry:  # "pan:AFZPK7190K"
+            kind, _, given = entry.partition(":")
+            entry = {"type": kind.strip().lower(), value_key: given}
+        raw = _mapping(entry, entry_path, category, {"type", value_key}, shape)
         kind = raw["type"]
         known = "one of " + ", ".join(checkers)
         if not isinstance(kind, str):

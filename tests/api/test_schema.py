@@ -246,3 +246,25 @@ def test_random_bodies_are_refused_cleanly_and_store_nothing(
     refused_cleanly()
     log = server.log_text()[logged:]
     assert "Traceback" not in log and "unhandled error" not in log and CANARY not in log
+
+
+def test_the_record_schema_is_the_body_of_a_write_and_its_forms_are_accepted(
+    server: Server,
+) -> None:
+    """The customer record's JSON Schema (categories.schema) is published as the body
+    of POST /v1/customers, and a one-line address written over HTTP is stored whole."""
+    document = httpx.get(f"{server.url}/openapi.json").json()
+    fields = document["components"]["schemas"]["CustomerFields"]["properties"]["fields"]
+    assert fields["additionalProperties"] is False
+    assert "one line" in json.dumps(fields["properties"]["address"])
+    with server.client("everything") as http:
+        written = http.post(
+            "/v1/customers",
+            json={"fields": {"name": "Ravi K", "address": "9 Beach Road, Chennai 600001"}},
+        )
+        assert written.status_code == 201, written.text
+    with server.client("billing") as http:
+        read = http.get(
+            f"/v1/customers/{written.json()['customer_id']}", params={"purpose": "billing"}
+        )
+    assert read.json()["values"]["address"]["city"] == "Chennai"
