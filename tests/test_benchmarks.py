@@ -67,3 +67,8 @@ def test_bench_analytics_runs_every_contender(tmp_path: Path) -> None:
 def test_bench_lifecycle_compares_a_retention_run_with_a_plain_delete() -> None:
     out = run("bench_lifecycle.py", "--customers", "2000")
     assert out.count("retention run within 3x of a plain DELETE") == 2  # SQLite, PostgreSQL
+
+
+def test_bench_import_reports_the_ratio_and_the_memory() -> None:
+    out = run("bench_import.py", "--customers", "300", "--rows", "2000")
+    assert "vs one Vault.add per transaction" in out and "peak RSS" in out

@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"records"},
     {"lifecycle"},
     {"vault"},
-    {"rights"},
+    {"rights", "imports"},
     {"config", "demo"},
     {"health", "detect"},
     {"analytics"},

@@ -57,11 +57,22 @@ def _string(value: JSON, path: str, category: str, max_length: int = 500) -> str
         raise _fail(path, category, "empty")
     if len(text) > max_length:
         raise _fail(path, category, "length", f"at most {max_length} characters")
-    if any(ord(c) < 32 for c in text):
-        raise _fail(path, category, "control_characters")
-    if any("\ud800" <= c <= "\udfff" for c in text):  # JSON's "\ud800" is no character
-        raise _fail(path, category, "unicode", "lone surrogate")
+    bad = _UNWRITABLE.search(text)
+    if bad is not None:
+        if bad.group() < " ":
+            raise _fail(path, category, "control_characters")
+        raise _fail(path, category, "unicode", "lone surrogate")  # JSON's "\ud800"
     return text
+
+
+# Control characters, and lone surrogates (no character at all): one scan, not two.
+_UNWRITABLE = re.compile("[\x00-\x1f\ud800-\udfff]")
+_SPACES_AND_HYPHENS = re.compile(r"[\s-]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PIN = re.compile(r"[1-9]\d{5}")
+_ACCOUNT = re.compile(r"\d{9,18}")
+_USERNAME = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+_DEVICE_ID = re.compile(r"[\x21-\x7e]{4,128}")
 
 
 def _given(raw: Mapping[str, Any], key: str) -> bool:
@@ -73,7 +84,7 @@ def _given(raw: Mapping[str, Any], key: str) -> bool:
 
 def _compact(value: JSON, path: str, category: str) -> str:
     """Upper-case with spaces and hyphens removed: how Indian ids are written in forms."""
-    return re.sub(r"[\s-]", "", _string(value, path, category, 64)).upper()
+    return _SPACES_AND_HYPHENS.sub("", _string(value, path, category, 64)).upper()
 
 
 def _mapping(
@@ -107,7 +118,7 @@ def long_text(value: JSON, path: str, category: str, rules: Rules) -> Normalised
 
 def iso_date(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     raw = _string(value, path, category, 10)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+    if not _ISO_DATE.fullmatch(raw):
         raise _fail(path, category, "iso_format", "expected YYYY-MM-DD")
     try:
         parsed = date.fromisoformat(raw)
@@ -201,7 +212,7 @@ def address(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
         out["state"] = _string(raw["state"], f"{path}.state", category, 100)
     pin = _compact(raw["pin"], f"{path}.pin", category)
     if country == "IN":
-        if not re.fullmatch(r"[1-9]\d{5}", pin):
+        if not _PIN.fullmatch(pin):
             raise _fail(f"{path}.pin", category, "pin_format", "six digits, not starting with 0")
         state = out.get("state", "").lower()
         if state:
@@ -237,7 +248,7 @@ def place(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
 def bank_account(value: JSON, path: str, category: str, rules: Rules) -> Normalised:
     raw = _mapping(value, path, category, {"account_number", "ifsc"})
     number = _compact(raw["account_number"], f"{path}.account_number", category)
-    if not re.fullmatch(r"\d{9,18}", number):
+    if not _ACCOUNT.fullmatch(number):
         raise _fail(f"{path}.account_number", category, "account_format", "9 to 18 digits")
     ifsc = _check(
         identifiers.ifsc, _compact(raw["ifsc"], f"{path}.ifsc", category), f"{path}.ifsc", category
@@ -387,13 +398,13 @@ def _ip(text_value: str, path: str, category: str) -> str:
 
 
 def _username(text_value: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9._@+-]{1,64}", text_value):
+    if not _USERNAME.fullmatch(text_value):
         raise _fail(path, category, "username_format")
     return text_value
 
 
 def _device_id(text_value: str, path: str, category: str) -> str:
-    if not re.fullmatch(r"[\x21-\x7e]{4,128}", text_value):
+    if not _DEVICE_ID.fullmatch(text_value):
         raise _fail(path, category, "device_id_format")
     return text_value
 

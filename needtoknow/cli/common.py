@@ -81,6 +81,31 @@ def parse_moment(value: str, field: str) -> datetime:
     return moment
 
 
+@contextmanager
+def counting(description: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+    """A progress line on stderr — items done and their rate — for work of unknown size;
+    nothing when ``quiet`` (``--json``) or stderr is not a terminal."""
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=stderr,
+        disable=quiet or not stderr.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[0].speed
+            bar.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+
+        yield advance
+
+
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 

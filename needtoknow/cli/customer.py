@@ -1,4 +1,4 @@
-"""``ntk customer``: add, correct, get, find, erase."""
+"""``ntk customer``: add, import, correct, get, find, erase."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import print_json, reported, stderr, with_vault
-from needtoknow.errors import NeedToKnowError
+from needtoknow.cli.common import counting, print_json, reported, stderr, stdout, with_vault
+from needtoknow.errors import NeedToKnowError, ValidationError
 from needtoknow.guards.jsontext import parse_json
 from needtoknow.types import Context
 from needtoknow.vault import Erasure, Vault
@@ -193,3 +193,85 @@ def erase(customer_id: str) -> None:
 
     erased = with_vault(run, as_json=True)
     print_json(erased.to_json())
+
+
+@app.command(name="list")
+def list_(
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    after: Annotated[str, typer.Option(help="Start after this customer id (paging).")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Customers by id: created, closed and erased times — never a value."""
+    found = with_vault(lambda vault: vault.accounts.listing(limit, after), as_json)
+    if as_json:
+        print_json(found)
+        return
+    for row in found:
+        state = "erased" if row["erased_at"] else ("closed" if row["closed_at"] else "open")
+        stdout.print(f"{row['customer_id']}  {row['created_at'][:10]}  {state}", highlight=False)
+
+
+@app.command(name="import")
+def import_(
+    source: Annotated[str, typer.Argument(help="A JSON Lines or CSV file, or - for stdin.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="jsonl or csv (default: the file's extension; stdin jsonl)."),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="The column holding the source system's id: a re-run skips rows stored before."
+        ),
+    ] = None,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=CATEGORY for a column named otherwise (repeat)."),
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Rows per transaction.")] = 500,
+    dry_run: Annotated[bool, typer.Option(help="Validate only; store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Add many customers: rows validated one by one, stored in batches (one transaction
+    and ledger commit each); refused rows are reported by row, field and rule."""
+    from needtoknow.imports.rows import read_rows
+    from needtoknow.imports.run import import_rows
+
+    kind = fmt or ("csv" if source.lower().endswith(".csv") else "jsonl")
+    with reported(as_json):
+        columns = dict(_pair(item) for item in rename or ())
+        stream = sys.stdin if source == "-" else _open_text(source)
+
+    def run(vault: Vault) -> Any:
+        rows = read_rows(stream, kind, vault.registry, key, columns)
+        with counting("importing", quiet=as_json) as advance:
+            return import_rows(vault, rows, batch, dry_run, advance)
+
+    report = with_vault(run, as_json).to_json()
+    if as_json:
+        print_json(report)
+        return
+    verb = "would add" if dry_run else "added"
+    stdout.print(
+        f"{report['rows']} rows: {verb} {report['added']}, already imported "
+        f"{report['known']}, refused {report['refused']}",
+        highlight=False,
+    )
+    for problem in report["problems"][:20]:
+        stdout.print(
+            f"  row {problem['row']}: {problem['field']} ({problem['rule']})", highlight=False
+        )
+
+
+def _pair(item: str) -> tuple[str, str]:
+    column, sep, category = item.partition("=")
+    if not sep or not column.strip() or not category.strip():
+        raise ValidationError("map", "import", "column_equals_category", "e.g. Mobile=telephone")
+    return column.strip(), category.strip()
+
+
+def _open_text(path: str) -> Any:
+    try:
+        return Path(path).open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise NeedToKnowError(f"cannot read {path}: {exc.strerror}") from None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import print_json, with_vault
+from needtoknow.cli.common import print_json, stdout, with_vault
 from needtoknow.errors import ValidationError
 from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES
 from needtoknow.vault import Vault
@@ -31,6 +31,27 @@ def rotate_signing() -> None:
     is kept and named in the ledger). Give witnesses the new public key this prints."""
     head = with_vault(lambda vault: vault.rotate_signing_key(), as_json=True)
     print_json({"public_key": head.public_key.hex(), "signed_tree_head": head.to_json()})
+
+
+@app.command(name="list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """KEK versions (the active one marked) with how many keys each wraps, and the
+    ledger's signing keys."""
+    found = with_vault(lambda vault: vault.key_inventory(), as_json)
+    if as_json:
+        print_json(found)
+        return
+    for kek in found["keks"]:
+        mark = " (active)" if kek["active"] else ""
+        stdout.print(
+            f"KEK {kek['version']}{mark}: {kek['customer_keys']} customer keys, "
+            f"{kek['notes']} notes",
+            highlight=False,
+        )
+    for key in found["signing_keys"]:
+        stdout.print(f"signing key {key}", highlight=False)
 
 
 @app.command()

@@ -84,6 +84,35 @@ class Accounts:
                 )
         return self._change(customer_id, "services", services=wanted)
 
+    def listing(self, limit: int = 100, after: str = "") -> list[dict[str, Any]]:
+        """Customers by id after ``after``: ids and dates only, never a value (``ntk
+        customer list``); erased ones are listed with the time of their erasure."""
+        if not 1 <= limit <= 10_000:
+            raise ValidationError("limit", "customer", "range", "1 to 10000")
+        query = (
+            sa.select(
+                customers.c.id, customers.c.created_at, customers.c.closed_at, customers.c.erased_at
+            )
+            .where(customers.c.id > after)
+            .order_by(customers.c.id)
+            .limit(limit)
+        )
+        with reading(self.scope.db) as conn:
+            rows = conn.execute(query).all()
+
+        def moment(value: Any) -> str | None:
+            return stored_utc(value).isoformat() if value is not None else None
+
+        return [
+            {
+                "customer_id": row.id,
+                "created_at": moment(row.created_at),
+                "closed_at": moment(row.closed_at),
+                "erased_at": moment(row.erased_at),
+            }
+            for row in rows
+        ]
+
     def status(self, customer_id: str) -> AccountStatus:
         with reading(self.scope.db) as conn:
             return _status(conn, checked_customer_id(customer_id))

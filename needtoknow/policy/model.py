@@ -258,10 +258,15 @@ class Policy:
         """The consent-based purposes ``category`` is collected for, when only such
         purposes collect it: it may then be held only while the customer's consent to
         one of them stands (DPDP Act s.6(6)). Empty when another basis collects it."""
-        collectors = self.collectors(category)
-        if any(self.purposes[p].legal_basis != "consent" for p in collectors):
-            return []
-        return list(collectors)
+        return list(self._consent_only.get(category, ()))
+
+    @cached_property
+    def _consent_only(self) -> Mapping[str, tuple[str, ...]]:
+        return {
+            category: names
+            for category, names in self._collectors.items()
+            if all(self.purposes[p].legal_basis == "consent" for p in names)
+        }
 
     def collected(self) -> dict[str, list[str]]:
         """Every category some purpose collects → those purposes."""

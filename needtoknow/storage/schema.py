@@ -386,3 +386,14 @@ nominees = Table(
     Column("evidence_checked_by", String(200), nullable=True),
     Column("evidence_at", DateTime(timezone=True), nullable=True),
 )
+
+# Imports keyed by the source system's own id (``ntk customer import --key``): a keyed
+# MAC of that id (it may be an account number) → the customer it created, kept after
+# an erasure so that a re-run neither duplicates a customer nor brings an erased one back.
+external_ids = Table(
+    "external_ids",
+    metadata,
+    Column("digest", LargeBinary, primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

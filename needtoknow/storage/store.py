@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from needtoknow.errors import IntegrityError
 from needtoknow.storage.database import stored_utc
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
-from needtoknow.storage.schema import blind_indexes, customers
+from needtoknow.storage.schema import blind_indexes, customers, external_ids
 
 
 def pack_fields(sealed: Mapping[str, bytes]) -> bytes:
@@ -93,6 +93,60 @@ def insert(
         )
     )
     _insert_digests(conn, key.customer_id, index)
+
+
+def insert_many(
+    conn: sa.Connection,
+    rows: Sequence[tuple[KeyRow, Mapping[str, bytes], Mapping[str, Iterable[bytes]]]],
+    now: datetime,
+) -> None:
+    """:func:`insert` for a batch: one statement for the customers, one for the digests."""
+    if not rows:
+        return
+    moment = now.astimezone(UTC)
+    conn.execute(
+        customers.insert(),
+        [
+            {
+                "id": key.customer_id,
+                "dek_version": key.dek_version,
+                "kek_version": key.kek_version,
+                "wrapped_dek": key.wrapped_dek,
+                "sealed_fields": pack_fields(sealed),
+                "created_at": moment,
+                "updated_at": moment,
+            }
+            for key, sealed, _ in rows
+        ],
+    )
+    digests = [
+        {"customer_id": key.customer_id, "category": category, "digest": digest}
+        for key, _, index in rows
+        for category, found in index.items()
+        for digest in set(found)
+    ]
+    if digests:
+        conn.execute(blind_indexes.insert(), digests)
+
+
+def known_external(conn: sa.Connection, digests: Sequence[bytes]) -> dict[bytes, str]:
+    """Which of ``digests`` (MACs of source-system ids) an import recorded, → customer."""
+    if not digests:
+        return {}
+    rows = conn.execute(
+        sa.select(external_ids.c.digest, external_ids.c.customer_id).where(
+            among(conn, external_ids.c.digest, digests, sa.LargeBinary())
+        )
+    )
+    return {bytes(row.digest): str(row.customer_id) for row in rows}
+
+
+def record_external(conn: sa.Connection, pairs: Mapping[bytes, str], now: datetime) -> None:
+    if pairs:
+        conn.execute(
+            external_ids.insert(),
+            [{"digest": d, "customer_id": c, "created_at": now} for d, c in pairs.items()],
+        )
 
 
 def _insert_digests(
@@ -247,13 +301,15 @@ def erase_many(conn: sa.Connection, customer_ids: list[str], now: datetime) -> i
     return int(result.rowcount)
 
 
-def among(conn: sa.Connection, column: Any, ids: Sequence[str]) -> Any:
+def among(conn: sa.Connection, column: Any, ids: Sequence[Any], kind: Any = None) -> Any:
     """``column IN ids`` for thousands of ids: on PostgreSQL one array parameter
-    (``= ANY``), bound in one piece; elsewhere an IN list (SQLite takes 32,766 values)."""
+    (``= ANY``), bound in one piece; elsewhere an IN list (SQLite takes 32,766 values).
+    ``kind``: the ids' SQL type (default text)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY  # loaded with the dialect anyway
 
-        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.String())))
+        element = kind if kind is not None else sa.String()
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(element)))
     return column.in_(ids)
 
 

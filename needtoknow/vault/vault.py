@@ -12,7 +12,7 @@ import copy
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from needtoknow.crypto.keys import KeyProvider
 from needtoknow.errors import (
     CategoryError,
     KeyProviderError,
+    NeedToKnowError,
     NotCollected,
     NotFound,
     PolicyDenied,
@@ -107,6 +108,22 @@ class WriteResult:
     categories: tuple[str, ...]
     notices: tuple[str, ...]
     policy_version: str  # the version that let these categories be collected
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A record of a batch that was not stored, and why (names and rules, never values)."""
+
+    index: int
+    error: NeedToKnowError
+
+
+@dataclass(frozen=True)
+class Known:
+    """A record whose source-system id an earlier import stored: not stored again."""
+
+    index: int
+    customer_id: str
 
 
 @dataclass(frozen=True)
@@ -276,15 +293,19 @@ class Vault:
     # -- writes -----------------------------------------------------------------------
 
     def _normalise(
-        self, record: Mapping[str, Any], standing: frozenset[str] | None
+        self,
+        record: Mapping[str, Any],
+        standing: frozenset[str] | None,
+        active: Policy | None = None,
     ) -> tuple[Policy, dict[str, Normalised]]:
-        """Check ``record`` may be collected (see :meth:`_collectable`), then validate it."""
+        """Check ``record`` may be collected (see :meth:`_collectable`), then validate it.
+        ``active``: the active policy, when the caller (a batch) looked it up already."""
         if not isinstance(record, Mapping) or not record:
             raise ValidationError("record", "customer", "type", "expected a non-empty object")
         for name in record:
             if name not in self.registry:
                 raise ValidationError(name, name, "unknown_category")
-        policy = self._collectable(record, standing)
+        policy = self._collectable(record, standing, active)
         rules = Rules(
             today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
         )
@@ -292,12 +313,18 @@ class Vault:
             name: self.registry[name].normalise(value, rules) for name, value in record.items()
         }
 
-    def _collectable(self, categories: Iterable[str], standing: frozenset[str] | None) -> Policy:
+    def _collectable(
+        self,
+        categories: Iterable[str],
+        standing: frozenset[str] | None,
+        active: Policy | None = None,
+    ) -> Policy:
         """Refuse categories no purpose of the active policy collects, and — unless
         ``standing`` is None (checked later, under the customer's row lock) — those
         collected only for consent-based purposes none of the ``standing`` consents
         covers. Returns the policy both checks were made against."""
-        policy = self.engine.policy  # the active version, as any process last activated it
+        # the active version, as any process last activated it
+        policy = active if active is not None else self.engine.policy
         refused = sorted(c for c in categories if not policy.collectors(c))
         if refused:
             raise NotCollected(refused, policy.name)
@@ -336,6 +363,85 @@ class Vault:
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
             return self._recorded(conn, "write", now, customer_id, normal, policy)
+
+    def add_many(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        external_ids: Sequence[str | None] | None = None,
+        dry_run: bool = False,
+    ) -> list[WriteResult | Refused | Known]:
+        """Store a batch of new customers in one transaction with one ledger commit: what
+        a bulk import writes. Each record is validated in full first; a refused one is
+        returned as :class:`Refused` and the others are stored. With ``external_ids``
+        (each record's id in the source system, or None), a record whose id an earlier
+        import stored — even of a customer erased since — is :class:`Known` and not stored
+        again, so a re-run neither duplicates nor resurrects anyone. ``dry_run``: all of
+        it but the writing (what would be stored is answered with an empty customer id)."""
+        digests = {
+            i: self.keys.mac("index", b"ntk/external/v1\x00" + key.encode())
+            for i, key in enumerate(external_ids or ())
+            if key
+        }
+        with reading(self.db) as conn:
+            known = store.known_external(conn, sorted(set(digests.values())))
+        outcomes: dict[int, WriteResult | Refused | Known] = {}
+        first: dict[bytes, int] = {}
+        active = self.engine.policy  # one look at the registry version for the batch
+        made = []
+        for i, record in enumerate(records):
+            digest = digests.get(i)
+            if digest is not None and digest in known:
+                outcomes[i] = Known(i, known[digest])
+                continue
+            if digest is not None and digest in first:
+                clash = ValidationError(
+                    "key", "import", "duplicate_key", f"as record {first[digest]}"
+                )
+                outcomes[i] = Refused(i, clash)
+                continue
+            try:
+                policy, normal = self._normalise(record, frozenset(), active)
+            except ValidationError as exc:
+                outcomes[i] = Refused(i, exc)
+                continue
+            if digest is not None:
+                first[digest] = i
+            if dry_run:
+                notices = tuple(n for value in normal.values() for n in value.notices)
+                outcomes[i] = WriteResult("", tuple(normal), notices, policy.version)
+                continue
+            customer_id, dek = str(uuid.uuid4()), envelope.new_dek()
+            kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, 1)
+            sealed, index = self._seal(dek, customer_id, 1, normal)
+            key = store.KeyRow(customer_id, 1, kek_version, wrapped)
+            made.append((i, key, sealed, index, normal, policy, digest))
+        now = self.clock()
+        if not made:
+            return [outcomes[i] for i in range(len(records))]
+        with self.db.begin() as conn:
+            store.insert_many(
+                conn, [(key, sealed, index) for _, key, sealed, index, *_ in made], now
+            )
+            store.record_external(
+                conn, {d: key.customer_id for _, key, *_, d in made if d is not None}, now
+            )
+            self.ledger.append_many(
+                conn,
+                [
+                    self.entry(
+                        "write",
+                        time=now,
+                        customer_id=key.customer_id,
+                        categories=tuple(normal),
+                        policy_version=policy.version,
+                    )
+                    for _, key, _, _, normal, policy, _ in made
+                ],
+            )
+        for i, key, _, _, normal, policy, _ in made:
+            notices = tuple(n for value in normal.values() for n in value.notices)
+            outcomes[i] = WriteResult(key.customer_id, tuple(normal), notices, policy.version)
+        return [outcomes[i] for i in range(len(records))]
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
@@ -627,6 +733,27 @@ class Vault:
         return store.KeyRow(
             row.customer_id, row.dek_version, active, self.keys.wrap(active, dek, binding)
         )
+
+    def key_inventory(self) -> dict[str, Any]:
+        """The KEK versions — the active one marked — with how many data keys (customers'
+        and sealed notes') each wraps, and the ledger's signing keys, oldest first."""
+        active = self.keys.active_version()
+        with reading(self.db) as conn:
+            note_versions = Counter(envelope.note_kek_version(n.blob) for n in notes.stored(conn))
+            keks = [
+                {
+                    "version": version,
+                    "active": version == active,
+                    "customer_keys": store.count_wrapped_with(conn, version),
+                    "notes": note_versions.get(version, 0),
+                }
+                for version in self.keys.versions()
+            ]
+        return {
+            "provider": self.keys.name,
+            "keks": keks,
+            "signing_keys": [key.hex() for key in self.keys.signing_keys()],
+        }
 
     def rotate_signing_key(self) -> TreeHead:
         """Make a new ledger signing key active; returns the first head it signs.
