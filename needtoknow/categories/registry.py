@@ -15,6 +15,7 @@ import yaml
 
 from needtoknow.categories.validators import VALIDATORS, Normalised, Rules
 from needtoknow.errors import CategoryError
+from needtoknow.guards.names import unknown
 from needtoknow.guards.yamltext import SafeLoader
 
 TRANSFORMS = ("full", "masked", "last4", "year_only", "city_only", "token")
@@ -60,7 +61,7 @@ class Registry(Mapping[str, Category]):
         try:
             return self._categories[name]
         except KeyError:
-            raise CategoryError(f"unknown category {name!r}") from None
+            raise CategoryError(unknown("category", name, self._categories)) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._categories

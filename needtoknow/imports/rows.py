@@ -6,13 +6,13 @@ refused before anything is read, with the valid names and the nearest match."""
 from __future__ import annotations
 
 import csv
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from needtoknow.errors import ValidationError
 from needtoknow.guards.jsontext import parse_json
+from needtoknow.guards.names import unknown
 
 FORMATS = ("jsonl", "csv")
 
@@ -29,12 +29,6 @@ class Problem:
     number: int
     field: str
     rule: str
-
-
-def nearest(name: str, valid: Iterable[str]) -> str:
-    """``"did you mean X?"`` when a valid name is close to ``name``, else nothing."""
-    found = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return f"; did you mean {found[0]}?" if found else ""
 
 
 def read_rows(
@@ -62,7 +56,7 @@ def read_rows(
 
 
 def _valid(name: str, known: set[str]) -> str:
-    return "categories: " + ", ".join(sorted(known)) + nearest(name, known)
+    return unknown("category", name, known)
 
 
 def _jsonl(

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 
 from needtoknow.errors import PolicyDenied
+from needtoknow.guards.names import unknown
 from needtoknow.policy.model import BOUND_KINDS, COVERS, Agreement, Policy, UsageRule
 from needtoknow.types import Context, Decision, Grant
 
@@ -195,11 +196,11 @@ class Engine:
     def _why_no_entry(self, recipient: str, purpose: str) -> str:
         policy = self.policy
         if recipient not in policy.recipients:
-            return f"unknown recipient {recipient!r}"
+            return unknown("recipient", recipient, policy.recipients)
         if purpose in policy.prohibited_purposes:
             return f"purpose {purpose!r} is prohibited: PII is never sold or rented"
         if purpose not in policy.purposes:
-            return f"unknown purpose {purpose!r}"
+            return unknown("purpose", purpose, policy.purposes)
         if policy.recipients[recipient].kind == "advertiser":
             return "advertisers receive aggregates only, never PII"
         return f"no rule serves {recipient!r} for {purpose!r} (deny by default)"
@@ -264,7 +265,7 @@ class Engine:
                     },
                 )
         if recipient not in self.policy.recipients:
-            reason = f"unknown recipient {recipient!r}"
+            reason = unknown("recipient", recipient, self.policy.recipients)
         else:
             reason = f"no usage_data rule serves {recipient!r} for {purpose!r}"
         raise PolicyDenied(recipient, purpose, {"usage_events": reason})

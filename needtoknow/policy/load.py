@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Container, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ import yaml
 
 from needtoknow.categories import Registry, seed_registry
 from needtoknow.errors import CategoryError, PolicyError
+from needtoknow.guards.names import unknown
 from needtoknow.guards.yamltext import SafeLoader
 from needtoknow.policy.model import (
     AGREEMENT_ID,
@@ -151,7 +152,7 @@ class _Loader:
             raise self.error(parent, f"'{key}' must be a mapping", key)
         return value  # type: ignore[return-value]
 
-    def names(self, node: Any, key: str, known: Container[str], what: str) -> tuple[str, ...]:
+    def names(self, node: Any, key: str, known: Collection[str], what: str) -> tuple[str, ...]:
         """Read ``key`` (or its singular) as a list of names that must all be ``known``."""
         singular = key[:-1]
         raw = node.get(key, node.get(singular))
@@ -166,7 +167,7 @@ class _Loader:
         for value in values:
             if value not in known:
                 raise self.error(
-                    node, f"unknown {what} {value!r}", key if key in node else singular
+                    node, unknown(what, value, known), key if key in node else singular
                 )
         return tuple(values)
 
@@ -187,7 +188,7 @@ class _Loader:
             raise PolicyError(self.source, 1, "a policy is a YAML mapping")
         for key in data:
             if key not in _TOP_LEVEL:
-                raise self.error(data, f"unknown top-level key {key!r}", key)
+                raise self.error(data, unknown("top-level key", key, _TOP_LEVEL), key)
         extra = self.mapping(data, "categories", required=False)
         try:
             registry = base.extended(extra)
@@ -404,7 +405,7 @@ class _Loader:
         for name in raw:
             if name not in registry:
                 raise self.error(
-                    spec, f"purpose {purpose!r}: unknown category {name!r}", "collects"
+                    spec, f"purpose {purpose!r}: {unknown('category', name, registry)}", "collects"
                 )
         return frozenset(raw)
 
@@ -674,7 +675,7 @@ class _Loader:
             if not isinstance(transform, str):
                 raise self.error(grant, f"{category!r}: a transform is one name", category)
             if category not in registry:
-                raise self.error(grant, f"unknown category {category!r}", category)
+                raise self.error(grant, unknown("category", category, registry), category)
             allowed = registry[category].transforms
             if transform not in allowed:
                 raise self.error(

@@ -31,6 +31,7 @@ from needtoknow.errors import (
     PolicyDenied,
     ValidationError,
 )
+from needtoknow.guards.names import unknown
 from needtoknow.ledger import Entry, InclusionProof, Ledger
 from needtoknow.ledger.entry import canonical_json
 from needtoknow.ledger.heads import TreeHead
@@ -304,7 +305,9 @@ class Vault:
             raise ValidationError("record", "customer", "type", "expected a non-empty object")
         for name in record:
             if name not in self.registry:
-                raise ValidationError(name, name, "unknown_category")
+                raise ValidationError(
+                    name, name, "unknown_category", unknown("category", name, self.registry)
+                )
         policy = self._collectable(record, standing, active)
         rules = Rules(
             today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
