@@ -1,5 +1,6 @@
-"""``ntk policy``: check a policy file, explain a recipient x purpose (now or at a past
-moment), propose a new version, activate it once its notice has run, list versions."""
+"""``ntk policy``: check a policy file, test expected decisions against it, explain a
+recipient x purpose (now or at a past moment), propose a new version, activate it once
+its notice has run, list versions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import parse_moment, print_json, reported, with_vault
-from needtoknow.errors import PolicyError
+from needtoknow.cli.common import parse_moment, print_json, reported, stdout, with_vault
+from needtoknow.errors import NeedToKnowError, PolicyError
 from needtoknow.policy import load_policy
 from needtoknow.records.versions import Version
 from needtoknow.types import Context
@@ -42,6 +43,43 @@ def check(file: Path) -> None:
             "(`retention: 8 years`); the notice cannot say how long it is kept",
             err=True,
         )
+
+
+@app.command()
+def test(
+    file: Annotated[Path, typer.Argument(help="A YAML file of expected decisions.")],
+    policy: Annotated[
+        Path | None, typer.Option(help="The policy file to test (default: the vault's active).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check expected decisions against a policy, like `opa test`; exits 17 on any
+    mismatch. The file's format: needtoknow/policy/testing.py and docs/privacy-officer.md."""
+    from needtoknow.policy.testing import run_tests
+
+    with reported(as_json):
+        loaded = load_policy(policy)[0] if policy is not None else None
+        try:
+            text = file.read_text("utf-8")
+        except OSError as exc:
+            raise NeedToKnowError(f"cannot read {file}: {exc.strerror}") from None
+    if loaded is None:
+        loaded = with_vault(lambda vault: vault.policy, as_json)
+    with reported(as_json):
+        report = run_tests(loaded, text, str(file))
+    if as_json:
+        print_json(report.to_json())
+    else:
+        for outcome in report.outcomes:
+            mark = "ok  " if outcome.passed else "FAIL"
+            stdout.print(f"{mark} {outcome.name}", highlight=False)
+            if not outcome.passed:
+                stdout.print(f"     expected {outcome.expected}", highlight=False, markup=False)
+                stdout.print(f"     actual   {outcome.actual}", highlight=False, markup=False)
+        summary = report.to_json()
+        stdout.print(f"{summary['passed']} passed, {summary['failed']} failed", highlight=False)
+    if report.failed:
+        raise typer.Exit(17)
 
 
 @app.command()
