@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NotFound, NoticePending, ValidationError
-from needtoknow.storage.schema import ledger_entries
+from needtoknow.storage.schema import ledger_entries, policies
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock, Ntk
@@ -135,7 +135,7 @@ def test_ntk_policy_propose_and_activate(ntk: Ntk, tmp_path: Path) -> None:
     assert page.read_text("utf-8").startswith('<!doctype html><html lang="hi">')
     narrow = ntk.json("policy", "propose", str(tmp_path / "narrower.yaml"), "--json")
     assert narrow["material"] is False
-    ntk("policy", "activate", narrow["version"])
+    ntk("policy", "activate", narrow["version"][:8])  # a unique prefix, as git takes
     listed = ntk.json("policy", "versions", "--json")
     assert [v["active"] for v in listed] == [False, False, True]
 
@@ -197,3 +197,20 @@ def test_a_version_posted_against_another_policy_must_be_posted_again(
     clock.now += timedelta(days=30)
     versions.activate(wider.version)
     assert address(vault) == "full"
+
+
+def test_a_version_prefix_names_one_version_or_is_refused(vault: Vault) -> None:
+    from needtoknow.records.versions import resolve
+
+    active = vault.policy.version
+    with vault.db.connect() as conn:
+        assert resolve(conn, active[:6]) == active
+        assert resolve(conn, "not-hex") == "not-hex"  # found by no one: NotFound later
+        row = dict(conn.execute(sa.select(policies)).mappings().first() or {})
+    with vault.db.begin() as conn:
+        for twin in ("abcd" + "1" * 60, "abcd" + "2" * 60):
+            conn.execute(policies.insert().values({**row, "version": twin, "active": False}))
+    with vault.db.connect() as conn, pytest.raises(ValidationError, match="ambiguous_prefix"):
+        resolve(conn, "abcd")
+    with pytest.raises(NotFound):
+        vault.versions.activate("fedc0000")

@@ -70,9 +70,12 @@ def create_app(
         version=version("needtoknow"),
         summary="Customer PII on a need-to-know basis: every read names its purpose.",
         lifespan=_lifespan(vault, own_vault, sth_every),
+        docs_url=None,  # served by _serve_docs, from files of our own, not a CDN
+        redoc_url=None,
     )
     app.state.service = Service(vault, limits, events, messenger)
     _include_routes(app, vault)
+    _serve_docs(app)
     _answer_errors_as_problems(app)
     app.add_middleware(RequestContext, max_body=limits.max_body)
     return app
@@ -109,6 +112,45 @@ def _include_routes(app: FastAPI, vault: Vault) -> None:
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app, vault)
     app.get("/healthz", include_in_schema=False, name="healthz")(_healthz)
+
+
+DOCS_ASSETS = "/static/docs"
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc from the files fastapi-offline packages
+    (pinned with the rest), so the docs work on a machine with no Internet and load
+    nothing from a third party's server."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+    title = f"{app.title} — API"
+
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=title,
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=title,
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    app.get("/docs", include_in_schema=False)(docs)
+    app.get("/redoc", include_in_schema=False)(redoc)
 
 
 def _healthz() -> dict[str, str]:

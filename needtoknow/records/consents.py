@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from needtoknow.errors import NotFound, ValidationError
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
+from needtoknow.records.versions import resolve
 from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
@@ -134,7 +135,7 @@ class Consents:
             ).first()
             if live is None:
                 raise NotFound(f"no customer {customer_id!r}")
-            shown = notice_version or scope.policy().version
+            shown = resolve(conn, notice_version) if notice_version else scope.policy().version
             posted = conn.execute(
                 sa.select(policies.c.version).where(policies.c.version == shown)
             ).first()

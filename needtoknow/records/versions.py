@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -132,10 +133,11 @@ class PolicyVersions:
 
     def activate(self, version: str) -> Version:
         """Make a posted version the active one, or raise NoticePending (ledgered) while
-        its notice period runs."""
+        its notice period runs. ``version``: the whole id or any unique prefix of it."""
         row = self._row(version)
         if row is None:
             raise NotFound(f"no posted policy version {version!r}")
+        version = row.version
         if row.active:
             return _version(row)
         now = self.scope.clock()
@@ -190,10 +192,12 @@ class PolicyVersions:
         return _version(found)
 
     def get(self, version: str) -> tuple[Version, Policy, Registry]:
-        """A posted version, its policy and the category registry it extends."""
+        """A posted version (or a unique prefix of it), its policy and the category
+        registry it extends."""
         row = self._row(version)
         if row is None:
             raise NotFound(f"no posted policy version {version!r}")
+        version = row.version
         policy, registry = load_stored_policy(row.source, f"policy {version[:12]}")
         return _version(row), policy, registry
 
@@ -226,7 +230,8 @@ class PolicyVersions:
 
     def _row(self, version: str) -> Any:
         with reading(self.scope.db) as conn:
-            return conn.execute(sa.select(policies).where(policies.c.version == version)).first()
+            full = resolve(conn, version)
+            return conn.execute(sa.select(policies).where(policies.c.version == full)).first()
 
     def _entry(self, version: str, change: str, **detail: Any) -> Entry:
         return self.scope.entry(
@@ -302,3 +307,25 @@ def _version(row: Any) -> Version:
         material=row.material,
         changes=json.loads(row.changes) if row.changes else [],
     )
+
+
+_HEX = re.compile(r"[0-9a-f]{4,64}")
+
+
+def resolve(conn: sa.Connection, version: str) -> str:
+    """The policy version ``version`` names: itself, or the one version it is a prefix of
+    (at least four hex digits, as git takes a commit). An ambiguous prefix is refused
+    naming the candidates; an unknown one is returned as given (the caller finds none)."""
+    if len(version) == 64 or not _HEX.fullmatch(version):
+        return version
+    found: Sequence[str] = (
+        conn.execute(
+            sa.select(policies.c.version).where(policies.c.version.startswith(version)).limit(5)
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) > 1:
+        shown = ", ".join(v[:12] for v in found)
+        raise ValidationError("version", "policy", "ambiguous_prefix", f"matches {shown}")
+    return str(found[0]) if found else version

@@ -268,3 +268,19 @@ def test_the_record_schema_is_the_body_of_a_write_and_its_forms_are_accepted(
             f"/v1/customers/{written.json()['customer_id']}", params={"purpose": "billing"}
         )
     assert read.json()["values"]["address"]["city"] == "Chennai"
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_docs_load_nothing_from_another_server(server: Server, page: str) -> None:
+    """Swagger UI and ReDoc work offline: every script, style sheet and icon the page
+    names is served by us (they came from a CDN before, and /docs was blank offline)."""
+    import re
+
+    html = httpx.get(server.url + page)
+    assert html.status_code == 200 and "/openapi.json" in html.text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html.text)
+    assert assets, html.text
+    for asset in assets:
+        assert asset.startswith("/"), asset  # not https://cdn…
+        fetched = httpx.get(server.url + asset)
+        assert fetched.status_code == 200 and len(fetched.content) > 1000, asset
