@@ -77,3 +77,18 @@ class Disclosure:
     customer_id: str
     values: dict[str, Any]
     decision: Decision
+
+    def to_json(self) -> dict[str, Any]:
+        """The one shape of a read: what ``ntk customer get --json`` prints and
+        ``GET /v1/customers/{id}`` answers."""
+        decision = self.decision
+        return {
+            "customer_id": self.customer_id,
+            "recipient": decision.recipient,
+            "purpose": decision.purpose,
+            "policy_version": decision.policy_version,
+            "values": self.values,
+            "transforms": {c: g.transform for c, g in decision.allowed.items()},
+            "denied": dict(decision.denied),
+            "obligations": sorted(decision.obligations),
+        }

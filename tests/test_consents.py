@@ -120,7 +120,7 @@ def test_ntk_consent_commands(ntk: Ntk) -> None:
     ntk("consent", "withdraw", cid, "--purpose", "marketing_contact")
     ntk(*get, expect=3)
     listed = ntk.json("consent", "list", cid, "--json")
-    assert [c["active"] for c in listed] == [False]
+    assert [c["active"] for c in listed["consents"]] == [False]  # the shape HTTP answers
 
 
 def test_a_consent_citing_a_policy_version_never_posted_is_refused(vault: Vault) -> None:

@@ -61,7 +61,7 @@ def test_the_vault_works_with_no_extra_installed(tmp_path: Path) -> None:
         home=home,
     )
     assert got.returncode == 0, got.stderr
-    assert json.loads(got.stdout)["fields"]["email"] == ASHA["email"]
+    assert json.loads(got.stdout)["values"]["email"] == ASHA["email"]
     for command in (
         ("ledger", "verify"),
         ("policy", "explain", "--recipient", "billing_team", "--purpose", "billing"),

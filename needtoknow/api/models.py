@@ -71,11 +71,14 @@ class Erased(BaseModel):
 
 
 class Disclosed(BaseModel):
+    """A read, in the shape ``ntk customer get --json`` prints (``Disclosure.to_json``)."""
+
     customer_id: str
-    values: dict[str, Any]
     recipient: str
     purpose: str
     policy_version: str
+    values: dict[str, Any]
+    transforms: dict[str, str]
     denied: dict[str, str]
     obligations: list[str]
 

@@ -49,7 +49,7 @@ def withdraw(
         lambda vault: vault.consents.withdraw(customer_id, purpose, channel), as_json
     )
     if as_json:
-        print_json({"withdrawn": [c.to_json() for c in closed]})
+        print_json({"consents": [c.to_json() for c in closed]})  # as HTTP answers
         return
     stdout.print(f"withdrawn: {len(closed)} consent(s) to {purpose}", highlight=False)
 
@@ -62,7 +62,7 @@ def listing(
     """Every consent of CUSTOMER_ID, standing and withdrawn."""
     found = with_vault(lambda vault: vault.consents.listing(customer_id), as_json)
     if as_json:
-        print_json([c.to_json() for c in found])
+        print_json({"consents": [c.to_json() for c in found]})  # as HTTP answers
         return
     for c in found:
         state = "active" if c.active else f"withdrawn {c.withdrawn_at:%Y-%m-%d %H:%M}"

@@ -78,18 +78,8 @@ def get(
 
     disclosure = with_vault(read, as_json)
     decision = disclosure.decision
-    body = {
-        "customer_id": customer_id,
-        "recipient": recipient,
-        "purpose": purpose,
-        "policy_version": decision.policy_version,
-        "fields": disclosure.values,
-        "transforms": {c: g.transform for c, g in decision.allowed.items()},
-        "denied": dict(decision.denied),
-        "obligations": sorted(decision.obligations),
-    }
     if as_json:
-        print_json(body)
+        print_json(disclosure.to_json())
         return
     for name, value in disclosure.values.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -120,7 +110,7 @@ def get_many(
         {
             "recipient": recipient,
             "purpose": purpose,
-            "customers": [{"customer_id": d.customer_id, "fields": d.values} for d in disclosures],
+            "customers": [d.to_json() for d in disclosures],
             "missing": [cid for cid in customer_ids if cid not in found],
         }
     )

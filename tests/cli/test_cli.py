@@ -30,7 +30,7 @@ def test_add_get_find_erase_round_trip(ntk_process: Ntk) -> None:
     got = ntk_process.json(
         "customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing", "--json"
     )
-    assert got["fields"]["card_number"] == "1111" and "date_of_birth" not in got["fields"]
+    assert got["values"]["card_number"] == "1111" and "date_of_birth" not in got["values"]
     assert got["transforms"]["card_number"] == "last4"
     explained = ntk_process.json(
         "policy", "explain", "--recipient", "billing_team", "--purpose", "billing", "--json"
@@ -150,7 +150,7 @@ def test_keys_rotate_keeps_data_readable(ntk: Ntk) -> None:
         "service_delivery",
         "--json",
     )
-    assert got["fields"]["address"] == "Pune"
+    assert got["values"]["address"] == "Pune"
 
 
 def test_world_readable_key_file_stops_every_command(ntk: Ntk) -> None:
@@ -258,7 +258,7 @@ def test_agreement_commands(ntk_process: Ntk) -> None:
     collect = ("--recipient", "collection_agency", "--purpose", "bill_collection", "--json")
     ntk_process("customer", "get", cid, *collect, expect=3)
     assert ntk_process.json("agreement", "assign", "AGR-COLL-2026", cid)["assigned"] == 1
-    assert ntk_process.json("customer", "get", cid, *collect)["fields"]["card_number"] == "1111"
+    assert ntk_process.json("customer", "get", cid, *collect)["values"]["card_number"] == "1111"
     ntk_process.json(
         "agreement",
         "create",

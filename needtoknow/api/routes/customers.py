@@ -79,18 +79,7 @@ async def get(
             context=context,
         )
         disclosed = await run_in_threadpool(read, customer_id)
-    decision = disclosed.decision
-    return respond(
-        Disclosed(
-            customer_id=disclosed.customer_id,
-            values=disclosed.values,
-            recipient=decision.recipient,
-            purpose=decision.purpose,
-            policy_version=decision.policy_version,
-            denied=dict(decision.denied),
-            obligations=sorted(decision.obligations),
-        )
-    )
+    return respond(Disclosed(**disclosed.to_json()))
 
 
 @router.post("/lookup", response_model=Found)
