@@ -77,7 +77,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Customers' rights requests: access, correction, erasure, nomination, grievance.",
     ),
     "nominee": ("rights", "nominee", "Nominees who may act for a customer (DPDP Act s.14)."),
-    "schema": ("schema", "schema", "JSON Schemas of what you write: the customer record."),
+    "schema": (
+        "schema",
+        "schema",
+        "JSON Schemas of what you write: the customer record, the policy file.",
+    ),
 }
 
 

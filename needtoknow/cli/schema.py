@@ -1,4 +1,5 @@
-"""``ntk schema``: the JSON Schemas of what people write — the customer record."""
+"""``ntk schema``: the JSON Schemas of what people write — the customer record and the
+policy file."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from needtoknow.cli.common import print_json, reported, stdout
 from needtoknow.config import Settings, open_vault
 
 schema = typer.Typer(
-    help="JSON Schemas of what you write: the customer record.", no_args_is_help=True
+    help="JSON Schemas of what you write: the customer record, the policy file.",
+    no_args_is_help=True,
 )
 
 
@@ -49,3 +51,19 @@ def customer(
         print_json(customer_schema(registry))
         return
     stdout.print(markdown(registry), highlight=False, markup=False)
+
+
+@schema.command()
+def policy(
+    with_categories: Annotated[
+        Path | None,
+        typer.Option("--policy", help="A policy file whose own categories to include."),
+    ] = None,
+) -> None:
+    """The policy file as a JSON Schema (2020-12), for an editor's completion and
+    checking; `ntk policy check` remains the judge."""
+    from needtoknow.policy.schema import policy_schema
+
+    with reported(True):
+        registry = _registry(with_categories)
+    print_json(policy_schema(registry))

@@ -47,3 +47,22 @@ def test_a_one_line_address_and_a_typed_identity_are_accepted_at_the_command_lin
     refused = ntk("customer", "add", "--json", "-", stdin='{"address": "12 MG Road"}', expect=5)
     body = json.loads(refused.stderr)
     assert body["rule"] == "one_line_address" and "12 MG Road" not in refused.stderr
+
+
+def test_the_policy_schema_accepts_the_demo_policy_and_catches_a_typo(ntk: Ntk) -> None:
+    import jsonschema_rs
+    import yaml
+
+    schema = jsonschema_rs.Draft202012Validator(ntk.json("schema", "policy"))
+
+    def as_json(text: str) -> object:
+        return json.loads(json.dumps(yaml.safe_load(text), default=str))
+
+    assert schema.is_valid(as_json(POLICY))
+    for broken in (
+        POLICY.replace("legal_basis: contract", "legal_basis: contrakt", 1),
+        POLICY.replace("card_number: last4", "card_number: last_four", 1),
+        POLICY.replace("\nrules:\n", "\nrulez:\n", 1),
+        POLICY.replace("retention: 90 days", "retention: ninety days", 1),
+    ):
+        assert broken != POLICY and not schema.is_valid(as_json(broken))
