@@ -4,11 +4,11 @@ create, list and revoke API keys."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import print_json, stdout, with_vault
+from needtoknow.cli.common import counting, print_json, stdout, with_vault
 from needtoknow.errors import ValidationError
 from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES
 from needtoknow.vault import Vault
@@ -21,7 +21,12 @@ app.add_typer(api, name="api")
 @app.command()
 def rotate() -> None:
     """New KEK version; rewrap every customer key under it (data is not re-encrypted)."""
-    result = with_vault(lambda vault: vault.rotate_keys(), as_json=True)
+
+    def run(vault: Vault) -> Any:
+        with counting("rewrapping data keys") as advance:  # on stderr, at a terminal only
+            return vault.rotate_keys(progress=advance)
+
+    result = with_vault(run, as_json=True)
     print_json({"kek_version": result.kek_version, "rewrapped": result.rewrapped})
 
 

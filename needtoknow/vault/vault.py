@@ -687,7 +687,9 @@ class Vault:
 
     # -- keys -------------------------------------------------------------------------
 
-    def rotate_keys(self, batch: int = 500) -> RotationResult:
+    def rotate_keys(
+        self, batch: int = 500, progress: Callable[[int], None] | None = None
+    ) -> RotationResult:
         """Make a new KEK version and rewrap every live DEK under it; data is not re-encrypted.
 
         Each batch commits on its own: after a crash, run it again and it finishes the job.
@@ -699,7 +701,7 @@ class Vault:
             self.entry("key_rotation", detail={"phase": "begin", "from_kek_version": before})
         )
         version = self.keys.rotate()
-        result = RotationResult(version, self.rewrap(batch))
+        result = RotationResult(version, self.rewrap(batch, progress))
         self.ledger.record(
             self.entry(
                 "key_rotation",
@@ -708,8 +710,9 @@ class Vault:
         )
         return result
 
-    def rewrap(self, batch: int = 500) -> int:
-        """Rewrap every DEK not under the active KEK; returns how many were rewrapped."""
+    def rewrap(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
+        """Rewrap every DEK not under the active KEK; returns how many were rewrapped.
+        ``progress`` is called with each batch's count."""
         active, after, done = self.keys.active_version(), "", 0
         while True:
             with self.db.begin() as conn:
@@ -718,6 +721,8 @@ class Vault:
                     return done + self._rewrap_notes(conn, active)
                 done += store.rewrap(conn, rows, [self._rewrapped(row, active) for row in rows])
             after = rows[-1].customer_id
+            if progress is not None:
+                progress(len(rows))
 
     def _rewrap_notes(self, conn: sa.Connection, active: int) -> int:
         """Rewrap the sealed notes (rights requests, nominees) not under KEK ``active``."""
