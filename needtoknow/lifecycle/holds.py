@@ -22,8 +22,9 @@ from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
 from needtoknow.lifecycle.retention import LegalHold
 from needtoknow.policy.model import HOLD_BASES
 from needtoknow.records.scope import Scope
+from needtoknow.storage import store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.schema import customers, legal_holds
+from needtoknow.storage.schema import legal_holds
 from needtoknow.types import checked_customer_id
 
 
@@ -92,13 +93,7 @@ class LegalHolds:
             until,
         )
         with self.scope.db.begin() as conn:
-            live = conn.execute(
-                sa.select(customers.c.id).where(
-                    customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
-                )
-            ).first()
-            if live is None:
-                raise NotFound(f"no customer {customer_id!r}")
+            store.require_live(conn, customer_id)
             conn.execute(
                 legal_holds.insert().values(
                     id=hold.id,

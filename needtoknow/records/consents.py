@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from needtoknow.errors import NotFound, ValidationError
+from needtoknow.errors import ValidationError
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
 from needtoknow.records.versions import resolve
 from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
-from needtoknow.storage.schema import consents, customers, policies
+from needtoknow.storage.schema import consents, policies
 from needtoknow.types import checked_customer_id
 
 if TYPE_CHECKING:
@@ -128,13 +128,7 @@ class Consents:
         scope = self.scope
         now = scope.clock()
         with scope.db.begin() as conn:
-            live = conn.execute(
-                sa.select(customers.c.id).where(
-                    customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
-                )
-            ).first()
-            if live is None:
-                raise NotFound(f"no customer {customer_id!r}")
+            store.require_live(conn, customer_id)
             shown = resolve(conn, notice_version) if notice_version else scope.policy().version
             posted = conn.execute(
                 sa.select(policies.c.version).where(policies.c.version == shown)

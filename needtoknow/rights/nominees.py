@@ -22,9 +22,9 @@ from needtoknow.categories import Registry, Rules
 from needtoknow.crypto import envelope
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError, VerificationFailed
 from needtoknow.records.scope import Scope
-from needtoknow.storage import notes
+from needtoknow.storage import notes, store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.schema import customers, nominees
+from needtoknow.storage.schema import nominees
 from needtoknow.types import checked_customer_id
 
 EVIDENCE = ("death", "incapacity")
@@ -164,13 +164,7 @@ class Nominees:
         return found
 
     def _standing(self, conn: sa.Connection, customer_id: str) -> list[Nominee]:
-        live = conn.execute(
-            sa.select(customers.c.id).where(
-                customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
-            )
-        ).first()
-        if live is None:
-            raise NotFound(f"no customer {customer_id!r}")
+        store.require_live(conn, customer_id)
         rows = conn.execute(
             sa.select(nominees).where(
                 nominees.c.customer_id == customer_id, nominees.c.revoked_at.is_(None)

@@ -31,9 +31,9 @@ from needtoknow.rights.codes import CODE_LIFETIME, OneTimeCodes
 from needtoknow.rights.nominees import Nominees, checked_details
 from needtoknow.rights.senders import CHANNEL_CATEGORY, CHANNELS, Sender
 from needtoknow.rights.summary import access_summary, sealed_copy
-from needtoknow.storage import notes
+from needtoknow.storage import notes, store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.schema import customers, rights_requests
+from needtoknow.storage.schema import rights_requests
 from needtoknow.types import checked_customer_id
 from needtoknow.vault import Vault
 
@@ -117,7 +117,7 @@ class RightsRequests:
         now, request_id = self.scope.clock(), str(uuid.uuid4())
         due = now + timedelta(days=self.vault.policy.response_days[kind])
         with self.scope.db.begin() as conn:
-            self._live(conn, customer_id)
+            store.require_live(conn, customer_id)
             conn.execute(
                 rights_requests.insert().values(
                     id=request_id,
@@ -382,16 +382,6 @@ class RightsRequests:
             found = self._get(conn, request.id)
             self._ledger(conn, found, status)
             return found
-
-    @staticmethod
-    def _live(conn: sa.Connection, customer_id: str) -> None:
-        live = conn.execute(
-            sa.select(customers.c.id).where(
-                customers.c.id == customer_id, customers.c.wrapped_dek.is_not(None)
-            )
-        ).first()
-        if live is None:
-            raise NotFound(f"no customer {customer_id!r}")
 
     def _get(self, conn: sa.Connection, request_id: str) -> RightsRequest:
         row = conn.execute(

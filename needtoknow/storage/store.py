@@ -16,7 +16,7 @@ from typing import Any
 import msgpack
 import sqlalchemy as sa
 
-from needtoknow.errors import IntegrityError
+from needtoknow.errors import IntegrityError, NotFound
 from needtoknow.storage.database import stored_utc
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
 from needtoknow.storage.schema import blind_indexes, customers, external_ids
@@ -376,6 +376,12 @@ def live_ids(conn: sa.Connection, limit: int) -> list[str]:
         .limit(limit)
     )
     return [row.id for row in rows]
+
+
+def require_live(conn: sa.Connection, customer_id: str) -> None:
+    """Raise NotFound unless ``customer_id`` is a live customer (known, not erased)."""
+    if not live_among(conn, [customer_id]):
+        raise NotFound(f"no customer {customer_id!r}")
 
 
 def live_among(conn: sa.Connection, ids: Iterable[str]) -> set[str]:
