@@ -28,8 +28,11 @@ customer's value never reaches ``str(exc)``, a log line or an HTTP body.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+from needtoknow.moments import utc_text
 
 
 class NeedToKnowError(Exception):
@@ -90,14 +93,27 @@ class CategoryError(NeedToKnowError):
 
 
 class PolicyError(NeedToKnowError):
-    """A policy that cannot be loaded: unknown names, contradictions, forbidden grants."""
+    """A policy that cannot be loaded: unknown names, contradictions, forbidden grants.
+    The loader reports every problem it finds at once: the first here, the rest in
+    ``more``, each with its line (one per line of the message)."""
 
-    def __init__(self, source: str, line: int | None, problem: str) -> None:
+    def __init__(
+        self, source: str, line: int | None, problem: str, more: Sequence[PolicyError] = ()
+    ) -> None:
         self.source = source
         self.line = line
         self.problem = problem
+        self.more = tuple(more)
         where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {problem}")
+        super().__init__("\n".join([f"{where}: {problem}", *(str(e) for e in self.more)]))
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "errors": [
+                {"source": e.source, "line": e.line, "problem": e.problem}
+                for e in (self, *self.more)
+            ]
+        }
 
 
 class PolicyDenied(NeedToKnowError):
@@ -159,11 +175,11 @@ class NoticePending(NeedToKnowError):
         self.effective_at = effective_at
         super().__init__(
             f"policy {version[:12]} is a material change and cannot take effect before "
-            f"{effective_at.isoformat()}" + (f" ({reason})" if reason else "")
+            f"{utc_text(effective_at)}" + (f" ({reason})" if reason else "")
         )
 
     def details(self) -> dict[str, Any]:
-        return {"version": self.version, "effective_at": self.effective_at.isoformat()}
+        return {"version": self.version, "effective_at": utc_text(self.effective_at)}
 
 
 class NotFound(NeedToKnowError):

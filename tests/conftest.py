@@ -169,7 +169,9 @@ class Ntk:
         return subprocess.CompletedProcess([NTK, *args], ran.exit_code, ran.stdout, ran.stderr)
 
     def json(self, *args: str, stdin: str | None = None) -> Any:
-        return json.loads(self(*args, stdin=stdin).stdout)
+        """The command's ``--json`` document (the flag added when not given)."""
+        flagged = args if "--json" in args else (*args, "--json")
+        return json.loads(self(*flagged, stdin=stdin).stdout)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).parents[1] / "needtoknow"
 
 # Lowest first. A part may import parts of lower layers only (and itself).
 LAYERS: list[set[str]] = [
+    {"moments"},
     {"errors"},
     {"types", "guards"},
     {"categories", "storage", "crypto"},

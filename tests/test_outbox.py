@@ -260,7 +260,7 @@ def test_smtp_settings_default_to_tls_beyond_loopback() -> None:
 
 def test_ntk_notice_send_refuses_plain_text_beyond_loopback(ntk: Ntk) -> None:
     ntk.env.update(NTK_SMTP_HOST="0.0.0.0", NTK_SMTP_TLS="plain")
-    result = ntk("notice", "send", expect=5)
+    result = ntk("notice", "send", "--json", expect=5)
     error = json.loads(result.stderr)
     assert (error["field"], error["rule"]) == ("smtp_tls", "plain_beyond_loopback")
 

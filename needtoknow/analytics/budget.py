@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from needtoknow.errors import BudgetExceeded
+from needtoknow.moments import utc_text
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import privacy_budgets, privacy_charges
 
@@ -134,7 +135,7 @@ class Budgets:
                     "spec_sha256": r.spec_sha256,
                     "epsilon": r.epsilon,
                     "delta": r.delta,
-                    "charged_at": r.charged_at.isoformat(),
+                    "charged_at": utc_text(r.charged_at),
                     "ledger_index": r.ledger_index,
                 }
                 for r in rows

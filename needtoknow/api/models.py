@@ -117,6 +117,7 @@ class TreeHeadOut(BaseModel):
     tree_size: int
     root_hash: str
     timestamp: int
+    signed_at: str
     signature: str
     public_key: str
 
@@ -134,11 +135,14 @@ class HistoryEntry(BaseModel):
     proof: list[str]
     tree_size: int
     root_hash: str
+    redacted: bool
 
 
 class History(BaseModel):
+    """``Vault.history_document``: what ``ntk ledger customer --json`` prints."""
+
     customer_id: str
-    head: TreeHeadOut
+    signed_tree_head: TreeHeadOut
     entries: list[HistoryEntry]
 
 

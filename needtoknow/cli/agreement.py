@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import parse_date, print_json, reported, with_vault
+from needtoknow.cli.common import Json, parse_date, reported, show, with_vault
 from needtoknow.policy.model import Agreement
+from needtoknow.records.agreements import agreement_json
 from needtoknow.vault import Vault
 
 app = typer.Typer(help="Agreements that bind contractors to purposes.", no_args_is_help=True)
@@ -21,9 +22,9 @@ def _day(value: str, field: str) -> date:
 
 
 @app.command("list")
-def list_() -> None:
-    """Every agreement (revoked ones too) as JSON, with how many customers each holds."""
-    print_json(with_vault(lambda vault: vault.agreements.listing(), as_json=True))
+def list_(as_json: Json = False) -> None:
+    """Every agreement (revoked ones too), with how many customers each holds."""
+    show(with_vault(lambda vault: vault.agreements.listing(), as_json), as_json)
 
 
 @app.command()
@@ -37,9 +38,10 @@ def create(
     customer_scoped: Annotated[
         bool, typer.Option(help="Only for customers assigned to it.")
     ] = False,
+    as_json: Json = False,
 ) -> None:
     """Register an agreement; recorded in the ledger."""
-    with reported(as_json=True):
+    with reported(as_json):
         agreement = Agreement(
             id=agreement_id,
             recipient=recipient,
@@ -49,8 +51,8 @@ def create(
             reference=reference,
             customer_scoped=customer_scoped,
         )
-    with_vault(lambda vault: vault.agreements.create(agreement), as_json=True)
-    print_json({"created": agreement_id})
+    created = with_vault(lambda vault: vault.agreements.create(agreement), as_json)
+    show(agreement_json(created), as_json)
 
 
 @app.command()
@@ -62,10 +64,11 @@ def amend(
         list[str] | None, typer.Option("--purpose", help="Replace the purposes (repeat).")
     ] = None,
     reference: Annotated[str | None, typer.Option(help="New contract reference.")] = None,
+    as_json: Json = False,
 ) -> None:
     """Change a live agreement; recorded in the ledger."""
     changes: dict[str, Any] = {}
-    with reported(as_json=True):
+    with reported(as_json):
         if expires:
             changes["expires"] = _day(expires, "expires")
         if starts:
@@ -74,35 +77,36 @@ def amend(
         changes["purposes"] = frozenset(purposes)
     if reference:
         changes["reference"] = reference
-    with_vault(lambda vault: vault.agreements.amend(agreement_id, **changes), as_json=True)
-    print_json({"amended": agreement_id, "changed": sorted(changes)})
+    amended = with_vault(lambda vault: vault.agreements.amend(agreement_id, **changes), as_json)
+    show(agreement_json(amended), as_json)
 
 
 @app.command()
 def revoke(
     agreement_id: str,
     reason: Annotated[str, typer.Option(help="Why (recorded in the ledger).")],
+    as_json: Json = False,
 ) -> None:
     """End an agreement now: its recipient is denied from the next request on."""
-    with_vault(lambda vault: vault.agreements.revoke(agreement_id, reason), as_json=True)
-    print_json({"revoked": agreement_id})
+    show(with_vault(lambda vault: vault.agreements.revoke(agreement_id, reason), as_json), as_json)
 
 
 @app.command()
-def assign(agreement_id: str, customer_ids: list[str]) -> None:
-    """Hand customers to a customer-scoped agreement (e.g. accounts for collection)."""
+def assign(agreement_id: str, customer_ids: list[str], as_json: Json = False) -> None:
+    """Hand customers to a customer-scoped agreement (e.g. accounts for collection);
+    prints how many were newly assigned."""
 
     def run(vault: Vault) -> int:
         return vault.agreements.assign(agreement_id, customer_ids)
 
-    print_json({"agreement": agreement_id, "assigned": with_vault(run, as_json=True)})
+    show({"count": with_vault(run, as_json)}, as_json)
 
 
 @app.command()
-def unassign(agreement_id: str, customer_ids: list[str]) -> None:
-    """Take customers back from a customer-scoped agreement."""
+def unassign(agreement_id: str, customer_ids: list[str], as_json: Json = False) -> None:
+    """Take customers back from a customer-scoped agreement; prints how many."""
 
     def run(vault: Vault) -> int:
         return vault.agreements.unassign(agreement_id, customer_ids)
 
-    print_json({"agreement": agreement_id, "unassigned": with_vault(run, as_json=True)})
+    show({"count": with_vault(run, as_json)}, as_json)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from needtoknow import errors
 from needtoknow.config import Settings, open_vault
+from needtoknow.moments import utc_text
 from needtoknow.vault import Vault
 
 # One table: each error class → exit code. Order matters: first match wins.
@@ -38,6 +39,12 @@ EXIT_CODES: tuple[tuple[type[errors.NeedToKnowError], int], ...] = (
 
 stdout = Console()
 stderr = Console(stderr=True)
+
+# Every command that prints takes it: the document the HTTP API answers with for the same
+# operation, and any error as the API's {"error", "message", …} object on stderr.
+Json = Annotated[
+    bool, typer.Option("--json", help="Print JSON (the HTTP API's shape); errors as JSON.")
+]
 
 
 def exit_code(exc: errors.NeedToKnowError) -> int:
@@ -82,21 +89,24 @@ def parse_moment(value: str, field: str) -> datetime:
 
 
 @contextmanager
-def counting(description: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
-    """A progress line on stderr — items done and their rate — for work of unknown size;
-    nothing when ``quiet`` (``--json``) or stderr is not a terminal."""
-    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+def counting(
+    description: str, quiet: bool = False, total: int | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A progress line on stderr — items done (of ``total``, with a bar, when known) and
+    their rate; nothing when ``quiet`` (``--json``) or stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        *([BarColumn()] if total else []),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         console=stderr,
         disable=quiet or not stderr.is_terminal,
         transient=True,
     ) as bar:
-        task = bar.add_task(description, total=None, rate="")
+        task = bar.add_task(description, total=total, rate="")
 
         def advance(n: int) -> None:
             bar.advance(task, n)
@@ -106,8 +116,26 @@ def counting(description: str, quiet: bool = False) -> Iterator[Callable[[int], 
         yield advance
 
 
+def show(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
+    """Print a command's answer: JSON with ``--json``, else ``human`` (a command's own
+    view) or the same document laid out for reading (:func:`needtoknow.cli.layout.lay_out`)."""
+    if as_json:
+        print_json(data)
+    elif human is not None:
+        human(data)
+    else:
+        from needtoknow.cli.layout import lay_out
+
+        stdout.print(lay_out(data))
+
+
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=_as_text))
+
+
+def _as_text(value: object) -> str:
+    """A time in the one form the API answers with; anything else as its text."""
+    return utc_text(value) if isinstance(value, datetime) else str(value)
 
 
 def with_vault(action: Callable[[Vault], Any], as_json: bool = False) -> Any:

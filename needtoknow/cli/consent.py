@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import print_json, stdout, with_vault
+from needtoknow.cli.common import Json, print_json, stdout, with_vault
+from needtoknow.moments import utc_text
 from needtoknow.records.consents import CHANNELS
 
 app = typer.Typer(help="Customers' consents (DPDP Act s.6).", no_args_is_help=True)
@@ -24,7 +25,7 @@ def grant(
     notice_version: Annotated[
         str | None, typer.Option(help="Policy version of the notice shown (default: active).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Record CUSTOMER_ID's consent to PURPOSE."""
     consent = with_vault(
@@ -34,7 +35,7 @@ def grant(
     if as_json:
         print_json(consent.to_json())
         return
-    stdout.print(f"consent to {purpose} since {consent.granted_at:%Y-%m-%d %H:%M}", highlight=False)
+    stdout.print(f"consent to {purpose} since {utc_text(consent.granted_at)}", highlight=False)
 
 
 @app.command()
@@ -42,7 +43,7 @@ def withdraw(
     customer_id: str,
     purpose: Annotated[str, typer.Option(help="The purpose.")],
     channel: Channel = "web",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Withdraw CUSTOMER_ID's consent to PURPOSE at once (never refused)."""
     closed = with_vault(
@@ -57,7 +58,7 @@ def withdraw(
 @app.command(name="list")
 def listing(
     customer_id: str,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Every consent of CUSTOMER_ID, standing and withdrawn."""
     found = with_vault(lambda vault: vault.consents.listing(customer_id), as_json)
@@ -65,5 +66,5 @@ def listing(
         print_json({"consents": [c.to_json() for c in found]})  # as HTTP answers
         return
     for c in found:
-        state = "active" if c.active else f"withdrawn {c.withdrawn_at:%Y-%m-%d %H:%M}"
+        state = "active" if c.active else f"withdrawn {utc_text(c.withdrawn_at)}"
         stdout.print(f"{c.purpose}  {state}  via {c.channel}", highlight=False)

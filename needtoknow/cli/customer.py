@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import counting, print_json, reported, stderr, stdout, with_vault
+from needtoknow.cli.common import (
+    Json,
+    counting,
+    print_json,
+    reported,
+    show,
+    stderr,
+    stdout,
+    with_vault,
+)
 from needtoknow.errors import NeedToKnowError, ValidationError
 from needtoknow.guards.jsontext import parse_json
 from needtoknow.types import Context
@@ -17,7 +26,9 @@ from needtoknow.vault import Erasure, Vault
 
 app = typer.Typer(help="Customer records in the vault.", no_args_is_help=True)
 
-JsonFile = Annotated[str, typer.Option("--json", help="JSON record file, or - for stdin.")]
+RecordFile = Annotated[
+    str, typer.Argument(help="The record: a JSON file, or - for stdin (docs/records.md).")
+]
 
 
 def _read_record(source: str) -> Any:
@@ -29,29 +40,20 @@ def _read_record(source: str) -> Any:
 
 
 @app.command()
-def add(source: JsonFile) -> None:
-    """Store a new customer; prints {"customer_id": …} and any notices."""
-    with reported(as_json=True):
+def add(source: RecordFile, as_json: Json = False) -> None:
+    """Store a new customer (its shape: ntk schema customer); prints its id, the
+    categories stored and any notices."""
+    with reported(as_json):
         record = _read_record(source)
-    result = with_vault(lambda vault: vault.add(record), as_json=True)
-    for notice in result.notices:
-        stderr.print(f"notice: {notice}", highlight=False)
-    print_json({"customer_id": result.customer_id, "notices": list(result.notices)})
+    show(with_vault(lambda vault: vault.add(record), as_json).to_json(), as_json)
 
 
 @app.command()
-def correct(customer_id: str, source: JsonFile) -> None:
+def correct(customer_id: str, source: RecordFile, as_json: Json = False) -> None:
     """Replace some categories of a customer's record."""
-    with reported(as_json=True):
+    with reported(as_json):
         record = _read_record(source)
-    result = with_vault(lambda vault: vault.correct(customer_id, record), as_json=True)
-    print_json(
-        {
-            "customer_id": result.customer_id,
-            "corrected": list(result.categories),
-            "notices": list(result.notices),
-        }
-    )
+    show(with_vault(lambda vault: vault.correct(customer_id, record), as_json).to_json(), as_json)
 
 
 @app.command()
@@ -62,7 +64,7 @@ def get(
     category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
     legal_reference: Annotated[str | None, typer.Option(help="Court order, notice no., …")] = None,
     case_id: Annotated[str | None, typer.Option(help="Internal case id.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """What RECIPIENT may see of a customer for PURPOSE; exit 3 with reasons when denied."""
 
@@ -94,25 +96,25 @@ def get_many(
     recipient: Annotated[str, typer.Option(help="Who receives the data.")],
     purpose: Annotated[str, typer.Option(help="What it is for.")],
     category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
+    as_json: Json = False,
 ) -> None:
-    """What RECIPIENT may see of several customers for PURPOSE, ledgered in one commit.
-
-    Prints JSON: the disclosures, and the ids that are unknown or erased.
-    """
+    """What RECIPIENT may see of several customers for PURPOSE, ledgered in one commit:
+    the disclosures, and the ids that are unknown or erased."""
     disclosures = with_vault(
         lambda vault: vault.get_many(
             customer_ids, recipient=recipient, purpose=purpose, categories=category or None
         ),
-        as_json=True,
+        as_json,
     )
     found = {d.customer_id for d in disclosures}
-    print_json(
+    show(
         {
             "recipient": recipient,
             "purpose": purpose,
             "customers": [d.to_json() for d in disclosures],
             "missing": [cid for cid in customer_ids if cid not in found],
-        }
+        },
+        as_json,
     )
 
 
@@ -125,6 +127,7 @@ def find(
     identity: Annotated[
         str | None, typer.Option(help="TYPE:NUMBER, e.g. pan:ABCPE1234F, or -.")
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """Find customer ids by exact email, telephone or identity number, without decrypting.
 
@@ -137,19 +140,22 @@ def find(
         if v
     ]
     if len(given) != 1:
-        stderr.print("error: give exactly one of --email, --telephone, --identity")
-        raise typer.Exit(2)
+        with reported(as_json):
+            raise ValidationError(
+                "value", "lookup", "exactly_one", "--email, --telephone or --identity"
+            )
     category, raw = given[0]
     text = sys.stdin.read().strip() if raw == "-" else str(raw)
     value: Any = text
     if category == "identity_number":
         kind, _, number = text.partition(":")
         value = {"type": kind, "number": number}
-    ids = with_vault(
-        lambda vault: vault.find(category, value, recipient=recipient, purpose=purpose),
-        as_json=True,
-    )
-    print_json({"customer_ids": ids})
+
+    def run(vault: Vault) -> dict[str, Any]:
+        found = vault.find(category, value, recipient=recipient, purpose=purpose)
+        return {"customer_ids": found, "policy_version": vault.policy.version}
+
+    show(with_vault(run, as_json), as_json)
 
 
 _PENDING = (
@@ -164,7 +170,7 @@ _NO_SCRUB = (
 
 
 @app.command()
-def erase(customer_id: str) -> None:
+def erase(customer_id: str, as_json: Json = False) -> None:
     """Erase a customer as an erasure request does: crypto-shred every category no hold keeps.
 
     What a statutory hold of the policy or a legal hold keeps is listed under "kept"
@@ -181,15 +187,14 @@ def erase(customer_id: str) -> None:
             stderr.print(f"note: {note}", highlight=False)
         return erased
 
-    erased = with_vault(run, as_json=True)
-    print_json(erased.to_json())
+    show(with_vault(run, as_json).to_json(), as_json)
 
 
 @app.command(name="list")
 def list_(
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
     after: Annotated[str, typer.Option(help="Start after this customer id (paging).")] = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Customers by id: created, closed and erased times — never a value."""
     found = with_vault(lambda vault: vault.accounts.listing(limit, after), as_json)
@@ -220,7 +225,7 @@ def import_(
     ] = None,
     batch: Annotated[int, typer.Option(help="Rows per transaction.")] = 500,
     dry_run: Annotated[bool, typer.Option(help="Validate only; store nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Add many customers: rows validated one by one, stored in batches (one transaction
     and ledger commit each); refused rows are reported by row, field and rule."""

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from needtoknow.cli.common import print_json, reported
+from needtoknow.cli.common import Json, print_json, reported, show, stdout
 from needtoknow.config import Settings, open_vault
 from needtoknow.detect import ENTITIES, Scanner
 from needtoknow.detect.corpus import documents
@@ -53,8 +53,9 @@ def _scanner(entity: list[str] | None, threshold: list[str] | None) -> Scanner:
 
 
 @contextmanager
-def _progress(paths: list[Path], quiet: bool) -> Iterator[Any]:
-    """A Rich progress bar over the bytes of every file (on stderr; off when quiet)."""
+def _progress(paths: list[Path], quiet: bool, task: str = "scanning") -> Iterator[Any]:
+    """A Rich progress bar over the bytes of every file (on stderr; off when quiet or
+    not at a terminal)."""
     total = sum(p.stat().st_size for p in paths if p.is_file())
     with Progress(
         "[progress.description]{task.description}",
@@ -62,16 +63,16 @@ def _progress(paths: list[Path], quiet: bool) -> Iterator[Any]:
         DownloadColumn(),
         TimeRemainingColumn(),
         console=stderr,
-        disable=quiet,
+        disable=quiet or not stderr.is_terminal,
         transient=True,
     ) as bar:
-        task = bar.add_task("scanning", total=total or None)
+        bytes_done = bar.add_task(task, total=total or None)
         pending = [0]
 
         def advance(n: int) -> None:  # Rich costs ~10 µs an update: one per MB, not line
             pending[0] += n
             if pending[0] >= 1 << 20:
-                bar.advance(task, pending[0])
+                bar.advance(bytes_done, pending[0])
                 pending[0] = 0
 
         yield advance
@@ -203,7 +204,8 @@ def scan(
             stderr.print(f"[yellow]skipped[/yellow] {item.path}{where}: {item.reason}")
     if sarif is not None:
         sarif.write_text(json.dumps(_sarif(kept), indent=2))
-    _summary(counts, len(skipped), Console(stderr=as_json))
+    if not as_json:  # with --json, the findings and skips are the whole output
+        _summary(counts, len(skipped), stdout)
     found = {category for _, category in counts}
     if failing and (found & failing or ("any" in failing and found) or skipped):
         raise typer.Exit(FINDINGS_EXIT)
@@ -239,6 +241,7 @@ def redact(
     default: Annotated[
         str, typer.Option("--default", help="Operator for the other entities.")
     ] = "label",
+    as_json: Json = False,
 ) -> None:
     """Copy files with their PII taken out, in the same format (CSV keeps its columns).
 
@@ -248,7 +251,7 @@ def redact(
     written; the others still are (exit 5 if any failed). An output that would replace
     its input (the same file, a link to it, a directory inside the input) is refused
     before anything is written (exit 5)."""
-    with reported(as_json=True):
+    with reported(as_json):
         try:
             pairs = redaction_pairs(source, target)
         except ValueError as exc:
@@ -262,7 +265,7 @@ def redact(
             raise ValidationError("--operator", "detect", "operator", str(exc)) from None
     scanner = Scanner()
     written, failed, values = [], [], 0
-    with _progress([p for p, _ in pairs], quiet=False) as advance:
+    with _progress([p for p, _ in pairs], quiet=as_json, task="redacting") as advance:
         for src, dst in pairs:
             try:
                 values += redact_file(src, dst, scanner, redactor, advance)
@@ -271,7 +274,7 @@ def redact(
                 failed.append({"path": str(src), "reason": exc.reason, "line": exc.line})
             except OSError as exc:  # the target cannot be written
                 failed.append({"path": str(src), "reason": f"cannot write: {exc}", "line": None})
-    print_json({"written": written, "values_redacted": values, "failed": failed})
+    show({"written": written, "values_redacted": values, "failed": failed}, as_json)
     if failed:
         raise typer.Exit(5)
 
@@ -280,12 +283,19 @@ def resolve(
     source: Annotated[Path, typer.Argument(help="A text redacted with the vault operator.")],
     recipient: Annotated[str, typer.Option("--recipient")],
     purpose: Annotated[str, typer.Option("--purpose")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"text": …} as JSON; errors as JSON.')
+    ] = False,
 ) -> None:
     """Print the text with each vault reference replaced by what the recipient may see
     for the purpose (each a ledgered read); references the policy refuses stay."""
-    with reported():
+    with reported(as_json):
         redactor = Redactor(default="vault", vault=open_vault(Settings.from_env()))
-        sys.stdout.write(redactor.resolve(source.read_text(), recipient, purpose))
+        text = redactor.resolve(source.read_text(), recipient, purpose)
+    if as_json:
+        print_json({"text": text})
+    else:
+        sys.stdout.write(text)
 
 
 def _score_row(name: str, score: Score) -> dict[str, Any]:

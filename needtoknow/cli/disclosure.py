@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import parse_date, print_json, reported, stderr, with_vault
+from needtoknow.cli.common import Json, parse_date, reported, show, stderr, with_vault
 from needtoknow.errors import NeedToKnowError
 from needtoknow.guards.private import write_private
 from needtoknow.vault import Vault
@@ -47,9 +47,10 @@ def request(
     non_disclosure_until: Annotated[
         str | None, typer.Option(help="Hold customer notices until this date (gag order).")
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """Record a disclosure request; nothing is released until someone else approves."""
-    with reported(as_json=True):
+    with reported(as_json):
         period = (_day(period_from, "from"), _day(period_to, "to"))
         until = _day(non_disclosure_until, "non_disclosure_until")
     made = with_vault(
@@ -64,25 +65,26 @@ def request(
             period=period,
             non_disclosure_until=until,
         ),
-        as_json=True,
+        as_json,
     )
-    print_json(made.to_json())
+    show(made.to_json(), as_json)
 
 
 @app.command()
-def approve(request_id: str) -> None:
+def approve(request_id: str, as_json: Json = False) -> None:
     """Approve as NTK_ACTOR, who must not be the requester (four eyes)."""
-    print_json(with_vault(lambda v: v.disclosures.approve(request_id), as_json=True).to_json())
+    show(with_vault(lambda v: v.disclosures.approve(request_id), as_json).to_json(), as_json)
 
 
 @app.command()
 def reject(
     request_id: str,
     reason: Annotated[str, typer.Option(help="Why (recorded in the ledger).")],
+    as_json: Json = False,
 ) -> None:
     """Reject as NTK_ACTOR, with a reason."""
-    decided = with_vault(lambda v: v.disclosures.reject(request_id, reason), as_json=True)
-    print_json(decided.to_json())
+    decided = with_vault(lambda v: v.disclosures.reject(request_id, reason), as_json)
+    show(decided.to_json(), as_json)
 
 
 @app.command()
@@ -92,8 +94,10 @@ def release(
     public_key: Annotated[
         Path | None, typer.Option(help="Requester's raw 32-byte X25519 public key file.")
     ] = None,
+    as_json: Json = False,
 ) -> None:
-    """Release an approved request: package.json (or package.hpke) and manifest.json."""
+    """Release an approved request: package.json (or package.hpke) and manifest.json
+    written to OUT; prints the manifest (the API's ``manifest``)."""
 
     def run(vault: Vault) -> dict[str, object]:
         key = public_key.read_bytes() if public_key else None
@@ -107,28 +111,31 @@ def release(
             raise NeedToKnowError(f"cannot write the package to {out}: {exc.strerror}") from None
         return package.manifest
 
-    manifest = with_vault(run, as_json=True)
-    stderr.print(f"package and manifest written to {out}", highlight=False)
-    print_json(manifest)
+    manifest = with_vault(run, as_json)
+    if not as_json:
+        stderr.print(f"package and manifest written to {out}", highlight=False)
+    show(manifest, as_json)
 
 
 @app.command("list")
-def list_() -> None:
+def list_(as_json: Json = False) -> None:
     """Every disclosure request, oldest first (releases due notices first)."""
 
     def run(vault: Vault) -> list[dict[str, object]]:
         vault.disclosures.release_due_notices()
         return [r.to_json() for r in vault.disclosures.requests()]
 
-    print_json(with_vault(run, as_json=True))
+    show(with_vault(run, as_json), as_json)
 
 
 @app.command()
-def notices(customer_id: Annotated[str | None, typer.Argument()] = None) -> None:
+def notices(
+    customer_id: Annotated[str | None, typer.Argument()] = None, as_json: Json = False
+) -> None:
     """Notices owed to customers; those whose non-disclosure order ended become due."""
 
     def run(vault: Vault) -> list[dict[str, object]]:
         vault.disclosures.release_due_notices()
         return vault.disclosures.notices(customer_id)
 
-    print_json(with_vault(run, as_json=True))
+    show(with_vault(run, as_json), as_json)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from needtoknow.cli.common import print_json, stdout
+from needtoknow.cli.common import Json, print_json, stdout
 from needtoknow.config import Settings
 
 DOCTOR_FAILED = 13
 _MARK = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "[red]fail[/red]"}
 
 
-def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def doctor(as_json: Json = False) -> None:
     """Check the vault under NTK_HOME and say what to fix.
 
     File modes, the signing key kept apart from the KEKs, erasures whose bytes may still

@@ -15,12 +15,10 @@ require("analytics")  # before pyarrow: a missing extra is named, not a tracebac
 # ruff: noqa: E402 - imported after the check of their extra
 import pyarrow.parquet as pq
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from needtoknow.analytics import EventStore, demo
 from needtoknow.analytics.reports import Reports
-from needtoknow.cli.common import print_json, reported
+from needtoknow.cli.common import Json, counting, reported, show
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import ValidationError
 from needtoknow.vault import Vault
@@ -62,22 +60,25 @@ def _read(path: Path) -> Iterator[dict[str, Any]]:
         raise ValidationError(str(path), "event", "format", "CSV, JSON Lines or Parquet")
 
 
-def _load(store: EventStore, rows: Iterator[dict[str, Any]], total: int | None) -> None:
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("events", total=total)
-        report = store.ingest(rows, lambda n: bar.advance(task, n))
-    print_json(report.to_json())
+def _load(
+    store: EventStore, rows: Iterator[dict[str, Any]], total: int | None, as_json: bool
+) -> None:
+    with counting("storing events", as_json, total) as advance:
+        report = store.ingest(rows, advance)
+    show(report.to_json(), as_json)
 
 
 @app.command()
 def load(
     path: Annotated[Path, typer.Argument(help="Events as CSV, JSON Lines or Parquet.")],
+    as_json: Json = False,
 ) -> None:
     """Validate, pseudonymise and scrub events, then store them; prints what was
-    accepted, rejected (and why) and which PII was taken out of free text."""
-    with reported(as_json=True):
+    accepted, rejected (and why) and which PII was taken out of free text (the answer
+    of POST /v1/events)."""
+    with reported(as_json):
         store = _store()
-        _load(store, _read(path), None)
+        _load(store, _read(path), None, as_json)
 
 
 @app.command(name="demo")
@@ -85,9 +86,10 @@ def demo_events(
     count: Annotated[int, typer.Option("--events", help="How many events.")] = 100_000,
     subjects: Annotated[int, typer.Option("--subjects")] = 200_000,
     seed: Annotated[int, typer.Option("--seed")] = 2026,
+    as_json: Json = False,
 ) -> None:
     """Generate seeded synthetic events (skewed: heavy users, popular pages) into the store."""
-    with reported(as_json=True):
+    with reported(as_json):
         settings = Settings.from_env()
         vault = open_vault(settings)
         consent_based = frozenset(
@@ -96,7 +98,7 @@ def demo_events(
         store = EventStore(
             settings.events_dir, vault.keys, settings.events_memory, demo.consents(consent_based)
         )
-        _load(store, demo.events(count, subjects, seed), count)
+        _load(store, demo.events(count, subjects, seed), count, as_json)
 
 
 @app.command()
@@ -104,10 +106,11 @@ def export(
     destination: Annotated[Path, typer.Argument(help="Parquet file to write.")],
     recipient: Annotated[str, typer.Option(help="Who receives the raw events.")],
     purpose: Annotated[str, typer.Option(help="What for.")],
+    as_json: Json = False,
 ) -> None:
     """Raw (pseudonymous) events, only to a recipient a ``raw`` usage_data rule of the
     policy names — never to an advertiser. Allowed or not, the attempt is ledgered."""
-    with reported(as_json=True):
+    with reported(as_json):
         vault, store = open_store()
         count = Reports(vault.scope, store).export(recipient, purpose, destination)
-    print_json({"events": count, "destination": str(destination)})
+    show({"events": count, "destination": str(destination)}, as_json)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import counting, print_json, stdout, with_vault
+from needtoknow.cli.common import Json, counting, print_json, show, stdout, with_vault
 from needtoknow.errors import ValidationError
 from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES
 from needtoknow.vault import Vault
@@ -19,28 +19,28 @@ app.add_typer(api, name="api")
 
 
 @app.command()
-def rotate() -> None:
+def rotate(as_json: Json = False) -> None:
     """New KEK version; rewrap every customer key under it (data is not re-encrypted)."""
 
     def run(vault: Vault) -> Any:
-        with counting("rewrapping data keys") as advance:  # on stderr, at a terminal only
+        with counting("rewrapping data keys", as_json) as advance:
             return vault.rotate_keys(progress=advance)
 
-    result = with_vault(run, as_json=True)
-    print_json({"kek_version": result.kek_version, "rewrapped": result.rewrapped})
+    result = with_vault(run, as_json)
+    show({"kek_version": result.kek_version, "rewrapped": result.rewrapped}, as_json)
 
 
 @app.command("rotate-signing")
-def rotate_signing() -> None:
+def rotate_signing(as_json: Json = False) -> None:
     """New ledger signing key; heads signed by the old one stay verifiable (its public key
     is kept and named in the ledger). Give witnesses the new public key this prints."""
-    head = with_vault(lambda vault: vault.rotate_signing_key(), as_json=True)
-    print_json({"public_key": head.public_key.hex(), "signed_tree_head": head.to_json()})
+    head = with_vault(lambda vault: vault.rotate_signing_key(), as_json)
+    show({"public_key": head.public_key.hex(), "signed_tree_head": head.to_json()}, as_json)
 
 
 @app.command(name="list")
 def list_(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """KEK versions (the active one marked) with how many keys each wraps, and the
     ledger's signing keys."""
@@ -60,10 +60,10 @@ def list_(
 
 
 @app.command()
-def retire(version: int) -> None:
+def retire(version: int, as_json: Json = False) -> None:
     """Destroy an old KEK version once nothing depends on it."""
-    with_vault(lambda vault: vault.retire_key(version), as_json=True)
-    print_json({"retired": version})
+    with_vault(lambda vault: vault.retire_key(version), as_json)
+    show({"retired": version}, as_json)
 
 
 @api.command("create")
@@ -81,6 +81,7 @@ def api_create(
         str | None, typer.Option(help="Expiry, ISO 8601 with a timezone (2027-01-01T00:00Z).")
     ] = None,
     label: Annotated[str, typer.Option(help="What the key is for.")] = "",
+    as_json: Json = False,
 ) -> None:
     """Create an API key and print its token — shown this once, stored only hashed."""
 
@@ -90,19 +91,21 @@ def api_create(
         )
         return {**issued.key.to_json(), "token": issued.token}
 
-    print_json(with_vault(create, as_json=True))
+    show(with_vault(create, as_json), as_json)
 
 
 @api.command("list")
-def api_list() -> None:
+def api_list(as_json: Json = False) -> None:
     """Every API key (revoked and expired ones too); never a token."""
-    print_json(with_vault(lambda vault: [k.to_json() for k in vault.api_keys.listing()], True))
+    show(
+        with_vault(lambda vault: [k.to_json() for k in vault.api_keys.listing()], as_json), as_json
+    )
 
 
 @api.command("revoke")
-def api_revoke(key_id: str) -> None:
+def api_revoke(key_id: str, as_json: Json = False) -> None:
     """Revoke a key: every process refuses it from its next request."""
-    print_json(with_vault(lambda vault: vault.api_keys.revoke(key_id).to_json(), True))
+    show(with_vault(lambda vault: vault.api_keys.revoke(key_id).to_json(), as_json), as_json)
 
 
 def _expiry(value: str | None) -> datetime | None:

@@ -7,12 +7,19 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 import typer
 
-from needtoknow.cli.common import print_json, reported, stderr, stopping_on_sigterm, with_vault
+from needtoknow.cli.common import (
+    Json,
+    print_json,
+    reported,
+    stderr,
+    stopping_on_sigterm,
+    with_vault,
+)
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import ValidationError
 from needtoknow.guards.private import private_file
@@ -25,7 +32,7 @@ app = typer.Typer(help="The tamper-evident disclosure ledger.", no_args_is_help=
 
 @app.command()
 def sth(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
     every: Annotated[
         float | None,
         typer.Option(
@@ -108,7 +115,7 @@ def _show(report: Report, as_json: bool) -> None:
 @app.command()
 def verify(
     witness: Witness = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Recompute the tree from storage and check it against every signed tree head.
 
@@ -134,7 +141,7 @@ def verify_export(
             "keys it rotated through.",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Check an export offline, with no vault: leaf hashes, the root under its signed
     head, and consistency with each --witness head. Exits 8 when anything does not match.
@@ -175,7 +182,7 @@ def export(
 @app.command()
 def customer(
     customer_id: str,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
     include_held: Annotated[
         bool, typer.Option(help="Internal audit: include disclosures under a gag order.")
     ] = False,
@@ -186,16 +193,7 @@ def customer(
     unless --include-held.
     """
 
-    def history(vault: Vault) -> dict[str, Any]:
-        proofs = vault.history(customer_id, include_held)
-        head = proofs[0].head if proofs else vault.ledger.sign_head()
-        return {
-            "customer_id": customer_id,
-            "signed_tree_head": head.to_json(),
-            "entries": [p.to_json() for p in proofs],
-        }
-
-    body = with_vault(history, as_json)
+    body = with_vault(lambda vault: vault.history_document(customer_id, include_held), as_json)
     if as_json:
         print_json(body)
         return

@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import parse_date, parse_moment, print_json, stdout, with_vault
+from needtoknow.cli.common import Json, parse_date, parse_moment, print_json, stdout, with_vault
 from needtoknow.lifecycle.accounts import CLOSE_REASONS, AccountStatus
 from needtoknow.vault import Vault
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 account = typer.Typer(help="Accounts: close, reopen, the services held.", no_args_is_help=True)
 hold = typer.Typer(help="Legal holds that keep data through erasure.", no_args_is_help=True)
@@ -116,7 +114,7 @@ def hold_list(
     """Legal holds, oldest first."""
     found = with_vault(lambda vault: vault.holds.listing(customer, active), as_json)
     if as_json:
-        print_json([h.to_json() for h in found])
+        print_json({"holds": [h.to_json() for h in found]})  # as GET /v1/holds answers
         return
     for h in found:
         state = "released" if h.released_at else f"until {h.hold.until}"

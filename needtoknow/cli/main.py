@@ -9,7 +9,9 @@ keeps equal to the commands' own help).
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -128,6 +130,22 @@ class LazyGroup(TyperGroup):
                 raise exc from None
             raise  # unreachable: reported() exits
 
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        """With ``--json`` anywhere in the command line, a usage error (a missing option,
+        a bad value) is the same JSON object on stderr as every other error."""
+        argv = sys.argv[1:] if args is None else list(args)
+        if "--json" not in argv or options.get("standalone_mode") is False:
+            return super().main(args, *rest, **options)
+        from typer._click.exceptions import ClickException
+
+        try:
+            code = super().main(args, *rest, **{**options, "standalone_mode": False})
+        except ClickException as exc:
+            body = {"error": "UsageError", "message": exc.format_message()}
+            print(json.dumps(body), file=sys.stderr)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         """Typer's look, drawn with Rich alone: Typer's help module imports Markdown,
         Pygments and Rich's traceback, which would double ``ntk --help``'s start-up."""
@@ -185,14 +203,17 @@ def init(
         Path | None,
         typer.Option("--policy", help="Policy YAML (default: the NextraOne demo policy)."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the HTTP API's shape); errors as JSON.")
+    ] = False,
 ) -> None:
     """Create a vault under NTK_HOME: key file, database, active policy."""
-    from needtoknow.cli.common import print_json, reported
+    from needtoknow.cli.common import reported, show
     from needtoknow.config import Settings, init_vault
     from needtoknow.policy import load_policy
 
     settings = Settings.from_env()
-    with reported():
+    with reported(as_json):
         text = load_policy(policy_file)[0].source if policy_file else None
         vault = init_vault(settings, text, str(policy_file or ""))
     info: dict[str, Any] = {
@@ -202,7 +223,7 @@ def init(
         "policy": vault.policy.name,
         "policy_version": vault.policy.version,
     }
-    print_json(info)
+    show(info, as_json)
 
 
 if __name__ == "__main__":

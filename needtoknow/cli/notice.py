@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from needtoknow.cli.common import print_json, reported, with_vault
+from needtoknow.cli.common import Json, counting, print_json, reported, show, with_vault
 from needtoknow.config import Settings
 from needtoknow.errors import ValidationError
 from needtoknow.guards.output import replacing
@@ -25,41 +25,52 @@ def render_notice(
     ] = None,
     as_html: Annotated[bool, typer.Option("--html", help="HTML instead of Markdown.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON: version, language, format, text.")
+    ] = False,
 ) -> None:
     """The notice for the active policy, or a posted VERSION with what it changes."""
 
-    def notice(vault: Vault) -> Notice:
+    def notice(vault: Vault) -> tuple[str, Notice]:
         if lang not in LANGUAGES:
             raise ValidationError("lang", "notice", "one_of", ", ".join(LANGUAGES))
-        versions = vault.versions
-        posted, policy, registry = versions.get(version or vault.policy.version)
-        return render(policy, registry, lang, posted.changes if posted.changes else None)
+        posted, policy, registry = vault.versions.get(version or vault.policy.version)
+        changes = posted.changes if posted.changes else None
+        return posted.version, render(policy, registry, lang, changes)
 
-    text = with_vault(notice)
+    shown, text = with_vault(notice, as_json)
     body = text.html() if as_html else text.markdown()
-    if out is None:
+    if out is not None:
+        with reported(as_json), replacing(out) as temporary:
+            temporary.write_text(body, "utf-8")
+    if as_json:
+        kind = "html" if as_html else "markdown"
+        print_json({"version": shown, "language": lang, "format": kind, "text": body})
+    elif out is None:
         typer.echo(body, nl=False)
-        return
-    with reported(), replacing(out) as temporary:
-        temporary.write_text(body, "utf-8")
 
 
 @app.command()
 def send(
     limit: Annotated[int, typer.Option(help="At most this many notices now.")] = 100,
+    as_json: Json = False,
 ) -> None:
     """Deliver due customer notices of posted material changes over SMTP (NTK_SMTP_HOST,
     NTK_SMTP_PORT, NTK_SMTP_FROM); failures are retried on later runs. NTK_SMTP_TLS is
     starttls, implicit or plain (loopback only; the default there, starttls elsewhere);
     NTK_SMTP_CA_FILE names the authorities to trust instead of the system's."""
     settings = Settings.from_env()
-    with reported(as_json=True):
+    with reported(as_json):
         smtp = settings.smtp()
-    outcomes = with_vault(lambda vault: vault.outbox(smtp).deliver(limit), True)
-    print_json(outcomes)
+
+    def run(vault: Vault) -> dict[str, int]:
+        with counting("sending notices", as_json) as advance:
+            return vault.outbox(smtp).deliver(limit, advance)
+
+    show(with_vault(run, as_json), as_json)
 
 
 @app.command()
-def status(version: str) -> None:
+def status(version: str, as_json: Json = False) -> None:
     """How many customers a posted VERSION's notice was sent to, is pending for, failed."""
-    print_json(with_vault(lambda vault: vault.outbox().status(version), True))
+    show(with_vault(lambda vault: vault.outbox().status(version), as_json), as_json)

@@ -4,19 +4,40 @@ its notice has run, list versions."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import parse_moment, print_json, reported, stdout, with_vault
-from needtoknow.errors import NeedToKnowError, PolicyError
+from needtoknow.cli.common import (
+    Json,
+    parse_moment,
+    print_json,
+    reported,
+    show,
+    stdout,
+    with_vault,
+)
+from needtoknow.errors import NeedToKnowError, PolicyError, ValidationError
+from needtoknow.guards.names import unknown
+from needtoknow.moments import utc_text
 from needtoknow.policy import load_policy
 from needtoknow.records.versions import Version
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 
+if TYPE_CHECKING:
+    from needtoknow.categories import Registry
+    from needtoknow.policy.engine import Engine
+
 app = typer.Typer(help="The need-to-know policy.", no_args_is_help=True)
+
+PolicyFile = Annotated[
+    Path | None,
+    typer.Option("--policy", help="A policy file instead of the vault's active policy."),
+]
 
 UNDECLARED = (
     "warning: no purpose says what it `collects:`, so every category may be collected; "
@@ -25,24 +46,41 @@ UNDECLARED = (
 
 
 @app.command()
-def check(file: Path) -> None:
-    """Load and check a policy file; errors name the file and line."""
-    with reported():
+def check(file: Path, as_json: Json = False) -> None:
+    """Load and check a policy file; every problem is reported at once, each with the
+    file and line (exit 6). Warnings go to stderr (in --json: under "warnings")."""
+    with reported(as_json):
         policy, _ = load_policy(file)
+    warnings = []
+    if not policy.collection_declared:
+        warnings.append(UNDECLARED.removeprefix("warning: "))
+    unstated = [n for n, p in policy.purposes.items() if p.collects and p.retention is None]
+    if policy.collection_declared and unstated:
+        warnings.append(
+            f"purposes collect data but state no retention: {', '.join(unstated)} "
+            "(`retention: 8 years`); the notice cannot say how long it is kept"
+        )
+    if as_json:
+        print_json(
+            {
+                "file": str(file),
+                "ok": True,
+                "policy": policy.name,
+                "policy_version": policy.version,
+                "rules": len(policy.rules),
+                "recipients": len(policy.recipients),
+                "purposes": len(policy.purposes),
+                "warnings": warnings,
+            }
+        )
+        return
     typer.echo(
         f"{file}: ok — policy {policy.name!r}, version {policy.version[:12]}, "
         f"{len(policy.rules)} rules, {len(policy.recipients)} recipients, "
         f"{len(policy.purposes)} purposes"
     )
-    if not policy.collection_declared:
-        typer.echo(UNDECLARED, err=True)
-    unstated = [n for n, p in policy.purposes.items() if p.collects and p.retention is None]
-    if policy.collection_declared and unstated:
-        typer.echo(
-            f"warning: purposes collect data but state no retention: {', '.join(unstated)} "
-            "(`retention: 8 years`); the notice cannot say how long it is kept",
-            err=True,
-        )
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command()
@@ -51,7 +89,7 @@ def test(
     policy: Annotated[
         Path | None, typer.Option(help="The policy file to test (default: the vault's active).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Check expected decisions against a policy, like `opa test`; exits 17 on any
     mismatch. The file's format: needtoknow/policy/testing.py and docs/privacy-officer.md."""
@@ -102,21 +140,30 @@ def explain(
             help="Replay under the version active then (ISO 8601, e.g. 2026-11-01T09:00Z)."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    policy_file: PolicyFile = None,
+    as_json: Json = False,
 ) -> None:
-    """What the active policy (or the one active --at a moment) lets RECIPIENT have for
-    PURPOSE, and which rule says so; with --collection, which categories it lets the
-    vault collect, for which purposes, and how many customers hold each."""
+    """What the active policy (or the one active --at a moment, or a --policy file, with
+    no vault) lets RECIPIENT have for PURPOSE, and which rule says so; with
+    --collection, which categories it lets the vault collect, for which purposes, and
+    how many customers hold each."""
     if collection:
-        if recipient or purpose:
-            raise typer.BadParameter("--collection takes no --recipient or --purpose")
+        if recipient or purpose or policy_file:
+            raise typer.BadParameter("--collection takes no --recipient, --purpose or --policy")
         _explain_collection(at, as_json)
         return
     if recipient is None or purpose is None:
         raise typer.BadParameter("name a --recipient and a --purpose (or ask for --collection)")
+    if policy_file is not None and at is not None:
+        raise typer.BadParameter("--at replays the vault's history: not with --policy")
     asked, why = recipient, purpose
 
-    def explained(vault: Vault) -> dict[str, Any]:
+    def explained(vault: Vault | None) -> dict[str, Any]:
+        if vault is None:  # a policy file: decided at this moment, by its own agreements
+            now = datetime.now(UTC)
+            context = Context(now=now, legal_reference=legal_reference, case_id=case_id)
+            assert policy_file is not None
+            return _engine_of(policy_file)[0].explain(asked, why, context)
         if at is None:
             context = Context(now=vault.clock(), legal_reference=legal_reference, case_id=case_id)
             return vault.explain(asked, why, context)
@@ -125,7 +172,11 @@ def explain(
         context = Context(now=moment, legal_reference=legal_reference, case_id=case_id)
         return engine.explain(asked, why, context)
 
-    account: dict[str, Any] = with_vault(explained, as_json)
+    if policy_file is not None:
+        with reported(as_json):
+            account: dict[str, Any] = explained(None)
+    else:
+        account = with_vault(explained, as_json)
     if as_json:
         print_json(account)
         return
@@ -169,7 +220,7 @@ def _explain_collection(at: str | None, as_json: bool) -> None:
 @app.command()
 def propose(
     file: Path,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Post FILE as a new policy version: what it changes against the active one, whether
     that is material (widens anything) and when it may take effect."""
@@ -202,7 +253,7 @@ def propose(
 @app.command()
 def activate(
     version: str,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Make a posted VERSION the active policy. A material change is refused (exit 12)
     until its notice period is over, with the date it becomes possible."""
@@ -210,11 +261,11 @@ def activate(
     if as_json:
         print_json(activated.to_json())
         return
-    typer.echo(f"active: {activated.version[:12]} since {activated.activated_at}")
+    typer.echo(f"active: {activated.version[:12]} since {utc_text(activated.activated_at)}")
 
 
 @app.command()
-def versions(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def versions(as_json: Json = False) -> None:
     """Every version: posted, when it may or did take effect, when it was retired."""
     history = with_vault(lambda vault: vault.versions.history(), as_json)
     if as_json:
@@ -222,8 +273,62 @@ def versions(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         return
     for v in history:
         state = "active" if v.active else ("retired" if v.retired_at else "posted")
-        effective = f"{v.effective_at:%Y-%m-%d %H:%M}" if v.effective_at else "-"
+        effective = utc_text(v.effective_at) or "-"
         typer.echo(
             f"{v.version[:12]}  {state:8}  material={v.material}  "
-            f"posted {v.posted_at:%Y-%m-%d %H:%M}  effective {effective}"
+            f"posted {utc_text(v.posted_at)}  effective {effective}"
         )
+
+
+def _engine_of(policy_file: Path) -> tuple[Engine, Registry]:
+    """The engine of a policy file (no vault: the file's own agreements), and the
+    categories it knows."""
+    from needtoknow.policy.engine import Engine
+
+    policy, registry = load_policy(policy_file)
+    return Engine(policy), registry
+
+
+@app.command()
+def who(
+    category: Annotated[str, typer.Option(help="The category asked about, e.g. telephone.")],
+    policy_file: PolicyFile = None,
+    as_json: Json = False,
+) -> None:
+    """Every recipient and purpose that may receive CATEGORY, how (the transform), by
+    which rule, and on what condition (an agreement, a legal reference)."""
+    _matrix("category", category, policy_file, as_json)
+
+
+@app.command()
+def what(
+    recipient: Annotated[str, typer.Option(help="The recipient asked about.")],
+    policy_file: PolicyFile = None,
+    as_json: Json = False,
+) -> None:
+    """Everything RECIPIENT may receive: each purpose and category, how, by which rule,
+    and on what condition."""
+    _matrix("recipient", recipient, policy_file, as_json)
+
+
+def _matrix(key: str, value: str, policy_file: Path | None, as_json: bool) -> None:
+    def rows(engine: Engine, names: Collection[str]) -> dict[str, Any]:
+        if value not in names:
+            raise ValidationError(key, "policy", "unknown", unknown(key, value, names))
+        found = [row for row in engine.matrix() if row[key] == value]
+        return {key: value, "policy_version": engine.version, "grants": found}
+
+    def of(engine: Engine, registry: Registry) -> dict[str, Any]:
+        return rows(engine, registry if key == "category" else engine.policy.recipients)
+
+    if policy_file is None:
+        table = with_vault(lambda vault: of(vault.engine, vault.registry), as_json)
+    else:
+        with reported(as_json):
+            table = of(*_engine_of(policy_file))
+    if as_json or table["grants"]:
+        drop = {key, "clause", "recipient_kind", "legal_basis"}
+        short = [{k: v for k, v in row.items() if k not in drop} for row in table["grants"]]
+        show(table if as_json else short, as_json)
+    else:
+        typer.echo(f"no recipient may receive it under policy {table['policy_version'][:12]}")

@@ -13,7 +13,7 @@ from needtoknow.analytics.budget import remaining
 from needtoknow.analytics.chart import check_chart_path, write_chart
 from needtoknow.analytics.reports import ADVERTISING, Reports
 from needtoknow.analytics.spec import load_spec
-from needtoknow.cli.common import print_json, reported, stdout
+from needtoknow.cli.common import Json, print_json, reported, stdout
 from needtoknow.cli.events import open_store
 
 app = typer.Typer(help="Differentially private aggregate reports.", no_args_is_help=True)
@@ -24,7 +24,7 @@ def run(
     spec: Annotated[Path, typer.Argument(help="Report spec (YAML).")],
     advertiser: Annotated[str, typer.Option(help="The recipient (an advertiser).")],
     purpose: Annotated[str, typer.Option(help="What for.")] = ADVERTISING,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
     chart: Annotated[
         Path | None, typer.Option(help="Also draw the rows: a .png or .html file.")
@@ -62,7 +62,7 @@ def run(
 def budget(
     recipient: Annotated[str, typer.Argument(help="The recipient.")],
     purpose: Annotated[str, typer.Option(help="What for.")] = ADVERTISING,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """The recipient's budget per month of data: spent, left, and every charge."""
     with reported(as_json=as_json):

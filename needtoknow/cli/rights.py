@@ -11,15 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import print_json, reported, stdout, with_vault
+from needtoknow.cli.common import Json, print_json, reported, show, stdout, with_vault
 from needtoknow.config import Settings
 from needtoknow.errors import ValidationError
 from needtoknow.policy.model import RIGHT_KINDS
 from needtoknow.rights.nominees import EVIDENCE
 from needtoknow.rights.requests import STAFF_METHODS, RightsRequest, RightsRequests
 from needtoknow.rights.senders import CHANNELS
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 request = typer.Typer(
     help="Customers' rights requests: access, correction, erasure, nomination, grievance.",
@@ -141,12 +139,13 @@ def fulfil(
         Path | None,
         typer.Option(help="Access: the customer's raw 32-byte X25519 public key file for a copy."),
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """Answer a verified request (access, correction, erasure, nomination); prints the
-    answer as JSON, with the contact person."""
-    with reported(True):
+    answer, with the contact person."""
+    with reported(as_json):
         key = copy_key.read_bytes() if copy_key else None
-    print_json(_desk(lambda d: d.fulfil(request_id, key), True))
+    show(_desk(lambda d: d.fulfil(request_id, key), as_json), as_json)
 
 
 @request.command(name="close")
@@ -155,9 +154,10 @@ def close_(
     resolution: Annotated[
         str, typer.Option(help="The answer: a grievance's resolution, or why not.")
     ],
+    as_json: Json = False,
 ) -> None:
-    """Close a request with a resolution (how grievances are answered); prints JSON."""
-    print_json(_desk(lambda d: d.close(request_id, resolution), True))
+    """Close a request with a resolution (how grievances are answered)."""
+    show(_desk(lambda d: d.close(request_id, resolution), as_json), as_json)
 
 
 @request.command(name="list")
@@ -178,8 +178,8 @@ def list_(
         stdout.print("no requests", highlight=False)
 
 
-@request.command()
-def show(request_id: str, as_json: Json = False) -> None:
+@request.command(name="show")
+def show_request(request_id: str, as_json: Json = False) -> None:
     """One request and its clock."""
     _print_request(_desk(lambda d: _show(d.get(request_id), d), as_json), as_json)
 
@@ -236,6 +236,7 @@ def revoke(nominee_id: str, as_json: Json = False) -> None:
 
 
 @nominee.command()
-def contact(nominee_id: str) -> None:
-    """The nominee's name and contact, to reach them (the reading is ledgered); JSON."""
-    print_json(with_vault(lambda vault: RightsRequests(vault).nominees.contact(nominee_id), True))
+def contact(nominee_id: str, as_json: Json = False) -> None:
+    """The nominee's name and contact, to reach them (the reading is ledgered)."""
+    found = with_vault(lambda vault: RightsRequests(vault).nominees.contact(nominee_id), as_json)
+    show(found, as_json)

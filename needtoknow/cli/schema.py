@@ -59,11 +59,14 @@ def policy(
         Path | None,
         typer.Option("--policy", help="A policy file whose own categories to include."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Errors as JSON too (the schema is JSON either way).")
+    ] = False,
 ) -> None:
     """The policy file as a JSON Schema (2020-12), for an editor's completion and
     checking; `ntk policy check` remains the judge."""
     from needtoknow.policy.schema import policy_schema
 
-    with reported(True):
+    with reported(as_json):
         registry = _registry(with_categories)
     print_json(policy_schema(registry))

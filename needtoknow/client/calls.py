@@ -187,9 +187,9 @@ class Calls(Generic[Http]):
         return Call("PATCH", path, answers.as_json, body=_jsonable(changes))
 
     @Endpoint
-    def revoke_agreement(agreement_id: str, reason: str) -> Call[None]:
+    def revoke_agreement(agreement_id: str, reason: str) -> Call[dict[str, Any]]:
         path = f"/v1/agreements/{_segment(agreement_id)}/revoke"
-        return Call("POST", path, answers.nothing, body={"reason": reason})
+        return Call("POST", path, answers.as_json, body={"reason": reason})
 
     @Endpoint
     def assign(agreement_id: str, customer_ids: Iterable[str]) -> Call[int]:

@@ -24,6 +24,7 @@ from needtoknow.crypto.keys import SIGNING_FILE
 from needtoknow.errors import NeedToKnowError, PolicyError
 from needtoknow.guards.network import is_loopback
 from needtoknow.ledger import log
+from needtoknow.moments import utc_text
 from needtoknow.policy import load_policy_text
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import ledger_heads
@@ -214,7 +215,7 @@ def _clock(settings: Settings, vault: Vault) -> Iterator[Check]:
             "synchronise this host's clock (NTP); check who wrote that entry",
         )
     else:
-        yield Check("clock", "ok", f"now {now.isoformat(timespec='seconds')}")
+        yield Check("clock", "ok", f"now {utc_text(now)}")
 
 
 def _newest_entry_time(conn: sa.Connection) -> datetime | None:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from needtoknow.errors import IntegrityError, ValidationError
+from needtoknow.moments import utc_text
 
 _TBS = struct.Struct(">BBQQ32s")
 
@@ -53,7 +55,10 @@ class TreeHead:
         return {
             "tree_size": self.tree_size,
             "root_hash": self.root_hash.hex(),
-            "timestamp": self.timestamp_ms,
+            "timestamp": self.timestamp_ms,  # what is signed (RFC 6962): ms since the epoch
+            "signed_at": utc_text(
+                datetime.fromtimestamp(self.timestamp_ms / 1000, UTC), "milliseconds"
+            ),
             "signature": self.signature.hex(),
             "public_key": self.public_key.hex(),
         }

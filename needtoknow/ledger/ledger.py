@@ -55,15 +55,17 @@ class InclusionProof:
         return replace(self, entry=view, redacted_leaf=self.leaf)
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        return {
             "index": self.index,
             "entry": json.loads(self.entry),
             "leaf_hash": self.leaf.hex(),
             "proof": [p.hex() for p in self.proof],
             "tree_size": self.head.tree_size,
             "root_hash": self.head.root_hash.hex(),
+            # the entry shown is the customer's part of one naming others too; the proof
+            # is of the whole entry's leaf (Vault.history)
+            "redacted": self.redacted_leaf is not None,
         }
-        return {**data, "redacted": True} if self.redacted_leaf else data
 
 
 class Ledger:

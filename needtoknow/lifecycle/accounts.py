@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
 from needtoknow.lifecycle.retention import Account
+from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customers
@@ -48,7 +49,7 @@ class AccountStatus:
         return {
             "customer_id": self.customer_id,
             "status": "open" if self.closed_at is None else "closed",
-            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "closed_at": utc_text(self.closed_at),
             "closed_reason": self.closed_reason,
             "services": list(self.services),
             "categories": list(self.categories),
@@ -100,15 +101,12 @@ class Accounts:
         with reading(self.scope.db) as conn:
             rows = conn.execute(query).all()
 
-        def moment(value: Any) -> str | None:
-            return stored_utc(value).isoformat() if value is not None else None
-
         return [
             {
                 "customer_id": row.id,
-                "created_at": moment(row.created_at),
-                "closed_at": moment(row.closed_at),
-                "erased_at": moment(row.erased_at),
+                "created_at": utc_text(row.created_at),
+                "closed_at": utc_text(row.closed_at),
+                "erased_at": utc_text(row.erased_at),
             }
             for row in rows
         ]

@@ -24,6 +24,7 @@ from needtoknow.errors import NotFound, ValidationError
 from needtoknow.lifecycle.accounts import ACCOUNT_COLUMNS, account_of
 from needtoknow.lifecycle.holds import LegalHolds
 from needtoknow.lifecycle.retention import Fate, LegalHold, plan
+from needtoknow.moments import utc_text
 from needtoknow.records.instructions import Instructions
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
@@ -78,7 +79,7 @@ class RunReport:
     def summary(self) -> dict[str, Any]:
         """The counts, without each customer's outcome (what the run's entry records)."""
         return {
-            "as_of": self.as_of.isoformat(),
+            "as_of": utc_text(self.as_of),
             "dry_run": self.dry_run,
             "examined": self.examined,
             "customers_erased": sum(o.whole for o in self.changed),

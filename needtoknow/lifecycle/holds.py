@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
 from needtoknow.lifecycle.retention import LegalHold
+from needtoknow.moments import utc_text
 from needtoknow.policy.model import HOLD_BASES
 from needtoknow.records.scope import Scope
 from needtoknow.storage import store
@@ -46,9 +47,9 @@ class Hold:
             "readable_for": list(h.readable_for),
             "until": h.until.isoformat(),
             "placed_by": self.placed_by,
-            "placed_at": self.placed_at.isoformat(),
+            "placed_at": utc_text(self.placed_at),
             "released_by": self.released_by,
-            "released_at": self.released_at.isoformat() if self.released_at else None,
+            "released_at": utc_text(self.released_at),
         }
 
 

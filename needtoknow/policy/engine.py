@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import MappingProxyType
+from typing import Any
 
 from needtoknow.errors import PolicyDenied
 from needtoknow.guards.names import unknown
@@ -240,6 +241,32 @@ class Engine:
             "agreement_until": _until(entry.links) if entry else None,
             "customer_scope": [list(group) for group in decision.customer_scope],
         }
+
+    def matrix(self) -> list[dict[str, Any]]:
+        """Every grant as a row — recipient, purpose, category, transform, the rule and
+        its clause, and what must hold for it (agreements, a legal reference, a case id)
+        — sorted: the table ``ntk policy who`` and ``what`` cut by category or recipient."""
+        rows = []
+        for (recipient, purpose), entry in sorted(self._entries.items()):
+            conditions = [*(f"agreement {a}" for a in entry.agreement_ids)]
+            conditions += ["legal reference"] if entry.needs_reference else []
+            conditions += ["case id"] if entry.needs_case else []
+            for category, grant in sorted(entry.grants.items()):
+                rows.append(
+                    {
+                        "recipient": recipient,
+                        "recipient_kind": self.policy.recipients[recipient].kind,
+                        "purpose": purpose,
+                        "legal_basis": self.policy.purposes[purpose].legal_basis,
+                        "category": category,
+                        "transform": grant.transform,
+                        "rule": grant.rule_id,
+                        "clause": self._clause(grant.rule_id),
+                        "requires": conditions,
+                        "obligations": sorted(entry.obligations),
+                    }
+                )
+        return rows
 
     def served(self) -> dict[tuple[str, str], tuple[dict[str, str], frozenset[str]]]:
         """Every (recipient, purpose) some rule serves → its grants (category → transform,

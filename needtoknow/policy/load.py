@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -140,6 +141,21 @@ class _Loader:
         # (it was accepted when posted); they apply to every new policy, and
         # `ntk doctor` reports a stored active version that fails them.
         self.strict = strict
+        self.problems: list[PolicyError] = []
+
+    @contextmanager
+    def noting(self) -> Iterator[None]:
+        """Note a problem and go on to the next part, so one check reports them all."""
+        try:
+            yield
+        except PolicyError as exc:
+            self.problems.append(exc)
+
+    def settle(self) -> None:
+        """Raise every problem noted so far, as one error (the first, with the others)."""
+        if self.problems:
+            first, *rest = self.problems
+            raise PolicyError(first.source, first.line, first.problem, rest)
 
     def error(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
         return PolicyError(self.source, _line(node, key), problem)
@@ -188,14 +204,22 @@ class _Loader:
             raise PolicyError(self.source, 1, "a policy is a YAML mapping")
         for key in data:
             if key not in _TOP_LEVEL:
-                raise self.error(data, unknown("top-level key", key, _TOP_LEVEL), key)
+                self.problems.append(
+                    self.error(data, unknown("top-level key", key, _TOP_LEVEL), key)
+                )
         extra = self.mapping(data, "categories", required=False)
         try:
             registry = base.extended(extra)
         except CategoryError as exc:
             raise self.error(data, str(exc), "categories") from None
         prohibited = self.prohibited(data)
-        purposes = self.purposes(self.mapping(data, "purposes"), registry, prohibited)
+        # The names rules use first (each part's problems noted, the next part read);
+        # then the rules, once the names they refer to are known.
+        purposes: dict[str, Purpose] = {}
+        recipients: dict[str, Recipient] = {}
+        agreements: tuple[Agreement, ...] = ()
+        with self.noting():
+            purposes = self.purposes(self.mapping(data, "purposes"), registry, prohibited)
         declared = any(purpose.collects for purpose in purposes.values())
         if not declared:
             # A policy written before `collects:` existed limits use, not collection: it
@@ -207,22 +231,37 @@ class _Loader:
                 else purpose
                 for name, purpose in purposes.items()
             }
-        recipients = self.recipients(self.mapping(data, "recipients"))
-        agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
+        with self.noting():
+            recipients = self.recipients(self.mapping(data, "recipients"))
+        with self.noting():
+            agreements = self.agreements(data.get("agreements") or _List(), recipients, purposes)
+        self.settle()
         known = _Vocabulary(registry, purposes, recipients, agreements, prohibited)
         rules = self.rules(data, known)
         usage = self.usage(data, known)
         settings = self.mapping(data, "settings", required=False)
         full_cards = settings.get("store_full_card_numbers", False)
         if not isinstance(full_cards, bool):
-            raise self.error(
-                settings, "store_full_card_numbers must be true or false", "store_full_card_numbers"
+            self.problems.append(
+                self.error(
+                    settings,
+                    "store_full_card_numbers must be true or false",
+                    "store_full_card_numbers",
+                )
             )
-        notice_days = self.whole(settings, "notice_period_days", 30, least=0)
-        ack_days = self.whole(settings, "erasure_ack_days", 15, least=1)
-        services = frozenset(self.words(settings, "services"))
-        response_days = self.response_days(settings)
-        holds = self.holds(self.mapping(data, "holds", required=False), known, services)
+        notice_days, ack_days, services, response_days = 30, 15, frozenset[str](), {}
+        with self.noting():
+            notice_days = self.whole(settings, "notice_period_days", 30, least=0)
+        with self.noting():
+            ack_days = self.whole(settings, "erasure_ack_days", 15, least=1)
+        with self.noting():
+            services = frozenset(self.words(settings, "services"))
+        with self.noting():
+            response_days = self.response_days(settings)
+        holds: dict[str, StatutoryHold] = {}
+        with self.noting():
+            holds = self.holds(self.mapping(data, "holds", required=False), known, services)
+        self.settle()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
             name=str(data.get("name", Path(self.source).stem)),
@@ -344,25 +383,31 @@ class _Loader:
     ) -> dict[str, Purpose]:
         out = {}
         for name in node:
-            spec = self.spec(node, name)
-            unknown = sorted(set(spec) - {"legal_basis", "description", "collects", "retention"})
-            if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
-                raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
-            basis = spec.get("legal_basis")
-            if not isinstance(basis, str) or basis not in LEGAL_BASES:
-                raise self.error(
-                    node,
-                    f"purpose {name!r}: legal_basis must be one of {sorted(LEGAL_BASES)}",
-                    name,
-                )
-            collects = self.collects(spec, name, registry)
-            for key in ("collects", "retention"):
-                if spec.get(key) and (name in prohibited or basis == "none"):
-                    raise self.error(spec, f"purpose {name!r} may not collect anything", key)
-            text = self.description(spec, name)
-            retention = self.period(spec, "retention", f"purpose {name!r}")
-            out[name] = Purpose(name, basis, text.pop("en", ""), collects, text, retention)
+            with self.noting():
+                out[name] = self.purpose(node, name, registry, prohibited)
         return out
+
+    def purpose(
+        self, node: _Map, name: str, registry: Registry, prohibited: frozenset[str]
+    ) -> Purpose:
+        spec = self.spec(node, name)
+        unknown = sorted(set(spec) - {"legal_basis", "description", "collects", "retention"})
+        if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
+            raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
+        basis = spec.get("legal_basis")
+        if not isinstance(basis, str) or basis not in LEGAL_BASES:
+            raise self.error(
+                node,
+                f"purpose {name!r}: legal_basis must be one of {sorted(LEGAL_BASES)}",
+                name,
+            )
+        collects = self.collects(spec, name, registry)
+        for key in ("collects", "retention"):
+            if spec.get(key) and (name in prohibited or basis == "none"):
+                raise self.error(spec, f"purpose {name!r} may not collect anything", key)
+        text = self.description(spec, name)
+        retention = self.period(spec, "retention", f"purpose {name!r}")
+        return Purpose(name, basis, text.pop("en", ""), collects, text, retention)
 
     def period(self, spec: _Map, key: str, owner: str) -> Retention | None:
         """``retention: 8 years`` (days, months or years after the account closes)."""
@@ -509,19 +554,26 @@ class _Loader:
         rules: list[Rule] = []
         granted: dict[tuple[str, str, str], str] = {}
         for spec in node:
-            rule = self.rule(spec, known)
+            try:
+                rule = self.rule(spec, known)
+            except PolicyError as exc:
+                self.problems.append(exc)
+                continue
             for key in (
                 (r, p, c) for r in rule.recipients for p in rule.purposes for c in rule.grants
             ):
                 if key in granted:
-                    raise self.error(
-                        spec,
-                        f"rule {rule.id!r} contradicts rule {granted[key]!r}: "
-                        f"both grant {key[2]!r} to {key[0]!r} for {key[1]!r}",
+                    self.problems.append(
+                        self.error(
+                            spec,
+                            f"rule {rule.id!r} contradicts rule {granted[key]!r}: "
+                            f"both grant {key[2]!r} to {key[0]!r} for {key[1]!r}",
+                        )
                     )
+                    break
                 granted[key] = rule.id
             if rule.id in {r.id for r in rules}:
-                raise self.error(spec, f"duplicate rule id {rule.id!r}", "id")
+                self.problems.append(self.error(spec, f"duplicate rule id {rule.id!r}", "id"))
             rules.append(rule)
         return tuple(rules)
 
@@ -561,7 +613,8 @@ class _Loader:
             raise self.error(data, "'usage_data' must be a list", "usage_data")
         rules: list[UsageRule] = []
         for spec in node:
-            rules.append(self.usage_rule(spec, known, rules))
+            with self.noting():
+                rules.append(self.usage_rule(spec, known, rules))
         return tuple(rules)
 
     def usage_rule(self, spec: Any, known: _Vocabulary, earlier: list[UsageRule]) -> UsageRule:

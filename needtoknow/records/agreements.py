@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import NotFound, ValidationError
 from needtoknow.ledger import Entry
+from needtoknow.moments import utc_text
 from needtoknow.policy.model import AGREEMENT_ID, AGREEMENT_ID_RULE, BOUND_KINDS, Agreement
 from needtoknow.records.scope import Scope
 from needtoknow.storage import store
@@ -82,7 +83,7 @@ class AgreementRegistry:
             return [
                 {
                     **agreement_json(_agreement(row)),
-                    "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+                    "revoked_at": utc_text(row.revoked_at),
                     "customers": int(row.customers),
                 }
                 for row in rows
@@ -132,8 +133,9 @@ class AgreementRegistry:
             self._changed(conn, amended, "amend", changed=sorted(changes))
         return amended
 
-    def revoke(self, agreement_id: str, reason: str) -> None:
-        """End an agreement now: its recipient loses access at its next decision."""
+    def revoke(self, agreement_id: str, reason: str) -> dict[str, Any]:
+        """End an agreement now: its recipient loses access at its next decision. Returns
+        it as :meth:`listing` shows it, revoked."""
         if not reason.strip():
             raise ValidationError("reason", "agreement", "empty")
         with self.scope.db.begin() as conn:
@@ -145,6 +147,7 @@ class AgreementRegistry:
                 .values(revoked_at=now, updated_at=now)
             )
             self._changed(conn, current, "revoke", reason=reason)
+        return next(a for a in self.listing() if a["id"] == agreement_id)
 
     def assign(self, agreement_id: str, customer_ids: Iterable[str]) -> int:
         """Hand live customers to a customer-scoped agreement (e.g. accounts for

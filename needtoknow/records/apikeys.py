@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import AuthenticationError, NotFound, ScopeDenied, ValidationError
 from needtoknow.ledger import Entry
+from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
@@ -95,9 +96,9 @@ class ApiKey:
             "scopes": sorted(self.scopes),
             "label": self.label,
             "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "created_at": utc_text(self.created_at),
+            "expires_at": utc_text(self.expires_at),
+            "revoked_at": utc_text(self.revoked_at),
         }
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import ValidationError
+from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
 from needtoknow.records.versions import resolve
@@ -63,9 +64,9 @@ class Consent:
             "active": self.active,
             "notice_version": self.notice_version,
             "channel": self.channel,
-            "granted_at": self.granted_at.isoformat(),
+            "granted_at": utc_text(self.granted_at),
             "granted_by": self.granted_by,
-            "withdrawn_at": self.withdrawn_at.isoformat() if self.withdrawn_at else None,
+            "withdrawn_at": utc_text(self.withdrawn_at),
             "withdrawn_channel": self.withdrawn_channel,
         }
 

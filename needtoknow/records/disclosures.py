@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
 from needtoknow.guards.actors import checked_actor, same_person
 from needtoknow.ledger import Entry
+from needtoknow.moments import utc_text
 from needtoknow.records.scope import Reader, Scope
 from needtoknow.storage import store
 from needtoknow.storage.database import reading
@@ -263,7 +264,7 @@ class Disclosures:
             "request_id": request.id,
             "reference": request.reference,
             "authority": request.authority,
-            "released_at": now.isoformat(),
+            "released_at": utc_text(now),
             "customers": sorted(found),
             "package_sha256": hashlib.sha256(body).hexdigest(),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from needtoknow.errors import NeedToKnowError, NotFound
+from needtoknow.moments import utc_text
 from needtoknow.policy.model import BOUND_KINDS
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
@@ -51,9 +52,9 @@ class Instruction:
             "recipient": self.recipient,
             "categories": list(self.categories),
             "cause": self.cause,
-            "issued_at": self.issued_at.isoformat(),
-            "due_at": self.due_at.isoformat(),
-            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
+            "issued_at": utc_text(self.issued_at),
+            "due_at": utc_text(self.due_at),
+            "acknowledged_at": utc_text(self.acknowledged_at),
             "acknowledged_by": self.acknowledged_by,
         }
 

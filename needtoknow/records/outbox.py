@@ -24,6 +24,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -102,8 +103,11 @@ class Outbox:
         self.versions = versions
         self.smtp = smtp
 
-    def deliver(self, limit: int = 100) -> dict[str, int]:
-        """Send up to ``limit`` due notices; returns counts by outcome."""
+    def deliver(
+        self, limit: int = 100, progress: Callable[[int], None] | None = None
+    ) -> dict[str, int]:
+        """Send up to ``limit`` due notices; returns counts by outcome. ``progress`` is
+        called with 1 after each attempt (a progress bar's advance)."""
         if self.smtp is None:
             raise ValueError("delivery needs an SMTP server")
         now = self.scope.clock()
@@ -127,6 +131,8 @@ class Outbox:
                 notices[version] = (posting, text)
             posting, text = notices[version]
             outcomes[self._send(version, posting, customer_id, attempts, text)] += 1
+            if progress is not None:
+                progress(1)
         return dict(outcomes)
 
     def status(self, version: str) -> dict[str, int]:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from needtoknow.categories import Registry
 from needtoknow.errors import NotFound, NoticePending, ValidationError
+from needtoknow.moments import utc_text
 from needtoknow.policy import Engine, Policy, load_policy_text, load_stored_policy
 from needtoknow.policy.diff import Change, diff, is_material
 from needtoknow.records.agreements import AgreementRegistry
@@ -55,7 +56,7 @@ class Version:
 
     def to_json(self) -> dict[str, Any]:
         def when(moment: datetime | None) -> str | None:
-            return moment.isoformat() if moment else None
+            return utc_text(moment)
 
         return {
             "version": self.version,
@@ -115,7 +116,7 @@ class PolicyVersions:
                     against=active.version,
                     changes_sha256=hashlib.sha256(posted.encode()).hexdigest(),
                     material=material,
-                    effective_at=effective.isoformat(),
+                    effective_at=utc_text(effective),
                     changes=len(changes),
                     widening=sum(1 for c in changes if c.widens),
                 ),
@@ -158,7 +159,7 @@ class PolicyVersions:
             )
             when = effective or now
             self.scope.ledger.record(
-                self._entry(version, "activation_refused", effective_at=when.isoformat())
+                self._entry(version, "activation_refused", effective_at=utc_text(when))
             )
             raise NoticePending(version, when, reason)
         with self.scope.db.begin() as conn:
@@ -220,7 +221,7 @@ class PolicyVersions:
                 .limit(1)
             ).first()
         if row is None:
-            raise NotFound(f"no policy was active at {moment.isoformat()}")
+            raise NotFound(f"no policy was active at {utc_text(moment)}")
         return load_stored_policy(row.source, f"policy {row.version[:12]}")[0]
 
     def engine_at(self, moment: datetime) -> Engine:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from needtoknow.categories import Registry, Rules
 from needtoknow.crypto import envelope
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError, VerificationFailed
+from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.storage import notes, store
 from needtoknow.storage.database import reading, stored_utc
@@ -49,11 +50,11 @@ class Nominee:
         return {
             "nominee_id": self.id,
             "customer_id": self.customer_id,
-            "nominated_at": self.nominated_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "nominated_at": utc_text(self.nominated_at),
+            "revoked_at": utc_text(self.revoked_at),
             "evidence": self.evidence,
             "evidence_checked_by": self.evidence_checked_by,
-            "evidence_at": self.evidence_at.isoformat() if self.evidence_at else None,
+            "evidence_at": utc_text(self.evidence_at),
             "may_act": self.may_act,
         }
 

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from needtoknow.crypto import envelope
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError, VerificationFailed
+from needtoknow.moments import utc_text
 from needtoknow.policy.model import RIGHT_KINDS
 from needtoknow.records.outbox import NOTIFIER
 from needtoknow.rights.codes import CODE_LIFETIME, OneTimeCodes
@@ -72,12 +73,12 @@ class RightsRequest:
             "verified_method": self.verified_method,
             "nominee_id": self.nominee_id,
             "opened_by": self.opened_by,
-            "opened_at": self.opened_at.isoformat(),
-            "due_at": self.due_at.isoformat(),
+            "opened_at": utc_text(self.opened_at),
+            "due_at": utc_text(self.due_at),
             "overdue": self.overdue(now),
             "days_left": (self.due_at - now).days if self.status == "open" else None,
-            "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "escalated_at": utc_text(self.escalated_at),
+            "finished_at": utc_text(self.finished_at),
         }
 
 
@@ -135,7 +136,7 @@ class RightsRequests:
                 )
             )
             found = self._get(conn, request_id)
-            self._ledger(conn, found, "opened", due_at=due.isoformat())
+            self._ledger(conn, found, "opened", due_at=utc_text(due))
             return found
 
     def get(self, request_id: str) -> RightsRequest:
@@ -303,11 +304,11 @@ class RightsRequests:
                     .values(escalated_at=now)
                 )
                 found = self._get(conn, row.id)
-                self._ledger(conn, found, "escalated", due_at=found.due_at.isoformat())
+                self._ledger(conn, found, "escalated", due_at=utc_text(found.due_at))
                 escalated.append(found)
         contact = _EMAIL.search(self.contact)
         if escalated and self.sender is not None and contact:
-            lines = [f"- {r.kind} request {r.id}, due {r.due_at.isoformat()}" for r in escalated]
+            lines = [f"- {r.kind} request {r.id}, due {utc_text(r.due_at)}" for r in escalated]
             self.sender.send(
                 "email",
                 contact.group(0),

@@ -30,6 +30,7 @@ from needtoknow.errors import (
     TooManyAttempts,
     VerificationFailed,
 )
+from needtoknow.moments import utc_text
 from needtoknow.rights.codes import CODE_LIFETIME, OneTimeCodes
 from needtoknow.rights.senders import Sender
 from needtoknow.rights.summary import SELF
@@ -57,7 +58,7 @@ class Session:
         return {
             "token": self.token,
             "token_type": "bearer",
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": utc_text(self.expires_at),
         }
 
 

@@ -76,7 +76,7 @@ def access_summary(vault: Vault, customer_id: str) -> dict[str, Any]:
             for name in held
         ],
         "recipients": receipts,
-        "signed_head": head.to_json(),
+        "signed_tree_head": head.to_json(),
         "retention": [fate.to_json() for fate in now_plan.fates],
         "on_erasure": on_erasure.to_json(),
         "contact": policy.grievance_contact,

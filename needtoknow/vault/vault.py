@@ -110,6 +110,14 @@ class WriteResult:
     notices: tuple[str, ...]
     policy_version: str  # the version that let these categories be collected
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "categories": list(self.categories),
+            "notices": list(self.notices),
+            "policy_version": self.policy_version,
+        }
+
 
 @dataclass(frozen=True)
 class Refused:
@@ -660,6 +668,18 @@ class Vault:
         return [
             _only_theirs(p, customer_id) for p in proofs if not under_order(json.loads(p.entry))
         ]
+
+    def history_document(self, customer_id: str, include_held: bool = False) -> dict[str, Any]:
+        """:meth:`history` as the CLI prints it and the API answers: the entries with
+        their proofs and the one signed tree head they are proved under (a fresh head
+        when there are none, so the answer still shows how big the ledger is)."""
+        proofs = self.history(customer_id, include_held)
+        head = proofs[0].head if proofs else self.ledger.sign_head()
+        return {
+            "customer_id": customer_id,
+            "signed_tree_head": head.to_json(),
+            "entries": [p.to_json() for p in proofs],
+        }
 
     def _context(self, context: Context | None) -> Context:
         """The request's context at the vault's own time: agreements are judged, and

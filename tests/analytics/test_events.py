@@ -112,12 +112,18 @@ def test_ntk_events_load_reads_csv_json_lines_and_parquet(tmp_path: Path) -> Non
     )
     for name in ("e.csv", "e.jsonl", "e.parquet"):
         result = subprocess.run(
-            [NTK, "events", "load", str(tmp_path / name)], env=env, capture_output=True, text=True
+            [NTK, "events", "load", str(tmp_path / name), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["accepted"] == 1
     demo = subprocess.run(
-        [NTK, "events", "demo", "--events", "500"], env=env, capture_output=True, text=True
+        [NTK, "events", "demo", "--events", "500", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert json.loads(demo.stdout)["accepted"] == 500
 

@@ -135,6 +135,7 @@ def test_raw_events_are_refused_to_an_advertiser(env: dict[str, str], tmp_path: 
         "ad_network",
         "--purpose",
         "advertising",
+        "--json",
     )
     assert result.returncode == 3 and not target.exists()
     assert "aggregate" in json.loads(result.stderr)["reasons"]["usage_events"]

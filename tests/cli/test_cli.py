@@ -40,7 +40,7 @@ def test_add_get_find_erase_round_trip(ntk_process: Ntk) -> None:
     by_bank = ("--recipient", "partner_bank", "--purpose", "verification")
     assert ntk_process.json(
         "customer", "find", *by_support, "--email", "asha.canary@example.in"
-    ) == {"customer_ids": [cid]}
+    ) == {"customer_ids": [cid], "policy_version": got["policy_version"]}
     found = ntk_process.json(
         "customer", "find", *by_bank, "--identity", "-", stdin="pan:ABCPE1234F"
     )
@@ -257,7 +257,7 @@ def test_agreement_commands(ntk_process: Ntk) -> None:
     cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     collect = ("--recipient", "collection_agency", "--purpose", "bill_collection", "--json")
     ntk_process("customer", "get", cid, *collect, expect=3)
-    assert ntk_process.json("agreement", "assign", "AGR-COLL-2026", cid)["assigned"] == 1
+    assert ntk_process.json("agreement", "assign", "AGR-COLL-2026", cid)["count"] == 1
     assert ntk_process.json("customer", "get", cid, *collect)["values"]["card_number"] == "1111"
     ntk_process.json(
         "agreement",
@@ -277,7 +277,9 @@ def test_agreement_commands(ntk_process: Ntk) -> None:
     assert listing["AGR-SMS-2027"]["purposes"] == ["service_notification"]
     ntk_process.json("agreement", "revoke", "AGR-COLL-2026", "--reason", "contract ended")
     ntk_process("customer", "get", cid, *collect, expect=3)
-    bad = ntk_process("agreement", "amend", "AGR-SMS-2027", "--expires", "31/12/2027", expect=5)
+    bad = ntk_process(
+        "agreement", "amend", "AGR-SMS-2027", "--expires", "31/12/2027", "--json", expect=5
+    )
     assert json.loads(bad.stderr)["rule"] == "iso_date"
 
 
@@ -293,7 +295,7 @@ def test_disclosure_commands(ntk_process: Ntk, tmp_path: Path) -> None:
     cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
     ntk_process.env["NTK_ACTOR"] = "legal:priya"
     made = _requested(ntk_process, cid, "Summons 77/2026", "name", "address")
-    denied = ntk_process("disclosure", "approve", made["id"], expect=3)
+    denied = ntk_process("disclosure", "approve", made["id"], "--json", expect=3)
     assert "four eyes" in json.loads(denied.stderr)["message"]
     ntk_process.env["NTK_ACTOR"] = "dpo:arun"
     assert ntk_process.json("disclosure", "approve", made["id"])["status"] == "approved"
@@ -348,7 +350,7 @@ def test_erase_says_whether_the_deleted_bytes_were_scrubbed(ntk: Ntk, tmp_path: 
     reader = sqlite3.connect(tmp_path / "home" / "vault.db", isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM customers").fetchone()  # a snapshot from before
-    blocked = ntk("customer", "erase", first)
+    blocked = ntk("customer", "erase", first, "--json")
     reader.rollback()
     said = json.loads(blocked.stdout)
     assert (said["customer_id"], said["scrubbed"], said["kept"]) == (first, False, [])
@@ -363,7 +365,7 @@ def test_erase_says_whether_the_deleted_bytes_were_scrubbed(ntk: Ntk, tmp_path: 
 def test_keys_retire_of_an_unknown_version_names_the_existing_ones(ntk: Ntk) -> None:
     """Issue 15: ``ntk keys retire 99`` used to ledger a "begin" it never finished."""
     before = ntk.json("ledger", "verify", "--json")
-    refused = ntk("keys", "retire", "99", expect=5)
+    refused = ntk("keys", "retire", "99", "--json", expect=5)
     error = json.loads(refused.stderr)
     assert (error["field"], error["rule"]) == ("version", "unknown_version")
     assert "existing versions: 1" in error["message"]

@@ -52,6 +52,7 @@ def test_help_loads_no_command_and_nothing_of_the_vault(tmp_path: Path) -> None:
         "needtoknow.cli",
         "needtoknow.cli.main",
         "needtoknow.errors",
+        "needtoknow.moments",
     }
     assert "sqlalchemy" not in _top(loaded)
 

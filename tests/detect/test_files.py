@@ -211,7 +211,9 @@ def test_ntk_redact_copies_a_directory_and_reports_what_it_could_not(tmp_path: P
     source.mkdir()
     (source / "t.log").write_text(TICKET)
     (source / "bad.txt").write_bytes(b"\xff\xfe\n")
-    result = ntk("redact", str(source), str(tmp_path / "out"), "--operator", "IN_PAN=mask:2")
+    result = ntk(
+        "redact", str(source), str(tmp_path / "out"), "--operator", "IN_PAN=mask:2", "--json"
+    )
     assert result.returncode == 5, result.stderr
     report = json.loads(result.stdout)
     assert report["values_redacted"] == 3
@@ -366,7 +368,7 @@ def test_fail_on_fails_the_scan_when_lines_or_files_were_skipped(tmp_path: Path)
     assert skipped(source / "nested.parquet")  # a column it cannot scan
     result = run("scan", str(source), "--fail-on", "any", "--json", expect=10)
     assert result.stdout == ""  # nothing found in what could be read
-    reported = {json.loads(line)["path"] for line in result.stderr.splitlines()[:-1]}
+    reported = {json.loads(line)["path"] for line in result.stderr.splitlines()}
     assert reported == {str(p) for p in source.iterdir()}
     plain = run("scan", str(source))  # without --fail-on: reported, exit 0, never "clean"
     assert "no PII found" not in plain.stdout and "7 skipped" in plain.stdout
@@ -408,7 +410,7 @@ def test_redact_never_reports_a_file_with_skipped_lines_as_clean(tmp_path: Path)
     for name, content in UNREADABLE:
         (source / name).write_bytes(content)
     (source / "t.log").write_text(TEXT)
-    result = run("redact", str(source), str(tmp_path / "out"), expect=5)
+    result = run("redact", str(source), str(tmp_path / "out"), "--json", expect=5)
     report = json.loads(result.stdout)
     assert report["written"] == [str(tmp_path / "out" / "t.log")]
     assert sorted(f["path"] for f in report["failed"]) == sorted(
@@ -430,7 +432,7 @@ def test_deeply_nested_json_is_skipped_per_file_and_the_run_goes_on(tmp_path: Pa
     (source / "c-deep.jsonl").write_text(json.dumps({"email": EMAIL}) + "\n" + nested(5000))
     (source / "d-edge.json").write_text(nested(MAX_DEPTH - 1))  # deep, but within the limit
     (source / "e-ok.json").write_text(json.dumps({"email": EMAIL}))
-    result = run("redact", str(source), str(tmp_path / "out"), expect=5)
+    result = run("redact", str(source), str(tmp_path / "out"), "--json", expect=5)
     assert "Traceback" not in result.stderr and EMAIL not in result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert [(f["path"], f["reason"], f["line"]) for f in report["failed"]] == [
@@ -480,7 +482,7 @@ def test_redact_refuses_an_output_that_is_its_input(
         with pytest.raises(ValueError, match="is inside the input"):
             redaction_pairs(Path("in"), target)
     for src, dst in [("in/a.log", "./in/a.log"), ("in/a.log", "hard.log"), ("in", "in/out")]:
-        result = run("redact", src, dst, expect=5)
+        result = run("redact", src, dst, "--json", expect=5)
         assert json.loads(result.stderr)["rule"] == "same_file", (src, dst)
         assert EMAIL not in result.stdout + result.stderr
     assert original.read_text() == TEXT

@@ -391,7 +391,9 @@ def test_ntk_scan_and_redact_of_generated_files_echo_no_value_and_match_the_libr
         ntk = Ntk(root / "home")  # scan and redact need no vault
         scanned = ntk("scan", str(source), "--json")
         assert len(scanned.stdout.splitlines()) == len(found)
-        redacted = ntk("redact", str(source), str(root / "out"), expect=5 if failed else 0)
+        redacted = ntk(
+            "redact", str(source), str(root / "out"), "--json", expect=5 if failed else 0
+        )
         assert {f["path"] for f in json.loads(redacted.stdout)["failed"]} == failed
         for path in files:
             if str(path) not in failed:

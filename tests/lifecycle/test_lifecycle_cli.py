@@ -28,7 +28,7 @@ def test_close_hold_run_and_erase_from_the_command_line(ntk: Ntk) -> None:
         "2099-12-31",
         "--json",
     )
-    assert [h["hold_id"] for h in ntk.json("hold", "list", "--active", "--json")] == [
+    assert [h["hold_id"] for h in ntk.json("hold", "list", "--active", "--json")["holds"]] == [
         placed["hold_id"]
     ]
     preview = ntk.json("retention", "run", "--dry-run", "--as-of", "2029-01-01T00:00Z", "--json")

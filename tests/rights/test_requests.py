@@ -81,7 +81,7 @@ def test_an_access_summary_lists_every_recipient_the_ledger_recorded_with_proofs
         ("notification_provider", "service_notification"),
     ]
     # what the customer can check with the public key alone
-    head = TreeHead.from_json(summary["signed_head"])
+    head = TreeHead.from_json(summary["signed_tree_head"])
     for receipt in summary["recipients"]:
         proof = receipt["proof"]
         InclusionProof(

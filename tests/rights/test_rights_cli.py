@@ -28,7 +28,7 @@ def test_an_access_request_from_opening_to_the_answer(ntk: Ntk, smtp: Mail) -> N
     opened = ntk.json("request", "open", "--customer", cid, "--kind", "access", "--json")
     assert opened["verification"] == "pending" and opened["due_at"] and opened["request_id"]
     request_id = opened["request_id"]
-    refused = ntk("request", "fulfil", request_id, expect=15)
+    refused = ntk("request", "fulfil", request_id, "--json", expect=15)
     assert json.loads(refused.stderr)["reason"] == "unverified"
     ntk("request", "code", request_id)
     wrong = ntk("request", "verify", request_id, "--code", "000000", "--json", expect=15)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 
 from needtoknow.api.models import AgreementChange, AgreementIn, Count, Customers, Reason
 from needtoknow.api.service import AgreementsManage
@@ -43,11 +43,11 @@ def amend(agreement_id: str, body: AgreementChange, who: AgreementsManage) -> di
     return agreement_json(who.vault.agreements.amend(agreement_id, **changes))
 
 
-@router.post("/{agreement_id}/revoke", status_code=204, response_class=Response)
-def revoke(agreement_id: str, body: Reason, who: AgreementsManage) -> Response:
-    """End the agreement now: its recipient loses access at its next request."""
-    who.vault.agreements.revoke(agreement_id, body.reason)
-    return Response(status_code=204)
+@router.post("/{agreement_id}/revoke")
+def revoke(agreement_id: str, body: Reason, who: AgreementsManage) -> dict[str, Any]:
+    """End the agreement now: its recipient loses access at its next request. The
+    answer is the agreement as the listing shows it, with ``revoked_at``."""
+    return who.vault.agreements.revoke(agreement_id, body.reason)
 
 
 @router.post("/{agreement_id}/customers", response_model=Count)

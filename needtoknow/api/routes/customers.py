@@ -20,18 +20,8 @@ from needtoknow.api.models import (
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
 from needtoknow.guards.jsontext import parse_json
 from needtoknow.types import Context
-from needtoknow.vault.vault import WriteResult
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
-
-
-def _written(result: WriteResult) -> Written:
-    return Written(
-        customer_id=result.customer_id,
-        categories=list(result.categories),
-        notices=list(result.notices),
-        policy_version=result.policy_version,
-    )
 
 
 async def _strict_json(request: Request) -> None:
@@ -46,7 +36,7 @@ StrictJson = Annotated[None, Depends(_strict_json)]  # after the key check: decl
 @router.post("", status_code=201, response_model=Written)
 def create(body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
     """Validate and store a new customer; its id comes back."""
-    return respond(_written(who.vault.add(body.fields)), 201)
+    return respond(Written(**who.vault.add(body.fields).to_json()), 201)
 
 
 @router.get("/{customer_id}", response_model=Disclosed)
@@ -96,7 +86,7 @@ def lookup(body: Lookup, who: CustomersRead) -> Response:
 @router.patch("/{customer_id}", response_model=Written)
 def correct(customer_id: str, body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
     """Replace some categories (a correction under DPDP s.12)."""
-    return respond(_written(who.vault.correct(customer_id, body.fields)))
+    return respond(Written(**who.vault.correct(customer_id, body.fields).to_json()))
 
 
 @router.delete("/{customer_id}", response_model=Erased)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from needtoknow.api.models import Consistency, History, HistoryEntry, TreeHeadOut
+from needtoknow.api.models import Consistency, History, TreeHeadOut
 from needtoknow.api.service import LedgerRead
 from needtoknow.errors import NotFound
 from needtoknow.ledger.heads import TreeHead
@@ -55,20 +54,4 @@ def history(customer_id: str, who: LedgerRead) -> History:
 def history_of(vault: Vault, customer_id: str) -> History:
     """A customer's history as the API shows it (to auditors here, to the customer at
     ``GET /v1/me/history``)."""
-    proofs = vault.history(customer_id)
-    head = proofs[0].head if proofs else vault.ledger.sign_head()
-    return History(
-        customer_id=customer_id,
-        head=_head(head),
-        entries=[
-            HistoryEntry(
-                index=p.index,
-                entry=json.loads(p.entry),
-                leaf_hash=p.to_json()["leaf_hash"],
-                proof=[h.hex() for h in p.proof],
-                tree_size=p.head.tree_size,
-                root_hash=p.head.root_hash.hex(),
-            )
-            for p in proofs
-        ],
-    )
+    return History.model_validate(vault.history_document(customer_id))
