@@ -57,6 +57,15 @@ def as_json(response: httpx.Response) -> Any:
     return response.json()
 
 
+def listed(key: str) -> Callable[[httpx.Response], list[dict[str, Any]]]:
+    """A list the API wraps in an object (``{"holds": […]}``), unwrapped."""
+
+    def read(response: httpx.Response) -> list[dict[str, Any]]:
+        return list(response.json()[key])
+
+    return read
+
+
 def nothing(_: httpx.Response) -> None:
     return None
 

@@ -269,11 +269,62 @@ class Calls(Generic[Http]):
         params: dict[str, Any] = {"active": active}
         if customer_id is not None:
             params["customer_id"] = customer_id
-        return Call("GET", "/v1/holds", _holds, params)
+        return Call("GET", "/v1/holds", answers.listed("holds"), params)
 
+    @Endpoint
+    def consents(customer_id: str) -> Call[list[dict[str, Any]]]:
+        """Every consent of the customer, standing and withdrawn (``consents:manage``)."""
+        path = f"/v1/customers/{_segment(customer_id)}/consents"
+        return Call("GET", path, answers.listed("consents"))
 
-def _holds(response: httpx.Response) -> list[dict[str, Any]]:
-    return list(response.json()["holds"])
+    @Endpoint
+    def record_consent(
+        customer_id: str,
+        purpose: str,
+        evidence: str,
+        channel: str = "api",
+        notice_version: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        """The customer's consent to ``purpose``, given on ``channel``; ``evidence``
+        (where it is recorded) is kept as SHA-256 only."""
+        body = {
+            "purpose": purpose,
+            "evidence": evidence,
+            "channel": channel,
+            "notice_version": notice_version,
+        }
+        path = f"/v1/customers/{_segment(customer_id)}/consents"
+        return Call("POST", path, answers.as_json, body=body)
+
+    @Endpoint
+    def withdraw_consents(
+        customer_id: str, purpose: str, channel: str = "api"
+    ) -> Call[list[dict[str, Any]]]:
+        """Withdraw the customer's consent to ``purpose`` now (never refused)."""
+        path = f"/v1/customers/{_segment(customer_id)}/consents/{_segment(purpose)}/withdraw"
+        return Call("POST", path, answers.listed("consents"), body={"channel": channel})
+
+    @Endpoint
+    def explain(purpose: str) -> Call[dict[str, Any]]:
+        """The rules behind what the key's recipient may receive for ``purpose``."""
+        return Call("GET", "/v1/policy/explain", answers.as_json, {"purpose": purpose})
+
+    @Endpoint
+    def disclosure(request_id: str) -> Call[dict[str, Any]]:
+        return Call("GET", f"/v1/disclosures/{_segment(request_id)}", answers.as_json)
+
+    @Endpoint
+    def send_events(events: Iterable[dict[str, Any]]) -> Call[dict[str, Any]]:
+        """Usage events (``events:write``): how many were accepted and rejected (by rule),
+        and which PII was scrubbed out of free text."""
+        return Call("POST", "/v1/events", answers.as_json, body={"events": list(events)})
+
+    @Endpoint
+    def run_report(spec: dict[str, Any], purpose: str = "advertising") -> Call[dict[str, Any]]:
+        """A differentially private report to the key's recipient, charged to its budget
+        first (``BudgetExceeded`` when it does not fit)."""
+        body = {"spec": spec, "purpose": purpose}
+        return Call("POST", "/v1/reports", answers.as_json, body=body)
 
 
 def _membership(agreement_id: str, action: str, customer_ids: Iterable[str]) -> Call[int]:

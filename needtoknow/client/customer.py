@@ -45,7 +45,7 @@ class CustomerCalls(Generic[Http]):
 
     @Endpoint
     def my_consents() -> Call[list[dict[str, Any]]]:
-        return Call("GET", "/v1/me/consents", _consents)
+        return Call("GET", "/v1/me/consents", answers.listed("consents"))
 
     @Endpoint
     def grant_consent(purpose: str, notice_version: str | None = None) -> Call[dict[str, Any]]:
@@ -54,11 +54,12 @@ class CustomerCalls(Generic[Http]):
 
     @Endpoint
     def withdraw_consent(purpose: str) -> Call[list[dict[str, Any]]]:
-        return Call("POST", f"/v1/me/consents/{_segment(purpose)}/withdraw", _consents)
+        path = f"/v1/me/consents/{_segment(purpose)}/withdraw"
+        return Call("POST", path, answers.listed("consents"))
 
     @Endpoint
     def my_requests() -> Call[list[dict[str, Any]]]:
-        return Call("GET", "/v1/me/requests", _requests)
+        return Call("GET", "/v1/me/requests", answers.listed("requests"))
 
     @Endpoint
     def open_request(kind: str, details: Any = None) -> Call[dict[str, Any]]:
@@ -72,11 +73,3 @@ class CustomerCalls(Generic[Http]):
 
 def _session_id(response: Any) -> str:
     return str(response.json()["session_id"])
-
-
-def _consents(response: Any) -> list[dict[str, Any]]:
-    return list(response.json()["consents"])
-
-
-def _requests(response: Any) -> list[dict[str, Any]]:
-    return list(response.json()["requests"])
