@@ -10,10 +10,11 @@
     ├── PolicyDenied        recipient, purpose and the reason; nothing was decrypted
     ├── BudgetExceeded      an aggregate report would overspend a privacy budget
     ├── NoticePending       a material policy change before its notice period ends
-    ├── NotFound            no such customer (or only a tombstone is left)
+    ├── NotFound            no such customer (or only a tombstone is left), or record
     ├── KeyProviderError    keys missing, unsafe or unreachable
     ├── IntegrityError      ciphertext or key failed authentication; deliberately opaque
-    │   └── LedgerTampered  the ledger no longer matches its newest signed head
+    │   ├── LedgerTampered  the ledger no longer matches its newest signed head
+    │   └── ReleaseAltered  a stored report's rows differ from its ledgered release
     ├── AuthenticationError no valid API key: missing, malformed, unknown, expired, revoked
     ├── VerificationFailed  a one-time code wrong, expired or locked out; a request unverified
     ├── TooManyAttempts     too many attempts from one customer or address; retry later
@@ -212,6 +213,20 @@ class LedgerTampered(IntegrityError):
             "rewritten); no new head is signed over it: run 'ntk ledger verify --witness' "
             "with heads saved outside the vault",
         )
+
+
+class ReleaseAltered(IntegrityError):
+    """A stored report's rows no longer match the SHA-256 its release's ledger entry
+    holds: it is not shown again as it was not released so."""
+
+    def __init__(self, ledger_index: int) -> None:
+        self.ledger_index = ledger_index
+        NeedToKnowError.__init__(
+            self, f"report released at ledger index {ledger_index} was altered since"
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {"ledger_index": self.ledger_index}
 
 
 class AuthenticationError(NeedToKnowError):

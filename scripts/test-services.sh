@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install and start what the test suite needs besides Python: PostgreSQL (own cluster on
 # 127.0.0.1), SoftHSM2, wrk (the HTTP benchmark's load generator), Tesseract (OCR of
-# images for the PII scanner) and a Java runtime (local PySpark). Idempotent; prints
+# images for the PII scanner), a Java runtime (local PySpark) and a Devanagari font
+# (report charts). Idempotent; prints
 # `export` lines for the test environment.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+# a Devanagari font, so report charts with Hindi labels render (analytics.chart)
+[ -e /usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf ] || need+=(fonts-lohit-deva)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-services: missing ${need[*]} and not root; install them" >&2

@@ -1,102 +1,106 @@
-"""A released report as a bar chart: PNG (drawn with OpenCV, already a dependency for
-images) or a self-contained HTML page with inline SVG (no scripts, nothing fetched).
+"""A released report as a chart: a Vega-Lite bar chart with each bar's 95% interval,
+rendered by vl-convert (Vega's own renderer, bundled: nothing is fetched) to PNG, SVG,
+or a self-contained interactive HTML page (Vega's scripts inline, no CDN).
 
-Only released rows are drawn — noisy values, after suppression — so a chart is exactly
-as private as the JSON it was made from.
+Only released rows are drawn — noisy values after suppression, with the intervals the
+release carries — so a chart is exactly as private as the JSON it was made from. Text is
+shaped by the renderer, so labels in Devanagari render (with a Devanagari font
+installed: ``fonts-lohit-deva`` on Debian; scripts/test-services.sh installs it).
 """
 
 from __future__ import annotations
 
-import html
+import json
 from pathlib import Path
+from typing import Any
 
-import cv2
-import numpy as np
-
-from needtoknow.analytics.reports import Release
+from needtoknow.analytics.reports import Release, natural
 from needtoknow.errors import ValidationError
 from needtoknow.guards.output import replacing
 
 MAX_BARS = 40
-_BAR, _GAP, _LABEL, _WIDTH = 18, 6, 260, 900
+FORMATS = (".png", ".svg", ".html")
 
 
-def bars(release: Release) -> list[tuple[str, float]]:
-    """(label, value) of the largest rows, largest first — a histogram's in bin order."""
+def bars(release: Release) -> list[dict[str, Any]]:
+    """The largest rows, largest first (a histogram's in bin order, ties in natural
+    order): label, value and, where released, the 95% interval."""
     measure = release.columns[-1]
     keys = release.columns[: -3 if measure == "mean" else -1]
-    rows = [
-        (" · ".join(str(row[k]) for k in keys), float(row[measure] or 0)) for row in release.rows
-    ]
+    rows = []
+    for row in release.rows:
+        label = " · ".join(str(row[k]) for k in keys)
+        bar: dict[str, Any] = {"label": label, "value": float(row[measure] or 0)}
+        if f"{measure}_low" in row:
+            bar |= {"low": row[f"{measure}_low"], "high": row[f"{measure}_high"]}
+        rows.append((tuple(row[k] for k in keys), bar))
     if "bin" not in release.columns:
-        rows.sort(key=lambda r: -r[1])
-    return rows[:MAX_BARS]
+        rows.sort(key=lambda r: (-r[1]["value"], natural(r[0])))
+    return [bar for _, bar in rows[:MAX_BARS]]
 
 
 def check_chart_path(path: Path) -> None:
     """Refuse an unsupported chart name before the report spends any budget."""
-    if path.suffix.lower() not in (".png", ".html"):
-        raise ValidationError(str(path), "chart", "format", ".png or .html")
+    if path.suffix.lower() not in FORMATS:
+        raise ValidationError(str(path), "chart", "format", ", ".join(FORMATS))
+
+
+def vega_lite(release: Release) -> dict[str, Any]:
+    """The chart as a Vega-Lite specification (its data inline)."""
+    measure = release.columns[-1]
+    y = {"field": "label", "type": "nominal", "sort": None, "title": None}
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "bar", "color": "#2870b4"},
+            "encoding": {
+                "y": y,
+                "x": {"field": "value", "type": "quantitative", "title": measure},
+                "tooltip": [
+                    {"field": "label", "title": "row"},
+                    {"field": "value", "title": measure},
+                    {"field": "low", "title": "95% from"},
+                    {"field": "high", "title": "95% to"},
+                ],
+            },
+        }
+    ]
+    if measure in release.noise:  # noisy totals carry their interval; a mean does not
+        layers.append(
+            {
+                "mark": {"type": "rule", "color": "#222"},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "low", "type": "quantitative"},
+                    "x2": {"field": "high"},
+                },
+            }
+        )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {
+            "text": f"{release.report}: {measure} for {release.recipient}",
+            "subtitle": (
+                f"differentially private: ε = {release.epsilon:.3g}, δ = {release.delta:.2g}; "
+                "lines: 95% intervals"
+            ),
+        },
+        "config": {"title": {"fontWeight": "normal"}, "axis": {"titleFontWeight": "normal"}},
+        "width": 600,
+        "data": {"values": bars(release)},
+        "layer": layers,
+    }
 
 
 def write_chart(release: Release, path: Path) -> None:
     check_chart_path(path)
+    import vl_convert
+
+    spec = json.dumps(vega_lite(release), ensure_ascii=False)
+    suffix = path.suffix.lower()
     with replacing(path) as temporary:
-        if path.suffix.lower() == ".png":
-            ok, data = cv2.imencode(".png", _image(release))
-            if not ok:
-                raise ValidationError(str(path), "chart", "png")
-            temporary.write_bytes(data.tobytes())
+        if suffix == ".png":
+            temporary.write_bytes(vl_convert.vegalite_to_png(spec, scale=2))
+        elif suffix == ".svg":
+            temporary.write_text(vl_convert.vegalite_to_svg(spec), "utf-8")
         else:
-            temporary.write_text(_html(release), "utf-8")
-
-
-def _title(release: Release) -> str:
-    return (
-        f"{release.report} for {release.recipient}: {release.columns[-1]} "
-        f"(differentially private, ε={release.epsilon:.3g}, δ={release.delta:.2g})"
-    )
-
-
-def _image(release: Release) -> np.ndarray:
-    data = bars(release)
-    top = max((v for _, v in data), default=0.0) or 1.0
-    height = 50 + len(data) * (_BAR + _GAP)
-    image = np.full((height, _WIDTH, 3), 255, np.uint8)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    title = _title(release).replace("ε", "eps").replace("δ", "delta")  # Hershey is ASCII
-    cv2.putText(image, title, (10, 25), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    for i, (label, value) in enumerate(data):
-        y = 45 + i * (_BAR + _GAP)
-        length = int((_WIDTH - _LABEL - 80) * value / top)
-        text = label.encode("ascii", "replace").decode()[:36]
-        cv2.putText(image, text, (10, y + 13), font, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
-        cv2.rectangle(image, (_LABEL, y), (_LABEL + length, y + _BAR), (180, 110, 40), -1)
-        cv2.putText(image, f"{value:g}", (_LABEL + length + 5, y + 13), font, 0.4, (0, 0, 0), 1)
-    return image
-
-
-def _html(release: Release) -> str:
-    data = bars(release)
-    top = max((v for _, v in data), default=0.0) or 1.0
-    height = 20 + len(data) * (_BAR + _GAP)
-    rects = []
-    for i, (label, value) in enumerate(data):
-        y = 10 + i * (_BAR + _GAP)
-        length = (_WIDTH - _LABEL - 80) * value / top
-        rects.append(
-            f'<text x="0" y="{y + 13}">{html.escape(label)}</text>'
-            f'<rect class="bar" x="{_LABEL}" y="{y}" width="{length:.1f}" height="{_BAR}">'
-            f"<title>{html.escape(label)}: {value:g}</title></rect>"
-            f'<text x="{_LABEL + length + 5:.1f}" y="{y + 13}">{value:g}</text>'
-        )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(release.report)}</title>"
-        "<style>body{font:14px system-ui,sans-serif;margin:2em}"
-        "rect.bar{fill:#2870b4}text{font-size:12px}</style></head><body>"
-        f"<h1>{html.escape(_title(release))}</h1>"
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
-        f'role="img" aria-label="{html.escape(release.report)}">{"".join(rects)}</svg>'
-        "</body></html>\n"
-    )
+            temporary.write_text(vl_convert.vegalite_to_html(spec, bundle=True), "utf-8")

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 import orjson
+from opendp.accuracy import discrete_laplacian_scale_to_accuracy
 from opendp.domains import atom_domain, map_domain, vector_domain
 from opendp.measurements import then_laplace, then_laplace_threshold
 from opendp.metrics import absolute_distance, l01inf_distance, l1_distance
@@ -32,12 +33,22 @@ enable_features("contrib")
 _NO_THRESHOLD = 2**62
 
 
+# The intervals reports carry: 95% of released values are within this of the true total.
+CONFIDENCE = 0.95
+
+
 @dataclass(frozen=True)
 class Mechanism:
     measurement: Any  # opendp.mod.Measurement
     d_in: Any
     scale: float
     threshold: int | None = None
+
+    @property
+    def error(self) -> int:
+        """The noise's bound at :data:`CONFIDENCE`, as OpenDP's own scale-to-accuracy
+        gives it (whole numbers: the noise is on integers, so the floor keeps coverage)."""
+        return int(discrete_laplacian_scale_to_accuracy(self.scale, 1 - CONFIDENCE))
 
     @property
     def cost(self) -> tuple[float, float]:

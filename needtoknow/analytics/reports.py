@@ -24,17 +24,21 @@ advertiser never qualifies — the policy loader refuses such a rule.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+import sqlalchemy as sa
 
 from needtoknow.analytics import noise
 from needtoknow.analytics.bounding import Bounded, key_columns, public_keys
-from needtoknow.analytics.budget import Budgets
-from needtoknow.errors import PolicyDenied
+from needtoknow.analytics.budget import Budgets, remaining
+from needtoknow.errors import NotFound, PolicyDenied, ReleaseAltered
+from needtoknow.storage.database import reading
+from needtoknow.storage.schema import report_releases
 
 if TYPE_CHECKING:
     from needtoknow.analytics.spec import ReportSpec
@@ -88,8 +92,15 @@ class Release:
     # Which partitions each subject kept (bounding.py). Public, like the spec: the
     # guarantee holds for any salt; with it an auditor can redo the exact totals.
     bounding_salt: int
-    noise: dict[str, dict[str, Any]]  # column → scale (and threshold)
+    noise: dict[str, dict[str, Any]]  # column → scale, error at 95% (and threshold)
     policy_version: str  # the version whose usage rule allowed it
+
+    @property
+    def table_columns(self) -> tuple[str, ...]:
+        """The columns with each noisy total's 95% interval (``count_low``,
+        ``count_high``…): what a CSV of the rows holds."""
+        bounds = [f"{c}_{end}" for c in self.columns if c in self.noise for end in ("low", "high")]
+        return (*self.columns, *bounds)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +114,22 @@ class Release:
             "ledger_index": self.ledger_index,
             "policy_version": self.policy_version,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], bounding_salt: int) -> Release:
+        return cls(
+            report=data["report"],
+            recipient=data["recipient"],
+            columns=tuple(data["columns"]),
+            rows=data["rows"],
+            epsilon=data["spent"]["epsilon"],
+            delta=data["spent"]["delta"],
+            remaining={p: (v["epsilon"], v["delta"]) for p, v in data["remaining"].items()},
+            ledger_index=data["ledger_index"],
+            bounding_salt=bounding_salt,
+            noise=data["noise"],
+            policy_version=data["policy_version"],
+        )
 
 
 class Source(Protocol):
@@ -132,6 +159,7 @@ class Reports:
         bounded = self.source.bound(spec, salt)
         rows = _noised(spec, chosen, bounded)
         columns = (*key_columns(spec), *_measure_columns(spec))
+        _with_intervals(rows, chosen)
         digest = hashlib.sha256(orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)).hexdigest()
         index = self.scope.ledger.record(
             self._entry(
@@ -147,7 +175,7 @@ class Reports:
                 bounding_salt=salt,
             )
         )
-        return Release(
+        release = Release(
             report=spec.name,
             recipient=recipient,
             columns=columns,
@@ -158,12 +186,66 @@ class Reports:
             ledger_index=index,
             bounding_salt=salt,
             policy_version=version,
-            noise={
-                name: {"mechanism": "discrete laplace", "scale": m.scale}
-                | ({"threshold": m.threshold} if m.threshold is not None else {})
-                for name, m in chosen.mechanisms.items()
-            },
+            noise=_noise(chosen),
         )
+        with self.scope.db.begin() as conn:
+            conn.execute(
+                report_releases.insert().values(
+                    ledger_index=index,
+                    recipient=recipient,
+                    report=spec.name,
+                    released_at=self.scope.clock(),
+                    document=orjson.dumps(release.to_json()).decode(),
+                )
+            )
+        return release
+
+    def preview(
+        self, spec: ReportSpec, recipient: str, purpose: str = ADVERTISING
+    ) -> dict[str, Any]:
+        """What :meth:`run` would cost and how accurate it would be — the (ε, δ) charged
+        to each month the window touches, whether it fits what is left, and each noisy
+        column's error at 95% (OpenDP's scale-to-accuracy) — reading no event and
+        spending nothing. A recipient the policy refuses is refused (and ledgered) here
+        as it would be there."""
+        rule, version = self._decide(recipient, purpose, "aggregate", spec.name)
+        chosen = plan(spec)
+        cost = chosen.cost
+        spent = self.budgets.spent(recipient)
+        left = {month: remaining(rule, spent.get(month, (0.0, 0.0))) for month in spec.months}
+        return {
+            "report": spec.name,
+            "recipient": recipient,
+            "purpose": purpose,
+            "cost": {"epsilon": cost[0], "delta": cost[1]},
+            "months": {
+                month: {
+                    "left": {"epsilon": e, "delta": d},
+                    "fits": cost[0] <= e + 1e-12 and cost[1] <= d + 1e-12,
+                }
+                for month, (e, d) in left.items()
+            },
+            "noise": _noise(chosen),
+            "policy_version": version,
+        }
+
+    def released(self, ledger_index: int) -> Release:
+        """A report released before, as it was released — no new charge, no new noise —
+        after checking its rows against the SHA-256 in its ledger entry."""
+        with reading(self.scope.db) as conn:
+            row = conn.execute(
+                sa.select(report_releases.c.document).where(
+                    report_releases.c.ledger_index == ledger_index
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no released report at ledger index {ledger_index}")
+        document = orjson.loads(row.document)
+        entry = orjson.loads(self.scope.ledger.prove(ledger_index).entry)
+        rows = orjson.dumps(document["rows"], option=orjson.OPT_SORT_KEYS)
+        if entry["detail"].get("rows_sha256") != hashlib.sha256(rows).hexdigest():
+            raise ReleaseAltered(ledger_index)
+        return Release.from_json(document, entry["detail"]["bounding_salt"])
 
     def export(self, recipient: str, purpose: str, destination: Path) -> int:
         """Copy every stored event (pseudonymous) to ``destination`` (Parquet) for a
@@ -208,6 +290,32 @@ class Reports:
         )
 
 
+def _noise(chosen: Plan) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"mechanism": "discrete laplace", "scale": m.scale, "error_95": m.error}
+        | ({"threshold": m.threshold} if m.threshold is not None else {})
+        for name, m in chosen.mechanisms.items()
+    }
+
+
+def _with_intervals(rows: list[dict[str, Any]], chosen: Plan) -> None:
+    """Each noisy total's 95% interval, beside it: the noise's bound either way (a
+    total is never below 0, so neither is its interval). Post-processing only."""
+    for row in rows:
+        for name, mechanism in chosen.mechanisms.items():
+            value = row[name]
+            row[f"{name}_low"] = max(0, value - mechanism.error)
+            row[f"{name}_high"] = value + mechanism.error
+
+
+def natural(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A sort key that reads numbers in text as numbers: "term 2" before "term 10"."""
+    return tuple(
+        tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(k)))
+        for k in key
+    )
+
+
 def _measure_columns(spec: ReportSpec) -> tuple[str, ...]:
     return {"sum": ("sum",), "mean": ("count", "sum", "mean")}.get(spec.measure, ("count",))
 
@@ -215,9 +323,9 @@ def _measure_columns(spec: ReportSpec) -> tuple[str, ...]:
 def _bin_order(spec: ReportSpec) -> Any:
     """Sort key for released partitions: by key, a histogram's bins in edge order."""
     if spec.measure != "histogram":
-        return lambda key: key
+        return natural
     position = {label: i for i, label in enumerate(spec.bin_labels)}
-    return lambda key: (key[:-1], position[key[-1]])
+    return lambda key: (natural(key[:-1]), position[key[-1]])
 
 
 def _noised(spec: ReportSpec, chosen: Plan, bounded: Bounded) -> list[dict[str, Any]]:

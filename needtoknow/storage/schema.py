@@ -238,6 +238,19 @@ privacy_charges = Table(
     Column("ledger_index", BigInteger, nullable=False),
 )
 
+# A released report whole (its JSON document): aggregates under differential privacy,
+# no PII, kept so it can be shown again (``ntk report show``) without a second charge.
+# Its rows' SHA-256 is in the release's ledger entry, so a changed row is detected.
+report_releases = Table(
+    "report_releases",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True),
+    Column("recipient", String(100), nullable=False, index=True),
+    Column("report", String(100), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+    Column("document", Text, nullable=False),
+)
+
 # Consents (DPDP Act s.6): one row per grant, closed by its withdrawal. A purpose whose
 # legal basis is consent is served for a customer only while a row is open.
 consents = Table(
