@@ -14,6 +14,7 @@ import typer
 
 from needtoknow.cli.common import (
     Json,
+    counting,
     print_json,
     reported,
     stderr,
@@ -126,7 +127,12 @@ def verify(
     """
     with reported(as_json):
         witnesses = _witnesses(witness)
-    _show(with_vault(lambda vault: vault.ledger.verify(witnesses), as_json), as_json)
+
+    def run(vault: Vault) -> Report:
+        with counting("verifying entries", as_json) as advance:
+            return vault.ledger.verify(witnesses, advance)
+
+    _show(with_vault(run, as_json), as_json)
 
 
 @app.command("verify-export")
@@ -166,13 +172,14 @@ def export(
     """JSON Lines: one line per entry (index, entry base64, leaf_hash), then the signed head."""
 
     def write(vault: Vault) -> int:
-        if output is None:
-            return vault.ledger.export(sys.stdout, start, stop)
-        with private_file(output) as raw:  # customer ids and actors: owner only
-            out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-            written = vault.ledger.export(out, start, stop)
-            out.detach()  # leave closing the file to private_file
-            return written
+        with counting("exporting entries") as advance:  # stderr, at a terminal only
+            if output is None:
+                return vault.ledger.export(sys.stdout, start, stop, advance)
+            with private_file(output) as raw:  # customer ids and actors: owner only
+                out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+                written = vault.ledger.export(out, start, stop, advance)
+                out.detach()  # leave closing the file to private_file
+                return written
 
     written = with_vault(write)
     if output is not None:

@@ -58,7 +58,7 @@ class Located:
     finding: Finding
     value: str  # the matched text: shown only when asked (ntk scan --show-values)
     box: images.Box | None = None  # in an image: where
-    column: str | None = None  # in Parquet: the column (``line`` is then the row)
+    column: str | None = None  # a CSV or Parquet column (in Parquet ``line`` is the row)
 
 
 @dataclass(frozen=True)
@@ -253,8 +253,8 @@ def scan_file(
             if isinstance(item, UnscannedLine):
                 yield Skipped(str(path), item.reason, item.number)
             else:
-                number, finding, value = item
-                yield Located(str(path), number, finding, value)
+                number, finding, value, cell = item
+                yield Located(str(path), number, finding, value, column=cell)
     except Unreadable as exc:
         yield Skipped(str(path), exc.reason, exc.line)
     except csv.Error as exc:
@@ -269,9 +269,10 @@ def scan_text(text: str, scanner: Scanner, how: str = "text") -> list[Finding]:
 
 def _scan_lines(
     source: Iterable[str | UnscannedLine], scanner: Scanner, how: str
-) -> Iterator[tuple[int, Finding, str] | UnscannedLine]:
-    """(line number, finding with offsets into the whole text, matched text) per finding;
-    over-long lines passed through, counted in the offsets."""
+) -> Iterator[tuple[int, Finding, str, str | None] | UnscannedLine]:
+    """(line number, finding with offsets into the whole text, matched text, the CSV
+    column it is in) per finding; over-long lines passed through, counted in the
+    offsets."""
     delimiter = "\t" if how == "tsv" else ","
     header: list[str] | None = None
     offset = 0
@@ -284,12 +285,8 @@ def _scan_lines(
         if how in ("csv", "tsv") and header is None:
             # The header row is read as redaction reads it: each cell with no column name.
             header, names = next(csv.reader([line], delimiter=delimiter), []), []
-        for f in _scan_line(scanner, line, names, delimiter):
-            yield (
-                number,
-                f.moved(offset),
-                line[f.start : f.end],
-            )
+        for f, column in _scan_line(scanner, line, names, delimiter):
+            yield (number, f.moved(offset), line[f.start : f.end], column)
         offset += len(line)
 
 
@@ -313,18 +310,36 @@ def _scan_image(
 
 def _scan_line(
     scanner: Scanner, line: str, header: list[str] | None, delimiter: str
-) -> Iterator[Finding]:
-    """A line's findings; cell by cell under its column name where the line is a plain
-    delimited row (no quoting), so offsets stay exact."""
-    if header is None or '"' in line:
-        yield from scanner.scan(line)
+) -> Iterator[tuple[Finding, str | None]]:
+    """A line's findings, each with its CSV column's name; cell by cell under that name
+    where the line is a plain delimited row (no quoting), so offsets stay exact. A quoted
+    row is scanned whole, each finding named by the cell its start falls in."""
+    if header is None:
+        yield from ((f, None) for f in scanner.scan(line))
+        return
+    if '"' in line:
+        cells = _cell_starts(line, delimiter)
+        for f in scanner.scan(line):
+            index = max(i for i, start in enumerate(cells) if start <= f.start)
+            yield f, header[index] if index < len(header) else None
         return
     start = 0
     for index, cell in enumerate(line.rstrip("\r\n").split(delimiter)):
         column = header[index] if index < len(header) else ""
         for f in scanner.scan(cell, column):
-            yield f.moved(start)
+            yield f.moved(start), column or None
         start += len(cell) + 1
+
+
+def _cell_starts(line: str, delimiter: str) -> list[int]:
+    """Where each cell of a (quoted) delimited line starts: delimiters outside quotes."""
+    starts, quoted = [0], False
+    for position, character in enumerate(line):
+        if character == '"':
+            quoted = not quoted
+        elif character == delimiter and not quoted:
+            starts.append(position + 1)
+    return starts
 
 
 def _scannable(source: Iterable[str | UnscannedLine]) -> Iterator[str]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -23,6 +23,8 @@ from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
 from needtoknow.ledger.entry import customers_of
 from needtoknow.ledger.heads import TreeHead
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -85,12 +87,14 @@ def verify(
     heads: list[TreeHead],
     known_keys: Sequence[bytes],
     witnesses: Sequence[TreeHead] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Check the stored ledger against its own heads and against ``witnesses``: heads
-    saved outside the vault, which hold whatever the vault's own tables now say."""
+    saved outside the vault, which hold whatever the vault's own tables now say.
+    ``progress`` is told how many entries were read, now and then."""
     report = Report()
     state = log.state(conn)
-    leaves = _check_entries(conn, report, state.sealed)
+    leaves = _check_entries(conn, report, state.sealed, progress)
     report.entries = len(leaves)
     if state.size != len(leaves) and report.first_bad_entry is None:
         report.fail(
@@ -190,14 +194,19 @@ def _signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
     head.check(head.public_key)
 
 
-def _check_entries(conn: sa.Connection, report: Report, sealed: int) -> list[bytes]:
+def _check_entries(
+    conn: sa.Connection,
+    report: Report,
+    sealed: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[bytes]:
     """Stream the entries: indexes in sequence, bytes matching their leaf hashes, the
     customer index matching each sealed entry (and listing none of the entries appended
     since). Returns the recomputed leaf hashes."""
     leaves: list[bytes] = []
     listed: dict[int, list[str]] = {}
     listed_until = 0
-    for index, data, stored in log.entries(conn):
+    for index, data, stored in counted(log.entries(conn), progress):
         if index >= listed_until:  # the next window of the customer index
             _check_stray(report, listed)
             listed_until = index - index % log.WINDOW + log.WINDOW
@@ -309,10 +318,31 @@ def _check_nodes(
     return checked
 
 
-def export(out: IO[str], rows: Iterable[tuple[int, bytes, bytes]], head: TreeHead) -> int:
+def counted(items: Iterable[T], progress: Callable[[int], None] | None) -> Iterator[T]:
+    """``items``, telling ``progress`` how many went by every 1000 (a progress bar's
+    advance, called rarely enough to cost nothing) and at the end."""
+    if progress is None:
+        yield from items
+        return
+    pending = 0
+    for item in items:
+        yield item
+        pending += 1
+        if pending == 1000:
+            progress(pending)
+            pending = 0
+    progress(pending)
+
+
+def export(
+    out: IO[str],
+    rows: Iterable[tuple[int, bytes, bytes]],
+    head: TreeHead,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """JSON Lines: one object per entry, then the signed tree head; returns entries written."""
     written = 0
-    for index, data, leaf in rows:
+    for index, data, leaf in counted(rows, progress):
         out.write(
             json.dumps(
                 {

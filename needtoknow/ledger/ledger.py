@@ -240,21 +240,31 @@ class Ledger:
 
     # -- auditing -----------------------------------------------------------------------
 
-    def verify(self, witnesses: Sequence[TreeHead] = ()) -> audit.Report:
+    def verify(
+        self,
+        witnesses: Sequence[TreeHead] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> audit.Report:
         """Recompute the tree from storage and check it against every signed tree head,
         and against ``witnesses`` (heads saved outside the vault: see docs/ledger.md).
         Heads, entries and state are read in one snapshot, so a head signed meanwhile
         by a running server cannot make them disagree."""
         known = self.keys.signing_keys()
         with reading(self.db) as conn:
-            return audit.verify(conn, _heads(conn), known, witnesses)
+            return audit.verify(conn, _heads(conn), known, witnesses, progress)
 
-    def export(self, out: IO[str], start: int = 0, stop: int | None = None) -> int:
+    def export(
+        self,
+        out: IO[str],
+        start: int = 0,
+        stop: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         """Write entries [start, stop) and a signed tree head covering them as JSON Lines."""
         head = self.sign_head()
         stop = head.tree_size if stop is None else min(stop, head.tree_size)
         with reading(self.db) as conn:
-            return audit.export(out, log.entries(conn, start, stop), head)
+            return audit.export(out, log.entries(conn, start, stop), head, progress)
 
 
 def _heads(conn: sa.Connection) -> list[TreeHead]:

@@ -96,10 +96,12 @@ def test_numbers_in_labels_sort_as_numbers() -> None:
 def test_devanagari_labels_are_drawn_in_devanagari(tmp_path: Path) -> None:
     """Two different Devanagari letters draw differently: with no font for the script
     both would be the same empty box (and so would two Latin letters' boxes be not)."""
-    images = []
+    images: list[np.ndarray] = []
     for label in ("क", "ख"):
         path = tmp_path / f"{len(images)}.png"
         write_chart(_release([label], [3]), path)
-        images.append(cv2.imread(str(path)))
+        image = cv2.imread(str(path))
+        assert image is not None
+        images.append(image)
     width = min(image.shape[1] for image in images)
     assert np.any(images[0][:, :width] != images[1][:, :width])

@@ -487,3 +487,20 @@ def test_redact_refuses_an_output_that_is_its_input(
         assert EMAIL not in result.stdout + result.stderr
     assert original.read_text() == TEXT
     assert sorted(work.rglob("*")) == before  # nothing written, not even a temporary
+
+
+def test_csv_findings_name_their_column_quoted_or_not(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        f'id,Contact e-mail,notes\n1,{EMAIL},none\n2,"Rao, Asha",see {EMAIL}\n',
+        "utf-8",
+    )
+    found = [x for x in scan_file(path, SCANNER) if isinstance(x, Located)]
+    emails = [(x.line, x.column) for x in found if x.finding.entity == "EMAIL_ADDRESS"]
+    assert emails == [(2, "Contact e-mail"), (3, "notes")]
+    run = Ntk(tmp_path / "home")
+    lines = [json.loads(line) for line in run("scan", str(path), "--json").stdout.splitlines()]
+    assert {(f["line"], f.get("column")) for f in lines if f["entity"] == "EMAIL_ADDRESS"} == {
+        (2, "Contact e-mail"),
+        (3, "notes"),
+    }
