@@ -137,6 +137,8 @@ def _finding_json(located: Located, show_values: bool) -> dict[str, Any]:
         line["box"] = dataclasses.asdict(located.box)
     if located.column is not None:
         line["column"] = located.column
+    if located.key_path is not None:
+        line["key_path"] = located.key_path
     if show_values:
         line["value"] = located.value
     return line

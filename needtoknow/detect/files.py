@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from needtoknow.detect import images, parquet
+from needtoknow.detect.jsonpaths import Paths
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
 from needtoknow.guards.output import replacing
@@ -37,6 +38,7 @@ csv.field_size_limit(MAX_LINE)  # the module's default, 128 KiB a cell, would ra
 # JSON nested deeper is not redacted: Python's parser and our walk of the value recurse,
 # and a thousand levels would exhaust the interpreter's stack.
 MAX_DEPTH = 200
+_MAX_PATHED = 64 << 20  # a JSON file's findings are named by key path up to this size
 _SNIFF = 8192
 # Byte-order mark → the encoding it announces; longest first: UTF-32-LE's mark begins
 # with UTF-16-LE's. No mark: UTF-8.
@@ -59,6 +61,7 @@ class Located:
     value: str  # the matched text: shown only when asked (ntk scan --show-values)
     box: images.Box | None = None  # in an image: where
     column: str | None = None  # a CSV or Parquet column (in Parquet ``line`` is the row)
+    key_path: str | None = None  # in JSON: the string's path, e.g. $.customer.email
 
 
 @dataclass(frozen=True)
@@ -253,8 +256,11 @@ def scan_file(
             if isinstance(item, UnscannedLine):
                 yield Skipped(str(path), item.reason, item.number)
             else:
-                number, finding, value, cell = item
-                yield Located(str(path), number, finding, value, column=cell)
+                number, finding, value, where = item
+                if how in ("json", "jsonl"):
+                    yield Located(str(path), number, finding, value, key_path=where)
+                else:
+                    yield Located(str(path), number, finding, value, column=where)
     except Unreadable as exc:
         yield Skipped(str(path), exc.reason, exc.line)
     except csv.Error as exc:
@@ -270,24 +276,48 @@ def scan_text(text: str, scanner: Scanner, how: str = "text") -> list[Finding]:
 def _scan_lines(
     source: Iterable[str | UnscannedLine], scanner: Scanner, how: str
 ) -> Iterator[tuple[int, Finding, str, str | None] | UnscannedLine]:
-    """(line number, finding with offsets into the whole text, matched text, the CSV
-    column it is in) per finding; over-long lines passed through, counted in the
-    offsets."""
+    """(line number, finding with offsets into the whole text, matched text, where it
+    is: the CSV column, or the JSON key path) per finding; over-long lines passed
+    through, counted in the offsets. A JSON file's findings come at its end, once the
+    whole document can be walked for their paths."""
     delimiter = "\t" if how == "tsv" else ","
     header: list[str] | None = None
     offset = 0
+    document: list[str] | None = [] if how == "json" else None
+    held: list[tuple[int, Finding, str, str | None]] = []
     for number, line in enumerate(source, start=1):
         if isinstance(line, UnscannedLine):
             yield line
             offset += line.characters
+            document = None  # not the whole text: no paths
             continue
         names = header
         if how in ("csv", "tsv") and header is None:
             # The header row is read as redaction reads it: each cell with no column name.
             header, names = next(csv.reader([line], delimiter=delimiter), []), []
-        for f, column in _scan_line(scanner, line, names, delimiter):
-            yield (number, f.moved(offset), line[f.start : f.end], column)
+        found = list(_scan_line(scanner, line, names, delimiter))
+        if how == "jsonl" and found:
+            on_line = Paths(line, _plain(scanner), MAX_DEPTH)
+            found = [(f, on_line.at(f.start)) for f, _ in found]
+        for f, where in found:
+            item = (number, f.moved(offset), line[f.start : f.end], where)
+            if how == "json":
+                held.append(item)
+            else:
+                yield item
+        if document is not None:
+            document.append(line)
+            if offset > _MAX_PATHED:
+                document = None
         offset += len(line)
+    whole = Paths("".join(document), _plain(scanner), MAX_DEPTH) if document and held else None
+    for number, f, text, _ in held:
+        yield number, f, text, whole.at(f.start) if whole else None
+
+
+def _plain(scanner: Scanner) -> Callable[[str], bool]:
+    """Whether a JSON key may be printed in a path: the scanner finds nothing in it."""
+    return lambda key: not scanner.scan(key)
 
 
 def _scan_image(

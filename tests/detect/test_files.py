@@ -504,3 +504,31 @@ def test_csv_findings_name_their_column_quoted_or_not(tmp_path: Path) -> None:
         (2, "Contact e-mail"),
         (3, "notes"),
     }
+
+
+def test_json_findings_name_their_key_path(tmp_path: Path) -> None:
+    record = {"customer": {"contacts": [{"kind": "work", "email": EMAIL}]}, "odd key": EMAIL}
+    (tmp_path / "one.json").write_text(json.dumps(record, indent=2), "utf-8")
+    (tmp_path / "many.jsonl").write_text(json.dumps(record) + "\n" + json.dumps(record) + "\n")
+    (tmp_path / "broken.jsonl").write_text('{"email": "' + EMAIL + '", \n')
+    (tmp_path / "keyed.json").write_text(json.dumps({EMAIL: {"note": "x"}, "a": EMAIL}))
+    paths = {
+        name: [
+            (x.line, x.key_path)
+            for x in scan_file(tmp_path / name, SCANNER)
+            if isinstance(x, Located) and x.finding.entity == "EMAIL_ADDRESS"
+        ]
+        for name in ("one.json", "many.jsonl", "broken.jsonl", "keyed.json")
+    }
+    assert [p for _, p in paths["keyed.json"]] == ["$ (a key)", "$.a"]  # the key: not shown
+    assert [p for _, p in paths["one.json"]] == ["$.customer.contacts[0].email", "$.*"]
+    assert paths["many.jsonl"] == [
+        (1, "$.customer.contacts[0].email"),
+        (1, "$.*"),  # a key that is not a plain identifier is not printed
+        (2, "$.customer.contacts[0].email"),
+        (2, "$.*"),
+    ]
+    assert paths["broken.jsonl"] == [(1, None)]  # not JSON: found, with no path
+    run = Ntk(tmp_path / "home")
+    lines = run("scan", str(tmp_path / "one.json"), "--json").stdout.splitlines()
+    assert json.loads(lines[0])["key_path"] == "$.customer.contacts[0].email"
