@@ -56,8 +56,12 @@ class ValidationError(NeedToKnowError):
         self.field = field
         self.category = category
         self.rule = rule
+        self.detail = detail
         message = f"{field}: invalid {category} ({rule})"
         super().__init__(f"{message}: {detail}" if detail else message)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled: a bulk import's worker refused a row
+        return type(self), (self.field, self.category, self.rule, self.detail)
 
     def details(self) -> dict[str, Any]:
         return {"field": self.field, "category": self.category, "rule": self.rule}
@@ -83,6 +87,9 @@ class NotCollected(ValidationError):
             else f"no purpose of policy {policy!r} needs {named}"
         )
         Exception.__init__(self, f"not collected: {why} (see ntk policy explain --collection)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.categories, self.policy, self.consent)
 
     def details(self) -> dict[str, Any]:
         extra = {"consent_needed": self.consent} if self.consent else {}

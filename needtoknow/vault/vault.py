@@ -128,6 +128,32 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A record validated and sealed, not yet written (:meth:`Vault.prepare_many`):
+    ciphertext, wrapped key and blind indexes only — picklable, so it can be made in
+    another process."""
+
+    index: int
+    key: store.KeyRow
+    sealed: dict[str, bytes]
+    blind: dict[str, list[bytes]]
+    categories: tuple[str, ...]
+    notices: tuple[str, ...]
+    policy_version: str
+
+
+def _renumbered(
+    outcome: WriteResult | Refused | Known, index: int
+) -> WriteResult | Refused | Known:
+    """An outcome under its place in the whole batch (prepare numbers its own list)."""
+    if isinstance(outcome, Refused):
+        return Refused(index, outcome.error)
+    if isinstance(outcome, Known):
+        return Known(index, outcome.customer_id)
+    return outcome
+
+
+@dataclass(frozen=True)
 class Known:
     """A record whose source-system id an earlier import stored: not stored again."""
 
@@ -387,54 +413,105 @@ class Vault:
         (each record's id in the source system, or None), a record whose id an earlier
         import stored — even of a customer erased since — is :class:`Known` and not stored
         again, so a re-run neither duplicates nor resurrects anyone. ``dry_run``: all of
-        it but the writing (what would be stored is answered with an empty customer id)."""
+        it but the writing (what would be stored is answered with an empty customer id).
+
+        The three steps are public so that an import can run them as a pipeline — the
+        validating and sealing of one batch (:meth:`prepare_many`, in another process)
+        while the one before it is written (:meth:`commit_prepared`)."""
+        digests, settled = self.screen(external_ids or [None] * len(records))
+        outcomes: dict[int, WriteResult | Refused | Known] = dict(settled)
+        todo = [i for i in range(len(records)) if i not in settled]
+        prepared = self.prepare_many([records[i] for i in todo], dry_run)
+        written = self.commit_prepared(
+            [p for p in prepared if isinstance(p, Prepared)],
+            {position: digests[i] for position, i in enumerate(todo) if i in digests},
+        )
+        for position, i in enumerate(todo):
+            made = prepared[position]
+            outcomes[i] = _renumbered(written[position] if isinstance(made, Prepared) else made, i)
+        return [outcomes[i] for i in range(len(records))]
+
+    def screen(
+        self, external_ids: Sequence[str | None]
+    ) -> tuple[dict[int, bytes], dict[int, Known | Refused]]:
+        """Each external id's digest (a MAC: the id itself is not kept), and the records
+        settled by it already: stored by an earlier import (:class:`Known`), or a second
+        record with one id in the same batch (:class:`Refused`)."""
         digests = {
             i: self.keys.mac("index", b"ntk/external/v1\x00" + key.encode())
-            for i, key in enumerate(external_ids or ())
+            for i, key in enumerate(external_ids)
             if key
         }
         with reading(self.db) as conn:
             known = store.known_external(conn, sorted(set(digests.values())))
-        outcomes: dict[int, WriteResult | Refused | Known] = {}
+        settled: dict[int, Known | Refused] = {}
         first: dict[bytes, int] = {}
-        active = self.engine.policy  # one look at the registry version for the batch
-        made = []
-        for i, record in enumerate(records):
-            digest = digests.get(i)
-            if digest is not None and digest in known:
-                outcomes[i] = Known(i, known[digest])
-                continue
-            if digest is not None and digest in first:
+        for i, digest in digests.items():
+            if digest in known:
+                settled[i] = Known(i, known[digest])
+            elif digest in first:
                 clash = ValidationError(
                     "key", "import", "duplicate_key", f"as record {first[digest]}"
                 )
-                outcomes[i] = Refused(i, clash)
-                continue
+                settled[i] = Refused(i, clash)
+            else:
+                first[digest] = i
+        return digests, settled
+
+    def prepare_many(
+        self, records: Sequence[Mapping[str, Any]], dry_run: bool = False
+    ) -> list[Prepared | Refused | WriteResult]:
+        """Validate and seal each record — a data key, its fields encrypted, its blind
+        indexes — without writing anything: :class:`Prepared` rows for
+        :meth:`commit_prepared`, :class:`Refused` ones, or with ``dry_run`` the
+        :class:`WriteResult` a write would give (with an empty customer id). Reads no
+        database, so another process with the vault's keys and policy can run it."""
+        active = self.engine.policy  # one look at the registry version for the batch
+        out: list[Prepared | Refused | WriteResult] = []
+        for i, record in enumerate(records):
             try:
                 policy, normal = self._normalise(record, frozenset(), active)
             except ValidationError as exc:
-                outcomes[i] = Refused(i, exc)
+                out.append(Refused(i, exc))
                 continue
-            if digest is not None:
-                first[digest] = i
+            notices = tuple(n for value in normal.values() for n in value.notices)
             if dry_run:
-                notices = tuple(n for value in normal.values() for n in value.notices)
-                outcomes[i] = WriteResult("", tuple(normal), notices, policy.version)
+                out.append(WriteResult("", tuple(normal), notices, policy.version))
                 continue
             customer_id, dek = str(uuid.uuid4()), envelope.new_dek()
             kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, 1)
             sealed, index = self._seal(dek, customer_id, 1, normal)
             key = store.KeyRow(customer_id, 1, kek_version, wrapped)
-            made.append((i, key, sealed, index, normal, policy, digest))
+            out.append(Prepared(i, key, sealed, index, tuple(normal), notices, policy.version))
+        return out
+
+    def commit_prepared(
+        self, prepared: Sequence[Prepared], digests: Mapping[int, bytes]
+    ) -> dict[int, WriteResult | Known]:
+        """Write prepared records in one transaction with one ledger commit; ``digests``
+        (by a record's ``index``) keeps each one's external id. A record whose id was
+        stored meanwhile (by the batch before, or another import) is :class:`Known`,
+        checked again in this transaction, and not written."""
+        if not prepared:
+            return {}
         now = self.clock()
-        if not made:
-            return [outcomes[i] for i in range(len(records))]
+        results: dict[int, WriteResult | Known] = {}
         with self.db.begin() as conn:
-            store.insert_many(
-                conn, [(key, sealed, index) for _, key, sealed, index, *_ in made], now
+            known = store.known_external(
+                conn, sorted({digests[p.index] for p in prepared if p.index in digests})
             )
+            fresh = []
+            for p in prepared:
+                digest = digests.get(p.index)
+                if digest is not None and digest in known:
+                    results[p.index] = Known(p.index, known[digest])
+                else:
+                    fresh.append(p)
+            store.insert_many(conn, [(p.key, p.sealed, p.blind) for p in fresh], now)
             store.record_external(
-                conn, {d: key.customer_id for _, key, *_, d in made if d is not None}, now
+                conn,
+                {digests[p.index]: p.key.customer_id for p in fresh if p.index in digests},
+                now,
             )
             self.ledger.append_many(
                 conn,
@@ -442,17 +519,18 @@ class Vault:
                     self.entry(
                         "write",
                         time=now,
-                        customer_id=key.customer_id,
-                        categories=tuple(normal),
-                        policy_version=policy.version,
+                        customer_id=p.key.customer_id,
+                        categories=p.categories,
+                        policy_version=p.policy_version,
                     )
-                    for _, key, _, _, normal, policy, _ in made
+                    for p in fresh
                 ],
             )
-        for i, key, _, _, normal, policy, _ in made:
-            notices = tuple(n for value in normal.values() for n in value.notices)
-            outcomes[i] = WriteResult(key.customer_id, tuple(normal), notices, policy.version)
-        return [outcomes[i] for i in range(len(records))]
+        for p in fresh:
+            results[p.index] = WriteResult(
+                p.key.customer_id, p.categories, p.notices, p.policy_version
+            )
+        return results
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""

@@ -5,6 +5,7 @@ erased customer back; the file is streamed, a batch at a time."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from needtoknow.config import Settings, open_vault
 from needtoknow.errors import ValidationError
 from needtoknow.imports.rows import Row, read_rows
 from needtoknow.imports.run import import_rows
@@ -117,3 +119,31 @@ def test_rows_are_read_a_batch_at_a_time(vault: Vault) -> None:
     report = import_rows(vault, source(), batch=250, progress=progress)
     assert report.added == 2000 and len(at_first_write) == 8
     assert at_first_write[0] <= 251
+
+
+def test_worker_processes_prepare_what_this_one_would_and_writes_stay_in_order(
+    vault: Vault, settings: Settings
+) -> None:
+    """Validation and sealing in two worker processes (each opening the vault itself):
+    every row stored once with its ledger entry, refusals named by row
+    and rule (the error crossed a process boundary), and a re-run — the source ids
+    screened again at each write — stores nothing twice, even a key repeated in a
+    later batch that was prepared before the earlier one was written."""
+    people = [
+        {"name": f"Customer {n}", "email": f"c{n}@example.in", "key": f"K{n}"} for n in range(300)
+    ]
+    people[7]["email"] = "not-an-email"
+    people[250]["key"] = "K3"  # a repeat, in a later batch
+    text = "".join(json.dumps(p) + "\n" for p in people)
+    opener = functools.partial(open_vault, settings)
+    report = import_rows(vault, rows(vault, text, "jsonl", "key"), 40, opener=opener, workers=2)
+    assert (report.added, report.refused, report.known) == (298, 1, 1)
+    assert report.problems == [
+        {"row": 8, "field": "email", "category": "email", "rule": report.problems[0]["rule"]}
+    ]
+    with vault.db.connect() as conn:
+        entries = conn.exec_driver_sql("SELECT entry FROM ledger_entries").fetchall()
+    assert sum(json.loads(bytes(row[0]))["kind"] == "write" for row in entries) == 298
+    again = import_rows(vault, rows(vault, text, "jsonl", "key"), 40, opener=opener, workers=2)
+    assert (again.added, again.known, again.refused) == (0, 299, 1)
+    assert count(vault, customers) == 298 and vault.ledger.verify().ok
