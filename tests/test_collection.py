@@ -232,11 +232,11 @@ def test_the_redactor_keeps_no_vault_copy_of_what_is_not_collected(vault: Vault)
 
 def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Path) -> None:
     everything = json.dumps({**ASHA, **NOT_COLLECTED})
-    refused = ntk("customer", "add", "--json", "-", stdin=everything, expect=5)
+    refused = ntk("customer", "add", "-", "--json", stdin=everything, expect=5)
     body = json.loads(refused.stderr)
     assert body["error"] == "NotCollected" and body["categories"] == sorted(NOT_COLLECTED)
     assert "rs4680" not in refused.stdout + refused.stderr
-    ntk("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    ntk("customer", "add", "-", "--json", stdin=json.dumps(ASHA))
     text = ntk("policy", "explain", "--collection").stdout
     assert "genetic_information" in text.split("refuses to store:")[1]
     assert "date_of_birth: for verification (legal_obligation, kept 1 year)  [held by 1]" in text

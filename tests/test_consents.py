@@ -101,7 +101,7 @@ def test_evidence_is_kept_only_as_a_digest(vault: Vault) -> None:
 
 
 def test_ntk_consent_commands(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     get = (
         "customer",
         "get",
@@ -139,7 +139,7 @@ def test_a_consent_citing_a_policy_version_never_posted_is_refused(vault: Vault)
 
 
 def test_ntk_consent_grant_refuses_an_unknown_notice_version(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     refused = ntk(
         "consent",
         "grant",

@@ -44,7 +44,7 @@ def test_the_vault_works_with_no_extra_installed(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert ntk_without(EVERY_EXTRA, "init", home=home).returncode == 0
     added = ntk_without(
-        EVERY_EXTRA, "customer", "add", "--json", "-", home=home, stdin=json.dumps(ASHA)
+        EVERY_EXTRA, "customer", "add", "-", "--json", home=home, stdin=json.dumps(ASHA)
     )
     assert added.returncode == 0, added.stderr
     customer = json.loads(added.stdout)["customer_id"]

@@ -24,7 +24,7 @@ def test_init_creates_a_vault_with_the_demo_policy(tmp_path: Path) -> None:
 
 
 def test_add_get_find_erase_round_trip(ntk_process: Ntk) -> None:
-    added = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    added = ntk_process.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))
     cid = added["customer_id"]
     assert any("card number discarded" in n for n in added["notices"])
     got = ntk_process.json(
@@ -62,7 +62,7 @@ def test_add_get_find_erase_round_trip(ntk_process: Ntk) -> None:
 
 
 def test_denied_read_exits_3_with_reasons_on_stderr(ntk_process: Ntk) -> None:
-    cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk_process.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     result = ntk_process(
         "customer",
         "get",
@@ -82,7 +82,7 @@ def test_denied_read_exits_3_with_reasons_on_stderr(ntk_process: Ntk) -> None:
 def test_an_authority_is_not_read_directly_from_the_cli(ntk: Ntk) -> None:
     """Issue 15: an authority was read with any non-empty ``--legal-reference``, past the
     four-eyes disclosure workflow; now only a released disclosure request reads it."""
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     for extra in ((), ("--legal-reference", "Court order 7/2026", "--case-id", cid)):
         result = ntk(
             "customer",
@@ -104,7 +104,7 @@ def test_an_authority_is_not_read_directly_from_the_cli(ntk: Ntk) -> None:
 
 def test_invalid_record_names_field_and_rule_but_not_the_value(ntk: Ntk) -> None:
     bad = {**ASHA, "email": "asha.canary@@example.in"}
-    result = ntk("customer", "add", "--json", "-", stdin=json.dumps(bad), expect=5)
+    result = ntk("customer", "add", "-", "--json", stdin=json.dumps(bad), expect=5)
     error = json.loads(result.stderr)
     assert error["field"] == "email" and error["rule"] == "rfc5322_syntax"
     assert "asha.canary" not in result.stderr
@@ -137,7 +137,7 @@ def test_policy_check_and_explain(ntk_process: Ntk, tmp_path: Path) -> None:
 
 
 def test_keys_rotate_keeps_data_readable(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     assert ntk.json("keys", "rotate") == {"kek_version": 2, "rewrapped": 1}
     assert ntk.json("keys", "retire", "1") == {"retired": 1}
     got = ntk.json(
@@ -188,7 +188,7 @@ def test_demo_answers_questions_interactively(tmp_path: Path) -> None:
 
 
 def test_ledger_commands(ntk: Ntk, tmp_path: Path) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     ntk("customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing")
     ntk("customer", "get", cid, "--recipient", "ad_network", "--purpose", "advertising", expect=3)
     head = ntk.json("ledger", "sth", "--json")
@@ -217,7 +217,7 @@ def test_sth_every_signs_heads_while_the_ledger_grows_until_stopped(ntk: Ntk) ->
     try:
         assert signer.stdout is not None
         first = json.loads(signer.stdout.readline())
-        ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+        ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))
         second = json.loads(signer.stdout.readline())  # only a grown ledger prints again
         assert second["tree_size"] == first["tree_size"] + 1
         signer.send_signal(signal.SIGTERM)
@@ -229,7 +229,7 @@ def test_sth_every_signs_heads_while_the_ledger_grows_until_stopped(ntk: Ntk) ->
 
 
 def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk_process: Ntk) -> None:
-    ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    ntk_process.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))
     ntk_process("ledger", "sth")
     database = sqlite3.connect(Path(ntk_process.env["NTK_HOME"]) / "vault.db")
     with database:
@@ -246,7 +246,7 @@ def test_ledger_verify_exits_8_naming_the_tampered_entry(ntk_process: Ntk) -> No
 
 
 def test_get_many(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     got = ntk.json(
         "customer", "get-many", cid, "nope", "--recipient", "billing_team", "--purpose", "billing"
     )
@@ -254,7 +254,7 @@ def test_get_many(ntk: Ntk) -> None:
 
 
 def test_agreement_commands(ntk_process: Ntk) -> None:
-    cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk_process.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     collect = ("--recipient", "collection_agency", "--purpose", "bill_collection", "--json")
     ntk_process("customer", "get", cid, *collect, expect=3)
     assert ntk_process.json("agreement", "assign", "AGR-COLL-2026", cid)["count"] == 1
@@ -292,7 +292,7 @@ def _requested(ntk: Ntk, cid: str, reference: str, *categories: str) -> Any:
 
 
 def test_disclosure_commands(ntk_process: Ntk, tmp_path: Path) -> None:
-    cid = ntk_process.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk_process.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     ntk_process.env["NTK_ACTOR"] = "legal:priya"
     made = _requested(ntk_process, cid, "Summons 77/2026", "name", "address")
     denied = ntk_process("disclosure", "approve", made["id"], "--json", expect=3)
@@ -345,8 +345,8 @@ def test_api_key_commands(ntk_process: Ntk) -> None:
 def test_erase_says_whether_the_deleted_bytes_were_scrubbed(ntk: Ntk, tmp_path: Path) -> None:
     """Issue 15: a reader's snapshot blocks the scrub; the output says so, and the next
     erasure's scrub clears what was pending."""
-    first = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
-    second = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(RAVI))["customer_id"]
+    first = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
+    second = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(RAVI))["customer_id"]
     reader = sqlite3.connect(tmp_path / "home" / "vault.db", isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM customers").fetchone()  # a snapshot from before
@@ -388,7 +388,7 @@ def test_customer_json_that_is_not_utf8_deep_or_has_duplicate_keys_is_refused(
         record.write_bytes(data)
         by_file = ntk("customer", "add", "--json", str(record), expect=5)
         by_stdin = subprocess.run(
-            [NTK, "customer", "add", "--json", "-"],
+            [NTK, "customer", "add", "-", "--json"],
             input=data,
             capture_output=True,
             env=ntk.env,
@@ -405,7 +405,7 @@ def test_customer_json_that_is_not_utf8_deep_or_has_duplicate_keys_is_refused(
     nested: object = "x"
     for _ in range(40):  # deeper than any record, far within the parser's limit
         nested = [nested]
-    ntk("customer", "add", "--json", "-", stdin=json.dumps({"name": nested}), expect=5)
+    ntk("customer", "add", "-", "--json", stdin=json.dumps({"name": nested}), expect=5)
     assert ntk.json("ledger", "verify", "--json")["entries"] == before  # nothing written
 
 
@@ -428,7 +428,7 @@ def test_init_and_open_make_an_existing_vault_home_owner_only(tmp_path: Path) ->
 def test_disclosure_package_and_manifest_are_written_owner_only(ntk: Ntk, tmp_path: Path) -> None:
     """Issue 15: the unencrypted package.json was written 0644, even over an existing
     file; it, the manifest and ledger exports are now 0600 from creation."""
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     ntk.env["NTK_ACTOR"] = "legal:priya"
     made = _requested(ntk, cid, "S-1", "name")
     ntk.env["NTK_ACTOR"] = "dpo:arun"

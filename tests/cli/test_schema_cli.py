@@ -39,12 +39,12 @@ def test_a_one_line_address_and_a_typed_identity_are_accepted_at_the_command_lin
         "identity_number": "pan:AFZPK7190K",
         "email": "Asha Verma <asha.verma@example.in>",
     }
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(record))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(record))["customer_id"]
     got = ntk.json(
         "customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing", "--json"
     )
     assert got["values"]["address"]["pin"] == "411001"
-    refused = ntk("customer", "add", "--json", "-", stdin='{"address": "12 MG Road"}', expect=5)
+    refused = ntk("customer", "add", "-", "--json", stdin='{"address": "12 MG Road"}', expect=5)
     body = json.loads(refused.stderr)
     assert body["rule"] == "one_line_address" and "12 MG Road" not in refused.stderr
 

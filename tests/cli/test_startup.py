@@ -61,7 +61,7 @@ def test_a_vault_command_loads_none_of_the_extras(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ntk = Ntk(home, process=True)
     ntk("init")
-    customer = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    customer = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     get = ("customer", "get", customer, "--recipient", "billing_team", "--purpose", "billing")
     loaded = _top(_loaded(home, *get, "--json"))
     assert not loaded & set(EXTRAS)

@@ -32,8 +32,8 @@ def test_import_from_a_file_and_from_stdin(ntk: Ntk, tmp_path: Path) -> None:
 
 
 def test_customer_list_and_keys_list_show_ids_and_counts_never_values(ntk: Ntk) -> None:
-    first = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
-    second = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(RAVI))["customer_id"]
+    first = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
+    second = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(RAVI))["customer_id"]
     ntk("customer", "erase", second)
     listed = ntk.json("customer", "list", "--json")
     assert sorted(r["customer_id"] for r in listed) == sorted([first, second])

@@ -202,7 +202,7 @@ class _Leaves:
 
 
 def test_verify_export_and_witness_from_the_cli(ntk: Ntk, tmp_path: Path) -> None:
-    ntk("customer", "add", "--json", "-", stdin=json.dumps(ASHA))
+    ntk("customer", "add", "-", "--json", stdin=json.dumps(ASHA))
     witness = tmp_path / "head.json"
     witness.write_text(ntk("ledger", "sth", "--json").stdout)
     export = tmp_path / "ledger.jsonl"

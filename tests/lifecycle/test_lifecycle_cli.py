@@ -9,7 +9,7 @@ from tests.customers import ASHA
 
 
 def test_close_hold_run_and_erase_from_the_command_line(ntk: Ntk) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     bad = ntk("account", "close", cid, "--reason", "bored", "--json", expect=5)
     assert "customer_request, erasure_request" in json.loads(bad.stderr)["message"]
     assert ntk.json("account", "services", cid, "--service", "vps", "--json")["services"] == ["vps"]

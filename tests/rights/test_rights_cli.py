@@ -23,7 +23,7 @@ def with_mail(ntk: Ntk, smtp: Mail) -> Ntk:
 
 def test_an_access_request_from_opening_to_the_answer(ntk: Ntk, smtp: Mail) -> None:
     ntk = with_mail(ntk, smtp)
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     ntk("customer", "get", cid, "--recipient", "billing_team", "--purpose", "billing")
     opened = ntk.json("request", "open", "--customer", cid, "--kind", "access", "--json")
     assert opened["verification"] == "pending" and opened["due_at"] and opened["request_id"]
@@ -51,7 +51,7 @@ def test_an_access_request_from_opening_to_the_answer(ntk: Ntk, smtp: Mail) -> N
 
 
 def test_a_grievance_and_a_nomination_from_the_command_line(ntk: Ntk, tmp_path: Path) -> None:
-    cid = ntk.json("customer", "add", "--json", "-", stdin=json.dumps(ASHA))["customer_id"]
+    cid = ntk.json("customer", "add", "-", "--json", stdin=json.dumps(ASHA))["customer_id"]
     grievance = ntk.json(
         "request",
         "open",
