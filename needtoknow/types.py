@@ -77,10 +77,11 @@ class Disclosure:
     customer_id: str
     values: dict[str, Any]
     decision: Decision
+    request_id: str | None = None  # the read's, as its ledger entry carries it
 
     def to_json(self) -> dict[str, Any]:
         """The one shape of a read: what ``ntk customer get --json`` prints and
-        ``GET /v1/customers/{id}`` answers."""
+        ``GET /v1/customers/{id}`` answers (the request id in its header)."""
         decision = self.decision
         return {
             "customer_id": self.customer_id,
@@ -89,6 +90,24 @@ class Disclosure:
             "policy_version": decision.policy_version,
             "values": self.values,
             "transforms": {c: g.transform for c, g in decision.allowed.items()},
+            "rules": {c: g.rule_id for c, g in decision.allowed.items()},
             "denied": dict(decision.denied),
             "obligations": sorted(decision.obligations),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], request_id: str | None = None) -> Disclosure:
+        """A read answered over HTTP, as the library's own type (what the client gives)."""
+        rules = data.get("rules", {})
+        decision = Decision(
+            recipient=data["recipient"],
+            purpose=data["purpose"],
+            allowed={
+                c: Grant(c, transform, rules.get(c, ""))
+                for c, transform in data["transforms"].items()
+            },
+            denied=dict(data["denied"]),
+            obligations=frozenset(data["obligations"]),
+            policy_version=data["policy_version"],
+        )
+        return cls(data["customer_id"], dict(data["values"]), decision, request_id)

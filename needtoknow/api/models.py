@@ -79,6 +79,7 @@ class Disclosed(BaseModel):
     policy_version: str
     values: dict[str, Any]
     transforms: dict[str, str]
+    rules: dict[str, str]  # the policy rule that granted each category
     denied: dict[str, str]
     obligations: list[str]
 

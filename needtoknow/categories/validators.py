@@ -377,7 +377,7 @@ def photograph(value: JSON, path: str, category: str, rules: Rules) -> Normalise
     if isinstance(value, str):
         try:
             value = base64.b64decode(value, validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: a character beyond ASCII
             raise _fail(path, category, "base64") from None
     if not isinstance(value, bytes | bytearray):
         raise _fail(path, category, "type", "expected image bytes")

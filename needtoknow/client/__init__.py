@@ -7,6 +7,8 @@ to read the answer); the two clients differ only in how they send it. A problem
 response becomes the library error its ``type`` names — ``PolicyDenied`` with the
 recipient, purpose and reasons, ``NotFound``, ``ValidationError``… — and anything the
 library has no error for (429, 413, 5xx) a :class:`ServiceError` carrying status and type.
+Answers are the library's own types: a read is a :class:`needtoknow.types.Disclosure`, a
+write a ``WriteResult``, an erasure an ``Erasure`` — as ``Vault`` returns them.
 """
 
 from needtoknow.guards.extras import require
@@ -14,7 +16,6 @@ from needtoknow.guards.extras import require
 require("client")
 
 # ruff: noqa: E402 - imported after the check of their extra
-from needtoknow.client.answers import Disclosed, Erased, Released, Written
 from needtoknow.client.asynchronous import AsyncCustomerClient, AsyncVaultClient
 from needtoknow.client.problems import TYPE_BASE, ServiceError, raise_for
 from needtoknow.client.sync import CustomerClient, VaultClient
@@ -24,11 +25,7 @@ __all__ = [
     "AsyncCustomerClient",
     "AsyncVaultClient",
     "CustomerClient",
-    "Disclosed",
-    "Erased",
-    "Released",
     "ServiceError",
     "VaultClient",
-    "Written",
     "raise_for",
 ]

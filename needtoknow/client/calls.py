@@ -19,9 +19,11 @@ import httpx
 
 from needtoknow import errors
 from needtoknow.client import answers
-from needtoknow.client.answers import Disclosed, Erased, Released, Written
 from needtoknow.client.problems import raise_for
 from needtoknow.ledger.heads import TreeHead
+from needtoknow.records.disclosures import Package
+from needtoknow.types import Disclosure
+from needtoknow.vault.vault import Erasure, WriteResult
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -113,7 +115,7 @@ class Calls(Generic[Http]):
         )
 
     @Endpoint
-    def create_customer(fields: dict[str, Any]) -> Call[Written]:
+    def create_customer(fields: dict[str, Any]) -> Call[WriteResult]:
         return Call("POST", "/v1/customers", answers.written, body={"fields": fields})
 
     @Endpoint
@@ -124,7 +126,7 @@ class Calls(Generic[Http]):
         categories: Iterable[str] | None = None,
         legal_reference: str | None = None,
         case_id: str | None = None,
-    ) -> Call[Disclosed]:
+    ) -> Call[Disclosure]:
         params: dict[str, Any] = {"purpose": purpose}
         if categories is not None:
             params["categories"] = list(categories)
@@ -141,14 +143,14 @@ class Calls(Generic[Http]):
         return Call("POST", "/v1/customers/lookup", answers.customer_ids, body=body)
 
     @Endpoint
-    def correct(customer_id: str, fields: dict[str, Any]) -> Call[Written]:
+    def correct(customer_id: str, fields: dict[str, Any]) -> Call[WriteResult]:
         path = f"/v1/customers/{_segment(customer_id)}"
         return Call("PATCH", path, answers.written, body={"fields": fields})
 
     @Endpoint
-    def erase(customer_id: str) -> Call[Erased]:
+    def erase(customer_id: str) -> Call[Erasure]:
         path = f"/v1/customers/{_segment(customer_id)}"
-        return Call("DELETE", path, answers.erased(customer_id))
+        return Call("DELETE", path, answers.erased)
 
     @Endpoint
     def policy() -> Call[dict[str, Any]]:
@@ -218,7 +220,7 @@ class Calls(Generic[Http]):
         return _review(request_id, "reject", {"reason": reason})
 
     @Endpoint
-    def release(request_id: str, public_key: bytes | None = None) -> Call[Released]:
+    def release(request_id: str, public_key: bytes | None = None) -> Call[Package]:
         path = f"/v1/disclosures/{_segment(request_id)}/release"
         body = {"public_key": None if public_key is None else public_key.hex()}
         return Call("POST", path, answers.released, body=body)

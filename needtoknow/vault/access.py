@@ -233,7 +233,7 @@ def _disclose(
         return entry, exc
     shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
     return ledger_entry(vault, "read", shown, context, customer_id), Disclosure(
-        customer_id, values, decision
+        customer_id, values, decision, context.request_id
     )
 
 

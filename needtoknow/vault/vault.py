@@ -118,6 +118,15 @@ class WriteResult:
             "policy_version": self.policy_version,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WriteResult:
+        return cls(
+            data["customer_id"],
+            tuple(data["categories"]),
+            tuple(data["notices"]),
+            data.get("policy_version", ""),
+        )
+
 
 @dataclass(frozen=True)
 class Refused:
@@ -176,6 +185,15 @@ class Erasure:
             "categories_erased": list(self.erased),
             "kept": list(self.kept),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Erasure:
+        return cls(
+            data["customer_id"],
+            bool(data["scrubbed"]),
+            tuple(data["categories_erased"]),
+            tuple(data["kept"]),
+        )
 
 
 @dataclass(frozen=True)

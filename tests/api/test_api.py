@@ -46,7 +46,10 @@ def test_a_customer_round_trip_through_the_client(server: Server) -> None:
         made = signup.create_customer(ASHA)
         assert made.policy_version == server.vault.policy.version
         got = billing.get_customer(made.customer_id, purpose="billing")
-        assert got.values["email"] == ASHA["email"] and got.obligations == ["log"]
+        assert got.values["email"] == ASHA["email"] and got.decision.obligations == {"log"}
+        # the library's own type, equal to what the vault itself answers for the read
+        direct = server.vault.get(made.customer_id, recipient="billing_team", purpose="billing")
+        assert got.to_json() == direct.to_json() and got.decision == direct.decision
         read = [e for e in ledger(server) if e.get("request_id") == got.request_id]
         assert [(e["kind"], e["actor"], e["recipient"]) for e in read] == [
             ("read", f"api:{server.tokens['billing'][4:20]}", "billing_team")
@@ -468,7 +471,7 @@ def test_a_service_on_postgresql_ledgers_each_concurrent_read(
 def test_the_client_reads_writes_from_older_and_newer_services() -> None:
     made = {"customer_id": "c", "categories": ["name"], "notices": []}
     older = written(httpx.Response(201, json=made))
-    assert older.customer_id == "c" and older.policy_version is None
+    assert older.customer_id == "c" and older.policy_version == ""  # not said
     newer = written(httpx.Response(201, json={**made, "policy_version": "v", "later": 1}))
     assert newer.policy_version == "v"
 

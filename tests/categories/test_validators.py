@@ -186,6 +186,7 @@ def test_photographs_are_sniffed_not_trusted() -> None:
     value = normal("photograph", PNG)
     assert value["content_type"] == "image/png"
     rejects("photograph", b"%PDF-1.7 not an image", "content_type")
+    rejects("photograph", "\x80abc", "base64")  # beyond ASCII: base64 raises ValueError
     rejects("photograph", PNG, "size", Rules(today=RULES.today, max_photo_bytes=10))
     rejects("photograph", "not base64!", "base64")
 
