@@ -24,7 +24,7 @@ MOMENT = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 
 
 # Maps keyed by data, not by the format: a customer's categories, a ledger entry's fields.
-KEYED_BY_DATA = frozenset({"values", "transforms", "denied", "allowed", "entry"})
+KEYED_BY_DATA = frozenset({"values", "transforms", "rules", "denied", "allowed", "entry"})
 
 
 def keys(document: Any) -> Any:
