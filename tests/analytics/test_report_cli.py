@@ -90,7 +90,9 @@ def test_csv_and_charts_show_the_released_rows(env: dict[str, str], tmp_path: Pa
     lines = [y for y in range(image.shape[0]) if bar[y].any()]
     # bars are apart by more than the interval's line, which may cross one whole
     bands = 1 + sum(1 for a, b in itertools.pairwise(lines) if b > a + 4)
-    assert bands == len(rows)  # one bar per bin
+    counts = [int(r["count"]) for r in rows]
+    visible = sum(c >= max(counts) / 100 for c in counts)  # a noisy 0 draws no bar
+    assert visible <= bands <= len(rows)  # one bar per bin
     result = ntk(env, *run, "--json", "--chart", str(page))
     released = json.loads(result.stdout)["rows"]
 
