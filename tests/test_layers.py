@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"records"},
     {"lifecycle"},
     {"vault"},
-    {"rights", "imports"},
+    {"rights", "imports", "staff"},
     {"config", "demo"},
     {"health", "detect"},
     {"analytics"},

@@ -79,6 +79,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Customers' rights requests: access, correction, erasure, nomination, grievance.",
     ),
     "nominee": ("rights", "nominee", "Nominees who may act for a customer (DPDP Act s.14)."),
+    "staff": ("staff", "app", "Staff accounts for the console (password and TOTP)."),
     "schema": (
         "schema",
         "schema",
@@ -137,6 +138,7 @@ class LazyGroup(TyperGroup):
         if "--json" not in argv or options.get("standalone_mode") is False:
             return super().main(args, *rest, **options)
         from typer._click.exceptions import ClickException
+        from typer.exceptions import Abort
 
         try:
             code = super().main(args, *rest, **{**options, "standalone_mode": False})
@@ -144,6 +146,9 @@ class LazyGroup(TyperGroup):
             body = {"error": "UsageError", "message": exc.format_message()}
             print(json.dumps(body), file=sys.stderr)
             sys.exit(exc.exit_code)
+        except Abort:  # Ctrl-C, or end of input at a prompt
+            print(json.dumps({"error": "Aborted", "message": "aborted"}), file=sys.stderr)
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:

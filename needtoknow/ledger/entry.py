@@ -44,6 +44,7 @@ KINDS = frozenset(
         "verification",  # a one-time code sent, refused or used; a lock-out
         "session",  # a customer signed in to the customer API, or was refused
         "nominee",  # a nominee recorded or revoked, or evidence that they may act
+        "staff",  # a staff account added or disabled; a sign-in, refused or locked out
     }
 )
 

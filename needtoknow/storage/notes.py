@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from needtoknow.storage.schema import nominees, rights_requests
+from needtoknow.storage.schema import nominees, rights_requests, staff_accounts
 
 NOTE_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
     (rights_requests, "details"),
     (rights_requests, "resolution"),
     (nominees, "details"),
     (nominees, "evidence_note"),
+    (staff_accounts, "totp_secret"),
 )
 
 
@@ -59,7 +60,7 @@ def clear_for(conn: sa.Connection, customer_ids: Sequence[str]) -> None:
     few (requests are rare): the customers holding any are read first, so a retention
     run's thousands of customers cost one query per table, not one per chunk of ids."""
     wanted = set(customer_ids)
-    for table in {t for t, _ in NOTE_COLUMNS}:
+    for table in {t for t, _ in NOTE_COLUMNS if "customer_id" in t.c}:
         columns = [table.c[c] for t, c in NOTE_COLUMNS if t is table]
         holding: Iterable[str] = conn.execute(
             sa.select(table.c.customer_id)

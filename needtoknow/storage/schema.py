@@ -353,6 +353,24 @@ rights_requests = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 
+# Staff who sign in to the console: the password only as an Argon2id hash, the TOTP
+# secret sealed like a note (storage/notes.py: rewrapped at key rotation); ``failures``
+# and ``locked_until`` throttle guessing, ``last_step`` refuses a TOTP code used twice.
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("totp_secret", LargeBinary, nullable=False),
+    Column("last_step", BigInteger, nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)
+
 # One-time codes proving a person controls the e-mail or telephone on file: only a MAC
 # of each code is stored; a code expires and allows a few attempts.
 one_time_codes = Table(
