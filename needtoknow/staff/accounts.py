@@ -114,7 +114,7 @@ class StaffAccounts:
     def listing(self) -> list[StaffMember]:
         with reading(self.scope.db) as conn:
             rows = conn.execute(sa.select(staff_accounts).order_by(staff_accounts.c.name))
-            return [_member(row) for row in rows]
+            return [member_of(row) for row in rows]
 
     def disable(self, name: str) -> StaffMember:
         """The account signs in no more (kept, so its past ledger entries keep a name)."""
@@ -127,7 +127,7 @@ class StaffAccounts:
                 .values(disabled_at=row.disabled_at or now)
             )
             self._ledger(conn, row.name, "disabled")
-        return replace(_member(row), disabled_at=stored_utc(row.disabled_at or now))
+        return replace(member_of(row), disabled_at=stored_utc(row.disabled_at or now))
 
     def sign_in(self, name: str, password: str, code: str) -> StaffMember:
         """The member, if the password and a fresh TOTP code are right. Raises
@@ -171,7 +171,7 @@ class StaffAccounts:
             self._ledger(conn, row.name, "refused", reason="wrong_credentials")
         conn.execute(staff_accounts.update().where(staff_accounts.c.id == row.id).values(values))
         if step is not None:
-            return _member(row)
+            return member_of(row)
         if "locked_until" in values:
             return TooManyAttempts(int(LOCKED_FOR.total_seconds()))
         return VerificationFailed("wrong_credentials")
@@ -215,7 +215,8 @@ class StaffAccounts:
         self.scope.ledger.append(conn, entry)
 
 
-def _member(row: Any) -> StaffMember:
+def member_of(row: Any) -> StaffMember:
+    """The member a row of ``staff_accounts`` (or a join with it) describes."""
     disabled = stored_utc(row.disabled_at) if row.disabled_at else None
     return StaffMember(row.name, row.role, stored_utc(row.created_at), disabled)
 

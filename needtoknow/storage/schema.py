@@ -371,6 +371,19 @@ staff_accounts = Table(
     Column("disabled_at", DateTime(timezone=True), nullable=True),
 )
 
+# A signed-in staff member's session: only a MAC of its token; it ends when signed out,
+# after an idle spell or a working day (staff/sessions.py).
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False, index=True),
+    Column("token_digest", LargeBinary, nullable=False, unique=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
 # One-time codes proving a person controls the e-mail or telephone on file: only a MAC
 # of each code is stored; a code expires and allows a few attempts.
 one_time_codes = Table(
