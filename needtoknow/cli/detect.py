@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from needtoknow.cli.common import Json, print_json, reported, show, stdout
+from needtoknow.cli.common import Json, print_json, reported, show, stderr, stdout
 from needtoknow.config import Settings, open_vault
 from needtoknow.detect import ENTITIES, Scanner
 from needtoknow.detect.corpus import documents
@@ -35,7 +35,6 @@ from needtoknow.errors import ValidationError
 
 FINDINGS_EXIT = 10  # ntk scan --fail-on: PII of a failing category found, or input skipped
 CATEGORIES = sorted({e.category for e in ENTITIES.values()})
-stderr = Console(stderr=True)
 
 
 def _scanner(entity: list[str] | None, threshold: list[str] | None) -> Scanner:
@@ -344,5 +343,5 @@ def eval_(
             table.add_column(column, justify="left" if column == "name" else "right")
         for row in report[part]:
             table.add_row(*(str(v) for v in row.values()))
-        Console().print(table)
-    Console().print(f"overall F1 {report['overall']['f1']}")
+        stdout.print(table)
+    stdout.print(f"overall F1 {report['overall']['f1']}")
