@@ -151,17 +151,6 @@ class Prepared:
     policy_version: str
 
 
-def _renumbered(
-    outcome: WriteResult | Refused | Known, index: int
-) -> WriteResult | Refused | Known:
-    """An outcome under its place in the whole batch (prepare numbers its own list)."""
-    if isinstance(outcome, Refused):
-        return Refused(index, outcome.error)
-    if isinstance(outcome, Known):
-        return Known(index, outcome.customer_id)
-    return outcome
-
-
 @dataclass(frozen=True)
 class Known:
     """A record whose source-system id an earlier import stored: not stored again."""
@@ -419,42 +408,15 @@ class Vault:
             store.insert(conn, key, sealed, index, now)
             return self._recorded(conn, "write", now, customer_id, normal, policy)
 
-    def add_many(
-        self,
-        records: Sequence[Mapping[str, Any]],
-        external_ids: Sequence[str | None] | None = None,
-        dry_run: bool = False,
-    ) -> list[WriteResult | Refused | Known]:
-        """Store a batch of new customers in one transaction with one ledger commit: what
-        a bulk import writes. Each record is validated in full first; a refused one is
-        returned as :class:`Refused` and the others are stored. With ``external_ids``
-        (each record's id in the source system, or None), a record whose id an earlier
-        import stored — even of a customer erased since — is :class:`Known` and not stored
-        again, so a re-run neither duplicates nor resurrects anyone. ``dry_run``: all of
-        it but the writing (what would be stored is answered with an empty customer id).
-
-        The three steps are public so that an import can run them as a pipeline — the
-        validating and sealing of one batch (:meth:`prepare_many`, in another process)
-        while the one before it is written (:meth:`commit_prepared`)."""
-        digests, settled = self.screen(external_ids or [None] * len(records))
-        outcomes: dict[int, WriteResult | Refused | Known] = dict(settled)
-        todo = [i for i in range(len(records)) if i not in settled]
-        prepared = self.prepare_many([records[i] for i in todo], dry_run)
-        written = self.commit_prepared(
-            [p for p in prepared if isinstance(p, Prepared)],
-            {position: digests[i] for position, i in enumerate(todo) if i in digests},
-        )
-        for position, i in enumerate(todo):
-            made = prepared[position]
-            outcomes[i] = _renumbered(written[position] if isinstance(made, Prepared) else made, i)
-        return [outcomes[i] for i in range(len(records))]
-
     def screen(
         self, external_ids: Sequence[str | None]
     ) -> tuple[dict[int, bytes], dict[int, Known | Refused]]:
-        """Each external id's digest (a MAC: the id itself is not kept), and the records
-        settled by it already: stored by an earlier import (:class:`Known`), or a second
-        record with one id in the same batch (:class:`Refused`)."""
+        """A bulk import's first step, then :meth:`prepare_many` (which another process
+        can run) and :meth:`commit_prepared` — run as a pipeline by
+        ``imports.run.import_rows``. Each external id's digest (a MAC: the id itself is
+        not kept), and the records settled by it already: stored by an earlier import —
+        even of a customer erased since, who is not brought back — (:class:`Known`), or
+        a second record with one id in the same batch (:class:`Refused`)."""
         digests = {
             i: self.keys.mac("index", b"ntk/external/v1\x00" + key.encode())
             for i, key in enumerate(external_ids)
