@@ -2,7 +2,8 @@
 # Install and start what the test suite needs besides Python: PostgreSQL (own cluster on
 # 127.0.0.1), SoftHSM2, wrk (the HTTP benchmark's load generator), Tesseract (OCR of
 # images for the PII scanner), a Java runtime (local PySpark) and a Devanagari font
-# (report charts). Idempotent; prints
+# (report charts) and Chromium (the console's and the portal's browser tests, driven by
+# Playwright through its executable path). Idempotent; prints
 # `export` lines for the test environment.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 # a Devanagari font, so report charts with Hindi labels render (analytics.chart)
 [ -e /usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf ] || need+=(fonts-lohit-deva)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-services: missing ${need[*]} and not root; install them" >&2

@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"config", "demo"},
     {"health", "detect"},
     {"analytics"},
+    {"web"},
     {"api", "client"},
     {"cli", "__init__"},
 ]

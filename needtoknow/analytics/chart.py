@@ -101,6 +101,13 @@ def write_chart(release: Release, path: Path) -> None:
         if suffix == ".png":
             temporary.write_bytes(vl_convert.vegalite_to_png(spec, scale=2))
         elif suffix == ".svg":
-            temporary.write_text(vl_convert.vegalite_to_svg(spec), "utf-8")
+            temporary.write_text(svg(release), "utf-8")
         else:
             temporary.write_text(vl_convert.vegalite_to_html(spec, bundle=True), "utf-8")
+
+
+def svg(release: Release) -> str:
+    """The chart as SVG text (what the console shows)."""
+    import vl_convert
+
+    return str(vl_convert.vegalite_to_svg(json.dumps(vega_lite(release), ensure_ascii=False)))

@@ -31,13 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-import sqlalchemy as sa
 
 from needtoknow.analytics import noise
 from needtoknow.analytics.bounding import Bounded, key_columns, public_keys
 from needtoknow.analytics.budget import Budgets, remaining
-from needtoknow.errors import NotFound, PolicyDenied, ReleaseAltered
-from needtoknow.storage.database import reading
+from needtoknow.errors import PolicyDenied
 from needtoknow.storage.schema import report_releases
 
 if TYPE_CHECKING:
@@ -228,24 +226,6 @@ class Reports:
             "noise": _noise(chosen),
             "policy_version": version,
         }
-
-    def released(self, ledger_index: int) -> Release:
-        """A report released before, as it was released — no new charge, no new noise —
-        after checking its rows against the SHA-256 in its ledger entry."""
-        with reading(self.scope.db) as conn:
-            row = conn.execute(
-                sa.select(report_releases.c.document).where(
-                    report_releases.c.ledger_index == ledger_index
-                )
-            ).first()
-        if row is None:
-            raise NotFound(f"no released report at ledger index {ledger_index}")
-        document = orjson.loads(row.document)
-        entry = orjson.loads(self.scope.ledger.prove(ledger_index).entry)
-        rows = orjson.dumps(document["rows"], option=orjson.OPT_SORT_KEYS)
-        if entry["detail"].get("rows_sha256") != hashlib.sha256(rows).hexdigest():
-            raise ReleaseAltered(ledger_index)
-        return Release.from_json(document, entry["detail"]["bounding_salt"])
 
     def export(self, recipient: str, purpose: str, destination: Path) -> int:
         """Copy every stored event (pseudonymous) to ``destination`` (Parquet) for a

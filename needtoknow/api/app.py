@@ -17,10 +17,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from needtoknow import web
 from needtoknow.analytics import EventStore
 from needtoknow.api.logs import log
 from needtoknow.api.middleware import RequestContext
@@ -50,6 +51,8 @@ from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NeedToKnowError
 from needtoknow.rights.senders import Sender
 from needtoknow.vault import Vault
+from needtoknow.web.pages import refusal
+from needtoknow.web.site import is_page
 
 
 def create_app(
@@ -76,6 +79,7 @@ def create_app(
     app.state.service = Service(vault, limits, events, messenger)
     _include_routes(app, vault)
     _serve_docs(app)
+    web.include(app)
     _answer_errors_as_problems(app)
     app.add_middleware(RequestContext, max_body=limits.max_body)
     return app
@@ -166,8 +170,9 @@ def _answer_errors_as_problems(app: FastAPI) -> None:
     app.exception_handler(HTTPException)(_http_error)
 
 
-async def _library_error(request: Request, exc: NeedToKnowError) -> JSONResponse:
-    return from_error(exc, request.state.request_id)
+async def _library_error(request: Request, exc: NeedToKnowError) -> Response:
+    answer = from_error(exc, request.state.request_id)
+    return refusal(request, answer.status_code, str(exc)) if is_page(request) else answer
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -186,8 +191,14 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     )
 
 
-async def _limited(request: Request, exc: RateLimited) -> JSONResponse:
-    response = problem(429, "rate-limited", "Too many requests", str(exc), request.state.request_id)
+async def _limited(request: Request, exc: RateLimited) -> Response:
+    response: Response
+    if is_page(request):
+        response = refusal(request, 429, f"Too many attempts; try again in {exc.retry_after} s.")
+    else:
+        response = problem(
+            429, "rate-limited", "Too many requests", str(exc), request.state.request_id
+        )
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -130,7 +130,7 @@ def verify(
 
     def run(vault: Vault) -> Report:
         with counting("verifying entries", as_json) as advance:
-            return vault.ledger.verify(witnesses, advance)
+            return vault.audits.run(witnesses, advance)
 
     _show(with_vault(run, as_json), as_json)
 

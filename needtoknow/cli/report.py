@@ -72,8 +72,10 @@ def show_release(
     with reported(as_json=as_json):
         if chart is not None:
             check_chart_path(chart)
-        vault, store = open_store()
-        release = Reports(vault.scope, store).released(ledger_index)
+        from needtoknow.analytics.releases import Releases
+
+        vault, _ = open_store()
+        release = Releases(vault.scope).get(ledger_index)
     _render(release, as_json, as_csv, chart)
 
 

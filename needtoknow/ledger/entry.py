@@ -45,6 +45,7 @@ KINDS = frozenset(
         "session",  # a customer signed in to the customer API, or was refused
         "nominee",  # a nominee recorded or revoked, or evidence that they may act
         "staff",  # a staff account added or disabled; a sign-in, refused or locked out
+        "audit",  # the ledger verified: how far, against how many witnesses, whether it held
     }
 )
 

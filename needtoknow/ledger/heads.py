@@ -51,14 +51,16 @@ class TreeHead:
         except (InvalidSignature, ValueError):
             raise IntegrityError() from None
 
+    @property
+    def signed_at(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "tree_size": self.tree_size,
             "root_hash": self.root_hash.hex(),
             "timestamp": self.timestamp_ms,  # what is signed (RFC 6962): ms since the epoch
-            "signed_at": utc_text(
-                datetime.fromtimestamp(self.timestamp_ms / 1000, UTC), "milliseconds"
-            ),
+            "signed_at": utc_text(self.signed_at, "milliseconds"),
             "signature": self.signature.hex(),
             "public_key": self.public_key.hex(),
         }

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 
 MILLISECOND = timedelta(milliseconds=1)
+BROWSE_SCAN = 10_000  # entries a browse looks at, at most (Ledger.browse)
 
 
 @dataclass(frozen=True)
@@ -197,15 +198,19 @@ class Ledger:
     def recent_head(self, max_age: timedelta) -> TreeHead:
         """The newest signed head if it is at most ``max_age`` old, else a new one: what
         a service hands out, so a busy ledger is not sealed and signed on every call."""
+        newest = self.newest_head()
+        age = None if newest is None else self.clock().timestamp() * 1000 - newest.timestamp_ms
+        if newest is not None and age is not None and age <= max_age / MILLISECOND:
+            return newest
+        return self.sign_head()
+
+    def newest_head(self) -> TreeHead | None:
+        """The newest signed head, as it is (None before the first)."""
         with reading(self.db) as conn:
             row = conn.execute(
                 sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
             ).first()
-        if row is not None:
-            newest = _head_from_row(row)
-            if self.clock().timestamp() * 1000 - newest.timestamp_ms <= max_age / MILLISECOND:
-                return newest
-        return self.sign_head()
+        return None if row is None else _head_from_row(row)
 
     def heads(self) -> list[TreeHead]:
         with reading(self.db) as conn:
@@ -237,6 +242,39 @@ class Ledger:
         with reading(self.db) as conn:
             indexes = [i for i in log.customer_indexes(conn, customer_id) if i < head.tree_size]
         return [self.prove(index, head) for index in indexes]
+
+    def browse(
+        self,
+        wanted: Callable[[dict[str, Any]], bool],
+        customer_id: str | None = None,
+        limit: int = 50,
+        scan: int = BROWSE_SCAN,
+    ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+        """The newest entries ``wanted`` accepts, newest first, looking at no more than
+        ``scan`` entries (about ``customer_id`` only, through the customer index, when
+        given); with how many were looked at. The entries have no columns to index by
+        recipient, kind or time, so a browse is bounded rather than a full scan."""
+        found: list[tuple[int, dict[str, Any]]] = []
+        looked = 0
+        with reading(self.db) as conn:
+            if customer_id is not None:
+                indexes = log.customer_indexes(conn, customer_id)[::-1][:scan]
+                candidates: Iterable[tuple[int, bytes]] = (
+                    (i, log.entry_at(conn, i)) for i in indexes
+                )
+            else:
+                size = log.state(conn).size
+                start = max(0, size - scan)
+                rows = list(log.entries(conn, start, size))[::-1]
+                candidates = ((index, data) for index, data, _ in rows)
+            for index, data in candidates:
+                looked += 1
+                entry = json.loads(data)
+                if wanted(entry):
+                    found.append((index, entry))
+                    if len(found) == limit:
+                        break
+        return found, looked
 
     # -- auditing -----------------------------------------------------------------------
 

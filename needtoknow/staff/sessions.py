@@ -1,13 +1,11 @@
 """A staff member's signed-in session, for the console: a random token (what the
 browser's cookie holds; only a MAC of it is stored), ended by signing out, after
 ``IDLE`` without a request, or ``LIFETIME`` after it began — and at once when the
-account is disabled. Each form the console serves carries a CSRF token derived from
-the session (a keyed MAC), so a page elsewhere cannot post in the member's name.
+account is disabled. (The forms' CSRF tokens are derived from it: ``web.forms``.)
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import uuid
 from datetime import timedelta
@@ -86,14 +84,6 @@ class StaffSessions:
                 )
                 .values(ended_at=self.scope.clock())
             )
-
-    def csrf_token(self, token: str) -> str:
-        """The CSRF token for forms of this session: a MAC of it, never the token."""
-        return self.scope.keys.mac("token", f"ntk/staff-csrf/v1\x00{token}".encode()).hex()
-
-    def check_csrf(self, token: str, given: str) -> None:
-        if not hmac.compare_digest(self.csrf_token(token), given):
-            raise AuthenticationError("malformed", "form token")
 
     def _digest(self, token: str) -> bytes:
         return self.scope.keys.mac("token", f"ntk/staff-session/v1\x00{token}".encode())

@@ -384,6 +384,19 @@ staff_sessions = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
+# Each verification of the ledger (ntk ledger verify, the console's "verify now"): when,
+# by whom, how far, and whether it held — the console shows the newest.
+ledger_audits = Table(
+    "ledger_audits",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("verified_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("entries", BigInteger, nullable=False),
+    Column("witnesses", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+)
+
 # One-time codes proving a person controls the e-mail or telephone on file: only a MAC
 # of each code is stored; a code expires and allows a few attempts.
 one_time_codes = Table(

@@ -42,6 +42,7 @@ from needtoknow.policy import Engine, Policy, load_stored_policy
 from needtoknow.policy.collection import explain_collection
 from needtoknow.records.agreements import AgreementRegistry
 from needtoknow.records.apikeys import ApiKeys
+from needtoknow.records.audits import LedgerAudits
 from needtoknow.records.consents import Consents
 from needtoknow.records.disclosures import Disclosures
 from needtoknow.records.instructions import Instructions
@@ -283,6 +284,11 @@ class Vault:
     def holds(self) -> LegalHolds:
         """Legal holds placed by hand on some categories of a customer."""
         return LegalHolds(self.scope)
+
+    @property
+    def audits(self) -> LedgerAudits:
+        """Verifications of the ledger, each kept (``ntk ledger verify``, the console)."""
+        return LedgerAudits(self.scope)
 
     @property
     def instructions(self) -> Instructions:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from needtoknow.analytics.chart import bars, write_chart
 from needtoknow.analytics.noise import vector
+from needtoknow.analytics.releases import Releases
 from needtoknow.analytics.reports import Release, Reports, natural
 from needtoknow.errors import NotFound, ReleaseAltered
 from needtoknow.storage.schema import report_releases
@@ -47,11 +48,15 @@ def test_a_release_is_shown_again_exactly_and_never_once_altered(
 ) -> None:
     release = reports.run(count_spec(), "ad_network")
     spent = reports.budgets.spent("ad_network")
-    again = reports.released(release.ledger_index)
+    releases = Releases(vault.scope)
+    again = releases.get(release.ledger_index)
     assert again.to_json() == release.to_json()
+    listed = releases.listing("ad_network")
+    assert [r["ledger_index"] for r in listed] == [release.ledger_index]
+    assert releases.listing("search_ads_partner") == []
     assert reports.budgets.spent("ad_network") == spent  # free
     with pytest.raises(NotFound):
-        reports.released(release.ledger_index + 1000)
+        releases.get(release.ledger_index + 1000)
     forged = release.to_json()
     forged["rows"][0]["count"] += 1000
     with vault.db.begin() as conn:
@@ -61,7 +66,7 @@ def test_a_release_is_shown_again_exactly_and_never_once_altered(
             .values(document=orjson.dumps(forged).decode())
         )
     with pytest.raises(ReleaseAltered):
-        reports.released(release.ledger_index)
+        releases.get(release.ledger_index)
 
 
 def _release(labels: list[str], counts: list[int]) -> Release:

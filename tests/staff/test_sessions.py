@@ -64,14 +64,3 @@ def test_a_session_ends_on_sign_out_idleness_a_long_day_or_a_disabled_account(
     StaffAccounts(vault.scope).disable("dpo:priya")
     with pytest.raises(AuthenticationError, match="revoked"):
         sessions.member(last)
-
-
-def test_the_csrf_token_belongs_to_its_session(vault: Vault, clock: Clock) -> None:
-    sessions, token, secret = signed_in(vault)
-    form = sessions.csrf_token(token)
-    sessions.check_csrf(token, form)
-    clock.now += timedelta(seconds=30)
-    other = sessions.start("dpo:priya", PASSWORD, code(secret, vault))
-    with pytest.raises(AuthenticationError):
-        sessions.check_csrf(other, form)
-    assert token not in form

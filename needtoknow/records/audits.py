@@ -1,0 +1,74 @@
+"""Verifications of the ledger, kept: a privacy officer is asked "when was it last
+checked, by whom, and did it hold?", and the answer must not be someone's memory.
+
+Each run is a row of ``ledger_audits`` and an ``audit`` ledger entry under a new signed
+head, so a later verification also covers the record of the earlier one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from needtoknow.ledger.audit import Report
+from needtoknow.ledger.heads import TreeHead
+from needtoknow.moments import utc_text
+from needtoknow.records.scope import Scope
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.schema import ledger_audits
+
+
+@dataclass(frozen=True)
+class Audit:
+    verified_at: datetime
+    actor: str
+    entries: int
+    witnesses: int
+    ok: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verified_at": utc_text(self.verified_at),
+            "actor": self.actor,
+            "entries": self.entries,
+            "witnesses": self.witnesses,
+            "ok": self.ok,
+        }
+
+
+class LedgerAudits:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def run(
+        self,
+        witnesses: Sequence[TreeHead] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> Report:
+        """Verify the ledger (see :meth:`Ledger.verify`) and keep what was found."""
+        report = self.scope.ledger.verify(witnesses, progress)
+        now = self.scope.clock()
+        found = {"entries": report.entries, "witnesses": report.witnesses_checked, "ok": report.ok}
+        with self.scope.db.begin() as conn:
+            conn.execute(
+                ledger_audits.insert().values(
+                    id=str(uuid.uuid4()), verified_at=now, actor=self.scope.actor, **found
+                )
+            )
+            self.scope.ledger.append(conn, self.scope.entry("audit", detail=found))
+        self.scope.ledger.sign_head()  # so the record of this run is itself signed
+        return report
+
+    def last(self) -> Audit | None:
+        with reading(self.scope.db) as conn:
+            row = conn.execute(
+                sa.select(ledger_audits).order_by(ledger_audits.c.verified_at.desc()).limit(1)
+            ).first()
+        if row is None:
+            return None
+        return Audit(stored_utc(row.verified_at), row.actor, row.entries, row.witnesses, row.ok)

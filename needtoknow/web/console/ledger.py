@@ -1,0 +1,92 @@
+"""The ledger: browse entries by customer, recipient, kind and time; verify it now (the
+run is kept, and shown on Today); download an export and the signed head — what a
+witness or an auditor takes away to check without trusting this server."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from needtoknow.errors import ValidationError
+from needtoknow.ledger.entry import KINDS
+from needtoknow.web.console.access import Desk, PostedLedger, ReadingLedger, page
+
+router = APIRouter()
+FILTERS = ("customer", "recipient", "kind", "since", "until")
+
+
+def _moment(text: str, name: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(name, "ledger", "time", "a date or date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _rows(request: Request, desk: Desk) -> dict[str, Any]:
+    asked = {name: request.query_params.get(name, "").strip() for name in FILTERS}
+    if asked["kind"] and asked["kind"] not in KINDS:
+        raise ValidationError("kind", "ledger", "unknown")
+    since, until = _moment(asked["since"], "since"), _moment(asked["until"], "until")
+
+    def wanted(entry: dict[str, Any]) -> bool:
+        if asked["kind"] and entry.get("kind") != asked["kind"]:
+            return False
+        if asked["recipient"] and entry.get("recipient") != asked["recipient"]:
+            return False
+        moment = datetime.fromisoformat(entry["time"])
+        return (since is None or moment >= since) and (until is None or moment <= until)
+
+    found, looked = desk.vault.ledger.browse(wanted, asked["customer"] or None)
+    return {"asked": asked, "found": found, "looked": looked, "kinds": sorted(KINDS)}
+
+
+@router.get("/ledger")
+def browse(request: Request, desk: ReadingLedger) -> Response:
+    template = (
+        "console/ledger_rows.html" if request.headers.get("hx-request") else "console/ledger.html"
+    )
+    return page(request, desk, template, report=None, **_rows(request, desk))
+
+
+@router.post("/ledger/verify")
+def verify(request: Request, posted: PostedLedger) -> Response:
+    desk = posted.desk
+    report = desk.vault.audits.run()
+    return page(request, desk, "console/ledger.html", report=report, **_rows(request, desk))
+
+
+@router.get("/ledger/export")
+def export(desk: ReadingLedger) -> Response:
+    """Every entry and a signed head over them, as ``ntk ledger export`` writes it."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 - closed by the stream
+    desk.vault.ledger.export(spool)
+    spool.seek(0)
+
+    def lines() -> Iterator[str]:
+        with spool:
+            yield from spool
+
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="ledger.jsonl"'},
+    )
+
+
+@router.get("/ledger/head")
+def head(desk: ReadingLedger) -> Response:
+    signed = desk.vault.ledger.sign_head()
+    return Response(
+        json.dumps(signed.to_json(), indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="signed-tree-head.json"'},
+    )
