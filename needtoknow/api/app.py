@@ -48,6 +48,7 @@ from needtoknow.api.service import (
 )
 from needtoknow.categories.schema import customer_schema
 from needtoknow.config import Settings, open_vault
+from needtoknow.demo.messages import DEMO_MARK, PrintedMessages
 from needtoknow.errors import NeedToKnowError
 from needtoknow.rights.senders import Sender
 from needtoknow.vault import Vault
@@ -306,11 +307,14 @@ def from_env() -> FastAPI:
     every = float(os.environ.get("NTK_STH_EVERY", "60"))
     settings = Settings.from_env()
     vault = open_vault(settings)
+    messenger: Sender = settings.messenger()
+    if os.environ.get("NTK_DEMO_CODES") == "1" and (settings.home / DEMO_MARK).exists():
+        messenger = PrintedMessages()  # `ntk demo --serve` on its own synthetic vault
     return create_app(
         vault,
         limits,
         own_vault=True,
         events=EventStore.of(settings, vault),
         sth_every=every if every > 0 else None,
-        messenger=settings.messenger(),
+        messenger=messenger,
     )

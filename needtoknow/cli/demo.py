@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sys
 from datetime import timedelta
 from typing import Annotated, Any
@@ -15,6 +17,7 @@ from needtoknow.cli.common import reported, stdout
 from needtoknow.cli.serve import serve as serve_command
 from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.demo.customers import customers
+from needtoknow.demo.messages import DEMO_MARK
 from needtoknow.errors import NeedToKnowError, NotCollected
 from needtoknow.records.apikeys import DEFAULT_SCOPES, SCOPES
 from needtoknow.types import Context
@@ -58,9 +61,6 @@ def _attempt(
         for c, v in disclosure.values.items()
     )
     return "[green]allowed[/green]", shown
-
-
-DEMO_MARK = "demo-vault"  # in NTK_HOME: this vault was made by `ntk demo`
 
 
 def _ensure_vault(count: int) -> Vault:
@@ -117,8 +117,10 @@ def demo(
                     "issued for demo vaults (use `ntk serve` and `ntk keys api create`)"
                 )
             _print_demo_keys(vault, port)
+            _print_console(vault, port)
             vault.ledger.sign_head()  # the server signs more as it runs, and at shutdown
             vault.close()
+        os.environ["NTK_DEMO_CODES"] = "1"  # portal codes to this terminal (demo vault only)
         serve_command(port=port)
         return
     with reported():
@@ -197,5 +199,48 @@ def _print_demo_keys(vault: Vault, port: int) -> None:
     print(
         "\nTry:\n  curl -H 'X-API-Key: <the billing_team key>' "
         f"'{url}/v1/customers/{customer_id}?purpose=billing'\n",
+        flush=True,
+    )
+
+
+DEMO_STAFF = (("demo-officer", "officer"), ("demo-approver", "approver"))
+STAFF_FILE = "demo-staff.json"  # in NTK_HOME (0600): the demo accounts' sign-in secrets
+
+
+def _print_console(vault: Vault, port: int) -> None:
+    """Demo staff accounts (made once; their passwords and TOTP secrets kept beside the
+    demo vault so every run can print them) and a customer to sign in to the portal as."""
+    import secrets
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    from needtoknow.staff import StaffAccounts
+
+    path = Settings.from_env().home / STAFF_FILE
+    if path.exists():
+        accounts = json.loads(path.read_text("utf-8"))
+    else:
+        accounts = {}
+        for name, role in DEMO_STAFF:
+            password = secrets.token_urlsafe(12)
+            enrolled = StaffAccounts(vault.scope).add(name, role, password)
+            accounts[name] = {"role": role, "password": password, "totp": enrolled.totp_secret}
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(accounts, indent=2), "utf-8")
+    customer_id = vault.customer_ids(limit=1)[0]
+    read = vault.get(customer_id, recipient="support_team", purpose="service_delivery")
+    url = f"http://localhost:{port}"
+    print(f"The privacy console: {url}/console  (sign in with a name, password and code)")
+    for name, account in accounts.items():
+        totp = TOTP(base64.b32decode(account["totp"]), 6, SHA1(), 30)
+        now = totp.generate(int(vault.clock().timestamp())).decode()
+        print(
+            f"  {name:<14} {account['role']:<9} password {account['password']}  "
+            f"TOTP secret {account['totp']}  (code now: {now}, it changes every 30 s)"
+        )
+    print(
+        f"The customer portal: {url}/me  sign in as {read.values.get('email', customer_id)}; "
+        "the one-time code is printed here, in this terminal.\n",
         flush=True,
     )

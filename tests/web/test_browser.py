@@ -29,6 +29,8 @@ from tests.customers import ASHA
 from tests.mail import Inbox, code_in
 from tests.serving import serving
 from tests.staff.test_accounts import PASSWORD, code
+from tests.web.test_console import PAGES as CONSOLE_PAGES
+from tests.web.test_portal import PAGES as PORTAL_PAGES
 from tests.web.visitor import staff_member
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -164,14 +166,7 @@ def test_officers_sign_in_by_keyboard_and_two_of_them_release_a_disclosure(
         _check_every_page(
             page,
             base,
-            [
-                "/console",
-                "/console/policy",
-                "/console/disclosures",
-                "/console/customers",
-                "/console/advertisers",
-                "/console/ledger",
-            ],
+            CONSOLE_PAGES,
             "console",
             tmp_path,
         )
@@ -235,7 +230,7 @@ def test_the_customer_sees_each_proof_verified_by_the_page(
         _check_every_page(
             page,
             base,
-            ["/me", "/me/history", "/me/proofs", "/me/consents", "/me/requests", "/me/notices"],
+            PORTAL_PAGES,
             "portal",
             tmp_path,
         )
