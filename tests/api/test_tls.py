@@ -1,4 +1,5 @@
-"""``ntk serve --tls-cert/--tls-key``: the API over HTTPS with a certificate we trust."""
+"""``ntk serve --tls-cert/--tls-key``: the API over HTTPS with a certificate we trust, and
+the console's pages under HSTS."""
 
 from __future__ import annotations
 
@@ -80,6 +81,9 @@ def test_the_api_is_served_over_tls(tmp_path: Path) -> None:
             except httpx.ConnectError:
                 time.sleep(0.05)
         assert response.status_code == 200 and response.json()["name"] == "nextraone"
+        page = httpx.get(f"{url}/console/signin", verify=trusted)  # the pages, under HSTS
+        assert page.headers["strict-transport-security"].startswith("max-age=31536000")
+        assert "strict-transport-security" not in response.headers  # the API: unchanged
         plain = subprocess.run(
             ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/"],
             capture_output=True,

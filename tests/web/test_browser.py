@@ -1,9 +1,10 @@
 """The console and the portal in a real browser: Debian's chromium driven by Playwright
 against the service on loopback. Sign-in typed with the keyboard alone, four eyes by
-two accounts, proofs checked by the page's own JavaScript (and failing when the server
-lies about one byte), axe-core on every page with no serious or critical violation,
-and a screenshot of each page in English and Hindi (into NTK_SCREENSHOTS if set, which
-is how docs/console/ is made)."""
+two accounts, the ledger filtered in place by htmx, a consent given and withdrawn with
+the keyboard (the next API read then fails), proofs checked by the page's own
+JavaScript (and failing when the server lies about one byte), axe-core on every page
+with no serious or critical violation, and a screenshot of each page in English and
+Hindi (into NTK_SCREENSHOTS if set, which is how docs/console/ is made)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -170,6 +172,12 @@ def test_officers_sign_in_by_keyboard_and_two_of_them_release_a_disclosure(
             "console",
             tmp_path,
         )
+        page.goto(f"{base}/console/ledger?lang=en")
+        page.select_option("select[name=kind]", "disclosure")
+        page.click("form.filters button[type=submit]")  # htmx swaps the rows in place
+        page.wait_for_selector("#rows >> text=1 entries shown")
+        assert page.url == f"{base}/console/ledger?lang=en"  # no navigation
+        assert page.locator("#rows tbody tr").count() == 1
         clock.now += timedelta(seconds=31)  # the next code step
         second = browser.new_context()
         other = second.new_page()
@@ -224,9 +232,19 @@ def test_the_customer_sees_each_proof_verified_by_the_page(
         assert rows.count() >= 2
         assert all(rows.nth(i).get_attribute("data-verified") == "yes" for i in range(rows.count()))
         assert "billing team" in page.locator("tbody").inner_text()
+        key = vault.api_keys.create("marketing_team", ("customers:read",)).token
+        api = httpx.Client(base_url=url, headers={"authorization": f"Bearer {key}"})
+        read = f"/v1/customers/{cid}?purpose=marketing_contact"
         page.goto(f"{base}/me/consents")
-        page.click("text=Give consent >> nth=0")
-        assert page.locator("button:has-text('Withdraw')").count() == 1
+        give = page.get_by_role("button", name="Give consent to: marketing contact")
+        give.focus()  # the keyboard alone: focus the switch, press Enter
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert api.get(read).status_code == 200
+        page.get_by_role("button", name="Withdraw consent to: marketing contact").focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert api.get(read).status_code == 403  # the next read fails, at once
         _check_every_page(
             page,
             base,

@@ -209,3 +209,20 @@ def test_a_session_ends_on_sign_out_and_when_idle(vault: Vault, url: str, clock:
 def test_pages_without_a_session_send_the_browser_to_sign_in(url: str, path: str) -> None:
     answer = Visitor(url).get(path)
     assert answer.status_code == 303 and answer.headers["location"] == "/console/signin"
+
+
+def test_the_ledger_is_browsed_by_customer_recipient_kind_and_time(vault: Vault, url: str) -> None:
+    cid = vault.add(ASHA).customer_id
+    vault.get(cid, recipient="billing_team", purpose="billing")
+    vault.ledger.sign_head()  # the customer index covers what is sealed
+    analyst = sign_in_staff(url, vault, "meera", staff_member(vault, "meera", "analyst"))
+    rows = analyst.get(f"/console/ledger?customer={cid}", **{"hx-request": "true"})
+    assert rows.text.startswith('<div id="rows"')  # htmx gets the rows alone
+    assert rows.text.count("<tr><td>") == 2  # the write and the read
+    billing = analyst.get("/console/ledger?recipient=billing_team&kind=read").text
+    assert billing.count("<tr><td>") == 1
+    day = vault.clock().date()
+    later = analyst.get(f"/console/ledger?since={day + timedelta(days=1)}").text
+    assert later.count("<tr><td>") == 0
+    assert analyst.get("/console/ledger?kind=gossip").status_code == 422
+    assert analyst.get("/console/ledger?since=yesterday").status_code == 422
