@@ -14,6 +14,7 @@ import typer
 
 from needtoknow.cli.common import Json, reported, show, stdout, with_vault
 from needtoknow.errors import ValidationError
+from needtoknow.policy.notice import LANGUAGES
 from needtoknow.staff import ROLES, Enrolment, StaffAccounts
 
 app = typer.Typer(help="Staff accounts for the console (password and TOTP).", no_args_is_help=True)
@@ -26,6 +27,9 @@ def add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
+    language: Annotated[
+        str, typer.Option(help="The console's language for them: " + ", ".join(LANGUAGES) + ".")
+    ] = "en",
     as_json: Json = False,
 ) -> None:
     """Add an account; prints its TOTP secret and otpauth:// link ONCE — load it into an
@@ -39,7 +43,7 @@ def add(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
 
     made: Enrolment = with_vault(
-        lambda vault: StaffAccounts(vault.scope).add(name, role, password), as_json
+        lambda vault: StaffAccounts(vault.scope).add(name, role, password, language), as_json
     )
     show(made.to_json(), as_json)
     if not as_json:

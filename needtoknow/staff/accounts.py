@@ -25,6 +25,7 @@ from needtoknow.errors import NotFound, TooManyAttempts, ValidationError, Verifi
 from needtoknow.guards.actors import checked_actor
 from needtoknow.guards.names import unknown
 from needtoknow.moments import utc_text
+from needtoknow.policy.notice import LANGUAGES
 from needtoknow.records.scope import Scope
 from needtoknow.storage import notes
 from needtoknow.storage.database import reading, stored_utc
@@ -48,11 +49,13 @@ class StaffMember:
     role: str
     created_at: datetime
     disabled_at: datetime | None
+    language: str = "en"  # what the console speaks to them (policy.notice.LANGUAGES)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "role": self.role,
+            "language": self.language,
             "created_at": utc_text(self.created_at),
             "disabled_at": utc_text(self.disabled_at),
         }
@@ -75,11 +78,14 @@ class StaffAccounts:
         self.scope = scope
         self._hasher = _hasher()
 
-    def add(self, name: str, role: str, password: str) -> Enrolment:
+    def add(self, name: str, role: str, password: str, language: str = "en") -> Enrolment:
         """A new account; the TOTP secret it returns is stored only sealed."""
         name = checked_actor(name, "name")
         if role not in ROLES:
             raise ValidationError("role", "staff", "unknown", unknown("role", role, ROLES))
+        if language not in LANGUAGES:
+            detail = unknown("language", language, LANGUAGES)
+            raise ValidationError("language", "staff", "unknown", detail)
         if len(password) < MIN_PASSWORD or name.lower() in password.lower():
             detail = f"at least {MIN_PASSWORD} characters, not containing the name"
             raise ValidationError("password", "staff", "weak", detail)
@@ -104,10 +110,11 @@ class StaffAccounts:
                     totp_secret=sealed,
                     failures=0,
                     created_at=now,
+                    language=language,
                 )
             )
             self._ledger(conn, name, "added", role=role)
-        member = StaffMember(name, role, now, None)
+        member = StaffMember(name, role, now, None, language)
         text = base64.b32encode(secret).decode()
         return Enrolment(member, text, _totp(secret).get_provisioning_uri(name, ISSUER))
 
@@ -218,7 +225,7 @@ class StaffAccounts:
 def member_of(row: Any) -> StaffMember:
     """The member a row of ``staff_accounts`` (or a join with it) describes."""
     disabled = stored_utc(row.disabled_at) if row.disabled_at else None
-    return StaffMember(row.name, row.role, stored_utc(row.created_at), disabled)
+    return StaffMember(row.name, row.role, stored_utc(row.created_at), disabled, row.language)
 
 
 def _totp(secret: bytes) -> Any:

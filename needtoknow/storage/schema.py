@@ -369,6 +369,7 @@ staff_accounts = Table(
     Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("language", String(8), nullable=False, server_default="en"),  # the console's
 )
 
 # A signed-in staff member's session: only a MAC of its token; it ends when signed out,

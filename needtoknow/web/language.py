@@ -1,10 +1,11 @@
 """Which language a page is in, and its catalogue.
 
 English and Hindi, chosen by ``?lang=`` (remembered in a cookie), else the cookie, else
-the browser's ``Accept-Language``. The Hindi catalogue is a gettext ``.po`` file in the
-package (``locale/hi.po``), compiled in memory when first used, so there is no build
-step and no binary in the repository. Times are shown in Asia/Kolkata, the customers'
-and the company's zone; the page carries UTC underneath (``<time datetime>``).
+a staff member's account, else the browser's ``Accept-Language``. The Hindi catalogue
+is a gettext ``.po`` file in the package (``locale/hi.po``), compiled in memory when
+first used, so there is no build step and no binary in the repository. Times are shown
+in Asia/Kolkata, the customers' and the company's zone; the page carries UTC underneath
+(``<time datetime>``).
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ COOKIE = "ntk_lang"
 SHOWN_IN = ZoneInfo("Asia/Kolkata")
 
 
-def chosen(request: Request) -> str:
-    """The page's language: asked for, remembered, or the browser's first we have."""
+def chosen(request: Request, account: str | None = None) -> str:
+    """The page's language: asked for, remembered, the signed-in member's account's, or
+    the browser's first we have."""
     from babel import negotiate_locale
 
-    for given in (request.query_params.get("lang"), request.cookies.get(COOKIE)):
+    for given in (request.query_params.get("lang"), request.cookies.get(COOKIE), account):
         if given in LANGUAGES:
             return given
     header = request.headers.get("accept-language", "")

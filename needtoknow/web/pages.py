@@ -39,12 +39,19 @@ def environment(lang: str) -> Environment:
     return env
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """``template`` with ``context``, in the request's language; a ``?lang=`` choice is
-    remembered for the pages after."""
+def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    account_language: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` with ``context``, in the request's language (``account_language``: a
+    signed-in member's choice, below an explicit one); a ``?lang=`` choice is remembered
+    for the pages after."""
     from starlette.responses import HTMLResponse
 
-    lang = language.chosen(request)
+    lang = language.chosen(request, account_language)
     page = environment(lang).get_template(template)
     body = page.render(lang=lang, path=request.url.path, **context)
     response = HTMLResponse(body, status_code=status)

@@ -8,9 +8,10 @@ import re
 import sys
 from pathlib import Path
 
+from needtoknow.policy import notice
 from needtoknow.policy.model import RIGHT_KINDS
 from needtoknow.staff import ROLES
-from needtoknow.web import vocabulary
+from needtoknow.web import language, vocabulary
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
 import web_catalogue
@@ -35,3 +36,4 @@ def test_the_vocabularies_pages_show_are_all_in_the_catalogue() -> None:
     assert set(vocabulary.ROLES) == set(ROLES)
     assert set(vocabulary.REQUEST_KINDS) == set(RIGHT_KINDS)
     assert set(vocabulary.UNITS) == {"day", "month", "year"}
+    assert set(language.LANGUAGES) == set(notice.LANGUAGES)  # the pages speak the notice's

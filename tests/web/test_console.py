@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from needtoknow.errors import ValidationError
+from needtoknow.staff import StaffAccounts
 from needtoknow.staff.sessions import IDLE
 from needtoknow.vault import Vault
 from tests.conftest import Clock
@@ -68,6 +70,15 @@ def test_every_page_renders_for_an_officer_in_english_and_hindi(vault: Vault, ur
     assert '<html lang="hi">' in visitor.get("/console").text
     fresh = Visitor(url)
     assert '<html lang="hi">' in fresh.get("/console/signin", **{"accept-language": "hi-IN"}).text
+
+
+def test_a_members_account_chooses_the_console_language(vault: Vault, url: str) -> None:
+    secret = StaffAccounts(vault.scope).add("asha.k", "analyst", PASSWORD, "hi").totp_secret
+    analyst = sign_in_staff(url, vault, "asha.k", secret)
+    assert '<html lang="hi">' in analyst.get("/console").text  # no ?lang=, no cookie
+    assert '<html lang="en">' in analyst.get("/console?lang=en").text  # the switch wins
+    with pytest.raises(ValidationError, match="hi"):  # names the valid ones
+        StaffAccounts(vault.scope).add("ravi.k", "analyst", PASSWORD, "fr")
 
 
 def test_a_refused_sign_in_reads_the_same_whatever_was_wrong(vault: Vault, url: str) -> None:

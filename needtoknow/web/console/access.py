@@ -111,7 +111,15 @@ def page(
     request: Request, desk: Desk, template: str, status: int = 200, **context: Any
 ) -> Response:
     """A console page: the member's name and role in its header, its forms' token."""
-    return render(request, template, status, desk=desk, csrf=desk.form_token, **context)
+    return render(
+        request,
+        template,
+        status,
+        desk.member.language,
+        desk=desk,
+        csrf=desk.form_token,
+        **context,
+    )
 
 
 # Each page's dependency, by what it lets the member do.

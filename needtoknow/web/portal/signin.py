@@ -8,6 +8,7 @@ library limits starts per address and per client and locks out repeated wrong co
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +23,7 @@ from needtoknow.web.portal.access import COOKIE, PATH, PostedForm
 router = APIRouter()
 
 
-def _form(request: Request, template: str, status: int = 200, **context: object) -> Response:
+def _form(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     token = forms.pre_session_token(request)
     response = render(request, template, status, csrf=token, **context)
     forms.keep_pre_session(response, token, PATH)
