@@ -448,3 +448,26 @@ def test_an_authority_reads_only_through_an_approved_disclosure_request(
     body = json.loads(owner.disclosures.release(request_id).payload)
     assert [c["customer_id"] for c in body["customers"]] == [asha]
     assert [n["customer_id"] for n in owner.disclosures.notices()] == [asha]
+
+
+@pytest.mark.parametrize(
+    ("filer", "approver"),
+    [("user:priya", "staff:priya"), ("staff:priya", "user:PRIYA"), ("staff:priya", "priya")],
+)
+def test_one_person_through_the_cli_and_the_console_is_one_pair_of_eyes(
+    settings: Settings, clock: Clock, filer: str, approver: str
+) -> None:
+    """The CLI's `user:` and the console's `staff:` say how a person came in, not who
+    they are: filing in one and approving in the other is still one person."""
+    owner = init_vault(dataclasses.replace(settings, actor=filer), clock=clock)
+    twin = open_vault(dataclasses.replace(settings, actor=approver), clock=clock)
+    try:
+        request_id = ask(owner, [owner.add(ASHA).customer_id])
+        with pytest.raises(PolicyDenied, match="four eyes"):
+            twin.disclosures.approve(request_id)
+        other = open_vault(dataclasses.replace(settings, actor="staff:arun"), clock=clock)
+        assert other.disclosures.approve(request_id).status == "approved"
+        other.close()
+    finally:
+        owner.close()
+        twin.close()

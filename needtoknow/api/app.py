@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
@@ -176,8 +176,11 @@ async def _library_error(request: Request, exc: NeedToKnowError) -> Response:
     return refusal(request, answer.status_code, str(exc)) if is_page(request) else answer
 
 
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _invalid(request: Request, exc: RequestValidationError) -> Response:
     # Field locations and messages only: pydantic's "input" would echo the value.
+    if is_page(request):
+        fields = ", ".join(".".join(map(str, e["loc"][1:])) for e in exc.errors())
+        return refusal(request, 422, f"Missing or invalid: {fields}.")
     problems = [
         {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
         for error in exc.errors()
@@ -204,7 +207,9 @@ async def _limited(request: Request, exc: RateLimited) -> Response:
     return response
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if is_page(request):
+        return refusal(request, exc.status_code, str(exc.detail))
     slug = "too-large" if exc.status_code == 413 else "http"
     return problem(
         exc.status_code, slug, str(exc.detail), str(exc.detail), request.state.request_id

@@ -81,6 +81,17 @@ class Service:
             f"refused attempts on API key {key_id} from this address are",
         )
 
+    def over_refusals(self, client: str, key_id: str) -> None:
+        """Raise RateLimited if ``client`` is over its refusals on ``key_id`` already,
+        counting nothing: checked before costly work (a password hash), while only
+        refusals count (:meth:`admit_refusal`), so those who get it right are never
+        slowed down by it."""
+        bucket = f"refused {client} {key_id}"
+        if not self._limiter.test(self._refusals, bucket):
+            reset = self._limiter.get_window_stats(self._refusals, bucket).reset_time
+            what = f"refused attempts on {key_id} from this address are"
+            raise RateLimited(what, self.limits.refusals, max(1, int(reset - time.time())))
+
     def _hit(self, rate: RateLimitItem, limit: str, bucket: str, what: str) -> None:
         if not self._limiter.hit(rate, bucket):
             reset = self._limiter.get_window_stats(rate, bucket).reset_time

@@ -88,9 +88,23 @@ def checked_actor(name: str, field: str = "actor") -> str:
     return name
 
 
+# Namespaces that say only how a person reached the vault — the CLI's `user:` and the
+# console's `staff:` — not who they are: `user:alice` and `staff:alice` are one person.
+PERSON_NAMESPACES = ("user:", "staff:")
+
+
 def same_person(first: str, second: str) -> bool:
-    """Whether two actor names read as the same name: equal skeletons."""
+    """Whether two actor names read as the same name: equal skeletons, whichever of the
+    person namespaces each came through."""
+    first, second = _person(first), _person(second)
     return any(a == b for a, b in zip(_skeletons(first), _skeletons(second), strict=True))
+
+
+def _person(name: str) -> str:
+    for namespace in PERSON_NAMESPACES:
+        if _skeletons(name[: len(namespace)])[0] == namespace:
+            return name[len(namespace) :]
+    return name
 
 
 def _skeletons(name: str) -> tuple[str, str]:

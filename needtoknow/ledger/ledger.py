@@ -245,15 +245,30 @@ class Ledger:
 
     def browse(
         self,
-        wanted: Callable[[dict[str, Any]], bool],
         customer_id: str | None = None,
+        kind: str | None = None,
+        recipient: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: int = 50,
         scan: int = BROWSE_SCAN,
     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
-        """The newest entries ``wanted`` accepts, newest first, looking at no more than
-        ``scan`` entries (about ``customer_id`` only, through the customer index, when
-        given); with how many were looked at. The entries have no columns to index by
-        recipient, kind or time, so a browse is bounded rather than a full scan."""
+        """The newest entries of ``kind`` to ``recipient`` in [``since``, ``until``),
+        newest first, looking at no more than ``scan`` entries — about ``customer_id``
+        only, through the customer index (a head is signed first, so the index covers
+        everything), when given — with how many were looked at. Entries have no columns
+        to index by recipient, kind or time, so a browse is bounded, not a full scan."""
+
+        def wanted(entry: dict[str, Any]) -> bool:
+            if kind is not None and entry.get("kind") != kind:
+                return False
+            if recipient is not None and entry.get("recipient") != recipient:
+                return False
+            moment = datetime.fromisoformat(entry["time"])
+            return (since is None or moment >= since) and (until is None or moment < until)
+
+        if customer_id is not None:
+            self.sign_head()  # seals, and so indexes, what was appended since the last head
         found: list[tuple[int, dict[str, Any]]] = []
         looked = 0
         with reading(self.db) as conn:
@@ -264,8 +279,7 @@ class Ledger:
                 )
             else:
                 size = log.state(conn).size
-                start = max(0, size - scan)
-                rows = list(log.entries(conn, start, size))[::-1]
+                rows = list(log.entries(conn, max(0, size - scan), size))[::-1]
                 candidates = ((index, data) for index, data, _ in rows)
             for index, data in candidates:
                 looked += 1

@@ -733,12 +733,19 @@ class Vault:
             _only_theirs(p, customer_id) for p in proofs if not under_order(json.loads(p.entry))
         ]
 
+    def signed_history(
+        self, customer_id: str, include_held: bool = False
+    ) -> tuple[list[InclusionProof], TreeHead]:
+        """:meth:`history` and the one signed head its proofs are under (a fresh head when
+        there are none, so the answer still shows how big the ledger is)."""
+        proofs = self.history(customer_id, include_held)
+        return proofs, proofs[0].head if proofs else self.ledger.sign_head()
+
     def history_document(self, customer_id: str, include_held: bool = False) -> dict[str, Any]:
         """:meth:`history` as the CLI prints it and the API answers: the entries with
         their proofs and the one signed tree head they are proved under (a fresh head
         when there are none, so the answer still shows how big the ledger is)."""
-        proofs = self.history(customer_id, include_held)
-        head = proofs[0].head if proofs else self.ledger.sign_head()
+        proofs, head = self.signed_history(customer_id, include_held)
         return {
             "customer_id": customer_id,
             "signed_tree_head": head.to_json(),

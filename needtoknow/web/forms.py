@@ -89,10 +89,50 @@ def given_token(request: Request, posted: Fields) -> str | None:
     return posted.get(FIELD) or request.headers.get(HEADER)
 
 
-def pre_session_token(request: Request) -> str:
-    """The sign-in form's token: the browser's own, or a new one for its cookie."""
-    return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
+def pre_session_token(request: Request, keys: KeyProvider) -> str:
+    """The sign-in form's token: the browser's own if this server made it, else a new
+    one for its cookie. It is a nonce with its MAC, so a cookie planted by someone else
+    (a sibling domain, a network before HSTS) is not taken."""
+    given = request.cookies.get(FORM_COOKIE, "")
+    return given if _made_here(keys, given) else _nonce(keys, secrets.token_urlsafe(18))
 
 
 def keep_pre_session(response: Response, token: str, path: str) -> None:
     keep_session(response, FORM_COOKIE, token, path, 3600)
+
+
+async def pre_session_fields(request: Request, keys: KeyProvider) -> Fields:
+    """A sign-in form's fields, once its token matches its cookie and was made here."""
+    posted = await fields(request)
+    cookie = request.cookies.get(FORM_COOKIE, "")
+    if not _made_here(keys, cookie):
+        raise AuthenticationError("malformed", "form token")
+    check(cookie, given_token(request, posted))
+    return posted
+
+
+def _nonce(keys: KeyProvider, nonce: str) -> str:
+    mac = keys.mac("token", f"ntk/form-nonce/v1\x00{nonce}".encode()).hex()[:32]
+    return f"{nonce}.{mac}"
+
+
+def _made_here(keys: KeyProvider, token: str) -> bool:
+    nonce, _, _ = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(_nonce(keys, nonce), token)
+
+
+class SignInFirst(Exception):
+    """No valid session: the browser is sent to ``page`` to sign in."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(page)
+        self.page = page
+
+
+async def to_sign_in(request: Request, exc: SignInFirst) -> Response:
+    from starlette.responses import RedirectResponse
+    from starlette.responses import Response as Plain
+
+    if request.headers.get("hx-request"):  # htmx follows this header, not a 303
+        return Plain(status_code=204, headers={"HX-Redirect": exc.page})
+    return RedirectResponse(exc.page, status_code=303)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
 
+    from needtoknow.crypto.keys import KeyProvider
+
 
 @cache
 def environment(lang: str) -> Environment:
@@ -64,6 +66,18 @@ def render(
             httponly=True,
             samesite="strict",
         )
+    return response
+
+
+def sign_in_page(
+    request: Request, keys: KeyProvider, path: str, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page with a sign-in form: its token made here, and kept in its cookie."""
+    from needtoknow.web import forms
+
+    token = forms.pre_session_token(request, keys)
+    response = render(request, template, status, csrf=token, **context)
+    forms.keep_pre_session(response, token, path)
     return response
 
 

@@ -113,6 +113,11 @@ def test_forms_without_their_token_change_nothing(vault: Vault, url: str) -> Non
     stranger = Visitor(url)
     forged = {"name": "priya", "password": PASSWORD, "code": "123456", "csrf": "x" * 32}
     assert stranger.post("/console/signin", forged).status_code == 401
+    # nor a token that someone planted in the browser's cookie along with the form
+    stranger.cookies["ntk_form"] = "planted.0123456789abcdef0123456789abcdef"
+    planted = {**forged, "code": code(secret, vault), "csrf": stranger.cookies["ntk_form"]}
+    assert stranger.post("/console/signin", planted).status_code == 401
+    assert "ntk_staff" not in stranger.cookies
 
 
 def test_four_eyes_are_two_accounts(vault: Vault, url: str, clock: Clock) -> None:
@@ -170,12 +175,24 @@ def test_the_officer_finds_a_customer_and_sees_only_what_the_policy_grants(
         },
     )
     assert cid in found.text and ASHA["email"] not in found.text  # the value is not echoed
-    page = officer.get(f"/console/customers/{cid}?recipient=billing_team&purpose=billing")
+    page = officer.post(
+        f"/console/customers/{cid}", {"recipient": "billing_team", "purpose": "billing"}
+    )
     assert page.status_code == 200 and ASHA["name"] in page.text
     assert ASHA["date_of_birth"] not in page.text  # billing is not granted it
     history = vault.history(cid, include_held=True)
     reads = [json.loads(p.entry) for p in history]
     assert {"find", "read"} <= {e["kind"] for e in reads if e.get("actor") == "staff:priya"}
+    # only as one of the company's own teams: never in a bank's or contractor's name
+    outside = officer.post(
+        f"/console/customers/{cid}", {"recipient": "credit_bureau", "purpose": "credit_scoring"}
+    )
+    assert outside.status_code == 422 and "billing_team" in outside.text  # the valid ones
+    gone = officer.get(f"/console/customers/{cid}")  # reads are posted, never linked
+    assert gone.status_code == 405 and gone.headers["content-type"].startswith("text/html")
+    assert officer.get("/console/nowhere").headers["content-type"].startswith("text/html")
+    after = [json.loads(p.entry) for p in vault.history(cid, include_held=True)]
+    assert not [e for e in after if e.get("recipient") == "credit_bureau"]
 
 
 def test_a_verification_is_kept_and_shown_on_today(vault: Vault, url: str) -> None:
@@ -216,7 +233,7 @@ def test_a_session_ends_on_sign_out_and_when_idle(vault: Vault, url: str, clock:
     assert again.get("/console").status_code == 303
 
 
-@pytest.mark.parametrize("path", ["/console/customers/x?recipient=a&purpose=b", "/console"])
+@pytest.mark.parametrize("path", ["/console/ledger?kind=read", "/console"])
 def test_pages_without_a_session_send_the_browser_to_sign_in(url: str, path: str) -> None:
     answer = Visitor(url).get(path)
     assert answer.status_code == 303 and answer.headers["location"] == "/console/signin"
@@ -224,8 +241,7 @@ def test_pages_without_a_session_send_the_browser_to_sign_in(url: str, path: str
 
 def test_the_ledger_is_browsed_by_customer_recipient_kind_and_time(vault: Vault, url: str) -> None:
     cid = vault.add(ASHA).customer_id
-    vault.get(cid, recipient="billing_team", purpose="billing")
-    vault.ledger.sign_head()  # the customer index covers what is sealed
+    vault.get(cid, recipient="billing_team", purpose="billing")  # not yet under a head
     analyst = sign_in_staff(url, vault, "meera", staff_member(vault, "meera", "analyst"))
     rows = analyst.get(f"/console/ledger?customer={cid}", **{"hx-request": "true"})
     assert rows.text.startswith('<div id="rows"')  # htmx gets the rows alone
@@ -235,5 +251,23 @@ def test_the_ledger_is_browsed_by_customer_recipient_kind_and_time(vault: Vault,
     day = vault.clock().date()
     later = analyst.get(f"/console/ledger?since={day + timedelta(days=1)}").text
     assert later.count("<tr><td>") == 0
+    today = analyst.get(f"/console/ledger?since={day}&until={day}&kind=read").text
+    assert today.count("<tr><td>") == 1  # a date alone as "until" takes in that whole day
     assert analyst.get("/console/ledger?kind=gossip").status_code == 422
     assert analyst.get("/console/ledger?since=yesterday").status_code == 422
+
+
+def test_a_client_that_keeps_failing_is_stopped_whatever_names_it_tries(
+    vault: Vault, url: str
+) -> None:
+    secret = staff_member(vault, "priya", "officer")
+    visitor = Visitor(url)
+    for attempt in range(10):  # NTK_API_REFUSAL_RATE's default: 10 a minute
+        visitor.get("/console/signin")
+        wrong = {"name": f"guess{attempt}", "password": PASSWORD, "code": "000000"}
+        assert visitor.post("/console/signin", wrong).status_code == 401
+    visitor.get("/console/signin")
+    right = {"name": "priya", "password": PASSWORD, "code": code(secret, vault)}
+    stopped = visitor.post("/console/signin", right)
+    assert stopped.status_code == 429 and "Retry-After" in stopped.headers
+    assert "ntk_staff" not in visitor.cookies

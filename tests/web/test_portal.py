@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 
 from needtoknow.ledger import merkle
 from needtoknow.records.outbox import Smtp
+from needtoknow.rights.requests import RightsRequests
 from needtoknow.vault import Vault
 from tests.customers import ASHA
 from tests.mail import Inbox
@@ -81,6 +82,15 @@ def test_a_request_is_opened_verified_by_the_session(vault: Vault, url: str, smt
     page = me.get("/me/requests")
     assert "access" in page.text and "open" in page.text
     assert me.post("/me/requests", {"kind": "telepathy"}).status_code == 422
+    fix = {"kind": "correction", "category": "address", "value": "12 MG Road, Pune 411001"}
+    nominee = {"kind": "nomination", "name": "Meera Canarywala", "contact": "9123456780"}
+    for form in (fix, nominee):
+        me.get("/me/requests")
+        assert me.post("/me/requests", form).status_code == 303
+    kinds = sorted(r.kind for r in RightsRequests(vault).listing())
+    assert kinds == ["access", "correction", "nomination"]
+    shown = me.get("/me/requests").text
+    assert "12 MG Road" not in shown and "9123456780" not in shown  # what was asked: sealed
 
 
 def test_the_history_page_carries_each_entry_with_its_proof(

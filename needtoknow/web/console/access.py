@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from needtoknow.errors import AuthenticationError
 from needtoknow.staff import StaffMember, StaffSessions
@@ -28,10 +28,6 @@ ROLE_MAY = {
     "approver": {"view", "decide"},
     "analyst": {"view", "policy", "ledger", "reports"},
 }
-
-
-class SignInFirst(Exception):
-    """No valid session: the page sends the browser to sign in."""
 
 
 class NotYourRole(Exception):
@@ -68,12 +64,12 @@ def base_vault(request: Request) -> Vault:
 def _desk(request: Request, action: str) -> Desk:
     token = request.cookies.get(COOKIE)
     if not token:
-        raise SignInFirst
+        raise forms.SignInFirst(SIGN_IN)
     console = base_vault(request).acting("console", request.state.request_id)
     try:
         member = StaffSessions(console.scope).member(token)
     except AuthenticationError:
-        raise SignInFirst from None
+        raise forms.SignInFirst(SIGN_IN) from None
     if action not in ROLE_MAY[member.role]:
         raise NotYourRole(member.role, action)
     vault = console.acting(f"staff:{member.name}", request.state.request_id)
@@ -135,17 +131,11 @@ PostedCustomers = Annotated[Posted, Depends(posting("customers"))]
 PostedLedger = Annotated[Posted, Depends(posting("ledger"))]
 
 
-async def _to_sign_in(request: Request, exc: Exception) -> Response:
-    if request.headers.get("hx-request"):  # htmx follows this header, not a 303
-        return Response(status_code=204, headers={"HX-Redirect": SIGN_IN})
-    return RedirectResponse(SIGN_IN, status_code=303)
-
-
 async def _not_your_role(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", 403, message=str(exc), home=PATH)
 
 
 HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Any], Awaitable[Response]]], ...] = (
-    (SignInFirst, _to_sign_in),
+    (forms.SignInFirst, forms.to_sign_in),
     (NotYourRole, _not_your_role),
 )

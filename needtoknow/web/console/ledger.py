@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from needtoknow.errors import ValidationError
+from needtoknow.guards.names import unknown
 from needtoknow.ledger.entry import KINDS
 from needtoknow.web.console.access import Desk, PostedLedger, ReadingLedger, page
 
@@ -21,31 +22,31 @@ router = APIRouter()
 FILTERS = ("customer", "recipient", "kind", "since", "until")
 
 
-def _moment(text: str, name: str) -> datetime | None:
+def _moment(text: str, name: str, end_of_day: bool = False) -> datetime | None:
+    """A form's date (or date and time, UTC unless it says); a date alone as an ``until``
+    means the whole of that day."""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValidationError(name, "ledger", "time", "a date or date and time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    date_only = len(text) == len("YYYY-MM-DD")
+    return moment + timedelta(days=1) if end_of_day and date_only else moment
 
 
 def _rows(request: Request, desk: Desk) -> dict[str, Any]:
     asked = {name: request.query_params.get(name, "").strip() for name in FILTERS}
     if asked["kind"] and asked["kind"] not in KINDS:
-        raise ValidationError("kind", "ledger", "unknown")
-    since, until = _moment(asked["since"], "since"), _moment(asked["until"], "until")
-
-    def wanted(entry: dict[str, Any]) -> bool:
-        if asked["kind"] and entry.get("kind") != asked["kind"]:
-            return False
-        if asked["recipient"] and entry.get("recipient") != asked["recipient"]:
-            return False
-        moment = datetime.fromisoformat(entry["time"])
-        return (since is None or moment >= since) and (until is None or moment <= until)
-
-    found, looked = desk.vault.ledger.browse(wanted, asked["customer"] or None)
+        raise ValidationError("kind", "ledger", "unknown", unknown("kind", asked["kind"], KINDS))
+    found, looked = desk.vault.ledger.browse(
+        customer_id=asked["customer"] or None,
+        kind=asked["kind"] or None,
+        recipient=asked["recipient"] or None,
+        since=_moment(asked["since"], "since"),
+        until=_moment(asked["until"], "until", end_of_day=True),
+    )
     return {"asked": asked, "found": found, "looked": looked, "kinds": sorted(KINDS)}
 
 

@@ -2,7 +2,10 @@
 
 Every refusal reads the same ("wrong name, password or code"), whichever was wrong;
 the account locks after five (``staff.accounts``) and a client address that keeps
-failing is slowed down whatever names it tries (the service's refusal limiter).
+failing is stopped whatever names it tries (the service's refusal limiter,
+NTK_API_REFUSAL_RATE: refusals only count, so a busy office signing in is not). Behind a
+proxy, run uvicorn with the proxy's address trusted (``--forwarded-allow-ips``) so the
+client address, and the scheme that decides HSTS, are the browser's.
 """
 
 from __future__ import annotations
@@ -16,25 +19,25 @@ from needtoknow.staff import StaffSessions
 from needtoknow.staff.sessions import LIFETIME
 from needtoknow.web import forms
 from needtoknow.web.console.access import COOKIE, PATH, PostedView, base_vault
-from needtoknow.web.pages import render
+from needtoknow.web.pages import sign_in_page
 
 router = APIRouter()
+SIGN_IN_BUCKET = "console-sign-in"  # refusals per client address, apart from API keys
 
 
 @router.get("/signin")
 def sign_in_form(request: Request) -> Response:
-    token = forms.pre_session_token(request)
-    response = render(request, "console/signin.html", csrf=token, problem=None)
-    forms.keep_pre_session(response, token, PATH)
-    return response
+    keys = base_vault(request).keys
+    return sign_in_page(request, keys, PATH, "console/signin.html", problem=None)
 
 
 @router.post("/signin")
 async def sign_in(request: Request) -> Response:
-    posted = await forms.fields(request)
-    forms.check(request.cookies.get(forms.FORM_COOKIE, ""), forms.given_token(request, posted))
+    keys = base_vault(request).keys
+    posted = await forms.pre_session_fields(request, keys)
     client = request.client.host if request.client else "unknown"
-    request.app.state.service.admit_refusal(client, "console-sign-in")  # before any work
+    service = request.app.state.service
+    service.over_refusals(client, SIGN_IN_BUCKET)  # before the Argon2 work
     vault = base_vault(request).acting("console", request.state.request_id)
     name = posted.get("name")
     try:
@@ -42,11 +45,11 @@ async def sign_in(request: Request) -> Response:
             StaffSessions(vault.scope).start, name, posted.exact("password"), posted.get("code")
         )
     except (VerificationFailed, TooManyAttempts) as exc:
+        service.admit_refusal(client, SIGN_IN_BUCKET)  # only refusals count
         locked = isinstance(exc, TooManyAttempts)
         problem = "locked" if locked else "wrong"
         status = 429 if locked else 401
-        csrf = forms.pre_session_token(request)
-        return render(request, "console/signin.html", status, csrf=csrf, problem=problem)
+        return sign_in_page(request, keys, PATH, "console/signin.html", status, problem=problem)
     response = RedirectResponse(PATH, status_code=303)
     forms.keep_session(response, COOKIE, token, PATH, int(LIFETIME.total_seconds()))
     forms.drop_session(response, forms.FORM_COOKIE, PATH)

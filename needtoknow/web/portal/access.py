@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from needtoknow.errors import AuthenticationError
 from needtoknow.rights.requests import RightsRequests
@@ -22,10 +22,6 @@ from needtoknow.web.pages import render
 COOKIE = "ntk_me"
 PATH = "/me"
 SIGN_IN = f"{PATH}/signin"
-
-
-class SignInFirst(Exception):
-    """No valid customer session: the page sends the browser to sign in."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +39,12 @@ class Me:
 def _me(request: Request) -> Me:
     token = request.cookies.get(COOKIE)
     if not token:
-        raise SignInFirst
+        raise forms.SignInFirst(SIGN_IN)
     service = request.app.state.service
     try:
         customer = CustomerSessions(service.vault).customer(token)
     except AuthenticationError:
-        raise SignInFirst from None
+        raise forms.SignInFirst(SIGN_IN) from None
     vault = service.vault.acting(f"customer:{customer}", request.state.request_id)
     return Me(customer, vault, RightsRequests(vault, service.messenger), token)
 
@@ -80,12 +76,6 @@ def page(request: Request, me: Me, template: str, status: int = 200, **context: 
     return render(request, template, status, me=me, csrf=me.form_token, **context)
 
 
-async def _to_sign_in(request: Request, exc: Exception) -> Response:
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": SIGN_IN})
-    return RedirectResponse(SIGN_IN, status_code=303)
-
-
 HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Any], Awaitable[Response]]], ...] = (
-    (SignInFirst, _to_sign_in),
+    (forms.SignInFirst, forms.to_sign_in),
 )

@@ -38,17 +38,16 @@ def my_data_file(me: SignedIn) -> Response:
 
 @router.get("/history")
 def history(request: Request, me: SignedIn) -> Response:
-    document = me.vault.history_document(me.customer_id)
-    proofs = me.vault.history(me.customer_id)
+    proofs, head = me.vault.signed_history(me.customer_id)
     rows = [
         {
-            "shown": shown,
+            "shown": proof.to_json(),
             "bytes": base64.b64encode(proof.entry).decode(),
             "redacted_leaf": proof.redacted_leaf.hex() if proof.redacted_leaf else "",
         }
-        for shown, proof in zip(document["entries"], proofs, strict=True)
+        for proof in proofs
     ]
-    return page(request, me, "me/history.html", head=document["signed_tree_head"], rows=rows)
+    return page(request, me, "me/history.html", head=head.to_json(), rows=rows)
 
 
 @router.get("/proofs")
@@ -87,23 +86,32 @@ def withdraw(purpose: str, posted: PostedForm) -> Response:
 def requests(request: Request, me: SignedIn) -> Response:
     found = me.desk.listing(me.customer_id)
     answers = {r.id: me.desk.resolution(r.id) for r in found if r.status == "closed"}
-    kinds = list(me.vault.policy.response_days)
     return page(
         request,
         me,
         "me/requests.html",
         found=found,
         answers=answers,
-        kinds=kinds,
+        correctable=sorted(me.vault.policy.collected()),
         now=me.vault.clock(),
     )
 
 
 @router.post("/requests")
 def open_request(posted: PostedForm) -> Response:
+    """One form per shape of request: a correction names the category and its new
+    value, a nomination the nominee and a contact, the rest say what they want in words."""
     me, form = posted.me, posted.form
-    details = form.get("details") or None
-    me.desk.open(me.customer_id, form.get("kind"), details, verified_method="session")
+    kind = form.get("kind")
+    details: object
+    if kind == "correction":
+        details = {form.get("category"): form.get("value")}
+    elif kind == "nomination":
+        contact = form.get("contact")
+        details = {"name": form.get("name"), "email" if "@" in contact else "telephone": contact}
+    else:
+        details = form.get("details") or None
+    me.desk.open(me.customer_id, kind, details, verified_method="session")
     return RedirectResponse("/me/requests", status_code=303)
 
 

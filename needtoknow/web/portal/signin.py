@@ -17,23 +17,19 @@ from starlette.responses import RedirectResponse, Response
 from needtoknow.errors import NeedToKnowError, TooManyAttempts, VerificationFailed
 from needtoknow.rights.sessions import SESSION_LIFETIME, CustomerSessions, Delivery
 from needtoknow.web import forms
-from needtoknow.web.pages import render
+from needtoknow.web.pages import sign_in_page
 from needtoknow.web.portal.access import COOKIE, PATH, PostedForm
 
 router = APIRouter()
 
 
 def _form(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    token = forms.pre_session_token(request)
-    response = render(request, template, status, csrf=token, **context)
-    forms.keep_pre_session(response, token, PATH)
-    return response
+    keys = request.app.state.service.vault.keys
+    return sign_in_page(request, keys, PATH, template, status, **context)
 
 
 async def _pre_session_fields(request: Request) -> forms.Fields:
-    posted = await forms.fields(request)
-    forms.check(request.cookies.get(forms.FORM_COOKIE, ""), forms.given_token(request, posted))
-    return posted
+    return await forms.pre_session_fields(request, request.app.state.service.vault.keys)
 
 
 def _deliver(send: Delivery) -> None:
