@@ -267,6 +267,9 @@ def test_the_customer_sees_each_proof_verified_by_the_page(
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert api.get(read).status_code == 403  # the next read fails, at once
+        page.goto(f"{base}/me/history?lang=en")
+        page.wait_for_selector("#summary[data-result]")
+        assert "read — refused" in page.locator("tbody").inner_text()  # a denial shows
         _check_every_page(
             page,
             base,

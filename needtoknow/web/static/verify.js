@@ -55,6 +55,7 @@ function show(row, entry) {
   for (const cell of row.querySelectorAll("[data-field]")) {
     const field = cell.dataset.field;
     cell.textContent = field === "time" ? String(entry.time) : words(entry[field]);
+    if (field === "kind" && entry.decision === "deny") cell.textContent += " — " + cell.dataset.refused;
   }
 }
 
