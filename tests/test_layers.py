@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"rights", "imports", "staff"},
     {"config", "demo"},
     {"health", "detect"},
-    {"analytics"},
+    {"analytics", "incidents"},
     {"web"},
     {"api", "client"},
     {"cli", "__init__"},

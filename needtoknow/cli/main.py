@@ -80,6 +80,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "nominee": ("rights", "nominee", "Nominees who may act for a customer (DPDP Act s.14)."),
     "staff": ("staff", "app", "Staff accounts for the console (password and TOTP)."),
+    "incident": ("incident", "app", "Security incidents and personal data breaches."),
     "schema": (
         "schema",
         "schema",

@@ -46,6 +46,7 @@ KINDS = frozenset(
         "nominee",  # a nominee recorded or revoked, or evidence that they may act
         "staff",  # a staff account added or disabled; a sign-in, refused or locked out
         "audit",  # the ledger verified: how far, against how many witnesses, whether it held
+        "incident",  # an incident opened, scoped, notified or closed
     }
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from needtoknow.errors import IntegrityError, LedgerTampered
 from needtoknow.ledger import audit, log, merkle
 from needtoknow.ledger.entry import Entry
 from needtoknow.ledger.heads import TreeHead, signed_bytes
+from needtoknow.moments import utc_text
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.groupcommit import GroupCommit
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 MILLISECOND = timedelta(milliseconds=1)
 BROWSE_SCAN = 10_000  # entries a browse looks at, at most (Ledger.browse)
+# How far apart the clocks of two processes appending to one ledger may be: entries are
+# in time order within it, so a time window is found by bisection widened by this much.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -290,6 +294,25 @@ class Ledger:
                         break
         return found, looked
 
+    def between(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every entry whose time is in [``since``, ``until``), oldest first. Entries are
+        appended in time order, give or take the clocks of the processes appending
+        (``CLOCK_SKEW``), so the window's ends are found by bisecting the log on time —
+        O(log n) reads — and only the window, widened by the skew, is read."""
+        low = None if since is None else utc_text(since, "microseconds")
+        high = None if until is None else utc_text(until, "microseconds")
+        with reading(self.db) as conn:
+            size = log.state(conn).size
+            start = 0 if since is None else _first_at(conn, since - CLOCK_SKEW, size)
+            stop = size if until is None else _first_at(conn, until + CLOCK_SKEW, size)
+            for index, data, _ in log.entries(conn, start, stop):
+                entry = json.loads(data)
+                moment = entry.get("time", "")
+                if (low is None or moment >= low) and (high is None or moment < high):
+                    yield index, entry
+
     # -- auditing -----------------------------------------------------------------------
 
     def verify(
@@ -317,6 +340,19 @@ class Ledger:
         stop = head.tree_size if stop is None else min(stop, head.tree_size)
         with reading(self.db) as conn:
             return audit.export(out, log.entries(conn, start, stop), head, progress)
+
+
+def _first_at(conn: sa.Connection, moment: datetime, size: int) -> int:
+    """The first index whose entry's time is at or after ``moment`` (bisection)."""
+    wanted = utc_text(moment, "microseconds")
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        if json.loads(log.entry_at(conn, middle)).get("time", "") < wanted:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def _heads(conn: sa.Connection) -> list[TreeHead]:

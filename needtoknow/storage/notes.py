@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from needtoknow.storage.schema import nominees, rights_requests, staff_accounts
+from needtoknow.storage.schema import incidents, nominees, rights_requests, staff_accounts
 
 NOTE_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
     (rights_requests, "details"),
@@ -17,6 +17,7 @@ NOTE_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
     (nominees, "details"),
     (nominees, "evidence_note"),
     (staff_accounts, "totp_secret"),
+    (incidents, "summary"),
 )
 
 

@@ -398,6 +398,45 @@ ledger_audits = Table(
     Column("ok", Boolean, nullable=False),
 )
 
+# Incidents (CERT-In Directions 2022; DPDP Act s.8(6), Rules r.7): what happened (the
+# summary sealed as a note: staff write it, and it may name people), when it was
+# noticed, and who it touched — customers and categories, from the ledger's evidence,
+# each scope a new version of what was found, never an overwrite.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(60), nullable=False),
+    Column("summary", LargeBinary, nullable=True),
+    Column("noticed_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_by", String(200), nullable=True),
+    Column("scope_version", Integer, nullable=False),
+)
+
+incident_scopes = Table(
+    "incident_scopes",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("basis", Text, nullable=False),  # what was asked: key, recipient, actor, window
+    Column("added", Integer, nullable=False),  # customers new to the scope
+    Column("made_at", DateTime(timezone=True), nullable=False),
+    Column("made_by", String(200), nullable=False),
+)
+
+incident_customers = Table(
+    "incident_customers",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("customer_id", String(36), primary_key=True),
+    Column("categories", Text, nullable=False),  # JSON list, grown as scopes add
+    Column("since_version", Integer, nullable=False),
+)
+
 # One-time codes proving a person controls the e-mail or telephone on file: only a MAC
 # of each code is stored; a code expires and allows a few attempts.
 one_time_codes = Table(

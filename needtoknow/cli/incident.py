@@ -1,0 +1,121 @@
+"""``ntk incident``: security incidents and personal data breaches — open one when it
+is noticed (the CERT-In and Board clocks start), scope it from the ledger's evidence,
+list the clocks, close it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from needtoknow.cli.common import Json, parse_moment, reported, show, with_vault
+from needtoknow.incidents import KINDS, Incidents
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
+
+app = typer.Typer(help="Security incidents and personal data breaches.", no_args_is_help=True)
+
+Moment = Annotated[
+    str | None, typer.Option(help="A time with its zone, e.g. 2026-12-05T09:30+05:30.")
+]
+
+
+@app.command(name="open")
+def open_(
+    kind: Annotated[str, typer.Option(help="CERT-In's kind: " + ", ".join(KINDS) + ".")],
+    noticed_at: Annotated[
+        str, typer.Option(help="When it was noticed, with its zone (the clocks start here).")
+    ],
+    summary: Annotated[str, typer.Option(help="What happened (stored sealed).")],
+    as_json: Json = False,
+) -> None:
+    """Open an incident: prints its id and its deadlines (CERT-In six hours from noticing;
+    the Board told without delay, its detailed report within 72 hours)."""
+    with reported(as_json):
+        noticed = parse_moment(noticed_at, "noticed_at")
+
+    def run(vault: Vault) -> dict[str, Any]:
+        register = Incidents(vault)
+        return register.open(kind, noticed, summary).to_json(register.vault.clock())
+
+    show(with_vault(run, as_json), as_json)
+
+
+@app.command()
+def scope(
+    incident_id: str,
+    key: Annotated[str | None, typer.Option(help="An API key's id: what it received.")] = None,
+    recipient: Annotated[str | None, typer.Option(help="A recipient: what it received.")] = None,
+    actor: Annotated[str | None, typer.Option(help="An actor (staff:…, user:…).")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="A leaked category: everyone holding it.")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Window start, with its zone.")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Window end (excluded), with its zone.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Add to the incident the customers (and categories) the evidence shows were
+    touched: what a key, recipient or actor received in the window, by the ledger — or
+    everyone holding a category. Each run is a new version of the scope; it only grows."""
+    with reported(as_json):
+        since = parse_moment(from_, "from") if from_ else None
+        until = parse_moment(to, "to") if to else None
+    show(
+        with_vault(
+            lambda vault: (
+                Incidents(vault)
+                .scope(
+                    incident_id,
+                    key=key,
+                    recipient=recipient,
+                    actor=actor,
+                    category=category,
+                    since=since,
+                    until=until,
+                )
+                .to_json()
+            ),
+            as_json,
+        ),
+        as_json,
+    )
+
+
+@app.command(name="list")
+def list_(
+    open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Incidents, newest first, with their clocks (overdue ones flagged)."""
+
+    def run(vault: Vault) -> dict[str, Any]:
+        register = Incidents(vault)
+        now = register.vault.clock()
+        return {"incidents": [i.to_json(now) for i in register.listing(open_only)]}
+
+    show(with_vault(run, as_json), as_json)
+
+
+@app.command(name="show")
+def show_(incident_id: str, as_json: Json = False) -> None:
+    """One incident: its clocks and its scope so far."""
+
+    def run(vault: Vault) -> dict[str, Any]:
+        register = Incidents(vault)
+        return register.get(incident_id).to_json(register.vault.clock())
+
+    show(with_vault(run, as_json), as_json)
+
+
+@app.command()
+def close(incident_id: str, as_json: Json = False) -> None:
+    """Close an incident (its record and scope are kept)."""
+
+    def run(vault: Vault) -> dict[str, Any]:
+        register = Incidents(vault)
+        return register.close(incident_id).to_json(register.vault.clock())
+
+    show(with_vault(run, as_json), as_json)

@@ -1,0 +1,68 @@
+"""``ntk incident``: open with the clocks, scope from the ledger, list, show, close —
+each printing the same JSON document, and refusals naming what is valid."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Ntk
+from tests.customers import ASHA
+
+
+def test_open_scope_list_and_close_from_the_command_line(ntk: Ntk) -> None:
+    cid = ntk.json("customer", "add", "-", stdin=json.dumps(ASHA))["customer_id"]
+    opened = ntk.json(
+        "incident",
+        "open",
+        "--kind",
+        "data_leak",
+        "--noticed-at",
+        "2026-12-05T09:30+05:30",
+        "--summary",
+        "A support export was mailed to the wrong address",
+    )
+    incident = opened["incident_id"]
+    assert opened["deadlines"]["cert_in"]["due"] == "2026-12-05T10:00:00Z"
+    assert opened["deadlines"]["board_report"]["due_ist"] == "2026-12-08T09:30:00+05:30"
+    scoped = ntk.json("incident", "scope", incident, "--category", "email")
+    assert (scoped["version"], scoped["customers"], scoped["categories"]) == (1, 1, ["email"])
+    listed = ntk.json("incident", "list", "--open")["incidents"]
+    assert [i["incident_id"] for i in listed] == [incident]
+    assert listed[0]["scope"]["customers"] == 1
+    human = ntk("incident", "show", incident).stdout
+    assert "cert_in" in human and "A support export" not in human  # the summary stays sealed
+    closed = ntk.json("incident", "close", incident)
+    assert closed["status"] == "closed" and ntk.json("incident", "list", "--open") == {
+        "incidents": []
+    }
+    assert cid not in json.dumps(closed)
+
+
+def test_refusals_name_what_is_valid(ntk: Ntk) -> None:
+    wrong = ntk(
+        "incident",
+        "open",
+        "--kind",
+        "breach",
+        "--noticed-at",
+        "2026-12-05T09:30Z",
+        "--summary",
+        "x",
+        "--json",
+        expect=5,
+    )
+    error = json.loads(wrong.stderr)
+    assert error["field"] == "kind" and "data_breach" in error["message"]
+    no_zone = ntk(
+        "incident",
+        "open",
+        "--kind",
+        "data_leak",
+        "--noticed-at",
+        "2026-12-05T09:30",
+        "--summary",
+        "x",
+        "--json",
+        expect=5,
+    )
+    assert json.loads(no_zone.stderr)["field"] == "noticed_at"

@@ -1,0 +1,148 @@
+"""Incidents on real SQLite and PostgreSQL: the clocks an incident starts (in IST and
+UTC, across midnight), a scope computed from the ledger's evidence — what one key or
+recipient received in a window, or everyone holding a category — that only grows, in
+versions, and every step ledgered; the summary sealed at rest."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
+from needtoknow.incidents import Incidents
+from needtoknow.storage.schema import incidents
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+from tests.customers import ASHA, RAVI
+
+IST = ZoneInfo("Asia/Kolkata")
+
+
+def test_opening_starts_the_cert_in_and_board_clocks(vault: Vault, clock: Clock) -> None:
+    register = Incidents(vault)
+    noticed = datetime(2026, 11, 26, 20, 30, tzinfo=IST)  # 15:00 UTC; the clock is 12:00 UTC
+    clock.now = noticed.astimezone(ZoneInfo("UTC")) + timedelta(minutes=10)
+    opened = register.open("data_leak", noticed, "Billing export found on a public bucket")
+    shown = opened.to_json(vault.clock())
+    cert_in, board = shown["deadlines"]["cert_in"], shown["deadlines"]["board_report"]
+    assert cert_in["due"] == "2026-11-26T21:00:00Z"
+    assert cert_in["due_ist"] == "2026-11-27T02:30:00+05:30"  # past midnight in India
+    assert cert_in["seconds_left"] == 6 * 3600 - 600 and not cert_in["overdue"]
+    assert board["due"] == "2026-11-29T15:00:00Z"
+    assert shown["deadlines"]["board_intimation"]["due"] == "2026-11-26T15:00:00Z"
+    clock.now += timedelta(hours=6)
+    late = register.get(opened.id).to_json(vault.clock())["deadlines"]
+    assert late["cert_in"]["overdue"] and not late["board_report"]["overdue"]
+    assert [i.id for i in register.listing(open_only=True)] == [opened.id]
+
+
+def test_bad_openings_are_refused_naming_what_is_valid(vault: Vault, clock: Clock) -> None:
+    register = Incidents(vault)
+    with pytest.raises(ValidationError, match="data_breach"):  # the valid kinds are named
+        register.open("data_breech", clock.now, "typo")
+    with pytest.raises(ValidationError, match="future"):
+        register.open("data_leak", clock.now + timedelta(hours=1), "not yet")
+    with pytest.raises(ValidationError, match="zone"):
+        register.open("data_leak", clock.now.replace(tzinfo=None), "no zone")
+    with pytest.raises(NotFound):
+        register.get("no-such-incident")
+
+
+def test_the_summary_is_sealed_at_rest(vault: Vault, clock: Clock) -> None:
+    register = Incidents(vault)
+    opened = register.open("data_leak", clock.now, "Leaked: asha.canary@example.in")
+    with vault.db.connect() as conn:
+        stored: bytes = conn.execute(sa.select(incidents.c.summary)).scalar_one()
+    assert b"asha.canary" not in bytes(stored)
+    assert register.summary(opened.id) == "Leaked: asha.canary@example.in"
+
+
+def test_a_keys_scope_is_what_it_received_in_the_window(vault: Vault, clock: Clock) -> None:
+    asha, ravi = vault.add(ASHA).customer_id, vault.add(RAVI).customer_id
+    third = vault.add({**RAVI, "email": "third@example.in", "telephone": "9123456781"})
+    leaked = vault.api_keys.create("billing_team").key
+    other = vault.api_keys.create("support_team").key
+    before = clock.now
+    clock.now += timedelta(hours=1)
+    start = clock.now
+    thief = vault.acting(f"api:{leaked.id}")
+    thief.get(asha, recipient="billing_team", purpose="billing")
+    with pytest.raises(NeedToKnowError):  # refused: nothing was received
+        thief.get(ravi, recipient="billing_team", purpose="sale")
+    vault.acting(f"api:{other.id}").get(
+        third.customer_id, recipient="support_team", purpose="service_delivery"
+    )
+    clock.now += timedelta(hours=2)
+    thief.get(ravi, recipient="billing_team", purpose="billing")  # after the window
+    register = Incidents(vault)
+    opened = register.open("unauthorised_access", clock.now, "A billing key was leaked")
+    first = register.scope(opened.id, key=leaked.id, since=start, until=start + timedelta(hours=1))
+    assert (first.version, first.added, first.customers) == (1, 1, 1)
+    scoped = register.customers(opened.id)
+    assert (
+        list(scoped) == [asha] and "email" in scoped[asha] and "date_of_birth" not in scoped[asha]
+    )
+    # the window widened: the later read joins; a scope never shrinks
+    second = register.scope(opened.id, key=leaked.id, since=before)
+    assert (second.version, second.added, second.customers) == (2, 1, 2)
+    again = register.scope(opened.id, recipient="billing_team", since=before)
+    assert (again.version, again.added, again.customers) == (3, 0, 2)
+    assert third.customer_id not in register.customers(opened.id)
+    kinds = [
+        json.loads(p.entry)["detail"]
+        for p in vault.ledger.history(asha)
+        if json.loads(p.entry)["kind"] == "incident"
+    ]
+    assert kinds == []  # the scoping is one entry, not one in each customer's history
+    events = [
+        e["detail"]["event"] for _, e in vault.ledger.between(None, None) if e["kind"] == "incident"
+    ]
+    assert events == ["opened", "scoped", "scoped", "scoped"]
+
+
+def test_a_leaked_category_reaches_everyone_holding_it(vault: Vault, clock: Clock) -> None:
+    asha = vault.add(ASHA).customer_id
+    vault.add({k: v for k, v in RAVI.items() if k != "bank_account"})
+    register = Incidents(vault)
+    opened = register.open("data_breach", clock.now, "Bank details table copied")
+    scoped = register.scope(opened.id, category="bank_account")
+    assert register.customers(opened.id) == {asha: ("bank_account",)}
+    assert scoped.categories == ("bank_account",)
+    with pytest.raises(ValidationError, match="bank_account"):  # did you mean
+        register.scope(opened.id, category="bank_acount")
+    with pytest.raises(ValidationError):  # one basis at a time
+        register.scope(opened.id, category="email", recipient="billing_team")
+
+
+def test_a_closed_incident_keeps_its_scope_and_takes_no_more(vault: Vault, clock: Clock) -> None:
+    asha = vault.add(ASHA).customer_id
+    register = Incidents(vault)
+    opened = register.open("data_leak", clock.now, "Resolved quickly")
+    register.scope(opened.id, category="email")
+    closed = register.close(opened.id)
+    assert closed.status == "closed" and closed.customers == 1
+    assert not closed.to_json(clock.now + timedelta(days=9))["deadlines"]["cert_in"]["overdue"]
+    with pytest.raises(NeedToKnowError, match="closed"):
+        register.scope(opened.id, category="email")
+    with pytest.raises(NeedToKnowError, match="closed"):
+        register.close(opened.id)
+    assert register.customers(opened.id) == {asha: ("email",)}
+    assert register.listing(open_only=True) == []
+
+
+def test_the_ledger_finds_a_time_window_by_bisection(vault: Vault, clock: Clock) -> None:
+    times = []
+    for hour in range(12):
+        clock.now += timedelta(hours=1)
+        times.append(clock.now)
+        vault.add({**RAVI, "email": f"r{hour}@example.in", "telephone": f"91234567{hour:02d}"})
+    inside = list(vault.ledger.between(times[3], times[7]))
+    assert len(inside) == 4 and all(
+        times[3] <= datetime.fromisoformat(e["time"]) < times[7] for _, e in inside
+    )
+    assert len(list(vault.ledger.between(times[-1] + timedelta(days=1), None))) == 0
+    assert len(list(vault.ledger.between(None, times[0]))) == 5  # the policy, 4 agreements
