@@ -4,11 +4,13 @@ list the clocks, close it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from needtoknow.cli.common import Json, parse_moment, reported, show, with_vault
+from needtoknow.cli.common import Json, counting, parse_moment, reported, show, with_vault
+from needtoknow.config import Settings
 from needtoknow.incidents import KINDS, Incidents
 
 if TYPE_CHECKING:
@@ -106,6 +108,41 @@ def show_(incident_id: str, as_json: Json = False) -> None:
     def run(vault: Vault) -> dict[str, Any]:
         register = Incidents(vault)
         return register.get(incident_id).to_json(register.vault.clock())
+
+    show(with_vault(run, as_json), as_json)
+
+
+@app.command()
+def notify(
+    incident_id: str,
+    notice: Annotated[
+        Path,
+        typer.Option(
+            help="The notice's words (YAML or JSON): what_happened, consequences, measures, "
+            "advice — each with en and hi. See docs/incidents.md.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    limit: Annotated[int, typer.Option(help="Send at most this many now.")] = 1000,
+    as_json: Json = False,
+) -> None:
+    """Tell each person in the scope (once each, however often it runs) by e-mail, in
+    English and Hindi, with Rule 7(1)'s contents; then send what is due (as `ntk notice
+    send` does, over NTK_SMTP_*)."""
+    import yaml
+
+    settings = Settings.from_env()
+    with reported(as_json):
+        words = yaml.safe_load(notice.read_text("utf-8"))
+        smtp = settings.smtp()
+
+    def run(vault: Vault) -> dict[str, Any]:
+        register = Incidents(vault)
+        queued = register.notify(incident_id, words)
+        with counting("sending notices", as_json) as advance:
+            sent = vault.outbox(smtp, register.compose).deliver(limit, advance)
+        return {**queued, "delivery": sent}
 
     show(with_vault(run, as_json), as_json)
 

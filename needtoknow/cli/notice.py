@@ -55,7 +55,8 @@ def send(
     limit: Annotated[int, typer.Option(help="At most this many notices now.")] = 100,
     as_json: Json = False,
 ) -> None:
-    """Deliver due customer notices of posted material changes over SMTP (NTK_SMTP_HOST,
+    """Deliver due customer notices (of posted material changes, and of incidents) over
+    SMTP (NTK_SMTP_HOST,
     NTK_SMTP_PORT, NTK_SMTP_FROM); failures are retried on later runs. NTK_SMTP_TLS is
     starttls, implicit or plain (loopback only; the default there, starttls elsewhere);
     NTK_SMTP_CA_FILE names the authorities to trust instead of the system's."""
@@ -64,8 +65,10 @@ def send(
         smtp = settings.smtp()
 
     def run(vault: Vault) -> dict[str, int]:
+        from needtoknow.incidents import Incidents
+
         with counting("sending notices", as_json) as advance:
-            return vault.outbox(smtp).deliver(limit, advance)
+            return vault.outbox(smtp, Incidents(vault).compose).deliver(limit, advance)
 
     show(with_vault(run, as_json), as_json)
 

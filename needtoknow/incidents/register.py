@@ -18,18 +18,25 @@ import sqlalchemy as sa
 from needtoknow.crypto import envelope
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
 from needtoknow.guards.names import unknown
+from needtoknow.incidents import notices
 from needtoknow.incidents.kinds import BOARD_REPORT, CERT_IN, KINDS
 from needtoknow.ledger.ledger import CLOCK_SKEW
 from needtoknow.moments import utc_text
 from needtoknow.storage import notes, store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.schema import incident_customers, incident_scopes, incidents
+from needtoknow.storage.schema import (
+    incident_customers,
+    incident_scopes,
+    incidents,
+    notifications,
+)
 from needtoknow.vault import Vault
 
 SHOWN_IN = "Asia/Kolkata"
 # Ledger entries by which a recipient received customers' data (allowed ones only).
 RECEIPTS = frozenset({"read", "find", "disclosure"})
 MAX_SUMMARY = 5_000
+NOTICE_PREFIX = "incident:"  # the outbox's key for an incident's notices
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,75 @@ class Incidents:
                 .order_by(incident_customers.c.customer_id)
             )
             return {row.customer_id: tuple(json.loads(row.categories)) for row in rows}
+
+    def notify(self, incident_id: str, notice: Any) -> dict[str, Any]:
+        """Queue the notice to every person in the scope not told yet (each is told once,
+        however often this runs as the scope grows); ``notice`` is the company's words
+        (:data:`notices.NOTICE_FIELDS`, each in English and Hindi). The outbox sends
+        them (``Vault.outbox(smtp, Incidents(vault).compose)``)."""
+        words = notices.checked(notice)
+        key, now = NOTICE_PREFIX + incident_id, self._scope.clock()
+        if self.get(incident_id).status != "open":
+            raise NeedToKnowError(f"incident {incident_id} is closed")
+        with self._scope.db.begin() as conn:
+            conn.execute(
+                incidents.update()
+                .where(incidents.c.id == incident_id)
+                .values(notice=json.dumps(words, ensure_ascii=False))
+            )
+            told: set[str] = set(
+                conn.execute(
+                    sa.select(notifications.c.customer_id).where(notifications.c.version == key)
+                ).scalars()
+            )
+            scoped: list[str] = list(
+                conn.execute(
+                    sa.select(incident_customers.c.customer_id).where(
+                        incident_customers.c.incident_id == incident_id
+                    )
+                ).scalars()
+            )
+            new = sorted(set(scoped) - told)
+            if new:
+                conn.execute(
+                    notifications.insert(),
+                    [
+                        {
+                            "version": key,
+                            "customer_id": customer,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                        }
+                        for customer in new
+                    ],
+                )
+            self._ledger(conn, incident_id, "notices_queued", queued=len(new), before=len(told))
+        return {"incident_id": incident_id, "queued": len(new), "queued_before": len(told)}
+
+    def compose(self, key: str, customer_id: str) -> tuple[str, str]:
+        """One person's notice for the outbox (``key`` is ``incident:<id>``)."""
+        incident_id = key.removeprefix(NOTICE_PREFIX)
+        with reading(self._scope.db) as conn:
+            row = conn.execute(
+                sa.select(incidents.c.notice, incidents.c.noticed_at).where(
+                    incidents.c.id == incident_id
+                )
+            ).one()
+            categories: str = conn.execute(
+                sa.select(incident_customers.c.categories).where(
+                    incident_customers.c.incident_id == incident_id,
+                    incident_customers.c.customer_id == customer_id,
+                )
+            ).scalar_one()
+        policy = self.vault.policy
+        return notices.compose(
+            json.loads(row.notice),
+            tuple(json.loads(categories)),
+            stored_utc(row.noticed_at),
+            policy.grievance_contact,
+            policy.name,
+        )
 
     def close(self, incident_id: str) -> Incident:
         with self._scope.db.begin() as conn:

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from needtoknow.ledger import Entry
 
 NOTIFIER = ("notification_provider", "service_notification")
+# Writes a non-policy notice for one customer: (key, customer id) → (subject, text).
+Compose = Callable[[str, str], tuple[str, str]]
 MAX_ATTEMPTS = 8
 
 
@@ -94,14 +96,23 @@ class Smtp:
 
 class Outbox:
     def __init__(
-        self, scope: Scope, reader: Reader, versions: PolicyVersions, smtp: Smtp | None = None
+        self,
+        scope: Scope,
+        reader: Reader,
+        versions: PolicyVersions,
+        smtp: Smtp | None = None,
+        compose: Compose | None = None,
     ) -> None:
         """``reader`` reads each address through the policy, as the notification
-        provider; ``smtp`` is needed only to deliver."""
+        provider; ``smtp`` is needed only to deliver. ``compose`` writes the messages of
+        notices that are not about a policy version (their key has a ``kind:`` prefix,
+        e.g. ``incident:<id>``): (key, customer id) → (subject, text); without it
+        those stay queued."""
         self.scope = scope
         self.reader = reader
         self.versions = versions
         self.smtp = smtp
+        self.compose = compose
 
     def deliver(
         self, limit: int = 100, progress: Callable[[int], None] | None = None
@@ -124,13 +135,20 @@ class Outbox:
         notices: dict[str, tuple[str, str]] = {}
         for row in due:
             version, customer_id, attempts = str(row[0]), str(row[1]), int(row[2])
-            if version not in notices:
-                posted, policy, registry = self.versions.get(version)
-                posting = f"{version[:32]}.{int(posted.posted_at.timestamp())}"
-                text = render(policy, registry, "en", posted.changes).markdown()
-                notices[version] = (posting, text)
-            posting, text = notices[version]
-            outcomes[self._send(version, posting, customer_id, attempts, text)] += 1
+            if ":" in version:  # another kind of notice: its own words for each customer
+                if self.compose is None:
+                    continue
+                subject, text = self.compose(version, customer_id)
+                posting = version.replace(":", ".")
+            else:
+                if version not in notices:
+                    posted, policy, registry = self.versions.get(version)
+                    posting = f"{version[:32]}.{int(posted.posted_at.timestamp())}"
+                    text = render(policy, registry, "en", posted.changes).markdown()
+                    notices[version] = (posting, text)
+                posting, text = notices[version]
+                subject = "Changes to our privacy policy"
+            outcomes[self._send(version, posting, customer_id, attempts, subject, text)] += 1
             if progress is not None:
                 progress(1)
         return dict(outcomes)
@@ -145,7 +163,13 @@ class Outbox:
             return {str(row[0]): int(row[1]) for row in rows}
 
     def _send(
-        self, version: str, posting: str, customer_id: str, attempts: int, notice: str
+        self,
+        version: str,
+        posting: str,
+        customer_id: str,
+        attempts: int,
+        subject: str,
+        notice: str,
     ) -> str:
         recipient, purpose = NOTIFIER
         try:
@@ -161,7 +185,7 @@ class Outbox:
         message = EmailMessage()
         message["From"] = self.smtp.sender
         message["To"] = address
-        message["Subject"] = "Changes to our privacy policy"
+        message["Subject"] = subject
         message["Message-ID"] = f"<{posting}.{customer_id}@needtoknow>"
         message.set_content(notice)
         try:
@@ -205,6 +229,10 @@ class Outbox:
         return "retry" if status == "pending" else status
 
     def _entry(self, version: str, customer_id: str, status: str) -> Entry:
+        kind, _, subject = version.partition(":")
+        if subject:  # e.g. incident:<id>
+            detail = {"notice": kind, f"{kind}_id": subject, "status": status}
+            return self.scope.entry("notice", customer_id=customer_id, detail=detail)
         return self.scope.entry(
             "notice",
             customer_id=customer_id,

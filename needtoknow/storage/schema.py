@@ -415,6 +415,9 @@ incidents = Table(
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("closed_by", String(200), nullable=True),
     Column("scope_version", Integer, nullable=False),
+    # the notice to each affected person (JSON: what happened, consequences, measures,
+    # advice — each in English and Hindi), the company's words about the incident
+    Column("notice", Text, nullable=True),
 )
 
 incident_scopes = Table(

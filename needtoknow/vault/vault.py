@@ -46,7 +46,7 @@ from needtoknow.records.audits import LedgerAudits
 from needtoknow.records.consents import Consents
 from needtoknow.records.disclosures import Disclosures
 from needtoknow.records.instructions import Instructions
-from needtoknow.records.outbox import Outbox, Smtp
+from needtoknow.records.outbox import Compose, Outbox, Smtp
 from needtoknow.records.scope import Clock, Scope
 from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage import notes, scrubs, store
@@ -300,9 +300,10 @@ class Vault:
         """Erasure requests and retention runs, keeping what a hold keeps."""
         return Erasures(self.scope, self.holds, self.instructions)
 
-    def outbox(self, smtp: Smtp | None = None) -> Outbox:
-        """Customer notices of posted material changes (``smtp`` is needed to deliver)."""
-        return Outbox(self.scope, self, self.versions, smtp)
+    def outbox(self, smtp: Smtp | None = None, compose: Compose | None = None) -> Outbox:
+        """Customer notices of posted material changes, and of whatever ``compose``
+        writes (incidents); ``smtp`` is needed to deliver."""
+        return Outbox(self.scope, self, self.versions, smtp, compose)
 
     @property
     def engine(self) -> Engine:
