@@ -113,6 +113,26 @@ def show_(incident_id: str, as_json: Json = False) -> None:
 
 
 @app.command()
+def revoke(
+    incident_id: str,
+    key: Annotated[str | None, typer.Option(help="An API key's id to stop now.")] = None,
+    agreement: Annotated[
+        str | None, typer.Option(help="An agreement to end now (its recipient loses access).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Stop a leaked key or a breached contractor's agreement at once, in every process,
+    on the incident's record."""
+    show(
+        with_vault(
+            lambda vault: Incidents(vault).revoke(incident_id, key=key, agreement=agreement),
+            as_json,
+        ),
+        as_json,
+    )
+
+
+@app.command()
 def notify(
     incident_id: str,
     notice: Annotated[

@@ -298,6 +298,25 @@ class Incidents:
             policy.name,
         )
 
+    def revoke(
+        self, incident_id: str, *, key: str | None = None, agreement: str | None = None
+    ) -> dict[str, Any]:
+        """Stop a leaked API key or a breached contractor's agreement at once, in every
+        process (each request and decision looks them up), on the incident's record."""
+        if (key is None) == (agreement is None):
+            raise ValidationError("revoke", "incident", "one_of", "key, agreement")
+        if self.get(incident_id).status != "open":
+            raise NeedToKnowError(f"incident {incident_id} is closed")
+        if key is not None:
+            done: dict[str, Any] = {"key": self.vault.api_keys.revoke(key).id}
+        else:
+            assert agreement is not None
+            self.vault.agreements.revoke(agreement, f"incident {incident_id}")
+            done = {"agreement": agreement}
+        with self._scope.db.begin() as conn:
+            self._ledger(conn, incident_id, "revoked", **done)
+        return {"incident_id": incident_id, "revoked": done}
+
     def close(self, incident_id: str) -> Incident:
         with self._scope.db.begin() as conn:
             done = conn.execute(

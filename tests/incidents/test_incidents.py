@@ -146,3 +146,24 @@ def test_the_ledger_finds_a_time_window_by_bisection(vault: Vault, clock: Clock)
     )
     assert len(list(vault.ledger.between(times[-1] + timedelta(days=1), None))) == 0
     assert len(list(vault.ledger.between(None, times[0]))) == 5  # the policy, 4 agreements
+
+
+def test_a_leaked_key_or_agreement_is_stopped_from_the_incident(vault: Vault, clock: Clock) -> None:
+    asha = vault.add(ASHA).customer_id
+    vault.agreements.assign("AGR-COLL-2026", [asha])
+    vault.get(asha, recipient="collection_agency", purpose="bill_collection")  # allowed now
+    leaked = vault.api_keys.create("billing_team")
+    register = Incidents(vault)
+    opened = register.open("unauthorised_access", clock.now, "Key in a public repository")
+    done = register.revoke(opened.id, key=leaked.key.id)
+    assert done["revoked"] == {"key": leaked.key.id}
+    assert vault.api_keys.check(leaked.token).__class__.__name__ == "Refusal"
+    register.revoke(opened.id, agreement="AGR-COLL-2026")
+    with pytest.raises(NeedToKnowError):  # the agency lost access at its next decision
+        vault.get(asha, recipient="collection_agency", purpose="bill_collection")
+    with pytest.raises(ValidationError):
+        register.revoke(opened.id)
+    events = [
+        e["detail"]["event"] for _, e in vault.ledger.between(None, None) if e["kind"] == "incident"
+    ]
+    assert events == ["opened", "revoked", "revoked"]
