@@ -53,6 +53,14 @@ def scope(
     category: Annotated[
         str | None, typer.Option(help="A leaked category: everyone holding it.")
     ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A leaked file: the customers it names (scanned; matched without decrypting).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     from_: Annotated[
         str | None, typer.Option("--from", help="Window start, with its zone.")
     ] = None,
@@ -60,8 +68,9 @@ def scope(
     as_json: Json = False,
 ) -> None:
     """Add to the incident the customers (and categories) the evidence shows were
-    touched: what a key, recipient or actor received in the window, by the ledger — or
-    everyone holding a category. Each run is a new version of the scope; it only grows."""
+    touched: what a key, recipient or actor received in the window, by the ledger;
+    everyone holding a category; or the customers a leaked file names. Each run is a
+    new version of the scope; it only grows."""
     with reported(as_json):
         since = parse_moment(from_, "from") if from_ else None
         until = parse_moment(to, "to") if to else None

@@ -11,6 +11,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -189,17 +190,27 @@ class Incidents:
         recipient: str | None = None,
         actor: str | None = None,
         category: str | None = None,
+        file: Path | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Scoped:
         """Add to the incident everyone the evidence shows was touched: the customers
         (and categories) that API key, recipient or actor received in [since, until),
-        by the ledger's allowed reads, lookups and disclosures — or every customer
-        holding ``category``, for a leak of a whole category. Returns the new version."""
-        given = {"key": key, "recipient": recipient, "actor": actor, "category": category}
+        by the ledger's allowed reads, lookups and disclosures; every customer holding
+        ``category``, for a leak of a whole category; or the customers a leaked
+        ``file`` names, found by the PII scanner and matched through the blind indexes
+        (nothing decrypted). Returns the new version."""
+        given = {
+            "key": key,
+            "recipient": recipient,
+            "actor": actor,
+            "category": category,
+            "file": None if file is None else file.name,
+        }
         chosen = {name: value for name, value in given.items() if value}
         if len(chosen) != 1:
-            raise ValidationError("scope", "incident", "one_of", "key, recipient, actor, category")
+            detail = "key, recipient, actor, category, file"
+            raise ValidationError("scope", "incident", "one_of", detail)
         if since is not None and until is not None and until <= since:
             raise ValidationError("to", "incident", "before_from", "after --from")
         if self.get(incident_id).status != "open":
@@ -214,6 +225,8 @@ class Incidents:
                 detail = unknown("category", category, self.vault.registry)
                 raise ValidationError("category", "incident", "unknown", detail)
             found = self._holding(category)
+        elif file is not None:
+            found = self._named_in(file)
         else:
             who = f"api:{key}" if key is not None else actor
             found = self._received(who, recipient, since, until)
@@ -359,6 +372,33 @@ class Incidents:
                 for customer, held in store.live_categories(conn)
                 if category in held
             }
+
+    def _named_in(self, path: Path) -> dict[str, set[str]]:
+        """Customers whose e-mail, telephone or identity number the file holds: each
+        finding normalised as the vault stores it and looked up by its blind index."""
+        from needtoknow.categories import Rules
+        from needtoknow.detect.files import Located, scan_file
+        from needtoknow.detect.redact import STORABLE
+        from needtoknow.detect.scanner import Scanner
+
+        registry, rules = self.vault.registry, Rules(today=self._scope.clock().date())
+        found: dict[str, set[str]] = {}
+        with reading(self._scope.db) as conn:
+            for item in scan_file(path, Scanner()):
+                if not isinstance(item, Located) or item.finding.entity not in STORABLE:
+                    continue
+                category, as_stored = STORABLE[item.finding.entity]
+                if category not in registry or not registry[category].blind_index:
+                    continue
+                try:
+                    terms = registry[category].normalise(as_stored(item.value), rules).index_terms
+                except ValidationError:
+                    continue  # looked like one, is not one: nobody to match
+                for term in terms:
+                    digest = self.vault.index_digest(category, term)
+                    for customer in store.find(conn, category, digest):
+                        found.setdefault(customer, set()).add(category)
+        return found
 
     def _grow(self, incident_id: str, basis: dict[str, Any], found: dict[str, set[str]]) -> Scoped:
         now = self._scope.clock()

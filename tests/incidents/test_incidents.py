@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -167,3 +168,22 @@ def test_a_leaked_key_or_agreement_is_stopped_from_the_incident(vault: Vault, cl
         e["detail"]["event"] for _, e in vault.ledger.between(None, None) if e["kind"] == "incident"
     ]
     assert events == ["opened", "revoked", "revoked"]
+
+
+def test_a_leaked_file_names_its_customers_through_the_blind_indexes(
+    vault: Vault, clock: Clock, tmp_path: Path
+) -> None:
+    asha, ravi = vault.add(ASHA).customer_id, vault.add(RAVI).customer_id
+    leaked = tmp_path / "export.csv"
+    leaked.write_text(
+        "name,contact,note\n"
+        f"Asha,{ASHA['email'].upper()},paid\n"  # written differently from the vault
+        "Someone,nobody@example.org,not a customer\n"
+        "Ravi,+91 91234 56780,called\n",
+        "utf-8",
+    )
+    register = Incidents(vault)
+    opened = register.open("data_leak", clock.now, "An export on a paste site")
+    scoped = register.scope(opened.id, file=leaked)
+    assert scoped.basis["file"] == "export.csv" and scoped.found == 2
+    assert register.customers(opened.id) == {asha: ("email",), ravi: ("telephone",)}
