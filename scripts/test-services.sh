@@ -19,6 +19,8 @@ command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 # a Devanagari font, so report charts with Hindi labels render (analytics.chart)
 [ -e /usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf ] || need+=(fonts-lohit-deva)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# a Unicode font for the incident reports' PDFs (needtoknow.incidents.reports)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-services: missing ${need[*]} and not root; install them" >&2

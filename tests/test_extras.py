@@ -91,6 +91,22 @@ def test_a_command_whose_extra_is_missing_names_it(
     assert "Traceback" not in ran.stderr
 
 
+def test_incident_reports_name_their_extra(tmp_path: Path) -> None:
+    words = tmp_path / "words.yaml"
+    words.write_text("description: x\n")
+    ran = ntk_without(
+        list(EXTRAS["incidents"]),
+        "incident",
+        "report",
+        "x",
+        "--words",
+        str(words),
+        home=tmp_path / "home",
+    )
+    assert ran.returncode == 14, ran.stderr
+    assert "pip install 'needtoknow[incidents]'" in " ".join(ran.stderr.split())
+
+
 def test_the_scanner_needs_only_its_own_extra(tmp_path: Path) -> None:
     """With [detect] alone (no Faker, no web server, no analytics) scan and redact run."""
     others = [m for m in EVERY_EXTRA if m not in EXTRAS["detect"]]

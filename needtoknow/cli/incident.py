@@ -177,6 +177,39 @@ def notify(
 
 
 @app.command()
+def report(
+    incident_id: str,
+    words: Annotated[
+        Path,
+        typer.Option(
+            "--words",
+            help="The company's words (YAML or JSON): description, facts, mitigation, "
+            "findings, remediation (affected_systems, occurred optional). See "
+            "docs/incidents.md.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Directory for the reports.")] = Path("."),
+    as_json: Json = False,
+) -> None:
+    """Write the Data Protection Board's detailed report (Rule 7(2)(b)) and CERT-In's
+    incident report, each as Markdown and PDF, from the incident's record; their
+    SHA-256 go into the ledger."""
+    import yaml
+
+    from needtoknow.guards.extras import require
+
+    with reported(as_json):
+        require("incidents")
+        given = yaml.safe_load(words.read_text("utf-8"))
+    show(
+        with_vault(lambda vault: Incidents(vault).report(incident_id, given, out), as_json),
+        as_json,
+    )
+
+
+@app.command()
 def close(incident_id: str, as_json: Json = False) -> None:
     """Close an incident (its record and scope are kept)."""
 

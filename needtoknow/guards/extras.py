@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "client": ("httpx",),
     "detect": ("re2", "cv2", "pytesseract", "pyarrow"),
     "analytics": ("duckdb", "pyarrow", "opendp"),
+    "incidents": ("fpdf",),
     "demo": ("faker",),
     "spark": ("pyspark", "pandas"),
     "ner": ("spacy",),

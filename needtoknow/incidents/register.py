@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from needtoknow.crypto import envelope
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
 from needtoknow.guards.names import unknown
-from needtoknow.incidents import notices
+from needtoknow.incidents import notices, reports
 from needtoknow.incidents.kinds import BOARD_REPORT, CERT_IN, KINDS
 from needtoknow.ledger.ledger import CLOCK_SKEW
 from needtoknow.moments import utc_text
@@ -330,6 +330,79 @@ class Incidents:
             self._ledger(conn, incident_id, "revoked", **done)
         return {"incident_id": incident_id, "revoked": done}
 
+    def record(self, incident_id: str) -> dict[str, Any]:
+        """Everything the reports draw on: the incident and its clocks, the company and
+        its contact, what was observed (the sealed summary), each scope version, the
+        notices' status, and what was revoked — from the register, outbox and ledger."""
+        incident = self.get(incident_id)
+        with reading(self._scope.db) as conn:
+            scopes = [
+                {
+                    "version": row.version,
+                    "made_at": stored_utc(row.made_at),
+                    "basis": json.loads(row.basis),
+                    "added": row.added,
+                }
+                for row in conn.execute(
+                    sa.select(incident_scopes)
+                    .where(incident_scopes.c.incident_id == incident_id)
+                    .order_by(incident_scopes.c.version)
+                )
+            ]
+        revoked = [
+            (what, str(detail[what]))
+            for detail in self._events(incident)
+            if detail["event"] == "revoked"
+            for what in ("key", "agreement")
+            if what in detail
+        ]
+        policy = self.vault.policy
+        return {
+            "incident": incident.to_json(self._scope.clock()),
+            "company": policy.name,
+            "contact": policy.grievance_contact,
+            "summary": self.summary(incident_id),
+            "scopes": scopes,
+            "notices": self.vault.outbox().status(NOTICE_PREFIX + incident_id),
+            "revoked": revoked,
+        }
+
+    def report(self, incident_id: str, words: Any, directory: Path) -> dict[str, Any]:
+        """Write the Board's detailed report and CERT-In's report into ``directory``,
+        each as Markdown and PDF, from the record and the company's ``words``
+        (:data:`reports.REPORT_FIELDS`); their SHA-256 go into the ledger."""
+        import hashlib
+
+        from needtoknow.guards.output import replacing
+
+        checked = reports.checked(words)
+        record, now = self.record(incident_id), self._scope.clock()
+        made: dict[str, str] = {}
+        for name, text in (
+            ("board-report", reports.board_report(record, checked, now)),
+            ("cert-in-report", reports.cert_in_report(record, checked, now)),
+        ):
+            markdown, pdf = directory / f"{name}.md", directory / f"{name}.pdf"
+            with replacing(markdown) as temporary:
+                temporary.write_text(text, "utf-8")
+            with replacing(pdf) as temporary:
+                reports.write_pdf(text, temporary)
+            for path in (markdown, pdf):
+                made[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        with self._scope.db.begin() as conn:
+            self._ledger(conn, incident_id, "reported", documents=made)
+        return {"incident_id": incident_id, "directory": str(directory), "documents": made}
+
+    def _events(self, incident: Incident) -> list[dict[str, Any]]:
+        """The incident's own ledger entries' details, oldest first."""
+        since = incident.opened_at - CLOCK_SKEW
+        return [
+            entry["detail"]
+            for _, entry in self.vault.ledger.between(since, None)
+            if entry.get("kind") == "incident"
+            and entry.get("detail", {}).get("incident_id") == incident.id
+        ]
+
     def close(self, incident_id: str) -> Incident:
         with self._scope.db.begin() as conn:
             done = conn.execute(
@@ -377,6 +450,9 @@ class Incidents:
         """Customers whose e-mail, telephone or identity number the file holds: each
         finding normalised as the vault stores it and looked up by its blind index."""
         from needtoknow.categories import Rules
+        from needtoknow.guards.extras import require
+
+        require("detect")
         from needtoknow.detect.files import Located, scan_file
         from needtoknow.detect.redact import STORABLE
         from needtoknow.detect.scanner import Scanner
