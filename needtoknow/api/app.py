@@ -31,6 +31,7 @@ from needtoknow.api.routes import (
     accounts,
     agreements,
     analytics,
+    consent_manager,
     consents,
     customers,
     disclosures,
@@ -112,7 +113,7 @@ def _include_routes(app: FastAPI, vault: Vault) -> None:
     """Every router, each route's scope and the problem responses published in the
     schema, so a client can read what each call needs and what it may answer."""
     routers = (customers, consents, accounts, policy, ledger, agreements, disclosures, analytics)
-    for router in (*routers, me):
+    for router in (*routers, me, consent_manager):
         _publish_scopes(router.router)
         app.include_router(router.router, responses=PROBLEM_RESPONSES)
     _publish_security(app, vault)
@@ -270,6 +271,8 @@ def _publish_security(app: FastAPI, vault: Vault) -> None:
                         operation["security"] = [{"bearer": []}, {"apiKey": []}]
                     elif "x-customer-session" in operation:
                         operation["security"] = [{"customerSession": []}]
+                    elif "x-consent-manager" in operation:
+                        operation["security"] = []  # the signature over the body is it
             app.openapi_schema = schema
         return app.openapi_schema
 

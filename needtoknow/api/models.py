@@ -262,6 +262,8 @@ class ConsentOut(BaseModel):
     granted_by: str
     withdrawn_at: str | None
     withdrawn_channel: str | None
+    manager: str | None = None
+    artefact_id: str | None = None
 
 
 class ConsentList(BaseModel):

@@ -38,6 +38,7 @@ from needtoknow.policy.model import (
     RIGHT_KINDS,
     USAGE_FORMS,
     Agreement,
+    ConsentManager,
     Policy,
     Purpose,
     Recipient,
@@ -61,6 +62,7 @@ _TOP_LEVEL = frozenset(
         "settings",
         "usage_data",
         "holds",
+        "consent_managers",
     }
 )
 
@@ -261,6 +263,9 @@ class _Loader:
         holds: dict[str, StatutoryHold] = {}
         with self.noting():
             holds = self.holds(self.mapping(data, "holds", required=False), known, services)
+        managers: dict[str, ConsentManager] = {}
+        with self.noting():
+            managers = self.consent_managers(self.mapping(data, "consent_managers", required=False))
         self.settle()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
@@ -284,8 +289,32 @@ class _Loader:
             response_days=response_days,
             rights_how=str(settings.get("rights_how", "")).strip(),
             rights_identifier=str(settings.get("rights_identifier", "")).strip(),
+            consent_managers=managers,
         )
         return policy, registry
+
+    def consent_managers(self, given: _Map) -> dict[str, ConsentManager]:
+        """``consent_managers: {name: {registration, public_key (Ed25519, hex)}}``."""
+        managers = {}
+        for name, spec in given.items():
+            if not isinstance(spec, _Map):
+                raise self.error(given, f"consent manager {name!r} is a mapping", name)
+            unknown_keys = sorted(set(spec) - {"registration", "public_key", "description"})
+            if unknown_keys:
+                raise self.error(spec, f"consent manager {name!r}: unknown {unknown_keys[0]!r}")
+            registration = spec.get("registration")
+            if not isinstance(registration, str) or not registration.strip():
+                raise self.error(spec, f"consent manager {name!r} needs its registration")
+            try:
+                key = bytes.fromhex(str(spec.get("public_key", "")))
+            except ValueError:
+                key = b""
+            if len(key) != 32:
+                detail = f"consent manager {name!r}: public_key is 32 bytes of hex (Ed25519)"
+                raise self.error(spec, detail, "public_key")
+            description = str(spec.get("description", "")).strip()
+            managers[name] = ConsentManager(name, registration.strip(), key, description)
+        return managers
 
     def response_days(self, settings: _Map) -> dict[str, int]:
         """``response_days: {grievance: 30, …}``: each kind 1-90 days, 30 when not given."""

@@ -165,6 +165,17 @@ USAGE_FORMS = frozenset({"raw", "aggregate"})
 
 
 @dataclass(frozen=True)
+class ConsentManager:
+    """A consent manager registered with the Board (DPDP Act s.6(7)-(9), Rules r.4):
+    consents given or withdrawn through it arrive as events it signs with this key."""
+
+    name: str
+    registration: str
+    public_key: bytes  # Ed25519, 32 bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class UsageRule:
     """Who may have non-personal usage data (pseudonymous events), for what, in which
     form: ``raw`` events, or only ``aggregate`` reports under differential privacy with
@@ -215,6 +226,7 @@ class Policy:
     # How a customer exercises the rights and identifies themselves (Rule 14(1)).
     rights_how: str = ""
     rights_identifier: str = ""
+    consent_managers: Mapping[str, ConsentManager] = field(default_factory=dict)
 
     def collectors(self, category: str) -> tuple[str, ...]:
         """The purposes that collect ``category``, in name order (none: it may not be

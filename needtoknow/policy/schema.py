@@ -154,6 +154,21 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
         },
         ["validator"],
     )
+    consent_manager = {
+        "type": "object",
+        "description": "A consent manager registered with the Data Protection Board",
+        "properties": {
+            "registration": {**_TEXT, "description": "Its registration number with the Board"},
+            "public_key": {
+                "type": "string",
+                "pattern": "^[0-9a-fA-F]{64}$",
+                "description": "The Ed25519 key its events are signed with (hex)",
+            },
+            "description": _TEXT,
+        },
+        "required": ["registration", "public_key"],
+        "additionalProperties": False,
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "needtoknow policy",
@@ -171,6 +186,7 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
             "agreements": {"type": "array", "items": agreement},
             "rules": {"type": "array", "items": rule},
             "usage_data": {"type": "array", "items": usage},
+            "consent_managers": {"type": "object", "additionalProperties": consent_manager},
         },
         "required": ["purposes", "recipients", "rules"],
         "additionalProperties": False,

@@ -36,7 +36,7 @@ from needtoknow.types import checked_customer_id
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
 
-CHANNELS = frozenset({"web", "app", "email", "sms", "phone", "paper", "api"})
+CHANNELS = frozenset({"web", "app", "email", "sms", "phone", "paper", "api", "consent_manager"})
 
 _STANDING = sa.select(consents.c.purpose).where(
     consents.c.customer_id == sa.bindparam("customer_id"), consents.c.withdrawn_at.is_(None)
@@ -53,6 +53,8 @@ class Consent:
     granted_by: str
     withdrawn_at: datetime | None
     withdrawn_channel: str | None
+    manager: str | None = None  # the consent manager it was given through, if any
+    artefact_id: str | None = None  # that manager's consent artefact
 
     @property
     def active(self) -> bool:
@@ -68,6 +70,8 @@ class Consent:
             "granted_by": self.granted_by,
             "withdrawn_at": utc_text(self.withdrawn_at),
             "withdrawn_channel": self.withdrawn_channel,
+            "manager": self.manager,
+            "artefact_id": self.artefact_id,
         }
 
 
@@ -114,6 +118,8 @@ class Consents:
         channel: str,
         evidence: str,
         notice_version: str | None = None,
+        manager: str | None = None,
+        artefact_id: str | None = None,
     ) -> Consent:
         """Record the customer's consent to ``purpose`` (a purpose whose legal basis is
         consent) as shown the notice of ``notice_version`` (default: the active policy),
@@ -152,6 +158,8 @@ class Consents:
                 "evidence_sha256": hashlib.sha256(evidence.encode()).hexdigest(),
                 "granted_at": now,
                 "granted_by": scope.actor,
+                "manager": manager,
+                "artefact_id": artefact_id,
             }
             conn.execute(consents.insert().values(**row))
             entry = self._entry(
@@ -161,6 +169,7 @@ class Consents:
                 channel=channel,
                 notice_version=row["notice_version"],
                 evidence_sha256=row["evidence_sha256"],
+                **({"manager": manager, "artefact_id": artefact_id} if manager else {}),
             )
             scope.ledger.append(conn, entry)
             standing = self._standing(conn, customer_id, purpose)
@@ -259,4 +268,6 @@ def _consent(row: Any) -> Consent:
         granted_by=row.granted_by,
         withdrawn_at=stored_utc(row.withdrawn_at) if row.withdrawn_at else None,
         withdrawn_channel=row.withdrawn_channel,
+        manager=row.manager,
+        artefact_id=row.artefact_id,
     )

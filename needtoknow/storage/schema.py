@@ -266,7 +266,22 @@ consents = Table(
     Column("granted_by", String(200), nullable=False),
     Column("withdrawn_at", DateTime(timezone=True), nullable=True),
     Column("withdrawn_channel", String(50), nullable=True),
+    # given through a consent manager (DPDP Act s.6(7)): which, and its artefact's id
+    Column("manager", String(100), nullable=True),
+    Column("artefact_id", String(200), nullable=True),
     Index("consents_open", "customer_id", "purpose", "withdrawn_at"),
+)
+
+# Each signed event a consent manager sent, by its id: the same id again is the same
+# event (answered as before) or a replay with other content (refused).
+consent_manager_events = Table(
+    "consent_manager_events",
+    metadata,
+    Column("manager", String(100), primary_key=True),
+    Column("event_id", String(200), primary_key=True),
+    Column("body_sha256", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(20), nullable=False),
 )
 
 # The notification outbox: one row per (policy version, customer) to tell, so a notice is

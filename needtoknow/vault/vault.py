@@ -43,6 +43,7 @@ from needtoknow.policy.collection import explain_collection
 from needtoknow.records.agreements import AgreementRegistry
 from needtoknow.records.apikeys import ApiKeys
 from needtoknow.records.audits import LedgerAudits
+from needtoknow.records.consent_managers import ConsentManagerEvents
 from needtoknow.records.consents import Consents
 from needtoknow.records.disclosures import Disclosures
 from needtoknow.records.instructions import Instructions
@@ -284,6 +285,11 @@ class Vault:
     def holds(self) -> LegalHolds:
         """Legal holds placed by hand on some categories of a customer."""
         return LegalHolds(self.scope)
+
+    @property
+    def consent_managers(self) -> ConsentManagerEvents:
+        """Signed events from the consent managers the policy registers."""
+        return ConsentManagerEvents(self.scope, self.consents)
 
     @property
     def audits(self) -> LedgerAudits:

@@ -142,12 +142,14 @@ def test_the_schema_publishes_a_scope_for_every_endpoint(server: Server) -> None
 
 
 def test_every_operation_needs_a_scope_or_a_customer_session(server: Server) -> None:
-    """Nothing is reachable without a key or a customer's session but starting one."""
+    """Nothing is reachable without a key, a customer's session or a consent manager's
+    signature, but starting a session."""
+    credentials = ("x-required-scope", "x-customer-session", "x-consent-manager")
     for method, path, operation in operations(server):
         if (method, path) in SESSION_STARTS:
             assert "security" not in operation
         else:
-            assert ("x-required-scope" in operation) != ("x-customer-session" in operation), path
+            assert sum(c in operation for c in credentials) == 1, path
 
 
 def test_every_customer_route_refuses_a_missing_token_and_any_api_key(

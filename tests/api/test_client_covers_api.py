@@ -51,10 +51,12 @@ def client_calls() -> Iterator[tuple[str, str, str]]:
 
 
 def test_every_operation_in_the_openapi_document_has_a_client_call(vault: Vault) -> None:
+    # A consent manager's own system posts its signed events: no client of ours does.
     published = {
         (method.upper(), path)
         for path, operations in create_app(vault).openapi()["paths"].items()
-        for method in operations
+        for method, operation in operations.items()
+        if "x-consent-manager" not in operation
     }
     calls = [(method, path) for _, method, path in client_calls()]
     missing = sorted(f"{m} {t}" for m, t in published if not any(_fits(m, t, c) for c in calls))

@@ -1,0 +1,164 @@
+"""Consent managers (DPDP Act s.6(7)-(9), Rules r.4) on real SQLite and PostgreSQL and
+over real HTTP: a registered manager's signed grant and withdrawal take effect at once;
+a forged, replayed or stale event is refused (and the refusal ledgered); the same event
+twice is answered once; consents given through a manager outlive an erasure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from needtoknow.api.app import create_app
+from needtoknow.config import Settings, demo_policy_text, init_vault
+from needtoknow.errors import (
+    AuthenticationError,
+    NeedToKnowError,
+    PolicyDenied,
+    PolicyError,
+    ValidationError,
+)
+from needtoknow.moments import utc_text
+from needtoknow.policy import load_policy_text
+from needtoknow.storage.schema import consents
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+from tests.customers import ASHA
+from tests.serving import serving
+
+SIGNER = Ed25519PrivateKey.generate()
+PUBLIC = SIGNER.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+POLICY = demo_policy_text() + (
+    "\nconsent_managers:\n"
+    "  consentra:\n"
+    "    registration: CM-2026-0001\n"
+    f"    public_key: {PUBLIC}\n"
+    "    description: A consent manager registered with the Data Protection Board\n"
+)
+
+
+@pytest.fixture
+def managed(settings: Settings, clock: Clock) -> Iterator[Vault]:
+    vault = init_vault(settings, policy_text=POLICY, clock=clock)
+    yield vault
+    vault.close()
+
+
+def event(clock: Clock, customer: str, action: str, event_id: str, **extra: Any) -> bytes:
+    body = {
+        "event_id": event_id,
+        "action": action,
+        "customer_id": customer,
+        "purpose": "marketing_contact",
+        "artefact_id": "art-77",
+        "issued_at": utc_text(clock.now),
+        **extra,
+    }
+    return json.dumps(body).encode()
+
+
+def signed(body: bytes, key: Ed25519PrivateKey = SIGNER) -> str:
+    return key.sign(body).hex()
+
+
+def test_a_managers_grant_and_withdrawal_take_effect_at_once(managed: Vault, clock: Clock) -> None:
+    cid = managed.add(ASHA).customer_id
+    with pytest.raises(PolicyDenied):
+        managed.get(cid, recipient="marketing_team", purpose="marketing_contact")
+    grant = event(clock, cid, "grant", "e-1")
+    assert managed.consent_managers.receive("consentra", grant, signed(grant)) == {
+        "event_id": "e-1",
+        "outcome": "grant",
+    }
+    managed.get(cid, recipient="marketing_team", purpose="marketing_contact")
+    (consent,) = managed.consents.listing(cid)
+    shown = consent.to_json()
+    assert (shown["channel"], shown["manager"], shown["artefact_id"]) == (
+        "consent_manager",
+        "consentra",
+        "art-77",
+    )
+    clock.now += timedelta(minutes=1)
+    withdraw = event(clock, cid, "withdraw", "e-2")
+    managed.consent_managers.receive("consentra", withdraw, signed(withdraw))
+    with pytest.raises(PolicyDenied):
+        managed.get(cid, recipient="marketing_team", purpose="marketing_contact")
+
+
+def test_forged_replayed_and_stale_events_are_refused(managed: Vault, clock: Clock) -> None:
+    cid = managed.add(ASHA).customer_id
+    grant = event(clock, cid, "grant", "e-1")
+    intruder = Ed25519PrivateKey.generate()
+    with pytest.raises(AuthenticationError):
+        managed.consent_managers.receive("consentra", grant, signed(grant, intruder))
+    with pytest.raises(AuthenticationError):
+        managed.consent_managers.receive("consentra", grant, "zz")
+    with pytest.raises(AuthenticationError):
+        managed.consent_managers.receive("someone_else", grant, signed(grant))
+    assert managed.consents.listing(cid) == []
+    managed.consent_managers.receive("consentra", grant, signed(grant))
+    again = managed.consent_managers.receive("consentra", grant, signed(grant))
+    assert again["outcome"] == "duplicate"  # the same event, answered once
+    other = event(clock, cid, "withdraw", "e-1")  # a used id, other content
+    with pytest.raises(NeedToKnowError, match="other content"):
+        managed.consent_managers.receive("consentra", other, signed(other))
+    old = event(clock, cid, "withdraw", "e-3", issued_at=utc_text(clock.now - timedelta(hours=1)))
+    with pytest.raises(ValidationError, match="stale"):
+        managed.consent_managers.receive("consentra", old, signed(old))
+    assert managed.consents.active(cid, "marketing_contact")  # nothing refused took effect
+    refusals = [
+        e["detail"]["reason"]
+        for _, e in managed.ledger.between(None, None)
+        if e.get("detail", {}).get("action") == "manager_event_refused"
+    ]
+    assert {"bad_signature", "replayed_id", "stale"} <= set(refusals)
+
+
+def test_a_consent_through_a_manager_outlives_an_erasure(managed: Vault, clock: Clock) -> None:
+    cid = managed.add(ASHA).customer_id
+    grant = event(clock, cid, "grant", "e-1")
+    managed.consent_managers.receive("consentra", grant, signed(grant))
+    managed.erase(cid)
+    with managed.db.connect() as conn:
+        kept = conn.execute(sa.select(consents.c.manager, consents.c.artefact_id)).all()
+    assert [tuple(row) for row in kept] == [("consentra", "art-77")]  # Part B: 7 years
+
+
+def test_the_event_route_takes_signatures_not_keys(managed: Vault, clock: Clock) -> None:
+    cid = managed.add(ASHA).customer_id
+    grant = event(clock, cid, "grant", "e-1")
+    with serving(create_app(managed)) as url:
+        route = f"{url}/v1/consent-manager/events"
+        missing = httpx.post(route, content=grant)
+        assert missing.status_code == 401
+        forged = httpx.post(
+            route,
+            content=grant,
+            headers={"X-Consent-Manager": "consentra", "X-Signature": "00" * 64},
+        )
+        assert forged.status_code == 401 and "art-77" not in forged.text
+        good = httpx.post(
+            route,
+            content=grant,
+            headers={"X-Consent-Manager": "consentra", "X-Signature": signed(grant)},
+        )
+        assert good.status_code == 200 and good.json() == {"event_id": "e-1", "outcome": "grant"}
+        schema = httpx.get(f"{url}/openapi.json").json()
+        operation = schema["paths"]["/v1/consent-manager/events"]["post"]
+        assert operation["x-consent-manager"] is True and operation["security"] == []
+    assert managed.consents.active(cid, "marketing_contact")
+
+
+def test_the_policy_registers_managers_with_a_real_key() -> None:
+    policy, _ = load_policy_text(POLICY, "p.yaml")
+    assert policy.consent_managers["consentra"].registration == "CM-2026-0001"
+    broken = POLICY.replace(PUBLIC, "abc")
+    with pytest.raises(PolicyError, match="public_key"):
+        load_policy_text(broken, "p.yaml")
