@@ -50,6 +50,7 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_usage(old, new),
         *_descriptions(old, new),
         *_settings(old, new),
+        *_trackers(old, new),
     ]
     if new.store_full_card_numbers and not old.store_full_card_numbers:
         changes.append(Change("full_card_numbers_kept", True, category="card_number"))
@@ -233,4 +234,24 @@ def _settings(old: Policy, new: Policy) -> list[Change]:
                 after=new.grievance_contact,
             )
         )
+    return changes
+
+
+def _trackers(old: Policy, new: Policy) -> list[Change]:
+    """A tracker added, or serving another purpose or another party, widens; one
+    taken away narrows."""
+    changes = []
+    for name in sorted(set(old.trackers) | set(new.trackers)):
+        before, after = old.trackers.get(name), new.trackers.get(name)
+        if before == after:
+            continue
+        either = after or before
+        assert either is not None
+        purpose = either.purpose
+        shown = None if after is None else f"{name} ({after.party} party {after.kind})"
+        if after is None:
+            changes.append(Change("tracker_removed", False, purpose=purpose, before=name))
+        else:
+            kind = "tracker_added" if before is None else "tracker_changed"
+            changes.append(Change(kind, True, purpose=purpose, after=shown))
     return changes

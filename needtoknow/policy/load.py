@@ -36,6 +36,8 @@ from needtoknow.policy.model import (
     RESPONSE_DAYS_DEFAULT,
     RESPONSE_DAYS_MAX,
     RIGHT_KINDS,
+    TRACKER_KINDS,
+    TRACKER_PARTIES,
     USAGE_FORMS,
     Agreement,
     ConsentManager,
@@ -45,6 +47,7 @@ from needtoknow.policy.model import (
     Retention,
     Rule,
     StatutoryHold,
+    Tracker,
     UsageRule,
 )
 
@@ -63,6 +66,7 @@ _TOP_LEVEL = frozenset(
         "usage_data",
         "holds",
         "consent_managers",
+        "trackers",
     }
 )
 
@@ -266,6 +270,9 @@ class _Loader:
         managers: dict[str, ConsentManager] = {}
         with self.noting():
             managers = self.consent_managers(self.mapping(data, "consent_managers", required=False))
+        trackers: dict[str, Tracker] = {}
+        with self.noting():
+            trackers = self.trackers(self.mapping(data, "trackers", required=False), known)
         self.settle()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
@@ -290,8 +297,37 @@ class _Loader:
             rights_how=str(settings.get("rights_how", "")).strip(),
             rights_identifier=str(settings.get("rights_identifier", "")).strip(),
             consent_managers=managers,
+            trackers=trackers,
         )
         return policy, registry
+
+    def trackers(self, given: _Map, known: _Vocabulary) -> dict[str, Tracker]:
+        """``trackers: {name: {kind, party, purpose}}``: what follows a visit, whose, why."""
+        found = {}
+        for name, spec in given.items():
+            if not isinstance(spec, _Map):
+                raise self.error(given, f"tracker {name!r} is a mapping", name)
+            extra = sorted(set(spec) - {"kind", "party", "purpose"})
+            if extra:
+                raise self.error(spec, f"tracker {name!r}: unknown {extra[0]!r}", extra[0])
+            kind, party = str(spec.get("kind")), str(spec.get("party"))
+            purpose = str(spec.get("purpose"))
+            what = f"tracker {name!r}"
+            if kind not in TRACKER_KINDS:
+                raise self.error(spec, unknown(f"{what} kind", kind, TRACKER_KINDS))
+            if party not in TRACKER_PARTIES:
+                raise self.error(spec, unknown(f"{what} party", party, TRACKER_PARTIES))
+            if purpose not in known.purposes or purpose in known.prohibited:
+                raise self.error(spec, unknown(f"{what} purpose", purpose, known.purposes))
+            basis = known.purposes[purpose].legal_basis
+            if party == "third" and basis != "consent":
+                detail = (
+                    f"{what}: a third party's tracker serves only a purpose based on "
+                    f"consent, not {purpose!r} ({basis})"
+                )
+                raise self.error(spec, detail, "purpose")
+            found[name] = Tracker(name, kind, party, purpose)
+        return found
 
     def consent_managers(self, given: _Map) -> dict[str, ConsentManager]:
         """``consent_managers: {name: {registration, public_key (Ed25519, hex)}}``."""

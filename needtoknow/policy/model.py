@@ -164,6 +164,23 @@ class Rule:
 USAGE_FORMS = frozenset({"raw", "aggregate"})
 
 
+TRACKER_KINDS = ("cookie", "web_beacon", "local_storage", "sdk")
+TRACKER_PARTIES = ("first", "third")
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """A cookie, web beacon or other technology the site uses to follow a visit (the
+    seed: "third parties may use cookies and web beacons"), listed in the notice with
+    whose it is and what for (DPDP Rules r.3). A third party's serves a purpose based on
+    consent only: nobody else follows a person who has not agreed."""
+
+    name: str
+    kind: str
+    party: str
+    purpose: str
+
+
 @dataclass(frozen=True)
 class ConsentManager:
     """A consent manager registered with the Board (DPDP Act s.6(7)-(9), Rules r.4):
@@ -227,6 +244,7 @@ class Policy:
     rights_how: str = ""
     rights_identifier: str = ""
     consent_managers: Mapping[str, ConsentManager] = field(default_factory=dict)
+    trackers: Mapping[str, Tracker] = field(default_factory=dict)
 
     def collectors(self, category: str) -> tuple[str, ...]:
         """The purposes that collect ``category``, in name order (none: it may not be

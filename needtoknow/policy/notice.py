@@ -57,6 +57,12 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "within": "{right} (answered within {days} days)",
         "how": "How to exercise them: {how}.",
         "identifier": "To identify yourself, give {identifier}; we send a one-time code to it.",
+        "trackers": "Cookies, web beacons and other trackers",
+        "trackers_intro": "These follow your visits to our sites, each for one purpose only:",
+        "tracker": "{name} — {kind}, {party}: {purpose}",
+        "first": "ours",
+        "third": "a third party's, used only while you consent",
+        "trackers_withdraw": "Withdrawing a consent stops the trackers that serve it.",
         "changed": "What changed",
         "changed_none": "Nothing that widens what anyone may receive.",
         "widens": "widens",
@@ -94,6 +100,12 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "within": "{right} ({days} दिनों के भीतर उत्तर)",
         "how": "इनका प्रयोग कैसे करें: {how}।",
         "identifier": "अपनी पहचान के लिए {identifier} दें; हम उस पर एक बार का कोड भेजते हैं।",
+        "trackers": "कुकीज़, वेब बीकन और अन्य ट्रैकर",
+        "trackers_intro": "ये हमारी साइटों पर आपके आने को ट्रैक करते हैं, हर एक केवल एक उद्देश्य के लिए:",
+        "tracker": "{name} — {kind}, {party}: {purpose}",
+        "first": "हमारा",
+        "third": "किसी अन्य कंपनी का, केवल आपकी सहमति रहने तक उपयोग किया जाता है",
+        "trackers_withdraw": "सहमति वापस लेने पर उससे जुड़े ट्रैकर बंद हो जाते हैं।",
         "changed": "क्या बदला",
         "changed_none": "ऐसा कुछ नहीं जो किसी को मिलने वाले डेटा को बढ़ाए।",
         "widens": "बढ़ाता है",
@@ -134,6 +146,10 @@ TERMS: Mapping[str, Mapping[str, str]] = {
         "legal_obligation": "कानूनी दायित्व",
         "legal_claim": "कानूनी दावा",
         "legitimate_use": "वैध उपयोग",
+        "cookie": "कुकी",
+        "web_beacon": "वेब बीकन",
+        "local_storage": "ब्राउज़र में संग्रह",
+        "sdk": "ऐप में लगा सॉफ़्टवेयर",
         "none": "कोई नहीं",
     },
     "en": {
@@ -150,6 +166,8 @@ TERMS: Mapping[str, Mapping[str, str]] = {
         "legal_obligation": "legal obligation",
         "legal_claim": "legal claim",
         "legitimate_use": "legitimate use",
+        "local_storage": "browser storage",
+        "sdk": "software kit in our app",
     },
 }
 
@@ -243,6 +261,8 @@ def render(
     if aggregate:
         budget = max(rule.epsilon for rule in aggregate)
         sections.append(Section(say["usage"], [say["usage_text"].format(epsilon=f"{budget:g}")]))
+    if policy.trackers:
+        sections.append(_trackers(policy, language, say, term))
     rights = Section(say["rights"], items=_rights(policy, say))
     if policy.rights_how:
         rights.paragraphs.append(say["how"].format(how=policy.rights_how))
@@ -257,6 +277,22 @@ def render(
     version = say["version"].format(name=policy.name, version=policy.version[:12])
     sections[0].paragraphs.insert(0, version)
     return Notice(title, sections, language)
+
+
+def _trackers(policy: Policy, language: str, say: Mapping[str, str], term: Any) -> Section:
+    items = []
+    for name, tracker in sorted(policy.trackers.items()):
+        purpose = policy.purposes[tracker.purpose]
+        items.append(
+            say["tracker"].format(
+                name=name.replace("_", " "),
+                kind=term(tracker.kind),
+                party=say[tracker.party],
+                purpose=purpose.translations.get(language, purpose.description)
+                or tracker.purpose.replace("_", " "),
+            )
+        )
+    return Section(say["trackers"], [say["trackers_intro"], say["trackers_withdraw"]], items)
 
 
 def _kept(retention: Retention | None, say: Mapping[str, str]) -> str:

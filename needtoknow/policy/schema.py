@@ -17,6 +17,8 @@ from needtoknow.policy.model import (
     OBLIGATIONS,
     RECIPIENT_KINDS,
     RIGHT_KINDS,
+    TRACKER_KINDS,
+    TRACKER_PARTIES,
     USAGE_FORMS,
 )
 
@@ -154,6 +156,17 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
         },
         ["validator"],
     )
+    tracker = {
+        "type": "object",
+        "description": "A cookie, web beacon or other technology that follows a visit",
+        "properties": {
+            "kind": {"enum": list(TRACKER_KINDS)},
+            "party": {"enum": list(TRACKER_PARTIES), "description": "third: consent-based only"},
+            "purpose": _NAME,
+        },
+        "required": ["kind", "party", "purpose"],
+        "additionalProperties": False,
+    }
     consent_manager = {
         "type": "object",
         "description": "A consent manager registered with the Data Protection Board",
@@ -187,6 +200,7 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
             "rules": {"type": "array", "items": rule},
             "usage_data": {"type": "array", "items": usage},
             "consent_managers": {"type": "object", "additionalProperties": consent_manager},
+            "trackers": {"type": "object", "additionalProperties": tracker},
         },
         "required": ["purposes", "recipients", "rules"],
         "additionalProperties": False,
