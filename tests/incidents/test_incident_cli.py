@@ -4,22 +4,24 @@ each printing the same JSON document, and refusals naming what is valid."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.conftest import Ntk
 from tests.customers import ASHA
 
 
+def open_leak(ntk: Ntk, noticed_at: str, summary: str) -> dict[str, Any]:
+    """``ntk incident open`` of a data leak: the incident's document."""
+    opened: dict[str, Any] = ntk.json(
+        "incident", "open", "--kind", "data_leak", "--noticed-at", noticed_at, "--summary", summary
+    )
+    return opened
+
+
 def test_open_scope_list_and_close_from_the_command_line(ntk: Ntk) -> None:
     cid = ntk.json("customer", "add", "-", stdin=json.dumps(ASHA))["customer_id"]
-    opened = ntk.json(
-        "incident",
-        "open",
-        "--kind",
-        "data_leak",
-        "--noticed-at",
-        "2026-12-05T09:30+05:30",
-        "--summary",
-        "A support export was mailed to the wrong address",
+    opened = open_leak(
+        ntk, "2026-12-05T09:30+05:30", "A support export was mailed to the wrong address"
     )
     incident = opened["incident_id"]
     assert opened["deadlines"]["cert_in"]["due"] == "2026-12-05T10:00:00Z"

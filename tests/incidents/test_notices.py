@@ -18,6 +18,7 @@ from needtoknow.records.outbox import Smtp
 from needtoknow.vault import Vault
 from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, RAVI
+from tests.incidents.test_incident_cli import open_leak
 from tests.mail import Inbox, text_of
 
 Mail = tuple[Smtp, Inbox, Controller]
@@ -106,20 +107,9 @@ def test_the_companys_words_are_checked_before_anything_is_queued(
     assert vault.outbox().status(f"incident:{opened.id}") == {}
 
 
-def test_ntk_incident_notify_sends_from_a_yaml_file(
-    ntk: Ntk, smtp: Mail, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ntk_incident_notify_sends_from_a_yaml_file(ntk: Ntk, smtp: Mail, tmp_path: Any) -> None:
     ntk.json("customer", "add", "-", stdin=json.dumps(ASHA))
-    opened = ntk.json(
-        "incident",
-        "open",
-        "--kind",
-        "data_leak",
-        "--noticed-at",
-        "2026-11-26T10:00Z",
-        "--summary",
-        "Bucket left public",
-    )
+    opened = open_leak(ntk, "2026-11-26T10:00Z", "Bucket left public")
     ntk.json("incident", "scope", opened["incident_id"], "--category", "email")
     notice = tmp_path / "notice.yaml"
     notice.write_text(yaml.safe_dump(NOTICE, allow_unicode=True), "utf-8")
