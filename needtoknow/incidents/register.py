@@ -34,8 +34,9 @@ from needtoknow.storage.schema import (
 from needtoknow.vault import Vault
 
 SHOWN_IN = "Asia/Kolkata"
-# Ledger entries by which a recipient received customers' data (allowed ones only).
-RECEIPTS = frozenset({"read", "find", "disclosure"})
+# Ledger entries by which a recipient received customers' data (allowed ones only; a
+# disclosure counts at its release).
+RECEIPTS = frozenset({"read", "find"})
 MAX_SUMMARY = 5_000
 NOTICE_PREFIX = "incident:"  # the outbox's key for an incident's notices
 
@@ -427,7 +428,7 @@ class Incidents:
     ) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
         for _, entry in self.vault.ledger.between(since, until):
-            if entry.get("kind") not in RECEIPTS or entry.get("decision", "allow") != "allow":
+            if not _received_data(entry):
                 continue
             if actor is not None and entry.get("actor") != actor:
                 continue
@@ -551,6 +552,16 @@ class Incidents:
             "incident", detail={"event": event, "incident_id": incident_id, **detail}
         )
         self._scope.ledger.append(conn, entry)
+
+
+def _received_data(entry: dict[str, Any]) -> bool:
+    """Whether an entry records data leaving: an allowed read or lookup, or a legal
+    disclosure's release (its request, approval or rejection sent nothing)."""
+    kind = entry.get("kind")
+    if kind == "disclosure":
+        detail = entry.get("detail")
+        return isinstance(detail, dict) and detail.get("action") == "release"
+    return kind in RECEIPTS and entry.get("decision") == "allow"
 
 
 def _totals(conn: sa.Connection, incident_id: str) -> tuple[int, tuple[str, ...]]:

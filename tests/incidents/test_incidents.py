@@ -187,3 +187,24 @@ def test_a_leaked_file_names_its_customers_through_the_blind_indexes(
     scoped = register.scope(opened.id, file=leaked)
     assert scoped.basis["file"] == "export.csv" and scoped.found == 2
     assert register.customers(opened.id) == {asha: ("email",), ravi: ("telephone",)}
+
+
+def test_a_disclosure_counts_when_released_not_when_requested(vault: Vault, clock: Clock) -> None:
+    asha = vault.add(ASHA).customer_id
+    made = vault.acting("user:priya").disclosures.request(
+        authority="law_enforcement",
+        purpose="legal_process",
+        legal_basis="BNSS s.94",
+        reference="FIR 1/2026",
+        customer_ids=[asha],
+        categories=["email"],
+        case_owner="user:priya",
+    )
+    register = Incidents(vault)
+    opened = register.open("unauthorised_access", clock.now, "Authority mailbox compromised")
+    asked = register.scope(opened.id, recipient="law_enforcement")
+    assert asked.found == 0  # requested only: nothing left the vault
+    vault.acting("user:arun").disclosures.approve(made.id)
+    vault.acting("user:priya").disclosures.release(made.id)
+    released = register.scope(opened.id, recipient="law_enforcement")
+    assert released.added == 1 and register.customers(opened.id) == {asha: ("email",)}
