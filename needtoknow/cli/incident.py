@@ -84,6 +84,7 @@ def scope(
                     recipient=recipient,
                     actor=actor,
                     category=category,
+                    file=file,
                     since=since,
                     until=until,
                 )

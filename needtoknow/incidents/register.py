@@ -35,7 +35,7 @@ from needtoknow.vault import Vault
 
 SHOWN_IN = "Asia/Kolkata"
 # Ledger entries by which a recipient received customers' data (allowed ones only; a
-# disclosure counts at its release).
+# disclosure's release is recorded as such reads).
 RECEIPTS = frozenset({"read", "find"})
 MAX_SUMMARY = 5_000
 NOTICE_PREFIX = "incident:"  # the outbox's key for an incident's notices
@@ -555,13 +555,10 @@ class Incidents:
 
 
 def _received_data(entry: dict[str, Any]) -> bool:
-    """Whether an entry records data leaving: an allowed read or lookup, or a legal
-    disclosure's release (its request, approval or rejection sent nothing)."""
-    kind = entry.get("kind")
-    if kind == "disclosure":
-        detail = entry.get("detail")
-        return isinstance(detail, dict) and detail.get("action") == "release"
-    return kind in RECEIPTS and entry.get("decision") == "allow"
+    """Whether an entry records data leaving: an allowed read or lookup. (A legal
+    disclosure's release reads through the same path, so its reads are these too, with
+    the categories actually sent; its own entries name everyone requested.)"""
+    return entry.get("kind") in RECEIPTS and entry.get("decision") == "allow"
 
 
 def _totals(conn: sa.Connection, incident_id: str) -> tuple[int, tuple[str, ...]]:

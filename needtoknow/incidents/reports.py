@@ -22,7 +22,9 @@ from needtoknow.incidents.kinds import KINDS
 from needtoknow.moments import utc_text
 
 REPORT_FIELDS = ("description", "facts", "mitigation", "findings", "remediation")
-OPTIONAL_FIELDS = ("affected_systems", "occurred")
+# The incident's own summary is sealed (it may name people) and never printed here:
+# what CERT-In is told was observed is ``observed``, written for the report.
+OPTIONAL_FIELDS = ("affected_systems", "occurred", "observed")
 MAX_FIELD = 10_000
 IST = ZoneInfo("Asia/Kolkata")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
@@ -138,7 +140,7 @@ def cert_in_report(record: Mapping[str, Any], words: Mapping[str, str], now: dat
         "",
         "## What was observed",
         "",
-        record["summary"],
+        words.get("observed", words["description"]),
         "",
         "## Description",
         "",

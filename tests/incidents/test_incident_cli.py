@@ -4,6 +4,7 @@ each printing the same JSON document, and refusals naming what is valid."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import Ntk
@@ -68,3 +69,13 @@ def test_refusals_name_what_is_valid(ntk: Ntk) -> None:
         expect=5,
     )
     assert json.loads(no_zone.stderr)["field"] == "noticed_at"
+
+
+def test_a_leaked_file_scopes_from_the_command_line(ntk: Ntk, tmp_path: Path) -> None:
+    cid = ntk.json("customer", "add", "-", stdin=json.dumps(ASHA))["customer_id"]
+    opened = open_leak(ntk, "2026-11-26T10:00Z", "A CSV on a paste site")
+    leaked = tmp_path / "leak.csv"
+    leaked.write_text(f"who,mail\nAsha,{ASHA['email']}\n", "utf-8")
+    scoped = ntk.json("incident", "scope", opened["incident_id"], "--file", str(leaked))
+    assert (scoped["found"], scoped["basis"]["file"]) == (1, "leak.csv")
+    assert cid not in json.dumps(scoped) and ASHA["email"] not in json.dumps(scoped)

@@ -51,7 +51,8 @@ def test_both_reports_come_from_the_record(
     assert "| 1 |" in board and "category email" in board  # the scope's version and basis
     cert_in = (tmp_path / "cert-in-report.md").read_text("utf-8")
     assert "Data leak" in cert_in and WORDS["affected_systems"] in cert_in
-    assert "Wrong attachment sent to a customer" in cert_in  # what was observed
+    assert "Wrong attachment sent to a customer" not in cert_in  # the sealed summary stays so
+    assert WORDS["description"] in cert_in
     assert ASHA["email"] not in board + cert_in  # counts and categories, never values
     for name, digest in made["documents"].items():
         data = (tmp_path / name).read_bytes()
