@@ -8,7 +8,8 @@ SQLite, which keeps every time in UTC without its zone.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from functools import cache
 from typing import Literal, overload
 
 Precision = Literal["seconds", "milliseconds", "microseconds"]
@@ -26,3 +27,12 @@ def utc_text(moment: datetime | None, timespec: Precision = "seconds") -> str | 
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec=timespec) + "Z"
+
+
+@cache
+def india() -> tzinfo:
+    """Asia/Kolkata: the zone times are shown in to people (the customers' and the
+    company's), always beside or over UTC, which is what is kept."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Kolkata")

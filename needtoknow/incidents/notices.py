@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from needtoknow.errors import ValidationError
+from needtoknow.moments import india
 from needtoknow.policy.notice import LANGUAGES, TERMS
 
 NOTICE_FIELDS = ("what_happened", "consequences", "measures", "advice")
 MAX_FIELD = 2_000
-IST = ZoneInfo("Asia/Kolkata")
 
 HEADINGS = {
     "en": {
@@ -83,7 +82,7 @@ def compose(
         say = HEADINGS[language]
         terms = TERMS.get(language, {})
         data = ", ".join(terms.get(c) or c.replace("_", " ") for c in categories)
-        when = noticed_at.astimezone(IST).strftime("%Y-%m-%d %H:%M IST")
+        when = noticed_at.astimezone(india()).strftime("%Y-%m-%d %H:%M IST")
         parts.append(
             "\n\n".join(
                 [

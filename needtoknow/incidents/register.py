@@ -22,7 +22,7 @@ from needtoknow.guards.names import unknown
 from needtoknow.incidents import notices, reports
 from needtoknow.incidents.kinds import BOARD_REPORT, CERT_IN, KINDS
 from needtoknow.ledger.ledger import CLOCK_SKEW
-from needtoknow.moments import utc_text
+from needtoknow.moments import india, utc_text
 from needtoknow.storage import notes, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import (
@@ -33,7 +33,6 @@ from needtoknow.storage.schema import (
 )
 from needtoknow.vault import Vault
 
-SHOWN_IN = "Asia/Kolkata"
 # Ledger entries by which a recipient received customers' data (allowed ones only; a
 # disclosure's release is recorded as such reads).
 RECEIPTS = frozenset({"read", "find"})
@@ -65,9 +64,7 @@ class Incident:
         }
 
     def to_json(self, now: datetime) -> dict[str, Any]:
-        from zoneinfo import ZoneInfo
-
-        ist = ZoneInfo(SHOWN_IN)
+        ist = india()
 
         def clock(due: datetime) -> dict[str, Any]:
             return {

@@ -15,18 +15,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from needtoknow.errors import ValidationError
 from needtoknow.incidents.kinds import KINDS
-from needtoknow.moments import utc_text
+from needtoknow.moments import india, utc_text
 
 REPORT_FIELDS = ("description", "facts", "mitigation", "findings", "remediation")
 # The incident's own summary is sealed (it may name people) and never printed here:
 # what CERT-In is told was observed is ``observed``, written for the report.
 OPTIONAL_FIELDS = ("affected_systems", "occurred", "observed")
 MAX_FIELD = 10_000
-IST = ZoneInfo("Asia/Kolkata")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
 
 
@@ -54,7 +52,7 @@ def _when(moment: datetime | str | None) -> str:
         return "—"
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    ist = moment.astimezone(IST).strftime("%Y-%m-%d %H:%M IST")
+    ist = moment.astimezone(india()).strftime("%Y-%m-%d %H:%M IST")
     return f"{utc_text(moment)} ({ist})"
 
 

@@ -15,7 +15,8 @@ from datetime import datetime
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+
+from needtoknow.moments import india
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 LANGUAGES = {"en": "English", "hi": "हिन्दी"}
 DEFAULT = "en"
 COOKIE = "ntk_lang"
-SHOWN_IN = ZoneInfo("Asia/Kolkata")
 
 
 def chosen(request: Request, account: str | None = None) -> str:
@@ -64,7 +64,7 @@ def shown(moment: datetime | None, language: str) -> str:
 
     if moment is None:
         return "—"
-    return str(format_datetime(moment, "medium", tzinfo=SHOWN_IN, locale=language)) + " IST"
+    return str(format_datetime(moment, "medium", tzinfo=india(), locale=language)) + " IST"
 
 
 def relative(moment: datetime, now: datetime, language: str) -> str:
