@@ -72,3 +72,19 @@ def test_bench_lifecycle_compares_a_retention_run_with_a_plain_delete() -> None:
 def test_bench_import_reports_the_ratio_and_the_memory() -> None:
     out = run("bench_import.py", "--customers", "300", "--rows", "2000")
     assert "vs one Vault.add per transaction" in out and "peak RSS" in out
+
+
+def test_bench_scope_compares_a_scope_with_an_indexed_count() -> None:
+    out = run(
+        "bench_scope.py",
+        "--entries",
+        "20000",
+        "--days",
+        "2",
+        "--customers",
+        "3000",
+        "--repeats",
+        "1",
+    )
+    assert "peer  indexed count(*)" in out and "Ledger.received" in out
+    assert "x the count (goal ≤ 3x" in out

@@ -31,6 +31,7 @@ from needtoknow.storage.schema import consents
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA
+from tests.ledgered import entries
 from tests.serving import serving
 
 SIGNER = Ed25519PrivateKey.generate()
@@ -115,7 +116,7 @@ def test_forged_replayed_and_stale_events_are_refused(managed: Vault, clock: Clo
     assert managed.consents.active(cid, "marketing_contact")  # nothing refused took effect
     refusals = [
         e["detail"]["reason"]
-        for _, e in managed.ledger.between(None, None)
+        for e in entries(managed)
         if e.get("detail", {}).get("action") == "manager_event_refused"
     ]
     assert {"bad_signature", "replayed_id", "stale"} <= set(refusals)
@@ -162,3 +163,79 @@ def test_the_policy_registers_managers_with_a_real_key() -> None:
     broken = POLICY.replace(PUBLIC, "abc")
     with pytest.raises(PolicyError, match="public_key"):
         load_policy_text(broken, "p.yaml")
+
+
+def test_events_arriving_out_of_order_do_not_bring_a_consent_back(
+    managed: Vault, clock: Clock
+) -> None:
+    """A grant issued before a withdrawal (by the manager, or by any other channel)
+    that arrives after it is kept, not applied: the person withdrew last."""
+    cid = managed.add(ASHA).customer_id
+    granted_at = clock.now
+    late_grant = event(clock, cid, "grant", "e-1")
+    clock.now += timedelta(seconds=30)
+    withdraw = event(clock, cid, "withdraw", "e-2")
+    managed.consent_managers.receive("consentra", withdraw, signed(withdraw))
+    answer = managed.consent_managers.receive("consentra", late_grant, signed(late_grant))
+    assert answer == {"event_id": "e-1", "outcome": "superseded"}
+    assert not managed.consents.active(cid, "marketing_contact")
+    # the same for a withdrawal through the portal or API, then a stale grant
+    clock.now = granted_at + timedelta(seconds=45)
+    fresh = event(clock, cid, "grant", "e-3")
+    managed.consent_managers.receive("consentra", fresh, signed(fresh))
+    assert managed.consents.active(cid, "marketing_contact")
+    clock.now = granted_at + timedelta(seconds=60)
+    older = event(clock, cid, "grant", "e-4")  # issued before the withdrawal below
+    clock.now = granted_at + timedelta(seconds=75)
+    managed.consents.withdraw(cid, "marketing_contact", "portal")
+    clock.now += timedelta(seconds=5)
+    assert managed.consent_managers.receive("consentra", older, signed(older))["outcome"] == (
+        "superseded"
+    )
+    assert not managed.consents.active(cid, "marketing_contact")
+    superseded = [
+        e["detail"]["event_id"]
+        for e in entries(managed)
+        if e.get("detail", {}).get("action") == "manager_event_superseded"
+    ]
+    assert superseded == ["e-1", "e-4"]
+
+
+def test_the_same_event_sent_twice_at_once_is_applied_once(managed: Vault, clock: Clock) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cid = managed.add(ASHA).customer_id
+    grant = event(clock, cid, "grant", "e-1")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(
+                lambda _: managed.consent_managers.receive("consentra", grant, signed(grant)),
+                range(8),
+            )
+        )
+    assert sorted(a["outcome"] for a in answers) == ["duplicate"] * 7 + ["grant"]
+    assert len(managed.consents.listing(cid)) == 1
+    granted = [e for e in entries(managed) if e.get("detail", {}).get("action") == "grant"]
+    assert [e["actor"] for e in granted] == ["consent_manager:consentra"]
+
+
+def test_an_unsigned_claim_is_nobodys_and_its_refusals_are_limited(
+    managed: Vault, clock: Clock
+) -> None:
+    """Whoever sends a bad signature is not ledgered as the manager they name, and a
+    client sending many is stopped before its refusals flood the ledger."""
+    from needtoknow.api.service import Limits
+
+    cid = managed.add(ASHA).customer_id
+    grant = event(clock, cid, "grant", "e-1")
+    forged = {"X-Consent-Manager": "consentra", "X-Signature": "00" * 64}
+    with serving(create_app(managed, Limits(refusals="3/minute"))) as url:
+        route = f"{url}/v1/consent-manager/events"
+        codes = [httpx.post(route, content=grant, headers=forged).status_code for _ in range(5)]
+        assert codes == [401, 401, 401, 429, 429]
+    refused = [
+        e["actor"]
+        for e in entries(managed)
+        if e.get("detail", {}).get("action") == "manager_event_refused"
+    ]
+    assert refused == ["consent_manager:unauthenticated"] * 3

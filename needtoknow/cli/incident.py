@@ -1,6 +1,6 @@
 """``ntk incident``: security incidents and personal data breaches — open one when it
 is noticed (the CERT-In and Board clocks start), scope it from the ledger's evidence,
-list the clocks, close it."""
+tell the people affected, write the reports, record when each was made, close it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 
 from needtoknow.cli.common import Json, counting, parse_moment, reported, show, with_vault
 from needtoknow.config import Settings
-from needtoknow.incidents import KINDS, Incidents
+from needtoknow.incidents import KINDS, REPORTS, Incidents
 
 if TYPE_CHECKING:
     from needtoknow.vault import Vault
@@ -208,6 +208,29 @@ def report(
         with_vault(lambda vault: Incidents(vault).report(incident_id, given, out), as_json),
         as_json,
     )
+
+
+@app.command()
+def filed(
+    incident_id: str,
+    report: Annotated[str, typer.Option(help="Which report was made: " + ", ".join(REPORTS) + ".")],
+    at: Moment = None,
+    reference: Annotated[
+        str | None, typer.Option(help="The authority's acknowledgement or reference.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Record that a report was made (default: now): its clock stops, and the record
+    says when and under which reference."""
+    with reported(as_json):
+        made = None if at is None else parse_moment(at, "at")
+
+    def run(vault: Vault) -> dict[str, Any]:
+        register = Incidents(vault)
+        when = made or register.vault.clock()
+        return register.filed(incident_id, report, when, reference).to_json(register.vault.clock())
+
+    show(with_vault(run, as_json), as_json)
 
 
 @app.command()

@@ -39,3 +39,9 @@ BREACH_KINDS = frozenset({"data_breach", "data_leak", "unauthorised_access"})
 
 CERT_IN = timedelta(hours=6)  # Directions 2022, direction (ii): from noticing
 BOARD_REPORT = timedelta(hours=72)  # DPDP Rules 2025 r.7(2)(b): from becoming aware
+# The reports an incident may owe, each recorded when made (ntk incident filed)
+REPORTS = {
+    "cert_in": "CERT-In incident report (Directions 2022, direction (ii))",
+    "board_intimation": "Intimation to the Data Protection Board (Rule 7(2)(a))",
+    "board_report": "Detailed report to the Data Protection Board (Rule 7(2)(b))",
+}

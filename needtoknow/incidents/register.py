@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +20,23 @@ from needtoknow.crypto import envelope
 from needtoknow.errors import NeedToKnowError, NotFound, ValidationError
 from needtoknow.guards.names import unknown
 from needtoknow.incidents import notices, reports
-from needtoknow.incidents.kinds import BOARD_REPORT, CERT_IN, KINDS
-from needtoknow.ledger.ledger import CLOCK_SKEW
+from needtoknow.incidents.kinds import BOARD_REPORT, BREACH_KINDS, CERT_IN, KINDS, REPORTS
 from needtoknow.moments import india, utc_text
+from needtoknow.records.outbox import Outbox
 from needtoknow.storage import notes, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import (
     incident_customers,
     incident_scopes,
+    incident_steps,
     incidents,
-    notifications,
 )
 from needtoknow.vault import Vault
 
-# Ledger entries by which a recipient received customers' data (allowed ones only; a
-# disclosure's release is recorded as such reads).
-RECEIPTS = frozenset({"read", "find"})
 MAX_SUMMARY = 5_000
-NOTICE_PREFIX = "incident:"  # the outbox's key for an incident's notices
+NOTICE_PREFIX = "incident:"  # the outbox's keys for an incident's notices: incident:<id>:<n>
+# How far ahead of this machine's clock a noticing time may be (another machine's clock)
+FUTURE_GRACE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -53,26 +52,39 @@ class Incident:
     scope_version: int
     customers: int
     categories: tuple[str, ...]
+    filed: dict[str, datetime]  # report → when it was made (Incidents.filed)
 
-    def deadlines(self) -> dict[str, datetime]:
-        """When each report is due: CERT-In six hours from noticing; the Board told
-        without delay (due at once) and its detailed report within 72 hours."""
-        return {
-            "cert_in": self.noticed_at + CERT_IN,
-            "board_intimation": self.noticed_at,
-            "board_report": self.noticed_at + BOARD_REPORT,
-        }
+    @property
+    def personal_data_breach(self) -> bool:
+        """A breach under the DPDP Act (s.2(u)) — so the Board's clocks run — when its
+        kind is one, or when a scope found anyone's personal data in it."""
+        return self.kind in BREACH_KINDS or self.customers > 0
+
+    def deadlines(self) -> dict[str, datetime | None]:
+        """When each report is due: CERT-In six hours from noticing; for a personal data
+        breach, the Board told without delay (no fixed hour: None) and its detailed
+        report within 72 hours of becoming aware."""
+        due: dict[str, datetime | None] = {"cert_in": self.noticed_at + CERT_IN}
+        if self.personal_data_breach:
+            due |= {"board_intimation": None, "board_report": self.noticed_at + BOARD_REPORT}
+        return due
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         ist = india()
 
-        def clock(due: datetime) -> dict[str, Any]:
-            return {
-                "due": utc_text(due),
-                "due_ist": due.astimezone(ist).isoformat(timespec="seconds"),
-                "seconds_left": int((due - now).total_seconds()),
-                "overdue": self.status == "open" and due < now,
+        def clock(report: str, due: datetime | None) -> dict[str, Any]:
+            filed = self.filed.get(report)
+            pending = filed is None and self.status == "open"
+            shown: dict[str, Any] = {
+                "due": utc_text(due) if due else "without delay",
+                "due_ist": due.astimezone(ist).isoformat(timespec="seconds") if due else None,
+                "seconds_left": int((due - now).total_seconds()) if due else None,
+                "filed_at": utc_text(filed),
+                "overdue": pending and due is not None and due < now,
             }
+            if due is None:  # how long it has waited
+                shown["seconds_since_noticed"] = int((now - self.noticed_at).total_seconds())
+            return shown
 
         return {
             "incident_id": self.id,
@@ -84,7 +96,8 @@ class Incident:
             "opened_by": self.opened_by,
             "closed_at": utc_text(self.closed_at),
             "closed_by": self.closed_by,
-            "deadlines": {name: clock(due) for name, due in self.deadlines().items()},
+            "personal_data_breach": self.personal_data_breach,
+            "deadlines": {name: clock(name, due) for name, due in self.deadlines().items()},
             "scope": {
                 "version": self.scope_version,
                 "customers": self.customers,
@@ -130,7 +143,7 @@ class Incidents:
         if noticed_at.tzinfo is None:
             raise ValidationError("noticed_at", "incident", "zone", "a time with its zone")
         noticed_at = noticed_at.astimezone(UTC)  # SQLite keeps the clock face, not the zone
-        if noticed_at > now + CLOCK_SKEW:
+        if noticed_at > now + FUTURE_GRACE:
             raise ValidationError("noticed_at", "incident", "future", "not after now")
         if not summary.strip() or len(summary) > MAX_SUMMARY:
             detail = f"1 to {MAX_SUMMARY} characters"
@@ -152,7 +165,7 @@ class Incidents:
                     scope_version=0,
                 )
             )
-            self._ledger(conn, incident_id, "opened", kind=kind, noticed_at=utc_text(noticed_at))
+            self._step(conn, incident_id, "opened", kind=kind, noticed_at=utc_text(noticed_at))
         return self.get(incident_id)
 
     def get(self, incident_id: str) -> Incident:
@@ -160,14 +173,14 @@ class Incidents:
             row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).first()
             if row is None:
                 raise NotFound(f"no incident {incident_id!r}")
-            return _incident(row, *_totals(conn, incident_id))
+            return _incident(conn, row)
 
     def listing(self, open_only: bool = False) -> list[Incident]:
         query = sa.select(incidents).order_by(incidents.c.noticed_at.desc())
         if open_only:
             query = query.where(incidents.c.status == "open")
         with reading(self._scope.db) as conn:
-            return [_incident(row, *_totals(conn, row.id)) for row in conn.execute(query)]
+            return [_incident(conn, row) for row in conn.execute(query)]
 
     def summary(self, incident_id: str) -> str:
         """What staff wrote when opening it (sealed at rest)."""
@@ -209,6 +222,8 @@ class Incidents:
         if len(chosen) != 1:
             detail = "key, recipient, actor, category, file"
             raise ValidationError("scope", "incident", "one_of", detail)
+        if (category or file) and (since or until):  # a whole category: no window applies
+            raise ValidationError("from", "incident", "not_with", "--key, --recipient, --actor")
         if since is not None and until is not None and until <= since:
             raise ValidationError("to", "incident", "before_from", "after --from")
         if self.get(incident_id).status != "open":
@@ -226,8 +241,11 @@ class Incidents:
         elif file is not None:
             found = self._named_in(file)
         else:
-            who = f"api:{key}" if key is not None else actor
-            found = self._received(who, recipient, since, until)
+            if recipient is not None:
+                party = f"recipient:{recipient}"
+            else:
+                party = f"actor:api:{key}" if key is not None else f"actor:{actor}"
+            found = self.vault.ledger.received(party, since, until)
         return self._grow(incident_id, basis, found)
 
     def customers(self, incident_id: str) -> dict[str, tuple[str, ...]]:
@@ -241,59 +259,71 @@ class Incidents:
             return {row.customer_id: tuple(json.loads(row.categories)) for row in rows}
 
     def notify(self, incident_id: str, notice: Any) -> dict[str, Any]:
-        """Queue the notice to every person in the scope not told yet (each is told once,
-        however often this runs as the scope grows); ``notice`` is the company's words
-        (:data:`notices.NOTICE_FIELDS`, each in English and Hindi). The outbox sends
+        """Queue the notice to every person in the scope not yet told of everything the
+        scope now holds about them: each is told once, and again only when a later scope
+        adds a category. ``notice`` is the company's words (:data:`notices.NOTICE_FIELDS`,
+        each in English and Hindi); each call's words are kept as sent, as notice number
+        n, with their SHA-256, and earlier notices keep their own words. The outbox sends
         them (``Vault.outbox(smtp, Incidents(vault).compose)``)."""
+        import hashlib
+
         words = notices.checked(notice)
-        key, now = NOTICE_PREFIX + incident_id, self._scope.clock()
-        if self.get(incident_id).status != "open":
-            raise NeedToKnowError(f"incident {incident_id} is closed")
+        text = json.dumps(words, ensure_ascii=False, sort_keys=True)
+        now = self._scope.clock()
         with self._scope.db.begin() as conn:
-            conn.execute(
-                incidents.update()
-                .where(incidents.c.id == incident_id)
-                .values(notice=json.dumps(words, ensure_ascii=False))
-            )
-            told: set[str] = set(
-                conn.execute(
-                    sa.select(notifications.c.customer_id).where(notifications.c.version == key)
-                ).scalars()
-            )
-            scoped: list[str] = list(
-                conn.execute(
-                    sa.select(incident_customers.c.customer_id).where(
+            self._open_row(conn, incident_id)  # locked: one notify at a time
+            number = 1 + len(_steps(conn, incident_id, "notified"))
+            due = {
+                row.customer_id: row.categories
+                for row in conn.execute(
+                    sa.select(incident_customers).where(
                         incident_customers.c.incident_id == incident_id
                     )
-                ).scalars()
-            )
-            new = sorted(set(scoped) - told)
-            if new:
-                conn.execute(
-                    notifications.insert(),
-                    [
-                        {
-                            "version": key,
-                            "customer_id": customer,
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                        }
-                        for customer in new
-                    ],
                 )
-            self._ledger(conn, incident_id, "notices_queued", queued=len(new), before=len(told))
-        return {"incident_id": incident_id, "queued": len(new), "queued_before": len(told)}
+                if row.told is None
+                or not set(json.loads(row.categories)) <= set(json.loads(row.told))
+            }
+            key = f"{NOTICE_PREFIX}{incident_id}:{number}"
+            queued = Outbox.queue(conn, key, sorted(due), now)
+            for customer, categories in due.items():
+                conn.execute(
+                    incident_customers.update()
+                    .where(
+                        incident_customers.c.incident_id == incident_id,
+                        incident_customers.c.customer_id == customer,
+                    )
+                    .values(told=categories)
+                )
+            sha256 = hashlib.sha256(text.encode()).hexdigest()
+            self._step(
+                conn,
+                incident_id,
+                "notified",
+                {"words": words},
+                number=number,
+                queued=len(queued),
+                sha256=sha256,
+            )
+        return {
+            "incident_id": incident_id,
+            "notice": number,
+            "queued": len(queued),
+            "sha256": sha256,
+        }
 
     def compose(self, key: str, customer_id: str) -> tuple[str, str]:
-        """One person's notice for the outbox (``key`` is ``incident:<id>``)."""
-        incident_id = key.removeprefix(NOTICE_PREFIX)
+        """One person's notice for the outbox (``key`` is ``incident:<id>:<n>``): notice
+        n's words, with every category the scope holds about them."""
+        incident_id, _, number = key.removeprefix(NOTICE_PREFIX).partition(":")
         with reading(self._scope.db) as conn:
-            row = conn.execute(
-                sa.select(incidents.c.notice, incidents.c.noticed_at).where(
-                    incidents.c.id == incident_id
-                )
-            ).one()
+            words = next(
+                step["words"]
+                for step in _steps(conn, incident_id, "notified")
+                if str(step["number"]) == number
+            )
+            noticed_at: datetime = conn.execute(
+                sa.select(incidents.c.noticed_at).where(incidents.c.id == incident_id)
+            ).scalar_one()
             categories: str = conn.execute(
                 sa.select(incident_customers.c.categories).where(
                     incident_customers.c.incident_id == incident_id,
@@ -302,12 +332,38 @@ class Incidents:
             ).scalar_one()
         policy = self.vault.policy
         return notices.compose(
-            json.loads(row.notice),
+            words,
             tuple(json.loads(categories)),
-            stored_utc(row.noticed_at),
+            stored_utc(noticed_at),
             policy.grievance_contact,
             policy.name,
         )
+
+    def filed(
+        self, incident_id: str, report: str, at: datetime, reference: str | None = None
+    ) -> Incident:
+        """Record that ``report`` (:data:`kinds.REPORTS`) was made at ``at``, with the
+        authority's ``reference`` if one was given: its clock stops."""
+        if report not in REPORTS:
+            raise ValidationError(
+                "report", "incident", "unknown", unknown("report", report, REPORTS)
+            )
+        if at.tzinfo is None:
+            raise ValidationError("at", "incident", "zone", "a time with its zone")
+        if at > self._scope.clock() + FUTURE_GRACE:
+            raise ValidationError("at", "incident", "future", "not after now")
+        if reference is not None and not 0 < len(reference) <= 200:
+            raise ValidationError("reference", "incident", "length", "1 to 200 characters")
+        with self._scope.db.begin() as conn:
+            self._open_row(conn, incident_id)
+            if report not in self.get(incident_id).deadlines():
+                raise NeedToKnowError(
+                    f"incident {incident_id} owes no {report}: it is not a personal data breach"
+                )
+            self._step(
+                conn, incident_id, "filed", report=report, at=utc_text(at), reference=reference
+            )
+        return self.get(incident_id)
 
     def revoke(
         self, incident_id: str, *, key: str | None = None, agreement: str | None = None
@@ -325,7 +381,7 @@ class Incidents:
             self.vault.agreements.revoke(agreement, f"incident {incident_id}")
             done = {"agreement": agreement}
         with self._scope.db.begin() as conn:
-            self._ledger(conn, incident_id, "revoked", **done)
+            self._step(conn, incident_id, "revoked", **done)
         return {"incident_id": incident_id, "revoked": done}
 
     def record(self, incident_id: str) -> dict[str, Any]:
@@ -347,13 +403,12 @@ class Incidents:
                     .order_by(incident_scopes.c.version)
                 )
             ]
-        revoked = [
-            (what, str(detail[what]))
-            for detail in self._events(incident)
-            if detail["event"] == "revoked"
-            for what in ("key", "agreement")
-            if what in detail
-        ]
+            revoked = [
+                (what, str(detail[what]))
+                for detail in _steps(conn, incident_id, "revoked")
+                for what in ("key", "agreement")
+                if what in detail
+            ]
         policy = self.vault.policy
         return {
             "incident": incident.to_json(self._scope.clock()),
@@ -361,45 +416,38 @@ class Incidents:
             "contact": policy.grievance_contact,
             "summary": self.summary(incident_id),
             "scopes": scopes,
-            "notices": self.vault.outbox().status(NOTICE_PREFIX + incident_id),
+            "notices": self.vault.outbox().status(f"{NOTICE_PREFIX}{incident_id}:", prefix=True),
             "revoked": revoked,
         }
 
     def report(self, incident_id: str, words: Any, directory: Path) -> dict[str, Any]:
-        """Write the Board's detailed report and CERT-In's report into ``directory``,
-        each as Markdown and PDF, from the record and the company's ``words``
-        (:data:`reports.REPORT_FIELDS`); their SHA-256 go into the ledger."""
+        """Write CERT-In's report and, for a personal data breach, the Board's detailed
+        report into ``directory``, each as Markdown and PDF, from the record and the
+        company's ``words`` (:data:`reports.REPORT_FIELDS`); their SHA-256 go into the
+        ledger. Every document is made before any is written, so a failure leaves the
+        directory as it was."""
         import hashlib
 
         from needtoknow.guards.output import replacing
 
         checked = reports.checked(words)
+        reports.check_font()
         record, now = self.record(incident_id), self._scope.clock()
-        made: dict[str, str] = {}
-        for name, text in (
-            ("board-report", reports.board_report(record, checked, now)),
-            ("cert-in-report", reports.cert_in_report(record, checked, now)),
-        ):
-            markdown, pdf = directory / f"{name}.md", directory / f"{name}.pdf"
-            with replacing(markdown) as temporary:
-                temporary.write_text(text, "utf-8")
-            with replacing(pdf) as temporary:
-                reports.write_pdf(text, temporary)
-            for path in (markdown, pdf):
-                made[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        texts = {"cert-in-report": reports.cert_in_report(record, checked, now)}
+        if record["incident"]["personal_data_breach"]:
+            texts["board-report"] = reports.board_report(record, checked, now)
+        documents = {
+            f"{name}.{suffix}": content
+            for name, text in sorted(texts.items())
+            for suffix, content in (("md", text.encode()), ("pdf", reports.pdf_bytes(text)))
+        }
+        for file_name, content in documents.items():
+            with replacing(directory / file_name) as temporary:
+                temporary.write_bytes(content)
+        made = {name: hashlib.sha256(content).hexdigest() for name, content in documents.items()}
         with self._scope.db.begin() as conn:
-            self._ledger(conn, incident_id, "reported", documents=made)
+            self._step(conn, incident_id, "reported", documents=made)
         return {"incident_id": incident_id, "directory": str(directory), "documents": made}
-
-    def _events(self, incident: Incident) -> list[dict[str, Any]]:
-        """The incident's own ledger entries' details, oldest first."""
-        since = incident.opened_at - CLOCK_SKEW
-        return [
-            entry["detail"]
-            for _, entry in self.vault.ledger.between(since, None)
-            if entry.get("kind") == "incident"
-            and entry.get("detail", {}).get("incident_id") == incident.id
-        ]
 
     def close(self, incident_id: str) -> Incident:
         with self._scope.db.begin() as conn:
@@ -411,30 +459,10 @@ class Incidents:
             if not done:
                 self.get(incident_id)  # NotFound for an unknown id
                 raise NeedToKnowError(f"incident {incident_id} is closed already")
-            self._ledger(conn, incident_id, "closed")
+            self._step(conn, incident_id, "closed")
         return self.get(incident_id)
 
     # -- evidence ---------------------------------------------------------------------
-
-    def _received(
-        self,
-        actor: str | None,
-        recipient: str | None,
-        since: datetime | None,
-        until: datetime | None,
-    ) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
-        for _, entry in self.vault.ledger.between(since, until):
-            if not _received_data(entry):
-                continue
-            if actor is not None and entry.get("actor") != actor:
-                continue
-            if recipient is not None and entry.get("recipient") != recipient:
-                continue
-            customer = entry.get("customer_id")
-            if isinstance(customer, str):
-                found.setdefault(customer, set()).update(entry.get("categories", ()))
-        return found
 
     def _holding(self, category: str) -> dict[str, set[str]]:
         with reading(self._scope.db) as conn:
@@ -532,7 +560,7 @@ class Incidents:
                 .values(scope_version=version)
             )
             customers, categories = _totals(conn, incident_id)
-            self._ledger(
+            self._step(
                 conn,
                 incident_id,
                 "scoped",
@@ -544,18 +572,59 @@ class Incidents:
             )
         return Scoped(incident_id, version, basis, len(found), len(new), customers, categories)
 
-    def _ledger(self, conn: sa.Connection, incident_id: str, event: str, **detail: Any) -> None:
+    def _step(
+        self,
+        conn: sa.Connection,
+        incident_id: str,
+        event: str,
+        kept: dict[str, Any] | None = None,
+        **detail: Any,
+    ) -> None:
+        """Record a step on the incident's record and in the ledger, in the caller's
+        transaction; ``kept`` goes on the record only (a notice's words: the ledger has
+        their hash)."""
+        step = 1 + int(
+            conn.execute(
+                sa.select(sa.func.count()).where(incident_steps.c.incident_id == incident_id)
+            ).scalar_one()
+        )
+        conn.execute(
+            incident_steps.insert().values(
+                incident_id=incident_id,
+                step=step,
+                event=event,
+                at=self._scope.clock(),
+                actor=self._scope.actor,
+                detail=json.dumps({**detail, **(kept or {})}, ensure_ascii=False),
+            )
+        )
         entry = self._scope.entry(
             "incident", detail={"event": event, "incident_id": incident_id, **detail}
         )
         self._scope.ledger.append(conn, entry)
 
+    @staticmethod
+    def _open_row(conn: sa.Connection, incident_id: str) -> None:
+        """Lock the incident's row for this transaction; refuse an unknown or closed one."""
+        status = conn.execute(
+            sa.select(incidents.c.status).where(incidents.c.id == incident_id).with_for_update()
+        ).scalar()
+        if status is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        if status != "open":
+            raise NeedToKnowError(f"incident {incident_id} is closed")
 
-def _received_data(entry: dict[str, Any]) -> bool:
-    """Whether an entry records data leaving: an allowed read or lookup. (A legal
-    disclosure's release reads through the same path, so its reads are these too, with
-    the categories actually sent; its own entries name everyone requested.)"""
-    return entry.get("kind") in RECEIPTS and entry.get("decision") == "allow"
+
+def _steps(conn: sa.Connection, incident_id: str, event: str) -> list[dict[str, Any]]:
+    """The details of an incident's steps of one kind, oldest first."""
+    rows: list[str] = list(
+        conn.execute(
+            sa.select(incident_steps.c.detail)
+            .where(incident_steps.c.incident_id == incident_id, incident_steps.c.event == event)
+            .order_by(incident_steps.c.step)
+        ).scalars()
+    )
+    return [json.loads(detail) for detail in rows]
 
 
 def _totals(conn: sa.Connection, incident_id: str) -> tuple[int, tuple[str, ...]]:
@@ -573,8 +642,13 @@ def _totals(conn: sa.Connection, incident_id: str) -> tuple[int, tuple[str, ...]
     return count, tuple(sorted(categories))
 
 
-def _incident(row: Any, customers: int, categories: tuple[str, ...]) -> Incident:
+def _incident(conn: sa.Connection, row: Any) -> Incident:
     closed = stored_utc(row.closed_at) if row.closed_at else None
+    customers, categories = _totals(conn, row.id)
+    filed = {
+        step["report"]: datetime.fromisoformat(step["at"].replace("Z", "+00:00"))
+        for step in _steps(conn, row.id, "filed")
+    }
     return Incident(
         row.id,
         row.kind,
@@ -587,4 +661,5 @@ def _incident(row: Any, customers: int, categories: tuple[str, ...]) -> Incident
         row.scope_version,
         customers,
         categories,
+        filed,
     )

@@ -11,6 +11,7 @@ what was revoked, and r.7(2)(b)(vi)'s report on the intimations, from the outbox
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -126,14 +127,14 @@ def cert_in_report(record: Mapping[str, Any], words: Mapping[str, str], now: dat
         "",
         "| field | |",
         "|---|---|",
-        f"| Organisation | {record['company']} |",
-        f"| Point of contact | {record['contact']} |",
+        f"| Organisation | {_cell(record['company'])} |",
+        f"| Point of contact | {_cell(record['contact'])} |",
         f"| Type of incident (Annexure I) | {KINDS[incident['kind']]} |",
-        f"| Occurred | {words.get('occurred', 'being established')} |",
+        f"| Occurred | {_cell(words.get('occurred', 'being established'))} |",
         f"| Noticed | {_when(incident['noticed_at'])} |",
         f"| Report due | {_when(due['due'])}{' (late)' if late else ''} |",
         f"| Reported | {_when(now)} |",
-        f"| Affected systems | {words.get('affected_systems', 'being established')} |",
+        f"| Affected systems | {_cell(words.get('affected_systems', 'being established'))} |",
         f"| Personal data involved | {incident['scope']['customers']} people |",
         "",
         "## What was observed",
@@ -154,17 +155,26 @@ def cert_in_report(record: Mapping[str, Any], words: Mapping[str, str], now: dat
 
 
 def _basis(basis: Mapping[str, Any]) -> str:
-    shown = [f"{k} {v}" for k, v in sorted(basis.items()) if v]
-    return ", ".join(shown).replace("|", "/")
+    return _cell(", ".join(f"{k} {v}" for k, v in sorted(basis.items()) if v))
 
 
-def write_pdf(markdown: str, path: Path) -> None:
+def _cell(text: str) -> str:
+    """``text`` as one Markdown table cell: its pipes escaped, its lines joined."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def check_font() -> None:
+    """Refuse before anything is written when the PDFs' font is missing."""
+    if not FONT.exists():
+        raise ValidationError("pdf", "incident", "font", f"install fonts-dejavu-core ({FONT})")
+
+
+def pdf_bytes(markdown: str) -> bytes:
     """The Markdown laid out as a PDF: headings, paragraphs, bullets and tables, in a
     Unicode font (DejaVu Sans, Debian's fonts-dejavu-core)."""
     from fpdf import FPDF
 
-    if not FONT.exists():
-        raise ValidationError("pdf", "incident", "font", f"install fonts-dejavu-core ({FONT})")
+    check_font()
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
@@ -184,7 +194,7 @@ def write_pdf(markdown: str, path: Path) -> None:
             continue
         elif line.startswith("|"):
             pdf.set_font("DejaVu", size=9)
-            cells = [c.strip() for c in line.strip("|").split("|")]
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip("|"))]
             pdf.multi_cell(width, 5, "   ".join(cells))
         elif line.startswith("- "):
             pdf.set_font("DejaVu", size=10)
@@ -194,4 +204,4 @@ def write_pdf(markdown: str, path: Path) -> None:
             pdf.multi_cell(width, 5.5, line)
         else:
             pdf.ln(3)
-    pdf.output(str(path))
+    return bytes(pdf.output())

@@ -1,12 +1,12 @@
 """Checking the ledger from storage, and exporting it for checkers that don't trust us.
 
 ``verify`` streams the entries once, recomputing every leaf hash from the stored bytes
-and checking the customer index against each entry; it then rebuilds the tree level by
-level (32 bytes per leaf held in memory: ~64 MB for a million entries) and compares it
-with every signed tree head (root and signature) and with the stored interior nodes. It
-names the first entry that is missing, out of place, or changed; a change covered up by
-rewriting the stored hashes too is still caught by the heads and the stored nodes, which
-name the smallest range it lies in.
+and checking the customer and receipts indexes against each entry; it then rebuilds the
+tree level by level (32 bytes per leaf held in memory: ~64 MB for a million entries) and
+compares it with every signed tree head (root and signature) and with the stored
+interior nodes. It names the first entry that is missing, out of place, or changed; a
+change covered up by rewriting the stored hashes too is still caught by the heads and
+the stored nodes, which name the smallest range it lies in.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
-from needtoknow.ledger.entry import customers_of
+from needtoknow.ledger.entry import customers_of, receipts_of
 from needtoknow.ledger.heads import TreeHead
 
 T = TypeVar("T")
@@ -194,6 +194,46 @@ def _signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
     head.check(head.public_key)
 
 
+class _DerivedIndex:
+    """One index derived from the entries at seal (customers, receipts), checked a
+    window at a time as the entries stream past: each sealed entry's rows must be
+    exactly what it derives, entries appended since must have none, and no row may
+    name an entry that does not exist."""
+
+    def __init__(
+        self,
+        name: str,
+        derive: Callable[[bytes], list[Any]],
+        read: Callable[[sa.Connection, int, int], dict[int, list[Any]]],
+    ) -> None:
+        self.name, self._derive, self._read = name, derive, read
+        self._listed: dict[int, list[Any]] = {}
+        self._until = 0
+
+    def check(
+        self, conn: sa.Connection, report: Report, index: int, data: bytes, sealed: bool
+    ) -> None:
+        if index >= self._until:  # the next window of the index
+            self.strays(report)
+            start = index - index % log.WINDOW
+            self._until = start + log.WINDOW
+            self._listed = self._read(conn, start, self._until)
+        if (self._derive(data) if sealed else []) != self._listed.pop(index, []):
+            report.fail(f"the {self.name} index does not match entry {index}", index)
+
+    def strays(self, report: Report, conn: sa.Connection | None = None, end: int = 0) -> None:
+        """Rows left over after their window's entries were checked (and, given
+        ``conn``, any past the window holding entry ``end``) name no entry."""
+        listed = self._listed
+        if conn is not None:
+            listed = {**listed, **self._read(conn, max(end, self._until), 2**62)}
+        for position in sorted(listed)[:1]:
+            report.fail(
+                f"the {self.name} index lists entry {position}, which does not exist", position
+            )
+        self._listed = {}
+
+
 def _check_entries(
     conn: sa.Connection,
     report: Report,
@@ -201,23 +241,21 @@ def _check_entries(
     progress: Callable[[int], None] | None = None,
 ) -> list[bytes]:
     """Stream the entries: indexes in sequence, bytes matching their leaf hashes, the
-    customer index matching each sealed entry (and listing none of the entries appended
-    since). Returns the recomputed leaf hashes."""
+    customer and receipts indexes matching each sealed entry (and listing none of the
+    entries appended since). Returns the recomputed leaf hashes."""
     leaves: list[bytes] = []
-    listed: dict[int, list[str]] = {}
-    listed_until = 0
+    indexes = (
+        _DerivedIndex("customer", customers_of, log.indexed_customers),
+        _DerivedIndex("receipts", receipts_of, log.indexed_receipts),
+    )
     for index, data, stored in counted(log.entries(conn), progress):
-        if index >= listed_until:  # the next window of the customer index
-            _check_stray(report, listed)
-            listed_until = index - index % log.WINDOW + log.WINDOW
-            listed = log.indexed_customers(conn, index - index % log.WINDOW, listed_until)
         if not _add_leaf(report, leaves, index, data, stored, f"next stored entry is {index}"):
             return leaves
-        if (customers_of(data) if index < sealed else []) != listed.pop(index, []):
-            report.fail(f"the customer index does not match entry {index}", index)
+        for derived in indexes:
+            derived.check(conn, report, index, data, index < sealed)
     if report.first_bad_entry is None:
-        _check_stray(report, listed)
-        _check_stray(report, log.indexed_customers(conn, max(len(leaves), listed_until), 2**62))
+        for derived in indexes:
+            derived.strays(report, conn, len(leaves))
     return leaves
 
 
@@ -256,12 +294,6 @@ class _Levels:
 
     def complete(self, level: int, index: int) -> bytes:
         return self._levels[level][index]
-
-
-def _check_stray(report: Report, listed: dict[int, list[str]]) -> None:
-    """Index rows left over after their window's entries were checked name no entry."""
-    for position in sorted(listed)[:1]:
-        report.fail(f"the customer index lists entry {position}, which does not exist", position)
 
 
 def _check_head(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -130,15 +130,73 @@ def canonical_json(data: Mapping[str, Any]) -> bytes:
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+# Entries that record personal data leaving the vault when allowed: what a leaked key,
+# a compromised recipient or a careless actor could have received (incident scopes).
+RECEIPTS = frozenset({"read", "find"})
+
+
+class Receipt(NamedTuple):
+    """One row of the receipts index: ``party`` (``actor:…`` or ``recipient:…``)
+    received ``categories`` (sorted, comma-joined) of ``customer_id`` at ``at``
+    (microseconds since the epoch, UTC)."""
+
+    party: str
+    at: int
+    customer_id: str
+    categories: str
+
+
+def _parsed(data: bytes) -> dict[str, Any] | None:
+    try:
+        entry = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def microseconds(moment: datetime) -> int:
+    """``moment`` as whole microseconds since the epoch (naive means UTC): the receipts
+    index's time, exact where a float timestamp would round."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def receipts_of(data: bytes) -> list[Receipt]:
+    """The receipts index rows of one entry, sorted: one for its actor and one for its
+    recipient when it is an allowed read or lookup of a customer; none otherwise (nor
+    for bytes that are not an entry). Derived at seal and checked by verification, so
+    a scope by time does not rely on entries being appended in time order."""
+    entry = _parsed(data)
+    if entry is None or entry.get("kind") not in RECEIPTS or entry.get("decision") != "allow":
+        return []
+    customer, moment = entry.get("customer_id"), entry.get("time")
+    if not isinstance(customer, str) or not isinstance(moment, str):
+        return []
+    try:
+        at = microseconds(datetime.fromisoformat(moment))
+    except ValueError:
+        return []
+    listed = entry.get("categories")
+    categories = (
+        ",".join(sorted(c for c in listed if isinstance(c, str)))
+        if isinstance(listed, list)
+        else ""
+    )
+    parties = [
+        f"{role}:{entry[role]}"
+        for role in ("actor", "recipient")
+        if isinstance(entry.get(role), str)
+    ]
+    return sorted(Receipt(party, at, customer, categories) for party in parties)
+
+
 def customers_of(data: bytes) -> list[str]:
     """Every customer an entry is about, sorted: what the customer index holds. Entries
     written before :meth:`Entry.for_each` may list several in ``customer_ids``; they are
     still indexed. Bytes that are not an entry (a tampered row) name nobody."""
-    try:
-        entry = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return []
-    if not isinstance(entry, dict):
+    entry = _parsed(data)
+    if entry is None:
         return []
     listed = entry.get("customer_ids")
     found = {c for c in listed if isinstance(c, str)} if isinstance(listed, list) else set()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -12,9 +12,8 @@ import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError, LedgerTampered
 from needtoknow.ledger import audit, log, merkle
-from needtoknow.ledger.entry import Entry
+from needtoknow.ledger.entry import Entry, microseconds
 from needtoknow.ledger.heads import TreeHead, signed_bytes
-from needtoknow.moments import utc_text
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.groupcommit import GroupCommit
@@ -26,9 +25,6 @@ if TYPE_CHECKING:
 
 MILLISECOND = timedelta(milliseconds=1)
 BROWSE_SCAN = 10_000  # entries a browse looks at, at most (Ledger.browse)
-# How far apart the clocks of two processes appending to one ledger may be: entries are
-# in time order within it, so a time window is found by bisection widened by this much.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -294,24 +290,25 @@ class Ledger:
                         break
         return found, looked
 
-    def between(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Every entry whose time is in [``since``, ``until``), oldest first. Entries are
-        appended in time order, give or take the clocks of the processes appending
-        (``CLOCK_SKEW``), so the window's ends are found by bisecting the log on time —
-        O(log n) reads — and only the window, widened by the skew, is read."""
-        low = None if since is None else utc_text(since, "microseconds")
-        high = None if until is None else utc_text(until, "microseconds")
+    def received(
+        self, party: str, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, set[str]]:
+        """Customer → categories ``party`` (``actor:…`` or ``recipient:…``) received in
+        [``since``, ``until``) by allowed reads and lookups: a range of the receipts
+        index, after a head is signed so that the index covers every entry. The index
+        is by each entry's own time, so entries appended out of time order (a retention
+        run stamps its start) are found all the same."""
+        low = None if since is None else microseconds(since)
+        high = None if until is None else microseconds(until)
+        found: dict[str, set[str]] = {}
         with reading(self.db) as conn:
-            size = log.state(conn).size
-            start = 0 if since is None else _first_at(conn, since - CLOCK_SKEW, size)
-            stop = size if until is None else _first_at(conn, until + CLOCK_SKEW, size)
-            for index, data, _ in log.entries(conn, start, stop):
-                entry = json.loads(data)
-                moment = entry.get("time", "")
-                if (low is None or moment >= low) and (high is None or moment < high):
-                    yield index, entry
+            state = log.state(conn)
+        if state.sealed < state.size:
+            self.sign_head()
+        with reading(self.db) as conn:
+            for customer, categories in log.received(conn, party, low, high):
+                found.setdefault(customer, set()).update(filter(None, categories.split(",")))
+        return found
 
     # -- auditing -----------------------------------------------------------------------
 
@@ -340,19 +337,6 @@ class Ledger:
         stop = head.tree_size if stop is None else min(stop, head.tree_size)
         with reading(self.db) as conn:
             return audit.export(out, log.entries(conn, start, stop), head, progress)
-
-
-def _first_at(conn: sa.Connection, moment: datetime, size: int) -> int:
-    """The first index whose entry's time is at or after ``moment`` (bisection)."""
-    wanted = utc_text(moment, "microseconds")
-    low, high = 0, size
-    while low < high:
-        middle = (low + high) // 2
-        if json.loads(log.entry_at(conn, middle)).get("time", "") < wanted:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 def _heads(conn: sa.Connection) -> list[TreeHead]:

@@ -5,8 +5,8 @@ transaction, so indexes are gapless and the entry commits (or rolls back) togeth
 the operation it records. An append writes only that row and the entry, both at the end
 of their B-trees. What is derived from the entries is written later, by ``seal`` when a
 tree head is made: the hashes of newly completed subtrees (which keep proofs O(log n)
-reads) and the customer index of the new entries (whose rows, keyed by customer, would
-otherwise land on a random page per read).
+reads), and the customer and receipts indexes of the new entries (whose rows, keyed by
+customer or party, would otherwise land on a random page per read).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from needtoknow.ledger import merkle
-from needtoknow.ledger.entry import Entry, customers_of
+from needtoknow.ledger.entry import Entry, Receipt, customers_of, receipts_of
 from needtoknow.storage.fastpath import Prepared
 from needtoknow.storage.schema import (
     ledger_customers,
     ledger_entries,
     ledger_nodes,
+    ledger_receipts,
     ledger_state,
 )
 
@@ -50,6 +51,37 @@ class Statements:
         self.index = Prepared(
             ledger_customers.insert().values(
                 customer_id=sa.bindparam("customer_id"), idx=sa.bindparam("idx")
+            ),
+            dialect,
+        )
+        self.receipt = Prepared(
+            ledger_receipts.insert().values(
+                party=sa.bindparam("party"),
+                at=sa.bindparam("at"),
+                idx=sa.bindparam("idx"),
+                customer_id=sa.bindparam("customer_id"),
+                categories=sa.bindparam("categories"),
+            ),
+            dialect,
+        )
+        self.receipt_window = Prepared(
+            sa.select(
+                ledger_receipts.c.idx,
+                ledger_receipts.c.party,
+                ledger_receipts.c.at,
+                ledger_receipts.c.customer_id,
+                ledger_receipts.c.categories,
+            )
+            .where(
+                ledger_receipts.c.idx >= sa.bindparam("lo"),
+                ledger_receipts.c.idx < sa.bindparam("hi"),
+            )
+            .order_by(
+                ledger_receipts.c.idx,
+                ledger_receipts.c.party,
+                ledger_receipts.c.at,
+                ledger_receipts.c.customer_id,
+                ledger_receipts.c.categories,
             ),
             dialect,
         )
@@ -184,6 +216,33 @@ def indexed_customers(conn: sa.Connection, start: int, stop: int) -> dict[int, l
     return listed
 
 
+def indexed_receipts(conn: sa.Connection, start: int, stop: int) -> dict[int, list[Receipt]]:
+    """The receipts index for entries [start, stop): entry index → sorted rows."""
+    sql = statements(conn.dialect)
+    listed: dict[int, list[Receipt]] = {}
+    cursor = conn.connection.cursor()
+    for index, *row in sql.receipt_window.run(cursor, {"lo": start, "hi": stop}).fetchall():
+        listed.setdefault(index, []).append(Receipt(*row))
+    cursor.close()
+    return listed
+
+
+def received(
+    conn: sa.Connection, party: str, since: int | None, until: int | None
+) -> Iterator[tuple[str, str]]:
+    """(customer id, comma-joined categories) for every sealed receipt of ``party`` in
+    [since, until) (microseconds since the epoch), each distinct pair once: one range
+    of the index, grouped in the database."""
+    table = ledger_receipts
+    query = sa.select(table.c.customer_id, table.c.categories).where(table.c.party == party)
+    if since is not None:
+        query = query.where(table.c.at >= since)
+    if until is not None:
+        query = query.where(table.c.at < until)
+    for row in conn.execute(query.group_by(table.c.customer_id, table.c.categories)):
+        yield row[0], row[1]
+
+
 def stored_level(conn: sa.Connection, level: int) -> list[bytes]:
     """Every stored node hash of one level, in index order (for verification)."""
     cursor = conn.connection.cursor()
@@ -236,7 +295,7 @@ def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
     sealed, size = int(current.sealed), min(int(current.size), int(current.sealed) + most)
     if size == sealed:
         return State(int(current.size), sealed)
-    _index_customers(conn, sealed, size)
+    _index(conn, sealed, size)
     level = 1
     while (size >> level) > (sealed >> level):
         first, last = sealed >> level, size >> level  # new nodes: [first, last)
@@ -257,19 +316,30 @@ def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
     return State(int(current.size), size)
 
 
-def _index_customers(conn: sa.Connection, start: int, stop: int) -> None:
-    """Add entries [start, stop) to the customer index, a window at a time."""
+def _index(conn: sa.Connection, start: int, stop: int) -> None:
+    """Add entries [start, stop) to the customer and receipts indexes, a window at a
+    time."""
     sql = statements(conn.dialect)
     cursor = conn.connection.cursor()
-    rows: list[dict[str, Any]] = []
+    customers: list[dict[str, Any]] = []
+    receipts: list[dict[str, Any]] = []
     for index, data, _ in entries(conn, start, stop):
-        rows += [{"customer_id": c, "idx": index} for c in customers_of(data)]
-        if len(rows) >= WINDOW:
-            sql.index.run_many(cursor, rows)
-            rows = []
-    if rows:
-        sql.index.run_many(cursor, rows)
+        customers += [{"customer_id": c, "idx": index} for c in customers_of(data)]
+        receipts += [{**r._asdict(), "idx": index} for r in receipts_of(data)]
+        if len(customers) + len(receipts) >= WINDOW:
+            _insert(cursor, sql, customers, receipts)
+            customers, receipts = [], []
+    _insert(cursor, sql, customers, receipts)
     cursor.close()
+
+
+def _insert(
+    cursor: Any, sql: Statements, customers: list[dict[str, Any]], receipts: list[dict[str, Any]]
+) -> None:
+    if customers:
+        sql.index.run_many(cursor, customers)
+    if receipts:
+        sql.receipt.run_many(cursor, receipts)
 
 
 def _level(conn: sa.Connection, level: int, start: int, stop: int) -> dict[int, bytes]:

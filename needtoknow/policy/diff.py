@@ -51,6 +51,7 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_descriptions(old, new),
         *_settings(old, new),
         *_trackers(old, new),
+        *_consent_managers(old, new),
     ]
     if new.store_full_card_numbers and not old.store_full_card_numbers:
         changes.append(Change("full_card_numbers_kept", True, category="card_number"))
@@ -238,8 +239,9 @@ def _settings(old: Policy, new: Policy) -> list[Change]:
 
 
 def _trackers(old: Policy, new: Policy) -> list[Change]:
-    """A tracker added, or serving another purpose or another party, widens; one
-    taken away narrows."""
+    """A tracker added, serving another purpose, or passing from the company to a third
+    party widens; one taken away, or a change of its kind only (a cookie become local
+    storage) or back to the company, does not."""
     changes = []
     for name in sorted(set(old.trackers) | set(new.trackers)):
         before, after = old.trackers.get(name), new.trackers.get(name)
@@ -251,7 +253,34 @@ def _trackers(old: Policy, new: Policy) -> list[Change]:
         shown = None if after is None else f"{name} ({after.party} party {after.kind})"
         if after is None:
             changes.append(Change("tracker_removed", False, purpose=purpose, before=name))
+        elif before is None:
+            changes.append(Change("tracker_added", True, purpose=purpose, after=shown))
         else:
-            kind = "tracker_added" if before is None else "tracker_changed"
-            changes.append(Change(kind, True, purpose=purpose, after=shown))
+            widens = after.purpose != before.purpose or (before.party, after.party) == (
+                "first",
+                "third",
+            )
+            changes.append(Change("tracker_changed", widens, purpose=purpose, after=shown))
+    return changes
+
+
+def _consent_managers(old: Policy, new: Policy) -> list[Change]:
+    """A consent manager registered, or another key or registration for one, widens: it
+    can give consents in people's names. One removed narrows; a new description alone
+    changes nothing anyone may have."""
+    changes = []
+    for name in sorted(set(old.consent_managers) | set(new.consent_managers)):
+        before, after = old.consent_managers.get(name), new.consent_managers.get(name)
+        if before == after:
+            continue
+        if after is None:
+            changes.append(Change("consent_manager_removed", False, before=name))
+        elif before is None:
+            changes.append(Change("consent_manager_added", True, after=name))
+        else:
+            widens = (before.public_key, before.registration) != (
+                after.public_key,
+                after.registration,
+            )
+            changes.append(Change("consent_manager_changed", widens, after=name))
     return changes

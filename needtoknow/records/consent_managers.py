@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,21 +26,28 @@ from needtoknow.errors import AuthenticationError, NeedToKnowError, ValidationEr
 from needtoknow.guards.names import unknown
 from needtoknow.records.consents import Consents
 from needtoknow.records.scope import Scope
-from needtoknow.storage.schema import consent_manager_events
+from needtoknow.storage import scrubs
+from needtoknow.storage.database import reading, stored_utc
+from needtoknow.storage.schema import consent_manager_events, consents
+from needtoknow.types import checked_customer_id
 
 FRESHNESS = timedelta(minutes=10)
 ACTIONS = ("grant", "withdraw")
 FIELDS = ("event_id", "action", "customer_id", "purpose", "artefact_id", "issued_at")
 MAX_BODY = 16_384
+MAX_FIELD = 200  # what the event table keeps of an id
 
 
 class ConsentManagerEvents:
-    def __init__(self, scope: Scope, consents: Consents) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.consents = consents
 
     def receive(self, manager: str, body: bytes, signature: str) -> dict[str, Any]:
-        """Apply one signed event; returns what was done (``duplicate``: seen before)."""
+        """Apply one signed event; returns what was done: ``grant`` or ``withdraw``,
+        ``duplicate`` (seen before), or ``superseded`` (issued before the last event
+        applied to the same consent, or before a withdrawal by any channel: kept, not
+        applied). Until the signature checks, the caller's scope acts for nobody in
+        particular; after, the event is ledgered as ``consent_manager:<name>``."""
         managers = self.scope.policy().consent_managers
         registered = managers.get(manager)
         if registered is None:
@@ -52,57 +59,141 @@ class ConsentManagerEvents:
                 bytes.fromhex(signature), body
             )
         except (InvalidSignature, ValueError):
-            self._refused(manager, "bad_signature")
+            self._refused(self.scope, manager, "bad_signature")
             raise AuthenticationError("malformed", "consent manager signature") from None
-        event = _event(body)
-        digest = hashlib.sha256(body).hexdigest()
-        with self.scope.db.begin() as conn:
-            seen = conn.execute(
-                sa.select(consent_manager_events).where(
-                    consent_manager_events.c.manager == manager,
-                    consent_manager_events.c.event_id == event["event_id"],
-                )
-            ).first()
-        if seen is not None:
-            if seen.body_sha256 != digest:
-                self._refused(manager, "replayed_id")
-                raise NeedToKnowError(
-                    f"event {event['event_id']!r} was received with other content"
-                )
-            return {"event_id": event["event_id"], "outcome": "duplicate"}
-        now = self.scope.clock()
+        signed = self.scope.acting(f"consent_manager:{manager}", self.scope.request_id)
+        event, digest = _event(body), hashlib.sha256(body).hexdigest()
+        event["customer_id"] = checked_customer_id(event["customer_id"])
+        if not Consents(signed).needed(event["purpose"]):
+            purposes = [
+                p for p, spec in signed.policy().purposes.items() if spec.legal_basis == "consent"
+            ]
+            detail = unknown("purpose", event["purpose"], purposes)
+            raise ValidationError("purpose", "consent_manager", "not_consent_based", detail)
+        now = signed.clock()
         if abs(now - event["issued_at"]) > FRESHNESS:
-            self._refused(manager, "stale")
+            self._refused(signed, manager, "stale")
             raise ValidationError("issued_at", "consent_manager", "stale", f"within {FRESHNESS}")
-        if event["action"] == "grant":
-            self.consents.grant(
-                event["customer_id"],
-                event["purpose"],
-                "consent_manager",
-                f"{manager} event {event['event_id']}",
-                manager=manager,
-                artefact_id=event["artefact_id"],
-            )
-        else:
-            self.consents.withdraw(event["customer_id"], event["purpose"], "consent_manager")
-        with self.scope.db.begin() as conn:
+        try:
+            applied = self._apply(signed, manager, event, digest, now)
+        except sa.exc.IntegrityError:  # the same id, committed meanwhile by another request
+            applied = None
+        if applied is None:
+            return {
+                "event_id": event["event_id"],
+                "outcome": self._seen(signed, manager, event, digest),
+            }
+        outcome, erased = applied
+        if erased:
+            scrubs.complete(signed.db)
+        return {"event_id": event["event_id"], "outcome": outcome}
+
+    def _apply(
+        self, scope: Scope, manager: str, event: dict[str, Any], digest: str, now: datetime
+    ) -> tuple[str, list[str]] | None:
+        """Keep the event and apply it in one transaction: its id is claimed by the same
+        commit that changes the consent, so it is applied once or not at all. None: the
+        id was received before."""
+        consents = Consents(scope)
+        erased: list[str] = []
+        with scope.db.begin() as conn:
+            if self._known(conn, manager, event["event_id"]) is not None:
+                return None
+            outcome = event["action"]
+            if self._superseded(conn, manager, event):
+                outcome = "superseded"
+                detail = {"action": "manager_event_superseded", "manager": manager}
+                detail["event_id"] = event["event_id"]
+                scope.ledger.append(
+                    conn,
+                    scope.entry(
+                        "consent",
+                        customer_id=event["customer_id"],
+                        purpose=event["purpose"],
+                        detail=detail,
+                    ),
+                )
+            elif outcome == "grant":
+                consents.grant_in(
+                    conn,
+                    event["customer_id"],
+                    event["purpose"],
+                    "consent_manager",
+                    f"{manager} event {event['event_id']}",
+                    manager=manager,
+                    artefact_id=event["artefact_id"],
+                )
+            else:
+                erased = consents.withdraw_in(
+                    conn, event["customer_id"], event["purpose"], "consent_manager", now
+                )
             conn.execute(
                 consent_manager_events.insert().values(
                     manager=manager,
                     event_id=event["event_id"],
                     body_sha256=digest,
                     received_at=now,
-                    outcome=event["action"],
+                    outcome=outcome,
+                    customer_id=event["customer_id"],
+                    purpose=event["purpose"],
+                    issued_at=event["issued_at"].astimezone(UTC),
                 )
             )
-        return {"event_id": event["event_id"], "outcome": event["action"]}
+        return outcome, erased
 
-    def _refused(self, manager: str, reason: str) -> None:
-        entry = self.scope.entry(
+    @staticmethod
+    def _known(conn: sa.Connection, manager: str, event_id: str) -> Any:
+        return conn.execute(
+            sa.select(consent_manager_events).where(
+                consent_manager_events.c.manager == manager,
+                consent_manager_events.c.event_id == event_id,
+            )
+        ).first()
+
+    def _seen(self, scope: Scope, manager: str, event: dict[str, Any], digest: str) -> str:
+        """An event id received before: the same body is answered as before; another
+        body under it is a replay or a forgery, refused."""
+        with reading(scope.db) as conn:
+            seen = self._known(conn, manager, event["event_id"])
+        if seen is None or seen.body_sha256 != digest:
+            self._refused(scope, manager, "replayed_id")
+            raise NeedToKnowError(f"event {event['event_id']!r} was received with other content")
+        return "duplicate"
+
+    @staticmethod
+    def _superseded(conn: sa.Connection, manager: str, event: dict[str, Any]) -> bool:
+        """Whether a later event from this manager, or a withdrawal by any channel, has
+        already decided this consent."""
+        issued = event["issued_at"].astimezone(UTC)
+        table = consent_manager_events.c
+        newer = conn.execute(
+            sa.select(sa.func.count()).where(
+                table.manager == manager,
+                table.customer_id == event["customer_id"],
+                table.purpose == event["purpose"],
+                table.outcome.in_(ACTIONS),
+                table.issued_at >= issued,
+            )
+        ).scalar_one()
+        if newer:
+            return True
+        if event["action"] != "grant":
+            return False
+        withdrawn = conn.execute(
+            sa.select(sa.func.max(consents.c.withdrawn_at)).where(
+                consents.c.customer_id == event["customer_id"],
+                consents.c.purpose == event["purpose"],
+            )
+        ).scalar()
+        return withdrawn is not None and stored_utc(withdrawn) >= issued  # ties: withdrawn
+
+    @staticmethod
+    def _refused(scope: Scope, manager: str, reason: str) -> None:
+        entry = scope.entry(
             "consent",
             detail={"action": "manager_event_refused", "manager": manager, "reason": reason},
         )
-        self.scope.ledger.record(entry)
+        scope.ledger.record(entry)
 
 
 def _event(body: bytes) -> dict[str, Any]:
@@ -116,6 +207,8 @@ def _event(body: bytes) -> dict[str, Any]:
     for name in FIELDS:
         if not isinstance(event.get(name), str) or not event[name].strip():
             raise ValidationError(name, "consent_manager", "missing", ", ".join(FIELDS))
+        if len(event[name]) > MAX_FIELD:
+            raise ValidationError(name, "consent_manager", "too_long", f"{MAX_FIELD} characters")
     if event["action"] not in ACTIONS:
         raise ValidationError(
             "action", "consent_manager", "unknown", unknown("action", event["action"], ACTIONS)

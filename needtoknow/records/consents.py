@@ -125,6 +125,24 @@ class Consents:
         consent) as shown the notice of ``notice_version`` (default: the active policy),
         which must be a posted policy version. Granting a consent that stands returns it
         unchanged."""
+        with self.scope.db.begin() as conn:
+            standing = self.grant_in(
+                conn, customer_id, purpose, channel, evidence, notice_version, manager, artefact_id
+            )
+        return _consent(standing)
+
+    def grant_in(
+        self,
+        conn: sa.Connection,
+        customer_id: str,
+        purpose: str,
+        channel: str,
+        evidence: str,
+        notice_version: str | None = None,
+        manager: str | None = None,
+        artefact_id: str | None = None,
+    ) -> Any:
+        """:meth:`grant` in the caller's transaction: the standing consent row."""
         customer_id = checked_customer_id(customer_id)
         if not self.needed(purpose):
             raise ValidationError("purpose", "consent", "not_consent_based")
@@ -132,82 +150,86 @@ class Consents:
             raise ValidationError("channel", "consent", "one_of", ", ".join(sorted(CHANNELS)))
         if not evidence.strip() or len(evidence) > 1000:
             raise ValidationError("evidence", "consent", "text", "1-1000 characters")
-        scope = self.scope
-        now = scope.clock()
-        with scope.db.begin() as conn:
-            store.require_live(conn, customer_id)
-            shown = resolve(conn, notice_version) if notice_version else scope.policy().version
-            posted = conn.execute(
-                sa.select(policies.c.version).where(policies.c.version == shown)
-            ).first()
-            if posted is None:  # a notice nobody could have been shown
-                raise ValidationError(
-                    "notice_version",
-                    "consent",
-                    "unknown_version",
-                    "a posted policy version (list them: ntk policy versions)",
-                )
-            standing = self._standing(conn, customer_id, purpose)
-            if standing is not None:
-                return _consent(standing)
-            row = {
-                "customer_id": customer_id,
-                "purpose": purpose,
-                "notice_version": shown,
-                "channel": channel,
-                "evidence_sha256": hashlib.sha256(evidence.encode()).hexdigest(),
-                "granted_at": now,
-                "granted_by": scope.actor,
-                "manager": manager,
-                "artefact_id": artefact_id,
-            }
-            conn.execute(consents.insert().values(**row))
-            entry = self._entry(
-                customer_id,
-                purpose,
-                "grant",
-                channel=channel,
-                notice_version=row["notice_version"],
-                evidence_sha256=row["evidence_sha256"],
-                **({"manager": manager, "artefact_id": artefact_id} if manager else {}),
+        scope, now = self.scope, self.scope.clock()
+        store.require_live(conn, customer_id)
+        shown = resolve(conn, notice_version) if notice_version else scope.policy().version
+        posted = conn.execute(
+            sa.select(policies.c.version).where(policies.c.version == shown)
+        ).first()
+        if posted is None:  # a notice nobody could have been shown
+            raise ValidationError(
+                "notice_version",
+                "consent",
+                "unknown_version",
+                "a posted policy version (list them: ntk policy versions)",
             )
-            scope.ledger.append(conn, entry)
-            standing = self._standing(conn, customer_id, purpose)
-        return _consent(standing)
+        standing = self._standing(conn, customer_id, purpose)
+        if standing is not None:
+            return standing
+        row = {
+            "customer_id": customer_id,
+            "purpose": purpose,
+            "notice_version": shown,
+            "channel": channel,
+            "evidence_sha256": hashlib.sha256(evidence.encode()).hexdigest(),
+            "granted_at": now,
+            "granted_by": scope.actor,
+            "manager": manager,
+            "artefact_id": artefact_id,
+        }
+        conn.execute(consents.insert().values(**row))
+        entry = self._entry(
+            customer_id,
+            purpose,
+            "grant",
+            channel=channel,
+            notice_version=row["notice_version"],
+            evidence_sha256=row["evidence_sha256"],
+            **({"manager": manager, "artefact_id": artefact_id} if manager else {}),
+        )
+        scope.ledger.append(conn, entry)
+        return self._standing(conn, customer_id, purpose)
 
     def withdraw(self, customer_id: str, purpose: str, channel: str = "api") -> list[Consent]:
         """Withdraw the customer's consent to ``purpose`` at once. Never refused: a
         withdrawal with nothing standing is recorded too. Returns the consents closed."""
         customer_id = checked_customer_id(customer_id)
-        scope = self.scope
-        now = scope.clock()
-        with scope.db.begin() as conn:
-            closed = conn.execute(
-                consents.update()
-                .where(
-                    consents.c.customer_id == customer_id,
-                    consents.c.purpose == purpose,
-                    consents.c.withdrawn_at.is_(None),
-                )
-                .values(withdrawn_at=now, withdrawn_channel=channel[:50])
-            ).rowcount
-            erased = self._erase_unconsented(conn, customer_id, purpose, now)
-            if erased:
-                scrubs.record(conn, [customer_id], "withdrawal", now)
-            entry = self._entry(
-                customer_id,
-                purpose,
-                "withdraw",
-                channel=channel[:50],
-                closed=int(closed),
-                erased=erased,
-            )
-            scope.ledger.append(conn, entry)
+        now = self.scope.clock()
+        with self.scope.db.begin() as conn:
+            erased = self.withdraw_in(conn, customer_id, purpose, channel, now)
         if erased:
-            scrubs.complete(scope.db)  # as erasure does: no old page keeps the ciphertext
+            scrubs.complete(self.scope.db)  # as erasure does: no old page keeps the ciphertext
         return [
             c for c in self.listing(customer_id) if c.purpose == purpose and c.withdrawn_at == now
         ]
+
+    def withdraw_in(
+        self, conn: sa.Connection, customer_id: str, purpose: str, channel: str, now: datetime
+    ) -> list[str]:
+        """:meth:`withdraw`'s work in the caller's transaction, at ``now``: the categories
+        it deleted (the caller completes the scrub after committing)."""
+        closed = conn.execute(
+            consents.update()
+            .where(
+                consents.c.customer_id == customer_id,
+                consents.c.purpose == purpose,
+                consents.c.withdrawn_at.is_(None),
+            )
+            .values(withdrawn_at=now, withdrawn_channel=channel[:50])
+        ).rowcount
+        erased = self._erase_unconsented(conn, customer_id, purpose, now)
+        if erased:
+            scrubs.record(conn, [customer_id], "withdrawal", now)
+        entry = self._entry(
+            customer_id,
+            purpose,
+            "withdraw",
+            channel=channel[:50],
+            closed=int(closed),
+            erased=erased,
+        )
+        self.scope.ledger.append(conn, entry)
+        return erased
 
     def _erase_unconsented(
         self, conn: sa.Connection, customer_id: str, purpose: str, now: datetime

@@ -24,12 +24,12 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -37,12 +37,12 @@ from needtoknow.errors import NeedToKnowError, ValidationError
 from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
 from needtoknow.policy.notice import render
 from needtoknow.records.scope import Reader, Scope
-from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage.database import reading
 from needtoknow.storage.schema import notifications
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
+    from needtoknow.records.versions import PolicyVersions
 
 NOTIFIER = ("notification_provider", "service_notification")
 # Writes a non-policy notice for one customer: (key, customer id) → (subject, text).
@@ -122,22 +122,19 @@ class Outbox:
         if self.smtp is None:
             raise ValueError("delivery needs an SMTP server")
         now = self.scope.clock()
+        query = sa.select(
+            notifications.c.version, notifications.c.customer_id, notifications.c.attempts
+        ).where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
+        if self.compose is None:  # others' notices wait for a compose; they don't use the limit
+            query = query.where(~notifications.c.version.contains(":"))
         with reading(self.scope.db) as conn:
-            due = conn.execute(
-                sa.select(
-                    notifications.c.version, notifications.c.customer_id, notifications.c.attempts
-                )
-                .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
-                .order_by(notifications.c.next_attempt_at)
-                .limit(limit)
-            ).all()
+            due = conn.execute(query.order_by(notifications.c.next_attempt_at).limit(limit)).all()
         outcomes: Counter[str] = Counter()
         notices: dict[str, tuple[str, str]] = {}
         for row in due:
             version, customer_id, attempts = str(row[0]), str(row[1]), int(row[2])
             if ":" in version:  # another kind of notice: its own words for each customer
-                if self.compose is None:
-                    continue
+                assert self.compose is not None
                 subject, text = self.compose(version, customer_id)
                 posting = version.replace(":", ".")
             else:
@@ -153,11 +150,43 @@ class Outbox:
                 progress(1)
         return dict(outcomes)
 
-    def status(self, version: str) -> dict[str, int]:
+    @staticmethod
+    def queue(
+        conn: sa.Connection, key: str, customer_ids: Iterable[str], now: datetime
+    ) -> list[str]:
+        """Queue the notice ``key`` (a policy version, or ``kind:…``) to each customer
+        not queued for it yet, in the caller's transaction; returns those queued now."""
+        queued: set[str] = set(
+            conn.execute(
+                sa.select(notifications.c.customer_id).where(notifications.c.version == key)
+            ).scalars()
+        )
+        new = [c for c in dict.fromkeys(customer_ids) if c not in queued]
+        if new:
+            conn.execute(
+                notifications.insert(),
+                [
+                    {
+                        "version": key,
+                        "customer_id": customer,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                    }
+                    for customer in new
+                ],
+            )
+        return new
+
+    def status(self, version: str, prefix: bool = False) -> dict[str, int]:
+        """Notices of ``version`` by status; ``prefix``: of every key starting with it
+        (all of an incident's notices, ``incident:<id>:``)."""
+        key = notifications.c.version
+        chosen = key.startswith(version, autoescape=True) if prefix else key == version
         with reading(self.scope.db) as conn:
             rows = conn.execute(
                 sa.select(notifications.c.status, sa.func.count())
-                .where(notifications.c.version == version)
+                .where(chosen)
                 .group_by(notifications.c.status)
             )
             return {str(row[0]): int(row[1]) for row in rows}
@@ -230,8 +259,11 @@ class Outbox:
 
     def _entry(self, version: str, customer_id: str, status: str) -> Entry:
         kind, _, subject = version.partition(":")
-        if subject:  # e.g. incident:<id>
-            detail = {"notice": kind, f"{kind}_id": subject, "status": status}
+        if subject:  # e.g. incident:<id>:<notice number>
+            subject, _, number = subject.partition(":")
+            detail: dict[str, Any] = {"notice": kind, f"{kind}_id": subject, "status": status}
+            if number:
+                detail["number"] = int(number)
             return self.scope.entry("notice", customer_id=customer_id, detail=detail)
         return self.scope.entry(
             "notice",

@@ -33,6 +33,7 @@ from needtoknow.moments import utc_text
 from needtoknow.policy import Engine, Policy, load_policy_text, load_stored_policy
 from needtoknow.policy.diff import Change, diff, is_material
 from needtoknow.records.agreements import AgreementRegistry
+from needtoknow.records.outbox import Outbox
 from needtoknow.records.scope import Scope
 from needtoknow.storage import store
 from needtoknow.storage.database import reading, stored_utc
@@ -271,25 +272,10 @@ def _queue_notices(
         else:
             named.add(change.get("category"))
     everyone = None in named or not named <= set(registry)
-    queued = {
-        row[0]
-        for row in conn.execute(
-            sa.select(notifications.c.customer_id).where(notifications.c.version == policy.version)
-        )
-    }
-    reached = [
-        {
-            "version": policy.version,
-            "customer_id": customer_id,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for customer_id, held in store.live_categories(conn)
-        if customer_id not in queued and (everyone or named & held)
-    ]
-    if reached:
-        conn.execute(notifications.insert(), reached)
+    reached = (
+        customer_id for customer_id, held in store.live_categories(conn) if everyone or named & held
+    )
+    Outbox.queue(conn, policy.version, reached, now)
 
 
 def _aware(moment: datetime | None) -> datetime | None:

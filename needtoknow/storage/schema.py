@@ -105,6 +105,20 @@ ledger_customers = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False, index=True),
 )
 
+# Who received what, when: the allowed reads and lookups by actor and by recipient, in
+# time order. Derived from the entries at seal and checked by verification; an incident
+# scope reads one party's window here instead of bisecting the log on time.
+ledger_receipts = Table(
+    "ledger_receipts",
+    metadata,
+    Column("party", String(300), primary_key=True),
+    Column("at", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, index=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("categories", Text, nullable=False),
+    sqlite_with_rowid=False,  # the rows live in the key's B-tree: a window is one range
+)
+
 ledger_nodes = Table(
     "ledger_nodes",
     metadata,
@@ -281,7 +295,13 @@ consent_manager_events = Table(
     Column("event_id", String(200), primary_key=True),
     Column("body_sha256", String(64), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("outcome", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),  # grant, withdraw, superseded
+    # what it was about and when the manager issued it: an event issued before the last
+    # one applied to the same consent (or before a withdrawal by any channel) is not
+    # applied, so events arriving out of order cannot bring a withdrawn consent back
+    Column("customer_id", String(36), nullable=True),
+    Column("purpose", String(100), nullable=True),
+    Column("issued_at", DateTime(timezone=True), nullable=True),
 )
 
 # The notification outbox: one row per (policy version, customer) to tell, so a notice is
@@ -430,9 +450,6 @@ incidents = Table(
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("closed_by", String(200), nullable=True),
     Column("scope_version", Integer, nullable=False),
-    # the notice to each affected person (JSON: what happened, consequences, measures,
-    # advice — each in English and Hindi), the company's words about the incident
-    Column("notice", Text, nullable=True),
 )
 
 incident_scopes = Table(
@@ -453,6 +470,23 @@ incident_customers = Table(
     Column("customer_id", String(36), primary_key=True),
     Column("categories", Text, nullable=False),  # JSON list, grown as scopes add
     Column("since_version", Integer, nullable=False),
+    # JSON list of the categories the person's notices named so far (NULL: not told): a
+    # scope that adds one makes them due a new notice
+    Column("told", Text, nullable=True),
+)
+
+# Each step taken on an incident, in order: opened, scoped, revoked, notified (the
+# notice's words kept as sent, with their hash), reported (documents made), filed (a
+# report made to CERT-In or the Board), closed. Each is also a ledger entry.
+incident_steps = Table(
+    "incident_steps",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("step", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(30), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON; names no customer
 )
 
 # One-time codes proving a person controls the e-mail or telephone on file: only a MAC

@@ -289,7 +289,7 @@ class Vault:
     @property
     def consent_managers(self) -> ConsentManagerEvents:
         """Signed events from the consent managers the policy registers."""
-        return ConsentManagerEvents(self.scope, self.consents)
+        return ConsentManagerEvents(self.scope)
 
     @property
     def audits(self) -> LedgerAudits:

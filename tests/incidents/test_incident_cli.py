@@ -32,6 +32,32 @@ def test_open_scope_list_and_close_from_the_command_line(ntk: Ntk) -> None:
     listed = ntk.json("incident", "list", "--open")["incidents"]
     assert [i["incident_id"] for i in listed] == [incident]
     assert listed[0]["scope"]["customers"] == 1
+    windowed = ntk(
+        "incident",
+        "scope",
+        incident,
+        "--category",
+        "email",
+        "--from",
+        "2026-12-05T00:00Z",
+        "--json",
+        expect=5,
+    )
+    assert json.loads(windowed.stderr)["field"] == "from"  # a window means nothing here
+    filed = ntk.json(
+        "incident",
+        "filed",
+        incident,
+        "--report",
+        "cert_in",
+        "--at",
+        "2026-12-05T09:50+05:30",
+        "--reference",
+        "CERTIN-77",
+    )
+    assert filed["deadlines"]["cert_in"]["filed_at"] == "2026-12-05T04:20:00Z"
+    wrong = ntk("incident", "filed", incident, "--report", "board", "--json", expect=5)
+    assert "board_intimation" in json.loads(wrong.stderr)["message"]
     human = ntk("incident", "show", incident).stdout
     assert "cert_in" in human and "A support export" not in human  # the summary stays sealed
     closed = ntk.json("incident", "close", incident)

@@ -19,6 +19,7 @@ from needtoknow.storage.schema import incidents
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA, RAVI
+from tests.ledgered import entries
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -34,11 +35,36 @@ def test_opening_starts_the_cert_in_and_board_clocks(vault: Vault, clock: Clock)
     assert cert_in["due_ist"] == "2026-11-27T02:30:00+05:30"  # past midnight in India
     assert cert_in["seconds_left"] == 6 * 3600 - 600 and not cert_in["overdue"]
     assert board["due"] == "2026-11-29T15:00:00Z"
-    assert shown["deadlines"]["board_intimation"]["due"] == "2026-11-26T15:00:00Z"
+    intimation = shown["deadlines"]["board_intimation"]
+    assert intimation["due"] == "without delay" and not intimation["overdue"]
+    assert intimation["seconds_since_noticed"] == 600
     clock.now += timedelta(hours=6)
     late = register.get(opened.id).to_json(vault.clock())["deadlines"]
     assert late["cert_in"]["overdue"] and not late["board_report"]["overdue"]
     assert [i.id for i in register.listing(open_only=True)] == [opened.id]
+    # a report made stops its clock, and says when
+    register.filed(opened.id, "cert_in", clock.now - timedelta(minutes=5), "CERTIN-2026-0042")
+    filed = register.get(opened.id).to_json(vault.clock())["deadlines"]["cert_in"]
+    assert not filed["overdue"] and filed["filed_at"] == "2026-11-26T21:05:00Z"
+    with pytest.raises(ValidationError, match="board_report"):  # the valid reports named
+        register.filed(opened.id, "board", clock.now)
+
+
+def test_the_boards_clocks_run_only_for_a_personal_data_breach(vault: Vault, clock: Clock) -> None:
+    asha = vault.add(ASHA).customer_id
+    register = Incidents(vault)
+    opened = register.open("malicious_code", clock.now, "Malware on a build server")
+    assert set(opened.deadlines()) == {"cert_in"} and not opened.personal_data_breach
+    with pytest.raises(NeedToKnowError, match="not a personal data breach"):
+        register.filed(opened.id, "board_report", clock.now)
+    vault.get(asha, recipient="billing_team", purpose="billing")
+    register.scope(opened.id, actor=vault.scope.actor)  # the server's account read Asha
+    grown = register.get(opened.id)
+    assert grown.personal_data_breach and set(grown.deadlines()) == {
+        "cert_in",
+        "board_intimation",
+        "board_report",
+    }
 
 
 def test_bad_openings_are_refused_naming_what_is_valid(vault: Vault, clock: Clock) -> None:
@@ -99,9 +125,7 @@ def test_a_keys_scope_is_what_it_received_in_the_window(vault: Vault, clock: Clo
         if json.loads(p.entry)["kind"] == "incident"
     ]
     assert kinds == []  # the scoping is one entry, not one in each customer's history
-    events = [
-        e["detail"]["event"] for _, e in vault.ledger.between(None, None) if e["kind"] == "incident"
-    ]
+    events = [e["detail"]["event"] for e in entries(vault) if e["kind"] == "incident"]
     assert events == ["opened", "scoped", "scoped", "scoped"]
 
 
@@ -135,18 +159,30 @@ def test_a_closed_incident_keeps_its_scope_and_takes_no_more(vault: Vault, clock
     assert register.listing(open_only=True) == []
 
 
-def test_the_ledger_finds_a_time_window_by_bisection(vault: Vault, clock: Clock) -> None:
-    times = []
-    for hour in range(12):
-        clock.now += timedelta(hours=1)
-        times.append(clock.now)
-        vault.add({**RAVI, "email": f"r{hour}@example.in", "telephone": f"91234567{hour:02d}"})
-    inside = list(vault.ledger.between(times[3], times[7]))
-    assert len(inside) == 4 and all(
-        times[3] <= datetime.fromisoformat(e["time"]) < times[7] for _, e in inside
-    )
-    assert len(list(vault.ledger.between(times[-1] + timedelta(days=1), None))) == 0
-    assert len(list(vault.ledger.between(None, times[0]))) == 5  # the policy, 4 agreements
+def test_a_scope_finds_receipts_appended_out_of_time_order(vault: Vault, clock: Clock) -> None:
+    """Entries are indexed by their own time, not their place in the log: a read whose
+    entry is stamped hours before the entries around it (a slow process, a retention
+    run stamping its start) is still inside its window."""
+    early = clock.now
+    asha = vault.add(ASHA).customer_id
+    clock.now += timedelta(hours=6)
+    ravi = vault.add(RAVI).customer_id
+    for _ in range(40):  # a long log of later reads around the late-stamped one
+        clock.now += timedelta(minutes=10)
+        vault.get(ravi, recipient="billing_team", purpose="billing")
+    read_at, clock.now = clock.now, early + timedelta(minutes=30)
+    vault.get(asha, recipient="billing_team", purpose="billing")  # appended last, stamped early
+    clock.now = read_at
+    for _ in range(5):
+        vault.get(ravi, recipient="billing_team", purpose="billing")
+    register = Incidents(vault)
+    opened = register.open("data_leak", clock.now, "Billing export leaked")
+    until = early + timedelta(hours=1)
+    scoped = register.scope(opened.id, recipient="billing_team", since=early, until=until)
+    assert set(register.customers(opened.id)) == {asha} and scoped.found == 1
+    later = register.scope(opened.id, recipient="billing_team", since=early + timedelta(hours=1))
+    assert later.added == 1 and set(register.customers(opened.id)) == {asha, ravi}
+    assert vault.ledger.verify().ok
 
 
 def test_a_leaked_key_or_agreement_is_stopped_from_the_incident(vault: Vault, clock: Clock) -> None:
@@ -164,9 +200,7 @@ def test_a_leaked_key_or_agreement_is_stopped_from_the_incident(vault: Vault, cl
         vault.get(asha, recipient="collection_agency", purpose="bill_collection")
     with pytest.raises(ValidationError):
         register.revoke(opened.id)
-    events = [
-        e["detail"]["event"] for _, e in vault.ledger.between(None, None) if e["kind"] == "incident"
-    ]
+    events = [e["detail"]["event"] for e in entries(vault) if e["kind"] == "incident"]
     assert events == ["opened", "revoked", "revoked"]
 
 

@@ -51,11 +51,8 @@ def test_each_person_is_told_once_with_their_own_data_in_both_languages(
     register = Incidents(vault)
     opened = register.open("data_leak", clock.now, "Bucket left public")
     register.scope(opened.id, category="email")
-    assert register.notify(opened.id, NOTICE) == {
-        "incident_id": opened.id,
-        "queued": 2,
-        "queued_before": 0,
-    }
+    first = register.notify(opened.id, NOTICE)
+    assert (first["notice"], first["queued"]) == (1, 2)
     outbox = vault.outbox(smtp[0], register.compose)
     assert outbox.deliver() == {"sent": 2}
     inbox = smtp[1]
@@ -67,18 +64,29 @@ def test_each_person_is_told_once_with_their_own_data_in_both_languages(
     assert "email" in text and "ईमेल पता" in text  # (a) their data, in each language
     assert vault.policy.grievance_contact in text  # (e)
     assert "IST" in text and "subject" not in text.lower()
-    # the scope grows: only the newcomer is told; nobody twice
-    register.scope(opened.id, category="bank_account")  # Asha again, nobody new
-    again = register.notify(opened.id, NOTICE)
-    assert (again["queued"], again["queued_before"]) == (0, 2)
-    assert outbox.deliver() == {}
-    assert len(inbox.messages) == 2
+    # told of nothing new: nobody is told twice
+    assert register.notify(opened.id, NOTICE)["queued"] == 0
+    # the scope grows: Asha's bank account is in it now, so she is told again, in the
+    # new notice's words; Ravi, with nothing new, is not
+    register.scope(opened.id, category="bank_account")
+    newer = {**NOTICE, "measures": {"en": "We rotated every key.", "hi": "हमने हर कुंजी बदली।"}}
+    again = register.notify(opened.id, newer)
+    assert (again["notice"], again["queued"]) == (3, 1) and again["sha256"] != first["sha256"]
+    assert outbox.deliver() == {"sent": 1}
+    latest = text_of(inbox.messages[-1])
+    assert inbox.messages[-1]["To"] == ASHA["email"]
+    assert "We rotated every key." in latest and "bank account" in latest
+    assert "We rotated every key." not in by_address[RAVI["email"]]
     notices = [
         json.loads(p.entry)["detail"]
         for p in vault.ledger.history(ravi)
         if json.loads(p.entry)["kind"] == "notice"
     ]
-    assert notices == [{"notice": "incident", "incident_id": opened.id, "status": "sent"}]
+    assert notices == [
+        {"notice": "incident", "incident_id": opened.id, "number": 1, "status": "sent"}
+    ]
+    record = register.record(opened.id)
+    assert record["notices"] == {"sent": 3}
 
 
 def test_an_erased_customer_is_skipped(vault: Vault, clock: Clock, smtp: Mail) -> None:
@@ -104,7 +112,7 @@ def test_the_companys_words_are_checked_before_anything_is_queued(
         register.notify(opened.id, missing_hindi)
     with pytest.raises(ValidationError, match="what_happened"):
         register.notify(opened.id, {**NOTICE, "extra": {}})
-    assert vault.outbox().status(f"incident:{opened.id}") == {}
+    assert vault.outbox().status(f"incident:{opened.id}:", prefix=True) == {}
 
 
 def test_ntk_incident_notify_sends_from_a_yaml_file(ntk: Ntk, smtp: Mail, tmp_path: Any) -> None:

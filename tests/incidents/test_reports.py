@@ -18,6 +18,7 @@ from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA
 from tests.incidents.test_notices import NOTICE
+from tests.ledgered import entries
 from tests.mail import Inbox
 
 WORDS: dict[str, Any] = {
@@ -61,7 +62,7 @@ def test_both_reports_come_from_the_record(
             assert data.startswith(b"%PDF-") and b"/Type /Page" in data
     reported = [
         e["detail"]
-        for _, e in vault.ledger.between(None, None)
+        for e in entries(vault)
         if e["kind"] == "incident" and e["detail"]["event"] == "reported"
     ]
     assert reported[0]["documents"] == made["documents"]

@@ -7,7 +7,6 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,12 +21,7 @@ from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA, RAVI, lookup
-
-
-def entries(vault: Vault) -> list[dict[str, Any]]:
-    with vault.db.connect() as conn:
-        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
-        return [json.loads(bytes(row.entry)) for row in rows]
+from tests.ledgered import entries
 
 
 def test_every_operation_is_recorded(vault: Vault) -> None:

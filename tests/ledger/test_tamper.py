@@ -14,6 +14,7 @@ from needtoknow.storage.schema import (
     ledger_customers,
     ledger_entries,
     ledger_nodes,
+    ledger_receipts,
     ledger_state,
 )
 from needtoknow.types import Context
@@ -74,7 +75,14 @@ def edit(conn: sa.Connection) -> None:
 
 
 def edit_and_rehash(conn: sa.Connection) -> None:
+    """Rewrite an entry, its leaf hash and what the receipts index derived from it."""
     set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"), rehash=True)
+    receipts = ledger_receipts.c
+    conn.execute(
+        ledger_receipts.update()
+        .where(receipts.idx == 8, receipts.party == "recipient:billing_team")
+        .values(party="recipient:support_team")
+    )
 
 
 def delete(conn: sa.Connection) -> None:
@@ -113,6 +121,11 @@ def hide_from_history(conn: sa.Connection) -> None:
     conn.execute(ledger_customers.delete().where(ledger_customers.c.idx == 9))
 
 
+def hide_from_scope(conn: sa.Connection) -> None:
+    """Drop a read from the receipts index, so an incident's scope would miss it."""
+    conn.execute(ledger_receipts.delete().where(ledger_receipts.c.idx == 9))
+
+
 def unseal_to_hide(conn: sa.Connection) -> None:
     """Lower the sealed mark and drop the index rows above it: the customer index then
     looks complete for what it claims to cover, and the reads at 4.. vanish from history."""
@@ -149,6 +162,7 @@ def forge_node(conn: sa.Connection) -> None:
         (forge_node, (4, 7), "stored node level 2 index 1"),
         (edit_rehash_and_drop_nodes, (0, 5), "entries 0..5 do not match the signed tree head"),
         (hide_from_history, (9, 9), "the customer index does not match entry 9"),
+        (hide_from_scope, (9, 9), "the receipts index does not match entry 9"),
         (unseal_to_hide, (4, 4), "4 entries are sealed, but heads cover 12"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),

@@ -23,6 +23,7 @@ from needtoknow.storage.schema import (
     ledger_entries,
     ledger_heads,
     ledger_nodes,
+    ledger_receipts,
     ledger_state,
 )
 from needtoknow.vault import Vault
@@ -39,7 +40,7 @@ def rewrite_and_cover_up(vault: Vault) -> None:
     to zero, so the tables agree with each other again."""
     with vault.db.begin() as conn:
         set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"), True)
-        for table in (ledger_heads, ledger_nodes, ledger_customers):
+        for table in (ledger_heads, ledger_nodes, ledger_customers, ledger_receipts):
             conn.execute(table.delete())
         conn.execute(ledger_state.update().values(sealed=0))
 

@@ -13,7 +13,8 @@ from needtoknow.config import Settings, init_vault
 from needtoknow.ledger import log
 from needtoknow.storage import connect, database, migrate
 from needtoknow.storage.database import is_current
-from needtoknow.storage.schema import ledger_customers, metadata
+from needtoknow.storage.schema import ledger_customers, ledger_receipts, metadata
+from tests.conftest import Clock
 from tests.customers import ASHA
 
 
@@ -84,3 +85,28 @@ def test_a_database_behind_the_head_is_not_current(tmp_path: Path) -> None:
     migrate(engine)
     assert is_current(engine)
     engine.dispose()
+
+
+def test_0024_derives_the_receipts_index_of_a_ledger_sealed_before_it(
+    settings: Settings, clock: Clock
+) -> None:
+    """A vault sealed at 0023 has no receipts index; upgrading derives it for every
+    sealed entry (frozen in the migration), and the verifier — which derives it with
+    today's code — agrees row for row."""
+    vault = init_vault(settings, clock=clock)
+    customer_id = vault.add(ASHA).customer_id
+    vault.get(customer_id, recipient="billing_team", purpose="billing")
+    vault.ledger.sign_head()
+    with vault.db.connect() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(ledger_receipts)).scalar()
+    assert before == 2  # the read, by actor and by recipient
+    config = database.alembic_config()
+    with vault.db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0023")
+    migrate(vault.db)
+    with vault.db.connect() as conn:
+        after = conn.execute(sa.select(sa.func.count()).select_from(ledger_receipts)).scalar()
+    assert after == 2 and vault.ledger.verify().ok
+    assert set(vault.ledger.received("recipient:billing_team")) == {customer_id}
+    vault.close()

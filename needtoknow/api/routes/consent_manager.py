@@ -13,6 +13,7 @@ from needtoknow.api.service import Service
 from needtoknow.errors import AuthenticationError
 
 router = APIRouter(prefix="/v1/consent-manager", tags=["consent managers"])
+UNAUTHENTICATED = "consent_manager:unauthenticated"
 
 
 @router.post(
@@ -53,13 +54,23 @@ async def event(
     signature: Annotated[str | None, Header(alias="X-Signature")] = None,
 ) -> dict[str, Any]:
     """Apply one signed consent event (Ed25519 over the exact body, hex in X-Signature);
-    the same event again is answered as before, a used id with another body refused."""
+    the same event again is answered as before, a used id with another body refused.
+    Refused signatures are limited per client address and manager, like refused API
+    keys (each is a ledger entry), and are ledgered as nobody's: the name in the
+    header is only a claim until the signature checks."""
     if not manager or not signature:
         raise AuthenticationError("missing", "consent manager signature")
-    body = await request.body()
     service: Service = request.app.state.service
-    vault = service.vault.acting(f"consent_manager:{manager[:100]}", request.state.request_id)
-    answer: dict[str, Any] = await run_in_threadpool(
-        vault.consent_managers.receive, manager, body, signature
-    )
+    client = request.client.host if request.client else "unknown"
+    bucket = f"consent manager {manager[:100]}"
+    service.over_refusals(client, bucket)
+    body = await request.body()
+    vault = service.vault.acting(UNAUTHENTICATED, request.state.request_id)
+    try:
+        answer: dict[str, Any] = await run_in_threadpool(
+            vault.consent_managers.receive, manager, body, signature
+        )
+    except AuthenticationError:
+        service.admit_refusal(client, bucket)
+        raise
     return answer
