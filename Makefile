@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_detect.py
 	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_scope.py
 
 clean:
 	rm -rf $(VENV) .ntk .pytest_cache .mypy_cache .ruff_cache

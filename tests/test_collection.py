@@ -27,7 +27,7 @@ from tests.customers import ASHA, NOT_COLLECTED
 TEXT_FILE = Path(__file__).parents[1] / "policies" / "nextraone.yaml"
 TEXT = TEXT_FILE.read_text("utf-8")
 KYC = "identity_number, driving_licence,"
-NO_LICENCE = TEXT.replace(KYC, "identity_number,")  # verification stops collecting licences
+NO_LICENCE = TEXT.replace(KYC, "identity_number,")  # identity checks stop taking licences
 WITH_VEHICLE = TEXT.replace(KYC, KYC + " vehicle_registration,")
 MARKETING = "  marketing_contact: {legal_basis: consent, "
 OFFERS = "  third_party_offers: {legal_basis: consent, "
@@ -76,7 +76,7 @@ def test_narrowing_collection_applies_at_once_in_every_process(
         assert {
             "kind": "collection_removed",
             "widens": False,
-            "purpose": "verification",
+            "purpose": "identity_check",
             "category": "driving_licence",
         } in posted.changes
         versions.activate(posted.version)
@@ -100,7 +100,7 @@ def test_collecting_more_is_material_and_waits_for_its_notice(vault: Vault, cloc
     assert posted.changes[0] == {
         "kind": "collection_added",
         "widens": True,
-        "purpose": "verification",
+        "purpose": "identity_check",
         "category": "vehicle_registration",
     }
     with pytest.raises(NoticePending):
@@ -188,28 +188,30 @@ def test_a_policy_declaring_no_collection_collects_everything_until_it_does(
     ("purpose", "problem"),
     [
         (
-            "  billing: {legal_basis: contract, collects: [name, shoe_size]}",
+            "  billing: {legal_basis: voluntarily_provided, collects: [name, shoe_size]}",
             "purpose 'billing': unknown category 'shoe_size'",
         ),
         (
-            "  billing: {legal_basis: contract, collects: name}",
+            "  billing: {legal_basis: voluntarily_provided, collects: name}",
             "purpose 'billing': 'collects' must be a list of categories",
         ),
         ("  sale: {legal_basis: none, collects: [name]}", "purpose 'sale' may not collect"),
         (
-            "  billing: {legal_basis: contract, collects: [name], retention: eight years}",
+            "  billing: {legal_basis: voluntarily_provided, collects: [name], "
+            "retention: eight years}",
             "purpose 'billing': retention is a whole number of days, months or years",
         ),
         (
-            "  billing: {legal_basis: contract, collects: [name], retention: 0 days}",
+            "  billing: {legal_basis: voluntarily_provided, collects: [name], retention: 0 days}",
             "retention is a whole number",
         ),
         (
-            "  billing: {legal_basis: contract, collects: [name], retention: 2 fortnights}",
+            "  billing: {legal_basis: voluntarily_provided, collects: [name], "
+            "retention: 2 fortnights}",
             "retention is a whole number",
         ),
         (
-            "  billing: {legal_basis: contract, collects: [name], retention: ² years}",
+            "  billing: {legal_basis: voluntarily_provided, collects: [name], retention: ² years}",
             "retention is a whole number",
         ),
         ("  sale: {legal_basis: none, retention: 1 day}", "purpose 'sale' may not collect"),
@@ -239,9 +241,13 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     ntk("customer", "add", "-", "--json", stdin=json.dumps(ASHA))
     text = ntk("policy", "explain", "--collection").stdout
     assert "genetic_information" in text.split("refuses to store:")[1]
-    assert "date_of_birth: for verification (legal_obligation, kept 1 year)  [held by 1]" in text
+    assert (
+        "date_of_birth: for identity_check (voluntarily_provided, kept 6 months)  [held by 1]"
+        in text
+    )
     account = ntk.json("policy", "explain", "--collection", "--json")
-    assert set(account["collected"]) == set(ASHA)
+    cert_in = {"hire_period", "hire_purpose", "ownership_pattern"}  # VPS subscribers' items
+    assert set(account["collected"]) == set(ASHA) | cert_in
     ntk("policy", "explain", "--collection", "--recipient", "billing_team", expect=2)
     (tmp_path / "legacy.yaml").write_text(LEGACY, "utf-8")
     checked = ntk("policy", "check", str(tmp_path / "legacy.yaml"))

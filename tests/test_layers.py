@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"categories", "storage", "crypto"},
     {"policy", "ledger"},
     {"records"},
+    {"children"},
     {"lifecycle"},
     {"vault"},
     {"rights", "imports", "staff"},

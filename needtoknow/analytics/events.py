@@ -77,11 +77,13 @@ class Normaliser:
         keys: KeyProvider,
         scanner: Scanner | None = None,
         consented: Callable[[str], frozenset[str]] | None = None,
+        minor: Callable[[str], bool] | None = None,
     ) -> None:
         self._keys = keys
         self._scanner = scanner or Scanner()
         self._redactor = Redactor()
         self._consented = consented
+        self._minor = minor
 
     def __call__(self, raw: Mapping[str, Any], report: IngestReport) -> dict[str, Any]:
         kind = raw.get("kind")
@@ -103,6 +105,9 @@ class Normaliser:
         unknown = set(raw) - {"kind", "day", "customer_id", "value", *DIMENSIONS}
         if unknown:
             raise ValidationError(sorted(unknown)[0], "event", "unknown_field")
+        if self._minor is not None and self._minor(customer):
+            # a child's usage is neither kept nor reported to anyone (DPDP Act s.9(3))
+            raise ValidationError("customer_id", "event", "child")
         row: dict[str, Any] = {
             "kind": kind,
             "day": day,

@@ -54,19 +54,28 @@ class EventStore:
         keys: KeyProvider,
         memory_limit: str = "512MB",
         consented: Callable[[str], frozenset[str]] | None = None,
+        minor: Callable[[str], bool] | None = None,
     ) -> None:
         """``memory_limit`` caps DuckDB while reports run (past it, DuckDB spills to
         ``directory/.spill``): reports run beside the vault, not instead of it.
-        ``consented`` gives a customer's standing consents (``Consents.standing``)."""
+        ``consented`` gives a customer's standing consents (``Consents.standing``);
+        ``minor`` says whether a customer is a child (``Vault.minor``), whose events
+        are never stored."""
         self.directory = directory
         self.memory_limit = memory_limit
-        self._normalise = Normaliser(keys, consented=consented)
+        self._normalise = Normaliser(keys, consented=consented, minor=minor)
 
     @classmethod
     def of(cls, settings: Settings, vault: Vault) -> EventStore:
         """The store of a vault's home (``NTK_HOME/events``), noting each customer's
-        standing consents on their events."""
-        return cls(settings.events_dir, vault.keys, settings.events_memory, vault.consents.standing)
+        standing consents on their events and leaving children's out."""
+        return cls(
+            settings.events_dir,
+            vault.keys,
+            settings.events_memory,
+            vault.consents.standing,
+            vault.minor,
+        )
 
     def ingest(
         self, events: Iterable[Mapping[str, Any]], progress: Callable[[int], None] | None = None

@@ -35,10 +35,15 @@ class Category:
 
 def category_from_mapping(name: str, spec: Mapping[str, Any]) -> Category:
     """Build a category from its data form; raises CategoryError naming what is wrong."""
+    if not isinstance(spec, Mapping):
+        raise CategoryError(f"category {name!r}: a mapping of label, validator, transforms")
     validator = spec.get("validator")
-    if validator not in VALIDATORS:
+    if not isinstance(validator, str) or validator not in VALIDATORS:
         raise CategoryError(f"category {name!r}: unknown validator {validator!r}")
-    transforms = frozenset(spec.get("transforms", ["full", "token"]))
+    listed = spec.get("transforms", ["full", "token"])
+    if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+        raise CategoryError(f"category {name!r}: transforms is a list of names")
+    transforms = frozenset(listed)
     unknown = sorted(transforms - set(TRANSFORMS))
     if unknown:
         raise CategoryError(f"category {name!r}: unknown transforms {unknown}")

@@ -202,10 +202,51 @@ SCHEMAS: dict[str, tuple[dict[str, Any], list[Any], str]] = {
 }
 
 
+# Declarations a record may carry beside its categories, never stored as data: whether
+# the person is a child (when no date of birth says so) and the parent whose verified
+# consent lets a child's record in (DPDP Act s.9, Rules r.10; see vault.minors).
+DECLARATIONS: dict[str, dict[str, Any]] = {
+    "is_child": {
+        "type": "boolean",
+        "title": "Under 18 (a declaration, when no date of birth is given)",
+        "examples": [True],
+    },
+    "guardian": {
+        "title": "The parent whose verified consent lets a child's record in",
+        "oneOf": [
+            {
+                "type": "object",
+                "description": "an adult customer, and what shows they consented",
+                "properties": {"customer_id": {"type": "string"}, "evidence": {"type": "string"}},
+                "required": ["customer_id", "evidence"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "description": "an age verifier's signed token, and the parent's e-mail",
+                "properties": {
+                    "verifier": {"type": "string"},
+                    "token": {"type": "string"},
+                    "email": {"type": "string"},
+                },
+                "required": ["verifier", "token", "email"],
+                "additionalProperties": False,
+            },
+        ],
+        "examples": [
+            {
+                "customer_id": "5b0c2f7e-6a51-4a43-9a55-3b1f8e1c9d20",
+                "evidence": "confirmed in their signed-in session",
+            }
+        ],
+    },
+}
+
+
 def customer_schema(registry: Registry) -> dict[str, Any]:
     """The JSON Schema (2020-12) of a customer record: one optional property per
-    category of ``registry``."""
-    properties = {}
+    category of ``registry``, and the declarations about a child."""
+    properties: dict[str, Any] = {}
     for name, category in registry.items():
         accepted, examples, stored = SCHEMAS[category.validator]
         properties[name] = {
@@ -214,6 +255,7 @@ def customer_schema(registry: Registry) -> dict[str, Any]:
             "examples": examples,
             "x-stored-as": stored,
         }
+    properties |= DECLARATIONS
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Customer record",
@@ -242,6 +284,25 @@ def markdown(registry: Registry) -> str:
         "but the active policy must collect each category given (`ntk policy explain "
         "--collection`). Values are normalised before they are sealed, so what you read "
         "back is the stored form.",
+        "",
+    ]
+    lines += [
+        "## Declarations about a child",
+        "",
+        "A child's record (under 18: by `date_of_birth`, or by `is_child: true` when no date "
+        "is given) is refused unless it names the parent whose verifiable consent lets it "
+        "in (DPDP Act s.9, Rules r.10), as `guardian`: an adult customer with what shows they "
+        "consented, or an age verifier's signed token (a verifier the policy lists under "
+        "`age_verifiers:`) with the parent's e-mail. Neither is stored as data: the link to "
+        "the parent and its evidence are. See `docs/children.md`.",
+        "",
+        "```json",
+        '{"name": "Meera Rao", "date_of_birth": "2014-06-02", "guardian": '
+        '{"customer_id": "5b0c2f7e-6a51-4a43-9a55-3b1f8e1c9d20", "evidence": '
+        '"confirmed in their signed-in session"}}',
+        '{"name": "Meera Rao", "is_child": true, "guardian": {"verifier": "digilocker", '
+        '"token": "eyJ0b2tlbl9pZCI6...<body>.<signature>", "email": "parent@example.in"}}',
+        "```",
         "",
     ]
     for name, category in registry.items():

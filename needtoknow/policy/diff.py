@@ -52,6 +52,8 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_settings(old, new),
         *_trackers(old, new),
         *_consent_managers(old, new),
+        *_age_verifiers(old, new),
+        *_tracking(old, new),
     ]
     if new.store_full_card_numbers and not old.store_full_card_numbers:
         changes.append(Change("full_card_numbers_kept", True, category="card_number"))
@@ -261,6 +263,34 @@ def _trackers(old: Policy, new: Policy) -> list[Change]:
                 "third",
             )
             changes.append(Change("tracker_changed", widens, purpose=purpose, after=shown))
+    return changes
+
+
+def _tracking(old: Policy, new: Policy) -> list[Change]:
+    """A purpose no longer marked as tracking may now be served for children: widens."""
+    changes = []
+    for name in sorted(set(old.purposes) & set(new.purposes)):
+        before, after = old.purposes[name].tracking, new.purposes[name].tracking
+        if before != after:
+            kind = "tracking_unmarked" if before else "tracking_marked"
+            changes.append(Change(kind, before, purpose=name))
+    return changes
+
+
+def _age_verifiers(old: Policy, new: Policy) -> list[Change]:
+    """An age verifier registered, or another key for one, widens: its tokens let a
+    child's record in. One removed narrows."""
+    changes = []
+    for name in sorted(set(old.age_verifiers) | set(new.age_verifiers)):
+        before, after = old.age_verifiers.get(name), new.age_verifiers.get(name)
+        if before == after:
+            continue
+        if after is None:
+            changes.append(Change("age_verifier_removed", False, before=name))
+        else:
+            widens = before is None or before.public_key != after.public_key
+            kind = "age_verifier_added" if before is None else "age_verifier_changed"
+            changes.append(Change(kind, widens, after=name))
     return changes
 
 

@@ -39,6 +39,7 @@ from needtoknow.policy.model import (
     TRACKER_KINDS,
     TRACKER_PARTIES,
     USAGE_FORMS,
+    AgeVerifier,
     Agreement,
     ConsentManager,
     Policy,
@@ -52,6 +53,13 @@ from needtoknow.policy.model import (
 )
 
 ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
+# Values policies used before the vocabulary followed the Act, and what to use instead.
+RETIRED_BASES = {
+    "contract": " (the Act has no contract ground: voluntarily_provided, s.7(a), for what "
+    "a customer gave us to be served; or consent, s.6)",
+    "legitimate_use": " (name the legitimate use of s.7, e.g. voluntarily_provided)",
+    "legal_claim": " (legal_claims, s.17(1)(a))",
+}
 MAX_POLICY_CHARACTERS = 1_000_000  # the NextraOne policy is about 20 000
 _TOP_LEVEL = frozenset(
     {
@@ -66,6 +74,7 @@ _TOP_LEVEL = frozenset(
         "usage_data",
         "holds",
         "consent_managers",
+        "age_verifiers",
         "trackers",
     }
 )
@@ -270,6 +279,9 @@ class _Loader:
         managers: dict[str, ConsentManager] = {}
         with self.noting():
             managers = self.consent_managers(self.mapping(data, "consent_managers", required=False))
+        verifiers: dict[str, AgeVerifier] = {}
+        with self.noting():
+            verifiers = self.age_verifiers(self.mapping(data, "age_verifiers", required=False))
         trackers: dict[str, Tracker] = {}
         with self.noting():
             trackers = self.trackers(self.mapping(data, "trackers", required=False), known)
@@ -298,6 +310,7 @@ class _Loader:
             rights_identifier=str(settings.get("rights_identifier", "")).strip(),
             consent_managers=managers,
             trackers=trackers,
+            age_verifiers=verifiers,
         )
         return policy, registry
 
@@ -326,6 +339,13 @@ class _Loader:
                     f"consent, not {purpose!r} ({basis})"
                 )
                 raise self.error(spec, detail, "purpose")
+            if party == "third" and not known.purposes[purpose].tracking:
+                detail = (
+                    f"{what}: a third party's tracker serves only a purpose marked "
+                    f"'tracking: true', which is never served for a child (DPDP Act s.9(3)); "
+                    f"{purpose!r} is not"
+                )
+                raise self.error(spec, detail, "purpose")
             found[name] = Tracker(name, kind, party, purpose)
         return found
 
@@ -341,16 +361,35 @@ class _Loader:
             registration = spec.get("registration")
             if not isinstance(registration, str) or not registration.strip():
                 raise self.error(spec, f"consent manager {name!r} needs its registration")
-            try:
-                key = bytes.fromhex(str(spec.get("public_key", "")))
-            except ValueError:
-                key = b""
-            if len(key) != 32:
-                detail = f"consent manager {name!r}: public_key is 32 bytes of hex (Ed25519)"
-                raise self.error(spec, detail, "public_key")
+            key = self.public_key(spec, f"consent manager {name!r}")
             description = str(spec.get("description", "")).strip()
             managers[name] = ConsentManager(name, registration.strip(), key, description)
         return managers
+
+    def age_verifiers(self, given: _Map) -> dict[str, AgeVerifier]:
+        """``age_verifiers: {name: {public_key (Ed25519, hex), description}}``."""
+        verifiers = {}
+        for name, spec in given.items():
+            if not isinstance(spec, _Map):
+                raise self.error(given, f"age verifier {name!r} is a mapping", name)
+            unknown_keys = sorted(set(spec) - {"public_key", "description"})
+            if unknown_keys:
+                raise self.error(spec, f"age verifier {name!r}: unknown {unknown_keys[0]!r}")
+            key = self.public_key(spec, f"age verifier {name!r}")
+            verifiers[name] = AgeVerifier(name, key, str(spec.get("description", "")).strip())
+        return verifiers
+
+    def public_key(self, spec: _Map, owner: str) -> bytes:
+        """An Ed25519 public key given as 64 hex digits."""
+        try:
+            key = bytes.fromhex(str(spec.get("public_key", "")))
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise self.error(
+                spec, f"{owner}: public_key is 32 bytes of hex (Ed25519)", "public_key"
+            )
+        return key
 
     def response_days(self, settings: _Map) -> dict[str, int]:
         """``response_days: {grievance: 30, …}``: each kind 1-90 days, 30 when not given."""
@@ -456,14 +495,18 @@ class _Loader:
         self, node: _Map, name: str, registry: Registry, prohibited: frozenset[str]
     ) -> Purpose:
         spec = self.spec(node, name)
-        unknown = sorted(set(spec) - {"legal_basis", "description", "collects", "retention"})
+        unknown = sorted(
+            set(spec) - {"legal_basis", "description", "collects", "retention", "tracking"}
+        )
         if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
             raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
         basis = spec.get("legal_basis")
         if not isinstance(basis, str) or basis not in LEGAL_BASES:
+            hint = RETIRED_BASES.get(str(basis), "")
             raise self.error(
                 node,
-                f"purpose {name!r}: legal_basis must be one of {sorted(LEGAL_BASES)}",
+                f"purpose {name!r}: legal_basis must be one of the Act's grounds "
+                f"{sorted(LEGAL_BASES)}{hint}",
                 name,
             )
         collects = self.collects(spec, name, registry)
@@ -472,7 +515,10 @@ class _Loader:
                 raise self.error(spec, f"purpose {name!r} may not collect anything", key)
         text = self.description(spec, name)
         retention = self.period(spec, "retention", f"purpose {name!r}")
-        return Purpose(name, basis, text.pop("en", ""), collects, text, retention)
+        tracking = spec.get("tracking", False)
+        if not isinstance(tracking, bool):
+            raise self.error(spec, f"purpose {name!r}: tracking is true or false", "tracking")
+        return Purpose(name, basis, text.pop("en", ""), collects, text, retention, tracking)
 
     def period(self, spec: _Map, key: str, owner: str) -> Retention | None:
         """``retention: 8 years`` (days, months or years after the account closes)."""
@@ -824,6 +870,14 @@ class _Loader:
                     spec,
                     f"rule {rule.id!r} grants PII to advertiser {name!r}; "
                     "advertisers receive aggregates only",
+                )
+            untracked = [p for p in rule.purposes if not known.purposes[p].tracking]
+            if kind == "advertiser" and untracked:
+                raise self.error(
+                    spec,
+                    f"rule {rule.id!r} serves advertiser {name!r} for {untracked[0]!r}, which "
+                    "is not marked 'tracking: true': it would reach children too (DPDP Act "
+                    "s.9(3) forbids advertising directed at them)",
                 )
             if kind == "authority" and "require_legal_reference" not in rule.obligations:
                 raise self.error(

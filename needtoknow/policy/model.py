@@ -31,17 +31,84 @@ BOUND_KINDS = frozenset({"contractor", "subcontractor"})
 AGREEMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 AGREEMENT_ID_RULE = "a letter or digit, then up to 99 letters, digits, '.', '_', ':' or '-'"
 
-# DPDP Act 2023: consent (s.6), certain legitimate uses (s.7), or a legal duty/claim.
-LEGAL_BASES = frozenset(
-    {
-        "contract",
-        "consent",
-        "legal_obligation",
-        "legal_claim",
-        "legitimate_use",
-        "none",
-    }
-)
+
+@dataclass(frozen=True)
+class LegalGround:
+    """A ground the DPDP Act 2023 gives for processing: its section, and its name in
+    the notice's languages (the notice prints both)."""
+
+    section: str
+    en: str
+    hi: str
+
+
+# The Act's grounds, and nothing else (s.4): consent (s.6), the legitimate uses of s.7,
+# and the exemptions of s.17(1); ``none`` marks a purpose never served (sale, rental).
+# There is no "contract" or "legitimate interest" ground in the Act.
+LEGAL_GROUNDS: Mapping[str, LegalGround] = {
+    "consent": LegalGround("s.6", "your consent", "आपकी सहमति"),
+    "voluntarily_provided": LegalGround(
+        "s.7(a)",
+        "the purpose you gave it to us for",
+        "वह उद्देश्य जिसके लिए आपने इसे स्वेच्छा से दिया",
+    ),
+    "state_benefit": LegalGround(
+        "s.7(b)", "a subsidy, benefit or licence from the State", "राज्य से सब्सिडी, लाभ या लाइसेंस"
+    ),
+    "state_function": LegalGround(
+        "s.7(c)", "a function of the State under law", "कानून के अधीन राज्य का कोई कार्य"
+    ),
+    "legal_obligation": LegalGround(
+        "s.7(d)",
+        "an obligation under law to disclose information to the State",
+        "राज्य को जानकारी देने का कानूनी दायित्व",
+    ),
+    "court_order": LegalGround(
+        "s.7(e)",
+        "complying with a judgment, decree or order",
+        "किसी निर्णय, डिक्री या आदेश का पालन",
+    ),
+    "medical_emergency": LegalGround("s.7(f)", "a medical emergency", "चिकित्सा आपातस्थिति"),
+    "epidemic": LegalGround(
+        "s.7(g)", "health services during an epidemic", "महामारी में स्वास्थ्य सेवाएँ"
+    ),
+    "disaster": LegalGround(
+        "s.7(h)",
+        "safety during a disaster or breakdown of public order",
+        "आपदा या लोक व्यवस्था भंग होने पर सुरक्षा",
+    ),
+    "employment": LegalGround("s.7(i)", "employment", "रोज़गार"),
+    "legal_claims": LegalGround(
+        "s.17(1)(a)", "enforcing a legal right or claim", "किसी कानूनी अधिकार या दावे को लागू करना"
+    ),
+    "judicial_function": LegalGround(
+        "s.17(1)(b)",
+        "a court's or regulator's function",
+        "किसी न्यायालय या नियामक का कार्य",
+    ),
+    "offence_investigation": LegalGround(
+        "s.17(1)(c)",
+        "preventing, detecting, investigating or prosecuting an offence",
+        "किसी अपराध की रोकथाम, पता लगाना, जाँच या अभियोजन",
+    ),
+    "foreign_contract": LegalGround(
+        "s.17(1)(d)",
+        "a contract with a person outside India, about people outside India",
+        "भारत से बाहर के व्यक्तियों के बारे में भारत से बाहर के व्यक्ति से अनुबंध",
+    ),
+    "merger_scheme": LegalGround(
+        "s.17(1)(e)",
+        "an approved merger or arrangement of companies",
+        "कंपनियों का स्वीकृत विलय या व्यवस्था",
+    ),
+    "loan_default": LegalGround(
+        "s.17(1)(f)",
+        "the finances of a defaulter on a loan from a financial institution",
+        "किसी वित्तीय संस्था के ऋण के चूककर्ता की वित्तीय जानकारी",
+    ),
+    "none": LegalGround("—", "none: never done", "कोई नहीं: कभी नहीं किया जाता"),
+}
+LEGAL_BASES = frozenset(LEGAL_GROUNDS)
 
 # The rights a customer exercises by request (DPDP Act ss.11-14), each answered within
 # the policy's published period (settings.response_days), never later than 90 days
@@ -103,10 +170,14 @@ class Purpose:
     translations: Mapping[str, str] = field(default_factory=dict)
     # None: no limit stated, so compared as the longest (stating one narrows the policy)
     retention: Retention | None = None
+    # Tracking, behavioural monitoring or advertising directed at the person (marketing,
+    # third parties' offers): never done to a child, whatever the rules say (DPDP Act
+    # s.9(3)); a third party's tracker or an advertiser serves only such a purpose.
+    tracking: bool = False
 
 
 # The purposes held data may still be read for: the law's, never the company's own.
-HOLD_BASES = frozenset({"legal_obligation", "legal_claim"})
+HOLD_BASES = frozenset({"legal_obligation", "court_order", "legal_claims", "offence_investigation"})
 
 
 @dataclass(frozen=True)
@@ -193,6 +264,17 @@ class ConsentManager:
 
 
 @dataclass(frozen=True)
+class AgeVerifier:
+    """A provider that verifies a parent is an adult (DPDP Rules r.10: a virtual token
+    from a DigiLocker-type service): it signs a token with this key, which is recorded
+    as the evidence of a parent's consent — never the document it checked."""
+
+    name: str
+    public_key: bytes  # Ed25519, 32 bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class UsageRule:
     """Who may have non-personal usage data (pseudonymous events), for what, in which
     form: ``raw`` events, or only ``aggregate`` reports under differential privacy with
@@ -245,6 +327,12 @@ class Policy:
     rights_identifier: str = ""
     consent_managers: Mapping[str, ConsentManager] = field(default_factory=dict)
     trackers: Mapping[str, Tracker] = field(default_factory=dict)
+    age_verifiers: Mapping[str, AgeVerifier] = field(default_factory=dict)
+
+    @cached_property
+    def tracking_purposes(self) -> frozenset[str]:
+        """The purposes never served for a child (s.9(3))."""
+        return frozenset(name for name, p in self.purposes.items() if p.tracking)
 
     def collectors(self, category: str) -> tuple[str, ...]:
         """The purposes that collect ``category``, in name order (none: it may not be

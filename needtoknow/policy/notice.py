@@ -21,7 +21,7 @@ from typing import Any
 
 from needtoknow.categories import Registry
 from needtoknow.policy.engine import Engine
-from needtoknow.policy.model import Policy, Retention
+from needtoknow.policy.model import LEGAL_GROUNDS, Policy, Retention
 
 LANGUAGES = ("en", "hi")
 
@@ -63,6 +63,12 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "first": "ours",
         "third": "a third party's, used only while you consent",
         "trackers_withdraw": "Withdrawing a consent stops the trackers that serve it.",
+        "children": "Children",
+        "children_text": "We keep the data of a child (under 18) only with the verifiable "
+        "consent of a parent, who acts for the child on every right above (DPDP Act s.9).",
+        "children_never": "We never track a child, monitor a child's behaviour or direct "
+        "advertising at a child (s.9(3)). These purposes are never served for a child: "
+        "{purposes}.",
         "changed": "What changed",
         "changed_none": "Nothing that widens what anyone may receive.",
         "widens": "widens",
@@ -106,6 +112,13 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "first": "हमारा",
         "third": "किसी अन्य कंपनी का, केवल आपकी सहमति रहने तक उपयोग किया जाता है",
         "trackers_withdraw": "सहमति वापस लेने पर उससे जुड़े ट्रैकर बंद हो जाते हैं।",
+        "children": "बच्चे",
+        "children_text": "हम किसी बच्चे (18 वर्ष से कम) का डेटा केवल माता-पिता की सत्यापन-योग्य "
+        "सहमति से रखते हैं, और ऊपर दिए हर अधिकार का प्रयोग बच्चे की ओर से माता-पिता करते हैं "
+        "(DPDP अधिनियम धारा 9)।",
+        "children_never": "हम कभी किसी बच्चे को ट्रैक नहीं करते, उसके व्यवहार की निगरानी नहीं करते और "
+        "उसे लक्षित विज्ञापन नहीं दिखाते (धारा 9(3))। ये उद्देश्य किसी बच्चे के लिए कभी पूरे नहीं "
+        "किए जाते: {purposes}।",
         "changed": "क्या बदला",
         "changed_none": "ऐसा कुछ नहीं जो किसी को मिलने वाले डेटा को बढ़ाए।",
         "widens": "बढ़ाता है",
@@ -141,16 +154,15 @@ TERMS: Mapping[str, Mapping[str, str]] = {
         "authority": "सरकारी प्राधिकरण",
         "advertiser": "विज्ञापनदाता",
         "data_principal": "आप स्वयं (अनुरोध पर आपके अपने डेटा की प्रति)",
-        "contract": "अनुबंध",
-        "consent": "सहमति",
-        "legal_obligation": "कानूनी दायित्व",
-        "legal_claim": "कानूनी दावा",
-        "legitimate_use": "वैध उपयोग",
         "cookie": "कुकी",
         "web_beacon": "वेब बीकन",
         "local_storage": "ब्राउज़र में संग्रह",
         "sdk": "ऐप में लगा सॉफ़्टवेयर",
-        "none": "कोई नहीं",
+        **{
+            name: ground.hi
+            + ("" if name == "none" else f", DPDP अधिनियम धारा {ground.section[2:]}")
+            for name, ground in LEGAL_GROUNDS.items()
+        },
     },
     "en": {
         "internal_team": "our own teams",
@@ -163,9 +175,10 @@ TERMS: Mapping[str, Mapping[str, str]] = {
         "authority": "authorities",
         "advertiser": "advertisers",
         "data_principal": "you (a copy of your own data, when you ask)",
-        "legal_obligation": "legal obligation",
-        "legal_claim": "legal claim",
-        "legitimate_use": "legitimate use",
+        **{
+            name: ground.en + ("" if name == "none" else f", DPDP Act {ground.section}")
+            for name, ground in LEGAL_GROUNDS.items()
+        },
         "local_storage": "browser storage",
         "sdk": "software kit in our app",
     },
@@ -263,6 +276,7 @@ def render(
         sections.append(Section(say["usage"], [say["usage_text"].format(epsilon=f"{budget:g}")]))
     if policy.trackers:
         sections.append(_trackers(policy, language, say, term))
+    sections.append(_children(policy, language, say))
     rights = Section(say["rights"], items=_rights(policy, say))
     if policy.rights_how:
         rights.paragraphs.append(say["how"].format(how=policy.rights_how))
@@ -293,6 +307,18 @@ def _trackers(policy: Policy, language: str, say: Mapping[str, str], term: Any) 
             )
         )
     return Section(say["trackers"], [say["trackers_intro"], say["trackers_withdraw"]], items)
+
+
+def _children(policy: Policy, language: str, say: Mapping[str, str]) -> Section:
+    paragraphs = [say["children_text"]]
+    if policy.tracking_purposes:
+        names = [
+            policy.purposes[p].translations.get(language, policy.purposes[p].description)
+            or p.replace("_", " ")
+            for p in sorted(policy.tracking_purposes)
+        ]
+        paragraphs.append(say["children_never"].format(purposes="; ".join(names)))
+    return Section(say["children"], paragraphs)
 
 
 def _kept(retention: Retention | None, say: Mapping[str, str]) -> str:

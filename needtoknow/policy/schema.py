@@ -67,6 +67,11 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
             "description": description,
             "collects": {"type": "array", "items": {"enum": categories}},
             "retention": _PERIOD,
+            "tracking": {
+                "type": "boolean",
+                "description": "Tracking, behavioural monitoring or advertising directed at "
+                "the person: never for a child (DPDP Act s.9(3))",
+            },
         },
         ["legal_basis"],
     )
@@ -167,6 +172,20 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
         "required": ["kind", "party", "purpose"],
         "additionalProperties": False,
     }
+    age_verifier = {
+        "type": "object",
+        "description": "A provider whose signed token shows a parent is an adult (Rule 10)",
+        "properties": {
+            "public_key": {
+                "type": "string",
+                "pattern": "^[0-9a-fA-F]{64}$",
+                "description": "The Ed25519 key its tokens are signed with (hex)",
+            },
+            "description": _TEXT,
+        },
+        "required": ["public_key"],
+        "additionalProperties": False,
+    }
     consent_manager = {
         "type": "object",
         "description": "A consent manager registered with the Data Protection Board",
@@ -200,6 +219,7 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
             "rules": {"type": "array", "items": rule},
             "usage_data": {"type": "array", "items": usage},
             "consent_managers": {"type": "object", "additionalProperties": consent_manager},
+            "age_verifiers": {"type": "object", "additionalProperties": age_verifier},
             "trackers": {"type": "object", "additionalProperties": tracker},
         },
         "required": ["purposes", "recipients", "rules"],

@@ -170,6 +170,8 @@ class RightsRequests:
         category = CHANNEL_CATEGORY[channel]
         if request.nominee_id is not None:
             address = self.nominees.contact(request.nominee_id).get(category)
+        elif self.vault.minor(request.customer_id):  # the parent acts for a child (s.9)
+            address = self._guardian_address(request.customer_id, category)
         else:
             recipient, purpose = NOTIFIER
             values = self.vault.get(
@@ -197,7 +199,23 @@ class RightsRequests:
         if customer != request.customer_id:  # a code is bound to its request: never
             raise VerificationFailed("wrong_code")
         by = f"nominee:{request.nominee_id}" if request.nominee_id else "customer"
+        if request.nominee_id is None and self.vault.minor(request.customer_id):
+            by = "guardian"
         return self._verified(request, by, "code")
+
+    def _guardian_address(self, child_id: str, category: str) -> Any:
+        """Where a child's parent is reached: the address on the parent's own record
+        (read through the policy as the notification provider), or the e-mail given
+        with an age verifier's token."""
+        guardian = self.vault.guardians.of(child_id)
+        if guardian is None:
+            return None
+        if guardian.guardian_id is None:
+            return guardian.email if category == "email" else None
+        recipient, purpose = NOTIFIER
+        return self.vault.get(
+            guardian.guardian_id, recipient=recipient, purpose=purpose, categories=[category]
+        ).values.get(category)
 
     def verify_offline(self, request_id: str, verified_by: str, method: str) -> RightsRequest:
         """Staff checked who is asking without a code: in person, by video KYC, or from

@@ -108,6 +108,8 @@ class CustomerSessions:
             category, address, recipient=recipient, purpose=purpose, context=context
         )
         customer = found[0] if len(found) == 1 else None
+        if customer is not None and self.vault.minor(customer):
+            customer = None  # a parent acts for a child (DPDP Act s.9): no code to the child
         with self.scope.db.begin() as conn:
             if customer is not None and self._locked(conn, customer, now):
                 customer = None

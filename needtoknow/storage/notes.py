@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from needtoknow.storage.schema import incidents, nominees, rights_requests, staff_accounts
+from needtoknow.storage.schema import (
+    children,
+    incidents,
+    nominees,
+    rights_requests,
+    staff_accounts,
+)
 
 NOTE_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
     (rights_requests, "details"),
@@ -18,6 +24,7 @@ NOTE_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
     (nominees, "evidence_note"),
     (staff_accounts, "totp_secret"),
     (incidents, "summary"),
+    (children, "contact"),
 )
 
 

@@ -536,6 +536,24 @@ nominees = Table(
     Column("evidence_at", DateTime(timezone=True), nullable=True),
 )
 
+# Children (under 18: DPDP Act s.9): a child's record is stored only with a parent's
+# verifiable consent (Rules r.10), recorded here with how the parent was verified — an
+# adult customer of ours (guardian_id), or an age verifier's signed token (its id and
+# the token's SHA-256: the evidence, never the document) with the parent's contact
+# sealed. The parent exercises the child's rights. Deleted with the child's record.
+children = Table(
+    "children",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the child's customer id
+    Column("guardian_id", String(36), nullable=True, index=True),
+    Column("verifier", String(100), nullable=True),
+    Column("token_id", String(200), nullable=True),
+    Column("evidence_sha256", String(64), nullable=False),
+    Column("contact", LargeBinary, nullable=True),  # a sealed note: the parent's e-mail
+    Column("consented_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+)
+
 # Imports keyed by the source system's own id (``ntk customer import --key``): a keyed
 # MAC of that id (it may be an account number) → the customer it created, kept after
 # an erasure so that a re-run neither duplicates a customer nor brings an erased one back.

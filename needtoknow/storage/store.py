@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from needtoknow.errors import IntegrityError, NotFound
 from needtoknow.storage.database import stored_utc
 from needtoknow.storage.fastpath import Prepared, ThreadConnections
-from needtoknow.storage.schema import blind_indexes, customers, external_ids
+from needtoknow.storage.schema import blind_indexes, children, customers, external_ids
 
 
 def pack_fields(sealed: Mapping[str, bytes]) -> bytes:
@@ -298,6 +298,7 @@ def erase_many(conn: sa.Connection, customer_ids: list[str], now: datetime) -> i
     conn.execute(
         blind_indexes.delete().where(among(conn, blind_indexes.c.customer_id, customer_ids))
     )
+    conn.execute(children.delete().where(among(conn, children.c.id, customer_ids)))
     return int(result.rowcount)
 
 

@@ -28,6 +28,7 @@ from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customer_sessions, rights_requests
 from needtoknow.storage.store import Held, KeyRow
 from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
+from needtoknow.vault import minors
 
 if TYPE_CHECKING:
     from needtoknow.vault.vault import Vault
@@ -249,6 +250,12 @@ def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decisio
         if missing:
             groups = " and ".join(" or ".join(group) for group in missing)
             reason = f"customer is not assigned to agreement {groups}"
+    if (
+        reason is None
+        and decision.purpose in vault.engine.policy.tracking_purposes
+        and vault.minor(customer_id)
+    ):
+        reason = minors.CHILD_REFUSAL
     consents = vault.consents
     if (
         reason is None

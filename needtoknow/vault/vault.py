@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from needtoknow.categories import Normalised, Registry, Rules
+from needtoknow.children import Guardians
 from needtoknow.crypto import envelope
 from needtoknow.crypto.keys import KeyProvider
 from needtoknow.errors import (
@@ -55,7 +56,7 @@ from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
 from needtoknow.types import Context, Disclosure, checked_customer_id
-from needtoknow.vault import access
+from needtoknow.vault import access, minors
 
 
 def _ledger_durability(engine: sa.Engine, sync: str) -> Callable[[Any], None] | None:
@@ -257,6 +258,15 @@ class Vault:
         return view
 
     @property
+    def guardians(self) -> Guardians:
+        """Parents' verified consents to children's records, and who acts for a child."""
+        return Guardians(self.scope)
+
+    def minor(self, customer_id: str) -> bool:
+        """Whether the customer is a child today (see vault.minors)."""
+        return minors.is_minor(self, customer_id)
+
+    @property
     def consents(self) -> Consents:
         """Customers' consents to the purposes whose legal basis is consent."""
         return Consents(self.scope)
@@ -363,12 +373,15 @@ class Vault:
                     name, name, "unknown_category", unknown("category", name, self.registry)
                 )
         policy = self._collectable(record, standing, active)
-        rules = Rules(
-            today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
-        )
+        rules = self._rules(policy)
         return policy, {
             name: self.registry[name].normalise(value, rules) for name, value in record.items()
         }
+
+    def _rules(self, policy: Policy) -> Rules:
+        return Rules(
+            today=self.clock().date(), store_full_card_numbers=policy.store_full_card_numbers
+        )
 
     def _collectable(
         self,
@@ -409,8 +422,14 @@ class Vault:
 
     def add(self, record: Mapping[str, Any]) -> WriteResult:
         """Store a new customer; returns its id and any notices (e.g. a discarded card number).
-        A category collected only with consent waits for one: add, grant, then correct."""
+        A category collected only with consent waits for one: add, grant, then correct.
+        A child's record (``is_child``, or a date of birth under 18 years ago) comes in
+        only with its parent's verified consent (``guardian``: see vault.minors)."""
+        record, declared, given = minors.declarations(record)
         policy, normal = self._normalise(record, standing=frozenset())  # no consent yet
+        parent = minors.parent_for(self, normal, declared, given, self._rules(policy))
+        if parent is not None:
+            minors.check_guardian(self, parent)
         customer_id = str(uuid.uuid4())
         dek, dek_version = envelope.new_dek(), 1
         kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
@@ -419,7 +438,10 @@ class Vault:
         now = self.clock()
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
-            return self._recorded(conn, "write", now, customer_id, normal, policy)
+            written = self._recorded(conn, "write", now, customer_id, normal, policy)
+            if parent is not None:
+                self.guardians.link(conn, customer_id, parent)
+            return written
 
     def screen(
         self, external_ids: Sequence[str | None]
@@ -463,7 +485,12 @@ class Vault:
         out: list[Prepared | Refused | WriteResult] = []
         for i, record in enumerate(records):
             try:
+                record, declared, given = minors.declarations(record)
+                if given is not None:
+                    detail = "add a child's record on its own, with its guardian (ntk customer add)"
+                    raise ValidationError("guardian", "customer", "one_at_a_time", detail)
                 policy, normal = self._normalise(record, frozenset(), active)
+                minors.parent_for(self, normal, declared, None, self._rules(policy))
             except ValidationError as exc:
                 out.append(Refused(i, exc))
                 continue
@@ -528,6 +555,7 @@ class Vault:
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
         _, normal = self._normalise(changes, standing=None)
+        minors.check_correction(self, checked_customer_id(customer_id), normal)
         with self.db.begin() as conn:
             found = store.locked_record(conn, checked_customer_id(customer_id))
             if found is None:
@@ -691,6 +719,8 @@ class Vault:
                 ]
             if self.consents.needed(purpose):  # and a consent-based purpose, the consenting
                 found = [c for c in found if self.consents.active(c, purpose)]
+            if purpose in self.engine.policy.tracking_purposes:  # never a child (s.9(3))
+                found = [c for c in found if not self.minor(c)]
             # One entry per customer found (none found: one entry saying so), so that no
             # customer's history shows who else shares a number.
             entry = access.ledger_entry(self, "find", decision, context)

@@ -17,9 +17,9 @@ def test_the_schema_names_every_category_and_a_deployments_own(ntk: Ntk, tmp_pat
     own = tmp_path / "own.yaml"
     own.write_text(
         POLICY.replace(
-            "purposes:\n",
+            "categories:\n",
             "categories:\n  customer_number:\n    label: Customer number\n"
-            "    validator: text\n    transforms: [full, token]\n\npurposes:\n",
+            "    validator: text\n    transforms: [full, token]\n",
             1,
         ),
         "utf-8",
@@ -60,7 +60,7 @@ def test_the_policy_schema_accepts_the_demo_policy_and_catches_a_typo(ntk: Ntk) 
 
     assert schema.is_valid(as_json(POLICY))
     for broken in (
-        POLICY.replace("legal_basis: contract", "legal_basis: contrakt", 1),
+        POLICY.replace("legal_basis: voluntarily_provided", "legal_basis: contrakt", 1),
         POLICY.replace("card_number: last4", "card_number: last_four", 1),
         POLICY.replace("\nrules:\n", "\nrulez:\n", 1),
         POLICY.replace("retention: 90 days", "retention: ninety days", 1),

@@ -62,7 +62,7 @@ def test_every_operation_is_recorded(vault: Vault) -> None:
     ]
     read = next(e for e in entries(vault) if e["kind"] == "read")
     assert read["recipient"] == "billing_team" and read["purpose"] == "billing"
-    assert read["legal_basis"] == "contract" and read["customer_id"] == cid
+    assert read["legal_basis"] == "voluntarily_provided" and read["customer_id"] == cid
     assert read["transforms"]["card_number"] == "last4"
     assert read["policy_version"] == vault.policy.version
     assert next(e for e in entries(vault) if e["kind"] == "find")["customer_id"] == cid
@@ -219,7 +219,7 @@ def test_a_read_records_only_the_categories_the_customer_has(vault: Vault) -> No
 
 def test_a_head_over_an_empty_ledger_verifies(tmp_path: Path, clock: Clock) -> None:
     policy = (
-        "name: empty\npurposes: {b: {legal_basis: contract, collects: [name]}}\n"
+        "name: empty\npurposes: {b: {legal_basis: voluntarily_provided, collects: [name]}}\n"
         "recipients: {}\nrules: []\n"
     )
     settings = Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path / 'e.db'}")

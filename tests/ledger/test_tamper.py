@@ -29,7 +29,7 @@ POLICY = """\
 name: tamper
 purposes:
   billing:
-    legal_basis: contract
+    legal_basis: voluntarily_provided
     collects: [name, email, address, card_number, telephone, date_of_birth, bank_account,
                identity_number, driving_licence, digital_identity]
 recipients: {billing_team: {kind: internal_team}}

@@ -18,7 +18,8 @@ from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA
 
-SUBSCRIBER = ["address", "digital_identity", "email", "identity_number", "name", "telephone"]
+# What CERT-In direction (v) keeps of a VPS subscriber that ASHA has (no hire details)
+SUBSCRIBER = ["address", "digital_identity", "email", "name", "telephone"]
 
 
 def kinds(vault: Vault) -> list[dict[str, Any]]:
@@ -39,7 +40,13 @@ def test_erasing_a_vps_customer_keeps_the_cert_in_record_for_legal_process_only(
     cid = vps_customer(vault)
     erased = vault.erase(cid)
     assert sorted(k["category"] for k in erased.kept) == SUBSCRIBER
-    assert set(erased.erased) == {"bank_account", "card_number", "date_of_birth", "driving_licence"}
+    assert set(erased.erased) == {
+        "bank_account",
+        "card_number",
+        "date_of_birth",
+        "driving_licence",
+        "identity_number",
+    }
     email = next(k for k in erased.kept if k["category"] == "email")
     assert email["until"] == "2031-11-26" and "CERT-In" in email["laws"][0]
     with pytest.raises(PolicyDenied, match="held under cert_in_subscriber_records") as denied:
@@ -104,9 +111,7 @@ def test_a_retention_run_erases_on_schedule_and_a_second_run_changes_nothing(
     assert vault.erasures.run().changed == []  # nothing more is due
     clock.now += timedelta(days=365 * 5)
     later = vault.erasures.run()
-    assert [o.erased for o in later.changed] == [
-        ("digital_identity", "email", "identity_number", "telephone")
-    ]
+    assert [o.erased for o in later.changed] == [("digital_identity", "email", "telephone")]
     assert vault.accounts.status(vps).categories == ("address", "name")  # invoices: 8 years
     clock.now += timedelta(days=365 * 3)
     assert vault.erasures.run().changed[0].whole

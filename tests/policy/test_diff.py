@@ -60,14 +60,15 @@ def test_new_recipients_purposes_bases_and_dropped_duties_are_material() -> None
         == "recipient_added"
     )
     basis = changed(
-        "credit_scoring: {legal_basis: consent", "credit_scoring: {legal_basis: legitimate_use"
+        "credit_scoring: {legal_basis: consent",
+        "credit_scoring: {legal_basis: voluntarily_provided",
     )
     assert basis[0] == {
         "kind": "legal_basis_changed",
         "widens": True,
         "purpose": "credit_scoring",
         "before": "consent",
-        "after": "legitimate_use",
+        "after": "voluntarily_provided",
     }
     duty = changed("obligations: [log, require_case_id]", "obligations: [log]")
     assert {c["kind"] for c in duty} == {"obligation_dropped"} and duty[0]["widens"]

@@ -13,7 +13,7 @@ from needtoknow.types import Context
 POLICY = """\
 name: clip
 purposes:
-  bill_collection: {legal_basis: contract}
+  bill_collection: {legal_basis: voluntarily_provided}
 recipients:
   agency: {kind: contractor}
   field: {kind: subcontractor, parent: agency}

@@ -13,10 +13,10 @@ from needtoknow.policy import load_policy, load_policy_text
 BASE = """\
 name: test
 purposes:
-  billing: {legal_basis: contract}
+  billing: {legal_basis: voluntarily_provided}
   sale: {legal_basis: none}
   legal_process: {legal_basis: legal_obligation}
-  bill_collection: {legal_basis: contract}
+  bill_collection: {legal_basis: voluntarily_provided}
 recipients:
   billing_team: {kind: internal_team}
   ads: {kind: advertiser}
@@ -91,18 +91,18 @@ GRANTS = "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: 
     ("spec", "rules", "message"),
     [
         (
-            "{legal_basis: contract}",
+            "{legal_basis: voluntarily_provided}",
             "  - {id: r1, recipient: billing_team, purpose: PURPOSE, grant: {name: full}, "
             "clause: x}\n",
             "would allow prohibited purpose 'PURPOSE'",
         ),
         (
-            "{legal_basis: contract, collects: [name]}",
+            "{legal_basis: voluntarily_provided, collects: [name]}",
             GRANTS,
             "purpose 'PURPOSE' may not collect anything",
         ),
         (
-            "{legal_basis: contract}",
+            "{legal_basis: voluntarily_provided}",
             GRANTS + "usage_data:\n"
             "  - {id: u1, recipient: billing_team, purpose: PURPOSE, form: raw, clause: x}\n",
             "usage rule 'u1': 'PURPOSE' is prohibited",
@@ -203,8 +203,8 @@ def test_duplicate_keys_are_errors_not_silently_dropped() -> None:
     error = error_for(
         "",
         BASE.replace(
-            "  billing: {legal_basis: contract}\n",
-            "  billing: {legal_basis: contract}\n  billing: {legal_basis: consent}\n",
+            "  billing: {legal_basis: voluntarily_provided}\n",
+            "  billing: {legal_basis: voluntarily_provided}\n  billing: {legal_basis: consent}\n",
         ),
     )
     assert "duplicate key 'billing'" in str(error) and error.line == 4
@@ -213,7 +213,11 @@ def test_duplicate_keys_are_errors_not_silently_dropped() -> None:
 @pytest.mark.parametrize(
     ("rules", "base_change", "message"),
     [
-        ("", ("  billing: {legal_basis: contract}", "  billing: hello"), "must be a mapping"),
+        (
+            "",
+            ("  billing: {legal_basis: voluntarily_provided}", "  billing: hello"),
+            "must be a mapping",
+        ),
         (
             "  - {id: r1, recipient: billing_team, purpose: billing, grant: {name: [full]},"
             " clause: x}\n",
@@ -272,3 +276,21 @@ def test_a_usage_rule_for_a_consent_based_purpose_must_require_that_consent() ->
     text = nextraone.read_text("utf-8").replace("    requires_consent: advertising  #", "    #")
     with pytest.raises(PolicyError, match="needs requires_consent: advertising"):
         load_policy_text(text)
+
+
+@pytest.mark.parametrize(
+    ("retired", "advice"),
+    [
+        ("contract", "voluntarily_provided, s.7(a)"),
+        ("legitimate_use", "name the legitimate use of s.7"),
+        ("legal_claim", "legal_claims, s.17(1)(a)"),
+        ("legitimate_interest", "voluntarily_provided"),  # not a ground: the list is named
+    ],
+)
+def test_a_basis_the_act_does_not_have_is_refused_with_the_grounds(
+    retired: str, advice: str
+) -> None:
+    old = "billing: {legal_basis: voluntarily_provided}"
+    message = str(error_for("", BASE.replace(old, f"billing: {{legal_basis: {retired}}}")))
+    assert "the Act's grounds" in message and advice in message
+    assert "offence_investigation" in message  # every ground is listed

@@ -28,6 +28,7 @@ def allowed(recipient: str, purpose: str, context: Context = NOW) -> dict[str, s
 
 def test_demo_policy_has_the_canonical_purposes_and_recipients() -> None:
     assert set(POLICY.purposes) == {
+        "identity_check",
         "service_delivery",
         "billing",
         "bill_collection",

@@ -82,7 +82,10 @@ def test_the_html_notice_is_well_formed_and_escaped() -> None:
 def test_a_purpose_is_described_in_the_notices_language_when_the_policy_gives_it() -> None:
     assert POLICY.purposes["billing"].translations["hi"]  # the shipped policy has Hindi
     hindi = render(POLICY, REGISTRY, "hi").markdown()
-    assert "billing — सेवाओं का बिल बनाना और भुगतान लेना (कानूनी आधार: अनुबंध;" in hindi
+    assert (
+        "billing — सेवाओं का बिल बनाना और भुगतान लेना (कानूनी आधार: वह उद्देश्य जिसके लिए आपने "
+        "इसे स्वेच्छा से दिया, DPDP अधिनियम धारा 7(a);" in hindi
+    )
     english_only = TEXT.replace(
         'description: {en: Invoice and charge for services, hi: "सेवाओं का बिल बनाना और भुगतान लेना"}',
         "description: Invoice and charge for services",
@@ -93,19 +96,25 @@ def test_a_purpose_is_described_in_the_notices_language_when_the_policy_gives_it
 
 @pytest.mark.parametrize("description", ["{hi: बिल}", "{en: Bill, HI: बिल}", "{en: [Bill]}"])
 def test_a_description_is_text_or_languages_including_english(description: str) -> None:
-    text = f"name: t\npurposes:\n  b: {{legal_basis: contract, description: {description}}}\n"
+    text = (
+        "name: t\npurposes:\n"
+        f"  b: {{legal_basis: voluntarily_provided, description: {description}}}\n"
+    )
     with pytest.raises(PolicyError, match="'description' is text, or language codes"):
         load_policy_text(text + "recipients: {}\nrules: []\n", "t.yaml")
 
 
 def test_each_purpose_says_how_long_its_data_is_kept() -> None:
     english = render(POLICY, REGISTRY, "en").markdown()
-    assert "(legal basis: contract; kept 180 days after your account closes)" in english
+    assert (
+        "(legal basis: the purpose you gave it to us for, DPDP Act s.7(a); kept 180 days "
+        "after your account closes)" in english
+    )
     assert "kept 90 days after your account closes" in english
     hindi = render(POLICY, REGISTRY, "hi").markdown()
     assert "खाता बंद होने के बाद 1 वर्ष तक रखा जाता है" in hindi
     one, _ = load_policy_text(TEXT.replace("retention: 90 days", "retention: 1 month"))
-    assert "कानूनी आधार: अनुबंध; खाता बंद होने के बाद 1 महीने तक" in render(one, REGISTRY, "hi").markdown()
+    assert "धारा 7(a); खाता बंद होने के बाद 1 महीने तक" in render(one, REGISTRY, "hi").markdown()
 
 
 @pytest.mark.parametrize(
@@ -127,3 +136,21 @@ def test_the_notice_lists_each_right_with_its_period_and_how(language: str, with
         load_policy_text(TEXT.replace("grievance: 30}", "grievance: 120}", 1))
     with pytest.raises(PolicyError, match="unknown request kind 'portability'"):
         load_policy_text(TEXT.replace("grievance: 30}", "grievance: 30, portability: 30}", 1))
+
+
+def test_every_ground_of_the_act_is_named_with_its_section_in_both_languages() -> None:
+    """Each legal basis the loader accepts is printed in the notice with the section of
+    the Act it comes from, in English and Hindi."""
+    from needtoknow.policy.model import LEGAL_GROUNDS
+
+    for basis, ground in LEGAL_GROUNDS.items():
+        if basis == "none":
+            continue
+        text = TEXT.replace(
+            "credit_scoring: {legal_basis: consent", f"credit_scoring: {{legal_basis: {basis}"
+        )
+        policy, registry = load_policy_text(text)
+        english = render(policy, registry, "en").markdown()
+        assert f"{ground.en}, DPDP Act {ground.section}" in english, basis
+        hindi = render(policy, registry, "hi").markdown()
+        assert f"{ground.hi}, DPDP अधिनियम धारा {ground.section[2:]}" in hindi, basis

@@ -56,7 +56,7 @@ def test_names_are_checked_before_the_rules_that_use_them(tmp_path: Path) -> Non
     """A bad purpose is reported with every other bad name; rules are read once the
     names load, so no rule is blamed for a name that failed above it."""
     text = POLICY.read_text("utf-8")
-    text = text.replace("legal_basis: contract", "legal_basis: contrakt", 2)
+    text = text.replace("legal_basis: voluntarily_provided", "legal_basis: contrakt", 2)
     with pytest.raises(PolicyError) as raised:
         load_policy_text(text, "two.yaml")
     problems = raised.value.details()["errors"]

@@ -92,7 +92,9 @@ def test_an_access_summary_lists_every_recipient_the_ledger_recorded_with_proofs
         ).check(vault.keys.signing_public_key())
     categories = {c["category"]: c for c in summary["categories"]}
     assert set(categories) == set(ASHA)
-    assert {"purpose": "billing", "legal_basis": "contract"} in categories["email"]["purposes"]
+    assert {"purpose": "billing", "legal_basis": "voluntarily_provided"} in categories["email"][
+        "purposes"
+    ]
     assert all(fate["action"] == "keep" for fate in summary["retention"])  # an open account
     assert ASHA["email"] not in json.dumps(summary)  # names, never values
 
@@ -121,26 +123,20 @@ def test_erasure_keeps_the_vps_subscriber_record_and_says_under_which_law(
     desk.verify_offline(request.id, "Meera (KYC desk)", "video_kyc")
     answer = desk.fulfil(request.id)["answer"]
     kept = {k["category"]: k for k in answer["kept"]}
-    assert set(kept) == {
-        "address",
-        "digital_identity",
-        "email",
-        "identity_number",
-        "name",
-        "telephone",
-    }
+    assert set(kept) == {"address", "digital_identity", "email", "name", "telephone"}
     assert "CERT-In" in kept["email"]["laws"][0] and kept["email"]["until"] == "2031-11-26"
     assert set(answer["categories_erased"]) == {
         "bank_account",
         "card_number",
         "date_of_birth",
         "driving_licence",
+        "identity_number",  # CERT-In direction (v) does not ask for it
     }
     with pytest.raises(PolicyDenied):
         vault.get(cid, recipient="support_team", purpose="service_delivery")
     clock.now += timedelta(days=365 * 5 + 2)  # CERT-In's five years are over
     (later,) = vault.erasures.run().changed
-    assert set(later.erased) == {"digital_identity", "email", "identity_number", "telephone"}
+    assert set(later.erased) == {"digital_identity", "email", "telephone"}
     assert vault.accounts.status(cid).categories == ("address", "name")  # invoices: 8 years
 
 

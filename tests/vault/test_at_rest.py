@@ -22,7 +22,7 @@ from tests.customers import ASHA, NOT_COLLECTED, RAVI, lookup
 # every seed category but the photograph is planted.
 EVERYTHING = demo_policy_text().replace(
     "\npurposes:\n",
-    "\npurposes:\n  archive: {legal_basis: contract, description: canaries,"
+    "\npurposes:\n  archive: {legal_basis: voluntarily_provided, description: canaries,"
     " collects: [birthplace, genetic_information, vehicle_registration]}\n",
     1,
 )
