@@ -20,7 +20,11 @@ def lookup(vault: Vault, category: str, value: Any) -> list[str]:
     return vault.find(category, value, recipient=recipient, purpose=purpose)
 
 
-# Every category the demo policy collects.
+# What a signup records of the consent in writing the SPDI Rules ask for bank and card
+# details (the demo policy's written_consent): a declaration, not a category.
+WRITTEN = "signup form v3: SPDI consent box ticked, 2026-11-26 10:02 IST"
+
+# Every category the demo policy collects (and the written consent its card needs).
 ASHA: dict[str, Any] = {
     "name": "Asha Canarywala",
     "date_of_birth": "1987-04-12",
@@ -38,7 +42,10 @@ ASHA: dict[str, Any] = {
         {"type": "username", "value": "ashacanary"},
         {"type": "ip", "value": "198.51.100.23"},
     ],
+    "written_consent": WRITTEN,
 }
+# ASHA's categories alone: what the vault stores of her
+ASHA_CATEGORIES = sorted(k for k in ASHA if k != "written_consent")
 
 # Categories the demo policy collects for no purpose: a write carrying one is refused.
 NOT_COLLECTED: dict[str, Any] = {
@@ -58,4 +65,5 @@ RAVI: dict[str, Any] = {
         "pin": "600001",
     },
     "card_number": "5555 5555 5555 4444",
+    "written_consent": WRITTEN,
 }

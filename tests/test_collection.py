@@ -22,7 +22,7 @@ from needtoknow.storage import store
 from needtoknow.storage.schema import customers, ledger_entries
 from needtoknow.vault import Vault
 from tests.conftest import Clock, Ntk
-from tests.customers import ASHA, NOT_COLLECTED
+from tests.customers import ASHA, ASHA_CATEGORIES, NOT_COLLECTED
 
 TEXT_FILE = Path(__file__).parents[1] / "policies" / "nextraone.yaml"
 TEXT = TEXT_FILE.read_text("utf-8")
@@ -140,7 +140,7 @@ def test_what_only_a_consent_needs_is_held_only_while_the_consent_stands(
         assert account["email"]["consent_needed"] == []
         vault.consents.withdraw(asha, "marketing_contact", "email")
         # the rest stays for its own purposes, even what another withdrawn consent needs
-        assert held(vault, asha) == {*ASHA, "vehicle_registration"}
+        assert held(vault, asha) == {*ASHA_CATEGORIES, "vehicle_registration"}
         withdrawal = next(
             e for e in vault.ledger.history(asha)[::-1] if e.to_json()["entry"]["kind"] == "consent"
         ).to_json()["entry"]
@@ -247,7 +247,7 @@ def test_ntk_policy_explain_collection_and_a_refused_add(ntk: Ntk, tmp_path: Pat
     )
     account = ntk.json("policy", "explain", "--collection", "--json")
     cert_in = {"hire_period", "hire_purpose", "ownership_pattern"}  # VPS subscribers' items
-    assert set(account["collected"]) == set(ASHA) | cert_in
+    assert set(account["collected"]) == set(ASHA_CATEGORIES) | cert_in
     ntk("policy", "explain", "--collection", "--recipient", "billing_team", expect=2)
     (tmp_path / "legacy.yaml").write_text(LEGACY, "utf-8")
     checked = ntk("policy", "check", str(tmp_path / "legacy.yaml"))

@@ -211,6 +211,13 @@ DECLARATIONS: dict[str, dict[str, Any]] = {
         "title": "Under 18 (a declaration, when no date of birth is given)",
         "examples": [True],
     },
+    "written_consent": {
+        "type": "string",
+        "title": "Evidence of the person's consent in writing to collecting sensitive "
+        "categories (what was signed or ticked, when, which form): needed while the "
+        "policy's written_consent applies",
+        "examples": ["signup form v3, SPDI consent box ticked, 2026-11-26 10:02 IST"],
+    },
     "guardian": {
         "title": "The parent whose verified consent lets a child's record in",
         "oneOf": [
@@ -287,6 +294,21 @@ def markdown(registry: Registry) -> str:
         "",
     ]
     lines += [
+        "## Consent in writing to sensitive categories",
+        "",
+        "While the policy's `written_consent:` applies (the demo policy: bank and card "
+        "details and photographs, under the SPDI Rules 2011 r.5(1), until 13 May 2027), a "
+        "record carrying one of its categories is refused unless it gives the evidence of "
+        "the person's consent in writing as `written_consent` (what was signed or ticked, "
+        "when, on which form; 1 to 1000 characters). Its SHA-256 is recorded in the ledger as "
+        "the consent's artefact; the text is not kept. A CSV import may carry it as a "
+        "`written_consent` column.",
+        "",
+        "```json",
+        '{"name": "Asha Verma", "card_number": "4111 1111 1111 1111", "written_consent": '
+        '"signup form v3: SPDI consent box ticked, 2026-11-26 10:02 IST"}',
+        "```",
+        "",
         "## Declarations about a child",
         "",
         "A child's record (under 18: by `date_of_birth`, or by `is_child: true` when no date "

@@ -211,6 +211,12 @@ def _explain_collection(at: str | None, as_json: bool) -> None:
         )
         consent = ", only while the consent stands" if why["consent_needed"] else ""
         typer.echo(f"  {category}: for {purposes}{consent}  [held by {why['held_by']}]")
+    written = account["written_consent"]
+    if written:
+        typer.echo(
+            f"only with the person's consent in writing until {written['until']} "
+            f"({written['law']}): {', '.join(written['categories'])}"
+        )
     typer.echo("and refuses to store:")
     for category, why in account["not_collected"].items():
         held = f"  [still held by {why['held_by']}: review]" if why["held_by"] else ""

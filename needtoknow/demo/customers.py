@@ -140,6 +140,8 @@ def customer(rng: random.Random, fake: Faker, today: date) -> dict[str, Any]:
             {"type": "username", "value": handle},
             {"type": "ip", "value": f"203.0.113.{rng.randint(1, 254)}"},
         ],
+        # the SPDI Rules' consent in writing to keeping the bank and card details
+        "written_consent": f"signup form v3: SPDI consent box ticked on {today.isoformat()}",
     }
 
 

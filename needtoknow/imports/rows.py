@@ -43,7 +43,8 @@ def read_rows(
     "telephone"}``)."""
     if fmt not in FORMATS:
         raise ValidationError("format", "import", "one_of", ", ".join(FORMATS))
-    known = set(categories)
+    # and the evidence of consent in writing a sensitive category needs (vault.declarations)
+    known = set(categories) | {"written_consent"}
     renames = dict(columns or {})
     for column, category in renames.items():
         if category not in known:

@@ -47,6 +47,14 @@ def explain_collection(
             }
             for category, purposes in collected.items()
         },
+        # SPDI Rules 2011 r.5(1): collected only with consent in writing, until a date
+        "written_consent": None
+        if (written := policy.written_consent) is None
+        else {
+            "law": written.law,
+            "categories": sorted(written.categories),
+            "until": written.until.isoformat(),
+        },
         "not_collected": {
             category: {
                 "label": registry[category].label,

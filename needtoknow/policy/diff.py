@@ -54,6 +54,7 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_consent_managers(old, new),
         *_age_verifiers(old, new),
         *_tracking(old, new),
+        *_written_consent(old, new),
     ]
     if new.store_full_card_numbers and not old.store_full_card_numbers:
         changes.append(Change("full_card_numbers_kept", True, category="card_number"))
@@ -264,6 +265,21 @@ def _trackers(old: Policy, new: Policy) -> list[Change]:
             )
             changes.append(Change("tracker_changed", widens, purpose=purpose, after=shown))
     return changes
+
+
+def _written_consent(old: Policy, new: Policy) -> list[Change]:
+    """Asking for consent in writing for fewer categories, or for less long, widens
+    (less is asked before collecting); for more narrows."""
+    before, after = old.written_consent, new.written_consent
+    if before == after:
+        return []
+    dropped = (before.categories if before else frozenset()) - (
+        after.categories if after else frozenset()
+    )
+    shorter = before is not None and after is not None and after.until < before.until
+    widens = bool(dropped) or shorter or (before is not None and after is None)
+    shown = None if after is None else f"{sorted(after.categories)} until {after.until}"
+    return [Change("written_consent_changed", widens, before=sorted(dropped) or None, after=shown)]
 
 
 def _tracking(old: Policy, new: Policy) -> list[Change]:

@@ -50,6 +50,7 @@ from needtoknow.policy.model import (
     StatutoryHold,
     Tracker,
     UsageRule,
+    WrittenConsent,
 )
 
 ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
@@ -75,6 +76,7 @@ _TOP_LEVEL = frozenset(
         "holds",
         "consent_managers",
         "age_verifiers",
+        "written_consent",
         "trackers",
     }
 )
@@ -282,6 +284,9 @@ class _Loader:
         verifiers: dict[str, AgeVerifier] = {}
         with self.noting():
             verifiers = self.age_verifiers(self.mapping(data, "age_verifiers", required=False))
+        written: WrittenConsent | None = None
+        with self.noting():
+            written = self.written_consent(data, registry)
         trackers: dict[str, Tracker] = {}
         with self.noting():
             trackers = self.trackers(self.mapping(data, "trackers", required=False), known)
@@ -311,6 +316,7 @@ class _Loader:
             consent_managers=managers,
             trackers=trackers,
             age_verifiers=verifiers,
+            written_consent=written,
         )
         return policy, registry
 
@@ -365,6 +371,29 @@ class _Loader:
             description = str(spec.get("description", "")).strip()
             managers[name] = ConsentManager(name, registration.strip(), key, description)
         return managers
+
+    def written_consent(self, data: _Map, registry: Registry) -> WrittenConsent | None:
+        """``written_consent: {law, categories, until}``: collected only with consent in
+        writing until that date."""
+        if data.get("written_consent") is None:
+            return None
+        spec = self.mapping(data, "written_consent")
+        extra = sorted(set(spec) - {"law", "categories", "until"})
+        if extra:
+            raise self.error(spec, f"written_consent: unknown {extra[0]!r}", extra[0])
+        law = spec.get("law")
+        if not isinstance(law, str) or not law.strip():
+            raise self.error(spec, "written_consent needs the law that asks for it", "law")
+        names = spec.get("categories")
+        if not isinstance(names, list) or not names:
+            raise self.error(spec, "written_consent: categories is a list", "categories")
+        for name in names:
+            if name not in registry:
+                raise self.error(spec, unknown("category", str(name), registry), "categories")
+        until = spec.get("until")
+        if not isinstance(until, date):
+            raise self.error(spec, "written_consent: until is a date (YYYY-MM-DD)", "until")
+        return WrittenConsent(law.strip(), frozenset(names), until)
 
     def age_verifiers(self, given: _Map) -> dict[str, AgeVerifier]:
         """``age_verifiers: {name: {public_key (Ed25519, hex), description}}``."""

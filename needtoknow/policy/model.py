@@ -264,6 +264,22 @@ class ConsentManager:
 
 
 @dataclass(frozen=True)
+class WrittenConsent:
+    """Categories a law lets the company collect only with the person's consent in
+    writing (electronic included), given before collection — the SPDI Rules 2011 r.5(1)
+    for sensitive data (r.3: financial and biometric information) — until ``until``,
+    when the law stops applying (the DPDP Act replaces these Rules on 13 May 2027)."""
+
+    law: str
+    categories: frozenset[str]
+    until: date
+
+    def needed(self, categories: frozenset[str] | set[str], today: date) -> frozenset[str]:
+        """Those of ``categories`` that need the consent in writing on ``today``."""
+        return frozenset(categories) & self.categories if today < self.until else frozenset()
+
+
+@dataclass(frozen=True)
 class AgeVerifier:
     """A provider that verifies a parent is an adult (DPDP Rules r.10: a virtual token
     from a DigiLocker-type service): it signs a token with this key, which is recorded
@@ -328,6 +344,7 @@ class Policy:
     consent_managers: Mapping[str, ConsentManager] = field(default_factory=dict)
     trackers: Mapping[str, Tracker] = field(default_factory=dict)
     age_verifiers: Mapping[str, AgeVerifier] = field(default_factory=dict)
+    written_consent: WrittenConsent | None = None
 
     @cached_property
     def tracking_purposes(self) -> frozenset[str]:

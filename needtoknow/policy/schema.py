@@ -220,6 +220,18 @@ def policy_schema(registry: Registry) -> dict[str, Any]:
             "usage_data": {"type": "array", "items": usage},
             "consent_managers": {"type": "object", "additionalProperties": consent_manager},
             "age_verifiers": {"type": "object", "additionalProperties": age_verifier},
+            "written_consent": {
+                "type": "object",
+                "description": "Categories collected only with the person's consent in "
+                "writing, until a date (SPDI Rules 2011 r.5(1), until 13 May 2027)",
+                "properties": {
+                    "law": _TEXT,
+                    "categories": {"type": "array", "items": {"enum": categories}},
+                    "until": {"type": "string", "format": "date"},
+                },
+                "required": ["law", "categories", "until"],
+                "additionalProperties": False,
+            },
             "trackers": {"type": "object", "additionalProperties": tracker},
         },
         "required": ["purposes", "recipients", "rules"],

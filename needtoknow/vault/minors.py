@@ -25,23 +25,10 @@ from needtoknow.errors import ValidationError
 if TYPE_CHECKING:
     from needtoknow.vault.vault import Vault
 
-DECLARATIONS = ("is_child", "guardian")  # keys of a record that are not categories
 CHILD_REFUSAL = (
     "the customer is a child: no tracking, behavioural monitoring or targeted advertising "
     "(DPDP Act s.9(3))"
 )
-
-
-def declarations(record: Any) -> tuple[Any, bool | None, Any]:
-    """``record`` without its declarations, the ``is_child`` declaration and the
-    ``guardian`` given (None when absent)."""
-    if not isinstance(record, Mapping):
-        return record, None, None
-    declared = record.get("is_child")
-    if declared is not None and not isinstance(declared, bool):
-        raise ValidationError("is_child", "customer", "type", "true or false")
-    categories = {k: v for k, v in record.items() if k not in DECLARATIONS}
-    return categories, declared, record.get("guardian")
 
 
 def parent_for(

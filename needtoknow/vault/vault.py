@@ -56,7 +56,7 @@ from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
 from needtoknow.types import Context, Disclosure, checked_customer_id
-from needtoknow.vault import access, minors
+from needtoknow.vault import access, declarations, minors
 
 
 def _ledger_durability(engine: sa.Engine, sync: str) -> Callable[[Any], None] | None:
@@ -152,6 +152,7 @@ class Prepared:
     categories: tuple[str, ...]
     notices: tuple[str, ...]
     policy_version: str
+    written_consent: dict[str, Any] | None = None  # what to record of it (vault.declarations)
 
 
 @dataclass(frozen=True)
@@ -424,12 +425,16 @@ class Vault:
         """Store a new customer; returns its id and any notices (e.g. a discarded card number).
         A category collected only with consent waits for one: add, grant, then correct.
         A child's record (``is_child``, or a date of birth under 18 years ago) comes in
-        only with its parent's verified consent (``guardian``: see vault.minors)."""
-        record, declared, given = minors.declarations(record)
+        only with its parent's verified consent (``guardian``: see vault.minors), and a
+        sensitive category the policy collects only with consent in writing only with its
+        evidence (``written_consent``: see vault.declarations)."""
+        record, declared = declarations.split(record)
         policy, normal = self._normalise(record, standing=frozenset())  # no consent yet
-        parent = minors.parent_for(self, normal, declared, given, self._rules(policy))
+        rules = self._rules(policy)
+        parent = minors.parent_for(self, normal, declared.is_child, declared.guardian, rules)
         if parent is not None:
             minors.check_guardian(self, parent)
+        written = declarations.written_consent(policy, normal, declared, rules.today)
         customer_id = str(uuid.uuid4())
         dek, dek_version = envelope.new_dek(), 1
         kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, dek_version)
@@ -438,10 +443,10 @@ class Vault:
         now = self.clock()
         with self.db.begin() as conn:
             store.insert(conn, key, sealed, index, now)
-            written = self._recorded(conn, "write", now, customer_id, normal, policy)
+            result = self._recorded(conn, "write", now, customer_id, normal, policy, written)
             if parent is not None:
                 self.guardians.link(conn, customer_id, parent)
-            return written
+            return result
 
     def screen(
         self, external_ids: Sequence[str | None]
@@ -485,12 +490,14 @@ class Vault:
         out: list[Prepared | Refused | WriteResult] = []
         for i, record in enumerate(records):
             try:
-                record, declared, given = minors.declarations(record)
-                if given is not None:
+                record, declared = declarations.split(record)
+                if declared.guardian is not None:
                     detail = "add a child's record on its own, with its guardian (ntk customer add)"
                     raise ValidationError("guardian", "customer", "one_at_a_time", detail)
                 policy, normal = self._normalise(record, frozenset(), active)
-                minors.parent_for(self, normal, declared, None, self._rules(policy))
+                rules = self._rules(policy)
+                minors.parent_for(self, normal, declared.is_child, None, rules)
+                written = declarations.written_consent(policy, normal, declared, rules.today)
             except ValidationError as exc:
                 out.append(Refused(i, exc))
                 continue
@@ -502,7 +509,9 @@ class Vault:
             kek_version, wrapped = envelope.wrap_dek(self.keys, dek, customer_id, 1)
             sealed, index = self._seal(dek, customer_id, 1, normal)
             key = store.KeyRow(customer_id, 1, kek_version, wrapped)
-            out.append(Prepared(i, key, sealed, index, tuple(normal), notices, policy.version))
+            out.append(
+                Prepared(i, key, sealed, index, tuple(normal), notices, policy.version, written)
+            )
         return out
 
     def commit_prepared(
@@ -542,6 +551,7 @@ class Vault:
                         customer_id=p.key.customer_id,
                         categories=p.categories,
                         policy_version=p.policy_version,
+                        detail={"written_consent": p.written_consent} if p.written_consent else {},
                     )
                     for p in fresh
                 ],
@@ -554,8 +564,13 @@ class Vault:
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
-        _, normal = self._normalise(changes, standing=None)
+        changes, declared = declarations.split(changes)
+        if declared.is_child is not None or declared.guardian is not None:
+            detail = "is_child and guardian are declared when the record is added"
+            raise ValidationError("guardian", "customer", "at_signup", detail)
+        active, normal = self._normalise(changes, standing=None)
         minors.check_correction(self, checked_customer_id(customer_id), normal)
+        written = declarations.written_consent(active, normal, declared, self.clock().date())
         with self.db.begin() as conn:
             found = store.locked_record(conn, checked_customer_id(customer_id))
             if found is None:
@@ -569,7 +584,7 @@ class Vault:
             sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
             now = self.clock()
             store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
-            return self._recorded(conn, "correct", now, customer_id, normal, policy)
+            return self._recorded(conn, "correct", now, customer_id, normal, policy, written)
 
     def _recorded(
         self,
@@ -579,14 +594,17 @@ class Vault:
         customer_id: str,
         normal: Mapping[str, Normalised],
         policy: Policy,
+        written: Mapping[str, Any] | None = None,
     ) -> WriteResult:
-        """Ledger a write in its own transaction, under the version that allowed it."""
+        """Ledger a write in its own transaction, under the version that allowed it, with
+        the artefact of the consent in writing it needed (vault.declarations), if any."""
         entry = self.entry(
             kind,
             time=now,
             customer_id=customer_id,
             categories=tuple(normal),
             policy_version=policy.version,
+            detail={"written_consent": written} if written else {},
         )
         self.ledger.append(conn, entry)
         notices = tuple(n for value in normal.values() for n in value.notices)

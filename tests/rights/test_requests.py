@@ -32,7 +32,7 @@ from needtoknow.storage.schema import ledger_entries, rights_requests
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
-from tests.customers import ASHA
+from tests.customers import ASHA, ASHA_CATEGORIES
 from tests.mail import Inbox, SmsGateway, code_in, text_of
 
 Mail = tuple[Smtp, Inbox, Controller]
@@ -91,7 +91,7 @@ def test_an_access_summary_lists_every_recipient_the_ledger_recorded_with_proofs
             head,
         ).check(vault.keys.signing_public_key())
     categories = {c["category"]: c for c in summary["categories"]}
-    assert set(categories) == set(ASHA)
+    assert set(categories) == set(ASHA_CATEGORIES)
     assert {"purpose": "billing", "legal_basis": "voluntarily_provided"} in categories["email"][
         "purposes"
     ]
