@@ -90,7 +90,7 @@ def load_entries(vault: Vault, count: int) -> int:
                     customer_id=str(uuid.UUID(int=i)),
                     recipient="billing_team",
                     purpose="billing",
-                    legal_basis="contract",
+                    legal_basis="voluntarily_provided",
                     decision="allow",
                     categories=categories,
                     transforms={"card_number": "last4", "bank_account": "last4"},

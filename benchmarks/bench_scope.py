@@ -56,7 +56,7 @@ def entry_at(i: int, args: argparse.Namespace, step: timedelta) -> Entry:
         customer_id=str(uuid.UUID(int=i % args.customers)),
         recipient=f"team_{i % args.recipients:02d}",
         purpose="billing",
-        legal_basis="contract",
+        legal_basis="voluntarily_provided",
         decision="allow",
         categories=CATEGORY_SETS[i % len(CATEGORY_SETS)],
         request_id=f"req-{i}",

@@ -60,7 +60,13 @@ def parent_of(vault: Vault) -> dict[str, Any]:
 
 def token(clock: Clock, key: Ed25519PrivateKey = VERIFIER, **claims: Any) -> str:
     body = json.dumps(
-        {"token_id": "dl-7781", "adult": True, "issued_at": utc_text(clock.now), **claims}
+        {
+            "token_id": "dl-7781",
+            "adult": True,
+            "email": "parent@example.in",
+            "issued_at": utc_text(clock.now),
+            **claims,
+        }
     ).encode()
     encode = base64.urlsafe_b64encode
     return f"{encode(body).decode().rstrip('=')}.{encode(key.sign(body)).decode().rstrip('=')}"
@@ -91,7 +97,7 @@ def test_a_childs_record_needs_a_parents_verified_consent(kids: Vault, clock: Cl
 def test_an_age_verifiers_token_is_the_evidence_never_the_document(
     kids: Vault, clock: Clock
 ) -> None:
-    given = {"verifier": "digilocker", "token": token(clock), "email": "parent@example.in"}
+    given = {"verifier": "digilocker", "token": token(clock)}
     child = kids.add({**MEERA, "guardian": given}).customer_id
     guardian = kids.guardians.of(child)
     assert guardian is not None and guardian.email == "parent@example.in"
@@ -108,7 +114,9 @@ def test_an_age_verifiers_token_is_the_evidence_never_the_document(
             "stale",
         ),
         ({**given, "verifier": "aadhaarish"}, "digilocker"),  # the registered ones named
-        ({"verifier": "digilocker", "token": token(clock)}, "shape"),  # no way to reach them
+        ({**given, "email": "stranger@example.in"}, "shape"),  # the e-mail is the token's
+        ({**given, "token": token(clock, email=None)}, "email"),
+        (given, "used"),  # a token vouches for one child: not a second with another e-mail
     ):
         with pytest.raises(ValidationError, match=rule):
             kids.add({**MEERA, "email": "m2@example.in", "guardian": bad})
@@ -172,7 +180,7 @@ def test_a_correction_cannot_make_an_adult_a_child_without_a_parent(kids: Vault)
 
 
 def test_erasing_a_child_removes_the_parents_link(kids: Vault, clock: Clock) -> None:
-    given = {"verifier": "digilocker", "token": token(clock), "email": "parent@example.in"}
+    given = {"verifier": "digilocker", "token": token(clock)}
     child = kids.add({**MEERA, "guardian": given}).customer_id
     kids.erase(child)
     with kids.db.connect() as conn:
@@ -200,3 +208,11 @@ def test_the_notice_says_what_is_never_done_to_a_child_in_both_languages() -> No
     assert "Serve advertising chosen from your usage of the services" in english
     hindi = render(policy, registry, "hi").markdown()
     assert "## बच्चे" in hindi and "सत्यापन-योग्य" in hindi
+
+
+def test_a_guardian_customer_must_have_an_age_on_record(kids: Vault) -> None:
+    """r.10(1)(a): an adult whose identity and age the company holds — a customer with
+    no date of birth on record is not shown to be one."""
+    ageless = kids.add({"name": "Asha Canarywala", "email": "a6@example.in"}).customer_id
+    with pytest.raises(ValidationError, match="age_unknown"):
+        kids.add({**MEERA, "guardian": {"customer_id": ageless, "evidence": "x"}})

@@ -233,9 +233,75 @@ def test_an_unsigned_claim_is_nobodys_and_its_refusals_are_limited(
         route = f"{url}/v1/consent-manager/events"
         codes = [httpx.post(route, content=grant, headers=forged).status_code for _ in range(5)]
         assert codes == [401, 401, 401, 429, 429]
+        # the real manager, sending from the same address, is not held back by them
+        good = {"X-Consent-Manager": "consentra", "X-Signature": signed(grant)}
+        assert httpx.post(route, content=grant, headers=good).status_code == 200
     refused = [
         e["actor"]
         for e in entries(managed)
         if e.get("detail", {}).get("action") == "manager_event_refused"
     ]
     assert refused == ["consent_manager:unauthenticated"] * 3
+
+
+def test_a_flood_of_stale_events_is_limited_too(managed: Vault, clock: Clock) -> None:
+    """A genuinely signed old event, sent again and again, is refused as stale — and
+    stops being written to the ledger once its sender is over the limit."""
+    from needtoknow.api.service import Limits
+
+    cid = managed.add(ASHA).customer_id
+    old = event(clock, cid, "grant", "e-9", issued_at=utc_text(clock.now - timedelta(hours=2)))
+    headers = {"X-Consent-Manager": "consentra", "X-Signature": signed(old)}
+    with serving(create_app(managed, Limits(refusals="3/minute"))) as url:
+        route = f"{url}/v1/consent-manager/events"
+        codes = [httpx.post(route, content=old, headers=headers).status_code for _ in range(6)]
+    assert codes == [422, 422, 422, 429, 429, 429]
+    stale = [e for e in entries(managed) if e.get("detail", {}).get("reason") == "stale"]
+    assert len(stale) == 3
+
+
+def test_a_withdrawal_cannot_commit_between_an_older_grants_check_and_its_write(
+    managed: Vault, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Second review: under READ COMMITTED, a newer withdrawal committed while an older
+    grant sat between its ordering check and its write, and the grant then brought the
+    consent back. Events about one person now take turns on the customer's row lock.
+    (The pause is injected around the real check; nothing of ours is replaced.)"""
+    import threading
+
+    from needtoknow.records.consent_managers import ConsentManagerEvents
+
+    cid = managed.add(ASHA).customer_id
+    grant = event(clock, cid, "grant", "e-1")
+    clock.now += timedelta(seconds=5)
+    withdraw = event(clock, cid, "withdraw", "e-2")
+    check = ConsentManagerEvents._superseded
+    checked, release = threading.Event(), threading.Event()
+
+    def paused(conn: Any, manager: str, ev: dict[str, Any]) -> bool:
+        result = check(conn, manager, ev)
+        if ev["action"] == "grant":
+            checked.set()
+            release.wait(10)
+        return result
+
+    monkeypatch.setattr(ConsentManagerEvents, "_superseded", staticmethod(paused))
+    outcomes: dict[str, str] = {}
+
+    def send(name: str, body: bytes) -> None:
+        outcomes[name] = managed.consent_managers.receive("consentra", body, signed(body))[
+            "outcome"
+        ]
+
+    granting = threading.Thread(target=send, args=("grant", grant))
+    granting.start()
+    assert checked.wait(10)
+    withdrawing = threading.Thread(target=send, args=("withdraw", withdraw))
+    withdrawing.start()
+    withdrawing.join(1)
+    assert withdrawing.is_alive()  # it waits for the grant's transaction
+    release.set()
+    granting.join(10)
+    withdrawing.join(10)
+    assert outcomes == {"grant": "grant", "withdraw": "withdraw"}
+    assert not managed.consents.active(cid, "marketing_contact")  # the person withdrew last

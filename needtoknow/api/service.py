@@ -78,7 +78,7 @@ class Service:
             self._refusals,
             self.limits.refusals,
             f"refused {client} {key_id}",
-            f"refused attempts on API key {key_id} from this address are",
+            f"refused attempts on {key_id} from this address are",
         )
 
     def over_refusals(self, client: str, key_id: str) -> None:

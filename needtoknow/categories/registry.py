@@ -69,7 +69,7 @@ class Registry(Mapping[str, Category]):
             raise CategoryError(unknown("category", name, self._categories)) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._categories
+        return isinstance(name, str) and name in self._categories
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._categories)

@@ -6,9 +6,11 @@ The parent must be an identifiable adult, shown one of two ways:
   what shows that parent consented (``evidence``: e.g. "confirmed in their signed-in
   session", kept as a SHA-256 like any consent's evidence);
 - a token from an age verifier the policy registers (a DigiLocker-type service,
-  r.10(1)(b)): JSON ``{"token_id", "adult": true, "issued_at"}`` signed with the
-  verifier's Ed25519 key, given as ``<base64url body>.<base64url signature>``, with the
-  parent's e-mail so the parent can be reached to act for the child (sealed).
+  r.10(1)(b)): JSON ``{"token_id", "adult": true, "email", "issued_at"}`` signed with
+  the verifier's Ed25519 key, given as ``<base64url body>.<base64url signature>``. The
+  e-mail is the verified parent's — signed, so nobody can send the codes for a child's
+  requests elsewhere — and is kept sealed, to reach the parent. A token vouches for one
+  child: its id is accepted once per verifier.
 
 Only the evidence is kept — the verifier's name, the token's id and its SHA-256 —
 never a document. The row goes when the child's record is erased.
@@ -41,8 +43,8 @@ from needtoknow.types import checked_customer_id
 
 TOKEN_LIFETIME = timedelta(days=1)  # a token older than this no longer vouches for anyone
 GUARDIAN_SHAPES = (
-    "{customer_id, evidence} (an adult customer) or {verifier, token, email} (an age "
-    "verifier's token)"
+    "{customer_id, evidence} (an adult customer) or {verifier, token} (an age verifier's "
+    "signed token)"
 )
 
 
@@ -90,7 +92,7 @@ class Guardians:
             guardian_id = checked_customer_id(given["customer_id"])
             digest = hashlib.sha256(evidence.encode()).hexdigest()
             return Verified(guardian_id, None, None, digest, None)
-        if set(given) != {"verifier", "token", "email"}:
+        if set(given) != {"verifier", "token"}:
             raise ValidationError("guardian", "customer", "shape", GUARDIAN_SHAPES)
         name, token = given["verifier"], given["token"]
         verifiers = self.scope.policy().age_verifiers
@@ -105,7 +107,15 @@ class Guardians:
         if not now - TOKEN_LIFETIME <= issued <= now + timedelta(minutes=5):
             detail = f"issued within {TOKEN_LIFETIME.days} day"
             raise ValidationError("guardian.token", "customer", "stale", detail)
-        email = self.scope.categories()["email"].normalise(given["email"], rules, "guardian.email")
+        email = self.scope.categories()["email"].normalise(claims["email"], rules, "guardian.token")
+        with reading(self.scope.db) as conn:
+            used = conn.execute(
+                sa.select(children.c.id).where(
+                    children.c.verifier == name, children.c.token_id == claims["token_id"]
+                )
+            ).first()
+        if used is not None:
+            raise ValidationError("guardian.token", "customer", "used", "a token vouches once")
         digest = hashlib.sha256(token.encode()).hexdigest()
         return Verified(None, name, claims["token_id"], digest, str(email.value))
 
@@ -183,4 +193,6 @@ def _claims(token: Any, public_key: bytes) -> dict[str, Any]:
         issued = None
     if issued is None or issued.tzinfo is None:
         raise ValidationError("guardian.token", "customer", "issued_at", "RFC 3339 with zone")
-    return {"token_id": token_id, "issued_at": issued}
+    if not isinstance(claims.get("email"), str):
+        raise ValidationError("guardian.token", "customer", "email", "the parent's e-mail")
+    return {"token_id": token_id, "issued_at": issued, "email": claims["email"]}

@@ -272,7 +272,9 @@ class Incidents:
         now = self._scope.clock()
         with self._scope.db.begin() as conn:
             self._open_row(conn, incident_id)  # locked: one notify at a time
-            number = 1 + len(_steps(conn, incident_id, "notified"))
+            number = 1 + max(
+                (n["number"] for n in _steps(conn, incident_id, "notified")), default=0
+            )
             due = {
                 row.customer_id: row.categories
                 for row in conn.execute(
@@ -352,6 +354,8 @@ class Incidents:
             raise ValidationError("at", "incident", "zone", "a time with its zone")
         if at > self._scope.clock() + FUTURE_GRACE:
             raise ValidationError("at", "incident", "future", "not after now")
+        if at < self.get(incident_id).noticed_at:
+            raise ValidationError("at", "incident", "before_noticed", "after it was noticed")
         if reference is not None and not 0 < len(reference) <= 200:
             raise ValidationError("reference", "incident", "length", "1 to 200 characters")
         with self._scope.db.begin() as conn:
@@ -583,6 +587,9 @@ class Incidents:
         """Record a step on the incident's record and in the ledger, in the caller's
         transaction; ``kept`` goes on the record only (a notice's words: the ledger has
         their hash)."""
+        conn.execute(  # steps are numbered under the incident's row lock: one at a time
+            sa.select(incidents.c.id).where(incidents.c.id == incident_id).with_for_update()
+        )
         step = 1 + int(
             conn.execute(
                 sa.select(sa.func.count()).where(incident_steps.c.incident_id == incident_id)

@@ -25,6 +25,7 @@ from needtoknow.ledger.entry import customers_of, receipts_of
 from needtoknow.ledger.heads import TreeHead
 
 T = TypeVar("T")
+BIGINT_MAX = 2**63 - 1  # the index columns' range: a forged row may sit anywhere in it
 
 
 @dataclass
@@ -223,10 +224,12 @@ class _DerivedIndex:
 
     def strays(self, report: Report, conn: sa.Connection | None = None, end: int = 0) -> None:
         """Rows left over after their window's entries were checked (and, given
-        ``conn``, any past the window holding entry ``end``) name no entry."""
+        ``conn``, any past the window holding entry ``end``, or before entry 0) name no
+        entry."""
         listed = self._listed
         if conn is not None:
-            listed = {**listed, **self._read(conn, max(end, self._until), 2**62)}
+            beyond = self._read(conn, max(end, self._until), BIGINT_MAX)
+            listed = {**listed, **self._read(conn, -BIGINT_MAX - 1, 0), **beyond}
         for position in sorted(listed)[:1]:
             report.fail(
                 f"the {self.name} index lists entry {position}, which does not exist", position

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -54,6 +54,13 @@ from needtoknow.policy.model import (
 )
 
 ALWAYS_PROHIBITED = frozenset({"sale", "rental"})
+# A stored version written before the vocabulary followed the Act is read with the Act's
+# nearest ground (migration 0025's release); a new policy must name the ground itself.
+RETIRED_AS = {
+    "contract": "voluntarily_provided",
+    "legitimate_use": "voluntarily_provided",
+    "legal_claim": "legal_claims",
+}
 # Values policies used before the vocabulary followed the Act, and what to use instead.
 RETIRED_BASES = {
     "contract": " (the Act has no contract ground: voluntarily_provided, s.7(a), for what "
@@ -291,6 +298,8 @@ class _Loader:
         with self.noting():
             trackers = self.trackers(self.mapping(data, "trackers", required=False), known)
         self.settle()
+        if not self.strict:
+            purposes = _tracking_inferred(purposes, trackers, rules, recipients)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         policy = Policy(
             name=str(data.get("name", Path(self.source).stem)),
@@ -345,7 +354,7 @@ class _Loader:
                     f"consent, not {purpose!r} ({basis})"
                 )
                 raise self.error(spec, detail, "purpose")
-            if party == "third" and not known.purposes[purpose].tracking:
+            if party == "third" and not known.purposes[purpose].tracking and self.strict:
                 detail = (
                     f"{what}: a third party's tracker serves only a purpose marked "
                     f"'tracking: true', which is never served for a child (DPDP Act s.9(3)); "
@@ -385,7 +394,7 @@ class _Loader:
         if not isinstance(law, str) or not law.strip():
             raise self.error(spec, "written_consent needs the law that asks for it", "law")
         names = spec.get("categories")
-        if not isinstance(names, list) or not names:
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             raise self.error(spec, "written_consent: categories is a list", "categories")
         for name in names:
             if name not in registry:
@@ -530,6 +539,8 @@ class _Loader:
         if unknown:  # e.g. an unquoted description with a comma in a {flow: mapping}
             raise self.error(spec, f"purpose {name!r}: unknown key {unknown[0]!r}", name)
         basis = spec.get("legal_basis")
+        if not self.strict and isinstance(basis, str):
+            basis = RETIRED_AS.get(basis, basis)  # a version stored before the Act's words
         if not isinstance(basis, str) or basis not in LEGAL_BASES:
             hint = RETIRED_BASES.get(str(basis), "")
             raise self.error(
@@ -901,7 +912,7 @@ class _Loader:
                     "advertisers receive aggregates only",
                 )
             untracked = [p for p in rule.purposes if not known.purposes[p].tracking]
-            if kind == "advertiser" and untracked:
+            if kind == "advertiser" and untracked and self.strict:
                 raise self.error(
                     spec,
                     f"rule {rule.id!r} serves advertiser {name!r} for {untracked[0]!r}, which "
@@ -920,6 +931,26 @@ class _Loader:
                         spec,
                         f"rule {rule.id!r}: no agreement binds {name!r} to purpose {purpose!r}",
                     )
+
+
+def _tracking_inferred(
+    purposes: dict[str, Purpose],
+    trackers: Mapping[str, Tracker],
+    rules: Iterable[Rule],
+    recipients: Mapping[str, Recipient],
+) -> dict[str, Purpose]:
+    """A stored version written before purposes were marked ``tracking``: a purpose a
+    third party's tracker serves, or a rule serves an advertiser for, is one — so the
+    children's protections (s.9(3)) hold for the vault's older versions too."""
+    served = {t.purpose for t in trackers.values() if t.party == "third"} | {
+        purpose
+        for rule in rules
+        if any(recipients[r].kind == "advertiser" for r in rule.recipients if r in recipients)
+        for purpose in rule.purposes
+    }
+    return {
+        name: replace(p, tracking=True) if name in served else p for name, p in purposes.items()
+    }
 
 
 def load_policy_text(

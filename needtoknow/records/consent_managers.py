@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from needtoknow.errors import AuthenticationError, NeedToKnowError, ValidationEr
 from needtoknow.guards.names import unknown
 from needtoknow.records.consents import Consents
 from needtoknow.records.scope import Scope
-from needtoknow.storage import scrubs
+from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import consent_manager_events, consents
 from needtoknow.types import checked_customer_id
@@ -42,12 +42,22 @@ class ConsentManagerEvents:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def receive(self, manager: str, body: bytes, signature: str) -> dict[str, Any]:
+    def receive(
+        self,
+        manager: str,
+        body: bytes,
+        signature: str,
+        admit_refusal: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
         """Apply one signed event; returns what was done: ``grant`` or ``withdraw``,
         ``duplicate`` (seen before), or ``superseded`` (issued before the last event
         applied to the same consent, or before a withdrawal by any channel: kept, not
         applied). Until the signature checks, the caller's scope acts for nobody in
-        particular; after, the event is ledgered as ``consent_manager:<name>``."""
+        particular; after, the event is ledgered as ``consent_manager:<name>``.
+        ``admit_refusal`` is called before each refusal is ledgered and raises when the
+        sender is over its limit (then nothing is written): a flood of bad events cannot
+        fill the ledger, and a good one never counts."""
+        admit = admit_refusal or (lambda: None)
         managers = self.scope.policy().consent_managers
         registered = managers.get(manager)
         if registered is None:
@@ -59,7 +69,7 @@ class ConsentManagerEvents:
                 bytes.fromhex(signature), body
             )
         except (InvalidSignature, ValueError):
-            self._refused(self.scope, manager, "bad_signature")
+            self._refused(self.scope, manager, "bad_signature", admit)
             raise AuthenticationError("malformed", "consent manager signature") from None
         signed = self.scope.acting(f"consent_manager:{manager}", self.scope.request_id)
         event, digest = _event(body), hashlib.sha256(body).hexdigest()
@@ -72,7 +82,7 @@ class ConsentManagerEvents:
             raise ValidationError("purpose", "consent_manager", "not_consent_based", detail)
         now = signed.clock()
         if abs(now - event["issued_at"]) > FRESHNESS:
-            self._refused(signed, manager, "stale")
+            self._refused(signed, manager, "stale", admit)
             raise ValidationError("issued_at", "consent_manager", "stale", f"within {FRESHNESS}")
         try:
             applied = self._apply(signed, manager, event, digest, now)
@@ -81,7 +91,7 @@ class ConsentManagerEvents:
         if applied is None:
             return {
                 "event_id": event["event_id"],
-                "outcome": self._seen(signed, manager, event, digest),
+                "outcome": self._seen(signed, manager, event, digest, admit),
             }
         outcome, erased = applied
         if erased:
@@ -92,11 +102,14 @@ class ConsentManagerEvents:
         self, scope: Scope, manager: str, event: dict[str, Any], digest: str, now: datetime
     ) -> tuple[str, list[str]] | None:
         """Keep the event and apply it in one transaction: its id is claimed by the same
-        commit that changes the consent, so it is applied once or not at all. None: the
-        id was received before."""
+        commit that changes the consent, so it is applied once or not at all; and under the
+        customer's row lock, so two events about one person are decided one after the
+        other (on PostgreSQL a later withdrawal cannot commit between an older grant's
+        check and its write). None: the id was received before."""
         consents = Consents(scope)
         erased: list[str] = []
         with scope.db.begin() as conn:
+            store.locked_record(conn, event["customer_id"])
             if self._known(conn, manager, event["event_id"]) is not None:
                 return None
             outcome = event["action"]
@@ -150,13 +163,20 @@ class ConsentManagerEvents:
             )
         ).first()
 
-    def _seen(self, scope: Scope, manager: str, event: dict[str, Any], digest: str) -> str:
+    def _seen(
+        self,
+        scope: Scope,
+        manager: str,
+        event: dict[str, Any],
+        digest: str,
+        admit: Callable[[], None],
+    ) -> str:
         """An event id received before: the same body is answered as before; another
         body under it is a replay or a forgery, refused."""
         with reading(scope.db) as conn:
             seen = self._known(conn, manager, event["event_id"])
         if seen is None or seen.body_sha256 != digest:
-            self._refused(scope, manager, "replayed_id")
+            self._refused(scope, manager, "replayed_id", admit)
             raise NeedToKnowError(f"event {event['event_id']!r} was received with other content")
         return "duplicate"
 
@@ -188,7 +208,8 @@ class ConsentManagerEvents:
         return withdrawn is not None and stored_utc(withdrawn) >= issued  # ties: withdrawn
 
     @staticmethod
-    def _refused(scope: Scope, manager: str, reason: str) -> None:
+    def _refused(scope: Scope, manager: str, reason: str, admit: Callable[[], None]) -> None:
+        admit()
         entry = scope.entry(
             "consent",
             detail={"action": "manager_event_refused", "manager": manager, "reason": reason},

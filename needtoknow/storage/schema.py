@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -552,6 +553,7 @@ children = Table(
     Column("contact", LargeBinary, nullable=True),  # a sealed note: the parent's e-mail
     Column("consented_at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", String(200), nullable=False),
+    UniqueConstraint("verifier", "token_id", name="uq_children_token"),  # one child a token
 )
 
 # Imports keyed by the source system's own id (``ntk customer import --key``): a keyed

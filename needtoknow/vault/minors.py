@@ -48,32 +48,43 @@ def parent_for(
 
 
 def check_guardian(vault: Vault, parent: Verified) -> None:
-    """A customer named as a parent must be an adult customer of ours."""
+    """A customer named as a parent must be one whose age we hold (r.10(1)(a)): a live
+    customer whose date of birth is on record and shows eighteen or over."""
     if parent.guardian_id is None:
         return
     if vault.reader.fetch(parent.guardian_id) is None:
         raise ValidationError("guardian.customer_id", "customer", "unknown", "an adult customer")
-    if is_minor(vault, parent.guardian_id):
+    birth = birth_on_record(vault, parent.guardian_id)
+    if birth is None:
+        detail = "a customer whose date of birth is on record (their age must be known)"
+        raise ValidationError("guardian.customer_id", "customer", "age_unknown", detail)
+    if vault.clock().date() < adult_on(birth) or is_minor(vault, parent.guardian_id):
         raise ValidationError("guardian.customer_id", "customer", "not_an_adult", "18 or over")
 
 
 def is_minor(vault: Vault, customer_id: str) -> bool:
     """Whether ``customer_id`` is a child today: stored as one, and their date of birth
     (decrypted only for such records) not yet eighteen years ago — or none given."""
-    if not vault.guardians.flagged(customer_id):
+    if not vault.guardians.flagged(customer_id) or vault.reader.fetch(customer_id) is None:
         return False
-    found = vault.reader.fetch(customer_id)
-    if found is None:
-        return False
-    sealed = found.fields.get("date_of_birth")
-    if sealed is None:
+    birth = birth_on_record(vault, customer_id)
+    if birth is None:
         return True  # declared a child, with no date to come of age by
+    return vault.clock().date() < adult_on(birth)
+
+
+def birth_on_record(vault: Vault, customer_id: str) -> date | None:
+    """The customer's date of birth, decrypted (None when the record holds none)."""
+    found = vault.reader.fetch(customer_id)
+    sealed = None if found is None else found.fields.get("date_of_birth")
+    if found is None or sealed is None:
+        return None
     key = found.key
     dek = envelope.unwrap_dek(
         vault.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
     )
     plain = envelope.decrypt_fields(dek, customer_id, key.dek_version, {"date_of_birth": sealed})
-    return vault.clock().date() < adult_on(date.fromisoformat(str(plain["date_of_birth"])))
+    return date.fromisoformat(str(plain["date_of_birth"]))
 
 
 def check_correction(vault: Vault, customer_id: str, normal: Mapping[str, Normalised]) -> None:

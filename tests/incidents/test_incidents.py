@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -242,3 +243,55 @@ def test_a_disclosure_counts_when_released_not_when_requested(vault: Vault, cloc
     vault.acting("user:priya").disclosures.release(made.id)
     released = register.scope(opened.id, recipient="law_enforcement")
     assert released.added == 1 and register.customers(opened.id) == {asha: ("email",)}
+
+
+def test_two_steps_at_once_are_numbered_one_after_the_other(
+    vault: Vault, clock: Clock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Second review: a step taken while another was being written (a report made
+    during a scope) got the same number, and PostgreSQL refused it. Steps now take
+    turns on the incident's row. (The pause is injected around the real append.)"""
+    import threading
+
+    from needtoknow.ledger.ledger import Ledger
+
+    vault.add(ASHA)
+    register = Incidents(vault)
+    opened = register.open("data_leak", clock.now, "Bucket left public")
+    append = Ledger.append
+    inside, release = threading.Event(), threading.Event()
+
+    def paused(conn: Any, entry: Any) -> int:
+        index = append(conn, entry)
+        if threading.current_thread().name == "scoper" and entry.kind == "incident":
+            inside.set()
+            release.wait(10)
+        return index
+
+    monkeypatch.setattr(Ledger, "append", staticmethod(paused))
+    errors: list[BaseException] = []
+
+    def run(action: Any) -> None:
+        try:
+            action()
+        except BaseException as exc:  # the assertion below names it
+            errors.append(exc)
+
+    scoping = threading.Thread(
+        target=run, args=(lambda: register.scope(opened.id, category="email"),), name="scoper"
+    )
+    scoping.start()
+    assert inside.wait(10)
+    from tests.incidents.test_reports import WORDS
+
+    filing = threading.Thread(
+        target=run, args=(lambda: register.report(opened.id, WORDS, tmp_path),)
+    )
+    filing.start()
+    filing.join(1)
+    release.set()
+    scoping.join(10)
+    filing.join(10)
+    assert errors == []
+    reported = [e for e in entries(vault) if e.get("detail", {}).get("event") == "reported"]
+    assert len(reported) == 1  # the documents' hashes were recorded

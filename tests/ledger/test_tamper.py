@@ -126,6 +126,13 @@ def hide_from_scope(conn: sa.Connection) -> None:
     conn.execute(ledger_receipts.delete().where(ledger_receipts.c.idx == 9))
 
 
+def forge_receipts_outside(conn: sa.Connection) -> None:
+    """Slip receipts for no entry at all, below 0 and far past the end, to inflate a
+    scope (and its notices)."""
+    row = {"party": "recipient:billing_team", "at": 1, "customer_id": "someone", "categories": ""}
+    conn.execute(ledger_receipts.insert(), [{**row, "idx": -1}, {**row, "idx": 2**62 + 5}])
+
+
 def unseal_to_hide(conn: sa.Connection) -> None:
     """Lower the sealed mark and drop the index rows above it: the customer index then
     looks complete for what it claims to cover, and the reads at 4.. vanish from history."""
@@ -163,6 +170,7 @@ def forge_node(conn: sa.Connection) -> None:
         (edit_rehash_and_drop_nodes, (0, 5), "entries 0..5 do not match the signed tree head"),
         (hide_from_history, (9, 9), "the customer index does not match entry 9"),
         (hide_from_scope, (9, 9), "the receipts index does not match entry 9"),
+        (forge_receipts_outside, (-1, -1), "the receipts index lists entry -1"),
         (unseal_to_hide, (4, 4), "4 entries are sealed, but heads cover 12"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),

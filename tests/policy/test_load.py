@@ -294,3 +294,21 @@ def test_a_basis_the_act_does_not_have_is_refused_with_the_grounds(
     message = str(error_for("", BASE.replace(old, f"billing: {{legal_basis: {retired}}}")))
     assert "the Act's grounds" in message and advice in message
     assert "offence_investigation" in message  # every ground is listed
+
+
+def test_a_version_stored_before_the_acts_grounds_still_opens() -> None:
+    """A vault's own history stays readable: the version it activated before the legal
+    bases followed the Act loads with each retired value read as the Act's nearest
+    ground, and the purposes a third party's tracker serves count as tracking (so a
+    child is protected under it too) — while the same text as a new policy is refused."""
+    from needtoknow.policy import load_stored_policy
+
+    old = (Path(__file__).parent / "fixtures" / "nextraone-before-the-acts-grounds.yaml").read_text(
+        "utf-8"
+    )
+    with pytest.raises(PolicyError, match="the Act has no contract ground"):
+        load_policy_text(old, "old.yaml")
+    stored, _ = load_stored_policy(old, "stored")
+    assert stored.purposes["billing"].legal_basis == "voluntarily_provided"
+    assert stored.purposes["protect_rights"].legal_basis == "legal_claims"
+    assert "personalised_advertising" in stored.tracking_purposes

@@ -55,22 +55,22 @@ async def event(
 ) -> dict[str, Any]:
     """Apply one signed consent event (Ed25519 over the exact body, hex in X-Signature);
     the same event again is answered as before, a used id with another body refused.
-    Refused signatures are limited per client address and manager, like refused API
-    keys (each is a ledger entry), and are ledgered as nobody's: the name in the
-    header is only a claim until the signature checks."""
+    Refusals that are ledgered (a bad signature, a stale or replayed event) are limited
+    per client address and manager, like refused API keys; a correctly signed event is
+    never held back by someone else's refusals. A bad signature is ledgered as nobody's:
+    the name in the header is only a claim until the signature checks."""
     if not manager or not signature:
         raise AuthenticationError("missing", "consent manager signature")
     service: Service = request.app.state.service
     client = request.client.host if request.client else "unknown"
     bucket = f"consent manager {manager[:100]}"
-    service.over_refusals(client, bucket)
     body = await request.body()
     vault = service.vault.acting(UNAUTHENTICATED, request.state.request_id)
-    try:
-        answer: dict[str, Any] = await run_in_threadpool(
-            vault.consent_managers.receive, manager, body, signature
-        )
-    except AuthenticationError:
-        service.admit_refusal(client, bucket)
-        raise
+    answer: dict[str, Any] = await run_in_threadpool(
+        vault.consent_managers.receive,
+        manager,
+        body,
+        signature,
+        lambda: service.admit_refusal(client, bucket),
+    )
     return answer

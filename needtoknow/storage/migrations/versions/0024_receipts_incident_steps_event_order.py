@@ -114,16 +114,18 @@ def _receipts_of(data: bytes) -> list[dict[str, object]]:
     """What ledger.entry.receipts_of derived when this revision was written, frozen here
     (a migration never changes with the code; verification checks the two agree)."""
     try:
-        entry = json.loads(data)
-    except ValueError:
+        entry = json.loads(data.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included: an entry is UTF-8 or nothing
         return []
     if not isinstance(entry, dict) or entry.get("kind") not in ("read", "find"):
         return []
     customer, moment = entry.get("customer_id"), entry.get("time")
     if entry.get("decision") != "allow" or not isinstance(customer, str):
         return []
+    if not isinstance(moment, str):
+        return []
     try:
-        at = datetime.fromisoformat(str(moment))
+        at = datetime.fromisoformat(moment)
     except ValueError:
         return []
     at = at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("contact", sa.LargeBinary, nullable=True),
         sa.Column("consented_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.String(200), nullable=False),
+        sa.UniqueConstraint("verifier", "token_id", name="uq_children_token"),
     )
     op.create_index("ix_children_guardian_id", "children", ["guardian_id"])
 
