@@ -216,3 +216,13 @@ def test_a_guardian_customer_must_have_an_age_on_record(kids: Vault) -> None:
     ageless = kids.add({"name": "Asha Canarywala", "email": "a6@example.in"}).customer_id
     with pytest.raises(ValidationError, match="age_unknown"):
         kids.add({**MEERA, "guardian": {"customer_id": ageless, "evidence": "x"}})
+
+
+def test_registering_an_age_verifier_is_material() -> None:
+    from needtoknow.policy.diff import diff, is_material
+
+    plain, _ = load_policy_text(demo_policy_text(), "p.yaml")
+    trusting, _ = load_policy_text(POLICY, "p.yaml")
+    added = diff(plain, trusting)
+    assert [c.kind for c in added] == ["age_verifier_added"] and is_material(added)
+    assert not is_material(diff(trusting, plain))

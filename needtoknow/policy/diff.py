@@ -13,6 +13,7 @@ neutral and may apply at once (it is still posted: a new grievance contact, say)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,13 @@ def diff(old: Policy, new: Policy) -> list[Change]:
         *_descriptions(old, new),
         *_settings(old, new),
         *_trackers(old, new),
-        *_consent_managers(old, new),
-        *_age_verifiers(old, new),
+        *_parties(
+            old.consent_managers,
+            new.consent_managers,
+            "consent_manager",
+            lambda m: (m.public_key, m.registration),
+        ),
+        *_parties(old.age_verifiers, new.age_verifiers, "age_verifier", lambda v: v.public_key),
         *_tracking(old, new),
         *_written_consent(old, new),
     ]
@@ -293,40 +299,25 @@ def _tracking(old: Policy, new: Policy) -> list[Change]:
     return changes
 
 
-def _age_verifiers(old: Policy, new: Policy) -> list[Change]:
-    """An age verifier registered, or another key for one, widens: its tokens let a
-    child's record in. One removed narrows."""
+def _parties(
+    before_all: Mapping[str, Any],
+    after_all: Mapping[str, Any],
+    noun: str,
+    trusted: Callable[[Any], object],
+) -> list[Change]:
+    """Parties the company takes signed word from — consent managers (consents in
+    people's names), age verifiers (a child's record let in): one registered, or another
+    ``trusted`` part for one (its key, its registration), widens; one removed narrows; a
+    new description alone changes nothing anyone may have."""
     changes = []
-    for name in sorted(set(old.age_verifiers) | set(new.age_verifiers)):
-        before, after = old.age_verifiers.get(name), new.age_verifiers.get(name)
+    for name in sorted(set(before_all) | set(after_all)):
+        before, after = before_all.get(name), after_all.get(name)
         if before == after:
             continue
         if after is None:
-            changes.append(Change("age_verifier_removed", False, before=name))
-        else:
-            widens = before is None or before.public_key != after.public_key
-            kind = "age_verifier_added" if before is None else "age_verifier_changed"
-            changes.append(Change(kind, widens, after=name))
-    return changes
-
-
-def _consent_managers(old: Policy, new: Policy) -> list[Change]:
-    """A consent manager registered, or another key or registration for one, widens: it
-    can give consents in people's names. One removed narrows; a new description alone
-    changes nothing anyone may have."""
-    changes = []
-    for name in sorted(set(old.consent_managers) | set(new.consent_managers)):
-        before, after = old.consent_managers.get(name), new.consent_managers.get(name)
-        if before == after:
-            continue
-        if after is None:
-            changes.append(Change("consent_manager_removed", False, before=name))
+            changes.append(Change(f"{noun}_removed", False, before=name))
         elif before is None:
-            changes.append(Change("consent_manager_added", True, after=name))
+            changes.append(Change(f"{noun}_added", True, after=name))
         else:
-            widens = (before.public_key, before.registration) != (
-                after.public_key,
-                after.registration,
-            )
-            changes.append(Change("consent_manager_changed", widens, after=name))
+            changes.append(Change(f"{noun}_changed", trusted(before) != trusted(after), after=name))
     return changes
