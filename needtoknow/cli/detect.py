@@ -20,7 +20,7 @@ from needtoknow.cli.common import Json, print_json, reported, show, stderr, stdo
 from needtoknow.config import Settings, open_vault
 from needtoknow.detect import ENTITIES, Scanner
 from needtoknow.detect.corpus import documents
-from needtoknow.detect.evaluate import Score, by_category, evaluate, overall, scanned
+from needtoknow.detect.evaluate import Mistake, Score, by_category, evaluate, overall, scanned
 from needtoknow.detect.files import (
     Located,
     Skipped,
@@ -30,6 +30,8 @@ from needtoknow.detect.files import (
     redaction_pairs,
     scan_file,
 )
+from needtoknow.detect.labelled import FORMATS
+from needtoknow.detect.labelled import read as read_labelled
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import ValidationError
 
@@ -314,18 +316,51 @@ def _score_row(name: str, score: Score) -> dict[str, Any]:
 def eval_(
     count: Annotated[int, typer.Option("--documents", help="Corpus size.")] = 5000,
     seed: Annotated[int, typer.Option("--seed")] = 2026,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="A labelled corpus (JSON Lines) instead of the generated one.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="The corpus's shape: " + ", ".join(FORMATS) + ".")
+    ] = "ntk",
+    label_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="LABEL=ENTITY: read a corpus label as our entity."),
+    ] = None,
+    shown: Annotated[
+        int, typer.Option("--mistakes", help="How many mistakes to list (with --corpus).")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Precision, recall and F1 per entity and per category on the generated corpus."""
-    with reported():
-        scores = evaluate(scanned(Scanner()), documents(count, seed))
-    report: dict[str, Any] = {
-        "documents": count,
-        "seed": seed,
+    """Precision, recall and F1 per entity and per category — on the generated corpus,
+    or on a labelled one (``--corpus``, in the shapes of needtoknow.detect.labelled),
+    listing its false positives and misses with the text around them."""
+    mistakes: list[Mistake] = []
+    report: dict[str, Any]
+    with reported(as_json):
+        if corpus is None:
+            scores = evaluate(scanned(Scanner()), documents(count, seed))
+            report = {"documents": count, "seed": seed}
+        else:
+            labelled = read_labelled(corpus, fmt, _label_map(label_map or []))
+            scores = evaluate(scanned(Scanner()), labelled.documents, mistakes=mistakes)
+            report = {
+                "corpus": corpus.name,
+                "format": fmt,
+                "documents": len(labelled.documents),
+                "unmapped_labels": dict(labelled.unmapped),
+            }
+    report |= {
         "entities": [_score_row(n, s) for n, s in scores.items()],
         "categories": [_score_row(n, s) for n, s in by_category(scores).items()],
         "overall": _score_row("overall", overall(scores)),
     }
+    if corpus is not None:
+        report["mistakes"] = [m.to_json() for m in mistakes]
     if as_json:
         print_json(report)
         return
@@ -345,3 +380,22 @@ def eval_(
             table.add_row(*(str(v) for v in row.values()))
         stdout.print(table)
     stdout.print(f"overall F1 {report['overall']['f1']}")
+    for mistake in mistakes[:shown]:
+        stdout.print(
+            f"{mistake.kind:15} {mistake.entity:20} doc {mistake.document}: …{mistake.context}…",
+            highlight=False,
+            markup=False,
+        )
+    if len(mistakes) > shown:
+        stdout.print(f"… and {len(mistakes) - shown} more (--mistakes N, or --json)")
+
+
+def _label_map(pairs: list[str]) -> dict[str, str]:
+    """``LABEL=ENTITY`` options as a mapping; a pair without ``=`` is refused."""
+    mapping = {}
+    for pair in pairs:
+        label, sep, entity = pair.partition("=")
+        if not sep or not label or not entity:
+            raise ValidationError("map", "corpus", "pair", "LABEL=ENTITY")
+        mapping[label] = entity
+    return mapping

@@ -53,7 +53,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": (
         "detect",
         "eval_",
-        "Precision, recall and F1 per entity and per category on the generated corpus.",
+        "Precision, recall and F1 per entity and per category, on the generated corpus or "
+        "a labelled one (--corpus), with the mistakes in context.",
     ),
     "customer": ("customer", "app", "Customer records in the vault."),
     "policy": ("policy", "app", "The need-to-know policy."),

@@ -52,14 +52,50 @@ def _gold_key(gold: Gold) -> Span:
     return gold.start, gold.end, key(gold.entity, gold.masked)
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A false positive or a miss, where it was: the document's number and the text
+    around it (what a person needs to see why)."""
+
+    kind: str  # false_positive, missed
+    entity: str
+    document: int
+    start: int
+    end: int
+    context: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "entity": self.entity,
+            "document": self.document,
+            "start": self.start,
+            "end": self.end,
+            "context": self.context,
+        }
+
+
+CONTEXT = 30  # characters shown each side of a mistake
+
+
 def evaluate(
-    detector: Detector, docs: Iterable[Document], entities: Iterable[str] | None = None
+    detector: Detector,
+    docs: Iterable[Document],
+    entities: Iterable[str] | None = None,
+    mistakes: list[Mistake] | None = None,
 ) -> dict[str, Score]:
     """Per entity key, over ``docs``; ``entities`` limits which keys are scored (others'
-    predictions are ignored, not counted as false positives)."""
+    predictions are ignored, not counted as false positives). ``mistakes``, when
+    given, receives every false positive and miss."""
     counts: Counter[tuple[str, str]] = Counter()
     wanted = None if entities is None else set(entities)
-    for doc in docs:
+
+    def note(kind: str, number: int, doc: Document, start: int, end: int, entity: str) -> None:
+        if mistakes is not None:
+            around = doc.text[max(0, start - CONTEXT) : end + CONTEXT].replace("\n", " ")
+            mistakes.append(Mistake(kind, entity, number, start, end, around))
+
+    for number, doc in enumerate(docs, 1):
         gold = [_gold_key(g) for g in doc.gold]
         predicted = list(detector(doc))
         if wanted is not None:
@@ -72,11 +108,13 @@ def evaluate(
             )
             if match is None:
                 counts[entity, "fp"] += 1
+                note("false_positive", number, doc, start, end, entity)
             else:
                 unmatched.remove(match)
                 counts[entity, "tp"] += 1
-        for _, _, entity in unmatched:
+        for start, end, entity in unmatched:
             counts[entity, "fn"] += 1
+            note("missed", number, doc, start, end, entity)
     names = sorted({name for name, _ in counts})
     return {n: Score(counts[n, "tp"], counts[n, "fp"], counts[n, "fn"]) for n in names}
 
