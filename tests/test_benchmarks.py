@@ -88,3 +88,8 @@ def test_bench_scope_compares_a_scope_with_an_indexed_count() -> None:
     )
     assert "peer  indexed count(*)" in out and "Ledger.received" in out
     assert "x the count (goal ≤ 3x" in out
+
+
+def test_bench_detect_scores_both_on_the_independent_corpus() -> None:
+    out = run("bench_detect.py", "--independent", "--presidio", "30")
+    assert "corpus: independent_corpus.py" in out and "x Presidio (goal ≥ 50x)" in out
