@@ -246,7 +246,13 @@ def _handle(_value: str, _before: str) -> Verdict:
     return "USERNAME", "handle_structure", False
 
 
-def _mac(_value: str, _before: str) -> Verdict:
+def _mac(value: str, _before: str) -> Verdict:
+    """A MAC address — unless it is twelve decimal digits in dotted fours that pass the
+    Verhoeff check: an Aadhaar number written with dots (a random MAC is all decimal one
+    time in 280, and passes Verhoeff one time in ten of those)."""
+    digits = value.replace(".", "")
+    if "." in value and digits.isdigit() and identifiers.aadhaar(digits) is None:
+        return "IN_AADHAAR", "verhoeff", False
     return "MAC_ADDRESS", "mac_structure", False
 
 
@@ -408,8 +414,18 @@ _TOKEN_RULES: tuple[tuple[str, str, identifiers.Rule], ...] = (
 )
 
 
+# Identifiers strong enough to be read in lower case too ("abcpe1234f"): their letters
+# and digits sit in fixed places (and GSTIN has a check character).
+_ANY_CASE = frozenset({"IN_GSTIN", "IN_PAN"})
+
+
 def _token(value: str, before: str) -> Verdict:
     if not value.isupper():
+        if value.islower():
+            upper = value.upper()
+            for entity, validator, rule in _TOKEN_RULES:
+                if entity in _ANY_CASE and rule(upper) is None:
+                    return entity, validator, False
         return None
     for entity, validator, rule in _TOKEN_RULES:
         if rule(value) is None:
