@@ -357,8 +357,10 @@ def _number(value: str, before: str) -> Verdict:
     digits = _NOT_DIGIT.sub("", value)
     readings: list[tuple[str, str]] = []
     length = len(digits)
+    card: str | None = "card_format"
     if value[0] not in "+(" and length >= 12:  # (lengths first: each rule costs a regex)
-        if length <= 19 and identifiers.card(digits) is None:
+        card = identifiers.card(digits) if length <= 19 else card
+        if card is None:
             readings.append(("CREDIT_CARD", "luhn_issuer"))
         if length == 12 and identifiers.aadhaar(digits) is None and _grouped_as(value, (4, 4, 4)):
             readings.append(("IN_AADHAAR", "verhoeff"))
@@ -374,9 +376,19 @@ def _number(value: str, before: str) -> Verdict:
         readings.append(("PHONE_NUMBER", "phonenumbers"))
     if value == digits and 9 <= len(digits) <= 18:
         readings.append(("IN_BANK_ACCOUNT", "account_format"))  # scored low: needs context
-    if not readings:
-        return None
-    entity, validator = next((r for r in readings if _says(before, r[0])), readings[0])
+    if length >= 12 and card == "unknown_network":
+        # Luhn-valid, of a range the issuer table lacks: a card only when called one,
+        # and only if no reading before it is named
+        readings.append(("CREDIT_CARD", "luhn_unknown_range"))
+    named = next((r for r in readings if _says(before, r[0])), None)
+    if named is not None and named[1] == "luhn_unknown_range" and not _says(before[-16:], named[0]):
+        named = None  # an unlisted range is a card only when the words just before say so
+    if named is None:
+        readings = [r for r in readings if r[1] != "luhn_unknown_range"]
+        if not readings:
+            return None
+        named = readings[0]
+    entity, validator = named
     return entity, validator, False
 
 

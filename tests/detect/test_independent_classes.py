@@ -43,3 +43,19 @@ def test_an_aadhaar_written_with_dots_is_not_a_mac_address() -> None:
         dotted = ".".join((number[:4], number[4:8], number[8:]))
         assert entities(f"Aadhaar {dotted} verified") == ["IN_AADHAAR"], dotted
     assert entities("router 00a0.c914.c829 rebooted") == ["MAC_ADDRESS"]  # Cisco's dotted form
+
+
+def test_cards_of_every_issuer_faker_knows_are_found_when_called_cards() -> None:
+    """Faker's card numbers of each issuer it knows — JCB's older 15-digit ranges and
+    Maestro's among them — are cards after a card word; a Luhn-valid number of a range
+    the table lacks is not called one without such a word just before it."""
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(8)
+    kinds = ("visa16", "mastercard", "amex", "discover", "diners", "jcb15", "jcb16", "maestro")
+    for kind in kinds:
+        for _ in range(10):
+            number = fake.credit_card_number(card_type=kind)
+            assert entities(f"Card used: {number}") == ["CREDIT_CARD"], (kind, number)
+    assert "CREDIT_CARD" not in entities("order 069913139460 was shipped")  # no card word
