@@ -105,8 +105,11 @@ _SHAPES = {
     "handle": r"@[A-Za-z0-9_][A-Za-z0-9_.]{2,29}",
     "mac": r"\b(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"
     r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})\b",
-    "ipv6": r"\b(?:[0-9A-Fa-f]{1,4}:){1,7}:?[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}"
-    r"|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}",
+    # a network ending in "::" with its prefix length ("2001:db8::/32": first, or the
+    # address alternative would stop at "2001:db8"), or an address, with one or not
+    "ipv6": r"\b(?:[0-9A-Fa-f]{1,4}:){1,7}:/\d{1,3}\b"
+    r"|(?:\b(?:[0-9A-Fa-f]{1,4}:){1,7}:?[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}"
+    r"|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})(?:/\d{1,3}\b)?",
     "ipv4": r"\b\d{1,3}(?:\.\d{1,3}){3,}\b",  # a longer dotted run is one (rejected) candidate
     "date": r"\b(?i:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MONTH}[ ,-]{{1,2}}(?:19|20)\d{{2}}"
@@ -269,7 +272,10 @@ def _ipv6(value: str, _before: str) -> Verdict:
     if "::" not in value and value.count(":") != 7:  # a time of day, "10:22:38", mostly
         return None
     try:
-        ipaddress.IPv6Address(value)
+        if "/" in value:  # a network: a range of addresses, narrow or wide
+            ipaddress.IPv6Network(value, strict=False)
+        else:
+            ipaddress.IPv6Address(value)
     except ValueError:
         return None
     return "IP_ADDRESS", "ipaddress", False

@@ -59,3 +59,20 @@ def test_cards_of_every_issuer_faker_knows_are_found_when_called_cards() -> None
             number = fake.credit_card_number(card_type=kind)
             assert entities(f"Card used: {number}") == ["CREDIT_CARD"], (kind, number)
     assert "CREDIT_CARD" not in entities("order 069913139460 was shipped")  # no card word
+
+
+def test_ipv6_networks_and_addresses_in_ipaddress_text_forms() -> None:
+    """Every text form ``ipaddress`` writes — compressed, exploded, IPv4-mapped, and a
+    network with its prefix length, including one ending in "::" — is an IP address;
+    a time of day and C++'s "std::" are not."""
+    import ipaddress
+
+    rng = random.Random(9)
+    for _ in range(50):
+        address = ipaddress.IPv6Address(rng.getrandbits(128))
+        network = ipaddress.IPv6Network((int(address) >> 64 << 64, 64))
+        mapped = ipaddress.IPv6Address(f"::ffff:{ipaddress.IPv4Address(rng.getrandbits(32))}")
+        for form in (str(address), address.exploded, str(network), str(mapped)):
+            found = SCANNER.scan(f"client={form} status=200")
+            assert [f.entity for f in found] == ["IP_ADDRESS"], form
+    assert entities("at 10:22:38 the std::vector grew") == []
