@@ -29,7 +29,7 @@ from typing import Any
 import phonenumbers
 
 from needtoknow.categories import identifiers, india
-from needtoknow.detect import gazetteer
+from needtoknow.detect import gazetteer, regions
 from needtoknow.detect.automaton import Automaton
 from needtoknow.detect.entities import (
     CONTEXT_BOOST,
@@ -315,6 +315,23 @@ def _phone(value: str, digits: str) -> bool:
     return _valid_indian(national)
 
 
+def _national_elsewhere(value: str, before: str) -> bool:
+    """A national-format number of the country the words before it name ("my UK number
+    is 020 7946 0958"), valid by that country's numbering plan."""
+    region = regions.named(before)
+    if region is None or region == "IN":
+        return False
+    return _valid_in_region(value, region)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _valid_in_region(value: str, region: str) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(value, region)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _indian_patterns() -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
     india = phonenumbers.PhoneMetadata.metadata_for_region("IN")
     assert india is not None  # phonenumbers ships India's metadata
@@ -380,6 +397,8 @@ def _number(value: str, before: str) -> Verdict:
             readings.append(("IMEI", "luhn"))
     if _phone(value, digits):
         readings.append(("PHONE_NUMBER", "phonenumbers"))
+    elif value[0] != "+" and 6 <= length <= 15 and _national_elsewhere(value, before):
+        readings.append(("PHONE_NUMBER", "phonenumbers_region"))
     if value == digits and 9 <= len(digits) <= 18:
         readings.append(("IN_BANK_ACCOUNT", "account_format"))  # scored low: needs context
     if length >= 12 and card == "unknown_network":

@@ -76,3 +76,30 @@ def test_ipv6_networks_and_addresses_in_ipaddress_text_forms() -> None:
             found = SCANNER.scan(f"client={form} status=200")
             assert [f.entity for f in found] == ["IP_ADDRESS"], form
     assert entities("at 10:22:38 the std::vector grew") == []
+
+
+def test_national_numbers_of_the_country_the_sentence_names() -> None:
+    """``phonenumbers``' example mobile and fixed-line numbers of every region, written
+    the national way after the country's name (as phonenumbers names it), are phones —
+    read by that country's plan, not India's. Not yet: numbers of five or six digits (too
+    many things are that long), and national prefixes written inside brackets with
+    spaces or hyphens ("(06 1) 234 5678", "8 (71234) 5 67 89")."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
+
+    tried = found = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            country = geocoder.country_name_for_number(number, "en")
+            national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+            if not country or len(phonenumbers.national_significant_number(number)) < 7:
+                continue  # a number several regions share; a plan of very short numbers
+            tried += 1
+            found += entities(f"My {country} number is {national}.") == ["PHONE_NUMBER"]
+    assert tried > 400 and found / tried > 0.9, (found, tried)
+    assert entities("my UK number is 020 7946 0958") == ["PHONE_NUMBER"]
+    assert entities("call us on 98765 43210") == ["PHONE_NUMBER"]  # India, as before
+    assert entities("order 4411 2233 shipped") == []  # no country named: not a phone
