@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from needtoknow.categories import Rules
 from needtoknow.crypto import envelope
 from needtoknow.errors import ValidationError
+from needtoknow.guards.jsontext import is_evidence
 from needtoknow.guards.names import unknown
 from needtoknow.records.scope import Scope
 from needtoknow.storage import notes
@@ -87,7 +88,7 @@ class Guardians:
             if set(given) != {"customer_id", "evidence"}:
                 raise ValidationError("guardian", "customer", "shape", GUARDIAN_SHAPES)
             evidence = given["evidence"]
-            if not isinstance(evidence, str) or not 0 < len(evidence.strip()) <= 1000:
+            if not is_evidence(evidence):
                 raise ValidationError("guardian.evidence", "customer", "text", "1-1000 characters")
             guardian_id = checked_customer_id(given["customer_id"])
             digest = hashlib.sha256(evidence.encode()).hexdigest()
@@ -172,7 +173,12 @@ class Guardians:
 
 def _claims(token: Any, public_key: bytes) -> dict[str, Any]:
     """The token's claims, once its signature checks under ``public_key``."""
-    if not isinstance(token, str) or token.count(".") != 1 or len(token) > 4096:
+    if (
+        not isinstance(token, str)
+        or not token.isascii()
+        or token.count(".") != 1
+        or len(token) > 4096
+    ):
         raise ValidationError("guardian.token", "customer", "format", "<body>.<signature>")
     body_text, signature_text = token.split(".")
     try:

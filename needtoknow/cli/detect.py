@@ -336,9 +336,8 @@ def eval_(
     ] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Precision, recall and F1 per entity and per category — on the generated corpus,
-    or on a labelled one (``--corpus``, in the shapes of needtoknow.detect.labelled),
-    listing its false positives and misses with the text around them."""
+    """Precision, recall and F1 per entity and per category, on the generated corpus or
+    a labelled one (--corpus), with the mistakes in context."""
     mistakes: list[Mistake] = []
     report: dict[str, Any]
     with reported(as_json):

@@ -63,3 +63,16 @@ def _depth(value: Any) -> int:
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def is_evidence(value: Any) -> bool:
+    """Whether ``value`` can stand as the evidence of a consent (what was signed or
+    ticked, when, where): 1 to 1000 characters of text that is Unicode through and
+    through — JSON can carry a lone surrogate, which can be neither hashed nor shown."""
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= 1000:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

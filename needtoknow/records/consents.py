@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from needtoknow.errors import ValidationError
+from needtoknow.guards.jsontext import is_evidence
 from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.records.shred import shred
@@ -148,7 +149,7 @@ class Consents:
             raise ValidationError("purpose", "consent", "not_consent_based")
         if channel not in CHANNELS:
             raise ValidationError("channel", "consent", "one_of", ", ".join(sorted(CHANNELS)))
-        if not evidence.strip() or len(evidence) > 1000:
+        if not is_evidence(evidence):
             raise ValidationError("evidence", "consent", "text", "1-1000 characters")
         scope, now = self.scope, self.scope.clock()
         store.require_live(conn, customer_id)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from needtoknow.errors import ValidationError
+from needtoknow.guards.jsontext import is_evidence
 from needtoknow.policy import Policy
 
 DECLARATIONS = ("is_child", "guardian", "written_consent")
@@ -33,9 +34,7 @@ def split(record: Any) -> tuple[Any, Declared]:
     if declared is not None and not isinstance(declared, bool):
         raise ValidationError("is_child", "customer", "type", "true or false")
     evidence = record.get("written_consent")
-    if evidence is not None and (
-        not isinstance(evidence, str) or not 0 < len(evidence.strip()) <= 1000
-    ):
+    if evidence is not None and not is_evidence(evidence):
         detail = "its evidence, 1-1000 characters (what was signed, when, which form)"
         raise ValidationError("written_consent", "customer", "text", detail)
     categories = {k: v for k, v in record.items() if k not in DECLARATIONS}
