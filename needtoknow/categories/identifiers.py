@@ -63,7 +63,6 @@ _CARD_NETWORKS: tuple[tuple[str, Callable[[str], bool], frozenset[int]], ...] = 
         frozenset(range(14, 20)),
     ),
     ("jcb", lambda n: _in(n[:4], 3528, 3589), frozenset(range(16, 20))),
-    ("jcb", lambda n: n[:4] in ("1800", "2131"), frozenset({15})),  # JCB's older ranges
     (
         "discover",
         lambda n: n[:4] == "6011" or n[:2] == "65" or _in(n[:3], 644, 649),

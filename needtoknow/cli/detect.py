@@ -334,6 +334,12 @@ def eval_(
     shown: Annotated[
         int, typer.Option("--mistakes", help="How many mistakes to list (with --corpus).")
     ] = 20,
+    show_values: Annotated[
+        bool,
+        typer.Option(
+            "--show-values", help="Show the corpus's values around a mistake (they may be PII)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Precision, recall and F1 per entity and per category, on the generated corpus or
@@ -346,7 +352,9 @@ def eval_(
             report = {"documents": count, "seed": seed}
         else:
             labelled = read_labelled(corpus, fmt, _label_map(label_map or []))
-            scores = evaluate(scanned(Scanner()), labelled.documents, mistakes=mistakes)
+            scores = evaluate(
+                scanned(Scanner()), labelled.documents, mistakes=mistakes, show_values=show_values
+            )
             report = {
                 "corpus": corpus.name,
                 "format": fmt,
@@ -359,7 +367,8 @@ def eval_(
         "overall": _score_row("overall", overall(scores)),
     }
     if corpus is not None:
-        report["mistakes"] = [m.to_json() for m in mistakes]
+        report["mistakes_total"] = len(mistakes)
+        report["mistakes"] = [m.to_json() for m in mistakes[:shown]]
     if as_json:
         print_json(report)
         return

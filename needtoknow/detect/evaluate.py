@@ -55,7 +55,8 @@ def _gold_key(gold: Gold) -> Span:
 @dataclass(frozen=True)
 class Mistake:
     """A false positive or a miss, where it was: the document's number and the text
-    around it (what a person needs to see why)."""
+    around it (what a person needs to see why) — with every labelled value and the
+    mistake itself shown as ``[ENTITY]`` unless the values were asked for."""
 
     kind: str  # false_positive, missed
     entity: str
@@ -83,16 +84,18 @@ def evaluate(
     docs: Iterable[Document],
     entities: Iterable[str] | None = None,
     mistakes: list[Mistake] | None = None,
+    show_values: bool = False,
 ) -> dict[str, Score]:
     """Per entity key, over ``docs``; ``entities`` limits which keys are scored (others'
     predictions are ignored, not counted as false positives). ``mistakes``, when
-    given, receives every false positive and miss."""
+    given, receives every false positive and miss, its values masked unless
+    ``show_values``."""
     counts: Counter[tuple[str, str]] = Counter()
     wanted = None if entities is None else set(entities)
 
     def note(kind: str, number: int, doc: Document, start: int, end: int, entity: str) -> None:
         if mistakes is not None:
-            around = doc.text[max(0, start - CONTEXT) : end + CONTEXT].replace("\n", " ")
+            around = _context(doc, start, end, entity, show_values)
             mistakes.append(Mistake(kind, entity, number, start, end, around))
 
     for number, doc in enumerate(docs, 1):
@@ -117,6 +120,24 @@ def evaluate(
             note("missed", number, doc, start, end, entity)
     names = sorted({name for name, _ in counts})
     return {n: Score(counts[n, "tp"], counts[n, "fp"], counts[n, "fn"]) for n in names}
+
+
+def _context(doc: Document, start: int, end: int, entity: str, show_values: bool) -> str:
+    """The text around [start, end), one line, non-printing characters escaped; every
+    labelled value in it and the span itself masked unless ``show_values``."""
+    low, high = max(0, start - CONTEXT), min(len(doc.text), end + CONTEXT)
+    spans = [(start, end, entity)] + [(g.start, g.end, g.entity) for g in doc.gold]
+    pieces, at = [], low
+    for s, e, name in sorted(spans):
+        if show_values or e <= at or s >= high:
+            continue
+        pieces += [doc.text[at : max(at, s)], f"[{name}]"]
+        at = max(at, e)
+    pieces.append(doc.text[at:high])
+    text = "".join(pieces)
+    return "".join(
+        c if c.isprintable() else " " if c in "\n\t\r" else f"\\x{ord(c):02x}" for c in text
+    )
 
 
 def scanned(scanner: Scanner) -> Detector:

@@ -60,11 +60,11 @@ def read(path: Path, fmt: str, mapping: Mapping[str, str] | None = None) -> Labe
             detail = unknown("entity", target, ENTITIES)
             raise ValidationError("map", "corpus", "unknown_entity", detail)
     out = Labelled()
-    for number, item in _items(path):
+    for where, item in _items(path):
         try:
             text, spans, kind = _parsed(item, fmt)
-        except (KeyError, TypeError, ValueError):
-            raise ValidationError(f"line {number}", "corpus", fmt, _SHAPES[fmt]) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            raise ValidationError(where, "corpus", fmt, _SHAPES[fmt]) from None
         gold = []
         for start, end, label, masked in spans:
             entity = label if label in ENTITIES else labels.get(label)
@@ -72,7 +72,7 @@ def read(path: Path, fmt: str, mapping: Mapping[str, str] | None = None) -> Labe
                 out.unmapped[label] += 1
                 continue
             if not 0 <= start < end <= len(text):
-                raise ValidationError(f"line {number}", "corpus", "span", "0 ≤ start < end ≤ len")
+                raise ValidationError(where, "corpus", "span", "0 <= start < end <= len(text)")
             gold.append(Gold(start, end, entity, masked))
         out.documents.append(Document(kind, text, gold))
     return out
@@ -85,21 +85,28 @@ _SHAPES = {
 }
 
 
-def _items(path: Path) -> Iterator[tuple[int, Any]]:
-    text = path.read_text("utf-8")
-    if text.lstrip().startswith("[") and not text.lstrip().startswith('["'):
-        try:  # a JSON array of documents (presidio-research saves one)
-            for number, item in enumerate(json.loads(text), 1):
-                yield number, item
-            return
-        except json.JSONDecodeError:
-            pass  # JSON Lines whose first line is a spaCy tuple
+def _items(path: Path) -> Iterator[tuple[str, Any]]:
+    """(where, document): "item N" of a JSON array of documents, else "line N" of JSON
+    Lines. A whole file that parses as one spaCy ``[text, {…}]`` pair is one line."""
+    text = path.read_text("utf-8-sig")
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, list) and not _spacy_pair(whole):
+        for number, item in enumerate(whole, 1):  # presidio-research saves such an array
+            yield f"item {number}", item
+        return
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                yield number, json.loads(line)
+                yield f"line {number}", json.loads(line)
             except json.JSONDecodeError:
                 raise ValidationError(f"line {number}", "corpus", "json") from None
+
+
+def _spacy_pair(value: list[Any]) -> bool:
+    return len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict)
 
 
 def _parsed(item: Any, fmt: str) -> tuple[str, list[tuple[int, int, str, bool]], str]:
@@ -107,18 +114,18 @@ def _parsed(item: Any, fmt: str) -> tuple[str, list[tuple[int, int, str, bool]],
     if fmt == "ntk":
         kind = "csv_export" if item.get("format") == "csv" else "labelled"
         spans = [
-            (int(s["start"]), int(s["end"]), str(s["entity"]), bool(s.get("masked", False)))
+            (_offset(s["start"]), _offset(s["end"]), str(s["entity"]), _flag(s.get("masked")))
             for s in item["spans"]
         ]
         return _text(item["text"]), spans, kind
     if fmt == "presidio":
         spans = [
-            (int(s["start_position"]), int(s["end_position"]), str(s["entity_type"]), False)
+            (_offset(s["start_position"]), _offset(s["end_position"]), str(s["entity_type"]), False)
             for s in item.get("spans") or []
         ]
         return _text(item["full_text"]), spans, "labelled"
     text, annotations = (item[0], item[1]) if isinstance(item, list) else (item["text"], item)
-    spans = [(int(s), int(e), str(label), False) for s, e, label in annotations["entities"]]
+    spans = [(_offset(s), _offset(e), str(label), False) for s, e, label in annotations["entities"]]
     return _text(text), spans, "labelled"
 
 
@@ -126,3 +133,15 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("text")
     return value
+
+
+def _offset(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("an offset is a whole number")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise TypeError("masked is true or false")

@@ -1,77 +1,94 @@
-"""Which country the words before a number name: so a national-format telephone number
-("my UK number is 020 7946 0958") is read with that country's numbering plan instead of
-India's. Country names come from ``phonenumbers``' own geocoding data (every region it
-can parse), plus the abbreviations and adjectives people write instead."""
+"""Which country the words before a number name, and how closely: so a national-format
+telephone number ("my UK number is 020 7946 0958") is read with that country's numbering
+plan instead of India's.
+
+The names are ``phonenumbers``' own, for every region it can parse, written into
+``data/countries.json`` by ``scripts/build_country_names.py`` (its geocoding data is
+100 MB: not loaded to read a sentence), plus the abbreviations and adjectives people
+write instead. A country named is not enough to make a number a phone — many plans
+accept most digit runs — so :func:`named` also says whether the name stands right before
+a word for a telephone ("UK number", "Dubai office", "US mobile").
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
-import phonenumbers
-from phonenumbers import geocoder
-
-# Written in capitals only ("US", not the pronoun "us").
-ABBREVIATIONS = {"UK": "GB", "U.K.": "GB", "US": "US", "USA": "US", "U.S.": "US", "UAE": "AE"}
-# Adjectives and other names, any case.
+DATA = Path(__file__).parent / "data" / "countries.json"
+# Abbreviations, adjectives and other names (lower case: the words arrive lower-cased).
 OTHER_NAMES = {
+    "uk": "GB",
+    "u.k.": "GB",
     "britain": "GB",
     "british": "GB",
     "england": "GB",
+    "us": "US",
+    "u.s.": "US",
+    "usa": "US",
     "america": "US",
     "american": "US",
+    "uae": "AE",
+    "emirati": "AE",
+    "dubai": "AE",
     "australian": "AU",
     "canadian": "CA",
     "german": "DE",
     "french": "FR",
     "singaporean": "SG",
-    "emirati": "AE",
-    "dubai": "AE",
     "hong kong sar china": "HK",
 }
+# Names that are also everyday words: they count only right before a telephone word.
+ONLY_BEFORE_A_PHONE_WORD = frozenset({"us", "jordan", "turkey", "chad", "georgia", "french"})
+_PHONE_WORD = (
+    r"(?:\s+(?:mobile|cell|phone|landline|office|fax|helpline|support))?"
+    r"\s+(?:number|no\.?|mobile|cell|phone|landline|line|office|helpline)\b"
+)
+_WORD = re.compile(r"[^\W\d_]+(?:\.[^\W\d_]\.?)*")
 
 
-_WORD = re.compile(r"[A-Za-z]+")
+@dataclass(frozen=True)
+class Named:
+    region: str
+    before_phone_word: bool  # "UK number", "Dubai office": said of a telephone
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    listed: dict[str, str] = json.loads(DATA.read_text("utf-8"))
+    names = {name.lower(): region for region, name in listed.items()}
+    return {**names, **OTHER_NAMES}
 
 
 @functools.cache
 def _first_words() -> frozenset[str]:
-    """The first word of every name and abbreviation, lower case: most text names no
-    country, and one set lookup a word says so before any pattern runs."""
-    _, _, names = _patterns()
-    return frozenset(n.split()[0].strip(".") for n in names) | {
-        a.split(".")[0].lower() for a in ABBREVIATIONS
-    }
+    """The first word of every name: most text names no country, and looking each word
+    up in a set says so before any pattern runs."""
+    return frozenset(_WORD.findall(name)[0] for name in _names() if _WORD.findall(name))
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
-    names = dict(OTHER_NAMES)
-    for region in phonenumbers.SUPPORTED_REGIONS:
-        example = phonenumbers.example_number(region)
-        name = geocoder.country_name_for_number(example, "en") if example else ""
-        if name:
-            names.setdefault(name.lower(), region)
+def _pattern() -> re.Pattern[str]:
     spelled = "|".join(
         re.escape(name).replace(r"\ and\ ", r"\ (?:and|&)\ ")
-        for name in sorted(names, key=len, reverse=True)
+        for name in sorted(_names(), key=len, reverse=True)
     )
-    any_case = re.compile(rf"\b({spelled})\b", re.IGNORECASE)
-    capitals = re.compile(
-        r"(?<![\w.])("
-        + "|".join(map(re.escape, sorted(ABBREVIATIONS, key=len, reverse=True)))
-        + r")(?![\w])"
-    )
-    return any_case, capitals, names
+    return re.compile(rf"(?<!\w)({spelled})(?!\w)(?P<phone>{_PHONE_WORD})?")
 
 
 @functools.lru_cache(maxsize=1 << 12)
-def named(words: str) -> str | None:
-    """The region the last country named in ``words`` stands for, or None."""
-    first = _first_words()
-    if not any(w.lower() in first for w in _WORD.findall(words)):
+def named(words: str) -> Named | None:
+    """The last country named in ``words`` (lower case), or None."""
+    if _first_words().isdisjoint(_WORD.findall(words)):
         return None
-    any_case, capitals, names = _patterns()
-    found = [(m.start(), names[m[1].lower().replace("&", "and")]) for m in any_case.finditer(words)]
-    found += [(m.start(), ABBREVIATIONS[m[1]]) for m in capitals.finditer(words)]
-    return max(found)[1] if found else None
+    last = None
+    for match in _pattern().finditer(words):
+        name = match[1].replace("&", "and")
+        before_phone_word = match["phone"] is not None
+        if name in ONLY_BEFORE_A_PHONE_WORD and not before_phone_word:
+            continue
+        last = Named(_names()[name], before_phone_word)
+    return last

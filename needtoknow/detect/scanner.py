@@ -95,6 +95,8 @@ UPI_HANDLES = frozenset(
 # A capitalised word, then more of them (an initial allowed between): "Asha K. Rao".
 _NAME_WORDS = r"[A-Z][a-z]{1,20}(?: (?:[A-Z]\. )?[A-Z][a-z]{1,20})"
 
+_PREFIX = r"(?:12[0-8]|1[01]\d|\d{1,2})\b"  # an IPv6 prefix length, 0 to 128
+
 # Each alternative is one shape; its name picks the classifier. Order matters where two
 # shapes match at the same place (RE2 prefers the earlier): dates before numbers, and the
 # catch-all ``token`` last. RE2 has no lookaround: _BAD_BEFORE and _BAD_AFTER finish the
@@ -107,9 +109,9 @@ _SHAPES = {
     r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})\b",
     # a network ending in "::" with its prefix length ("2001:db8::/32": first, or the
     # address alternative would stop at "2001:db8"), or an address, with one or not
-    "ipv6": r"\b(?:[0-9A-Fa-f]{1,4}:){1,7}:/\d{1,3}\b"
+    "ipv6": rf"\b(?:[0-9A-Fa-f]{{1,4}}:){{1,7}}:/{_PREFIX}"
     r"|(?:\b(?:[0-9A-Fa-f]{1,4}:){1,7}:?[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}"
-    r"|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})(?:/\d{1,3}\b)?",
+    rf"|::[0-9A-Fa-f]{{1,4}}(?::[0-9A-Fa-f]{{1,4}}){{0,6}})(?:/{_PREFIX})?",
     "ipv4": r"\b\d{1,3}(?:\.\d{1,3}){3,}\b",  # a longer dotted run is one (rejected) candidate
     "date": r"\b(?i:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MONTH}[ ,-]{{1,2}}(?:19|20)\d{{2}}"
@@ -255,7 +257,7 @@ def _mac(value: str, _before: str) -> Verdict:
     time in 280, and passes Verhoeff one time in ten of those)."""
     digits = value.replace(".", "")
     if "." in value and digits.isdigit() and identifiers.aadhaar(digits) is None:
-        return "IN_AADHAAR", "verhoeff", False
+        return "IN_AADHAAR", "verhoeff", False, -0.2  # dotted: with its word near only
     return "MAC_ADDRESS", "mac_structure", False
 
 
@@ -316,12 +318,29 @@ def _phone(value: str, digits: str) -> bool:
 
 
 def _national_elsewhere(value: str, before: str) -> bool:
-    """A national-format number of the country the words before it name ("my UK number
-    is 020 7946 0958"), valid by that country's numbering plan."""
-    region = regions.named(before)
-    if region is None or region == "IN":
+    """A national-format number of the country the words before it name, valid by that
+    country's numbering plan — when said to be a telephone: the name stands right before
+    a telephone word ("my UK number is 020 7946 0958"), a telephone word is there, or the
+    number is written as one, grouped and starting with the country's trunk prefix
+    ("Our office in Albania: 022 345 678"). Many plans accept most digit runs, so a
+    country named near an order or a score is not enough."""
+    found = regions.named(before)
+    if found is None or found.region == "IN":
         return False
-    return _valid_in_region(value, region)
+    if not (
+        found.before_phone_word
+        or _says(before, "PHONE_NUMBER")
+        or _written_as_national(value, found.region)
+    ):
+        return False
+    return _valid_in_region(value, found.region)
+
+
+def _written_as_national(value: str, region: str) -> bool:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = None if metadata is None else metadata.national_prefix
+    grouped = any(c in value for c in " -()")
+    return prefix is not None and prefix != "" and grouped and value.lstrip("(").startswith(prefix)
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -401,7 +420,8 @@ def _number(value: str, before: str) -> Verdict:
         readings.append(("PHONE_NUMBER", "phonenumbers_region"))
     if value == digits and 9 <= len(digits) <= 18:
         readings.append(("IN_BANK_ACCOUNT", "account_format"))  # scored low: needs context
-    if length >= 12 and card == "unknown_network":
+    if length >= 12 and card == "unknown_network" and not digits.startswith("89"):
+        # (89…: a SIM card's ICCID, Luhn-valid, never a payment card)
         # Luhn-valid, of a range the issuer table lacks: a card only when called one,
         # and only if no reading before it is named
         readings.append(("CREDIT_CARD", "luhn_unknown_range"))
@@ -462,7 +482,9 @@ def _token(value: str, before: str) -> Verdict:
             upper = value.upper()
             for entity, validator, rule in _TOKEN_RULES:
                 if entity in _ANY_CASE and rule(upper) is None:
-                    return entity, validator, False
+                    # a PAN's shape is common in lower case (file and build names):
+                    # reported only with its word near; GSTIN's check character suffices
+                    return entity, validator, False, -0.35 if entity == "IN_PAN" else 0.0
         return None
     for entity, validator, rule in _TOKEN_RULES:
         if rule(value) is None:

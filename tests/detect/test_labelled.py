@@ -76,7 +76,12 @@ def test_mistakes_are_listed_with_the_text_around_them(tmp_path: Path) -> None:
     kinds = {(m.kind, m.entity) for m in mistakes}
     assert ("false_positive", "EMAIL_ADDRESS") in kinds and ("missed", "PERSON") in kinds
     missed = next(m for m in mistakes if m.kind == "missed")
-    assert "the blue house" in missed.context and missed.document == 1
+    assert missed.context == "Ms Meera lives in [PERSON]; her mail is asha.canary@exam"
+    assert missed.document == 1  # the labelled value itself is not shown, by default
+    shown: list[Mistake] = []
+    documents = read(corpus, "ntk").documents
+    evaluate(scanned(Scanner()), documents, mistakes=shown, show_values=True)
+    assert "the blue house" in next(m for m in shown if m.kind == "missed").context
 
 
 def test_labels_map_to_our_entities_and_bad_input_is_named(tmp_path: Path) -> None:
@@ -115,7 +120,40 @@ def test_ntk_eval_scores_a_corpus_from_the_command_line(ntk: Ntk, tmp_path: Path
     report = ntk.json("eval", "--corpus", str(corpus), "--format", "presidio", "--json")
     assert report["documents"] == 1 and report["format"] == "presidio"
     assert [m["kind"] for m in report["mistakes"]] == ["false_positive"]  # the unlabelled e-mail
+    assert EMAIL not in json.dumps(report) and PHONE not in json.dumps(report)  # masked
+    none = ntk.json(
+        "eval", "--corpus", str(corpus), "--format", "presidio", "--mistakes", "0", "--json"
+    )
+    assert none["mistakes"] == [] and none["mistakes_total"] == 1
     human = ntk("eval", "--corpus", str(corpus), "--format", "presidio").stdout
     assert "false_positive" in human and "EMAIL_ADDRESS" in human
     refused = ntk("eval", "--corpus", str(corpus), "--map", "nope", "--json", expect=5)
     assert json.loads(refused.stderr)["field"] == "map"
+
+
+def test_odd_but_valid_files_read_and_bad_ones_are_named(tmp_path: Path) -> None:
+    text = f"Call {PHONE} now"
+    start = text.index(PHONE)
+    spacy = tmp_path / "one.jsonl"  # one spaCy pair on one line, written with a space
+    spacy.write_text(f'[ "{text}", {{"entities": [[{start}, {start + len(PHONE)}, "PHONE"]]}}]')
+    assert [g.entity for g in read(spacy, "spacy").documents[0].gold] == ["PHONE_NUMBER"]
+    bom = tmp_path / "bom.jsonl"
+    bom.write_text(json.dumps({"text": text, "spans": []}), encoding="utf-8-sig")
+    assert len(read(bom, "ntk").documents) == 1
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([{"full_text": text, "spans": []}, ["not", "a", "sample"]]))
+    with pytest.raises(ValidationError, match="item 2"):
+        read(array, "presidio")
+    masked = {"start": 0, "end": 4, "entity": "PERSON", "masked": "no"}
+    for bad, where in (
+        ("[1, 2, 3]\n", "item 1"),  # an array of documents, none of them one
+        ('{"text": "x"}\n[1]\n', "line 1"),
+        (
+            json.dumps({"text": text, "spans": [{**masked, "start": 0.5, "masked": False}]}),
+            "line 1",
+        ),
+        (json.dumps({"text": text, "spans": [masked]}), "line 1"),
+    ):
+        (tmp_path / "bad.jsonl").write_text(bad)
+        with pytest.raises(ValidationError, match=where):
+            read(tmp_path / "bad.jsonl", "ntk")
