@@ -133,7 +133,8 @@ _SHAPES = {
     r"(?P<place>[A-Z][a-z]{2,20}(?: [A-Z][a-z]{2,20})?)",
     "address": r"\b\d{1,4}(?:/\d{1,4})?[A-Za-z]?,?[ \n](?:[A-Z][A-Za-z.]{1,20}[ ,\n-]{1,3}){1,6}"
     r"[1-9]\d{2} ?\d{3}\b",
-    "titled": r"(?:\b(?:Dear|Mr|Mrs|Ms|Shri|Smt|Dr|Hi|Hello|Attn)\.?,? "
+    "titled": r"(?:\b(?:Dear|Mr|Mrs|Ms|Shri|Smt|Dr|Hi|Hello|Attn|Welcome back|Regards"
+    r"|Thanks|Thank you|Cheers|Sincerely|Best|Warm regards|Best regards)\.?,? "
     r"|(?i:\b(?:name|holder)\s{0,3}[:=]\s{0,3}))"
     rf"(?P<titled_name>{_NAME_WORDS}{{0,2}})\b",
     "person": rf"\b{_NAME_WORDS}{{1,2}}\b",
@@ -510,16 +511,16 @@ def _user(_value: str, _before: str) -> Verdict:
     return "USERNAME", "username_label", False
 
 
-def _name_words(value: str) -> list[str] | None:
-    """The words of a would-be name, or None when one is a street word or a city."""
+def _name_words(value: str, titled: bool = False) -> list[str] | None:
+    """The words of a would-be name, or None when one is a street word or a city — or,
+    after a salutation (``titled``), when all are cities: many surnames are towns too
+    ("Dear William Kota")."""
     words = value.split()
     if "." in value:
         words = [w for w in words if not w.endswith(".")]  # initials say nothing
-    if (
-        not words
-        or not gazetteer.load().cities.isdisjoint(words)
-        or not gazetteer.STREET_WORDS.isdisjoint(value.lower().split())
-    ):
+    cities = gazetteer.load().cities
+    placed = cities.issuperset(words) if titled else not cities.isdisjoint(words)
+    if not words or placed or not gazetteer.STREET_WORDS.isdisjoint(value.lower().split()):
         return None
     return words
 
@@ -543,7 +544,7 @@ def _titled(value: str, _before: str) -> Verdict:
     """Capitalised words after a salutation or title ("Dear …", "Mr …") or a name label
     ("Name: …", a CSV cell under ``name``): the label is the context, so names the
     gazetteer lacks are found too."""
-    if _name_words(value) is None:
+    if _name_words(value, titled=True) is None:
         return None
     known = gazetteer.load()
     words = value.split()

@@ -103,3 +103,21 @@ def test_national_numbers_of_the_country_the_sentence_names() -> None:
     assert entities("my UK number is 020 7946 0958") == ["PHONE_NUMBER"]
     assert entities("call us on 98765 43210") == ["PHONE_NUMBER"]  # India, as before
     assert entities("order 4411 2233 shipped") == []  # no country named: not a phone
+
+
+def test_names_after_greetings_and_sign_offs() -> None:
+    """Faker's names in three locales after a salutation, a greeting or a sign-off —
+    surnames that are also towns included ("Dear William Kota"); a town alone after
+    one is not a name."""
+    from faker import Faker
+
+    lead_ins = ("Dear {},", "Regards, {}", "Welcome back {}!", "Thanks, {}", "Hello {},")
+    for locale in ("en_IN", "en_US", "en_GB"):
+        fake = Faker(locale)
+        fake.seed_instance(11)
+        for number in range(30):
+            name = f"{fake.first_name()} {fake.last_name()}"
+            text = lead_ins[number % len(lead_ins)].format(name)
+            found = [(f.entity, text[f.start : f.end]) for f in SCANNER.scan(text)]
+            assert ("PERSON", name) in found, (locale, text, found)
+    assert entities("Dear Pune,") == [] and entities("Thanks, Mumbai") == []
