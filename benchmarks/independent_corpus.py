@@ -11,7 +11,11 @@ library writes, and is dropped into plain sentences:
 - e-mail addresses, payment cards of each issuer Faker knows, and names, in the en_IN,
   hi_IN, en_US and en_GB locales;
 - Aadhaar and PAN numbers made with ``python-stdnum``'s check digits, in every
-  separator style (space, hyphen, dot, none) and either case.
+  separator style (space, hyphen, dot, none) and either case;
+- negatives: sentences that name a country, say "card" or "Dear", or hold numbers,
+  versions, hashes and codes, with nothing personal in them (Faker's own non-personal
+  providers: prices, ISBNs, EAN codes, versions, hex colours, file names, dates of
+  events), so precision is measured too.
 
 Writes JSON Lines in ``ntk eval --corpus`` form (``--format ntk``): run
 ``python benchmarks/independent_corpus.py OUT.jsonl`` then ``ntk eval --corpus
@@ -136,6 +140,43 @@ def _identifiers(rng: random.Random, count: int) -> Iterator[Document]:
             yield _document(rng.choice(SAY_ID), value, "IN_PAN")
 
 
+SAY_NOTHING = (
+    "The {country} team shipped build {version} with {count} fixes.",
+    "Card game night: {count} players, table {small}.",
+    "Dear team, the release {version} is out.",
+    "Invoice total {price}, ISBN {isbn}.",
+    "Barcode {ean} scanned at {time}.",
+    "Colour {colour} replaced on page {small}.",
+    "Attached {file} ({count} KB), checksum {hexa}.",
+    "Order {order} from {country} dispatched in {count} boxes.",
+    "Revenue in {country} grew {small}% to {price}.",
+)
+
+
+def _nothing(rng: random.Random, count: int) -> Iterator[Document]:
+    fake = Faker("en_US")
+    fake.seed_instance(rng.getrandbits(32))
+    english = Locale("en").territories
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    for number in range(count):
+        words = {
+            "country": english.get(regions[number % len(regions)], "France"),
+            "version": f"{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 99)}",
+            "count": str(rng.randint(2, 99_999)),
+            "small": str(rng.randint(2, 99)),
+            "price": fake.pricetag(),
+            "isbn": fake.isbn13(),
+            "ean": fake.ean13(),
+            "time": fake.time(),
+            "colour": fake.hex_color(),
+            "file": fake.file_name(),
+            "hexa": fake.sha1()[:16],
+            "order": str(rng.randint(10**9, 10**12)),
+        }
+        text = SAY_NOTHING[number % len(SAY_NOTHING)].format(**words)
+        yield Document("independent", text, [])
+
+
 def documents(seed: int = 21, per_kind: int = 60) -> list[Document]:
     rng = random.Random(seed)
     return [
@@ -143,6 +184,7 @@ def documents(seed: int = 21, per_kind: int = 60) -> list[Document]:
         *_addresses(rng, per_kind),
         *_people(rng, per_kind),
         *_identifiers(rng, per_kind),
+        *_nothing(rng, per_kind * 10),
     ]
 
 

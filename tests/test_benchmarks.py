@@ -3,6 +3,7 @@ docs/benchmarks.md, measured by running the scripts in full)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,10 @@ def test_bench_scope_compares_a_scope_with_an_indexed_count() -> None:
 def test_bench_detect_scores_both_on_the_independent_corpus() -> None:
     out = run("bench_detect.py", "--independent", "--presidio", "30")
     assert "corpus: independent_corpus.py" in out and "x Presidio (goal ≥ 50x)" in out
+
+
+def test_the_independent_corpus_holds_negatives(tmp_path: Path) -> None:
+    out = tmp_path / "i.jsonl"
+    run("independent_corpus.py", str(out), "--per-kind", "5")
+    documents = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert any(d["spans"] == [] for d in documents) and any(d["spans"] for d in documents)
