@@ -354,16 +354,17 @@ class Incidents:
             raise ValidationError("at", "incident", "zone", "a time with its zone")
         if at > self._scope.clock() + FUTURE_GRACE:
             raise ValidationError("at", "incident", "future", "not after now")
-        if at < self.get(incident_id).noticed_at:
+        incident = self.get(incident_id)
+        if at < incident.noticed_at:
             raise ValidationError("at", "incident", "before_noticed", "after it was noticed")
         if reference is not None and not 0 < len(reference) <= 200:
             raise ValidationError("reference", "incident", "length", "1 to 200 characters")
+        if report not in incident.deadlines():
+            raise NeedToKnowError(
+                f"incident {incident_id} owes no {report}: it is not a personal data breach"
+            )
         with self._scope.db.begin() as conn:
             self._open_row(conn, incident_id)
-            if report not in self.get(incident_id).deadlines():
-                raise NeedToKnowError(
-                    f"incident {incident_id} owes no {report}: it is not a personal data breach"
-                )
             self._step(
                 conn, incident_id, "filed", report=report, at=utc_text(at), reference=reference
             )

@@ -21,6 +21,7 @@ from needtoknow.children import Verified, adult_on, is_child
 from needtoknow.children.guardians import GUARDIAN_SHAPES
 from needtoknow.crypto import envelope
 from needtoknow.errors import ValidationError
+from needtoknow.storage.store import Record
 
 if TYPE_CHECKING:
     from needtoknow.vault.vault import Vault
@@ -52,32 +53,34 @@ def check_guardian(vault: Vault, parent: Verified) -> None:
     customer whose date of birth is on record and shows eighteen or over."""
     if parent.guardian_id is None:
         return
-    if vault.reader.fetch(parent.guardian_id) is None:
+    found = vault.reader.fetch(parent.guardian_id)
+    if found is None:
         raise ValidationError("guardian.customer_id", "customer", "unknown", "an adult customer")
-    birth = birth_on_record(vault, parent.guardian_id)
+    birth = _birth_in(vault, parent.guardian_id, found)
     if birth is None:
         detail = "a customer whose date of birth is on record (their age must be known)"
         raise ValidationError("guardian.customer_id", "customer", "age_unknown", detail)
-    if vault.clock().date() < adult_on(birth) or is_minor(vault, parent.guardian_id):
+    if vault.clock().date() < adult_on(birth):
         raise ValidationError("guardian.customer_id", "customer", "not_an_adult", "18 or over")
 
 
 def is_minor(vault: Vault, customer_id: str) -> bool:
     """Whether ``customer_id`` is a child today: stored as one, and their date of birth
     (decrypted only for such records) not yet eighteen years ago — or none given."""
-    if not vault.guardians.flagged(customer_id) or vault.reader.fetch(customer_id) is None:
+    if not vault.guardians.flagged(customer_id):
         return False
-    birth = birth_on_record(vault, customer_id)
-    if birth is None:
-        return True  # declared a child, with no date to come of age by
-    return vault.clock().date() < adult_on(birth)
-
-
-def birth_on_record(vault: Vault, customer_id: str) -> date | None:
-    """The customer's date of birth, decrypted (None when the record holds none)."""
     found = vault.reader.fetch(customer_id)
-    sealed = None if found is None else found.fields.get("date_of_birth")
-    if found is None or sealed is None:
+    if found is None:
+        return False
+    birth = _birth_in(vault, customer_id, found)
+    # no date: declared a child, with none to come of age by
+    return birth is None or vault.clock().date() < adult_on(birth)
+
+
+def _birth_in(vault: Vault, customer_id: str, found: Record) -> date | None:
+    """The date of birth in a fetched record, decrypted (None when it holds none)."""
+    sealed = found.fields.get("date_of_birth")
+    if sealed is None:
         return None
     key = found.key
     dek = envelope.unwrap_dek(
