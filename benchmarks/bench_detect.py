@@ -116,8 +116,8 @@ def raw_pass(scanner: Scanner) -> Callable[[Document], int]:
 
     def run(doc: Document) -> int:
         data, pos, found = doc.text.encode(), 0, 0
-        while (match := step(data, pos)) is not None:
-            pos, found = match[1][0][1], found + 1
+        while (match := step(data, pos, len(data))) is not None:
+            pos, found = match[2], found + 1
         return found
 
     return run

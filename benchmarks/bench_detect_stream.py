@@ -3,8 +3,11 @@
 Writes a web-server and mail log of ``--gigabytes`` (a 16 MB block of generated lines,
 repeated), runs ``ntk scan FILE --json`` on it as a separate process with its output
 thrown away, and samples that process's resident memory twice a second. A flat line is
-the goal: the file is read a line at a time. The peer is the same command on a file
-one tenth the size: if memory grew with the input, the two peaks would differ tenfold.
+the goal: the file is read a block of lines at a time. The peer for memory is the same
+command on a file one tenth the size: if memory grew with the input, the two peaks
+would differ tenfold. The large file is also scanned with ``--workers 2``, and counted
+by GNU grep for its IPv4 addresses (the speed of reading it with one pattern and
+nothing validated: the floor a scanner in Python is measured against).
 
 Also measured: loading the name and place gazetteer (time and memory), which only
 scanners looking for names, birthplaces or addresses do.
@@ -26,6 +29,7 @@ from pathlib import Path
 from needtoknow.detect.corpus import Values
 
 NTK = str(Path(sys.executable).with_name("ntk"))
+GREP_IPV4 = r"([0-9]{1,3}\.){3}[0-9]{1,3}"
 BLOCK = 16 << 20
 
 
@@ -60,11 +64,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def scan(path: Path) -> tuple[float, list[float]]:
-    """Seconds and the RSS samples (MB) of ``ntk scan path --json``."""
+def scan(path: Path, workers: int = 1) -> tuple[float, list[float]]:
+    """Seconds and the RSS samples (MB) of ``ntk scan path --json --workers N`` (the
+    parent's memory: each worker holds what one part needs)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [NTK, "scan", str(path), "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [NTK, "scan", str(path), "--json", "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     samples = []
     while process.poll() is None:
@@ -111,6 +118,19 @@ def main() -> None:
                 f"RSS at each tenth of the run (MB): {' '.join(f'{m:.0f}' for m in tenths)}; "
                 f"peak {max(samples):.0f} MB"
             )
+            if name == "large":
+                seconds_two, _ = scan(path, workers=2)
+                print(
+                    f"  --workers 2: {seconds_two:6.1f} s ({actual / 1e6 / seconds_two:.1f} MB/s),"
+                    f" {seconds / seconds_two:.2f}x one process"
+                )
+                started = time.perf_counter()
+                subprocess.run(["grep", "-cE", GREP_IPV4, str(path)], capture_output=True)
+                grep = time.perf_counter() - started
+                print(
+                    f"  peer, GNU grep -cE (IPv4 addresses only, nothing validated): {grep:.1f} s "
+                    f"({actual / 1e6 / grep:.0f} MB/s); ntk scan takes {seconds / grep:.1f}x"
+                )
             path.unlink()
         ratio = results["large"] / results["small"]
         print(f"peak RSS large/small: {ratio:.2f}x for 10x the input (flat: ~1x)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections import Counter
@@ -30,6 +29,7 @@ from needtoknow.detect.files import (
     redaction_pairs,
     scan_file,
 )
+from needtoknow.detect.jsonlines import JsonLines
 from needtoknow.detect.labelled import FORMATS
 from needtoknow.detect.labelled import read as read_labelled
 from needtoknow.detect.redact import Redactor
@@ -127,24 +127,6 @@ def _sarif(findings: list[Located]) -> dict[str, Any]:
     }
 
 
-def _finding_json(located: Located, show_values: bool) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "path": located.path,
-        "line": located.line,
-        **located.finding.to_json(),
-        "validator": located.finding.validator,
-    }
-    if located.box is not None:
-        line["box"] = dataclasses.asdict(located.box)
-    if located.column is not None:
-        line["column"] = located.column
-    if located.key_path is not None:
-        line["key_path"] = located.key_path
-    if show_values:
-        line["value"] = located.value
-    return line
-
-
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files and directories to scan.")],
     as_json: Annotated[
@@ -171,6 +153,15 @@ def scan(
     threshold: Annotated[
         list[str] | None, typer.Option("--threshold", help="ENTITY=SCORE minimum score.")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes to scan with: files, and parts of large text files, at once "
+            "(the same findings in the same order as one).",
+        ),
+    ] = 1,
 ) -> None:
     """Find PII in files (text, logs, CSV/TSV, JSON, JSON Lines, Parquet, images).
 
@@ -185,17 +176,36 @@ def scan(
     kept: list[Located] = []
     counts: Counter[tuple[str, str]] = Counter()
     skipped: list[Skipped] = []
+    lines = JsonLines(show_values)
     with _progress(files, quiet=as_json) as advance:
-        for path in files:
-            for item in scan_file(path, scanner, advance):
-                if isinstance(item, Skipped):
-                    skipped.append(item)
-                    continue
-                counts[item.path, item.finding.category] += 1
-                if as_json:
-                    print(json.dumps(_finding_json(item, show_values), ensure_ascii=False))
-                if sarif is not None:
-                    kept.append(item)
+        if workers > 1:
+            from needtoknow.detect.parallel import scan_in_parallel
+
+            for batch in scan_in_parallel(
+                files,
+                workers,
+                scanner.entities,
+                scanner.thresholds,
+                as_json=as_json,
+                show_values=show_values,
+                keep=sarif is not None,
+                progress=advance,
+            ):
+                sys.stdout.write(batch.json_lines)
+                counts.update(batch.counts)
+                skipped += batch.skipped
+                kept += batch.located
+        else:
+            for path in files:
+                for item in scan_file(path, scanner, advance):
+                    if isinstance(item, Skipped):
+                        skipped.append(item)
+                        continue
+                    counts[item.path, item.finding.category] += 1
+                    if as_json:
+                        sys.stdout.write(lines.line(item) + "\n")
+                    if sarif is not None:
+                        kept.append(item)
     for item in skipped:
         if as_json:
             print(

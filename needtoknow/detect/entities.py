@@ -35,12 +35,15 @@ _ENTITIES = (
         0.85,
         ("card", "credit", "debit", "visa", "mastercard", "rupay", "amex", "cc"),
     ),
-    Entity("IN_AADHAAR", "identity_number", 0.6, ("aadhaar", "aadhar", "uidai", "uid", "adhaar")),
+    # "KYC": Know Your Customer, the RBI's identity check, which asks for these documents
+    Entity(
+        "IN_AADHAAR", "identity_number", 0.6, ("aadhaar", "aadhar", "uidai", "uid", "adhaar", "kyc")
+    ),
     Entity("IN_AADHAAR_VID", "identity_number", 0.3, ("vid", "virtual id", "aadhaar", "aadhar")),
-    Entity("IN_PAN", "identity_number", 0.8, ("pan", "permanent account", "income tax")),
+    Entity("IN_PAN", "identity_number", 0.8, ("pan", "permanent account", "income tax", "kyc")),
     Entity("IN_GSTIN", "identity_number", 0.95, ("gst", "gstin", "gst no")),
-    Entity("IN_PASSPORT", "identity_number", 0.35, ("passport",)),
-    Entity("IN_VOTER", "identity_number", 0.55, ("voter", "epic", "election")),
+    Entity("IN_PASSPORT", "identity_number", 0.35, ("passport", "kyc")),
+    Entity("IN_VOTER", "identity_number", 0.55, ("voter", "epic", "election", "kyc")),
     Entity(
         "IN_VEHICLE_REGISTRATION",
         "vehicle_registration",

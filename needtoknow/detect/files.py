@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 from needtoknow.detect import images, parquet
 from needtoknow.detect.jsonpaths import Paths
@@ -34,6 +34,7 @@ from needtoknow.detect.scanner import Finding, Scanner
 from needtoknow.guards.output import replacing
 
 MAX_LINE = 8 << 20  # bytes: longer lines are skipped (and fail a redaction)
+BLOCK = 1 << 20  # characters of plain text scanned in one call
 csv.field_size_limit(MAX_LINE)  # the module's default, 128 KiB a cell, would raise first
 # JSON nested deeper is not redacted: Python's parser and our walk of the value recurse,
 # and a thousand levels would exhaust the interpreter's stack.
@@ -104,7 +105,7 @@ def kind(path: Path) -> str:
     )
 
 
-_Binary = io.BufferedReader | gzip.GzipFile
+_Binary: TypeAlias = "io.BufferedReader[Any] | gzip.GzipFile"
 
 
 def _open_binary(path: Path) -> _Binary:
@@ -191,12 +192,12 @@ def lines(
 
 
 def _lines_of(
-    text: _Binary, encoding: str, progress: Callable[[int], None] | None
+    text: _Binary, encoding: str, progress: Callable[[int], None] | None, sniff: bool = True
 ) -> Iterator[str | UnscannedLine]:
-    """:func:`lines` of an opened file."""
+    """:func:`lines` of an opened file (its head looked at for binary data if ``sniff``)."""
     number = 0
     try:
-        if b"\x00" in text.peek(_SNIFF)[:_SNIFF]:
+        if sniff and b"\x00" in text.peek(_SNIFF)[:_SNIFF]:
             raise Unreadable("binary data (NUL bytes)")
         while raw := text.readline(MAX_LINE + 1):
             number += 1
@@ -252,7 +253,9 @@ def scan_file(
             yield Skipped(str(path), exc.reason)
         return
     try:
-        for item in _scan_lines(lines(path, progress), scanner, how):
+        source = lines(path, progress)
+        scanned = _scan_blocks(source, scanner) if how == "text" else None
+        for item in scanned or _scan_lines(source, scanner, how):
             if isinstance(item, UnscannedLine):
                 yield Skipped(str(path), item.reason, item.number)
             else:
@@ -265,6 +268,83 @@ def scan_file(
         yield Skipped(str(path), exc.reason, exc.line)
     except csv.Error as exc:
         yield Skipped(str(path), f"not CSV: {exc}")
+
+
+def splittable(path: Path) -> bool:
+    """Whether the file is plain UTF-8 text read from disk as it is (no gzip, no
+    byte-order mark): its lines can be scanned in parts by different processes."""
+    if kind(path) != "text" or path.suffix.lower() == ".gz":
+        return False
+    with path.open("rb") as head:
+        start = head.read(4)
+    return not any(start.startswith(bom) for bom in _ENCODINGS)
+
+
+@contextmanager
+def _part(path: Path, start: int, end: int) -> Iterator[Iterator[str | UnscannedLine]]:
+    """The lines of a :func:`splittable` file from byte ``start`` (where a line starts)
+    to ``end``, read as :func:`lines` reads them (the head sniffed for binary data only
+    in the file's first part)."""
+    with path.open("rb", buffering=0) as raw:
+        raw.seek(start)
+        part = io.BufferedReader(_Window(raw, end - start), 1 << 20)
+        yield _lines_of(part, "utf-8", None, sniff=start == 0)
+
+
+def measure_part(path: Path, start: int, end: int) -> tuple[int, int]:
+    """How many lines and characters a part holds, as :func:`scan_file` counts them:
+    where the next part's numbering starts."""
+    lines = characters = 0
+    with _part(path, start, end) as source:
+        try:
+            for line in source:
+                lines += 1
+                characters += len(line) if isinstance(line, str) else line.characters
+        except Unreadable:
+            pass  # the part that meets the error reports it; none after it is reported
+    return lines, characters
+
+
+def scan_part(
+    path: Path, start: int, end: int, scanner: Scanner, first_line: int, offset: int
+) -> tuple[list[Located | Skipped], bool]:
+    """:func:`scan_file` of a part (see :func:`_part`) whose first line is number
+    ``first_line``, ``offset`` characters into the file; and whether it was read to its
+    end (if not, the file's later parts must not be reported: :func:`scan_file` would
+    have stopped)."""
+    found: list[Located | Skipped] = []
+    with _part(path, start, end) as source:
+        try:
+            for item in _scan_blocks(source, scanner, first_line, offset):
+                if isinstance(item, UnscannedLine):
+                    found.append(Skipped(str(path), item.reason, item.number))
+                else:
+                    number, finding, value, _ = item
+                    found.append(Located(str(path), number, finding, value))
+        except Unreadable as exc:
+            line = exc.line and exc.line + first_line - 1
+            found.append(Skipped(str(path), exc.reason, line))
+            return found, False
+    return found, True
+
+
+class _Window(io.RawIOBase):
+    """The next ``size`` bytes of a file, then its end."""
+
+    def __init__(self, raw: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._raw, self._left = raw, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._left)
+        if size <= 0:
+            return 0
+        read = self._raw.readinto(memoryview(buffer)[:size])  # type: ignore[attr-defined]
+        self._left -= read or 0
+        return read or 0
 
 
 def scan_text(text: str, scanner: Scanner, how: str = "text") -> list[Finding]:
@@ -313,6 +393,44 @@ def _scan_lines(
     whole = Paths("".join(document), _plain(scanner), MAX_DEPTH) if document and held else None
     for number, f, text, _ in held:
         yield number, f, text, whole.at(f.start) if whole else None
+
+
+def _scan_blocks(
+    source: Iterable[str | UnscannedLine], scanner: Scanner, number: int = 1, offset: int = 0
+) -> Iterator[tuple[int, Finding, str, None] | UnscannedLine]:
+    """:func:`_scan_lines` of plain text, its lines scanned ``BLOCK`` bytes at a time:
+    the same findings (no match crosses a line break), a fraction of the cost per line
+    when lines are short, as in logs. The first line is ``number``, ``offset``
+    characters into the file."""
+    block: list[str] = []
+    size = 0
+
+    def scanned() -> Iterator[tuple[int, Finding, str, None]]:
+        text = "".join(block)
+        line, at = number, 0
+        for f in scanner.scan(text, by_line=True):
+            line += text.count("\n", at, f.start)
+            at = f.start
+            yield line, f.moved(offset), text[f.start : f.end], None
+
+    try:
+        for item in source:
+            if isinstance(item, UnscannedLine):
+                yield from scanned()
+                yield UnscannedLine(number + len(block), item.characters, item.reason)
+                number, offset = number + len(block) + 1, offset + size + item.characters
+                block, size = [], 0
+                continue
+            block.append(item)
+            size += len(item)
+            if size >= BLOCK:
+                yield from scanned()
+                number, offset = number + len(block), offset + size
+                block, size = [], 0
+    except Unreadable:
+        yield from scanned()  # what was read before the error is reported
+        raise
+    yield from scanned()
 
 
 def _plain(scanner: Scanner) -> Callable[[str], bool]:

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from needtoknow.detect.automaton import Finder
+
 DATA = Path(__file__).parent / "data" / "countries.json"
 # Abbreviations, adjectives and other names (lower case: the words arrive lower-cased).
 OTHER_NAMES = {
@@ -72,11 +74,28 @@ def _first_words() -> frozenset[str]:
 
 @functools.cache
 def _pattern() -> re.Pattern[str]:
-    spelled = "|".join(
+    return re.compile(rf"(?<!\w)({_spelled()})(?!\w)(?P<phone>{_PHONE_WORD})?")
+
+
+@functools.cache
+def _finder() -> Finder:
+    return Finder(rf"(?i)\b(?:{_spelled()})")
+
+
+@functools.cache
+def _spelled() -> str:
+    """Every name as an alternative, longest first, "and" also written "&"."""
+    return "|".join(
         re.escape(name).replace(r"\ and\ ", r"\ (?:and|&)\ ")
         for name in sorted(_names(), key=len, reverse=True)
     )
-    return re.compile(rf"(?<!\w)({spelled})(?!\w)(?P<phone>{_PHONE_WORD})?")
+
+
+def mentions(data: bytes) -> list[tuple[int, int]]:
+    """Where text (UTF-8) may name a country, in any case: more places than
+    :func:`named` accepts, never fewer. Most text names none, and a number too short
+    to be read without a country is looked for only after one (scanner.py)."""
+    return _finder().spans(data)
 
 
 @functools.lru_cache(maxsize=1 << 12)

@@ -174,6 +174,8 @@ ADVERSARIAL = [
     ("Asha Rao ", ""),
     ("Ab ", ""),
     ("Dear Ab ", ""),
+    ("UK 12 ", ""),  # a country named before every number: the short-number pass
+    ("UK ", "12345678"),
 ]
 
 
@@ -196,8 +198,8 @@ def work(text: str) -> Work:
         if event in ("call", "c_call"):
             done.calls += 1
         elif event == "return" and frame.f_code is search:
-            start, data = frame.f_locals["pos"], frame.f_locals["data"]
-            done.read += (len(data) if result is None else result[1][0][1]) - start
+            start, stop = frame.f_locals["pos"], frame.f_locals["stop"]
+            done.read += (stop if result is None else result[2]) - start
 
     SCANNER.scan(text)
     sys.setprofile(profile)
