@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,11 +35,32 @@ from needtoknow.detect.labelled import read as read_labelled
 from needtoknow.detect.redact import Redactor
 from needtoknow.errors import ValidationError
 
+if TYPE_CHECKING:
+    from needtoknow.detect.recognizers import Recognizer
+
 FINDINGS_EXIT = 10  # ntk scan --fail-on: PII of a failing category found, or input skipped
 CATEGORIES = sorted({e.category for e in ENTITIES.values()})
 
 
-def _scanner(entity: list[str] | None, threshold: list[str] | None) -> Scanner:
+Recognizers = Annotated[
+    Path | None,
+    typer.Option(
+        "--recognizers",
+        help="Your own recognizers: a YAML file, or Presidio's ad-hoc recognizer JSON "
+        "(docs/recognizers.md).",
+        dir_okay=False,
+    ),
+]
+
+
+def _scanner(
+    entity: list[str] | None, threshold: list[str] | None, recognizers: Path | None = None
+) -> Scanner:
+    own: tuple[Recognizer, ...] = ()
+    if recognizers is not None:
+        from needtoknow.detect.recognizers import load  # pydantic: only when asked
+
+        own = load(recognizers)
     limits = {}
     for item in threshold or []:
         name, _, value = item.partition("=")
@@ -48,7 +69,7 @@ def _scanner(entity: list[str] | None, threshold: list[str] | None) -> Scanner:
         except ValueError:
             raise ValidationError("--threshold", "detect", "format", "ENTITY=SCORE") from None
     try:
-        return Scanner(thresholds=limits, entities=entity or None)
+        return Scanner(thresholds=limits, entities=entity or None, recognizers=own)
     except ValueError as exc:
         raise ValidationError("--entity", "detect", "entity", str(exc)) from None
 
@@ -153,6 +174,7 @@ def scan(
     threshold: Annotated[
         list[str] | None, typer.Option("--threshold", help="ENTITY=SCORE minimum score.")
     ] = None,
+    recognizers: Recognizers = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -168,7 +190,7 @@ def scan(
     Gzip too; UTF-8, or UTF-16/32 with a byte-order mark. Unreadable input is reported
     and skipped, and fails --fail-on. The matched text is never printed unless asked."""
     with reported(as_json):
-        scanner = _scanner(entity, threshold)
+        scanner = _scanner(entity, threshold, recognizers)
         failing = set(fail_on or [])
         if failing - {"any", *CATEGORIES}:
             raise ValidationError("--fail-on", "detect", "category", "a seed category or 'any'")
@@ -186,6 +208,7 @@ def scan(
                 workers,
                 scanner.entities,
                 scanner.thresholds,
+                scanner.recognizers,
                 as_json=as_json,
                 show_values=show_values,
                 keep=sarif is not None,
@@ -254,6 +277,7 @@ def redact(
     default: Annotated[
         str, typer.Option("--default", help="Operator for the other entities.")
     ] = "label",
+    recognizers: Recognizers = None,
     as_json: Json = False,
 ) -> None:
     """Copy files with their PII taken out, in the same format (CSV keeps its columns).
@@ -272,11 +296,11 @@ def redact(
         specs = dict(item.partition("=")[::2] for item in operator or [])
         needs_vault = any(s in ("hash", "encrypt", "vault") for s in [*specs.values(), default])
         vault = open_vault(Settings.from_env()) if needs_vault else None
+        scanner = _scanner(None, None, recognizers)
         try:
-            redactor = Redactor(specs, default, vault=vault)
+            redactor = Redactor(specs, default, vault=vault, entities=scanner.entities)
         except ValueError as exc:
             raise ValidationError("--operator", "detect", "operator", str(exc)) from None
-    scanner = Scanner()
     written, failed, values = [], [], 0
     with _progress([p for p, _ in pairs], quiet=as_json, task="redacting") as advance:
         for src, dst in pairs:

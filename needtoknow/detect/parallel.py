@@ -16,10 +16,11 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from needtoknow.detect.files import (
     MAX_LINE,
@@ -32,6 +33,9 @@ from needtoknow.detect.files import (
 )
 from needtoknow.detect.jsonlines import JsonLines
 from needtoknow.detect.scanner import Scanner
+
+if TYPE_CHECKING:
+    from needtoknow.detect.recognizers import Recognizer
 
 PART = 32 << 20  # bytes of a file one worker scans at a time
 
@@ -62,6 +66,7 @@ def scan_in_parallel(
     workers: int,
     entities: Iterable[str] | None = None,
     thresholds: Mapping[str, float] | None = None,
+    recognizers: Sequence[Recognizer] = (),
     *,
     as_json: bool = True,
     show_values: bool = False,
@@ -70,10 +75,10 @@ def scan_in_parallel(
     part: int = PART,
 ) -> Iterator[Batch]:
     """What :func:`scan_file` finds in each path, in order, in batches, scanned by
-    ``workers`` processes with ``Scanner(thresholds, entities)``: their JSON lines if
-    ``as_json``, the findings themselves if ``keep``."""
+    ``workers`` processes with ``Scanner(thresholds, entities, recognizers=…)``: their
+    JSON lines if ``as_json``, the findings themselves if ``keep``."""
     chosen = list(entities) if entities is not None else None
-    settings = (chosen, dict(thresholds or {}), as_json, show_values, keep)
+    settings = (chosen, dict(thresholds or {}), tuple(recognizers), as_json, show_values, keep)
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
@@ -134,12 +139,14 @@ _worker: tuple[Scanner, bool, bool, bool] | None = None  # the process's scanner
 def _start(
     entities: list[str] | None,
     thresholds: dict[str, float],
+    recognizers: tuple[Recognizer, ...],
     as_json: bool,
     show_values: bool,
     keep: bool,
 ) -> None:
     global _worker
-    _worker = (Scanner(thresholds=thresholds, entities=entities), as_json, show_values, keep)
+    scanner = Scanner(thresholds=thresholds, entities=entities, recognizers=recognizers)
+    _worker = (scanner, as_json, show_values, keep)
 
 
 def _run(task: _Task) -> Batch:

@@ -33,7 +33,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -150,7 +150,9 @@ _COMPACTED = frozenset(
 
 
 class Redactor:
-    """Applies an operator per entity (``operators``; ``default`` for the rest)."""
+    """Applies an operator per entity (``operators``; ``default`` for the rest).
+    ``entities`` are those an operator may be given for: ours, and the scanner's user
+    recognizers' (``Scanner.entities``)."""
 
     def __init__(
         self,
@@ -158,10 +160,11 @@ class Redactor:
         default: str = "label",
         keys: KeyProvider | None = None,
         vault: Vault | None = None,
+        entities: Collection[str] = frozenset(ENTITIES),
     ) -> None:
         self._vault = vault
         self._keys = keys if keys is not None or vault is None else vault.keys
-        unknown = set(operators or {}) - set(ENTITIES)
+        unknown = set(operators or {}) - set(entities)
         if unknown:
             raise ValueError(f"unknown entity types: {', '.join(sorted(unknown))}")
         self._default = self._operator(default)

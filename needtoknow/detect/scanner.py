@@ -21,10 +21,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
@@ -38,7 +38,11 @@ from needtoknow.detect.entities import (
     ENTITIES,
     NEGATIVE_CONTEXT,
     NEGATIVE_PENALTY,
+    Entity,
 )
+
+if TYPE_CHECKING:
+    from needtoknow.detect.recognizers import Recognizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,10 +200,10 @@ _VALUE_GROUP = {"user": "user_value", "birth": "place", "titled": "titled_name"}
 
 
 @functools.cache
-def automaton(shapes: tuple[str, ...], by_line: bool = False) -> Automaton:
-    """The automaton of these shapes, in their order (compiled once per set); with
-    ``by_line``, no match crosses a line break."""
-    chosen = {name: _SHAPES[name] for name in shapes}
+def automaton(shapes: tuple[tuple[str, str], ...], by_line: bool = False) -> Automaton:
+    """The automaton of these (name, pattern) shapes, in their order (compiled once per
+    set); with ``by_line``, no match crosses a line break."""
+    chosen = dict(shapes)
     if by_line:
         chosen = {name: _within_a_line(shape) for name, shape in chosen.items()}
     return Automaton(chosen, _VALUE_GROUP)
@@ -217,7 +221,7 @@ def _within_a_line(shape: str) -> str:
 
 @functools.cache
 def _short_numbers() -> Automaton:
-    return Automaton({"number": _SHORT_NUMBER}, {})
+    return automaton((("number", _SHORT_NUMBER),))
 
 
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -628,6 +632,44 @@ _CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
 assert _CLASSIFIERS.keys() == _SHAPES.keys() == _YIELDS.keys()
 
 
+def _with_users(recognizers: Sequence[Recognizer]) -> dict[str, Entity]:
+    """Our entities and the users': a new entity scores what its pattern says (its base
+    is 0), an entity of ours gains the user's context words."""
+    known = dict(ENTITIES)
+    for r in recognizers:
+        if r.entity is None:
+            continue
+        had = known.get(r.entity)
+        if had is None:
+            assert r.category is not None  # Recognizer's own check
+            known[r.entity] = Entity(r.entity, r.category, 0.0, r.context)
+        elif not set(r.context) <= set(had.context):
+            known[r.entity] = replace(had, context=had.context + r.context)
+    return known
+
+
+def _users(recognizer: Recognizer, shape: str, base: float) -> Callable[[str, str], Verdict]:
+    """The classifier of one shape of a user's recognizer: its check digit, its score."""
+    score = recognizer.score_of(shape) - base
+    validator = recognizer.validator or ("deny_list" if shape.endswith("d") else "pattern")
+
+    def classify(value: str, _before: str) -> Verdict:
+        if recognizer.entity is None or not recognizer.check(value):
+            return None  # ignored: read past, nothing inside it reported
+        return recognizer.entity, validator, False, score
+
+    return classify
+
+
+def _either(entity: Entity) -> re.Pattern[str] | None:
+    """Its words and the negative ones in one pattern (see _EITHER)."""
+    if not entity.context:
+        return None
+    if ENTITIES.get(entity.name) == entity:
+        return _EITHER[entity.name]
+    return re.compile(f"(?P<positive>{_words(entity.context)})|{_words(NEGATIVE_CONTEXT)}")
+
+
 class Scanner:
     """Finds PII in strings. ``thresholds`` overrides the minimum score per entity;
     ``entities`` limits what is reported (default: every entity in :data:`ENTITIES`)."""
@@ -637,25 +679,42 @@ class Scanner:
         thresholds: Mapping[str, float] | None = None,
         entities: Iterable[str] | None = None,
         names: Callable[[str], list[Finding]] | None = None,
+        recognizers: Sequence[Recognizer] = (),
     ) -> None:
         """``names`` is an optional named-entity back end (:mod:`needtoknow.detect.ner`):
-        its findings are added where they overlap none of the scanner's own."""
+        its findings are added where they overlap none of the scanner's own.
+        ``recognizers`` are the user's own (:mod:`needtoknow.detect.recognizers`): their
+        entities are known to ``entities`` and ``thresholds`` like ours."""
         self._names = names
-        wanted = set(ENTITIES) if entities is None else set(entities)
-        unknown = wanted - set(ENTITIES) | set(thresholds or {}) - set(ENTITIES)
+        self.recognizers = tuple(recognizers)
+        known = _with_users(self.recognizers)
+        wanted = set(known) if entities is None else set(entities)
+        unknown = wanted - set(known) | set(thresholds or {}) - set(known)
         if unknown:
             raise ValueError(f"unknown entity types: {', '.join(sorted(unknown))}")
         self.entities = frozenset(wanted)
-        self.thresholds = {name: DEFAULT_THRESHOLD for name in ENTITIES} | dict(thresholds or {})
+        self.thresholds = {name: DEFAULT_THRESHOLD for name in known} | dict(thresholds or {})
         # Only the shapes that can yield a wanted entity are searched (each costs RE2
-        # time per candidate even when passed over).
-        shapes = tuple(n for n in _SHAPES if _YIELDS[n] & self.entities)
-        self.automaton = automaton(shapes)
-        self._by_line = automaton(shapes, by_line=True)
+        # time per candidate even when passed over); the user's come first, so that
+        # where one of theirs and one of ours match at the same place, theirs wins.
+        self._classifiers = dict(_CLASSIFIERS)
+        shapes: list[tuple[str, str]] = []
+        for index, recognizer in enumerate(self.recognizers):
+            if recognizer.ignore or recognizer.entity in self.entities:
+                for shape, pattern in recognizer.shapes(index).items():
+                    shapes.append((shape, pattern))
+                    base = known[recognizer.entity].score if recognizer.entity else 0.0
+                    self._classifiers[shape] = _users(recognizer, shape, base)
+        shapes += [(n, _SHAPES[n]) for n in _SHAPES if _YIELDS[n] & self.entities]
+        self.automaton = automaton(tuple(shapes))
+        self._by_line = automaton(tuple(shapes), by_line=True)
         self._short = _short_numbers() if "PHONE_NUMBER" in self.entities else None
+        self._context = {
+            name: re.compile(_words(e.context)) for name, e in known.items() if e.context
+        }
         self._scoring = {
-            name: (e.score, e.category, _EITHER.get(name), self.thresholds[name])
-            for name, e in ENTITIES.items()
+            name: (e.score, e.category, _either(e), self.thresholds[name])
+            for name, e in known.items()
             if name in self.entities
         }
 
@@ -778,7 +837,7 @@ class Scanner:
         # and for the others only once they are known to be PII.
         window = data[max(0, start - CONTEXT_WINDOW) : start]
         before = _clause(window) if shape in _READS_CONTEXT else ""
-        verdict = _CLASSIFIERS[shape](value, before)
+        verdict = self._classifiers[shape](value, before)
         if verdict is None or verdict[0] not in self._scoring:
             return None
         if shape not in _READS_CONTEXT:
@@ -790,7 +849,7 @@ class Scanner:
         word = (context or _NEGATIVE).search(before)
         if word is not None:
             positive = context is not None and (
-                word.lastgroup == "positive" or _CONTEXT[name].search(before, word.end())
+                word.lastgroup == "positive" or self._context[name].search(before, word.end())
             )
             score = round(score + CONTEXT_BOOST if positive else score - NEGATIVE_PENALTY, 2)
             score = min(1.0, max(0.0, score))
