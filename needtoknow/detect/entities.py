@@ -21,6 +21,22 @@ class Entity:
     context: tuple[str, ...] = ()
 
 
+# The identity documents: a word for any of them before a number says it is an identity
+# number — which one, its structure and check digit decide (people write "PAN:" before an
+# Aadhaar). "KYC": Know Your Customer, the RBI's identity check, which asks for them.
+IDENTITY_DOCUMENTS = (
+    "aadhaar",
+    "aadhar",
+    "adhaar",
+    "pan",
+    "passport",
+    "voter",
+    "voter id",
+    "kyc",
+    "id proof",
+    "identity proof",
+)
+
 _ENTITIES = (
     Entity("EMAIL_ADDRESS", "email", 0.9, ("email", "e-mail", "mail")),
     Entity(
@@ -33,17 +49,16 @@ _ENTITIES = (
         "CREDIT_CARD",
         "card_number",
         0.85,
-        ("card", "credit", "debit", "visa", "mastercard", "rupay", "amex", "cc"),
+        ("card", "credit", "debit", "visa", "mastercard", "rupay", "amex", "cc", "charge"),
     ),
-    # "KYC": Know Your Customer, the RBI's identity check, which asks for these documents
-    Entity(
-        "IN_AADHAAR", "identity_number", 0.6, ("aadhaar", "aadhar", "uidai", "uid", "adhaar", "kyc")
-    ),
+    Entity("IN_AADHAAR", "identity_number", 0.6, ("uidai", "uid", *IDENTITY_DOCUMENTS)),
     Entity("IN_AADHAAR_VID", "identity_number", 0.3, ("vid", "virtual id", "aadhaar", "aadhar")),
-    Entity("IN_PAN", "identity_number", 0.8, ("pan", "permanent account", "income tax", "kyc")),
+    Entity(
+        "IN_PAN", "identity_number", 0.8, ("permanent account", "income tax", *IDENTITY_DOCUMENTS)
+    ),
     Entity("IN_GSTIN", "identity_number", 0.95, ("gst", "gstin", "gst no")),
-    Entity("IN_PASSPORT", "identity_number", 0.35, ("passport", "kyc")),
-    Entity("IN_VOTER", "identity_number", 0.55, ("voter", "epic", "election", "kyc")),
+    Entity("IN_PASSPORT", "identity_number", 0.35, IDENTITY_DOCUMENTS),
+    Entity("IN_VOTER", "identity_number", 0.55, ("epic", "election", *IDENTITY_DOCUMENTS)),
     Entity(
         "IN_VEHICLE_REGISTRATION",
         "vehicle_registration",
@@ -155,6 +170,11 @@ NEGATIVE_CONTEXT = (
     "booking",
     "pnr",
     "claim",
+    "barcode",
+    "ean",
+    "upc",
+    "gtin",
+    "isbn",
     "tracking",
     "awb",
     "sku",

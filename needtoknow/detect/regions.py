@@ -2,12 +2,13 @@
 telephone number ("my UK number is 020 7946 0958") is read with that country's numbering
 plan instead of India's.
 
-The names are ``phonenumbers``' own, for every region it can parse, written into
-``data/countries.json`` by ``scripts/build_country_names.py`` (its geocoding data is
-100 MB: not loaded to read a sentence), plus the abbreviations and adjectives people
-write instead. A country named is not enough to make a number a phone — many plans
-accept most digit runs — so :func:`named` also says whether the name stands right before
-a word for a telephone ("UK number", "Dubai office", "US mobile").
+The names are ``phonenumbers``' own and the Unicode CLDR's (Babel's), for every region
+phonenumbers can parse, written into ``data/countries.json`` by
+``scripts/build_country_names.py`` (the geocoding data is 100 MB: not loaded to read a
+sentence), plus the abbreviations and adjectives people write instead. A country named
+is not enough to make a number a phone — many plans accept most digit runs — so
+:func:`named` also says whether the name stands right before a word for a telephone
+("UK number", "Dubai office", "US mobile").
 """
 
 from __future__ import annotations
@@ -60,8 +61,12 @@ class Named:
 
 @functools.cache
 def _names() -> dict[str, str]:
-    listed: dict[str, str] = json.loads(DATA.read_text("utf-8"))
-    names = {name.lower(): region for region, name in listed.items()}
+    listed: dict[str, list[str]] = json.loads(DATA.read_text("utf-8"))
+    names = {
+        name.lower().replace("&", "and"): region  # "&" is matched as "and" (_spelled)
+        for region, spelled in listed.items()
+        for name in spelled
+    }
     return {**names, **OTHER_NAMES}
 
 
@@ -96,6 +101,23 @@ def mentions(data: bytes) -> list[tuple[int, int]]:
     :func:`named` accepts, never fewer. Most text names none, and a number too short
     to be read without a country is looked for only after one (scanner.py)."""
     return _finder().spans(data)
+
+
+@functools.cache
+def _runs_of_words() -> frozenset[str]:
+    """Every run of two or more words inside a name ("jan mayen", "hong kong")."""
+    runs: set[str] = set()
+    for name in _names():
+        words = name.replace("&", "and").split()
+        runs.update(
+            " ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)
+        )
+    return frozenset(runs)
+
+
+def in_a_name(words: str) -> bool:
+    """Whether these words (lower case, two or more) stand in a country's name."""
+    return words in _runs_of_words()
 
 
 @functools.lru_cache(maxsize=1 << 12)

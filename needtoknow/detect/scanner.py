@@ -96,9 +96,18 @@ UPI_HANDLES = frozenset(
     " jio idfcbank indus pnb barodampay unionbank boi cnrb kbl federal".split()
 )
 
-# A capitalised word, then more of them (an initial allowed between): "Asha K. Rao".
-_NAME_WORDS = r"[A-Z][a-z]{1,20}(?: (?:[A-Z]\. )?[A-Z][a-z]{1,20})"
+# A capitalised word ("McKenzie", "Dodd-Wade", "O'Brien" too), then more of them (an
+# initial allowed between): "Asha K. Rao".
+_NAME_WORD = r"(?:[A-Z][a-z]{1,20}(?:[-']?[A-Z][a-z]{1,20})?|[A-Z]'[A-Z][a-z]{1,20})"
+_NAME_WORDS = rf"{_NAME_WORD}(?: (?:[A-Z]\. )?{_NAME_WORD})"
 
+# A word in Devanagari (not its full stops, the danda): RE2's \b knows ASCII only, so
+# what may not touch it is checked in _BAD_BEFORE and _BAD_AFTER.
+_DEVANAGARI_WORD = (
+    r"[\x{0900}-\x{0963}\x{0966}-\x{097F}][\x{0900}-\x{0963}\x{0966}-\x{097F}\x{2019}]*"
+)
+_DEVANAGARI_NAME = rf"{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD}){{1,3}}"
+_HONORIFICS = "श्रीमती|श्रीमान|श्री|सुश्री|कुमारी|माननीय|प्रिय|डॉ|सम्मानसूचक"
 _PREFIX = r"(?:12[0-8]|1[01]\d|\d{1,2})\b"  # an IPv6 prefix length, 0 to 128
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _H = r"[0-9A-Fa-f]{1,4}"  # an IPv6 group
@@ -151,7 +160,10 @@ _SHAPES = {
     "titled": r"(?:\b(?:Dear|Mr|Mrs|Ms|Shri|Smt|Dr|Hi|Hello|Attn|Welcome back|Regards"
     r"|Thanks|Thank you|Cheers|Sincerely|Best|Warm regards|Best regards)\.?,? "
     r"|(?i:\b(?:name|holder)\s{0,3}[:=]\s{0,3}))"
-    rf"(?P<titled_name>{_NAME_WORDS}{{0,2}})\b",
+    rf"(?P<titled_name>{_NAME_WORDS}{{0,2}}\b|{_DEVANAGARI_NAME})",
+    # A name in Devanagari after an honorific (श्री, श्रीमती, माननीय…) or ending in जी
+    "honorific": rf"(?:(?:{_HONORIFICS})\.? )+{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD})?"
+    rf"|{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD}){{0,2}}जी",
     "person": rf"\b{_NAME_WORDS}{{1,2}}\b",
     "token": r"\b(?:[A-Za-z]+\d|\d+[A-Za-z])[A-Za-z0-9]*\b",
 }
@@ -184,6 +196,7 @@ _YIELDS = {
     "birth": {"BIRTHPLACE"},
     "address": {"ADDRESS"},
     "titled": {"PERSON"},
+    "honorific": {"PERSON"},
     "person": {"PERSON"},
     "token": {
         "IN_GSTIN",
@@ -227,6 +240,7 @@ def _short_numbers() -> Automaton:
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 # Bytes that may not touch a candidate of this shape (besides what its \b excludes).
 _BAD_BEFORE: dict[str, frozenset[int]] = {
+    "honorific": frozenset(range(0x80, 0x100)),
     "handle": _WORD | frozenset(b"@."),
     "ipv6": _WORD | frozenset(b":."),
     "ipv4": frozenset(b"."),
@@ -238,6 +252,7 @@ _BAD_BEFORE: dict[str, frozenset[int]] = {
     "token": frozenset(b"-"),
 }
 _BAD_AFTER: dict[str, frozenset[int]] = {
+    "honorific": frozenset(range(0x80, 0x100)),  # more of a word in another script
     "user": frozenset(b"@"),  # user=alice@example.in: the e-mail, not a username
     "handle": _WORD | frozenset(b"@"),
     "mac": frozenset(b":-"),
@@ -353,8 +368,9 @@ def _national_elsewhere(value: str, before: str) -> bool:
     """A national-format number of the country the words before it name, valid by that
     country's numbering plan — when said to be a telephone: the name stands right before
     a telephone word ("my UK number is 020 7946 0958"), a telephone word is there, or the
-    number is written as one, grouped and starting with the country's trunk prefix
-    ("Our office in Albania: 022 345 678"). Many plans accept most digit runs, so a
+    number is written as one: grouped and starting with the country's trunk prefix
+    ("Our office in Albania: 022 345 678"), or grouped exactly as the country writes
+    its numbers. Many plans accept most digit runs, so a
     country named near an order or a score is not enough."""
     found = regions.named(before)
     if found is None or found.region == "IN":
@@ -363,6 +379,7 @@ def _national_elsewhere(value: str, before: str) -> bool:
         found.before_phone_word
         or _says(before, "PHONE_NUMBER")
         or _written_as_national(value, found.region)
+        or _formatted_as_national(value, found.region)
     ):
         return False
     return _valid_in_region(value, found.region)
@@ -373,6 +390,25 @@ def _written_as_national(value: str, region: str) -> bool:
     prefix = None if metadata is None else metadata.national_prefix
     grouped = any(c in value for c in " -()")
     return prefix is not None and prefix != "" and grouped and value.lstrip("(").startswith(prefix)
+
+
+_THOUSANDS = re.compile(r"\d{1,3}(?:[ .]\d{3})+")
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _formatted_as_national(value: str, region: str) -> bool:
+    """Written, groups and punctuation, exactly as that country writes its numbers
+    ("(242) 345-6789" in the Bahamas, "70 12 34 56" in Burkina Faso): an order or a
+    price is not grouped so. A run without separators says nothing, nor one grouped in
+    threes as thousands are written ("exported 512 345 678 tonnes": Poland's mobile
+    format too)."""
+    if not any(c in value for c in " -().") or _THOUSANDS.fullmatch(value):
+        return False
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) == value
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -543,15 +579,17 @@ def _user(_value: str, _before: str) -> Verdict:
 
 
 def _name_words(value: str, titled: bool = False) -> list[str] | None:
-    """The words of a would-be name, or None when one is a street word or a city — or,
-    after a salutation (``titled``), when all are cities: many surnames are towns too
-    ("Dear William Kota")."""
+    """The words of a would-be name, or None when one is a street word or a city, or
+    they are words of a country's name — or, after a salutation (``titled``), when all
+    are cities: many surnames are towns too ("Dear William Kota")."""
     words = value.split()
     if "." in value:
         words = [w for w in words if not w.endswith(".")]  # initials say nothing
     cities = gazetteer.load().cities
     placed = cities.issuperset(words) if titled else not cities.isdisjoint(words)
     if not words or placed or not gazetteer.STREET_WORDS.isdisjoint(value.lower().split()):
+        return None
+    if regions.in_a_name(" ".join(words).lower()):  # "Hong Kong", "Jan Mayen"
         return None
     return words
 
@@ -569,6 +607,10 @@ def _person(value: str, _before: str) -> Verdict:
     if first or last:
         return "PERSON", "first_name" if first else "last_name", False
     return None
+
+
+def _honorific(_value: str, _before: str) -> Verdict:
+    return "PERSON", "honorific", False, 0.3
 
 
 def _titled(value: str, _before: str) -> Verdict:
@@ -627,6 +669,7 @@ _CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
     "birth": _birth,
     "address": _address,
     "titled": _titled,
+    "honorific": _honorific,
     "person": _person,
 }
 assert _CLASSIFIERS.keys() == _SHAPES.keys() == _YIELDS.keys()
@@ -853,6 +896,15 @@ class Scanner:
             )
             score = round(score + CONTEXT_BOOST if positive else score - NEGATIVE_PENALTY, 2)
             score = min(1.0, max(0.0, score))
+        # "Asha Grover called about…" — two words only: of three, the first may be a word
+        # before the name ("Customer Asha Rao wrote": see _last_words)
+        if (
+            score < threshold
+            and shape == "person"
+            and _SAID.match(data, end)
+            and data.count(b" ", start, end) == 1
+        ):
+            score = round(score + CONTEXT_BOOST, 2)
         if score < threshold:
             return None
         return Finding(start, end, name, category, score, validator, masked)
@@ -888,6 +940,13 @@ def _clause(window: bytes) -> str:
             break
     return window[cut + 1 :].decode("utf-8", "replace").lower()
 
+
+# What a person does right after being named: the words after a name are its context too.
+_SAID = re.compile(
+    rb" (?:called|phoned|wrote|emailed|e-mailed|messaged|replied|said|says|asked|complained"
+    rb"|reported|requested|paid|ordered|cancell?ed|confirmed|visited|registered|signed up"
+    rb"|logged in)\b"
+)
 
 _ABBREVIATIONS = frozenset(
     b"no nos a c acct ac mr mrs ms dr sh smt st ph tel mob id dt b d o reg regd approx".split()

@@ -149,6 +149,16 @@ def named(message: str, values: set[str]) -> set[str]:
     return {v for v in values if len(v) > 3 and v in message}
 
 
+def ours_taken_out(output: str) -> str:
+    """The output without the words it is made of — entity, category and validator
+    names: a found value "phone" (a user name) is in "telephone" without being echoed."""
+    from needtoknow.detect.entities import ENTITIES
+
+    for word in sorted({*ENTITIES, *(e.category for e in ENTITIES.values())}, key=len)[::-1]:
+        output = output.replace(word, " ")
+    return output
+
+
 def values_in(text: str, context: str = "") -> set[str]:
     return {text[f.start : f.end] for f in SCANNER.scan(text, context)}
 
@@ -402,7 +412,7 @@ def test_ntk_scan_and_redact_of_generated_files_echo_no_value_and_match_the_libr
                 ).read_bytes()
         for result in (scanned, redacted):
             assert "Traceback" not in result.stderr
-            assert named(result.stdout + result.stderr, secrets) == set()
+            assert named(ours_taken_out(result.stdout + result.stderr), secrets) == set()
 
 
 def test_a_csv_header_cell_is_read_as_redaction_reads_it_not_as_its_own_context() -> None:
