@@ -101,3 +101,13 @@ def test_the_independent_corpus_holds_negatives(tmp_path: Path) -> None:
     run("independent_corpus.py", str(out), "--per-kind", "5")
     documents = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert any(d["spans"] == [] for d in documents) and any(d["spans"] for d in documents)
+
+
+def test_presidios_test_vectors_are_a_corpus_ntk_eval_reads(tmp_path: Path) -> None:
+    from needtoknow.detect.labelled import read
+
+    out = tmp_path / "p.jsonl"
+    run("presidio_vectors.py", str(out))
+    corpus = read(out, "ntk", {})
+    assert len(corpus.documents) > 200 and not corpus.unmapped
+    assert any(not doc.gold for doc in corpus.documents)  # its negatives kept

@@ -42,10 +42,50 @@ OTHER_NAMES = {
     "german": "DE",
     "french": "FR",
     "singaporean": "SG",
+    "israeli": "IL",
+    "chinese": "CN",
+    "japanese": "JP",
+    "korean": "KR",
+    "italian": "IT",
+    "spanish": "ES",
+    "dutch": "NL",
+    "belgian": "BE",
+    "swiss": "CH",
+    "austrian": "AT",
+    "swedish": "SE",
+    "norwegian": "NO",
+    "danish": "DK",
+    "irish": "IE",
+    "portuguese": "PT",
+    "greek": "GR",
+    "polish": "PL",
+    "russian": "RU",
+    "turkish": "TR",
+    "brazilian": "BR",
+    "mexican": "MX",
+    "pakistani": "PK",
+    "bangladeshi": "BD",
+    "nepali": "NP",
+    "sri lankan": "LK",
+    "saudi": "SA",
+    "qatari": "QA",
+    "omani": "OM",
+    "kuwaiti": "KW",
+    "malaysian": "MY",
+    "indonesian": "ID",
+    "thai": "TH",
+    "vietnamese": "VN",
+    "filipino": "PH",
+    "egyptian": "EG",
+    "kenyan": "KE",
+    "nigerian": "NG",
+    "south african": "ZA",
     "hong kong sar china": "HK",
 }
 # Names that are also everyday words: they count only right before a telephone word.
-ONLY_BEFORE_A_PHONE_WORD = frozenset({"us", "jordan", "turkey", "chad", "georgia", "french"})
+ONLY_BEFORE_A_PHONE_WORD = frozenset(
+    {"us", "jordan", "turkey", "chad", "georgia", "french", "polish", "swiss", "dutch"}
+)
 _PHONE_WORD = (
     r"(?:\s+(?:mobile|cell|phone|landline|office|fax|helpline|support))?"
     r"\s+(?:number|no\.?|mobile|cell|phone|landline|line|office|helpline)\b"

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -89,17 +90,28 @@ _GENETIC_TESTS = (
     r"|DNA (?:test|profile|report)|paternity test|genotyp(?:e|ing)"
 )
 
-# The payment service providers' handles of UPI ids (name@handle).
-UPI_HANDLES = frozenset(
-    "ybl ibl axl okhdfcbank okicici oksbi okaxis paytm upi apl fbl icici hdfcbank sbi axisbank"
-    " kotak yesbank ptyes ptaxis pthdfc ptsbi waaxis wahdfcbank wasbi freecharge airtel"
-    " jio idfcbank indus pnb barodampay unionbank boi cnrb kbl federal".split()
-)
+
+def _upi_handles() -> frozenset[str]:
+    """The UPI handles NPCI lists (``data/upi_handles.txt``)."""
+    text = (Path(__file__).parent / "data" / "upi_handles.txt").read_text("utf-8")
+    return frozenset(line for line in text.split() if not line.startswith("#"))
+
 
 # A capitalised word ("McKenzie", "Dodd-Wade", "O'Brien" too), then more of them (an
 # initial allowed between): "Asha K. Rao".
 _NAME_WORD = r"(?:[A-Z][a-z]{1,20}(?:[-']?[A-Z][a-z]{1,20})?|[A-Z]'[A-Z][a-z]{1,20})"
 _NAME_WORDS = rf"{_NAME_WORD}(?: (?:[A-Z]\. )?{_NAME_WORD})"
+
+# A house's number, after the word for what it is if given: "Flat 4B", "H.No. 12-3-45".
+_HOUSE = (
+    r"(?:(?:Flat|House|H\. ?No|Plot|Door|Shop|Apt|Unit|Room)\.?(?: No\.?)? )?"
+    r"\d{1,4}(?:[/-]\d{1,4}){0,3}[A-Za-z]?"
+)
+_PIN = r"[1-9]\d{2} ?\d{3}\b"
+_STREETS = (
+    "Road|Rd|Street|St|Marg|Nagar|Lane|Colony|Layout|Sector|Cross|Main|Avenue|Chowk|Ganj"
+    "|Bazar|Bazaar|Path|Gali|Mohalla|Puram|Peth|Enclave|Vihar|Block|Phase|Extension|Circle"
+)
 
 # A word in Devanagari (not its full stops, the danda): RE2's \b knows ASCII only, so
 # what may not touch it is checked in _BAD_BEFORE and _BAD_AFTER.
@@ -120,7 +132,8 @@ _TAIL = rf"(?:{_V4}|{_H})"  # an IPv6 address's last group(s): a dotted quad fir
 # boundaries.
 _SHAPES = {
     "at": r"\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,6}[A-Za-z]{2,24}\b"
-    r"|\b[A-Za-z0-9][A-Za-z0-9._-]{1,63}@(?i:" + "|".join(sorted(UPI_HANDLES)) + r")\b",
+    # a UPI id: a handle, no dot after it (an e-mail's domain has one)
+    r"|\b[A-Za-z0-9][A-Za-z0-9._-]{1,63}@[A-Za-z][A-Za-z0-9]{1,31}\b",
     "handle": r"@[A-Za-z0-9_][A-Za-z0-9_.]{2,29}",
     "mac": r"\b(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"
     r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})\b",
@@ -144,7 +157,8 @@ _SHAPES = {
     # nine without a bracketed prefix: a shorter run is a number only where a country is
     # named before it (_SHORT_NUMBER), and logs are full of them ("200 72426").
     "number": r"\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,5}\)[ .-]?)?(?:\d[ .-]?){4,17}\d\b"
-    r"|\(\d{2,5}\)[ -]?(?:\d[ -]?){6,22}\d\b|\b(?:\d[ -]?){8,22}\d\b",
+    r"|\(\d{2,5}\)[ -]?(?:\d[ -]?){6,22}\d\b|\b(?:\d[ -]?){8,22}\d\b"
+    r"|\b\d{4}:\d{4}:\d{4}(?::\d{4})?\b",  # an Aadhaar (or VID) in fours by colons
     "licence": r"\b[A-Z]{2}[ -]?\d{2}[ -]?(?:19|20)\d{2}[ -]?\d{7}\b",
     "plate": r"\b(?:[A-Z]{2}[ -]?\d{1,2}[A-Z]?[ -]?(?:[A-Z]{1,3}[ -]?)?\d{4}"
     r"|\d{2}[ -]?BH[ -]?\d{4}[ -]?[A-HJ-NP-Z]{1,2})\b",
@@ -155,11 +169,14 @@ _SHAPES = {
     r"(?P<user_value>[A-Za-z0-9._-]{3,32})",
     "birth": r"(?i:\b(?:born (?:in|at)|place of birth|birth ?place))\W{0,3}"
     r"(?P<place>[A-Z][a-z]{2,20}(?: [A-Z][a-z]{2,20})?)",
-    "address": r"\b\d{1,4}(?:/\d{1,4})?[A-Za-z]?,?[ \n](?:[A-Z][A-Za-z.]{1,20}[ ,\n-]{1,3}){1,6}"
-    r"[1-9]\d{2} ?\d{3}\b",
+    # a house (flat, plot…) number, capitalised words and a PIN code; or, without the PIN,
+    # a street named by its word ("12 MG Road"): an address only when called one
+    "address": rf"\b{_HOUSE},?[ \n](?:[A-Z][A-Za-z.]{{1,20}}[ ,\n-]{{1,3}}){{1,6}}{_PIN}",
+    "street": rf"\b{_HOUSE},? (?:[A-Z][A-Za-z.]{{1,20}} ){{0,3}}(?:{_STREETS})\b\.?"
+    r"(?:,? [A-Z][a-z]{2,20}){0,2}",
     "titled": r"(?:\b(?:Dear|Mr|Mrs|Ms|Shri|Smt|Dr|Hi|Hello|Attn|Welcome back|Regards"
     r"|Thanks|Thank you|Cheers|Sincerely|Best|Warm regards|Best regards)\.?,? "
-    r"|(?i:\b(?:name|holder)\s{0,3}[:=]\s{0,3}))"
+    r"|(?i:\b(?:name|holder)\s{0,3}[:=]\s{0,3}|\b(?:my|his|her|their|whose) name is ))"
     rf"(?P<titled_name>{_NAME_WORDS}{{0,2}}\b|{_DEVANAGARI_NAME})",
     # A name in Devanagari after an honorific (श्री, श्रीमती, माननीय…) or ending in जी
     "honorific": rf"(?:(?:{_HONORIFICS})\.? )+{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD})?"
@@ -195,10 +212,12 @@ _YIELDS = {
     "user": {"USERNAME"},
     "birth": {"BIRTHPLACE"},
     "address": {"ADDRESS"},
+    "street": {"ADDRESS"},
     "titled": {"PERSON"},
     "honorific": {"PERSON"},
     "person": {"PERSON"},
     "token": {
+        "MAC_ADDRESS",
         "IN_GSTIN",
         "IN_PAN",
         "IN_IFSC",
@@ -282,11 +301,16 @@ _EITHER = {
     if e.context
 }
 _NOT_DIGIT = re.compile(r"\D")
+_NOT_DIGIT_BYTES = re.compile(rb"\D")
+_SEPARATOR_BYTES = re.compile(rb"[ -]")
 _SEPARATORS = re.compile(r"[ -]")
 
 # What a classifier returns: (entity, validator, masked[, bonus to the entity's score]),
 # or None for "not PII".
 Verdict = tuple[str, str, bool] | tuple[str, str, bool, float] | None
+
+
+_UPI_HANDLES = _upi_handles()
 
 
 def _at(value: str, _before: str) -> Verdict:
@@ -296,9 +320,9 @@ def _at(value: str, _before: str) -> Verdict:
         if len(labels[-1]) >= 2 and labels[-1].isalpha() and all(labels) and local[-1] != ".":
             return "EMAIL_ADDRESS", "email_structure", False
         return None
-    if domain.lower() in UPI_HANDLES:
+    if domain.lower() in _UPI_HANDLES:
         return "IN_UPI_ID", "upi_handle", False
-    return None
+    return "IN_UPI_ID", "upi_shape", False, -0.35  # a handle NPCI added since: with its words
 
 
 def _handle(_value: str, _before: str) -> Verdict:
@@ -312,6 +336,8 @@ def _mac(value: str, _before: str) -> Verdict:
     digits = value.replace(".", "")
     if "." in value and digits.isdigit() and identifiers.aadhaar(digits) is None:
         return "IN_AADHAAR", "verhoeff", False, -0.2  # dotted: with its word near only
+    if _NOT_HEX.sub("", value).upper() in ("0" * 12, "F" * 12):
+        return None  # the broadcast and the all-zero address name no device
     return "MAC_ADDRESS", "mac_structure", False
 
 
@@ -539,20 +565,31 @@ _TOKEN_RULES: tuple[tuple[str, str, identifiers.Rule], ...] = (
 )
 
 
-# Identifiers strong enough to be read in lower case too ("abcpe1234f"): their letters
-# and digits sit in fixed places (and GSTIN has a check character).
-_ANY_CASE = frozenset({"IN_GSTIN", "IN_PAN"})
+# Identifiers whose letters and digits sit in fixed places, read in lower case too
+# ("abcpe1234f"; GSTIN has a check character, the others need their word).
+_ANY_CASE = frozenset({"IN_GSTIN", "IN_PAN", "IN_VOTER"})
+
+
+_HEX_ADDRESS = re.compile(r"[0-9A-Fa-f]{12}")
+_NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
 
 
 def _token(value: str, before: str) -> Verdict:
+    verdict = _identifier(value)
+    if verdict is None and _HEX_ADDRESS.fullmatch(value):
+        return "MAC_ADDRESS", "mac_structure", False, -0.5  # "001A2B3C4D5E": with its words
+    return verdict
+
+
+def _identifier(value: str) -> Verdict:
     if not value.isupper():
         if value.islower():
             upper = value.upper()
             for entity, validator, rule in _TOKEN_RULES:
                 if entity in _ANY_CASE and rule(upper) is None:
-                    # a PAN's shape is common in lower case (file and build names):
-                    # reported only with its word near; GSTIN's check character suffices
-                    return entity, validator, False, -0.35 if entity == "IN_PAN" else 0.0
+                    # a PAN's or voter id's shape is common in lower case (file and build
+                    # names): only with its word near; GSTIN's check character suffices
+                    return entity, validator, False, 0.0 if entity == "IN_GSTIN" else -0.35
         return None
     for entity, validator, rule in _TOKEN_RULES:
         if rule(value) is None:
@@ -644,6 +681,10 @@ def _address(value: str, _before: str) -> Verdict:
     return None
 
 
+def _street(_value: str, _before: str) -> Verdict:
+    return "ADDRESS", "street_word", False, -0.2  # no PIN: with its words ("address")
+
+
 def _birth(value: str, _before: str) -> Verdict:
     if value in gazetteer.load().cities:
         return "BIRTHPLACE", "city_gazetteer", False, 0.3
@@ -668,6 +709,7 @@ _CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
     "user": _user,
     "birth": _birth,
     "address": _address,
+    "street": _street,
     "titled": _titled,
     "honorific": _honorific,
     "person": _person,
@@ -841,18 +883,43 @@ class Scanner:
                     pos = start
                 elif shape == "handle":
                     pos = start + 1  # "user@2001:db8::1": an address after the "@"
+                elif shape == "at":
+                    # neither an e-mail nor a UPI id: what stands before its "@" may be
+                    # PII of another shape ("192.168.2.1@eth0"), looked for there once
+                    at = data.rindex(b"@", start, end)
+                    found += self._run(automaton, data, start, at, at, None)
                 elif shape == "number":
                     # A run of digit groups may hold a number after groups that are not
                     # one ("2024 05 12 9876543210"): look again from the next group, at
-                    # most _RETRIES times a run, so "1 1 1 1…" stays cheap.
+                    # most _RETRIES times a run, so "1 1 1 1…" stays cheap. A long run
+                    # may start with one: cards side by side ("4012888888881881
+                    # 4012-8888-8888-1881"), its longest head that is one is taken.
                     if match_start >= retry_until:
                         retry_until, retries = pos, 0
+                        head = self._head(data, match_start, pos)
+                        if head is not None:
+                            found.append(head)
+                            pos = retry_until = head.end  # what follows is a run of its own
+                            continue
                     if retries < _RETRIES:
                         retries += 1
                         pos = _next_group(data, match_start, pos)
                 continue
             found.append(finding)
         return found
+
+    def _head(self, data: bytes, start: int, end: int) -> Finding | None:
+        """The longest head of a run of twenty digits or more, ending at a separator,
+        that is a number of ten to nineteen digits (at most ten judged: linear)."""
+        if len(_NOT_DIGIT_BYTES.sub(b"", data[start:end])) < 20:
+            return None
+        cuts = [m.start() for m in _SEPARATOR_BYTES.finditer(data, start, end)]
+        for cut in reversed(cuts):
+            if 10 <= len(_NOT_DIGIT_BYTES.sub(b"", data[start:cut])) <= 19:
+                finding = self._judge(data, "number", start, cut)
+                if finding is not None:
+                    return finding
+        return None
 
     def _last_words(self, data: bytes, start: int, end: int) -> Finding | None:
         """A rejected run of three capitalised words may end in a name ("Welcome Asha

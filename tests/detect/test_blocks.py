@@ -82,8 +82,10 @@ def test_blocks_find_what_each_line_alone_finds(
 
 def test_a_match_never_crosses_a_line_break_when_read_by_line() -> None:
     text = "Ship to 12 MG Road\nBengaluru 560001 please"
-    assert [f.entity for f in SCANNER.scan(text)] == ["ADDRESS"]  # text in hand: one address
-    assert SCANNER.scan(text, by_line=True) == []  # read as a file's lines: none
+    whole = [text[f.start : f.end] for f in SCANNER.scan(text)]
+    assert whole == ["12 MG Road\nBengaluru 560001"]  # text in hand: one address, two lines
+    lines = [text[f.start : f.end] for f in SCANNER.scan(text, by_line=True)]
+    assert lines == ["12 MG Road"]  # a file's lines: the street on its own line only
 
 
 def test_json_lines_are_what_json_dumps_writes() -> None:

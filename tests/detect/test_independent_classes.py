@@ -213,3 +213,55 @@ def test_names_as_people_write_them_without_a_lead_in_and_in_devanagari() -> Non
 
 def said(text: str) -> list[tuple[str, str]]:
     return [(f.entity, text[f.start : f.end]) for f in SCANNER.scan(text)]
+
+
+def test_upi_ids_of_any_handle_macs_ungrouped_and_addresses_as_people_write_them() -> None:
+    """UPI: dots, hyphens and digits in the name; NPCI's handles (data/upi_handles.txt),
+    and a handle not listed when the words say UPI. A MAC written as twelve hex digits,
+    with its word. Addresses after the word for the house (Flat, H.No.), Hyderabad's
+    hyphenated house numbers, and a street without a PIN when called an address (a CSV
+    column named so counts)."""
+    for text, value in (
+        ("pay ravi.k@okhdfcbank now", "ravi.k@okhdfcbank"),
+        ("pay ravi-k2@ybl now", "ravi-k2@ybl"),
+        ("UPI: ravi.k@okhdfc", "ravi.k@okhdfc"),
+        ("device mac 001A2B3C4D5E seen", "001A2B3C4D5E"),
+        ("to Flat 4B, Gomti Nagar, Lucknow 226001", "Flat 4B, Gomti Nagar, Lucknow 226001"),
+        ("Deliver to H.No. 12-3-45, Hyderabad 500034", "H.No. 12-3-45, Hyderabad 500034"),
+        ("address: 12 MG Road, Bengaluru", "12 MG Road, Bengaluru"),
+    ):  # fmt: skip
+        assert [text[f.start : f.end] for f in SCANNER.scan(text)] == [value], text
+    assert [f.entity for f in SCANNER.scan("12 MG Road", "shipping_address")] == ["ADDRESS"]
+    for text in ("ssh root@server1 failed", "hash 001a2b3c4d5e ok", "we met at 12 MG Road"):
+        assert entities(text) == [], text
+
+
+def test_what_presidios_own_test_vectors_showed() -> None:
+    """Classes found scoring Presidio's test vectors (benchmarks/presidio_vectors.py):
+    cards side by side in different groupings, an address before "@" in something that
+    is neither an e-mail nor a UPI id, an Aadhaar in fours by colons, a voter id in lower
+    case with its word, a name after "my name is", a country's adjective."""
+    text = "4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881"
+    assert said(text) == [
+        ("CREDIT_CARD", "4012888888881881"),
+        ("CREDIT_CARD", "4012-8888-8888-1881"),
+        ("CREDIT_CARD", "4012 8888 8888 1881"),
+    ]
+    assert said("call 98765 43210 98765 43211") == [
+        ("PHONE_NUMBER", "98765 43210"),
+        ("PHONE_NUMBER", "98765 43211"),
+    ]
+    assert said("ping 192.168.2.1@eth0 ok") == [("IP_ADDRESS", "192.168.2.1")]
+    assert said("Aadhaar 3123:4567:8909") == [("IN_AADHAAR", "3123:4567:8909")]
+    assert said("voter id uzb2345117") == [("IN_VOTER", "uzb2345117")]
+    assert said("my name is Dan") == [("PERSON", "Dan")]
+    assert said("My Israeli number is 09-7625400") == [("PHONE_NUMBER", "09-7625400")]
+    broadcast, zero = "Broadcast: FF:FF:FF:FF:FF:FF", "unset 00:00:00:00:00:00"  # no device
+    for text in (
+        "at 12:30:45 today",
+        "file abc1234567.txt",
+        "The file name is Report",
+        broadcast,
+        zero,
+    ):
+        assert said(text) == [], text

@@ -224,7 +224,7 @@ def test_the_work_of_a_scan_grows_linearly_with_adversarial_input(unit: str, tai
 
 def test_every_shape_has_adversarial_input() -> None:
     """Each shape's leading characters appear in some adversarial string above."""
-    assert len(_SHAPES) == 20
+    assert len(_SHAPES) == 21
 
 
 @pytest.mark.parametrize(
