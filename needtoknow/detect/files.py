@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
-from needtoknow.detect import images, parquet
+from needtoknow.detect import images, parquet, regions
 from needtoknow.detect.jsonpaths import Paths
 from needtoknow.detect.redact import Redactor
 from needtoknow.detect.scanner import Finding, Scanner
@@ -466,17 +466,30 @@ def _scan_line(
         yield from ((f, None) for f in scanner.scan(line))
         return
     if '"' in line:
-        cells = _cell_starts(line, delimiter)
+        starts = _cell_starts(line, delimiter)
         for f in scanner.scan(line):
-            index = max(i for i, start in enumerate(cells) if start <= f.start)
+            index = max(i for i, start in enumerate(starts) if start <= f.start)
             yield f, header[index] if index < len(header) else None
         return
     start = 0
-    for index, cell in enumerate(line.rstrip("\r\n").split(delimiter)):
+    cells = line.rstrip("\r\n").split(delimiter)
+    country = row_country(header, cells)
+    for index, cell in enumerate(cells):
         column = header[index] if index < len(header) else ""
-        for f in scanner.scan(cell, column):
+        for f in scanner.scan(cell, country + column if column else column):
             yield f.moved(start), column or None
         start += len(cell) + 1
+
+
+def row_country(header: list[str], cells: list[str]) -> str:
+    """The words a CSV row puts before each cell's column name: the country its
+    ``country`` column names, if it has one ("united kingdom phone: 020 7946 0958" is
+    read with that country's numbering plan), else nothing."""
+    for name, cell in zip(header, cells, strict=False):
+        country = regions.country_of(name, cell)
+        if country is not None:
+            return country + " "
+    return ""
 
 
 def _cell_starts(line: str, delimiter: str) -> list[int]:
@@ -629,7 +642,9 @@ def _redact_delimited(
     writer.writerow([redact(cell) for cell in header])  # a header row may be data too
     for row in reader:
         names = header + [""] * max(0, len(row) - len(header))
-        writer.writerow([redact(cell, name) for cell, name in zip(row, names, strict=False)])
+        country = row_country(header, row)
+        cells = zip(row, names, strict=False)
+        writer.writerow([redact(cell, country + name if name else name) for cell, name in cells])
     return redact.count
 
 

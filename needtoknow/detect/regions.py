@@ -100,8 +100,15 @@ class Named:
 
 
 @functools.cache
-def _names() -> dict[str, str]:
+def _listed() -> dict[str, list[str]]:
+    """Each region's names, as written in the data file."""
     listed: dict[str, list[str]] = json.loads(DATA.read_text("utf-8"))
+    return listed
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    listed = _listed()
     names = {
         name.lower().replace("&", "and"): region  # "&" is matched as "and" (_spelled)
         for region, spelled in listed.items()
@@ -134,6 +141,22 @@ def _spelled() -> str:
         re.escape(name).replace(r"\ and\ ", r"\ (?:and|&)\ ")
         for name in sorted(_names(), key=len, reverse=True)
     )
+
+
+# Columns and keys that say which country a row or object is about.
+COUNTRY_FIELDS = frozenset({"country", "country_code", "countrycode", "country_name", "nation"})
+
+
+def country_of(field: str, value: str) -> str | None:
+    """The country a ``country`` column's or key's value names, as words :func:`named`
+    reads ("GB" and "United Kingdom" both as "united kingdom"), or None."""
+    if field.strip().lower().replace(" ", "_") not in COUNTRY_FIELDS:
+        return None
+    written = value.strip().lower()
+    if written in _names():
+        return written
+    spelled = _listed().get(written.upper())
+    return spelled[0].lower().replace("&", "and") if spelled else None
 
 
 def mentions(data: bytes) -> list[tuple[int, int]]:

@@ -36,6 +36,7 @@ from needtoknow.detect.files import (
     Skipped,
     Unreadable,
     redact_file,
+    row_country,
     scan_file,
     scan_text,
 )
@@ -165,7 +166,8 @@ def values_in(text: str, context: str = "") -> set[str]:
 
 def redaction_reading(how: str, content: str) -> set[str]:
     """What a redaction of a delimited or JSON file reads as PII, as documented: each CSV
-    cell under its column name (the header row's cells under none), every JSON string —
+    cell under its column name, after its row's country if a column names one (the header
+    row's cells under none), every JSON string —
     keys too — under its key, numbers as text. (A scan reads these files as lines of text,
     where a neighbouring cell or value can be context too: it may find more.)"""
     if how in ("csv", "tsv"):
@@ -174,7 +176,10 @@ def redaction_reading(how: str, content: str) -> set[str]:
         found = set().union(*(values_in(cell) for cell in header))
         for row in rows[1:]:
             names = header + [""] * len(row)
-            found |= set().union(*(values_in(c, n) for c, n in zip(row, names, strict=False)))
+            country = row_country(header, row)  # a row's country comes before each column
+            found |= set().union(
+                *(values_in(c, country + n if n else n) for c, n in zip(row, names, strict=False))
+            )
         return found
     if how == "json":
         values = [json.loads(content)]
