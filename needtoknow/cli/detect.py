@@ -18,6 +18,7 @@ from rich.table import Table
 from needtoknow.cli.common import Json, print_json, reported, show, stderr, stdout
 from needtoknow.config import Settings, open_vault
 from needtoknow.detect import ENTITIES, Scanner
+from needtoknow.detect.automaton import TooLarge
 from needtoknow.detect.corpus import documents
 from needtoknow.detect.evaluate import Mistake, Score, by_category, evaluate, overall, scanned
 from needtoknow.detect.files import (
@@ -70,6 +71,8 @@ def _scanner(
             raise ValidationError("--threshold", "detect", "format", "ENTITY=SCORE") from None
     try:
         return Scanner(thresholds=limits, entities=entity or None, recognizers=own)
+    except TooLarge as exc:
+        raise ValidationError("--recognizers", "detect", "too_large", str(exc)) from None
     except ValueError as exc:
         raise ValidationError("--entity", "detect", "entity", str(exc)) from None
 

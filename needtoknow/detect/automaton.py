@@ -20,14 +20,20 @@ and the program with groups runs only for the few shapes whose value is an inner
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import re2
 from re2 import _re2
 
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
 _BOTH = _re2.RE2.Anchor.ANCHOR_BOTH
-_GROUP = re.compile(r"\(\?P<\w+>")
+_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")  # a named group's opening, not an escaped "("
+
+
+class TooLarge(ValueError):
+    """The shapes do not fit one automaton (a user's deny-list of tens of thousands of
+    names, say)."""
+
 
 Candidate = tuple[str, int, int, int, int]
 """A match: its shape, its start and end, and the start and end of its value (the inner
@@ -38,9 +44,17 @@ class Automaton:
     """Alternatives named by shape; :meth:`next` is the leftmost match from ``pos``.
     ``values`` names the inner group holding the value, for the shapes that have one."""
 
-    def __init__(self, shapes: Mapping[str, str], values: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        shapes: Mapping[str, str],
+        values: Mapping[str, str],
+        exact: Collection[str] = (),
+    ) -> None:
+        """``exact`` names the shapes (a user's) that the set's answer, read on the match
+        alone, is checked for in its context: ours are written so that it cannot differ."""
         options = re2.Options()
         options.max_mem = 64 << 20  # the default 8 MiB DFA budget falls back to the NFA
+        options.log_errors = False
         pattern = "|".join(f"(?P<{name}>{shape})" for name, shape in shapes.items())
         self._program = _compiled(pattern, options)
         self._bare = _compiled(_GROUP.sub("(?:", pattern), options)
@@ -48,7 +62,9 @@ class Automaton:
         for shape in shapes.values():
             if self._set.Add(_GROUP.sub("(?:", shape).encode()) < 0:
                 raise ValueError("shape does not compile in RE2 as a set member")
-        self._set.Compile()
+        if not self._set.Compile():
+            raise TooLarge("the shapes are too many or too large for one automaton")
+        self._alone = {name: _compiled(_GROUP.sub("(?:", shapes[name]), options) for name in exact}
         self._shapes = tuple(shapes)
         groups = {name.decode(): index for name, index in self._program.NamedCapturingGroups()}
         self._shape_of = {groups[name]: name for name in shapes}
@@ -64,8 +80,7 @@ class Automaton:
             return None
         # The first shape (in order) that matches exactly there is the one that matched:
         # an earlier one matching there at all would have won.
-        members = self._set.Match(data[start:end])
-        shape = self._shapes[min(members)] if members else None
+        shape = self._named(data, start, end)
         if shape is not None and shape not in self._value_of:
             return shape, start, end, start, end
         spans = self._program.Match(_BOTH, data, start, end)
@@ -74,6 +89,15 @@ class Automaton:
         shape = self._shape_of[spans.index(spans[0], 1)]
         value = self._value_of.get(shape)
         return (shape, start, end, *(spans[value] if value is not None else (start, end)))
+
+    def _named(self, data: bytes, start: int, end: int) -> str | None:
+        """The first shape (in order) that matches exactly data[start:end], or None."""
+        for member in sorted(self._set.Match(data[start:end])):
+            shape: str = self._shapes[member]
+            alone = self._alone.get(shape)
+            if alone is None or alone.Match(_BOTH, data, start, end)[0][0] >= 0:
+                return shape
+        return None
 
 
 class Finder:
@@ -99,5 +123,8 @@ class Finder:
 def _compiled(pattern: str, options: re2.Options) -> _re2.RE2:
     program = _re2.RE2(pattern.encode(), options)
     if not program.ok():
-        raise ValueError(f"shape does not compile in RE2: {program.error()}")
+        error = program.error().decode(errors="replace")
+        if "too large" in error or "too big" in error:
+            raise TooLarge(f"the shapes do not fit one automaton: {error}")
+        raise ValueError(f"shape does not compile in RE2: {error}")
     return program

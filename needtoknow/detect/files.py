@@ -111,7 +111,7 @@ _Binary: TypeAlias = "io.BufferedReader[Any] | gzip.GzipFile"
 def _open_binary(path: Path) -> _Binary:
     if path.suffix.lower() == ".gz":
         return gzip.GzipFile(path, "rb")
-    return path.open("rb")
+    return io.BufferedReader(path.open("rb", buffering=0), 1 << 16)  # peek: all of _SNIFF
 
 
 @contextmanager
@@ -398,7 +398,7 @@ def _scan_lines(
 def _scan_blocks(
     source: Iterable[str | UnscannedLine], scanner: Scanner, number: int = 1, offset: int = 0
 ) -> Iterator[tuple[int, Finding, str, None] | UnscannedLine]:
-    """:func:`_scan_lines` of plain text, its lines scanned ``BLOCK`` bytes at a time:
+    """:func:`_scan_lines` of plain text, its lines scanned ``BLOCK`` characters at a time:
     the same findings (no match crosses a line break), a fraction of the cost per line
     when lines are short, as in logs. The first line is ``number``, ``offset``
     characters into the file."""

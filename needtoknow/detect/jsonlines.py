@@ -42,7 +42,12 @@ class JsonLines:
         self._strings: dict[str, str] = {}
 
     def line(self, located: Located) -> str:
-        if self._show_values or located.box or located.column or located.key_path is not None:
+        if (
+            self._show_values
+            or located.box is not None
+            or located.column is not None
+            or located.key_path is not None
+        ):
             return json.dumps(finding_json(located, self._show_values), ensure_ascii=False)
         f, text = located.finding, self._text
         return (

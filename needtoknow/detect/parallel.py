@@ -92,7 +92,8 @@ def scan_in_parallel(
         nonlocal stopped
         batch = future.result()
         if progress is not None:
-            progress((task.end or task.path.stat().st_size) - task.start)
+            size = task.path.stat().st_size if task.end is None and task.path.is_file() else 0
+            progress((task.end or size) - task.start)
         if task.start == 0:
             stopped = None
         if stopped != task.path:

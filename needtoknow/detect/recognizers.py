@@ -54,12 +54,20 @@ class Pattern(BaseModel):
         options.max_mem = 8 << 20
         options.log_errors = False
         try:
-            re2.compile(regex, options)
+            program = re2.compile(regex, options)
         except re2.error as exc:
             hint = " (RE2 has no lookaround or backreferences)" if "(?<" in regex else ""
             raise ValueError(f"not RE2 syntax: {exc}{hint}") from None
-        if re2.compile(regex, options).search("") is not None:
-            raise ValueError("matches empty text")
+        if _NAMED_GROUP.search(regex):
+            raise ValueError("named groups are not used: write (?:…)")
+        if _anchored(regex):
+            raise ValueError(
+                "no anchors (^, $, \\A, \\z): a pattern is looked for anywhere in a line"
+            )
+        for sample in _EMPTY_SAMPLES:
+            found = program.search(sample)
+            if found is not None and found.start() == found.end():
+                raise ValueError("can match empty text: every part of it optional")
         return regex
 
 
@@ -135,11 +143,35 @@ class RecognizerFile(BaseModel):
 
 
 def _bounded(word: str) -> str:
-    """The word as RE2 text, held to word boundaries where it starts or ends with a
-    letter or digit ("Mr." ends with neither)."""
-    before = r"\b" if re.match(r"\w", word) else ""
-    after = r"\b" if re.search(r"\w$", word) else ""
+    """The word as RE2 text, held to word boundaries where it starts or ends with an
+    ASCII letter or digit (RE2's ``\b`` knows no other: "Zoë" gets none after it, and
+    "Mr." ends with neither)."""
+    before = r"\b" if re.match(r"[A-Za-z0-9_]", word) else ""
+    after = r"\b" if re.search(r"[A-Za-z0-9_]$", word) else ""
     return before + re.escape(word) + after
+
+
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P?<\w+>")
+_EMPTY_SAMPLES = ("", " ", "a", "1", "a b", "-", "\n")
+
+
+def _anchored(regex: str) -> bool:
+    """Whether the pattern uses ^, $, \\A or \\z outside a character class."""
+    escaped = in_class = False
+    for character in regex:
+        if escaped:
+            if character in "Az" and not in_class:
+                return True
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "[":
+            in_class = True
+        elif character == "]":
+            in_class = False
+        elif character in "^$" and not in_class:
+            return True
+    return False
 
 
 @functools.cache
@@ -203,16 +235,25 @@ def _from_presidio(data: Any) -> list[dict[str, Any]] | None:
     theirs. Their ``supported_entity`` is our ``entity``; a pattern's ``name`` and
     ``score`` carry over; ``supported_language`` is dropped (we read any language)."""
     if isinstance(data, dict) and "ad_hoc_recognizers" in data:
-        data = data["ad_hoc_recognizers"]
+        data = data["ad_hoc_recognizers"]  # an /analyze body: its text and flags unused
     if not isinstance(data, list) or not all(
         isinstance(item, dict) and "supported_entity" in item for item in data
     ):
         return None
-    renamed = {"supported_entity": "entity", "supported_language": None}
+    dropped = {"supported_language", "supported_languages", "version", "type"}
     converted = []
     for item in data:
-        ours = {renamed.get(k, k): v for k, v in item.items() if renamed.get(k, k) is not None}
+        ours = {k: v for k, v in item.items() if k not in dropped}
+        ours["entity"] = ours.pop("supported_entity")
         ours.setdefault("name", str(item["supported_entity"]).lower())
+        ours.setdefault("deny_list_score", 1.0)  # Presidio's default
+        # Presidio compiles with IGNORECASE | DOTALL (and MULTILINE: anchors are refused)
+        patterns = ours.get("patterns")
+        if isinstance(patterns, list):
+            ours["patterns"] = [
+                {**p, "regex": f"(?is:{p['regex']})"} if isinstance(p, dict) and "regex" in p else p
+                for p in patterns
+            ]
         converted.append(ours)
     return converted
 

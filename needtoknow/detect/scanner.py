@@ -18,6 +18,7 @@ bounded number of times, so the scan stays linear.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 import re
@@ -119,7 +120,8 @@ _DEVANAGARI_WORD = (
     r"[\x{0900}-\x{0963}\x{0966}-\x{097F}][\x{0900}-\x{0963}\x{0966}-\x{097F}\x{2019}]*"
 )
 _DEVANAGARI_NAME = rf"{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD}){{1,3}}"
-_HONORIFICS = "श्रीमती|श्रीमान|श्री|सुश्री|कुमारी|माननीय|प्रिय|डॉ|सम्मानसूचक"
+# (not माननीय, "honourable": courts and ministers have it as often as people)
+_HONORIFICS = "श्रीमती|श्रीमान|श्री|सुश्री|कुमारी|प्रिय|डॉ"
 _PREFIX = r"(?:12[0-8]|1[01]\d|\d{1,2})\b"  # an IPv6 prefix length, 0 to 128
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _H = r"[0-9A-Fa-f]{1,4}"  # an IPv6 group
@@ -172,15 +174,14 @@ _SHAPES = {
     # a house (flat, plot…) number, capitalised words and a PIN code; or, without the PIN,
     # a street named by its word ("12 MG Road"): an address only when called one
     "address": rf"\b{_HOUSE},?[ \n](?:[A-Z][A-Za-z.]{{1,20}}[ ,\n-]{{1,3}}){{1,6}}{_PIN}",
-    "street": rf"\b{_HOUSE},? (?:[A-Z][A-Za-z.]{{1,20}} ){{0,3}}(?:{_STREETS})\b\.?"
-    r"(?:,? [A-Z][a-z]{2,20}){0,2}",
+    "street": rf"\b{_HOUSE},? (?:[A-Z][A-Za-z.]{{1,20}} ){{0,3}}(?:{_STREETS})\b\.?",
     "titled": r"(?:\b(?:Dear|Mr|Mrs|Ms|Shri|Smt|Dr|Hi|Hello|Attn|Welcome back|Regards"
     r"|Thanks|Thank you|Cheers|Sincerely|Best|Warm regards|Best regards)\.?,? "
     r"|(?i:\b(?:name|holder)\s{0,3}[:=]\s{0,3}|\b(?:my|his|her|their|whose) name is ))"
     rf"(?P<titled_name>{_NAME_WORDS}{{0,2}}\b|{_DEVANAGARI_NAME})",
-    # A name in Devanagari after an honorific (श्री, श्रीमती, माननीय…) or ending in जी
+    # A name in Devanagari after an honorific (श्री, श्रीमती…) or before जी
     "honorific": rf"(?:(?:{_HONORIFICS})\.? )+{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD})?"
-    rf"|{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD}){{0,2}}जी",
+    rf"|{_DEVANAGARI_WORD}(?: {_DEVANAGARI_WORD})? जी",
     "person": rf"\b{_NAME_WORDS}{{1,2}}\b",
     "token": r"\b(?:[A-Za-z]+\d|\d+[A-Za-z])[A-Za-z0-9]*\b",
 }
@@ -232,13 +233,16 @@ _VALUE_GROUP = {"user": "user_value", "birth": "place", "titled": "titled_name"}
 
 
 @functools.cache
-def automaton(shapes: tuple[tuple[str, str], ...], by_line: bool = False) -> Automaton:
+def automaton(
+    shapes: tuple[tuple[str, str], ...], by_line: bool = False, exact: tuple[str, ...] = ()
+) -> Automaton:
     """The automaton of these (name, pattern) shapes, in their order (compiled once per
-    set); with ``by_line``, no match crosses a line break."""
+    set); with ``by_line``, no match of ours crosses a line break; ``exact``: the
+    user's shapes (see Automaton)."""
     chosen = dict(shapes)
     if by_line:
-        chosen = {name: _within_a_line(shape) for name, shape in chosen.items()}
-    return Automaton(chosen, _VALUE_GROUP)
+        chosen = {n: shape if n in exact else _within_a_line(shape) for n, shape in shapes}
+    return Automaton(chosen, _VALUE_GROUP, exact)
 
 
 _LINE_BREAKING = ((r"\s", r"[^\S\n]"), (r"\W", r"[^\w\n]"), (r"[ \n]", " "), (r",\n-]", ",-]"))
@@ -281,7 +285,7 @@ _BAD_AFTER: dict[str, frozenset[int]] = {
     "plate": frozenset(b"-"),
     "token": frozenset(b"-"),
 }
-_READS_CONTEXT = frozenset(("number",))
+_READS_CONTEXT = frozenset(("number", "token"))
 _RETRIES = 3  # looks inside one rejected run of digit groups
 _LONGEST_NUMBER = 64  # bytes: a bracketed prefix and 23 digits with a separator each
 _DECIMAL_AFTER = frozenset(("ipv4", "number"))  # 10.0.0.1.5, 12345678.90: part of more
@@ -572,12 +576,15 @@ _ANY_CASE = frozenset({"IN_GSTIN", "IN_PAN", "IN_VOTER"})
 
 _HEX_ADDRESS = re.compile(r"[0-9A-Fa-f]{12}")
 _NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
+_MAC_WORD = re.compile(r"(?<![a-z])(?:mac|hwaddr|ether|bssid|mac address)(?![a-z])")
 
 
 def _token(value: str, before: str) -> Verdict:
     verdict = _identifier(value)
-    if verdict is None and _HEX_ADDRESS.fullmatch(value):
-        return "MAC_ADDRESS", "mac_structure", False, -0.5  # "001A2B3C4D5E": with its words
+    if verdict is None and _HEX_ADDRESS.fullmatch(value) and _MAC_WORD.search(before[-24:]):
+        # "mac 001A2B3C4D5E": twelve hex digits are a hash's prefix as often (a commit),
+        # so only right after a word for a MAC
+        return "MAC_ADDRESS", "mac_structure", False
     return verdict
 
 
@@ -628,7 +635,16 @@ def _name_words(value: str, titled: bool = False) -> list[str] | None:
         return None
     if regions.in_a_name(" ".join(words).lower()):  # "Hong Kong", "Jan Mayen"
         return None
+    if not titled and not _NOT_NAMES.isdisjoint(words):  # "Black Friday", "Max Life"
+        return None
     return words
+
+
+_NOT_NAMES = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Station Airport Life Bank "
+    "Insurance Airlines Hospital University College School Police Court Office Services "
+    "Support Care Team Group Limited Ltd Pvt Inc Corporation Company Ministry".split()
+)
 
 
 def _person(value: str, _before: str) -> Verdict:
@@ -783,16 +799,27 @@ class Scanner:
         # time per candidate even when passed over); the user's come first, so that
         # where one of theirs and one of ours match at the same place, theirs wins.
         self._classifiers = dict(_CLASSIFIERS)
-        shapes: list[tuple[str, str]] = []
+        users: list[tuple[str, str]] = []
+        reported: set[str] = set()  # the user's shapes that report (not ignore)
         for index, recognizer in enumerate(self.recognizers):
             if recognizer.ignore or recognizer.entity in self.entities:
                 for shape, pattern in recognizer.shapes(index).items():
-                    shapes.append((shape, pattern))
+                    users.append((shape, pattern))
                     base = known[recognizer.entity].score if recognizer.entity else 0.0
                     self._classifiers[shape] = _users(recognizer, shape, base)
-        shapes += [(n, _SHAPES[n]) for n in _SHAPES if _YIELDS[n] & self.entities]
-        self.automaton = automaton(tuple(shapes))
-        self._by_line = automaton(tuple(shapes), by_line=True)
+                    if not recognizer.ignore:
+                        reported.add(shape)
+        self._reported = frozenset(reported)
+        ours = tuple((n, _SHAPES[n]) for n in _SHAPES if _YIELDS[n] & self.entities)
+        exact = tuple(name for name, _ in users)
+        self.automaton = automaton((*users, *ours), exact=exact)
+        self._by_line = automaton((*users, *ours), by_line=True, exact=exact)
+        # Where a user's match is not reported (under its threshold, a failed check
+        # digit), ours are looked for in it: theirs must not hide ours.
+        self._ours = {
+            id(self.automaton): automaton(ours),
+            id(self._by_line): automaton(ours, by_line=True),
+        }
         self._short = _short_numbers() if "PHONE_NUMBER" in self.entities else None
         self._context = {
             name: re.compile(_words(e.context)) for name, e in known.items() if e.context
@@ -814,6 +841,9 @@ class Scanner:
             head = context + ": "
             found = self.scan(head + text, by_line=by_line)
             return [f.moved(-len(head)) for f in found if f.start >= len(head)]
+        if by_line and self.recognizers:
+            # a user's pattern may span lines in its own way ("\s", "\D"): each line alone
+            return self._line_by_line(text)
         data = text.encode("utf-8", "surrogatepass")
         findings = self._scan(data, self._by_line if by_line else self.automaton)
         if len(data) != len(text):  # else ASCII: byte offsets are character offsets
@@ -821,6 +851,13 @@ class Scanner:
         if self._names is not None and "PERSON" in self.entities:
             findings = _merged(findings, self._named(text, by_line))
         return findings
+
+    def _line_by_line(self, text: str) -> list[Finding]:
+        found, offset = [], 0
+        for line in text.splitlines(keepends=True):
+            found += [f.moved(offset) if offset else f for f in self.scan(line)]
+            offset += len(line)
+        return found
 
     def _named(self, text: str, by_line: bool) -> list[Finding]:
         """The named-entity back end's findings, line by line if asked."""
@@ -848,13 +885,14 @@ class Scanner:
         # A short run of digits is a telephone only with a country named just before it:
         # looked for there, where the pass above saw nothing.
         more: dict[int, Finding] = {}
+        taken = _Spans(seen)
         for named, _ in countries:
             limit = named + CONTEXT_WINDOW
             stop = min(len(data), limit + _LONGEST_NUMBER)
             for f in self._run(self._short, data, named, stop, limit, None):
-                if not any(f.start < end and start < f.end for start, end in seen):
+                if not taken.overlaps(f.start, f.end):
                     more[f.start] = f
-        return _merged(found, list(more.values())) if more else found
+        return _merged(found, sorted(more.values(), key=lambda f: f.start)) if more else found
 
     def _run(
         self,
@@ -872,6 +910,9 @@ class Scanner:
         retry_until, retries = -1, 0
         while (match := next_match(data, pos, stop)) is not None and match[1] <= limit:
             shape, match_start, pos, start, end = match
+            if pos == match_start:  # a user's pattern matched nothing: step over it
+                pos += 1
+                continue
             if seen is not None:
                 seen.append((match_start, pos))
             finding = self._judge(data, shape, start, end)
@@ -883,6 +924,17 @@ class Scanner:
                     pos = start
                 elif shape == "handle":
                     pos = start + 1  # "user@2001:db8::1": an address after the "@"
+                elif shape in self._reported:
+                    inner = self._run(
+                        self._ours[id(automaton)],
+                        data,
+                        match_start,
+                        min(len(data), pos + _LONGEST_NUMBER),
+                        pos - 1,
+                        None,
+                    )
+                    found += inner
+                    pos = max(pos, inner[-1].end) if inner else pos
                 elif shape == "at":
                     # neither an e-mail nor a UPI id: what stands before its "@" may be
                     # PII of another shape ("192.168.2.1@eth0"), looked for there once
@@ -909,12 +961,18 @@ class Scanner:
         return found
 
     def _head(self, data: bytes, start: int, end: int) -> Finding | None:
-        """The longest head of a run of twenty digits or more, ending at a separator,
-        that is a number of ten to nineteen digits (at most ten judged: linear)."""
+        """The longest head of a run of twenty digits or more, ending at a separator and
+        grouped otherwise, that is a number of ten to nineteen digits (at most ten
+        judged: linear)."""
         if len(_NOT_DIGIT_BYTES.sub(b"", data[start:end])) < 20:
             return None
         cuts = [m.start() for m in _SEPARATOR_BYTES.finditer(data, start, end)]
         for cut in reversed(cuts):
+            # a head written otherwise than the separator after it: "4012888888881881
+            # 4012-…", not one of six groups alike (that is any run's chance reading)
+            inside = set(_SEPARATOR_BYTES.findall(data, start, cut))
+            if inside == {data[cut : cut + 1]}:
+                continue
             if 10 <= len(_NOT_DIGIT_BYTES.sub(b"", data[start:cut])) <= 19:
                 finding = self._judge(data, "number", start, cut)
                 if finding is not None:
@@ -1001,7 +1059,10 @@ def _clause(window: bytes) -> str:
     cut = max(window.rfind(b"\n"), window.rfind(b"; "), window.rfind(b"| "))
     stop = len(window)
     while (stop := window.rfind(b". ", cut + 1, stop)) > cut:
-        word = window[max(window.rfind(b" ", 0, stop), window.rfind(b"/", 0, stop)) + 1 : stop]
+        word = window[
+            max(window.rfind(b" ", cut + 1, stop), window.rfind(b"/", cut + 1, stop), cut)
+            + 1 : stop
+        ]
         if word.lower() not in _ABBREVIATIONS:
             cut = stop + 1
             break
@@ -1022,8 +1083,28 @@ _ABBREVIATIONS = frozenset(
 
 def _merged(own: list[Finding], more: list[Finding]) -> list[Finding]:
     """``own`` plus those of ``more`` that overlap none of them, in order."""
-    kept = [f for f in more if not any(o.start < f.end and f.start < o.end for o in own)]
+    taken = _Spans([(f.start, f.end) for f in own])
+    kept = [f for f in more if not taken.overlaps(f.start, f.end)]
     return sorted(own + kept, key=lambda f: f.start) if kept else own
+
+
+class _Spans:
+    """Spans (start, end), any order, overlapping or not: whether one overlaps them, in
+    logarithmic time (so a second pass over a long text stays linear)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self._starts = [start for start, _ in merged]
+        self._ends = [end for _, end in merged]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_left(self._starts, end) - 1
+        return index >= 0 and self._ends[index] > start
 
 
 def _to_characters(data: bytes, findings: Iterable[Finding]) -> Iterator[Finding]:

@@ -103,3 +103,20 @@ def test_json_lines_are_what_json_dumps_writes() -> None:
             expected = json.dumps(finding_json(located, show_values), ensure_ascii=False)
             assert lines.line(located) == expected
             assert json.loads(lines.line(located)) == finding_json(located, show_values)
+
+
+def test_an_abbreviation_on_the_line_before_is_not_read(tmp_path: Path) -> None:
+    """Second review: the words before a number were read back past the line break
+    ("today\\nAcct." made "today\\nAcct" one word): blocks and lines differed."""
+    path = tmp_path / "a.log"
+    path.write_bytes(b"Paid the fee today\nAcct. 123456789012\n")
+    assert scanned(path) == line_by_line(path.read_bytes())
+    found = [i.finding.entity for i in scan_file(path, SCANNER) if isinstance(i, Located)]
+    assert found == ["IN_BANK_ACCOUNT"]
+
+
+def test_an_empty_column_name_is_written_as_json_dumps_writes_it() -> None:
+    finding = Finding(3, 17, "PHONE_NUMBER", "telephone", 0.7, "phonenumbers")
+    located = Located("a.csv", 2, finding, "9876543210", column="")
+    expected = json.dumps(finding_json(located, False), ensure_ascii=False)
+    assert JsonLines(False).line(located) == expected and '"column": ""' in expected

@@ -179,9 +179,10 @@ def test_product_codes_are_not_cards_and_a_charge_names_one() -> None:
 def test_names_as_people_write_them_without_a_lead_in_and_in_devanagari() -> None:
     """A known first or last name is a person when the words after it say what a person
     does ("… called about"); surnames with inner capitals, hyphens or an apostrophe; a
-    name in Devanagari after an English lead-in, after a Hindi honorific (श्री, श्रीमती,
-    माननीय…) or ending in जी. Not: two words of a country's name, a team that wrote,
-    a Hindi sentence, a postposition after the name."""
+    name in Devanagari after an English lead-in, after a Hindi honorific (श्री, श्रीमती…)
+    or before जी. Not: two words of a country's name, a team that wrote, a day, a
+    station, a Hindi sentence (words ending in जी), a court, a postposition after the
+    name."""
     from faker import Faker
 
     tried = found = 0
@@ -198,7 +199,7 @@ def test_names_as_people_write_them_without_a_lead_in_and_in_devanagari() -> Non
         ("Amy Dodd-Wade called", "Amy Dodd-Wade"),
         ("Dear Conan O'Brien,", "Conan O'Brien"),
         ("Welcome back प्रसाद पटेल!", "प्रसाद पटेल"),
-        ("माननीय कमला मंडल called", "माननीय कमला मंडल"),
+        ("शर्मा जी ने कहा", "शर्मा जी"),
         ("श्रीमती सीता देवी ने कहा", "श्रीमती सीता देवी"),
         ("Regards, सोनल अहलूवालियाजी", "सोनल अहलूवालियाजी"),
     ):
@@ -207,7 +208,11 @@ def test_names_as_people_write_them_without_a_lead_in_and_in_devanagari() -> Non
         "Order 848120897162 from Svalbard & Jan Mayen dispatched",
         "Our office in Hong Kong SAR China opened",
         "Customer Care called back",
+        "Black Friday confirmed",  # second review: days and organisations are no names
+        "Victoria Station reported delays",
         "यह एक वाक्य है। राम जीवन में खुश है",
+        "बाजार में तेजी रही, सब्जी के दाम पर सरकार राजी",  # words ending in जी
+        "माननीय उच्च न्यायालय ने कहा",  # "honourable" precedes courts too
     ):
         assert "PERSON" not in entities(text), text
 
@@ -229,12 +234,21 @@ def test_upi_ids_of_any_handle_macs_ungrouped_and_addresses_as_people_write_them
         ("device mac 001A2B3C4D5E seen", "001A2B3C4D5E"),
         ("to Flat 4B, Gomti Nagar, Lucknow 226001", "Flat 4B, Gomti Nagar, Lucknow 226001"),
         ("Deliver to H.No. 12-3-45, Hyderabad 500034", "H.No. 12-3-45, Hyderabad 500034"),
-        ("address: 12 MG Road, Bengaluru", "12 MG Road, Bengaluru"),
+        ("address: 12 MG Road, Bengaluru", "12 MG Road"),  # the street, not the town after
     ):  # fmt: skip
         assert [text[f.start : f.end] for f in SCANNER.scan(text)] == [value], text
     assert [f.entity for f in SCANNER.scan("12 MG Road", "shipping_address")] == ["ADDRESS"]
-    for text in ("ssh root@server1 failed", "hash 001a2b3c4d5e ok", "we met at 12 MG Road"):
+    for text in (
+        "ssh root@server1 failed",
+        "hash 001a2b3c4d5e ok",
+        "kernel device driver commit 3ee857e1a2b4 merged",  # a hash, though "device"
+        "we met at 12 MG Road",
+    ):
         assert entities(text) == [], text
+    # a street does not swallow the name after it
+    assert said("Parcel left at 14 Park Street, Rahul Sharma signed") == [
+        ("PERSON", "Rahul Sharma")
+    ]
 
 
 def test_what_presidios_own_test_vectors_showed() -> None:
@@ -248,10 +262,8 @@ def test_what_presidios_own_test_vectors_showed() -> None:
         ("CREDIT_CARD", "4012-8888-8888-1881"),
         ("CREDIT_CARD", "4012 8888 8888 1881"),
     ]
-    assert said("call 98765 43210 98765 43211") == [
-        ("PHONE_NUMBER", "98765 43210"),
-        ("PHONE_NUMBER", "98765 43211"),
-    ]
+    # six groups alike are one run's chance readings, not numbers side by side
+    assert said("ref 1234 5678 9012 3456 7890 1234") == []
     assert said("ping 192.168.2.1@eth0 ok") == [("IP_ADDRESS", "192.168.2.1")]
     assert said("Aadhaar 3123:4567:8909") == [("IN_AADHAAR", "3123:4567:8909")]
     assert said("voter id uzb2345117") == [("IN_VOTER", "uzb2345117")]

@@ -59,3 +59,19 @@ def test_the_command_prints_what_one_process_prints(tmp_path: Path) -> None:
         [NTK, "scan", str(tmp_path), "--workers", "0"], capture_output=True, text=True
     )
     assert refused.returncode == 2 and "greater than or equal to 1" in refused.stderr
+
+
+def test_a_missing_file_and_binary_data_past_the_first_read_as_one_process(tmp_path: Path) -> None:
+    """Second review: --workers crashed on a file that is not there, and sniffed more of
+    a file's head for NUL bytes than one process did."""
+    nul = tmp_path / "nul.log"
+    nul.write_bytes(b"x" * 5000 + b"\x00" + mixed_text())
+    paths = [tmp_path / "missing.log", nul]
+    expected = [item for path in paths for item in scan_file(path, SCANNER)]
+    batches = list(scan_in_parallel(paths, 2, keep=True, part=5400))
+    assert [i for b in batches for i in b.skipped] == [
+        i for i in expected if isinstance(i, Skipped)
+    ]
+    assert [i for b in batches for i in b.located] == [
+        i for i in expected if isinstance(i, Located)
+    ]

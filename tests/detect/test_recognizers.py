@@ -214,3 +214,83 @@ def test_the_documentation_shows_the_schema_and_examples_that_load() -> None:
     assert len(examples) == 2
     for _, example in examples:
         assert parse(yaml.safe_load(example))
+
+
+def one(recognizer: dict[str, object]) -> Scanner:
+    return Scanner(recognizers=parse({"recognizers": [recognizer]}))
+
+
+@pytest.mark.parametrize(
+    ("regex", "says"),
+    [
+        ("EMP-(?P<user_value>\\d{6})", "named groups"),  # would take over ours
+        ("^\\d{10}$", "no anchors"),  # a line's start in one reading, a block's in another
+        ("\\bE?\\d*", "empty"),  # matches nothing at a word's start: the scan would stall
+    ],
+)
+def test_patterns_that_would_break_the_scan_are_refused(regex: str, says: str) -> None:
+    """Second review: each of these made the scan report wrong offsets, name the wrong
+    shape, or loop for ever."""
+    with pytest.raises(ValidationError, match=says):
+        one({"name": "x", "entity": "X_ID", "category": "name", "patterns": [{"regex": regex}]})
+
+
+def test_a_users_match_that_is_not_reported_hides_none_of_ours() -> None:
+    """Second review: a weak pattern (Presidio's style, score 0.05) or one whose check
+    digit fails used to swallow the card, phone or Aadhaar it matched."""
+    weak = one({"name": "weak", "entity": "ACCOUNT_NO", "category": "bank_account",
+                "patterns": [{"regex": "\\b[0-9]{8,17}\\b", "score": 0.05}]})  # fmt: skip
+    assert found(weak, "card 4111111111111111") == [("CREDIT_CARD", "4111111111111111")]
+    assert found(weak, "mobile 9876543210") == [("PHONE_NUMBER", "9876543210")]
+    fours = {"regex": "\\b\\d{4} \\d{4} \\d{4}\\b"}
+    checked = one({"name": "c", "entity": "C_ID", "category": "identity_number",
+                   "validator": "luhn", "patterns": [fours]})  # fmt: skip
+    assert found(checked, f"Aadhaar {AADHAAR}") == [("IN_AADHAAR", AADHAAR)]
+    # a user's shape is named only where it matches in its context, not on the bare match
+    glued = one({"name": "g", "entity": "G_ID", "category": "name",
+                 "patterns": [{"regex": "\\bXX\\d{4}"}]})  # fmt: skip
+    assert found(glued, "abXX1234 and XX5678") == [("G_ID", "XX5678")]
+
+
+def test_deny_lists_of_other_scripts_and_of_any_size() -> None:
+    scanner = one({"name": "vip", "entity": "VIP", "category": "name",
+                   "deny_list": ["Zoë", "आशा राव", "José"]})  # fmt: skip
+    assert found(scanner, "Zoë and आशा राव met José.") == [
+        ("VIP", "Zoë"),
+        ("VIP", "आशा राव"),
+        ("VIP", "José"),
+    ]
+    names = [f"Name{n:05d} Surname{n:05d}" for n in range(50_000)]
+    from needtoknow.detect.automaton import TooLarge
+
+    with pytest.raises(TooLarge):  # refused by name (the CLI: --recognizers), never a crash
+        one({"name": "vip", "entity": "VIP", "category": "name", "deny_list": names})
+
+
+def test_presidios_flags_and_defaults_are_kept() -> None:
+    """Presidio compiles its patterns ignoring case, and scores a deny-list 1.0."""
+    scanner = Scanner(
+        recognizers=parse(
+            [
+                {"name": "e", "supported_entity": "EMP", "category": "identity_number",
+                 "version": "0.0.1", "patterns": [{"regex": "\\bemp\\d{5}\\b", "score": 0.7}]},
+                {"name": "t", "supported_entity": "TITLE", "category": "name", "deny_list": ["Mr"]},
+            ]
+        )
+    )  # fmt: skip
+    assert found(scanner, "EMP12345 and Mr X") == [("EMP", "EMP12345"), ("TITLE", "Mr")]
+    assert [f.score for f in scanner.scan("Mr X")] == [1.0]
+
+
+def test_a_users_pattern_reads_a_files_lines_as_it_reads_each_line(tmp_path: Path) -> None:
+    """Second review: by-line scanning rewrote a user's \\s and \\D."""
+    patterns = [{"regex": "EMP[\\s-]\\d{5}"}, {"regex": "\\d{3}\\D\\d{4}"}]
+    scanner = one({"name": "e", "entity": "EMP", "category": "identity_number",
+                   "patterns": patterns})  # fmt: skip
+    text = "EMP 12345\nEMP-54321\n123\n4567\n"
+    alone = [f for line in text.splitlines(keepends=True) for f in scanner.scan(line)]
+    assert (
+        [(f.entity, f.end - f.start) for f in scanner.scan(text, by_line=True)]
+        == [(f.entity, f.end - f.start) for f in alone]
+        == [("EMP", 9), ("EMP", 9)]
+    )
