@@ -92,7 +92,10 @@ class Automaton:
 
     def _named(self, data: bytes, start: int, end: int) -> str | None:
         """The first shape (in order) that matches exactly data[start:end], or None."""
-        for member in sorted(self._set.Match(data[start:end])):
+        members = self._set.Match(data[start:end])
+        if not self._alone:  # ours only: the first that matches the bare span
+            return self._shapes[min(members)] if members else None
+        for member in sorted(members):
             shape: str = self._shapes[member]
             alone = self._alone.get(shape)
             if alone is None or alone.Match(_BOTH, data, start, end)[0][0] >= 0:

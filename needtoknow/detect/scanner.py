@@ -285,7 +285,7 @@ _BAD_AFTER: dict[str, frozenset[int]] = {
     "plate": frozenset(b"-"),
     "token": frozenset(b"-"),
 }
-_READS_CONTEXT = frozenset(("number", "token"))
+_READS_CONTEXT = frozenset(("number",))
 _RETRIES = 3  # looks inside one rejected run of digit groups
 _LONGEST_NUMBER = 64  # bytes: a bracketed prefix and 23 digits with a separator each
 _DECIMAL_AFTER = frozenset(("ipv4", "number"))  # 10.0.0.1.5, 12345678.90: part of more
@@ -581,10 +581,10 @@ _MAC_WORD = re.compile(r"(?<![a-z])(?:mac|hwaddr|ether|bssid|mac address)(?![a-z
 
 def _token(value: str, before: str) -> Verdict:
     verdict = _identifier(value)
-    if verdict is None and _HEX_ADDRESS.fullmatch(value) and _MAC_WORD.search(before[-24:]):
+    if verdict is None and _HEX_ADDRESS.fullmatch(value):
         # "mac 001A2B3C4D5E": twelve hex digits are a hash's prefix as often (a commit),
-        # so only right after a word for a MAC
-        return "MAC_ADDRESS", "mac_structure", False
+        # so only right after a word for a MAC (_judge reads it)
+        return "MAC_ADDRESS", "mac_hex", False
     return verdict
 
 
@@ -1011,6 +1011,8 @@ class Scanner:
         if shape not in _READS_CONTEXT:
             before = _clause(window)
         name, validator, masked = verdict[:3]
+        if validator == "mac_hex" and not _MAC_WORD.search(before[-24:]):
+            return None
         score, category, context, threshold = self._scoring[name]
         if len(verdict) == 4:
             score += verdict[3]
