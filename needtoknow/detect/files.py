@@ -375,7 +375,11 @@ def _scan_lines(
         if how in ("csv", "tsv") and header is None:
             # The header row is read as redaction reads it: each cell with no column name.
             header, names = next(csv.reader([line], delimiter=delimiter), []), []
-        found = list(_scan_line(scanner, line, names, delimiter))
+        found: list[tuple[Finding, str | None]]
+        if how == "jsonl" and "country" in line.lower():
+            found = [(f, None) for f in scanner.scan(line, _object_country(line))]
+        else:
+            found = list(_scan_line(scanner, line, names, delimiter))
         if how == "jsonl" and found:
             on_line = Paths(line, _plain(scanner), MAX_DEPTH)
             found = [(f, on_line.at(f.start)) for f, _ in found]
@@ -481,12 +485,23 @@ def _scan_line(
         start += len(cell) + 1
 
 
-def row_country(header: list[str], cells: list[str]) -> str:
-    """The words a CSV row puts before each cell's column name: the country its
-    ``country`` column names, if it has one ("united kingdom phone: 020 7946 0958" is
-    read with that country's numbering plan), else nothing."""
+def _object_country(line: str) -> str:
+    """The country a JSON Lines object's ``country`` key names (read before the line, as
+    the redaction reads it before each of the object's values), or nothing."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return ""
+    return row_country(list(value), list(value.values())).strip() if isinstance(value, dict) else ""
+
+
+def row_country(header: list[str], cells: list[Any]) -> str:
+    """The words a CSV row (or a JSON object: its keys and values) puts before each
+    cell's column name: the country its ``country`` column names, if it has one
+    ("united kingdom phone: 020 7946 0958" is read with that country's numbering plan),
+    else nothing."""
     for name, cell in zip(header, cells, strict=False):
-        country = regions.country_of(name, cell)
+        country = regions.country_of(name, cell) if isinstance(cell, str) else None
         if country is not None:
             return country + " "
     return ""
@@ -617,7 +632,8 @@ class _Counter:
         if isinstance(value, list):
             return [self.tree(item, context) for item in value]
         if isinstance(value, dict):
-            out = {self(k): self.tree(v, k) for k, v in value.items()}
+            country = row_country(list(value), list(value.values()))
+            out = {self(k): self.tree(v, country + k if k else k) for k, v in value.items()}
             if len(out) != len(value):
                 raise Unreadable("redacting its keys would merge two of them (use hash)")
             return out

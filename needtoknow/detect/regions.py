@@ -153,9 +153,8 @@ def country_of(field: str, value: str) -> str | None:
     if field.strip().lower().replace(" ", "_") not in COUNTRY_FIELDS:
         return None
     written = value.strip().lower()
-    if written in _names():
-        return written
-    spelled = _listed().get(written.upper())
+    region = _names().get(written, written.upper())  # "us" is a word too: by its region
+    spelled = _listed().get(region)
     return spelled[0].lower().replace("&", "and") if spelled else None
 
 

@@ -169,7 +169,7 @@ def values_in(text: str, context: str = "") -> set[str]:
 def redaction_reading(how: str, content: str) -> set[str]:
     """What a redaction of a delimited or JSON file reads as PII, as documented: each CSV
     cell under its column name, after its row's country if a column names one (the header
-    row's cells under none), every JSON string —
+    row's cells under none), every JSON string — after its object's country likewise —
     keys too — under its key, numbers as text. (A scan reads these files as lines of text,
     where a neighbouring cell or value can be context too: it may find more.)"""
     if how in ("csv", "tsv"):
@@ -197,7 +197,8 @@ def _json_reading(value: Any, context: str) -> set[str]:
         return set().union(*(_json_reading(v, context) for v in value))
     if isinstance(value, dict):
         keys = set().union(*(values_in(k) for k in value))
-        return keys.union(*(_json_reading(v, k) for k, v in value.items()))
+        country = row_country(list(value), list(value.values()))  # a "country" key's
+        return keys.union(*(_json_reading(v, country + k if k else k) for k, v in value.items()))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return values_in(str(value), context)
     return set()

@@ -297,3 +297,22 @@ def test_a_csv_rows_country_column_says_which_plan_its_numbers_follow(tmp_path: 
         "2,United States,<TELEPHONE>",
         "3,,(212) 555-0199",
     ]
+
+
+def test_a_json_objects_country_key_says_which_plan_its_numbers_follow(tmp_path: Path) -> None:
+    """A ``country`` key (a name or an ISO code, before or after the number) is read before
+    each of its object's values, by the scan of JSON Lines and by the redaction."""
+    from needtoknow.detect.files import Located, redact_file, scan_file
+    from needtoknow.detect.redact import Redactor
+
+    path = tmp_path / "people.jsonl"
+    path.write_text(
+        '{"phone": "(212) 555-0199", "country": "US"}\n'
+        '{"country": "United States", "contact": {"phone": "(212) 555-0199"}}\n'
+        '{"phone": "(212) 555-0199"}\n'
+    )
+    found = [(i.line, i.key_path) for i in scan_file(path, SCANNER) if isinstance(i, Located)]
+    assert found[0] == (1, "$.phone")
+    redact_file(path, tmp_path / "out.jsonl", SCANNER, Redactor())
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert "555-0199" not in lines[0] and lines[2] == '{"phone": "(212) 555-0199"}'
