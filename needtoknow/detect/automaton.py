@@ -52,9 +52,7 @@ class Automaton:
     ) -> None:
         """``exact`` names the shapes (a user's) that the set's answer, read on the match
         alone, is checked for in its context: ours are written so that it cannot differ."""
-        options = re2.Options()
-        options.max_mem = 64 << 20  # the default 8 MiB DFA budget falls back to the NFA
-        options.log_errors = False
+        options = _options()
         pattern = "|".join(f"(?P<{name}>{shape})" for name, shape in shapes.items())
         self._program = _compiled(pattern, options)
         self._bare = _compiled(_GROUP.sub("(?:", pattern), options)
@@ -107,9 +105,7 @@ class Finder:
     """One pattern without groups: where it matches, and nothing more (RE2's DFA)."""
 
     def __init__(self, pattern: str) -> None:
-        options = re2.Options()
-        options.max_mem = 64 << 20
-        self._program = _compiled(pattern, options)
+        self._program = _compiled(pattern, _options())
 
     def spans(self, data: bytes) -> list[tuple[int, int]]:
         """Every match, left to right, none overlapping."""
@@ -121,6 +117,13 @@ class Finder:
             found.append((start, end))
             pos = max(end, start + 1)
         return found
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.max_mem = 64 << 20  # the default 8 MiB DFA budget falls back to the NFA
+    options.log_errors = False  # errors are raised, not printed
+    return options
 
 
 def _compiled(pattern: str, options: re2.Options) -> _re2.RE2:

@@ -733,6 +733,17 @@ _CLASSIFIERS: dict[str, Callable[[str, str], Verdict]] = {
 assert _CLASSIFIERS.keys() == _SHAPES.keys() == _YIELDS.keys()
 
 
+def _each_line(text: str, find: Callable[[str], list[Finding]]) -> list[Finding]:
+    """What ``find`` finds in each line of ``text`` (its "\\n" kept: lines as a file's
+    reader gives them, split at "\\n" only), with offsets into the whole text."""
+    found, offset = [], 0
+    for line in text.split("\n"):
+        line += "\n" if offset + len(line) < len(text) else ""
+        found += [f.moved(offset) if offset else f for f in find(line)]
+        offset += len(line)
+    return found
+
+
 def _with_users(recognizers: Sequence[Recognizer]) -> dict[str, Entity]:
     """Our entities and the users': a new entity scores what its pattern says (its base
     is 0), an entity of ours gains the user's context words."""
@@ -853,22 +864,15 @@ class Scanner:
         return findings
 
     def _line_by_line(self, text: str) -> list[Finding]:
-        found, offset = [], 0
-        for line in text.splitlines(keepends=True):
-            found += [f.moved(offset) if offset else f for f in self.scan(line)]
-            offset += len(line)
-        return found
+        return _each_line(text, self.scan)
 
     def _named(self, text: str, by_line: bool) -> list[Finding]:
         """The named-entity back end's findings, line by line if asked."""
-        assert self._names is not None
+        names = self._names
+        assert names is not None
         if not by_line:
-            return self._names(text)
-        found, offset = [], 0
-        for line in text.split("\n"):
-            found += [f.moved(offset) for f in self._names(line)]
-            offset += len(line) + 1
-        return found
+            return names(text)
+        return _each_line(text, lambda line: names(line.removesuffix("\n")))
 
     def scan_many(self, texts: Iterable[str]) -> Iterator[list[Finding]]:
         """:meth:`scan` for each text, in order."""
