@@ -1,9 +1,15 @@
 """The benchmarks still run (tiny sizes; no timing is asserted — numbers live in
-docs/benchmarks.md, measured by running the scripts in full)."""
+docs/benchmarks.md, measured by running the scripts in full).
+
+Each test reads the figures a benchmark prints — its ratios, rates and scores — and
+fails when one does not parse as a finite number: a contender that failed prints an
+error where its figures belong, and the row's mere presence would pass."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +17,7 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
 pytestmark = pytest.mark.slow
 
 
@@ -22,35 +29,62 @@ def run(script: str, *args: str) -> str:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert "Error" not in result.stdout, result.stdout
     return result.stdout
+
+
+def figures(out: str, pattern: str, count: int | None = None) -> list[float]:
+    """Every number ``pattern``'s groups capture (``{n}`` stands for a number), each
+    finite; at least one match, or exactly ``count``."""
+    found = re.findall(pattern.replace("{n}", NUMBER), out, re.MULTILINE)
+    assert found, f"no {pattern!r} in:\n{out}"
+    if count is not None:
+        assert len(found) == count, f"{len(found)} of {pattern!r}, not {count}:\n{out}"
+    values = [
+        float(text.replace(",", ""))
+        for match in found
+        for text in (match if isinstance(match, tuple) else (match,))
+    ]
+    assert all(math.isfinite(v) for v in values), values
+    return values
 
 
 def test_bench_policy_checks_both_engines_agree_then_reports_a_ratio() -> None:
     out = run("bench_policy.py", "--repeats", "1")
     assert "both engines agree on every one" in out
-    assert "goal ≥ 50x" in out
+    assert figures(out, r"worse mix: {n}x \(goal ≥ 50x", count=1)[0] > 0
 
 
 def test_bench_vault_reports_put_and_get_ratios() -> None:
     out = run("bench_vault.py", "--customers", "200", "--gets", "500")
-    assert "put" in out and "get within 3x of plain select" in out
+    rows = figures(out, r"^(?:put|get) +{n} +{n} +{n}x$", count=2)
+    assert all(v > 0 for v in rows), rows
+    figures(out, r"get within 3x of plain select: .*\({n}x\)", count=1)
 
 
 def test_bench_ledger_reports_every_goal() -> None:
     out = run("bench_ledger.py", "--entries", "3000", "--gets", "300", "--proofs", "20")
-    for goal in ("get with ledger entry", "get_many", "verify:", "inclusion proof"):
-        assert goal in out
+    figures(out, r"ratio {n}x \(goal ≤ 1\.5x", count=2)  # get, get_many
+    figures(out, r"^verify: {n} s", count=1)
+    figures(out, r"inclusion proof .*: median {n} ms, max {n} ms", count=1)
 
 
 def test_bench_http_serves_both_apps_and_balances_the_ledger() -> None:
     out = run("bench_http.py", "--seconds", "1", "--clients", "4", "--customers", "30")
-    assert "bare FastAPI" in out and "p99 ratio" in out
-    assert "(equal)" in out and "verify ok" in out
+    rates = figures(out, r"(?:bare FastAPI|needtoknow): +{n} req/s, p50 +{n} ms, p99 +{n} ms")
+    assert len(rates) == 6 and all(v > 0 for v in rates), rates
+    figures(out, r"^p99 ratio {n}x", count=1)
+    figures(out, r"^throughput {n}% of bare", count=1)
+    new, served = figures(out, r"verify ok; {n} new entries for {n} customer requests served")
+    assert new == served > 0 and "(equal)" in out
 
 
 def test_bench_detect_compares_with_presidio_and_the_raw_pass() -> None:
     out = run("bench_detect.py", "--documents", "300", "--presidio", "30")
-    assert "x Presidio (goal ≥ 50x)" in out and "raw single pass" in out
+    figures(out, r"throughput: {n}x Presidio \(goal ≥ 50x\)", count=1)
+    assert "raw single pass" in out
+    assert all(0 <= f1 <= 1 for f1 in figures(out, r"^  \w+ +F1 {n}"))
 
 
 def test_bench_analytics_runs_every_contender(tmp_path: Path) -> None:
@@ -58,21 +92,25 @@ def test_bench_analytics_runs_every_contender(tmp_path: Path) -> None:
         "bench_analytics.py", "--events", "20000", "--subjects", "2000", "--data", str(tmp_path)
     )
     for contender in ("duckdb-bounded", "ours", "opendp-polars", "pipelinedp-local"):
-        assert out.count(f"\n{contender} ") == 2, out  # a row for each query
-    assert "Error" not in out, out  # a contender that failed prints its error in its row
+        # a row for each query, every column after the name a number
+        row = rf"^{contender} +" + " +".join(["-?{n}"] * 12)
+        figures(out, row, count=2)
     ours = [line.split() for line in out.splitlines() if line.startswith("ours ")]
     assert int(ours[0][5]) > 0, out  # Q1 releases its public keys (nothing filtered away)
-    assert "ours / duckdb-bounded" in out and "goal ≥ 10x" in out
+    figures(out, r"ours / duckdb-bounded: {n}x time \(goal ≤ 3x\)", count=2)
+    figures(out, r"opendp-polars / ours: {n}x time \(goal ≥ 10x\)", count=2)
 
 
 def test_bench_lifecycle_compares_a_retention_run_with_a_plain_delete() -> None:
     out = run("bench_lifecycle.py", "--customers", "2000")
-    assert out.count("retention run within 3x of a plain DELETE") == 2  # SQLite, PostgreSQL
+    # SQLite and PostgreSQL
+    figures(out, r"ratio {n}x — retention run within 3x of a plain DELETE", count=2)
 
 
 def test_bench_import_reports_the_ratio_and_the_memory() -> None:
     out = run("bench_import.py", "--customers", "300", "--rows", "2000")
-    assert "vs one Vault.add per transaction" in out and "peak RSS" in out
+    figures(out, r"{n}/s vs one Vault\.add per transaction {n}/s: {n}x", count=3)
+    figures(out, r"peak RSS {n} MiB after 10%, {n} MiB at the end \({n}x\)", count=1)
 
 
 def test_bench_scope_compares_a_scope_with_an_indexed_count() -> None:
@@ -87,13 +125,27 @@ def test_bench_scope_compares_a_scope_with_an_indexed_count() -> None:
         "--repeats",
         "1",
     )
-    assert "peer  indexed count(*)" in out and "Ledger.received" in out
-    assert "x the count (goal ≤ 3x" in out
+    figures(out, r"^peer  indexed count\(\*\) +{n} ms", count=1)
+    figures(out, r"Ledger\.received +{n} ms +{n}x the count \(goal ≤ 3x", count=1)
+
+
+def test_bench_cli_times_the_commands_against_the_imports() -> None:
+    out = run("bench_cli.py", "--runs", "2")
+    figures(out, r"^ntk (?:--help|customer get) +{n} +{n}  ≤ \dx", count=2)
+
+
+def test_bench_detect_stream_reports_throughput_memory_and_the_peers() -> None:
+    out = run("bench_detect_stream.py", "--gigabytes", "0.02")
+    assert all(v > 0 for v in figures(out, r"GB: +{n} s \({n} MB/s\)", count=2))
+    figures(out, r"--workers 2: +{n} s \({n} MB/s\), {n}x one process", count=1)
+    figures(out, r"peer, GNU grep .*: {n} s \({n} MB/s\); ntk scan takes {n}x", count=1)
+    figures(out, r"^peak RSS large/small: {n}x", count=1)
 
 
 def test_bench_detect_scores_both_on_the_independent_corpus() -> None:
     out = run("bench_detect.py", "--independent", "--presidio", "30")
-    assert "corpus: independent_corpus.py" in out and "x Presidio (goal ≥ 50x)" in out
+    assert "corpus: independent_corpus.py" in out
+    figures(out, r"throughput: {n}x Presidio \(goal ≥ 50x\)", count=1)
 
 
 def test_the_independent_corpus_holds_negatives(tmp_path: Path) -> None:
