@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"vault"},
     {"rights", "imports", "staff"},
     {"config", "demo"},
-    {"health", "detect"},
+    {"health", "detect", "backups"},
     {"analytics", "incidents"},
     {"web"},
     {"api", "client"},

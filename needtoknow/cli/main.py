@@ -82,6 +82,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "nominee": ("rights", "nominee", "Nominees who may act for a customer (DPDP Act s.14)."),
     "staff": ("staff", "app", "Staff accounts for the console (password and TOTP)."),
     "incident": ("incident", "app", "Security incidents and personal data breaches."),
+    "backup": (
+        "backup",
+        "backup",
+        "Copy the vault's database to a file, and ledger it. The keys are not in it.",
+    ),
+    "restore": (
+        "backup",
+        "restore",
+        "Replace the vault's database with a backup; erasures since it stay erased.",
+    ),
     "schema": (
         "schema",
         "schema",

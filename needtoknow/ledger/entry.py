@@ -47,6 +47,8 @@ KINDS = frozenset(
         "staff",  # a staff account added or disabled; a sign-in, refused or locked out
         "audit",  # the ledger verified: how far, against how many witnesses, whether it held
         "incident",  # an incident opened, scoped, notified or closed
+        "backup",  # a copy of the database taken (its SHA-256 and the ledger's size in it)
+        "restore",  # a backup restored, and what of the ledger after it was carried out again
     }
 )
 

@@ -151,9 +151,15 @@ def append_with(cursor: Any, sql: Statements, entries: Sequence[bytes]) -> list[
 
 def append(conn: sa.Connection, entries: Sequence[Entry]) -> list[int]:
     """Add ``entries`` in the caller's transaction; returns their indexes."""
+    return append_canonical(conn, [e.canonical() for e in entries])
+
+
+def append_canonical(conn: sa.Connection, entries: Sequence[bytes]) -> list[int]:
+    """Add entries already in canonical form (a restore carrying a ledger's tail over,
+    byte for byte) in the caller's transaction; returns their indexes."""
     cursor = conn.connection.cursor()
     try:
-        return append_with(cursor, statements(conn.dialect), [e.canonical() for e in entries])
+        return append_with(cursor, statements(conn.dialect), entries)
     finally:
         cursor.close()
 

@@ -566,3 +566,18 @@ external_ids = Table(
     Column("customer_id", String(36), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Backups taken with ``ntk backup`` (a copy of this database; never the keys): the file's
+# SHA-256, and the ledger's size and root hash in the copy. A restore finds its backup
+# here in the database it replaces, so it knows which of that ledger's entries came after
+# the copy — the erasures and withdrawals it must carry out again.
+backups = Table(
+    "backups",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("taken_at", DateTime(timezone=True), nullable=False),
+    Column("dialect", String(20), nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("ledger_index", BigInteger, nullable=False),  # the backup's own ledger entry
+)

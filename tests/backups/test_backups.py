@@ -1,0 +1,227 @@
+"""Backups and restores on real SQLite and PostgreSQL: what was erased stays erased, the
+ledger after the backup is carried over byte for byte (witnesses see no fork), and the
+keys are never in the copy."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.backups import back_up, backups, restore
+from needtoknow.config import Settings, open_vault
+from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
+from needtoknow.storage.schema import ledger_entries
+from needtoknow.vault import Vault
+from tests.conftest import Clock
+from tests.customers import ASHA
+
+MARKETING: dict[str, Any] = {"recipient": "marketing_team", "purpose": "marketing_contact"}
+BILLING: dict[str, Any] = {"recipient": "billing_team", "purpose": "billing"}
+BOB = {**ASHA, "name": "Bob Backupwala", "email": "bob.backup@example.in"}
+
+
+def entries(vault: Vault) -> list[dict[str, Any]]:
+    with vault.db.connect() as conn:
+        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
+        return [json.loads(bytes(row.entry)) for row in rows]
+
+
+@pytest.fixture
+def reopen(settings: Settings, clock: Clock) -> Iterator[Any]:
+    """Open the vault again after a restore (and close what was opened)."""
+    opened: list[Vault] = []
+
+    def again(other: Settings | None = None) -> Vault:
+        opened.append(open_vault(other or settings, clock=clock))
+        return opened[-1]
+
+    yield again
+    for vault in opened:
+        vault.close()
+
+
+@pytest.fixture
+def empty_database(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """Another database of the same kind, empty: the machine a lost vault comes back on."""
+    if settings.database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'new.db'}"
+        return
+    admin = os.environ["NTK_TEST_POSTGRES_URL"]
+    name = f"ntk_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def test_erasures_and_withdrawals_after_the_backup_are_carried_out_again(
+    vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+) -> None:
+    asha = vault.add(ASHA).customer_id
+    bob = vault.add(BOB).customer_id
+    vault.consents.grant(bob, "marketing_contact", "web", "signup form #77")
+    taken = back_up(vault, tmp_path / "vault.backup")
+    assert taken.tree_size == len(entries(vault)) - 1  # all but its own entry
+    vault.erase(asha)
+    vault.consents.withdraw(bob, "marketing_contact", "email")
+    vault.get(bob, **BILLING)
+    before = vault.ledger.sign_head()
+    vault.close()
+
+    restored = restore(settings, tmp_path / "vault.backup")
+
+    assert restored.ledger_after_backup == "carried"
+    assert restored.carried == before.tree_size - taken.tree_size
+    assert (restored.erasures, restored.withdrawals, restored.unopenable) == (1, 1, 0)
+    back = reopen()
+    with pytest.raises(NotFound):
+        back.get(asha, **BILLING)
+    with pytest.raises(PolicyDenied, match="or withdrew"):
+        back.get(bob, **MARKETING)
+    assert back.get(bob, **BILLING).values["name"] == "Bob Backupwala"
+    # The log is the one the witness saw, extended: no fork, every head verifies.
+    report = back.ledger.verify(witnesses=[before])
+    assert report.ok, report.to_json()
+    restoring = entries(back)[before.tree_size]  # the first entry after the carried ones
+    assert restoring["kind"] == "restore" and restoring["detail"] == restored.to_json()
+    assert not (settings.home / backups.PENDING).exists()
+
+
+def test_a_customer_erased_before_the_backup_is_not_in_it(
+    vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+) -> None:
+    asha = vault.add(ASHA).customer_id
+    vault.erase(asha)
+    back_up(vault, tmp_path / "vault.backup")
+    vault.close()
+    restored = restore(settings, tmp_path / "vault.backup")
+    assert (restored.carried, restored.erasures) == (1, 0)  # the backup's own entry
+    with pytest.raises(NotFound):
+        reopen().get(asha, **BILLING)
+
+
+def test_without_the_ledger_after_it_a_retired_key_keeps_the_erasure(
+    vault: Vault, settings: Settings, tmp_path: Path, empty_database: str, reopen: Any
+) -> None:
+    asha = vault.add(ASHA).customer_id
+    back_up(vault, tmp_path / "vault.backup")
+    vault.erase(asha)
+    old = vault.keys.active_version()
+    vault.rotate_keys()
+    vault.retire_key(old)
+    vault.close()
+    # The database is lost; the keys (kept apart) and the backup are not.
+    elsewhere = Settings(home=settings.home, database_url=empty_database)
+
+    restored = restore(elsewhere, tmp_path / "vault.backup")
+
+    assert restored.ledger_after_backup == "unavailable" and restored.carried == 0
+    assert restored.unopenable >= 1
+    with pytest.raises(NeedToKnowError) as refused:
+        reopen(elsewhere).get(asha, **BILLING)
+    assert "Canarywala" not in str(refused.value)
+    assert [e["kind"] for e in entries(reopen(elsewhere))].count("restore") == 1
+
+
+def test_the_backup_holds_neither_the_keys_nor_plaintext(
+    sqlite_vault: Vault, tmp_path: Path
+) -> None:
+    sqlite_vault.add(ASHA)
+    path = tmp_path / "vault.backup"
+    back_up(sqlite_vault, path)
+    data = path.read_bytes()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    keys = json.loads((tmp_path / "home" / "keys.json").read_text())
+    secrets = [v for v in json.dumps(keys).split('"') if len(v) >= 40]
+    assert secrets  # the key file's base64 keys
+    for secret in secrets:
+        assert secret.encode() not in data and base64.b64decode(secret) not in data
+    for canary in ("Canarywala", "asha.canary", "98765 43210", "4111"):
+        assert canary.encode() not in data
+
+
+def test_what_a_backup_or_restore_refuses(vault: Vault, settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "vault.backup"
+    back_up(vault, path)
+    with pytest.raises(ValidationError, match="exists"):
+        back_up(vault, path)  # never over another backup
+    stranger = tmp_path / "not-a-backup"
+    stranger.write_bytes(b"hello")
+    with pytest.raises(ValidationError, match="not_a_backup"):
+        restore(settings, stranger)
+    other = tmp_path / "other.backup"
+    other.write_bytes(path.read_bytes()[:-1] + b"\x01")  # the right kind, never recorded
+    vault.close()
+    with pytest.raises(ValidationError, match="unknown"):
+        restore(settings, other)
+    assert not (settings.home / backups.PENDING).exists()
+
+
+def test_a_restore_cut_short_is_finished_by_running_it_again(
+    vault: Vault,
+    settings: Settings,
+    tmp_path: Path,
+    reopen: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asha = vault.add(ASHA).customer_id
+    back_up(vault, tmp_path / "vault.backup")
+    vault.erase(asha)
+    vault.close()
+
+    def killed(*_: Any) -> None:
+        raise KeyboardInterrupt  # the process dies after the copy is loaded
+
+    with monkeypatch.context() as patch:
+        patch.setattr(backups, "_carry_over", killed)
+        with pytest.raises(KeyboardInterrupt):
+            restore(settings, tmp_path / "vault.backup")
+    assert (settings.home / backups.PENDING).exists()
+    interim = open_vault(settings)
+    try:
+        assert interim.get(asha, **BILLING).values  # the backup's copy, not erased again yet
+    finally:
+        interim.close()
+    stranger = tmp_path / "other.backup"
+    stranger.write_bytes((tmp_path / "vault.backup").read_bytes())
+    with stranger.open("ab") as handle:
+        handle.write(b"\x00")
+    with pytest.raises(NeedToKnowError, match="unfinished"):
+        restore(settings, stranger)
+
+    restored = restore(settings, tmp_path / "vault.backup")
+
+    assert restored.erasures == 1
+    with pytest.raises(NotFound):
+        reopen().get(asha, **BILLING)
+
+
+@pytest.mark.postgresql
+def test_a_restore_refuses_while_others_are_connected(
+    postgres_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    from needtoknow.config import init_vault
+
+    settings = Settings(home=tmp_path / "home", database_url=postgres_url)
+    vault = init_vault(settings, clock=clock)
+    back_up(vault, tmp_path / "vault.backup")
+    try:  # the vault stays open: a running service
+        vault.add(ASHA)
+        with pytest.raises(NeedToKnowError, match="other session"):
+            restore(settings, tmp_path / "vault.backup")
+    finally:
+        vault.close()
