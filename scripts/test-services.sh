@@ -2,9 +2,9 @@
 # Install and start what the test suite needs besides Python: PostgreSQL (own cluster on
 # 127.0.0.1), SoftHSM2, wrk (the HTTP benchmark's load generator), Tesseract (OCR of
 # images for the PII scanner), a Java runtime (local PySpark) and a Devanagari font
-# (report charts) and Chromium (the console's and the portal's browser tests, driven by
-# Playwright through its executable path). Idempotent; prints
-# `export` lines for the test environment.
+# (report charts), Chromium (the console's and the portal's browser tests, driven by
+# Playwright through its executable path) and Go with x/mod (the ledger tiles' verifier).
+# Idempotent; prints `export` lines for the test environment.
 set -euo pipefail
 
 PGPORT="${NTK_TEST_PGPORT:-54329}"
@@ -21,6 +21,10 @@ command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # a Unicode font for the incident reports' PDFs (needtoknow.incidents.reports)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# Go and its transparency-log packages: the independent verifier of `ntk ledger tiles`
+# (tests/ledger/tlogverify, golang.org/x/mod/sumdb/tlog and note, built offline)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ] || need+=(golang-golang-x-mod-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-services: missing ${need[*]} and not root; install them" >&2

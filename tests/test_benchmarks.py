@@ -67,6 +67,7 @@ def test_bench_ledger_reports_every_goal() -> None:
     out = run("bench_ledger.py", "--entries", "3000", "--gets", "300", "--proofs", "20")
     figures(out, r"ratio {n}x \(goal ≤ 1\.5x", count=2)  # get, get_many
     figures(out, r"^verify: {n} s", count=1)
+    figures(out, r"^verify --since-head over the {n} entries .*: {n} s, {n}x the full", count=1)
     figures(out, r"inclusion proof .*: median {n} ms, max {n} ms", count=1)
 
 

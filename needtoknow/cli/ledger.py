@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
@@ -102,8 +102,10 @@ def _show(report: Report, as_json: bool) -> None:
         for warning in report.warnings:
             stderr.print(f"warning: {warning}", highlight=False)
         if report.ok:
+            read = report.entries - report.since
+            since = f" (appended after the head of size {report.since})" if report.since else ""
             typer.echo(
-                f"ok: {report.entries} entries, {report.heads_checked} signed tree heads, "
+                f"ok: {read} entries{since}, {report.heads_checked} signed tree heads, "
                 f"{report.nodes_checked} stored nodes, {report.witnesses_checked} witness "
                 "heads checked"
             )
@@ -116,6 +118,14 @@ def _show(report: Report, as_json: bool) -> None:
 @app.command()
 def verify(
     witness: Witness = None,
+    since_head: Annotated[
+        bool,
+        typer.Option(
+            "--since-head",
+            help="Check only what was appended after the newest signed head the last "
+            "verification that held reached: its cost is the new entries', not the log's.",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Recompute the tree from storage and check it against every signed tree head.
@@ -130,7 +140,7 @@ def verify(
 
     def run(vault: Vault) -> Report:
         with counting("verifying entries", as_json) as advance:
-            return vault.audits.run(witnesses, advance)
+            return vault.audits.run(witnesses, advance, since_last=since_head)
 
     _show(with_vault(run, as_json), as_json)
 
@@ -184,6 +194,46 @@ def export(
     written = with_vault(write)
     if output is not None:
         stderr.print(f"{written} entries written to {output}", highlight=False)
+
+
+@app.command()
+def tiles(
+    directory: Annotated[Path, typer.Argument(help="Where to write (created if need be).")],
+    origin: Annotated[
+        str,
+        typer.Option(
+            help="The log's name in the checkpoint: where it will be published, without "
+            "the scheme (say ledger.example.com/needtoknow)."
+        ),
+    ] = "needtoknow/ledger",
+    entries: Annotated[
+        bool,
+        typer.Option(
+            "--entries",
+            help="Also write the entries (owner-only: they hold customer ids; never publish them).",
+        ),
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Write the ledger as static C2SP tlog-tiles with a signed checkpoint, for witnesses.
+
+    Any static web host can serve the directory; Go's sumdb tlog and note packages (and
+    other tlog-tiles clients) verify inclusion and consistency with the printed key.
+    Run it again to add what is new: full tiles are written once."""
+
+    def write(vault: Vault) -> Any:
+        with counting("writing tiles", as_json) as advance:
+            return vault.ledger.tiles(directory, origin, entries, advance)
+
+    published = with_vault(write, as_json)
+    if as_json:
+        print_json(published.to_json())
+        return
+    typer.echo(
+        f"checkpoint {directory / 'checkpoint'} at tree size {published.tree_size}; "
+        f"{published.tiles_written} tiles and {published.bundles_written} entry bundles "
+        f"written\nverifier key {published.verifier_key}"
+    )
 
 
 @app.command()

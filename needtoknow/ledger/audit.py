@@ -15,7 +15,7 @@ import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -25,6 +25,16 @@ from needtoknow.ledger.entry import customers_of, receipts_of
 from needtoknow.ledger.heads import TreeHead
 
 T = TypeVar("T")
+
+
+class Leaves(Protocol):
+    """Where checked leaf hashes go: a list, or a tree growing (ledger.since)."""
+
+    def __len__(self) -> int: ...
+
+    def append(self, leaf: bytes, /) -> None: ...
+
+
 BIGINT_MAX = 2**63 - 1  # the index columns' range: a forged row may sit anywhere in it
 
 
@@ -40,6 +50,7 @@ class Report:
     nodes_checked: int = 0
     witnesses_checked: int = 0
     unsigned: int = 0  # entries past the newest signed head: not yet provable to anyone
+    since: int = 0  # the size of the verified head this check started from (0: all of it)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _located: list[tuple[int, int]] = field(default_factory=list)
@@ -77,6 +88,7 @@ class Report:
             "nodes_checked": self.nodes_checked,
             "witnesses_checked": self.witnesses_checked,
             "unsigned": self.unsigned,
+            "since": self.since,
             "first_bad": None if first is None else {"from": first[0], "to": first[1]},
             "problems": self.problems,
             "warnings": self.warnings,
@@ -97,14 +109,24 @@ def verify(
     state = log.state(conn)
     leaves = _check_entries(conn, report, state.sealed, progress)
     report.entries = len(leaves)
-    if state.size != len(leaves) and report.first_bad_entry is None:
-        report.fail(
-            f"the ledger says it holds {state.size} entries but {len(leaves)} are stored",
-            min(state.size, len(leaves)),
-        )
+    check_size(report, state, len(leaves))
     levels = _levels(leaves)
     _check_heads(report, levels, heads, known_keys)
-    signed = max((head.tree_size for head in heads), default=0)
+    check_sealed(report, state, len(leaves), max((h.tree_size for h in heads), default=0))
+    check_witnesses(report, levels, witnesses, known_keys)
+    report.nodes_checked = _check_nodes(conn, report, levels, min(state.sealed, len(leaves)))
+    return report
+
+
+def check_size(report: Report, state: log.State, stored: int) -> None:
+    if state.size != stored and report.first_bad_entry is None:
+        report.fail(
+            f"the ledger says it holds {state.size} entries but {stored} are stored",
+            min(state.size, stored),
+        )
+
+
+def check_sealed(report: Report, state: log.State, stored: int, signed: int) -> None:
     if state.sealed != signed:
         # Every seal signs a head in its own transaction, so the sealed mark is always
         # the newest head's size. Lower: entries left out of the customer index. Higher:
@@ -115,15 +137,12 @@ def verify(
             f"(it holds {state.size})",
             min(state.sealed, signed),
         )
-    report.unsigned = max(len(leaves) - signed, 0)
+    report.unsigned = max(stored - signed, 0)
     if report.unsigned and state.sealed == signed:
         report.warnings.append(
             f"{report.unsigned} entries past the newest signed head ({signed}) are not yet "
             "covered by any signature: run 'ntk ledger sth'"
         )
-    check_witnesses(report, levels, witnesses, known_keys)
-    report.nodes_checked = _check_nodes(conn, report, levels, min(state.sealed, len(leaves)))
-    return report
 
 
 def _check_heads(
@@ -140,7 +159,7 @@ def _check_heads(
             )
             continue
         computed = merkle.root(_Levels(levels), head.tree_size)
-        if _check_head(report, head, computed, known, last_good):
+        if check_head(report, head, computed, known, last_good):
             last_good = head.tree_size
 
 
@@ -158,7 +177,7 @@ def check_witnesses(
     for witness in witnesses:
         report.witnesses_checked += 1
         try:
-            _signed_by_known(witness, known)
+            signed_by_known(witness, known)
         except IntegrityError:
             report.fail(
                 f"witness head for size {witness.tree_size} is not signed by a key of this ledger"
@@ -187,7 +206,7 @@ def check_witnesses(
             )
 
 
-def _signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
+def signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
     """Raise IntegrityError unless ``head`` carries one of ``known`` keys and its
     signature checks under it (a head naming a key of its own proves nothing)."""
     if head.public_key not in known:
@@ -195,7 +214,7 @@ def _signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
     head.check(head.public_key)
 
 
-class _DerivedIndex:
+class DerivedIndex:
     """One index derived from the entries at seal (customers, receipts), checked a
     window at a time as the entries stream past: each sealed entry's rows must be
     exactly what it derives, entries appended since must have none, and no row may
@@ -206,8 +225,10 @@ class _DerivedIndex:
         name: str,
         derive: Callable[[bytes], list[Any]],
         read: Callable[[sa.Connection, int, int], dict[int, list[Any]]],
+        since: int = 0,
     ) -> None:
         self.name, self._derive, self._read = name, derive, read
+        self._since = since  # rows of entries before it are not this check's
         self._listed: dict[int, list[Any]] = {}
         self._until = 0
 
@@ -218,7 +239,7 @@ class _DerivedIndex:
             self.strays(report)
             start = index - index % log.WINDOW
             self._until = start + log.WINDOW
-            self._listed = self._read(conn, start, self._until)
+            self._listed = self._read(conn, max(start, self._since), self._until)
         if (self._derive(data) if sealed else []) != self._listed.pop(index, []):
             report.fail(f"the {self.name} index does not match entry {index}", index)
 
@@ -248,11 +269,11 @@ def _check_entries(
     entries appended since). Returns the recomputed leaf hashes."""
     leaves: list[bytes] = []
     indexes = (
-        _DerivedIndex("customer", customers_of, log.indexed_customers),
-        _DerivedIndex("receipts", receipts_of, log.indexed_receipts),
+        DerivedIndex("customer", customers_of, log.indexed_customers),
+        DerivedIndex("receipts", receipts_of, log.indexed_receipts),
     )
     for index, data, stored in counted(log.entries(conn), progress):
-        if not _add_leaf(report, leaves, index, data, stored, f"next stored entry is {index}"):
+        if not add_leaf(report, leaves, index, data, stored, f"next stored entry is {index}"):
             return leaves
         for derived in indexes:
             derived.check(conn, report, index, data, index < sealed)
@@ -262,8 +283,13 @@ def _check_entries(
     return leaves
 
 
-def _add_leaf(
-    report: Report, leaves: list[bytes], index: int, data: bytes, stored: bytes, where: str
+def add_leaf(
+    report: Report,
+    leaves: Leaves,
+    index: int,
+    data: bytes,
+    stored: bytes,
+    where: str,
 ) -> bool:
     """Check the next entry (in sequence, bytes matching its stored leaf hash) and add
     its recomputed leaf; False when an entry is missing, which ends the check."""
@@ -299,12 +325,12 @@ class _Levels:
         return self._levels[level][index]
 
 
-def _check_head(
+def check_head(
     report: Report, head: TreeHead, computed: bytes, known: Sequence[bytes], last_good: int
 ) -> bool:
     report.heads_checked += 1
     try:
-        _signed_by_known(head, known)
+        signed_by_known(head, known)
     except IntegrityError:
         report.fail(
             f"tree head for size {head.tree_size} has an invalid signature or an unknown key"
@@ -416,7 +442,7 @@ def verify_export(
         except (ValueError, KeyError, TypeError, AttributeError):
             report.fail(f"line {number} is not an export line", len(leaves))
             return report
-        if not _add_leaf(report, leaves, index, data, stored, f"line {number} holds {index}"):
+        if not add_leaf(report, leaves, index, data, stored, f"line {number} holds {index}"):
             return report
     report.entries = len(leaves)
     if len(heads) != 1:

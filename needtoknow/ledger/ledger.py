@@ -1,4 +1,4 @@
-"""The ledger's front door: record, sign tree heads, prove, verify, export."""
+"""The ledger's front door: record, sign tree heads, prove, verify, export, publish tiles."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from needtoknow.errors import IntegrityError, LedgerTampered
-from needtoknow.ledger import audit, log, merkle
+from needtoknow.ledger import audit, log, merkle, tiles
 from needtoknow.ledger.entry import Entry, microseconds
 from needtoknow.ledger.heads import TreeHead, signed_bytes
+from needtoknow.ledger.since import verify_since
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.groupcommit import GroupCommit
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 
 MILLISECOND = timedelta(milliseconds=1)
 BROWSE_SCAN = 10_000  # entries a browse looks at, at most (Ledger.browse)
+ORIGIN = "needtoknow/ledger"  # a checkpoint's origin unless told (say, where it is published)
 
 
 @dataclass(frozen=True)
@@ -204,12 +209,14 @@ class Ledger:
             return newest
         return self.sign_head()
 
-    def newest_head(self) -> TreeHead | None:
-        """The newest signed head, as it is (None before the first)."""
+    def newest_head(self, at_most: int | None = None) -> TreeHead | None:
+        """The newest signed head, as it is (None before the first); ``at_most``: the
+        newest covering no more than that many entries."""
+        query = sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
+        if at_most is not None:
+            query = query.where(ledger_heads.c.tree_size <= at_most)
         with reading(self.db) as conn:
-            row = conn.execute(
-                sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
-            ).first()
+            row = conn.execute(query).first()
         return None if row is None else _head_from_row(row)
 
     def heads(self) -> list[TreeHead]:
@@ -316,14 +323,56 @@ class Ledger:
         self,
         witnesses: Sequence[TreeHead] = (),
         progress: Callable[[int], None] | None = None,
+        since: TreeHead | None = None,
     ) -> audit.Report:
         """Recompute the tree from storage and check it against every signed tree head,
         and against ``witnesses`` (heads saved outside the vault: see docs/ledger.md).
         Heads, entries and state are read in one snapshot, so a head signed meanwhile
-        by a running server cannot make them disagree."""
+        by a running server cannot make them disagree. ``since``: only what was appended
+        after that head, verified before (:mod:`needtoknow.ledger.since`)."""
         known = self.keys.signing_keys()
         with reading(self.db) as conn:
-            return audit.verify(conn, _heads(conn), known, witnesses, progress)
+            if since is None:
+                return audit.verify(conn, _heads(conn), known, witnesses, progress)
+            later = _heads(conn, above=since.tree_size)
+            return verify_since(conn, since, later, known, witnesses, progress)
+
+    def tiles(
+        self,
+        directory: Path,
+        origin: str = ORIGIN,
+        entries: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> tiles.Published:
+        """Write the ledger under ``directory`` as C2SP tlog-tiles with a checkpoint
+        signed by the ledger's key (see :mod:`needtoknow.ledger.tiles`); ``entries``
+        adds the entry bundles, which hold customer ids (owner-only, never public)."""
+        head = self.sign_head()
+        note, public = tiles.checkpoint(origin, head, self._sign_note)
+        with reading(self.db) as conn:
+            written, bundles = tiles.write(conn, directory, head, note, entries, progress)
+        return tiles.Published(
+            str(directory),
+            origin,
+            head.tree_size,
+            head.root_hash,
+            written,
+            bundles,
+            tiles.verifier_key(origin, public),
+        )
+
+    def _sign_note(self, text: bytes) -> tuple[bytes, bytes]:
+        """A signature of ``text`` and the key it checks under (the key may rotate
+        between reading it and signing, as in :meth:`_sign`: then once more)."""
+        for _ in range(2):
+            public = self.keys.signing_public_key()
+            signature = self.keys.sign(text)
+            try:
+                Ed25519PublicKey.from_public_bytes(public).verify(signature, text)
+            except InvalidSignature:
+                continue
+            return signature, public
+        raise IntegrityError()
 
     def export(
         self,
@@ -339,8 +388,12 @@ class Ledger:
             return audit.export(out, log.entries(conn, start, stop), head, progress)
 
 
-def _heads(conn: sa.Connection) -> list[TreeHead]:
-    rows = conn.execute(sa.select(ledger_heads).order_by(ledger_heads.c.tree_size))
+def _heads(conn: sa.Connection, above: int = -1) -> list[TreeHead]:
+    rows = conn.execute(
+        sa.select(ledger_heads)
+        .where(ledger_heads.c.tree_size > above)
+        .order_by(ledger_heads.c.tree_size)
+    )
     return [_head_from_row(row) for row in rows]
 
 

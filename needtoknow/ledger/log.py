@@ -257,6 +257,16 @@ def stored_level(conn: sa.Connection, level: int) -> list[bytes]:
     return [bytes(row[0]) for row in rows]
 
 
+def stored_nodes(conn: sa.Connection, level: int, start: int) -> dict[int, bytes]:
+    """The stored node hashes of one level from index ``start`` on (index → hash)."""
+    rows = conn.execute(
+        sa.select(ledger_nodes.c.idx, ledger_nodes.c.hash).where(
+            ledger_nodes.c.level == level, ledger_nodes.c.idx >= start
+        )
+    )
+    return {int(row.idx): bytes(row.hash) for row in rows}
+
+
 def entry_at(conn: sa.Connection, index: int) -> bytes:
     return bytes(
         conn.execute(

@@ -7,6 +7,7 @@ head, so a later verification also covers the record of the earlier one.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from needtoknow.errors import LedgerTampered
 from needtoknow.ledger.audit import Report
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.moments import utc_text
@@ -49,9 +51,20 @@ class LedgerAudits:
         self,
         witnesses: Sequence[TreeHead] = (),
         progress: Callable[[int], None] | None = None,
+        since_last: bool = False,
     ) -> Report:
-        """Verify the ledger (see :meth:`Ledger.verify`) and keep what was found."""
-        report = self.scope.ledger.verify(witnesses, progress)
+        """Verify the ledger (see :meth:`Ledger.verify`) and keep what was found.
+        ``since_last``: only what was appended after the newest signed head the last
+        verification that held reached (all of it when none held)."""
+        if since_last:
+            # Heads are what a later run can start from: one over everything there is now
+            # (refused over a tampered ledger, which the verification then reports).
+            with contextlib.suppress(LedgerTampered):
+                self.scope.ledger.sign_head()
+        start = self._verified_head() if since_last else None
+        report = self.scope.ledger.verify(witnesses, progress, since=start)
+        if since_last and start is None:
+            report.warnings.append("no earlier verification held: all of it was verified")
         now = self.scope.clock()
         found = {"entries": report.entries, "witnesses": report.witnesses_checked, "ok": report.ok}
         with self.scope.db.begin() as conn:
@@ -60,9 +73,21 @@ class LedgerAudits:
                     id=str(uuid.uuid4()), verified_at=now, actor=self.scope.actor, **found
                 )
             )
-            self.scope.ledger.append(conn, self.scope.entry("audit", detail=found))
+            detail = {**found, "since": report.since}
+            self.scope.ledger.append(conn, self.scope.entry("audit", detail=detail))
         self.scope.ledger.sign_head()  # so the record of this run is itself signed
         return report
+
+    def _verified_head(self) -> TreeHead | None:
+        """The newest signed head within what the last verification that held covered."""
+        with reading(self.scope.db) as conn:
+            reached = conn.execute(
+                sa.select(ledger_audits.c.entries)
+                .where(ledger_audits.c.ok.is_(True))
+                .order_by(ledger_audits.c.verified_at.desc())
+                .limit(1)
+            ).scalar()
+        return None if reached is None else self.scope.ledger.newest_head(at_most=int(reached))
 
     def last(self) -> Audit | None:
         with reading(self.scope.db) as conn:
