@@ -100,6 +100,26 @@ def serve(command: list[str], env: dict[str, str], port: int, log: Path) -> subp
     raise RuntimeError(f"{command[0]} did not start")
 
 
+def cpu_seconds(root: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process and its descendants (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]), int(fields[12]))
+    family, user, system = {root}, 0, 0
+    for _ in range(3):  # children, grandchildren
+        family |= {pid for pid, (ppid, _, _) in stats.items() if ppid in family}
+    for pid in family & set(stats):
+        user += stats[pid][1]
+        system += stats[pid][2]
+    return user / tick, system / tick
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(timeout=30)
@@ -197,13 +217,17 @@ def main() -> None:
             ),
         )
         results = {}
+        cpu: dict[str, tuple[float, float]] = {}
         for name, command, env in runs:
             log = Path(work) / f"{name.split()[0]}.log"
             before = entries(settings)
             process = serve(command, {**env, "PYTHONPATH": str(HERE)}, args.port, log)
             try:
                 drive(url, args.clients, min(2.0, args.seconds), load_env)  # warm up
+                before_cpu = cpu_seconds(process.pid)
                 results[name] = drive(url, args.clients, args.seconds, load_env)
+                after_cpu = cpu_seconds(process.pid)
+                cpu[name] = (after_cpu[0] - before_cpu[0], after_cpu[1] - before_cpu[1])
             finally:
                 stop(process)
             if name == "needtoknow":
@@ -224,6 +248,12 @@ def main() -> None:
             f"{name:>13}: {load.throughput:8.0f} req/s, p50 {load.p50_ms:6.2f} ms, "
             f"p99 {load.p99_ms:6.2f} ms, mean {load.mean_ms:6.2f} ms, "
             f"non-2xx {load.non_2xx}, socket errors {load.socket_errors}"
+        )
+    for name, (user, system) in cpu.items():
+        served_requests = results[name].requests
+        print(
+            f"{name:>13}: CPU per request {(user + system) / served_requests * 1e6:6.0f} µs "
+            f"(user {user / served_requests * 1e6:.0f}, system {system / served_requests * 1e6:.0f})"
         )
     bare, ours = results["bare FastAPI"], results["needtoknow"]
     p99 = ours.p99_ms / bare.p99_ms

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from needtoknow import web
 from needtoknow.analytics import EventStore
+from needtoknow.api.fastread import FastRead
 from needtoknow.api.logs import log
 from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
@@ -64,11 +65,13 @@ def create_app(
     events: EventStore | None = None,
     sth_every: float | None = None,
     messenger: Sender | None = None,
+    fast_reads: bool = True,
 ) -> FastAPI:
     """The application over ``vault`` (and ``events``, the usage-event store, if this
     server takes events and runs reports); with ``own_vault`` it closes the vault on
     shutdown. With ``sth_every`` it signs a tree head that often while it runs, and once
-    more on shutdown, so what it served is covered by a signature a witness can keep."""
+    more on shutdown, so what it served is covered by a signature a witness can keep.
+    ``fast_reads``: the plain customer read skips FastAPI's routing (api/fastread.py)."""
     limits = limits or Limits()
     app = FastAPI(
         title="needtoknow",
@@ -83,8 +86,24 @@ def create_app(
     _serve_docs(app)
     web.include(app)
     _answer_errors_as_problems(app)
+    if fast_reads:
+        app.add_middleware(
+            FastRead,
+            service=app.state.service,
+            route=_route(customers.router, "GET", "/v1/customers/{customer_id}"),
+            on_error=_library_error,
+            on_limited=_limited,
+        )
     app.add_middleware(RequestContext, max_body=limits.max_body)
     return app
+
+
+def _route(router: APIRouter, method: str, path: str) -> APIRoute:
+    return next(
+        r
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ())
+    )
 
 
 def _lifespan(

@@ -252,7 +252,7 @@ def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decisio
             reason = f"customer is not assigned to agreement {groups}"
     if (
         reason is None
-        and decision.purpose in vault.engine.policy.tracking_purposes
+        and decision.purpose in vault.policy.tracking_purposes
         and vault.minor(customer_id)
     ):
         reason = minors.CHILD_REFUSAL

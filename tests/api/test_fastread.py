@@ -1,0 +1,143 @@
+"""The plain customer read served without FastAPI's routing (api/fastread.py) answers
+exactly as the FastAPI route does — status, headers, body, ledger entry and access log —
+and every other form of the call still reaches the route."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from needtoknow.api.app import create_app
+from needtoknow.api.fastread import FastRead
+from needtoknow.api.service import Limits
+from needtoknow.storage.schema import ledger_entries
+from needtoknow.vault import Vault
+from tests.customers import ASHA
+from tests.serving import serving
+
+
+@pytest.fixture
+def apps(vault: Vault) -> Iterator[tuple[str, str]]:
+    """The same vault served twice: with the fast read, and through FastAPI only."""
+    with (
+        serving(create_app(vault, Limits(rate="3/minute"))) as fast,
+        serving(create_app(vault, Limits(rate="3/minute"), fast_reads=False)) as slow,
+    ):
+        yield fast, slow
+
+
+def last_entry(vault: Vault) -> dict[str, Any]:
+    with vault.db.connect() as conn:
+        data: bytes = conn.execute(
+            sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx.desc()).limit(1)
+        ).scalar_one()
+    entry: dict[str, Any] = json.loads(bytes(data))
+    return entry
+
+
+def answer(base: str, path: str, vault: Vault, **headers: str) -> tuple[Any, ...]:
+    """What a client sees, and what the ledger kept, with the request's own id taken out."""
+    got = httpx.get(f"{base}{path}", headers=headers)
+    request_id = got.headers["x-request-id"]
+    shown = {k: v for k, v in got.headers.items() if k not in ("x-request-id", "date")}
+    body = got.text.replace(request_id, "<id>")
+    entry = last_entry(vault)
+    if entry.get("request_id") == request_id:
+        entry["request_id"] = "<id>"
+    entry.pop("time", None)
+    return got.status_code, shown, body, entry
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("/v1/customers/{id}?purpose=billing", "billing"),  # the fast read
+        ("/v1/customers/{id}?purpose=marketing_contact", "billing"),  # denied, ledgered
+        ("/v1/customers/00000000-0000-4000-8000-000000000000?purpose=billing", "billing"),
+        ("/v1/customers/{id}?purpose=" + "x" * 101, "billing"),  # too long: the route's 422
+        ("/v1/customers/{id}", "billing"),  # no purpose
+        ("/v1/customers/{id}?purpose=billing&categories=name", "billing"),
+        ("/v1/customers/{id}?purpose=billing", "revoked"),
+        ("/v1/customers/{id}?purpose=billing", "writer"),  # no customers:read scope
+        ("/v1/customers/{id}?purpose=billing", "nobody"),
+    ],
+)
+def test_every_form_of_the_read_answers_as_the_route_does(
+    vault: Vault, apps: tuple[str, str], path: str, role: str
+) -> None:
+    customer = vault.add(ASHA).customer_id
+    keys = vault.api_keys
+    tokens = {
+        "billing": keys.create("billing_team", ("customers:read",)).token,
+        "writer": keys.create("support_team", ("customers:write",)).token,
+        "nobody": "ntk_0123456789abcdef_notasecret",
+    }
+    revoked = keys.create("billing_team", ("customers:read",))
+    keys.revoke(revoked.key.id)
+    tokens["revoked"] = revoked.token
+    fast, slow = apps
+    target = path.replace("{id}", customer)
+    header = {"X-API-Key": tokens[role]}
+    assert answer(fast, target, vault, **header) == answer(slow, target, vault, **header)
+
+
+def test_the_fast_read_is_the_one_that_served(
+    vault: Vault,
+    apps: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plain read does not reach FastAPI (its route never runs), yet logs the same
+    access line; a bearer token takes the route."""
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("billing_team", ("customers:read",)).token
+    fast, _ = apps
+    calls: list[str] = []
+    original = FastRead._read
+
+    async def counted(self: FastRead, *args: Any) -> None:
+        calls.append("fast")
+        await original(self, *args)
+
+    monkeypatch.setattr(FastRead, "_read", counted)
+    with caplog.at_level(logging.INFO, logger="needtoknow.api"):
+        plain = httpx.get(
+            f"{fast}/v1/customers/{customer}?purpose=billing", headers={"X-API-Key": token}
+        )
+        bearer = httpx.get(
+            f"{fast}/v1/customers/{customer}?purpose=billing",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert plain.status_code == bearer.status_code == 200 and plain.json() == bearer.json()
+    # On PostgreSQL reads go to a worker thread: the route serves them.
+    assert calls == (["fast"] if vault.db.dialect.name == "sqlite" else [])
+    lines = [r for r in caplog.records if r.getMessage() == "request"]
+    routes = [getattr(r, "fields", {}).get("route") for r in lines]
+    assert routes[-2:] == ["/v1/customers/{customer_id}"] * 2
+
+
+def test_the_rate_limit_holds_on_the_fast_read(vault: Vault, apps: tuple[str, str]) -> None:
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("billing_team", ("customers:read",)).token
+    fast, slow = apps
+    statuses = [
+        httpx.get(
+            f"{fast}/v1/customers/{customer}?purpose=billing", headers={"X-API-Key": token}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    limited = httpx.get(
+        f"{fast}/v1/customers/{customer}?purpose=billing", headers={"X-API-Key": token}
+    )
+    assert limited.headers["retry-after"] and limited.json()["title"] == "Too many requests"
+    other = httpx.get(
+        f"{slow}/v1/customers/{customer}?purpose=billing", headers={"X-API-Key": token}
+    )
+    assert other.status_code == 200  # each app (process) counts its own
