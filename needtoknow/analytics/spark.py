@@ -30,7 +30,7 @@ from needtoknow.analytics.spec import ReportSpec
 
 
 class SparkEvents:
-    """Events in a Spark DataFrame with the store's columns (``store.SCHEMA``)."""
+    """Events in a Spark DataFrame with the store's columns (``store.COLUMNS``)."""
 
     def __init__(self, frame: DataFrame) -> None:
         self.frame = frame

@@ -26,7 +26,7 @@ from needtoknow.analytics.bounding import (
     public_keys,
 )
 from needtoknow.analytics.spec import ReportSpec, parse_spec
-from needtoknow.analytics.store import SCHEMA, events_view
+from needtoknow.analytics.store import COLUMNS, arrow_schema, events_view
 
 START = date(2026, 11, 1)
 PAGES = [f"/p{n}" for n in range(6)]
@@ -50,8 +50,8 @@ def spec(measure: str, k: int, c: int, private: bool = False) -> ReportSpec:
 
 def database(rows: list[dict[str, Any]]) -> duckdb.DuckDBPyConnection:
     db = duckdb.connect()
-    full = [{name: row.get(name) for name in SCHEMA.names} for row in rows]
-    db.register("rows", pa.Table.from_pylist(full, schema=SCHEMA))
+    full = [{name: row.get(name) for name, _ in COLUMNS} for row in rows]
+    db.register("rows", pa.Table.from_pylist(full, schema=arrow_schema()))
     events_view(db, [])
     db.execute("CREATE OR REPLACE VIEW events AS SELECT * FROM rows")
     return db

@@ -96,6 +96,25 @@ def test_an_empty_store_still_answers_queries(tmp_path: Path) -> None:
     assert store(tmp_path).query("SELECT count(*) FROM events") == [(0,)]
 
 
+def test_a_process_that_only_reads_events_never_imports_pyarrow(tmp_path: Path) -> None:
+    """PyArrow is 35 MB of memory, needed only to write Parquet: a report process (and
+    a server that runs reports) reads the files through DuckDB alone."""
+    store(tmp_path).ingest(
+        [{"kind": "page_view", "day": "2026-11-02", "customer_id": "c-1", "page": "/plans"}]
+    )
+    files = [str(f) for f in (tmp_path / "a" / "events").glob("*.parquet")]
+    code = (
+        "import sys; from needtoknow.analytics import EventStore; "
+        "from needtoknow.analytics.reports import Reports; "
+        "from needtoknow.analytics.store import events_view; import duckdb; "
+        f"db = duckdb.connect(); events_view(db, {files!r}); "
+        "assert db.execute('SELECT count(*) FROM events').fetchone() == (1,); "
+        "print('pyarrow' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"
+
+
 def test_ntk_events_load_reads_csv_json_lines_and_parquet(tmp_path: Path) -> None:
     env = {**os.environ, "NTK_HOME": str(tmp_path / "home"), "NTK_DATABASE_URL": ""}
     subprocess.run([NTK, "init"], env=env, check=True, capture_output=True)
