@@ -47,7 +47,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 if ! run_pg "$bindir/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
   run_pg "$bindir/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$PGDATA -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$PGDATA -c fsync=off -c max_connections=300" \
     start >/dev/null
 fi
 echo "export NTK_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$PGPORT/postgres"

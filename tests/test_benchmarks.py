@@ -164,3 +164,15 @@ def test_presidios_test_vectors_are_a_corpus_ntk_eval_reads(tmp_path: Path) -> N
     corpus = read(out, "ntk", {})
     assert len(corpus.documents) > 200 and not corpus.unmapped
     assert any(not doc.gold for doc in corpus.documents)  # its negatives kept
+
+
+def test_bench_scale_loads_then_serves_reads_lookups_and_corrections() -> None:
+    out = run("bench_scale.py", "--customers", "300", "--seconds", "1", "--port", "8769")
+    figures(out, r"^load: {n} customers/s", count=1)
+    figures(out, r"^database: {n} GB, {n} bytes per customer", count=1)
+    for kind in ("read", "lookup", "correction"):
+        rate, p50, p99 = figures(
+            out, rf"^{kind} +{{n}} req/s, p50 +{{n}} ms, p99 +{{n}} ms", count=1
+        )
+        assert rate > 0 and p50 <= p99
+        assert f"{kind}" in out and "non-2xx 0, errors 0" in out

@@ -4,21 +4,19 @@ and every other form of the call still reaches the route."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from needtoknow.api.app import create_app
 from needtoknow.api.fastread import FastRead
 from needtoknow.api.service import Limits
-from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
 from tests.customers import ASHA
+from tests.ledgered import last_entry
 from tests.serving import serving
 
 
@@ -30,15 +28,6 @@ def apps(vault: Vault) -> Iterator[tuple[str, str]]:
         serving(create_app(vault, Limits(rate="3/minute"), fast_reads=False)) as slow,
     ):
         yield fast, slow
-
-
-def last_entry(vault: Vault) -> dict[str, Any]:
-    with vault.db.connect() as conn:
-        data: bytes = conn.execute(
-            sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx.desc()).limit(1)
-        ).scalar_one()
-    entry: dict[str, Any] = json.loads(bytes(data))
-    return entry
 
 
 def answer(base: str, path: str, vault: Vault, **headers: str) -> tuple[Any, ...]:

@@ -6,33 +6,24 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from needtoknow.backups import back_up, backups, restore
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
-from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
-from tests.conftest import Clock
+from tests.conftest import Clock, postgres_database
 from tests.customers import ASHA
+from tests.ledgered import entries
 
 MARKETING: dict[str, Any] = {"recipient": "marketing_team", "purpose": "marketing_contact"}
 BILLING: dict[str, Any] = {"recipient": "billing_team", "purpose": "billing"}
 BOB = {**ASHA, "name": "Bob Backupwala", "email": "bob.backup@example.in"}
-
-
-def entries(vault: Vault) -> list[dict[str, Any]]:
-    with vault.db.connect() as conn:
-        rows = conn.execute(sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx))
-        return [json.loads(bytes(row.entry)) for row in rows]
 
 
 @pytest.fixture
@@ -55,17 +46,8 @@ def empty_database(settings: Settings, tmp_path: Path) -> Iterator[str]:
     if settings.database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'new.db'}"
         return
-    admin = os.environ["NTK_TEST_POSTGRES_URL"]
-    name = f"ntk_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with postgres_database() as url:
+        yield url
 
 
 def test_erasures_and_withdrawals_after_the_backup_are_carried_out_again(

@@ -7,20 +7,17 @@ reads would be ledgered at a time of its choosing. On real SQLite and PostgreSQL
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from needtoknow.errors import PolicyDenied
-from needtoknow.storage.schema import ledger_entries
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA
+from tests.ledgered import last_entry
 
 # AGR-COLL-2026 binds collection_agency to bill_collection until 2027-12-31; the fixtures'
 # clock starts on 2026-11-26, so this many days on it has lapsed.
@@ -43,15 +40,6 @@ READS: dict[str, Read] = {
         context=context,
     ),
 }
-
-
-def last_entry(vault: Vault) -> dict[str, Any]:
-    with vault.db.connect() as conn:
-        row: bytes = conn.execute(
-            sa.select(ledger_entries.c.entry).order_by(ledger_entries.c.idx.desc()).limit(1)
-        ).scalar_one()
-    entry: dict[str, Any] = json.loads(bytes(row))
-    return entry
 
 
 def assigned_customer(vault: Vault) -> str:
