@@ -103,6 +103,12 @@ class Settings:
         return self.home / "keys.json"
 
     @property
+    def restore_pending(self) -> Path:
+        """Where ``ntk restore`` keeps the ledger after a backup until the restore is
+        finished (``needtoknow.backups``; ``ntk doctor`` fails while it is there)."""
+        return self.home / "restore.pending"
+
+    @property
     def events_dir(self) -> Path:
         """The usage-event store (Parquet files)."""
         return self.home / "events"

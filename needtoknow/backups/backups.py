@@ -14,8 +14,9 @@ it erased when a backup comes back:
   rotate``, then ``ntk keys retire`` after the backup retention period) nothing opens
   them. The restore counts such records and says so.
 
-The tail is written to ``restore.pending`` in the vault's home before the database is
-replaced, so a restore cut short is finished by running it again with the same backup.
+The tail is written to ``restore.pending`` in the vault's home (``Settings.restore_pending``)
+before the database is replaced, so a restore cut short is finished by running it again
+with the same backup; ``ntk doctor`` fails until then.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from needtoknow.storage.schema import backups, consents, customers
 from needtoknow.vault import Vault
 from needtoknow.vault.vault import utc_now
 
-PENDING = "restore.pending"
 BATCH = 1000
 
 
@@ -132,7 +132,7 @@ def restore(settings: Settings, src: Path, clock: Any = utc_now) -> Restored:
     engine = connect(settings.database_url)
     copies.check_kind(engine, src)
     digest = copies.sha256_of(src)
-    pending = settings.home / PENDING
+    pending = settings.restore_pending
     if pending.exists():
         header = _header(pending)
         if header["sha256"] != digest:

@@ -133,6 +133,23 @@ def _scrubs(settings: Settings, vault: Vault) -> Iterator[Check]:
         yield Check("erasure_scrub", "ok", "no erased bytes left to scrub")
 
 
+def _restore(settings: Settings, vault: Vault) -> Iterator[Check]:
+    """A restore cut short: the database is the backup's, and the ledger entries after
+    it — the erasures to carry out again among them — wait in ``restore.pending``."""
+    pending = settings.restore_pending
+    if pending.exists():
+        backup = json.loads(pending.read_bytes().split(b"\n", 1)[0]).get("sha256", "?")
+        yield Check(
+            "restore",
+            "fail",
+            f"a restore of the backup with SHA-256 {backup[:16]}… was cut short: erasures "
+            "after it may not be carried out again yet",
+            "run 'ntk restore' again with the same backup",
+        )
+    else:
+        yield Check("restore", "ok", "no restore unfinished")
+
+
 def _ledger(settings: Settings, vault: Vault) -> Iterator[Check]:
     """Every entry covered by a signed head; the sealed mark exactly at the newest."""
     with reading(vault.db) as conn:  # one snapshot: a server may sign meanwhile
@@ -233,6 +250,7 @@ _CHECKS: tuple[Callable[[Settings, Vault], Iterator[Check]], ...] = (
     _signing_key,
     _policy,
     _scrubs,
+    _restore,
     _ledger,
     _database_transport,
     _smtp_transport,

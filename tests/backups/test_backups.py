@@ -16,6 +16,7 @@ import pytest
 from needtoknow.backups import back_up, backups, restore
 from needtoknow.config import Settings, open_vault
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
+from needtoknow.health import diagnose
 from needtoknow.vault import Vault
 from tests.conftest import Clock, postgres_database
 from tests.customers import ASHA
@@ -80,7 +81,7 @@ def test_erasures_and_withdrawals_after_the_backup_are_carried_out_again(
     assert report.ok, report.to_json()
     restoring = entries(back)[before.tree_size]  # the first entry after the carried ones
     assert restoring["kind"] == "restore" and restoring["detail"] == restored.to_json()
-    assert not (settings.home / backups.PENDING).exists()
+    assert not settings.restore_pending.exists()
 
 
 def test_a_customer_erased_before_the_backup_is_not_in_it(
@@ -150,7 +151,7 @@ def test_what_a_backup_or_restore_refuses(vault: Vault, settings: Settings, tmp_
     vault.close()
     with pytest.raises(ValidationError, match="unknown"):
         restore(settings, other)
-    assert not (settings.home / backups.PENDING).exists()
+    assert not settings.restore_pending.exists()
 
 
 def test_a_restore_cut_short_is_finished_by_running_it_again(
@@ -172,7 +173,9 @@ def test_a_restore_cut_short_is_finished_by_running_it_again(
         patch.setattr(backups, "_carry_over", killed)
         with pytest.raises(KeyboardInterrupt):
             restore(settings, tmp_path / "vault.backup")
-    assert (settings.home / backups.PENDING).exists()
+    assert settings.restore_pending.exists()
+    doctor = {c.name: c for c in diagnose(settings)}
+    assert doctor["restore"].status == "fail" and "ntk restore" in doctor["restore"].fix
     interim = open_vault(settings)
     try:
         assert interim.get(asha, **BILLING).values  # the backup's copy, not erased again yet
@@ -188,6 +191,7 @@ def test_a_restore_cut_short_is_finished_by_running_it_again(
     restored = restore(settings, tmp_path / "vault.backup")
 
     assert restored.erasures == 1
+    assert {c.name: c for c in diagnose(settings)}["restore"].status == "ok"
     with pytest.raises(NotFound):
         reopen().get(asha, **BILLING)
 
