@@ -100,9 +100,8 @@ def serve(command: list[str], env: dict[str, str], port: int, log: Path) -> subp
     raise RuntimeError(f"{command[0]} did not start")
 
 
-def cpu_seconds(root: int) -> tuple[float, float]:
-    """User and system CPU seconds of a process and its descendants (uvicorn's workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
+def family(root: int) -> dict[int, tuple[int, int]]:
+    """A process and its descendants (uvicorn's workers): user and system CPU ticks by pid."""
     stats = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -111,13 +110,31 @@ def cpu_seconds(root: int) -> tuple[float, float]:
             except OSError:
                 continue
             stats[int(entry.name)] = (int(fields[1]), int(fields[11]), int(fields[12]))
-    family, user, system = {root}, 0, 0
+    members = {root}
     for _ in range(3):  # children, grandchildren
-        family |= {pid for pid, (ppid, _, _) in stats.items() if ppid in family}
-    for pid in family & set(stats):
-        user += stats[pid][1]
-        system += stats[pid][2]
-    return user / tick, system / tick
+        members |= {pid for pid, (ppid, _, _) in stats.items() if ppid in members}
+    return {pid: stats[pid][1:] for pid in members & set(stats)}
+
+
+def cpu_seconds(root: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process and its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    ticks = family(root).values()
+    return sum(user for user, _ in ticks) / tick, sum(system for _, system in ticks) / tick
+
+
+def rss_bytes(root: int) -> int:
+    """Resident memory of a process and its descendants (the server's whole footprint)."""
+    total = 0
+    for pid in family(root):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

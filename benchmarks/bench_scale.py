@@ -16,6 +16,8 @@ to the seed's 17 million customers are in docs/scale.md.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py --customers 1000000 [--database
 postgresql] [--keep DIR]`` (PostgreSQL: a new database from NTK_TEST_POSTGRES_URL).
+With ``--keep``, the loaded vault (and its PostgreSQL database) stays; run again with the
+same ``--keep`` to serve it again without loading (the load figures are kept with it).
 """
 
 from __future__ import annotations
@@ -203,21 +205,40 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8761)
-    parser.add_argument("--keep", type=Path, help="Load into this directory and keep it.")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="Load into this directory and keep it; a directory kept before is served again.",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_scale needs wrk (scripts/test-services.sh installs it)")
     root = args.keep or Path(tempfile.mkdtemp(prefix="ntk-bench-scale-"))
-    url, dropped = database_url(args.database, root)
+    loaded = root / "loaded.json"
+    dropped = None
+    if loaded.exists():  # a vault kept by an earlier run: serve it again
+        figures = json.loads(loaded.read_text())
+        if figures["customers"] != args.customers or figures["database"] != args.database:
+            sys.exit(f"{root} holds {figures['customers']:,} customers on {figures['database']}")
+        url = figures["url"]
+    else:
+        url, dropped = database_url(args.database, root)
     settings = Settings(home=root / "home", database_url=url)
     emails: list[str] = []
     try:
-        rate = load(settings, args.customers, emails)
-        tables = sizes(settings)
-        entries = ledger_size(settings)
-        ids = sample_ids(settings)
-        (root / "ids.txt").write_text("\n".join(ids) + "\n")
-        (root / "emails.txt").write_text("\n".join(emails) + "\n")
+        if not loaded.exists():
+            rate = load(settings, args.customers, emails)
+            (root / "ids.txt").write_text("\n".join(sample_ids(settings)) + "\n")
+            (root / "emails.txt").write_text("\n".join(emails) + "\n")
+            figures = {
+                "customers": args.customers,
+                "database": args.database,
+                "url": url,
+                "rate": rate,
+                "tables": sizes(settings),
+                "entries": ledger_size(settings),
+            }
+            loaded.write_text(json.dumps(figures))
         vault = open_vault(settings)
         keys = vault.api_keys
         reader = keys.create("billing_team", ("customers:read",)).token
@@ -240,10 +261,11 @@ def main() -> None:
                     base, script, args.seconds, args.clients, {**env, "BENCH_KEY": key}
                 )
                 runs[name]["entries"] = ledger_size(settings) - before
+                runs[name]["rss"] = bench_http.rss_bytes(process.pid)
         finally:
             bench_http.stop(process)
     finally:
-        if dropped is not None:
+        if dropped is not None and args.keep is None:
             admin = os.environ["NTK_TEST_POSTGRES_URL"]
             engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
             with engine.connect() as conn:
@@ -252,6 +274,7 @@ def main() -> None:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
 
+    rate, tables, entries = figures["rate"], figures["tables"], figures["entries"]
     n = args.customers
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
@@ -268,7 +291,8 @@ def main() -> None:
         print(
             f"{name:<11} {rate_s:8.0f} req/s, p50 {run['p50_us'] / 1e3:7.2f} ms, p99 "
             f"{run['p99_us'] / 1e3:7.2f} ms, non-2xx {run['non_2xx']}, errors {run['errors']}; "
-            f"{run['entries'] / (run['duration_us'] / 1e6):,.0f} ledger entries/s"
+            f"{run['entries'] / (run['duration_us'] / 1e6):,.0f} ledger entries/s; "
+            f"server RSS {run['rss'] / 2**20:,.0f} MiB"
         )
 
 
