@@ -16,6 +16,7 @@ import typer
 import uvicorn
 
 from needtoknow.api.logs import log, uvicorn_log_config
+from needtoknow.cli.common import with_vault
 from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
 
 
@@ -73,6 +74,10 @@ def serve(
             "cross the network unencrypted unless a proxy in front terminates TLS",
             extra={"fields": {"host": host, "port": port}},
         )
+    # Open the vault once here, so a missing vault is one clear error rather than every
+    # worker failing in turn, and a pending migration runs once rather than in each
+    # worker at the same moment (on SQLite the second waits on the lock, then fails).
+    with_vault(lambda vault: vault.close())
     uvicorn.run(
         "needtoknow.api.app:from_env",
         factory=True,
