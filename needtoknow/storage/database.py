@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import NeedToKnowError, Unavailable
 from needtoknow.guards.extras import require
+from needtoknow.storage.turns import Turns
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,15 +76,15 @@ class WriterLock:
     handler, which *sleeps* (1, 2, 5, 10 … 100 ms) between tries: under a web server's
     thread pool, one slow commit turns into a second-long tail for everyone queued
     behind it. Writers wait here instead and wake the moment the writer commits:
-    threads of one process on a Python lock, processes (``ntk serve --workers``) on an
-    ``flock`` of ``<database>.writer`` next to the file, which the kernel releases if
-    its holder dies.
+    threads of one process in turn, first come first served (:class:`Turns`), processes
+    (``ntk serve --workers``) on an ``flock`` of ``<database>.writer`` next to the
+    file, which the kernel releases if its holder dies.
     """
 
     TIMEOUT = 30.0  # a writer stuck this long is a bug (e.g. nested write transactions)
 
     def __init__(self, database: str | None) -> None:
-        self._lock = threading.Lock()
+        self._turns = Turns()
         self._owner: int | None = None
         self._path = None if database is None else f"{database}.writer"
         self._file: IO[bytes] | None = None  # opened at the first write: the directory
@@ -94,7 +95,7 @@ class WriterLock:
             # A write transaction opened inside another on the same thread would wait
             # for itself: a bug, reported at once rather than after the timeout.
             raise RuntimeError("nested write transactions on one thread")
-        if not self._lock.acquire(timeout=self.TIMEOUT):
+        if not self._turns.acquire(timeout=self.TIMEOUT):
             raise Unavailable("the database stayed locked by another writer")
         self._owner = threading.get_ident()
         try:
@@ -104,14 +105,14 @@ class WriterLock:
                 fcntl.flock(self._file, fcntl.LOCK_EX)
         except BaseException:
             self._owner = None
-            self._lock.release()
+            self._turns.release()
             raise
 
     def release(self) -> None:
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._owner = None
-        self._lock.release()
+        self._turns.release()
 
     def __del__(self) -> None:
         if self._file is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from needtoknow.config import Settings, init_vault
+from needtoknow.storage.database import WriterLock
 from tests.customers import ASHA
 
 
@@ -86,3 +88,31 @@ def test_writer_processes_queue_on_the_lock_file_too(tmp_path: Path) -> None:
     ]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
     assert (tmp_path / "v.db.writer").exists()
+
+
+def test_a_writer_that_loops_lets_a_waiting_writer_in_at_its_next_release() -> None:
+    """A loop of short write transactions (the ledger sealing a backlog in batches) must
+    not keep the lock from a writer already waiting: it gets the next turn."""
+    lock = WriterLock(None)
+    turns_taken: list[int] = []
+    started = threading.Event()
+    entered_at: list[int] = []
+
+    def waiter() -> None:
+        started.wait()
+        lock.acquire()
+        entered_at.append(len(turns_taken))
+        lock.release()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    for turn in range(200):
+        lock.acquire()
+        if turn == 0:
+            started.set()
+            time.sleep(0.05)  # the waiter is queued by now
+        time.sleep(0.0005)
+        turns_taken.append(turn)
+        lock.release()
+    thread.join()
+    assert entered_at == [1]
