@@ -8,6 +8,7 @@ head, so a later verification also covers the record of the earlier one.
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,13 +17,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from needtoknow.errors import LedgerTampered
+from needtoknow.errors import LedgerTampered, TooManyAttempts
 from needtoknow.ledger.audit import Report
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import ledger_audits
+
+# One verification at a time in a process: a whole one reads every entry (half a minute
+# at a million), and a button pressed again and again must not start one per press.
+_RUNNING = threading.Lock()
+RETRY_AFTER = 10  # seconds a refused caller is told to wait
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,21 @@ class LedgerAudits:
     ) -> Report:
         """Verify the ledger (see :meth:`Ledger.verify`) and keep what was found.
         ``since_last``: only what was appended after the newest signed head the last
-        verification that held reached (all of it when none held)."""
+        verification that held reached (all of it when none held). Refused with
+        TooManyAttempts while another runs in this process."""
+        if not _RUNNING.acquire(blocking=False):
+            raise TooManyAttempts(RETRY_AFTER)
+        try:
+            return self._run(witnesses, progress, since_last)
+        finally:
+            _RUNNING.release()
+
+    def _run(
+        self,
+        witnesses: Sequence[TreeHead],
+        progress: Callable[[int], None] | None,
+        since_last: bool,
+    ) -> Report:
         if since_last:
             # Heads are what a later run can start from: one over everything there is now
             # (refused over a tampered ledger, which the verification then reports).

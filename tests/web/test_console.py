@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from needtoknow.errors import ValidationError
+from needtoknow.errors import TooManyAttempts, ValidationError
+from needtoknow.records.audits import _RUNNING
 from needtoknow.staff import StaffAccounts
 from needtoknow.staff.sessions import IDLE
 from needtoknow.vault import Vault
@@ -208,6 +209,29 @@ def test_a_verification_is_kept_and_shown_on_today(vault: Vault, url: str) -> No
     assert export.status_code == 200 and export.text.count("\n") >= last.entries
     head = officer.get("/console/ledger/head").json()
     assert head["tree_size"] >= last.entries
+
+
+def test_verify_what_is_new_reads_only_the_new_entries_and_one_runs_at_a_time(
+    vault: Vault, url: str
+) -> None:
+    """A carried hole: "Verify now" read the whole ledger at every press (half a minute
+    at a million entries), so pressing it again and again loaded the server. Now it
+    reads what came after the last verification that held; all of it only when asked;
+    and a second press while one runs is refused."""
+    officer = sign_in_staff(url, vault, "priya", staff_member(vault, "priya", "officer"))
+    officer.get("/console/ledger")
+    vault.ledger.sign_head()  # as `ntk serve` does every minute
+    whole = officer.post("/console/ledger/verify", {"scope": "all"})
+    assert 'id="verified" class="good"' in whole.text and "Only the entries after" not in whole.text
+    vault.add(ASHA)
+    new = officer.post("/console/ledger/verify", {"scope": "new"})
+    assert 'id="verified" class="good"' in new.text
+    assert "Only the entries after the first" in new.text
+    with _RUNNING:  # a verification under way in this process
+        refused = officer.post("/console/ledger/verify", {"scope": "new"})
+    assert refused.status_code == 429 and "try again" in refused.text
+    with pytest.raises(TooManyAttempts), _RUNNING:
+        vault.audits.run()
 
 
 def test_roles_open_only_their_pages(vault: Vault, url: str) -> None:

@@ -60,8 +60,10 @@ def browse(request: Request, desk: ReadingLedger) -> Response:
 
 @router.post("/ledger/verify")
 def verify(request: Request, posted: PostedLedger) -> Response:
+    """What was appended since the last verification that held (its cost grows with the
+    new entries only), or — asked for — all of it; one at a time (audits.run)."""
     desk = posted.desk
-    report = desk.vault.audits.run()
+    report = desk.vault.audits.run(since_last=posted.form.get("scope") != "all")
     return page(request, desk, "console/ledger.html", report=report, **_rows(request, desk))
 
 
