@@ -240,10 +240,12 @@ def main() -> None:
                 "tables": sizes(settings),
                 "entries": ledger_size(settings),
             }
+            loaded.touch(mode=0o600)  # the PostgreSQL URL in it carries a password
             loaded.write_text(json.dumps(figures))
         ids = root / "ids.txt"
-        if not ids.exists() or len(ids.read_text().split()) != args.sample:
-            ids.write_text("\n".join(sample_ids(settings, args.sample)) + "\n")
+        sample = min(args.sample, args.customers)
+        if not ids.exists() or len(ids.read_text().split()) != sample:
+            ids.write_text("\n".join(sample_ids(settings, sample)) + "\n")
         vault = open_vault(settings)
         keys = vault.api_keys
         reader = keys.create("billing_team", ("customers:read",)).token
@@ -285,7 +287,8 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
         f"{platform.python_version()}; {args.database}; {n:,} customers; "
         f"ntk serve --workers {args.workers}; {args.clients} connections, {args.seconds:.0f} s "
-        f"each; reads and corrections of {args.sample:,} random customers"
+        f"each; reads and corrections of {sample:,} random customers; server RSS summed "
+        "over its processes (pages they share counted in each)"
     )
     print(f"load: {rate:,.0f} customers/s ({n / rate / 60:.1f} min), ledger {entries:,} entries")
     total = sum(tables.values())

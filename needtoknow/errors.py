@@ -264,9 +264,9 @@ class VerificationFailed(NeedToKnowError):
 class TooManyAttempts(NeedToKnowError):
     """Too many attempts; ``retry_after`` seconds until the next is accepted."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, what: str = "too many attempts") -> None:
         self.retry_after = retry_after
-        super().__init__(f"too many attempts; try again in {retry_after} s")
+        super().__init__(f"{what}; try again in {retry_after} s")
 
     def details(self) -> dict[str, Any]:
         return {"retry_after": self.retry_after}

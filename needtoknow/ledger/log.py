@@ -292,10 +292,10 @@ class StoredTree:
         return bytes(row[0])
 
 
-# Entries sealed per transaction. Each costs ~46 µs at 1 M customers (its customer and
-# receipt rows land on random pages of large indexes), so a batch holds the write lock
-# ~0.25 s there; 50,000 held it for 2.3 s and stalled every correction behind it
-# (docs/scale.md).
+# Entries sealed per transaction (each batch signs a head). At 1 M customers an entry
+# costs 30-85 µs, its customer-index row landing on a random page of a large index, so
+# a batch holds the write lock 0.15-0.4 s; 50,000 held it 2.3 s and stalled every
+# correction behind it. Bigger batches cost less per entry (docs/scale.md).
 SEAL_BATCH = 5_000
 
 

@@ -64,7 +64,7 @@ class LedgerAudits:
         verification that held reached (all of it when none held). Refused with
         TooManyAttempts while another runs in this process."""
         if not _RUNNING.acquire(blocking=False):
-            raise TooManyAttempts(RETRY_AFTER)
+            raise TooManyAttempts(RETRY_AFTER, "a verification of the ledger is already running")
         try:
             return self._run(witnesses, progress, since_last)
         finally:

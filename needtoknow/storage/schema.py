@@ -211,6 +211,8 @@ customer_notices = Table(
     Column("status", String(20), nullable=False),  # held, due
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=True),
+    # Held notices whose order has run out are looked for at every history read.
+    Index("customer_notices_held", "status", "hold_until"),
 )
 
 # API keys: one per calling service, bound to one recipient. Only SHA-256 of the secret

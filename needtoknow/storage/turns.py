@@ -2,10 +2,9 @@
 
 ``threading.Lock`` hands itself to whichever thread asks first after a release, and
 the thread that released it is usually still running: a loop of short write
-transactions (the ledger sealing a backlog in batches) takes the lock again before any
-thread queued behind it wakes, and they wait for the whole loop (a 4 s stall of every
-correction at 1 M customers, docs/scale.md). Here a release hands the lock straight to
-the longest waiter.
+transactions (the ledger sealing a backlog in batches) can take the lock again before a
+thread queued behind it wakes. Here a release hands the lock straight to the longest
+waiter.
 """
 
 from __future__ import annotations
@@ -29,17 +28,31 @@ class Turns:
             turn = threading.Lock()
             turn.acquire()
             self._waiting.append(turn)
-        if turn.acquire(timeout=timeout):
-            return True  # handed over by release(): the lock is ours, still held
-        with self._mutex:
-            if turn in self._waiting:
-                self._waiting.remove(turn)
-                return False
-        return True  # handed over between the timeout and the mutex
+        try:
+            if turn.acquire(timeout=timeout):
+                return True  # handed over by release(): the lock is ours, still held
+        except BaseException:
+            # Interrupted while waiting (Ctrl-C, SIGTERM): leave the queue, or pass on a
+            # turn handed over meanwhile, so no release goes to a waiter who has left.
+            if not self._left(turn):
+                self.release()
+            raise
+        return not self._left(turn)  # handed over after the timeout: keep it
 
     def release(self) -> None:
         with self._mutex:
+            if not self._held:
+                raise RuntimeError("release of a lock nobody holds")
             if self._waiting:
                 self._waiting.popleft().release()
             else:
                 self._held = False
+
+    def _left(self, turn: threading.Lock) -> bool:
+        """Take ``turn`` out of the queue: False if it is no longer there (the lock was
+        handed to it)."""
+        with self._mutex:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+                return True
+            return False

@@ -13,11 +13,15 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
+import uvicorn
 from alembic import command
+from typer.testing import CliRunner
 
+from needtoknow.cli.main import app
 from needtoknow.config import Settings, init_vault
-from needtoknow.storage.database import HEAD_REVISION, alembic_config
+from needtoknow.storage.database import alembic_config, is_current
 from tests.api.conftest import NTK, free_port, start, stop
 
 
@@ -36,7 +40,11 @@ def test_serve_without_a_vault_stops_at_once(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_serve_migrates_an_older_vault_once_then_starts_its_workers(tmp_path: Path) -> None:
+def test_serve_migrates_an_older_vault_before_its_workers_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vault is at the newest revision when uvicorn is handed the app, so no worker
+    has a migration left to run; then the real server starts its two workers on it."""
     home = tmp_path / "home"
     settings = Settings(home=home, database_url=f"sqlite:///{home}/vault.db")
     init_vault(settings).close()
@@ -45,14 +53,23 @@ def test_serve_migrates_an_older_vault_once_then_starts_its_workers(tmp_path: Pa
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "-1")
+    assert not is_current(engine)
+
+    current_at_start: list[bool] = []
+    monkeypatch.setenv("NTK_HOME", str(home))
+    monkeypatch.setenv("NTK_DATABASE_URL", "")
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *_, **__: current_at_start.append(is_current(engine))
+    )
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert current_at_start == [True]
+
     process, url = start(home, tmp_path / "serve.log", "--workers", "2")
     try:
         assert httpx.get(f"{url}/healthz").status_code == 200
     finally:
         stop(process)
-    with engine.connect() as connection:
-        stored = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
-        assert stored.scalar_one() == HEAD_REVISION
     engine.dispose()
     log = (tmp_path / "serve.log").read_text()
     assert "locked" not in log and "Traceback" not in log

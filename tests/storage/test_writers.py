@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import subprocess
 import sys
 import threading
@@ -9,10 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from needtoknow.config import Settings, init_vault
 from needtoknow.storage.database import WriterLock
+from needtoknow.storage.turns import Turns
 from tests.customers import ASHA
 
 
@@ -110,9 +113,42 @@ def test_a_writer_that_loops_lets_a_waiting_writer_in_at_its_next_release() -> N
         lock.acquire()
         if turn == 0:
             started.set()
-            time.sleep(0.05)  # the waiter is queued by now
+            while not lock._turns._waiting:  # the waiter is queued
+                time.sleep(0.001)
         time.sleep(0.0005)
         turns_taken.append(turn)
         lock.release()
     thread.join()
     assert entered_at == [1]
+
+
+def test_a_writer_that_gives_up_or_is_interrupted_leaves_the_queue() -> None:
+    """A waiter that times out, or is interrupted (Ctrl-C, SIGTERM) while it waits, must
+    not be handed the lock later: the next writer would wait for a release that never
+    comes."""
+    turns = Turns()
+    assert turns.acquire(timeout=1)
+    assert not turns.acquire(timeout=0.01)  # timed out: gone from the queue
+
+    interrupted: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            turns.acquire(timeout=1)  # the interruption lands when the wait returns
+        except KeyboardInterrupt as exc:
+            interrupted.append(exc)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    while not turns._waiting:  # queued
+        time.sleep(0.001)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread.ident or 0), ctypes.py_object(KeyboardInterrupt)
+    )
+    thread.join()
+    assert interrupted and not turns._waiting
+    turns.release()
+    assert turns.acquire(timeout=0.1)  # free again, nobody's turn pending
+    turns.release()
+    with pytest.raises(RuntimeError):
+        turns.release()

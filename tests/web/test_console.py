@@ -229,7 +229,7 @@ def test_verify_what_is_new_reads_only_the_new_entries_and_one_runs_at_a_time(
     assert "Only the entries after the first" in new.text
     with _RUNNING:  # a verification under way in this process
         refused = officer.post("/console/ledger/verify", {"scope": "new"})
-    assert refused.status_code == 429 and "try again" in refused.text
+    assert refused.status_code == 429 and "already running; try again" in refused.text
     with pytest.raises(TooManyAttempts), _RUNNING:
         vault.audits.run()
 
