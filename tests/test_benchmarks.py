@@ -166,13 +166,37 @@ def test_presidios_test_vectors_are_a_corpus_ntk_eval_reads(tmp_path: Path) -> N
     assert any(not doc.gold for doc in corpus.documents)  # its negatives kept
 
 
-def test_bench_scale_loads_then_serves_reads_lookups_and_corrections() -> None:
-    out = run("bench_scale.py", "--customers", "300", "--seconds", "1", "--port", "8769")
-    figures(out, r"^load: {n} customers/s", count=1)
-    figures(out, r"^database: {n} GB, {n} bytes per customer", count=1)
-    for kind in ("read", "lookup", "correction"):
-        rate, p50, p99 = figures(
-            out, rf"^{kind} +{{n}} req/s, p50 +{{n}} ms, p99 +{{n}} ms", count=1
-        )
-        assert rate > 0 and p50 <= p99
-        assert f"{kind}" in out and "non-2xx 0, errors 0" in out
+def test_bench_scale_loads_then_serves_and_serves_a_kept_vault_again(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    args = ("--customers", "300", "--seconds", "1", "--port", "8769", "--keep", str(kept))
+    first, again = run("bench_scale.py", *args), run("bench_scale.py", *args)
+    for out in (first, again):
+        figures(out, r"^load: {n} customers/s", count=1)
+        figures(out, r"^database: {n} GB, {n} bytes per customer", count=1)
+        for kind in ("read", "lookup", "correction"):
+            rate, p50, p99, _, rss = figures(
+                out,
+                rf"^{kind} +{{n}} req/s, p50 +{{n}} ms, p99 +{{n}} ms, .*; {{n}} ledger "
+                r"entries/s; server RSS {n} MiB",
+                count=1,
+            )
+            assert rate > 0 and p50 <= p99 and rss > 50
+        assert "non-2xx 0, errors 0" in out
+    # served again without loading: the load's figures are the kept ones
+    loads = [re.search(r"^load: .*$", out, re.MULTILINE) for out in (first, again)]
+    assert loads[0] and loads[1] and loads[0][0] == loads[1][0]
+    assert (kept / "loaded.json").stat().st_mode & 0o077 == 0
+    refused = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_scale.py"),
+            "--customers",
+            "301",
+            "--keep",
+            str(kept),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode != 0 and "holds 300 customers on sqlite" in refused.stderr
