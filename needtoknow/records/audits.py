@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from needtoknow.errors import LedgerTampered, TooManyAttempts
+from needtoknow.ledger import log
 from needtoknow.ledger.audit import Report
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.moments import utc_text
@@ -88,26 +90,47 @@ class LedgerAudits:
         now = self.scope.clock()
         found = {"entries": report.entries, "witnesses": report.witnesses_checked, "ok": report.ok}
         with self.scope.db.begin() as conn:
+            detail = {**found, "since": report.since}
+            index = self.scope.ledger.append(conn, self.scope.entry("audit", detail=detail))
             conn.execute(
                 ledger_audits.insert().values(
-                    id=str(uuid.uuid4()), verified_at=now, actor=self.scope.actor, **found
+                    id=str(uuid.uuid4()),
+                    verified_at=now,
+                    actor=self.scope.actor,
+                    ledger_index=index,
+                    **found,
                 )
             )
-            detail = {**found, "since": report.since}
-            self.scope.ledger.append(conn, self.scope.entry("audit", detail=detail))
         self.scope.ledger.sign_head()  # so the record of this run is itself signed
         return report
 
     def _verified_head(self) -> TreeHead | None:
-        """The newest signed head within what the last verification that held covered."""
+        """The newest signed head within what the last verification that held covered,
+        if its own ledger entry says so too (the kept row alone is nothing signed: an
+        edited one must not make a run skip the past). That entry comes after the head,
+        so the run that starts there checks it."""
         with reading(self.scope.db) as conn:
-            reached = conn.execute(
-                sa.select(ledger_audits.c.entries)
+            row = conn.execute(
+                sa.select(ledger_audits.c.entries, ledger_audits.c.ledger_index)
                 .where(ledger_audits.c.ok.is_(True))
                 .order_by(ledger_audits.c.verified_at.desc())
                 .limit(1)
-            ).scalar()
-        return None if reached is None else self.scope.ledger.newest_head(at_most=int(reached))
+            ).first()
+            if row is None or row.ledger_index is None:
+                return None
+            try:
+                entry = orjson.loads(log.entry_at(conn, int(row.ledger_index)))
+            except (sa.exc.NoResultFound, orjson.JSONDecodeError):
+                return None
+        detail = entry.get("detail") if isinstance(entry, dict) else None
+        if (
+            not isinstance(detail, dict)
+            or entry.get("kind") != "audit"
+            or detail.get("ok") is not True
+            or detail.get("entries") != row.entries
+        ):
+            return None
+        return self.scope.ledger.newest_head(at_most=int(row.entries))
 
     def last(self) -> Audit | None:
         with reading(self.scope.db) as conn:

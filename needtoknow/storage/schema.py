@@ -436,6 +436,9 @@ ledger_audits = Table(
     Column("entries", BigInteger, nullable=False),
     Column("witnesses", Integer, nullable=False),
     Column("ok", Boolean, nullable=False),
+    # The index of the run's own `audit` ledger entry (NULL before migration 0029): a
+    # later verification starts where this one reached only if that entry agrees.
+    Column("ledger_index", BigInteger, nullable=True),
 )
 
 # Incidents (CERT-In Directions 2022; DPDP Act s.8(6), Rules r.7): what happened (the

@@ -9,6 +9,7 @@ import pytest
 
 from needtoknow.ledger import TreeHead, merkle
 from needtoknow.ledger.since import Growing
+from needtoknow.storage.schema import ledger_audits
 from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Ntk
@@ -142,3 +143,24 @@ def test_since_head_starts_where_the_last_verification_that_held_ended(ntk: Ntk)
     ntk("ledger", "sth")
     second = ntk.json("ledger", "verify", "--since-head")
     assert second["ok"] and 0 < second["since"] <= first["entries"] < second["entries"]
+
+
+def test_an_edited_record_of_the_last_verification_does_not_make_a_run_skip_the_past(
+    ledger_vault: Vault,  # noqa: F811
+) -> None:
+    """``ledger_audits`` is nothing signed: raising the entries the last run reached, to
+    make the next one start past a rewrite, must not be believed — the run's own ledger
+    entry says otherwise, and the next run verifies all of it."""
+    audits = ledger_vault.audits
+    assert audits.run(since_last=True).ok
+    reads(ledger_vault, 3)
+    assert audits.run(since_last=True).since > 0  # the record agrees: it starts there
+    reads(ledger_vault, 3)
+    with ledger_vault.db.begin() as conn:
+        conn.execute(ledger_audits.update().values(entries=ledger_audits.c.entries + 3))
+    report = audits.run(since_last=True)
+    assert report.ok and report.since == 0
+    assert "no earlier verification held: all of it was verified" in report.warnings
+    with ledger_vault.db.begin() as conn:  # a record from before migration 0029
+        conn.execute(ledger_audits.update().values(ledger_index=None))
+    assert audits.run(since_last=True).since == 0
