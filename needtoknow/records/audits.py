@@ -40,6 +40,7 @@ class Audit:
     entries: int
     witnesses: int
     ok: bool
+    since: int | None  # where it started (0: the whole ledger; None: not recorded)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class Audit:
             "entries": self.entries,
             "witnesses": self.witnesses,
             "ok": self.ok,
+            "since": self.since,
         }
 
 
@@ -98,6 +100,7 @@ class LedgerAudits:
                     verified_at=now,
                     actor=self.scope.actor,
                     ledger_index=index,
+                    since=report.since,
                     **found,
                 )
             )
@@ -132,11 +135,15 @@ class LedgerAudits:
             return None
         return self.scope.ledger.newest_head(at_most=int(row.entries))
 
-    def last(self) -> Audit | None:
+    def last(self, whole: bool = False) -> Audit | None:
+        """The newest verification kept; ``whole``: the newest of the whole ledger."""
+        query = sa.select(ledger_audits).order_by(ledger_audits.c.verified_at.desc()).limit(1)
+        if whole:
+            query = query.where(ledger_audits.c.since == 0)
         with reading(self.scope.db) as conn:
-            row = conn.execute(
-                sa.select(ledger_audits).order_by(ledger_audits.c.verified_at.desc()).limit(1)
-            ).first()
+            row = conn.execute(query).first()
         if row is None:
             return None
-        return Audit(stored_utc(row.verified_at), row.actor, row.entries, row.witnesses, row.ok)
+        return Audit(
+            stored_utc(row.verified_at), row.actor, row.entries, row.witnesses, row.ok, row.since
+        )

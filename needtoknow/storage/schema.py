@@ -439,6 +439,7 @@ ledger_audits = Table(
     # The index of the run's own `audit` ledger entry (NULL before migration 0029): a
     # later verification starts where this one reached only if that entry agrees.
     Column("ledger_index", BigInteger, nullable=True),
+    Column("since", BigInteger, nullable=True),  # where it started; 0: the whole ledger
 )
 
 # Incidents (CERT-In Directions 2022; DPDP Act s.8(6), Rules r.7): what happened (the

@@ -227,6 +227,12 @@ def test_verify_what_is_new_reads_only_the_new_entries_and_one_runs_at_a_time(
     new = officer.post("/console/ledger/verify", {"scope": "new"})
     assert 'id="verified" class="good"' in new.text
     assert "Only the entries after the first" in new.text
+    today = officer.get("/console").text  # the newest was partial: the whole one is named
+    assert "only the entries after the first" in today
+    whole_run = vault.audits.last(whole=True)
+    assert whole_run is not None and whole_run.since == 0 and whole_run.ok
+    assert vault.audits.last() != whole_run
+    assert 'id="whole">' in today and "never" not in today.split('id="whole">')[1][:200]
     with _RUNNING:  # a verification under way in this process
         refused = officer.post("/console/ledger/verify", {"scope": "new"})
     assert refused.status_code == 429 and "already running; try again" in refused.text

@@ -34,4 +34,5 @@ def today(request: Request, desk: Viewing) -> Response:
         instructions=instructions,
         head=vault.ledger.newest_head(),
         audit=vault.audits.last(),
+        whole=vault.audits.last(whole=True),
     )
