@@ -14,15 +14,15 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Protocol, TypeVar
 
 import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
-from needtoknow.ledger.entry import customers_of, receipts_of
+from needtoknow.ledger.derived import DerivedIndexes
 from needtoknow.ledger.heads import TreeHead
+from needtoknow.ledger.report import Report
 
 T = TypeVar("T")
 
@@ -33,66 +33,6 @@ class Leaves(Protocol):
     def __len__(self) -> int: ...
 
     def append(self, leaf: bytes, /) -> None: ...
-
-
-BIGINT_MAX = 2**63 - 1  # the index columns' range: a forged row may sit anywhere in it
-
-
-@dataclass
-class Report:
-    """What verification found. ``first_bad`` is the earliest place something is wrong,
-    as an inclusive range of entry indexes: one entry when the entry itself shows it, or
-    the smallest subtree (or signed range) that no longer matches when the stored hashes
-    were rewritten too."""
-
-    entries: int = 0
-    heads_checked: int = 0
-    nodes_checked: int = 0
-    witnesses_checked: int = 0
-    unsigned: int = 0  # entries past the newest signed head: not yet provable to anyone
-    since: int = 0  # the size of the verified head this check started from (0: all of it)
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    _located: list[tuple[int, int]] = field(default_factory=list)
-    _signed_ranges: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_bad(self) -> tuple[int, int] | None:
-        candidates = self._located or self._signed_ranges
-        return min(candidates, key=lambda r: (r[0], r[1])) if candidates else None
-
-    @property
-    def first_bad_entry(self) -> int | None:
-        first = self.first_bad
-        return None if first is None else first[0]
-
-    def fail(self, problem: str, first: int | None = None, last: int | None = None) -> None:
-        self.problems.append(problem)
-        if first is not None:
-            self._located.append((first, first if last is None else last))
-
-    def fail_signed_range(self, problem: str, first: int, last: int) -> None:
-        self.problems.append(problem)
-        self._signed_ranges.append((first, last))
-
-    def to_json(self) -> dict[str, Any]:
-        first = self.first_bad
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "heads_checked": self.heads_checked,
-            "nodes_checked": self.nodes_checked,
-            "witnesses_checked": self.witnesses_checked,
-            "unsigned": self.unsigned,
-            "since": self.since,
-            "first_bad": None if first is None else {"from": first[0], "to": first[1]},
-            "problems": self.problems,
-            "warnings": self.warnings,
-        }
 
 
 def verify(
@@ -214,50 +154,6 @@ def signed_by_known(head: TreeHead, known: Sequence[bytes]) -> None:
     head.check(head.public_key)
 
 
-class DerivedIndex:
-    """One index derived from the entries at seal (customers, receipts), checked a
-    window at a time as the entries stream past: each sealed entry's rows must be
-    exactly what it derives, entries appended since must have none, and no row may
-    name an entry that does not exist."""
-
-    def __init__(
-        self,
-        name: str,
-        derive: Callable[[bytes], list[Any]],
-        read: Callable[[sa.Connection, int, int], dict[int, list[Any]]],
-        since: int = 0,
-    ) -> None:
-        self.name, self._derive, self._read = name, derive, read
-        self._since = since  # rows of entries before it are not this check's
-        self._listed: dict[int, list[Any]] = {}
-        self._until = 0
-
-    def check(
-        self, conn: sa.Connection, report: Report, index: int, data: bytes, sealed: bool
-    ) -> None:
-        if index >= self._until:  # the next window of the index
-            self.strays(report)
-            start = index - index % log.WINDOW
-            self._until = start + log.WINDOW
-            self._listed = self._read(conn, max(start, self._since), self._until)
-        if (self._derive(data) if sealed else []) != self._listed.pop(index, []):
-            report.fail(f"the {self.name} index does not match entry {index}", index)
-
-    def strays(self, report: Report, conn: sa.Connection | None = None, end: int = 0) -> None:
-        """Rows left over after their window's entries were checked (and, given
-        ``conn``, any past the window holding entry ``end``, or before entry 0) name no
-        entry."""
-        listed = self._listed
-        if conn is not None:
-            beyond = self._read(conn, max(end, self._until), BIGINT_MAX)
-            listed = {**listed, **self._read(conn, -BIGINT_MAX - 1, 0), **beyond}
-        for position in sorted(listed)[:1]:
-            report.fail(
-                f"the {self.name} index lists entry {position}, which does not exist", position
-            )
-        self._listed = {}
-
-
 def _check_entries(
     conn: sa.Connection,
     report: Report,
@@ -268,19 +164,32 @@ def _check_entries(
     customer and receipts indexes matching each sealed entry (and listing none of the
     entries appended since). Returns the recomputed leaf hashes."""
     leaves: list[bytes] = []
-    indexes = (
-        DerivedIndex("customer", customers_of, log.indexed_customers),
-        DerivedIndex("receipts", receipts_of, log.indexed_receipts),
-    )
-    for index, data, stored in counted(log.entries(conn), progress):
-        if not add_leaf(report, leaves, index, data, stored, f"next stored entry is {index}"):
-            return leaves
-        for derived in indexes:
-            derived.check(conn, report, index, data, index < sealed)
-    if report.first_bad_entry is None:
-        for derived in indexes:
-            derived.strays(report, conn, len(leaves))
+    indexes = DerivedIndexes(sealed)
+    for rows in log.windows(conn):
+        added = add_leaves(report, leaves, rows)
+        indexes.check(conn, report, rows[:added])
+        if progress is not None:
+            progress(added)
+        if added < len(rows):
+            break
+    indexes.finish(conn, report, len(leaves))
     return leaves
+
+
+def add_leaves(report: Report, leaves: list[bytes], rows: list[log.Row]) -> int:
+    """:func:`add_leaf` for a window of stored entries, compared whole when they are in
+    sequence and unchanged (the common case, with no per-entry Python but the hash);
+    returns how many were added."""
+    first = len(leaves)
+    hashes = merkle.leaf_hashes([data for _, data, _ in rows])
+    in_sequence = [index for index, _, _ in rows] == list(range(first, first + len(rows)))
+    if in_sequence and hashes == [stored for _, _, stored in rows]:
+        leaves += hashes
+        return len(rows)
+    for index, data, stored in rows:
+        if not add_leaf(report, leaves, index, data, stored, f"next stored entry is {index}"):
+            break
+    return len(leaves) - first
 
 
 def add_leaf(
@@ -305,13 +214,11 @@ def add_leaf(
 
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:
     """Every complete subtree hash, level by level: the tree recomputed in one pass,
-    with the interior hash the log stores and the proofs use (:func:`merkle.node_hash`)."""
+    with the interior hash the log stores and the proofs use (:func:`merkle.parents`)."""
     levels = [leaves]
     while len(levels[-1]) >= 2:
         below = levels[-1]
-        levels.append(
-            [merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
-        )
+        levels.append(merkle.parents(below))
     return levels
 
 

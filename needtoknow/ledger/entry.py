@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import msgspec
 import orjson
 
 from needtoknow.moments import utc_text
@@ -137,71 +138,91 @@ def canonical_json(data: Mapping[str, Any]) -> bytes:
 RECEIPTS = frozenset({"read", "find"})
 
 
-class Receipt(NamedTuple):
-    """One row of the receipts index: ``party`` (``actor:…`` or ``recipient:…``)
-    received ``categories`` (sorted, comma-joined) of ``customer_id`` at ``at``
-    (microseconds since the epoch, UTC)."""
-
-    party: str
-    at: int
-    customer_id: str
-    categories: str
-
-
-def _parsed(data: bytes) -> dict[str, Any] | None:
-    try:
-        entry = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    return entry if isinstance(entry, dict) else None
+_EPOCH, _MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 
 
 def microseconds(moment: datetime) -> int:
     """``moment`` as whole microseconds since the epoch (naive means UTC): the receipts
     index's time, exact where a float timestamp would round."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
 
 
-def receipts_of(data: bytes) -> list[Receipt]:
-    """The receipts index rows of one entry, sorted: one for its actor and one for its
-    recipient when it is an allowed read or lookup of a customer; none otherwise (nor
-    for bytes that are not an entry). Derived at seal and checked by verification, so
-    a scope by time does not rely on entries being appended in time order."""
-    entry = _parsed(data)
-    if entry is None or entry.get("kind") not in RECEIPTS or entry.get("decision") != "allow":
-        return []
-    customer, moment = entry.get("customer_id"), entry.get("time")
-    if not isinstance(customer, str) or not isinstance(moment, str):
-        return []
+# The derived indexes' rows, as tuples in their tables' column order (the verifier
+# compares them with the stored rows as they are read):
+CustomerRow = tuple[int, str]  # (idx, customer_id): entry idx is about the customer
+# (idx, party, at, customer_id, categories): ``party`` (``actor:…`` or ``recipient:…``)
+# received ``categories`` (sorted, comma-joined) of the customer at ``at``
+# (microseconds since the epoch, UTC)
+ReceiptRow = tuple[int, str, int, str, str]
+RECEIPT_COLUMNS = ("idx", "party", "at", "customer_id", "categories")
+
+
+Indexed = tuple[list[CustomerRow], list[ReceiptRow]]  # entries' rows, in index order
+
+
+def indexed(entries: Iterable[tuple[int, bytes]]) -> Indexed:
+    """The index rows of entries given as (index, bytes); bytes that are not an entry (a
+    tampered row) name nobody.
+
+    The customer index lists every customer an entry is about (entries written before
+    :meth:`Entry.for_each` may list several in ``customer_ids``). The receipts index
+    has one row for the actor and one for the recipient of an allowed read or lookup of
+    a customer: derived at seal and checked by verification, so a scope by time does
+    not rely on entries being appended in time order. Both come from one parse, in one
+    loop: verification derives them for every entry, and this is most of its time."""
+    customers: list[CustomerRow] = []
+    receipts: list[ReceiptRow] = []
+    for index, data in entries:
+        try:
+            entry = _decode_indexed(data)
+        except msgspec.DecodeError:  # not JSON, or not an object
+            continue
+        customer = entry.customer_id
+        if entry.customer_ids is not None:
+            listed = entry.customer_ids
+            found = {c for c in listed if isinstance(c, str)} if isinstance(listed, list) else set()
+            found.update([customer] if isinstance(customer, str) else [])
+            customers += [(index, c) for c in sorted(found)]
+        elif type(customer) is str:
+            customers.append((index, customer))
+        if entry.kind not in RECEIPTS or entry.decision != "allow" or type(customer) is not str:
+            continue
+        try:
+            at = microseconds(datetime.fromisoformat(entry.time))
+        except (TypeError, ValueError):
+            continue
+        categories = _joined(entry.categories)
+        if type(entry.actor) is str:  # "actor:…" sorts before "recipient:…"
+            receipts.append((index, "actor:" + entry.actor, at, customer, categories))
+        if type(entry.recipient) is str:
+            receipts.append((index, "recipient:" + entry.recipient, at, customer, categories))
+    return customers, receipts
+
+
+class _IndexedFields(msgspec.Struct):
+    """The fields the indexes are derived from, of any JSON type (a tampered entry may
+    hold anything); the decoder skips the others without building them."""
+
+    kind: Any = None
+    decision: Any = None
+    customer_id: Any = None
+    customer_ids: Any = None
+    time: Any = None
+    actor: Any = None
+    recipient: Any = None
+    categories: Any = None
+
+
+_decode_indexed = msgspec.json.Decoder(_IndexedFields).decode
+
+
+def _joined(listed: object) -> str:
+    """Category names sorted and comma-joined, anything but a name left out."""
+    if not isinstance(listed, list):
+        return ""
     try:
-        at = microseconds(datetime.fromisoformat(moment))
-    except ValueError:
-        return []
-    listed = entry.get("categories")
-    categories = (
-        ",".join(sorted(c for c in listed if isinstance(c, str)))
-        if isinstance(listed, list)
-        else ""
-    )
-    parties = [
-        f"{role}:{entry[role]}"
-        for role in ("actor", "recipient")
-        if isinstance(entry.get(role), str)
-    ]
-    return sorted(Receipt(party, at, customer, categories) for party in parties)
-
-
-def customers_of(data: bytes) -> list[str]:
-    """Every customer an entry is about, sorted: what the customer index holds. Entries
-    written before :meth:`Entry.for_each` may list several in ``customer_ids``; they are
-    still indexed. Bytes that are not an entry (a tampered row) name nobody."""
-    entry = _parsed(data)
-    if entry is None:
-        return []
-    listed = entry.get("customer_ids")
-    found = {c for c in listed if isinstance(c, str)} if isinstance(listed, list) else set()
-    if isinstance(entry.get("customer_id"), str):
-        found.add(entry["customer_id"])
-    return sorted(found)
+        return ",".join(sorted(listed))
+    except TypeError:  # not all names: a tampered entry
+        return ",".join(sorted(c for c in listed if isinstance(c, str)))

@@ -17,6 +17,7 @@ from needtoknow.errors import IntegrityError, LedgerTampered
 from needtoknow.ledger import audit, log, merkle, tiles
 from needtoknow.ledger.entry import Entry, microseconds
 from needtoknow.ledger.heads import TreeHead, signed_bytes
+from needtoknow.ledger.report import Report
 from needtoknow.ledger.since import verify_since
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
@@ -324,7 +325,7 @@ class Ledger:
         witnesses: Sequence[TreeHead] = (),
         progress: Callable[[int], None] | None = None,
         since: TreeHead | None = None,
-    ) -> audit.Report:
+    ) -> Report:
         """Recompute the tree from storage and check it against every signed tree head,
         and against ``witnesses`` (heads saved outside the vault: see docs/ledger.md).
         Heads, entries and state are read in one snapshot, so a head signed meanwhile

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from needtoknow.ledger import merkle
-from needtoknow.ledger.entry import Entry, Receipt, customers_of, receipts_of
+from needtoknow.ledger.entry import RECEIPT_COLUMNS, CustomerRow, Entry, ReceiptRow, indexed
 from needtoknow.storage.fastpath import Prepared
 from needtoknow.storage.schema import (
     ledger_customers,
@@ -76,13 +76,7 @@ class Statements:
                 ledger_receipts.c.idx >= sa.bindparam("lo"),
                 ledger_receipts.c.idx < sa.bindparam("hi"),
             )
-            .order_by(
-                ledger_receipts.c.idx,
-                ledger_receipts.c.party,
-                ledger_receipts.c.at,
-                ledger_receipts.c.customer_id,
-                ledger_receipts.c.categories,
-            ),
+            .order_by(ledger_receipts.c.idx),  # the rest is sorted by the checker
             dialect,
         )
         self.leaf = Prepared(
@@ -108,7 +102,7 @@ class Statements:
                 ledger_customers.c.idx >= sa.bindparam("lo"),
                 ledger_customers.c.idx < sa.bindparam("hi"),
             )
-            .order_by(ledger_customers.c.idx, ledger_customers.c.customer_id),
+            .order_by(ledger_customers.c.idx),
             dialect,
         )
         self.window = Prepared(
@@ -181,12 +175,21 @@ def state(conn: sa.Connection, lock: bool = False) -> State:
 WINDOW = 20_000
 
 
-def entries(
+Row = tuple[int, bytes, bytes]  # (index, canonical entry, stored leaf hash)
+
+
+def entries(conn: sa.Connection, start: int = 0, stop: int | None = None) -> Iterator[Row]:
+    """The entries of :func:`windows`, one at a time."""
+    for rows in windows(conn, start, stop):
+        yield from rows
+
+
+def windows(
     conn: sa.Connection, start: int = 0, stop: int | None = None, window: int = WINDOW
-) -> Iterator[tuple[int, bytes, bytes]]:
-    """(index, canonical entry, stored leaf hash) in index order, read in windows of
-    indexes so memory stays bounded on any driver. Rows past ``stop`` (default: the last
-    stored index) are not read; rows outside any window show up as gaps to the caller."""
+) -> Iterator[list[Row]]:
+    """The entries in index order, a window of indexes at a time so memory stays bounded
+    on any driver. Rows past ``stop`` (default: the last stored index) are not read;
+    rows outside any window show up as gaps to the caller."""
     sql = statements(conn.dialect)
     if stop is None:
         last = conn.execute(sa.select(sa.func.max(ledger_entries.c.idx))).scalar()
@@ -194,10 +197,12 @@ def entries(
     cursor = conn.connection.cursor()
     for lo in range(start, stop, window):
         rows = sql.window.run(cursor, {"lo": lo, "hi": min(lo + window, stop)}).fetchall()
-        for index, data, leaf in rows:
-            if type(data) is not bytes or type(leaf) is not bytes:
-                data, leaf = _blob(data), _blob(leaf)
-            yield index, data, leaf
+        yield [
+            row
+            if type(row[1]) is bytes and type(row[2]) is bytes
+            else (row[0], _blob(row[1]), _blob(row[2]))
+            for row in rows
+        ]
 
 
 def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
@@ -211,26 +216,21 @@ def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
     return [int(row.idx) for row in rows]
 
 
-def indexed_customers(conn: sa.Connection, start: int, stop: int) -> dict[int, list[str]]:
-    """The customer index for entries [start, stop): entry index → sorted customer ids."""
-    sql = statements(conn.dialect)
-    listed: dict[int, list[str]] = {}
-    cursor = conn.connection.cursor()
-    for index, customer in sql.index_window.run(cursor, {"lo": start, "hi": stop}).fetchall():
-        listed.setdefault(index, []).append(customer)
-    cursor.close()
-    return listed
+def indexed_customers(conn: sa.Connection, start: int, stop: int) -> list[CustomerRow]:
+    """The customer index rows of entries [start, stop)."""
+    return _window(conn, statements(conn.dialect).index_window, start, stop)
 
 
-def indexed_receipts(conn: sa.Connection, start: int, stop: int) -> dict[int, list[Receipt]]:
-    """The receipts index for entries [start, stop): entry index → sorted rows."""
-    sql = statements(conn.dialect)
-    listed: dict[int, list[Receipt]] = {}
+def indexed_receipts(conn: sa.Connection, start: int, stop: int) -> list[ReceiptRow]:
+    """The receipts index rows of entries [start, stop)."""
+    return _window(conn, statements(conn.dialect).receipt_window, start, stop)
+
+
+def _window(conn: sa.Connection, statement: Prepared, start: int, stop: int) -> list[Any]:
     cursor = conn.connection.cursor()
-    for index, *row in sql.receipt_window.run(cursor, {"lo": start, "hi": stop}).fetchall():
-        listed.setdefault(index, []).append(Receipt(*row))
+    rows = statement.run(cursor, {"lo": start, "hi": stop}).fetchall()
     cursor.close()
-    return listed
+    return list(rows)
 
 
 def received(
@@ -341,25 +341,15 @@ def _index(conn: sa.Connection, start: int, stop: int) -> None:
     time."""
     sql = statements(conn.dialect)
     cursor = conn.connection.cursor()
-    customers: list[dict[str, Any]] = []
-    receipts: list[dict[str, Any]] = []
-    for index, data, _ in entries(conn, start, stop):
-        customers += [{"customer_id": c, "idx": index} for c in customers_of(data)]
-        receipts += [{**r._asdict(), "idx": index} for r in receipts_of(data)]
-        if len(customers) + len(receipts) >= WINDOW:
-            _insert(cursor, sql, customers, receipts)
-            customers, receipts = [], []
-    _insert(cursor, sql, customers, receipts)
+    for rows in windows(conn, start, stop):
+        customers, receipts = indexed([(index, data) for index, data, _ in rows])
+        if customers:
+            sql.index.run_many(cursor, [{"idx": i, "customer_id": c} for i, c in customers])
+        if receipts:
+            sql.receipt.run_many(
+                cursor, [dict(zip(RECEIPT_COLUMNS, row, strict=True)) for row in receipts]
+            )
     cursor.close()
-
-
-def _insert(
-    cursor: Any, sql: Statements, customers: list[dict[str, Any]], receipts: list[dict[str, Any]]
-) -> None:
-    if customers:
-        sql.index.run_many(cursor, customers)
-    if receipts:
-        sql.receipt.run_many(cursor, receipts)
 
 
 def _level(conn: sa.Connection, level: int, start: int, stop: int) -> dict[int, bytes]:

@@ -30,8 +30,21 @@ def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
 
 
+def leaf_hashes(entries: list[bytes]) -> list[bytes]:
+    """:func:`leaf_hash` of each, without a call per entry (verification's hot loop)."""
+    sha256 = hashlib.sha256
+    return [sha256(b"\x00" + data).digest() for data in entries]
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def parents(level: list[bytes]) -> list[bytes]:
+    """:func:`node_hash` of each pair of neighbours (0 and 1, 2 and 3, …): the level
+    above, its complete nodes only, without a call per node."""
+    sha256 = hashlib.sha256
+    return [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
 
 
 def _split(n: int) -> int:

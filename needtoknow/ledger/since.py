@@ -18,17 +18,15 @@ import sqlalchemy as sa
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
 from needtoknow.ledger.audit import (
-    DerivedIndex,
-    Report,
     add_leaf,
     check_head,
     check_sealed,
     check_size,
-    counted,
     signed_by_known,
 )
-from needtoknow.ledger.entry import customers_of, receipts_of
+from needtoknow.ledger.derived import DerivedIndexes
 from needtoknow.ledger.heads import TreeHead
+from needtoknow.ledger.report import Report
 
 
 def verify_since(
@@ -81,24 +79,24 @@ def verify_since(
             )
         else:
             checks.setdefault(witness.tree_size, []).append((witness, True))
-    indexes = (
-        DerivedIndex("customer", customers_of, log.indexed_customers, since=size),
-        DerivedIndex("receipts", receipts_of, log.indexed_receipts, since=size),
-    )
+    indexes = DerivedIndexes(state.sealed)
     last_good = size
     check_grown(report, checks.pop(size, []), grown.root(), known_keys, last_good)
-    for index, data, stored in counted(log.entries(conn, size), progress):
-        if not add_leaf(report, grown, index, data, stored, f"next stored entry is {index}"):
+    for rows in log.windows(conn, size):
+        first = grown.size
+        for index, data, stored in rows:
+            if not add_leaf(report, grown, index, data, stored, f"next stored entry is {index}"):
+                break
+            if grown.size in checks:
+                root = grown.root()
+                last_good = check_grown(report, checks.pop(grown.size), root, known_keys, last_good)
+        indexes.check(conn, report, rows[: grown.size - first])
+        if progress is not None:
+            progress(grown.size - first)
+        if grown.size - first < len(rows):
             break
-        for derived in indexes:
-            derived.check(conn, report, index, data, index < state.sealed)
-        if grown.size in checks:
-            root = grown.root()
-            last_good = check_grown(report, checks.pop(grown.size), root, known_keys, last_good)
     report.entries = grown.size
-    if report.first_bad_entry is None:
-        for derived in indexes:
-            derived.strays(report, conn, grown.size)
+    indexes.finish(conn, report, grown.size)
     for past in sorted(checks):
         report.fail(
             f"a head for size {past} covers entries that are gone (only {grown.size} stored)",

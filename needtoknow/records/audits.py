@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from needtoknow.errors import LedgerTampered, TooManyAttempts
 from needtoknow.ledger import log
-from needtoknow.ledger.audit import Report
 from needtoknow.ledger.heads import TreeHead
+from needtoknow.ledger.report import Report
 from needtoknow.moments import utc_text
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc

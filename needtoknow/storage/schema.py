@@ -100,26 +100,34 @@ ledger_entries = Table(
 )
 
 # Which entries concern which customer ("who saw my data"): derived from the entries
-# (customer_id and customer_ids) when they are appended, and checked by verification.
+# (customer_id and customer_ids) when they are sealed, and checked by verification. On
+# SQLite the rows live in the key's B-tree (a customer's history is one range) and the
+# index by entry holds both columns (verification reads a window of entries from it
+# alone).
 ledger_customers = Table(
     "ledger_customers",
     metadata,
     Column("customer_id", String(200), primary_key=True),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False, index=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Index("ledger_customers_by_entry", "idx"),
+    sqlite_with_rowid=False,
 )
 
-# Who received what, when: the allowed reads and lookups by actor and by recipient, in
-# time order. Derived from the entries at seal and checked by verification; an incident
-# scope reads one party's window here instead of bisecting the log on time.
+# Who received what, when: the allowed reads and lookups by actor and by recipient.
+# Derived from the entries at seal and checked by verification; an incident scope reads
+# one party's time window through the index by party instead of bisecting the log on
+# time. The rows are kept in entry order (on SQLite, in the key's B-tree): verification
+# reads every row, a window of entries at a time, and a scope only some.
 ledger_receipts = Table(
     "ledger_receipts",
     metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("party", String(300), primary_key=True),
-    Column("at", BigInteger, primary_key=True, autoincrement=False),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False, index=True),
+    Column("at", BigInteger, nullable=False),
     Column("customer_id", String(200), nullable=False),
     Column("categories", Text, nullable=False),
-    sqlite_with_rowid=False,  # the rows live in the key's B-tree: a window is one range
+    Index("ledger_receipts_by_party", "party", "at"),
+    sqlite_with_rowid=False,
 )
 
 ledger_nodes = Table(
