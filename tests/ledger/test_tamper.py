@@ -198,3 +198,15 @@ def test_a_forged_head_signature_is_detected(ledger_vault: Vault) -> None:
         )
     report = ledger_vault.ledger.verify()
     assert any("invalid signature" in p for p in report.problems)
+
+
+def test_an_entry_moved_between_two_indexes_is_missing(ledger_vault: Vault) -> None:
+    """SQLite keeps 3.5 in an integer column as a real: the window of entries checked
+    whole must still see that entry 4 is gone, not count 3.5 in its place."""
+    if ledger_vault.db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's bigint holds no fractions")
+    with ledger_vault.db.begin() as conn:
+        conn.execute(sa.text("UPDATE ledger_entries SET idx = 3.5 WHERE idx = 4"))
+    report = ledger_vault.ledger.verify()
+    assert report.first_bad == (4, 4), report.problems
+    assert any("entry 4 is missing" in problem for problem in report.problems)

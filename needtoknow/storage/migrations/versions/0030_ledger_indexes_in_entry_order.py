@@ -29,10 +29,7 @@ depends_on = None
 def upgrade() -> None:
     _rebuild(
         "ledger_customers",
-        [
-            sa.Column("customer_id", sa.String(200), primary_key=True),
-            sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-        ],
+        _customer_columns(),
         with_rowid=False,
         indexes={"ledger_customers_by_entry": ["idx"]},
     )
@@ -53,10 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     _rebuild(
         "ledger_customers",
-        [
-            sa.Column("customer_id", sa.String(200), primary_key=True),
-            sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-        ],
+        _customer_columns(),
         with_rowid=True,
         indexes={"ix_ledger_customers_idx": ["idx"]},
     )
@@ -72,6 +66,14 @@ def downgrade() -> None:
         with_rowid=False,
         indexes={"ix_ledger_receipts_idx": ["idx"]},
     )
+
+
+def _customer_columns() -> list[sa.Column[object]]:
+    """The customer index's columns, the same either way (only the layout changes)."""
+    return [
+        sa.Column("customer_id", sa.String(200), primary_key=True),
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    ]
 
 
 def _rebuild(
