@@ -338,6 +338,42 @@ class Ledger:
             later = _heads(conn, above=since.tree_size)
             return verify_since(conn, since, later, known, witnesses, progress)
 
+    def attest(self, head: TreeHead) -> dict[str, Any]:
+        """A statement, signed with the ledger key, that ``head`` was verified: what a
+        later ``verify --since-head`` may start from. Whoever can write the database
+        but does not hold the key cannot make one, so cannot make a run skip the past
+        by recording a verification that never happened."""
+        signature, public = self._sign_note(_attested_bytes(head))
+        return {
+            "tree_size": head.tree_size,
+            "root_hash": head.root_hash.hex(),
+            "key": public.hex(),
+            "signature": signature.hex(),
+        }
+
+    def attested(self, statement: object) -> TreeHead | None:
+        """The stored head a statement of :meth:`attest` vouches for, if its signature
+        checks under a key of this ledger and the head is still the one stored; else
+        None."""
+        if not isinstance(statement, dict):
+            return None
+        try:
+            size, root = int(statement["tree_size"]), bytes.fromhex(statement["root_hash"])
+            key, signature = bytes.fromhex(statement["key"]), bytes.fromhex(statement["signature"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if key not in self.keys.signing_keys():
+            return None
+        with reading(self.db) as conn:
+            head = self._head(conn, size)
+        if head is None or head.root_hash != root:
+            return None
+        try:
+            Ed25519PublicKey.from_public_bytes(key).verify(signature, _attested_bytes(head))
+        except (InvalidSignature, ValueError):
+            return None
+        return head
+
     def tiles(
         self,
         directory: Path,
@@ -406,3 +442,10 @@ def _head_from_row(row: Any) -> TreeHead:
         bytes(row.signature),
         bytes(row.public_key),
     )
+
+
+def _attested_bytes(head: TreeHead) -> bytes:
+    """What :meth:`Ledger.attest` signs: apart from a tree head's RFC 6962 bytes (which
+    start with a zero version byte) and a checkpoint note, so no signature of one kind
+    passes for another."""
+    return b"needtoknow ledger verified\n%d\n%s\n" % (head.tree_size, head.root_hash.hex().encode())

@@ -91,8 +91,11 @@ class LedgerAudits:
             report.warnings.append("no earlier verification held: all of it was verified")
         now = self.scope.clock()
         found = {"entries": report.entries, "witnesses": report.witnesses_checked, "ok": report.ok}
+        detail: dict[str, Any] = {**found, "since": report.since}
+        verified = self.scope.ledger.newest_head(at_most=report.entries) if report.ok else None
+        if verified is not None:
+            detail["verified"] = self.scope.ledger.attest(verified)
         with self.scope.db.begin() as conn:
-            detail = {**found, "since": report.since}
             index = self.scope.ledger.append(conn, self.scope.entry("audit", detail=detail))
             conn.execute(
                 ledger_audits.insert().values(
@@ -109,9 +112,10 @@ class LedgerAudits:
 
     def _verified_head(self) -> TreeHead | None:
         """The newest signed head within what the last verification that held covered,
-        if its own ledger entry says so too (the kept row alone is nothing signed: an
-        edited one must not make a run skip the past). That entry comes after the head,
-        so the run that starts there checks it."""
+        if its own ledger entry says so too, with the ledger key's signature (the kept
+        row is nothing signed, and an entry can be appended by whoever can write the
+        database: neither alone must make a run skip the past). That entry comes after
+        the head, so the run that starts there checks it."""
         with reading(self.scope.db) as conn:
             row = conn.execute(
                 sa.select(ledger_audits.c.entries, ledger_audits.c.ledger_index)
@@ -133,7 +137,7 @@ class LedgerAudits:
             or detail.get("entries") != row.entries
         ):
             return None
-        return self.scope.ledger.newest_head(at_most=int(row.entries))
+        return self.scope.ledger.attested(detail.get("verified"))
 
     def last(self, whole: bool = False) -> Audit | None:
         """The newest verification kept; ``whole``: the newest of the whole ledger."""

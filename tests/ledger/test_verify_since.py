@@ -164,3 +164,56 @@ def test_an_edited_record_of_the_last_verification_does_not_make_a_run_skip_the_
     with ledger_vault.db.begin() as conn:  # a record from before migration 0029
         conn.execute(ledger_audits.update().values(ledger_index=None))
     assert audits.run(since_last=True).since == 0
+
+
+def test_a_forged_record_of_a_verification_does_not_make_a_run_skip_the_past(
+    ledger_vault: Vault,  # noqa: F811
+) -> None:
+    """Whoever can write the database can append an ``audit`` entry and a matching row
+    of their own, claiming a verification up to a later head. Without the ledger key
+    they cannot sign its statement: not believed, the next run verifies all of it."""
+    import uuid
+
+    from needtoknow.ledger import Entry
+
+    audits, ledger = ledger_vault.audits, ledger_vault.ledger
+    assert audits.run(since_last=True).ok
+    genuine = audits.run(since_last=True)
+    assert genuine.ok and genuine.since > 0
+    reads(ledger_vault, 3)
+    later = ledger.sign_head()
+    with ledger_vault.db.connect() as conn:
+        kept = conn.execute(
+            ledger_audits.select().order_by(ledger_audits.c.verified_at.desc())
+        ).first()
+    assert kept is not None
+    statement = ledger.attest(head_at(ledger_vault, genuine.since))
+    for forged in (
+        {**statement, "tree_size": later.tree_size, "root_hash": later.root_hash.hex()},
+        {k: v for k, v in statement.items() if k != "signature"},
+        None,
+    ):
+        with ledger_vault.db.begin() as conn:
+            detail: dict[str, object] = {"entries": later.tree_size, "ok": True, "since": 0}
+            if forged is not None:
+                detail["verified"] = forged
+            entry = Entry(kind="audit", time=ledger_vault.clock(), actor="x", detail=detail)
+            index = ledger.append(conn, entry)
+            conn.execute(
+                ledger_audits.insert().values(
+                    id=str(uuid.uuid4()),
+                    verified_at=ledger_vault.clock(),
+                    actor="x",
+                    entries=later.tree_size,
+                    witnesses=0,
+                    ok=True,
+                    ledger_index=index,
+                    since=0,
+                )
+            )
+        assert ledger.attested(forged) is None
+        report = audits.run(since_last=True)
+        assert report.ok and report.since == 0, forged
+        with ledger_vault.db.begin() as conn:  # the honest run's own record: next time
+            conn.execute(ledger_audits.delete().where(ledger_audits.c.actor != "x"))
+    assert ledger.attested(statement) == head_at(ledger_vault, genuine.since)
