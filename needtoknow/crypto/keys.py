@@ -71,9 +71,19 @@ class KeyProvider(Protocol):
         last: heads signed before a rotation stay verifiable."""
         ...
 
-    def rotate_signing(self) -> bytes:
-        """Make a new ledger signing key active; returns its public key."""
+    def rotate_signing(self) -> tuple[bytes, bytes]:
+        """Make a new ledger signing key active; returns its public key and the old
+        key's endorsement of it (its signature over :func:`endorsement_bytes`), made
+        before the old private key is gone."""
         ...
+
+
+def endorsement_bytes(old: bytes, new: bytes) -> bytes:
+    """What an outgoing ledger signing key signs to vouch for its successor, so a witness
+    that knows only the old public key can follow a rotation. Unlike a tree head's bytes
+    (which start with a zero byte), a checkpoint note and a verification's statement,
+    so no signature of one kind passes for another."""
+    return b"needtoknow ledger key endorsement\n%s\n%s\n" % (old.hex().encode(), new.hex().encode())
 
 
 def _b64(data: bytes) -> str:
@@ -236,7 +246,7 @@ class LocalKeyFile:
     def signing_keys(self) -> tuple[bytes, ...]:
         return self._signing.known()
 
-    def rotate_signing(self) -> bytes:
+    def rotate_signing(self) -> tuple[bytes, bytes]:
         with self._exclusive():
             return self._signing.rotate()
 
@@ -293,11 +303,13 @@ class SigningKeyFile:
                 "remove 'ledger_signing' from keys.json only after checking where it came from"
             )
 
-    def rotate(self) -> bytes:
+    def rotate(self) -> tuple[bytes, bytes]:
         old = self._load()
         new = Ed25519PrivateKey.generate()
-        self._save(new, (*self._retired, old.public_key().public_bytes_raw()))
-        return new.public_key().public_bytes_raw()
+        retiring, public = old.public_key().public_bytes_raw(), new.public_key().public_bytes_raw()
+        endorsement = old.sign(endorsement_bytes(retiring, public))
+        self._save(new, (*self._retired, retiring))
+        return public, endorsement
 
     def _save(self, active: Ed25519PrivateKey, retired: tuple[bytes, ...]) -> None:
         data = {

@@ -29,7 +29,7 @@ from pkcs11 import exceptions as pkcs11_errors
 from pkcs11.mechanisms import GCMParams
 from pkcs11.util.ec import encode_named_curve_parameters
 
-from needtoknow.crypto.keys import MacKey
+from needtoknow.crypto.keys import MacKey, endorsement_bytes
 from needtoknow.errors import IntegrityError, KeyProviderError
 
 _NONCE_BYTES = 12
@@ -239,16 +239,20 @@ class Pkcs11Keys:
             self._load_signing()
             return tuple(self._publics[g] for g in sorted(self._publics))
 
-    def rotate_signing(self) -> bytes:
-        """A new generation signs from now on; the old private key is destroyed, so
-        nobody can sign as it again, and its public key stays for old heads."""
+    def rotate_signing(self) -> tuple[bytes, bytes]:
+        """A new generation signs from now on, endorsed by the old one; then the old
+        private key is destroyed, so nobody can sign as it again, and its public key
+        stays for old heads."""
         with _HSM_LOCK:
             self._load_signing()
-            old = self._signer
+            old, retiring = self._signer, self._public
             self._generate_signing_key(max(self._publics) + 1)
-            old.destroy()
             self._load_signing()
-            return self._public
+            endorsement = bytes(
+                old.sign(endorsement_bytes(retiring, self._public), mechanism=Mechanism.EDDSA)
+            )
+            old.destroy()
+            return self._public, endorsement
 
 
 def _signing_label(generation: int) -> str:

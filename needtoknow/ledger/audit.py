@@ -17,7 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Protocol, TypeVar
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from needtoknow.crypto.keys import endorsement_bytes
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
 from needtoknow.ledger.derived import DerivedIndexes
@@ -336,6 +339,7 @@ def verify_export(
     report = Report()
     leaves: list[bytes] = []
     heads: list[TreeHead] = []
+    rotations: list[bytes] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -351,6 +355,8 @@ def verify_export(
             return report
         if not add_leaf(report, leaves, index, data, stored, f"line {number} holds {index}"):
             return report
+        if b'"key_rotation"' in data:
+            rotations.append(data)
     report.entries = len(leaves)
     if len(heads) != 1:
         report.fail("an export ends with exactly one signed tree head")
@@ -362,6 +368,12 @@ def verify_export(
             "checked against the key the export names: pass --public-key or --witness "
             "from your own records for a check that does not trust the exporter"
         )
+    elif len(followed := endorsed(keys, rotations)) > len(keys):
+        report.warnings.append(
+            f"followed {len(followed) - len(keys)} signing-key rotation(s) endorsed by a "
+            f"key you gave: now also trusted {', '.join(k.hex() for k in followed[len(keys) :])}"
+        )
+        keys = followed
     if heads[0].tree_size != len(leaves):
         report.fail(
             f"the export's head covers {heads[0].tree_size} entries but it holds "
@@ -372,3 +384,37 @@ def verify_export(
     _check_heads(report, levels, heads, keys)
     check_witnesses(report, levels, witnesses, keys)
     return report
+
+
+def endorsed(keys: Sequence[bytes], rotations: Iterable[bytes]) -> list[bytes]:
+    """``keys`` and every key they endorsed, in ledger order: the ``done`` entry of a
+    signing-key rotation carries the old key's signature over its successor
+    (:func:`needtoknow.crypto.keys.endorsement_bytes`), so a checker that knows only an
+    old key can follow the rotations since. An endorsement by no trusted key, or a
+    rotation entry without one (before endorsements), adds nothing."""
+    trusted = list(keys)
+    for data in rotations:
+        try:
+            entry = json.loads(data)
+            detail = entry["detail"]
+            if entry["kind"] != "key_rotation" or detail["key"] != "ledger_signing":
+                continue
+            if detail["phase"] != "done":
+                continue
+            new, signature = (
+                bytes.fromhex(detail["public_key"]),
+                bytes.fromhex(detail["endorsement"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+        if new not in trusted and any(_endorses(old, new, signature) for old in trusted):
+            trusted.append(new)
+    return trusted
+
+
+def _endorses(old: bytes, new: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(old).verify(signature, endorsement_bytes(old, new))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -914,8 +914,10 @@ class Vault:
 
         The old key signs a last head over everything first, so no entry is left that
         only the new key covers without the old one having seen what came before; both
-        public keys are named in the ledger (begin and done entries), and heads signed
-        by the old key stay verifiable.
+        public keys are named in the ledger (begin and done entries), the done entry
+        carries the old key's endorsement of the new one (so a witness that knows only
+        the old key can follow: :func:`needtoknow.ledger.audit.verify_export`), and
+        heads signed by the old key stay verifiable.
         """
         old = self.ledger.sign_head().public_key
         self.ledger.record(
@@ -924,12 +926,10 @@ class Vault:
                 detail={"phase": "begin", "key": "ledger_signing", "public_key": old.hex()},
             )
         )
-        new = self.keys.rotate_signing()
+        new, endorsement = self.keys.rotate_signing()
+        detail = {"phase": "done", "key": "ledger_signing", "public_key": new.hex()}
         self.ledger.record(
-            self.entry(
-                "key_rotation",
-                detail={"phase": "done", "key": "ledger_signing", "public_key": new.hex()},
-            )
+            self.entry("key_rotation", detail={**detail, "endorsement": endorsement.hex()})
         )
         return self.ledger.sign_head()
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from needtoknow.config import Settings, open_vault
+from needtoknow.crypto.keys import endorsement_bytes
 from needtoknow.errors import KeyProviderError, LedgerTampered, ValidationError
 from needtoknow.ledger import TreeHead, audit, merkle
 from needtoknow.ledger.heads import parse_heads, signed_bytes
@@ -27,7 +28,7 @@ from needtoknow.storage.schema import (
     ledger_state,
 )
 from needtoknow.vault import Vault
-from tests.conftest import Ntk
+from tests.conftest import Clock, Ntk
 from tests.customers import ASHA, RAVI
 from tests.ledger.test_tamper import entry, ledger_vault, set_entry
 
@@ -266,6 +267,47 @@ def test_rotating_the_signing_key_keeps_old_heads_verifiable(ledger_vault: Vault
         ("begin", old.public_key.hex()),
         ("done", new.public_key.hex()),
     ]
+
+    # The old key endorsed the new one before it was gone: a witness that knows only
+    # the old key follows the rotation, and checks the export signed by the new key.
+    signed = endorsement_bytes(old.public_key, new.public_key)
+    endorsement = bytes.fromhex(phases[1]["endorsement"])
+    Ed25519PublicKey.from_public_bytes(old.public_key).verify(endorsement, signed)
+    lines = export_lines(ledger_vault)
+    followed = audit.verify_export(lines, [old.public_key])
+    assert followed.ok, followed.problems
+    assert any(new.public_key.hex() in warning for warning in followed.warnings)
+    assert not audit.verify_export(
+        lines, [Ed25519PrivateKey.generate().public_key().public_bytes_raw()]
+    ).ok
+
+
+def rotation(old: Ed25519PrivateKey | None, new: bytes, endorsement: bytes | None = None) -> bytes:
+    """A rotation's done entry naming ``new``, endorsed by ``old`` (or by ``endorsement``)."""
+    from needtoknow.ledger import Entry
+
+    detail = {"phase": "done", "key": "ledger_signing", "public_key": new.hex()}
+    if old is not None:
+        public = old.public_key().public_bytes_raw()
+        endorsement = old.sign(endorsement_bytes(public, new))
+    if endorsement is not None:
+        detail["endorsement"] = endorsement.hex()
+    return Entry(kind="key_rotation", time=Clock()(), actor="x", detail=detail).canonical()
+
+
+def test_a_rotation_nobody_endorsed_is_not_followed(ledger_vault: Vault) -> None:
+    """Whoever can write the database can append a rotation naming a key of their own,
+    endorsed by that key or by nobody: a witness holding the real key does not follow
+    it. Endorsements chain, in ledger order."""
+    real = ledger_vault.ledger.sign_head().public_key
+    own = Ed25519PrivateKey.generate()
+    mine = own.public_key().public_bytes_raw()
+    for forged in (rotation(own, mine), rotation(None, mine, b"\x00" * 64), rotation(None, mine)):
+        assert audit.endorsed([real], [forged]) == [real]
+    a, b, c = (Ed25519PrivateKey.generate() for _ in range(3))
+    ka, kb, kc = (k.public_key().public_bytes_raw() for k in (a, b, c))
+    assert audit.endorsed([ka], [rotation(a, kb), rotation(b, kc)]) == [ka, kb, kc]
+    assert audit.endorsed([ka], [rotation(b, kc), rotation(a, kb)]) == [ka, kb]
 
 
 def _entries(vault: Vault) -> list[bytes]:

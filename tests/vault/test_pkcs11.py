@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.errors import IntegrityError, KeyProviderError
+from needtoknow.ledger import audit
 from tests.conftest import Clock, need_service
 from tests.customers import ASHA, RAVI, lookup
 
@@ -117,6 +119,9 @@ def test_the_ledger_signing_key_rotates_in_the_hsm(tmp_path: Path, softhsm: dict
     reopened.add(RAVI)
     assert reopened.ledger.sign_head().public_key == new.public_key
     assert reopened.ledger.verify([old]).ok
+    out = io.StringIO()  # the HSM's old key endorsed the new one before it was destroyed
+    reopened.ledger.export(out)
+    assert audit.verify_export(out.getvalue().splitlines(), [old.public_key]).ok
 
 
 def test_hsm_detects_tampering(tmp_path: Path, softhsm: dict[str, str]) -> None:
