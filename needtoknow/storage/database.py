@@ -8,6 +8,8 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -126,6 +128,39 @@ _WRITERS: weakref.WeakKeyDictionary[sa.Engine, WriterLock] = weakref.WeakKeyDict
 def writer_lock(engine: sa.Engine) -> WriterLock | None:
     """The process's writer lock for an SQLite engine (None for other databases)."""
     return _WRITERS.get(engine)
+
+
+# The advisory lock's key on PostgreSQL: any constant, the same in every process.
+_KEY_CHANGE = 0x6E746B6B  # "ntkk"
+
+
+@contextmanager
+def key_change(engine: sa.Engine) -> Iterator[None]:
+    """One change to the vault's keys at a time, across every process and host that
+    shares the database: two operators rotating at once would otherwise each make a
+    key of the same generation (an HSM's labels are not unique), and heads signed by the
+    one not kept would not verify. On SQLite, an ``flock`` of ``<database>.keys`` next
+    to the file; on PostgreSQL, a session advisory lock on a connection of its own. The
+    change's own reads and writes go on other connections meanwhile."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _KEY_CHANGE})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _KEY_CHANGE})
+                conn.commit()
+        return
+    database = engine.url.database
+    if database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{database}.keys", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _begin_immediate(connection: sa.Connection) -> None:

@@ -52,7 +52,7 @@ from needtoknow.records.outbox import Compose, Outbox, Smtp
 from needtoknow.records.scope import Clock, Scope
 from needtoknow.records.versions import PolicyVersions
 from needtoknow.storage import notes, scrubs, store
-from needtoknow.storage.database import reading
+from needtoknow.storage.database import key_change, reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
 from needtoknow.types import Context, Disclosure, checked_customer_id
@@ -842,18 +842,15 @@ class Vault:
         """
         # The intent is ledgered before the key provider changes anything, so a crash
         # midway leaves a "begin" without a "done" rather than a change with no entry.
-        before = self.keys.active_version()
-        self.ledger.record(
-            self.entry("key_rotation", detail={"phase": "begin", "from_kek_version": before})
-        )
-        version = self.keys.rotate()
-        result = RotationResult(version, self.rewrap(batch, progress))
-        self.ledger.record(
-            self.entry(
-                "key_rotation",
-                detail={"phase": "done", "kek_version": version, "rewrapped": result.rewrapped},
+        with key_change(self.db):
+            before = self.keys.active_version()
+            self.ledger.record(
+                self.entry("key_rotation", detail={"phase": "begin", "from_kek_version": before})
             )
-        )
+            version = self.keys.rotate()
+            result = RotationResult(version, self.rewrap(batch, progress))
+            detail = {"phase": "done", "kek_version": version, "rewrapped": result.rewrapped}
+            self.ledger.record(self.entry("key_rotation", detail=detail))
         return result
 
     def rewrap(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
@@ -919,23 +916,29 @@ class Vault:
         the old key can follow: :func:`needtoknow.ledger.audit.verify_export`), and
         heads signed by the old key stay verifiable.
         """
-        old = self.ledger.sign_head().public_key
-        self.ledger.record(
-            self.entry(
-                "key_rotation",
-                detail={"phase": "begin", "key": "ledger_signing", "public_key": old.hex()},
+        with key_change(self.db):
+            old = self.ledger.sign_head().public_key
+            self.ledger.record(
+                self.entry(
+                    "key_rotation",
+                    detail={"phase": "begin", "key": "ledger_signing", "public_key": old.hex()},
+                )
             )
-        )
-        new, endorsement = self.keys.rotate_signing()
-        detail = {"phase": "done", "key": "ledger_signing", "public_key": new.hex()}
-        self.ledger.record(
-            self.entry("key_rotation", detail={**detail, "endorsement": endorsement.hex()})
-        )
-        return self.ledger.sign_head()
+            new, endorsement = self.keys.rotate_signing()
+            detail = {"phase": "done", "key": "ledger_signing", "public_key": new.hex()}
+            self.ledger.record(
+                self.entry("key_rotation", detail={**detail, "endorsement": endorsement.hex()})
+            )
+            return self.ledger.sign_head()
 
     def retire_key(self, version: int) -> None:
         """Destroy an old KEK version once no live DEK depends on it. Everything that can
-        refuse is checked before the "begin" entry, so a refusal ledgers nothing."""
+        refuse is checked before the "begin" entry, so a refusal ledgers nothing; all of
+        it under the lock of key changes, so no rotation runs between check and act."""
+        with key_change(self.db):
+            self._retire_key(version)
+
+    def _retire_key(self, version: int) -> None:
         existing = self.keys.versions()
         if version not in existing:
             raise ValidationError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -337,3 +337,41 @@ def test_token_transform_is_stable_per_recipient_and_reveals_nothing(vault: Vaul
     other = vault.tokenize("partner_bank", b'["name","Asha Canarywala"]')
     assert other != ta["name"]  # another recipient cannot join on the token
     assert ta["date_of_birth"] == "1987" and ta["address"] == "Pune"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda vault: vault.rotate_signing_key(),
+        lambda vault: vault.rotate_keys(),
+    ],
+    ids=["signing key", "KEK"],
+)
+def test_key_changes_wait_for_one_another_across_processes(
+    vault: Vault, change: Callable[[Vault], object]
+) -> None:
+    """Two operators rotating at once would each make a key of the same generation (an
+    HSM's labels are not unique). A change to the keys waits for another one in any
+    process sharing the database: here the lock is held through a second engine, as
+    another process would hold it."""
+    import threading
+
+    from needtoknow.storage import connect
+    from needtoknow.storage.database import key_change
+
+    other = connect(vault.db.url.render_as_string(hide_password=False))
+    vault.ledger.sign_head()
+    done = threading.Event()
+
+    def run() -> None:
+        change(vault)
+        done.set()
+
+    with key_change(other):
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert not done.wait(0.5), "the change did not wait for the one under way"
+    worker.join(timeout=30)
+    assert done.is_set()
+    other.dispose()
+    assert vault.ledger.verify().ok
