@@ -9,6 +9,7 @@ RFC 6962 leaf hash, and any JSON parser can read it back.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,7 @@ class Entry:
     policy_version: str | None = None
     request_id: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    salt: str | None = None  # random, in each copy of :meth:`for_each` (see there)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -81,9 +83,15 @@ class Entry:
         """This entry once per customer, each naming only its own customer: an operation on
         several customers (an assignment, a lookup that matched, a disclosure's scope)
         must not show one customer's history the ids of the others, and each copy still
-        has a leaf of its own to prove. No customers: the entry itself, once."""
-        entries = [replace(self, customer_id=cid) for cid in dict.fromkeys(customer_ids)]
-        return entries or [self]
+        has a leaf of its own to prove. No customers: the entry itself, once.
+
+        With several, each copy gets a random ``salt``: copies that differed only in the
+        customer id would let a customer, shown a proof whose sibling is another copy,
+        confirm a guess of that other customer's id by hashing their own entry with it."""
+        ids = list(dict.fromkeys(customer_ids))
+        if len(ids) < 2:
+            return [replace(self, customer_id=cid) for cid in ids] or [self]
+        return [replace(self, customer_id=cid, salt=secrets.token_hex(16)) for cid in ids]
 
     def to_json(self) -> dict[str, Any]:
         """The entry as JSON data; absent (None or empty) fields are left out."""
@@ -117,6 +125,7 @@ _SCALARS = (
     "decision",
     "policy_version",
     "request_id",
+    "salt",
 )
 _COLLECTIONS = ("categories", "transforms", "reasons", "detail")
 

@@ -330,3 +330,28 @@ def test_a_recent_head_is_reused_and_an_old_one_replaced(vault: Vault, clock: Cl
     clock.now += timedelta(seconds=2)
     newer = vault.ledger.recent_head(timedelta(seconds=1))
     assert newer.tree_size == first.tree_size + 1
+
+
+def test_a_proof_does_not_let_a_customer_confirm_another_customers_id(vault: Vault) -> None:
+    """An operation on several customers writes one entry per customer. Were the copies
+    the same but for the id, a customer given the proof of theirs — whose first sibling
+    may be another copy — could confirm a guessed id by hashing their own entry with it.
+    Each copy carries a random salt, so the guess does not hash to the sibling."""
+    from needtoknow.ledger import Entry
+
+    mine, theirs = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    if vault.ledger.sign_head().tree_size % 2:  # so the two copies below are siblings
+        vault.ledger.record(Entry(kind="audit", time=vault.clock(), actor="t"))
+    operation = Entry(kind="assignment", time=vault.clock(), actor="t", recipient="x")
+    first, _ = vault.ledger.record_many(operation.for_each([mine, theirs]))
+    proof = vault.ledger.prove(first)
+    shown = json.loads(proof.entry)
+    assert shown["customer_id"] == mine and len(shown["salt"]) == 32
+    guess = merkle.leaf_hash(proof.entry.replace(mine.encode(), theirs.encode()))
+    with reading(vault.db) as conn:
+        sibling = bytes(
+            conn.execute(
+                sa.select(ledger_entries.c.leaf_hash).where(ledger_entries.c.idx == first + 1)
+            ).scalar_one()
+        )
+    assert proof.proof[0] == sibling != guess
