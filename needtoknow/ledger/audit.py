@@ -169,6 +169,9 @@ def _check_entries(
     leaves: list[bytes] = []
     indexes = DerivedIndexes(sealed)
     for rows in log.windows(conn):
+        if not rows:
+            missing_window(report, len(leaves))
+            break
         added = add_leaves(report, leaves, rows)
         indexes.check(conn, report, rows[:added])
         if progress is not None:
@@ -177,6 +180,12 @@ def _check_entries(
             break
     indexes.finish(conn, report, len(leaves))
     return leaves
+
+
+def missing_window(report: Report, at: int) -> None:
+    """A whole window of indexes holds no entry, before the last one stored: ``at`` is
+    missing (and the rest of the walk would be queries of nothing)."""
+    report.fail(f"entry {at} is missing (none stored in the next window)", at)
 
 
 def add_leaves(report: Report, leaves: list[bytes], rows: list[log.Row]) -> int:

@@ -20,8 +20,6 @@ from needtoknow.ledger import log
 from needtoknow.ledger.entry import indexed
 from needtoknow.ledger.report import Report
 
-BIGINT_MAX = 2**63 - 1  # the index columns' range: a forged row may sit anywhere in it
-
 Row = tuple[Any, ...]  # (entry index, *the index's columns), as the window reads return
 Read = Callable[[sa.Connection, int, int], list[Row]]
 
@@ -43,20 +41,24 @@ class DerivedIndexes:
         derived: list[Row]
         for name, derived in (("customer", customers), ("receipts", receipts)):
             stored = _READS[name](conn, start, stop)
-            if stored != derived and _sorted(stored) != derived:  # in the database's order?
-                _differences(report, name, derived, stored)
+            if stored != derived and (stored := _sorted(stored)) != derived:
+                _differences(report, name, derived, stored)  # in Python's order, as derived
 
     def finish(self, conn: sa.Connection, report: Report, end: int) -> None:
         """After the last entry checked, ``end - 1``: if nothing was wrong so far, look
-        for rows naming entries past it or before 0. (Rows of entries before the first
-        run checked are not this check's: ``verify --since-head`` starts later.)"""
+        for rows naming no entry in [0, end) — below 0, past the end, or an index no
+        number matches. (Rows of entries before the first run checked are not this
+        check's: ``verify --since-head`` starts later; they lie in [0, end) all the
+        same.)"""
         if report.first_bad_entry is not None:
             return
-        for name, read in _READS.items():
-            rows = read(conn, -BIGINT_MAX - 1, 0) + read(conn, end, BIGINT_MAX)
-            if rows:
-                at = min(row[0] for row in rows)
-                report.fail(f"the {name} index lists entry {at}, which does not exist", at)
+        for name, outside in _OUTSIDE.items():
+            listed = [row[0] for row in outside(conn, end)]
+            if listed:
+                numbers = [i for i in listed if type(i) is int]
+                at = min(numbers) if numbers else end
+                named = at if numbers else repr(listed[0])
+                report.fail(f"the {name} index lists entry {named}, which does not exist", at)
 
 
 def _differences(report: Report, name: str, derived: list[Row], stored: list[Row]) -> None:
@@ -81,3 +83,4 @@ def _sorted(rows: list[Row]) -> list[Row]:
 
 
 _READS: dict[str, Read] = {"customer": log.indexed_customers, "receipts": log.indexed_receipts}
+_OUTSIDE = {"customer": log.customers_outside, "receipts": log.receipts_outside}

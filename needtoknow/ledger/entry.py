@@ -196,7 +196,10 @@ def indexed(entries: Iterable[tuple[int, bytes]]) -> Indexed:
             customers += [(index, c) for c in sorted(found)]
         elif type(customer) is str:
             customers.append((index, customer))
-        if entry.kind not in RECEIPTS or entry.decision != "allow" or type(customer) is not str:
+        kind = entry.kind  # of any JSON type in a tampered entry: a list is unhashable
+        if type(kind) is not str or kind not in RECEIPTS or entry.decision != "allow":
+            continue
+        if type(customer) is not str:
             continue
         try:
             at = microseconds(datetime.fromisoformat(entry.time))

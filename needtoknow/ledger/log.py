@@ -105,6 +105,17 @@ class Statements:
             .order_by(ledger_customers.c.idx),
             dialect,
         )
+        self.index_outside, self.receipt_outside = (
+            Prepared(
+                sa.select(table.c.idx).where(
+                    sa.not_(
+                        sa.and_(table.c.idx >= sa.bindparam("lo"), table.c.idx < sa.bindparam("hi"))
+                    )
+                ),
+                dialect,
+            )
+            for table in (ledger_customers, ledger_receipts)
+        )
         self.window = Prepared(
             sa.select(ledger_entries.c.idx, ledger_entries.c.entry, ledger_entries.c.leaf_hash)
             .where(
@@ -173,6 +184,7 @@ def state(conn: sa.Connection, lock: bool = False) -> State:
 
 
 WINDOW = 20_000
+BIGINT_MAX = 2**63 - 1  # the index columns' range: a forged row may sit anywhere in it
 
 
 Row = tuple[int, bytes, bytes]  # (index, canonical entry, stored leaf hash)
@@ -188,21 +200,28 @@ def windows(
     conn: sa.Connection, start: int = 0, stop: int | None = None, window: int = WINDOW
 ) -> Iterator[list[Row]]:
     """The entries in index order, a window of indexes at a time so memory stays bounded
-    on any driver. Rows past ``stop`` (default: the last stored index) are not read;
-    rows outside any window show up as gaps to the caller."""
+    on any driver. Rows past ``stop`` are not read; rows outside any window show up as
+    gaps to the caller. With no ``stop``, up to the last stored index, but an empty
+    window is the last one yielded: past a gap of a whole window, a row forged far
+    beyond the end would otherwise cost a query per window up to it."""
     sql = statements(conn.dialect)
-    if stop is None:
-        last = conn.execute(sa.select(sa.func.max(ledger_entries.c.idx))).scalar()
-        stop = -1 if last is None else int(last) + 1
+    until = stop
+    if until is None:
+        idx = ledger_entries.c.idx
+        last = conn.execute(sa.select(sa.func.max(idx)).where(idx <= BIGINT_MAX)).scalar()
+        until = -1 if last is None else int(last) + 1
     cursor = conn.connection.cursor()
-    for lo in range(start, stop, window):
-        rows = sql.window.run(cursor, {"lo": lo, "hi": min(lo + window, stop)}).fetchall()
+    for lo in range(start, until, window):
+        rows = sql.window.run(cursor, {"lo": lo, "hi": min(lo + window, until)}).fetchall()
         yield [
             row
             if type(row[1]) is bytes and type(row[2]) is bytes
             else (row[0], _blob(row[1]), _blob(row[2]))
             for row in rows
         ]
+        if not rows and stop is None:
+            break
+    cursor.close()
 
 
 def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
@@ -219,6 +238,17 @@ def customer_indexes(conn: sa.Connection, customer_id: str) -> list[int]:
 def indexed_customers(conn: sa.Connection, start: int, stop: int) -> list[CustomerRow]:
     """The customer index rows of entries [start, stop)."""
     return _window(conn, statements(conn.dialect).index_window, start, stop)
+
+
+def customers_outside(conn: sa.Connection, end: int) -> list[Any]:
+    """Customer index rows naming no entry in [0, end): below 0, past the end, or an
+    index SQLite keeps as text, a blob or a fraction (which no range of numbers finds)."""
+    return _window(conn, statements(conn.dialect).index_outside, 0, end)
+
+
+def receipts_outside(conn: sa.Connection, end: int) -> list[Any]:
+    """:func:`customers_outside` for the receipts index."""
+    return _window(conn, statements(conn.dialect).receipt_outside, 0, end)
 
 
 def indexed_receipts(conn: sa.Connection, start: int, stop: int) -> list[ReceiptRow]:

@@ -22,6 +22,7 @@ from needtoknow.ledger.audit import (
     check_head,
     check_sealed,
     check_size,
+    missing_window,
     signed_by_known,
 )
 from needtoknow.ledger.derived import DerivedIndexes
@@ -83,6 +84,9 @@ def verify_since(
     last_good = size
     check_grown(report, checks.pop(size, []), grown.root(), known_keys, last_good)
     for rows in log.windows(conn, size):
+        if not rows:
+            missing_window(report, grown.size)
+            break
         first = grown.size
         for index, data, stored in rows:
             if not add_leaf(report, grown, index, data, stored, f"next stored entry is {index}"):

@@ -143,13 +143,17 @@ def key_change(engine: sa.Engine) -> Iterator[None]:
     to the file; on PostgreSQL, a session advisory lock on a connection of its own. The
     change's own reads and writes go on other connections meanwhile."""
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
+        # Autocommit: no transaction left open (and idle) for as long as a rewrap runs.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _KEY_CHANGE})
             try:
                 yield
             finally:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _KEY_CHANGE})
-                conn.commit()
+                try:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _KEY_CHANGE})
+                except Exception:
+                    conn.invalidate()  # closing the session is what releases its lock
+                    raise
         return
     database = engine.url.database
     if database in (None, "", ":memory:"):

@@ -73,8 +73,8 @@ VALID = {
     "recipient": texts,
     "categories": st.lists(names, max_size=4),
 }
-ODD = {
-    "kind": st.sampled_from(["write", "erase"]),
+ODD: dict[str, st.SearchStrategy[Any]] = {
+    "kind": st.sampled_from(["write", "erase"]) | st.just([]) | st.just({}),
     "decision": st.just("deny"),
     "customer_id": st.none() | st.integers(),
     "time": st.none()

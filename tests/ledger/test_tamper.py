@@ -133,6 +133,20 @@ def forge_receipts_outside(conn: sa.Connection) -> None:
     conn.execute(ledger_receipts.insert(), [{**row, "idx": -1}, {**row, "idx": 2**62 + 5}])
 
 
+def forge_receipt_at_the_top(conn: sa.Connection) -> None:
+    """A receipt at the largest index a column holds: past every range ending below it."""
+    row = {"party": "recipient:billing_team", "at": 1, "customer_id": "someone", "categories": ""}
+    conn.execute(ledger_receipts.insert(), [{**row, "idx": 2**63 - 1}])
+
+
+def forge_entry_far_past_the_end(conn: sa.Connection) -> None:
+    """An entry row at 2**62: verification must not walk every window up to it."""
+    data = entry(conn, 3)
+    conn.execute(
+        ledger_entries.insert().values(idx=2**62, entry=data, leaf_hash=merkle.leaf_hash(data))
+    )
+
+
 def unseal_to_hide(conn: sa.Connection) -> None:
     """Lower the sealed mark and drop the index rows above it: the customer index then
     looks complete for what it claims to cover, and the reads at 4.. vanish from history."""
@@ -171,6 +185,12 @@ def forge_node(conn: sa.Connection) -> None:
         (hide_from_history, (9, 9), "the customer index does not match entry 9"),
         (hide_from_scope, (9, 9), "the receipts index does not match entry 9"),
         (forge_receipts_outside, (-1, -1), "the receipts index lists entry -1"),
+        (
+            forge_receipt_at_the_top,
+            (2**63 - 1, 2**63 - 1),
+            f"the receipts index lists entry {2**63 - 1}",
+        ),
+        (forge_entry_far_past_the_end, (12, 12), "entry 12 is missing"),
         (unseal_to_hide, (4, 4), "4 entries are sealed, but heads cover 12"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
@@ -210,3 +230,16 @@ def test_an_entry_moved_between_two_indexes_is_missing(ledger_vault: Vault) -> N
     report = ledger_vault.ledger.verify()
     assert report.first_bad == (4, 4), report.problems
     assert any("entry 4 is missing" in problem for problem in report.problems)
+
+
+def test_an_index_row_of_no_number_is_named(ledger_vault: Vault) -> None:
+    """SQLite keeps text in an integer column, and text sorts after every number, so no
+    range of indexes finds it: a customer-index row for entry 'abc' (which would break
+    that customer's history) is still reported."""
+    if ledger_vault.db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's bigint holds no text")
+    with ledger_vault.db.begin() as conn:
+        conn.execute(sa.text("INSERT INTO ledger_customers (customer_id, idx) VALUES ('x', 'abc')"))
+    report = ledger_vault.ledger.verify()
+    assert report.first_bad == (12, 12), report.problems
+    assert "the customer index lists entry 'abc', which does not exist" in report.problems
