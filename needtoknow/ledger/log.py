@@ -107,10 +107,10 @@ class Statements:
         )
         self.index_outside, self.receipt_outside = (
             Prepared(
+                # Two ranges of the index (SQLite orders text and blobs after every
+                # number, so the upper one reaches them too): no walk of the table.
                 sa.select(table.c.idx).where(
-                    sa.not_(
-                        sa.and_(table.c.idx >= sa.bindparam("lo"), table.c.idx < sa.bindparam("hi"))
-                    )
+                    sa.or_(table.c.idx < sa.bindparam("lo"), table.c.idx >= sa.bindparam("hi"))
                 ),
                 dialect,
             )

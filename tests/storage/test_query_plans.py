@@ -150,10 +150,15 @@ def test_the_ledger_indexes_are_read_in_one_b_tree_each(traced: tuple[Path, list
     assert vault.ledger.received("recipient:support_team")
     vault.close()
 
+    by_entry = "SEARCH ledger_customers USING COVERING INDEX ledger_customers_by_entry"
     assert plans(database, statements, "ledger_customers") == {
-        "SEARCH ledger_customers USING COVERING INDEX ledger_customers_by_entry (idx>? AND idx<?)"
+        f"{by_entry} (idx>? AND idx<?)",  # a window
+        f"{by_entry} (idx<?)",  # rows before entry 0 ...
+        f"{by_entry} (idx>?)",  # ... and past the end (or of no number)
     }
     assert plans(database, statements, "ledger_receipts") == {
         "SEARCH ledger_receipts USING PRIMARY KEY (idx>? AND idx<?)",
+        "SEARCH ledger_receipts USING PRIMARY KEY (idx<?)",
+        "SEARCH ledger_receipts USING PRIMARY KEY (idx>?)",
         "SEARCH ledger_receipts USING INDEX ledger_receipts_by_party (party=?)",
     }
