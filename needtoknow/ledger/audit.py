@@ -263,6 +263,7 @@ def check_head(
             head.tree_size - 1,
         )
         return False
+    report.head_size = max(report.head_size, head.tree_size)
     return True
 
 

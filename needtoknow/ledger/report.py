@@ -20,6 +20,9 @@ class Report:
     witnesses_checked: int = 0
     unsigned: int = 0  # entries past the newest signed head: not yet provable to anyone
     since: int = 0  # the size of the verified head this check started from (0: all of it)
+    # The largest signed head this check found good: what a later --since-head run may
+    # start from (not a head signed while it ran, whose entries' index rows it did not see)
+    head_size: int = 0
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _located: list[tuple[int, int]] = field(default_factory=list)

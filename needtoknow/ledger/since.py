@@ -68,6 +68,7 @@ def verify_since(
             size - 1,
         )
         return report
+    report.head_size = size  # signed by a key of ours, and its tree is the stored one
     checks: dict[int, list[tuple[TreeHead, bool]]] = {}
     for head in heads:
         if head.tree_size > size:

@@ -92,7 +92,10 @@ class LedgerAudits:
         now = self.scope.clock()
         found = {"entries": report.entries, "witnesses": report.witnesses_checked, "ok": report.ok}
         detail: dict[str, Any] = {**found, "since": report.since}
-        verified = self.scope.ledger.newest_head(at_most=report.entries) if report.ok else None
+        # The head the check itself found good (read in its snapshot), not one signed while
+        # it ran: that one's entries were unsealed then, so their index rows went unseen.
+        good = report.ok and report.head_size > 0
+        verified = self.scope.ledger.newest_head(at_most=report.head_size) if good else None
         if verified is not None:
             detail["verified"] = self.scope.ledger.attest(verified)
         with self.scope.db.begin() as conn:

@@ -217,3 +217,23 @@ def test_a_forged_record_of_a_verification_does_not_make_a_run_skip_the_past(
         with ledger_vault.db.begin() as conn:  # the honest run's own record: next time
             conn.execute(ledger_audits.delete().where(ledger_audits.c.actor != "x"))
     assert ledger.attested(statement) == head_at(ledger_vault, genuine.since)
+
+
+def test_a_head_signed_while_a_verification_ran_is_not_the_next_start(
+    ledger_vault: Vault,  # noqa: F811
+) -> None:
+    """A server seals and signs every minute. A head signed while a verification ran
+    covers entries that were unsealed when it looked (their index rows unseen): the run
+    vouches for the newest head it checked, so the next starts there, not later."""
+    ledger, audits = ledger_vault.ledger, ledger_vault.audits
+    checked = ledger.sign_head()
+    reads(ledger_vault, 3)
+    report = ledger.verify()
+    assert report.ok and report.head_size == checked.tree_size < report.entries
+    ledger.sign_head()  # "meanwhile", as ntk serve's seal would
+    assert audits.run(since_last=True).ok  # a run over everything, recorded
+    reads(ledger_vault, 2)
+    later = audits.run(since_last=True)
+    assert later.ok and later.since > checked.tree_size
+    quiet = audits.run(since_last=True)  # nothing new: it still starts from a head
+    assert quiet.ok and quiet.since > 0
