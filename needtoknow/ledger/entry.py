@@ -73,7 +73,7 @@ class Entry:
     policy_version: str | None = None
     request_id: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
-    salt: str | None = None  # random, in each copy of :meth:`for_each` (see there)
+    salt: str | None = None  # random, in each of a batch's entries about customers: salted()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -83,15 +83,9 @@ class Entry:
         """This entry once per customer, each naming only its own customer: an operation on
         several customers (an assignment, a lookup that matched, a disclosure's scope)
         must not show one customer's history the ids of the others, and each copy still
-        has a leaf of its own to prove. No customers: the entry itself, once.
-
-        With several, each copy gets a random ``salt``: copies that differed only in the
-        customer id would let a customer, shown a proof whose sibling is another copy,
-        confirm a guess of that other customer's id by hashing their own entry with it."""
-        ids = list(dict.fromkeys(customer_ids))
-        if len(ids) < 2:
-            return [replace(self, customer_id=cid) for cid in ids] or [self]
-        return [replace(self, customer_id=cid, salt=secrets.token_hex(16)) for cid in ids]
+        has a leaf of its own to prove. No customers: the entry itself, once."""
+        entries = [replace(self, customer_id=cid) for cid in dict.fromkeys(customer_ids)]
+        return entries or [self]
 
     def to_json(self) -> dict[str, Any]:
         """The entry as JSON data; absent (None or empty) fields are left out."""
@@ -113,6 +107,21 @@ class Entry:
 
     def canonical(self) -> bytes:
         return canonical_json(self.to_json())
+
+
+def salted(entries: list[Entry]) -> list[Entry]:
+    """``entries`` as written together, each naming a customer given a random ``salt``
+    when two or more do. Entries of one operation or batch (an operation on several
+    customers, a batch of reads, an erasure run) share their time, request and decision:
+    without a salt they would differ only in the customer id, and a customer shown a
+    proof whose sibling is another's entry could confirm a guess of that customer's id
+    by hashing their own entry with it."""
+    if sum(entry.customer_id is not None for entry in entries) < 2:
+        return entries
+    return [
+        replace(entry, salt=secrets.token_hex(16)) if entry.customer_id is not None else entry
+        for entry in entries
+    ]
 
 
 _SCALARS = (

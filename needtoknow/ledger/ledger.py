@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from needtoknow.errors import IntegrityError, LedgerTampered
 from needtoknow.ledger import audit, log, merkle, tiles
-from needtoknow.ledger.entry import Entry, microseconds
+from needtoknow.ledger.entry import Entry, microseconds, salted
 from needtoknow.ledger.heads import TreeHead, signed_bytes
 from needtoknow.ledger.report import Report
 from needtoknow.ledger.since import verify_since
@@ -103,13 +103,13 @@ class Ledger:
     def append_each(conn: sa.Connection, entry: Entry, customer_ids: Iterable[str]) -> None:
         """Record ``entry`` once per customer (:meth:`Entry.for_each`) in the caller's
         transaction: what an operation on several customers writes."""
-        log.append(conn, entry.for_each(customer_ids))
+        log.append(conn, salted(entry.for_each(customer_ids)))
 
     @staticmethod
     def append_many(conn: sa.Connection, entries: list[Entry]) -> None:
         """Record several entries in the caller's transaction, in order."""
         if entries:
-            log.append(conn, entries)
+            log.append(conn, salted(entries))
 
     def record(self, entry: Entry) -> int:
         """Record ``entry`` in a transaction of its own, for operations that write nothing
@@ -119,7 +119,7 @@ class Ledger:
     def record_many(self, entries: list[Entry]) -> list[int]:
         """Record several entries, committed together by the time this returns. Entries
         other threads record meanwhile share the commit (see storage.groupcommit)."""
-        return self._group.submit([entry.canonical() for entry in entries])
+        return self._group.submit([entry.canonical() for entry in salted(entries)])
 
     async def record_async(self, entry: Entry) -> int:
         """:meth:`record` for a coroutine: the event loop serves others until it commits."""

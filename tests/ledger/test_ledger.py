@@ -206,6 +206,10 @@ def test_get_many_records_every_customer_in_one_commit(vault: Vault) -> None:
         (ids[1], None),
         ("missing", "not_found"),
     ]
+    # One batch: same time, request and decision; each entry salted apart (threat model).
+    assert len({e["salt"] for e in recorded}) == 3
+    one = vault.get(ids[0], recipient="billing_team", purpose="billing")
+    assert one.customer_id == ids[0] and "salt" not in entries(vault)[-1]
     with pytest.raises(PolicyDenied):
         vault.get_many(ids, recipient="ad_network", purpose="advertising")
     assert [e["decision"] for e in entries(vault)[-2:]] == ["deny", "deny"]
