@@ -242,7 +242,8 @@ def indexed_customers(conn: sa.Connection, start: int, stop: int) -> list[Custom
 
 def customers_outside(conn: sa.Connection, end: int) -> list[Any]:
     """Customer index rows naming no entry in [0, end): below 0, past the end, or an
-    index SQLite keeps as text, a blob or a fraction (which no range of numbers finds)."""
+    index SQLite keeps as text or a blob (sorted after every number, so past the end
+    too). A fraction inside the range is in a window's rows, and differs there."""
     return _window(conn, statements(conn.dialect).index_outside, 0, end)
 
 
