@@ -17,6 +17,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -71,11 +72,36 @@ class KeyProvider(Protocol):
         last: heads signed before a rotation stay verifiable."""
         ...
 
-    def rotate_signing(self) -> tuple[bytes, bytes]:
-        """Make a new ledger signing key active; returns its public key and the old
-        key's endorsement of it (its signature over :func:`endorsement_bytes`), made
-        before the old private key is gone."""
+    def rotate_signing(self) -> Endorsement:
+        """Make a new ledger signing key active; returns the old key's endorsement of it,
+        made before the old private key is gone and kept with the new key until
+        :meth:`endorsement_ledgered` (so a crash before the ledger holds it loses
+        nothing: :meth:`pending_endorsement`)."""
         ...
+
+    def pending_endorsement(self) -> Endorsement | None:
+        """The last rotation's endorsement while the ledger may not hold it yet."""
+        ...
+
+    def endorsement_ledgered(self, endorsement: Endorsement) -> None:
+        """The ledger holds ``endorsement``: it need not be kept beside the key any more."""
+        ...
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    """An outgoing ledger signing key's signature over its successor's public key."""
+
+    old: bytes
+    new: bytes
+    signature: bytes
+
+    def to_json(self) -> dict[str, str]:
+        return {"old": _b64(self.old), "new": _b64(self.new), "signature": _b64(self.signature)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Endorsement:
+        return cls(*(base64.b64decode(data[k]) for k in ("old", "new", "signature")))
 
 
 def endorsement_bytes(old: bytes, new: bytes) -> bytes:
@@ -246,9 +272,16 @@ class LocalKeyFile:
     def signing_keys(self) -> tuple[bytes, ...]:
         return self._signing.known()
 
-    def rotate_signing(self) -> tuple[bytes, bytes]:
+    def rotate_signing(self) -> Endorsement:
         with self._exclusive():
             return self._signing.rotate()
+
+    def pending_endorsement(self) -> Endorsement | None:
+        return self._signing.pending()
+
+    def endorsement_ledgered(self, endorsement: Endorsement) -> None:
+        with self._exclusive():
+            self._signing.ledgered(endorsement)
 
 
 SIGNING_FILE = "ledger-signing.json"
@@ -263,6 +296,7 @@ class SigningKeyFile:
         self._stamp: tuple[int, int, int] | None = None
         self._active: Ed25519PrivateKey | None = None
         self._retired: tuple[bytes, ...] = ()
+        self._pending: Endorsement | None = None
 
     def _load(self) -> Ed25519PrivateKey:
         info = LocalKeyFile._check_permissions(self.path)
@@ -274,6 +308,8 @@ class SigningKeyFile:
                     base64.b64decode(data["active"])
                 )
                 self._retired = tuple(base64.b64decode(k) for k in data["retired"])
+                pending = data.get("pending_endorsement")
+                self._pending = None if pending is None else Endorsement.from_json(pending)
             except (ValueError, KeyError, TypeError):
                 raise KeyProviderError(f"signing key file {self.path} is corrupt") from None
             self._stamp = stamp
@@ -303,19 +339,37 @@ class SigningKeyFile:
                 "remove 'ledger_signing' from keys.json only after checking where it came from"
             )
 
-    def rotate(self) -> tuple[bytes, bytes]:
+    def rotate(self) -> Endorsement:
+        """The new key and the old key's endorsement of it reach the disk in one atomic
+        write, so no crash leaves a new key whose endorsement is lost."""
         old = self._load()
         new = Ed25519PrivateKey.generate()
         retiring, public = old.public_key().public_bytes_raw(), new.public_key().public_bytes_raw()
-        endorsement = old.sign(endorsement_bytes(retiring, public))
-        self._save(new, (*self._retired, retiring))
-        return public, endorsement
+        endorsement = Endorsement(retiring, public, old.sign(endorsement_bytes(retiring, public)))
+        self._save(new, (*self._retired, retiring), endorsement)
+        return endorsement
 
-    def _save(self, active: Ed25519PrivateKey, retired: tuple[bytes, ...]) -> None:
-        data = {
+    def pending(self) -> Endorsement | None:
+        self._load()
+        return self._pending
+
+    def ledgered(self, endorsement: Endorsement) -> None:
+        active = self._load()
+        if self._pending == endorsement:
+            self._save(active, self._retired, None)
+
+    def _save(
+        self,
+        active: Ed25519PrivateKey,
+        retired: tuple[bytes, ...],
+        pending: Endorsement | None = None,
+    ) -> None:
+        data: dict[str, object] = {
             "format": 1,
             "active": _b64(active.private_bytes_raw()),
             "retired": [_b64(k) for k in retired],
         }
+        if pending is not None:
+            data["pending_endorsement"] = pending.to_json()
         write_private(self.path, json.dumps(data).encode())
         self._stamp = None

@@ -8,7 +8,9 @@ Aadhaar numbers. Tested against SoftHSM2; any PKCS#11 v2.40 module should do.
 
 Key labels: ``ntk-kek-<version>`` (AES-256), ``ntk-mac-<name>`` (HMAC-SHA256) and the
 ledger's Ed25519 signing key pair ``ntk-ledger`` (then ``ntk-ledger-<n>`` after each
-rotation; a replaced private key is destroyed, its public key kept for verifiers).
+rotation; a replaced private key is destroyed, its public key kept for verifiers). Until
+the ledger holds a rotation's endorsement, it is kept on the token as a data object
+``ntk-ledger-endorsement-<n>`` (old public key, new public key, signature).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pkcs11 import exceptions as pkcs11_errors
 from pkcs11.mechanisms import GCMParams
 from pkcs11.util.ec import encode_named_curve_parameters
 
-from needtoknow.crypto.keys import MacKey, endorsement_bytes
+from needtoknow.crypto.keys import Endorsement, MacKey, endorsement_bytes
 from needtoknow.errors import IntegrityError, KeyProviderError
 
 _NONCE_BYTES = 12
@@ -43,6 +45,7 @@ _AUTHENTICATION_FAILURES = (
     pkcs11_errors.FunctionFailed,
 )
 _SIGNING_LABEL = re.compile(r"ntk-ledger(?:-(\d+))?")
+_ENDORSEMENT_LABEL = "ntk-ledger-endorsement-{}"
 _ED25519_OID = "1.3.101.112"
 _KEK_USE = MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT
 _MAC_USE = MechanismFlag.SIGN | MechanismFlag.VERIFY
@@ -239,20 +242,73 @@ class Pkcs11Keys:
             self._load_signing()
             return tuple(self._publics[g] for g in sorted(self._publics))
 
-    def rotate_signing(self) -> tuple[bytes, bytes]:
+    def rotate_signing(self) -> Endorsement:
         """A new generation signs from now on, endorsed by the old one; then the old
         private key is destroyed, so nobody can sign as it again, and its public key
-        stays for old heads."""
+        stays for old heads. The endorsement is stored on the token before the old key
+        is destroyed; a crash before that leaves the old private key, which
+        :meth:`pending_endorsement` then uses to finish the job."""
         with _HSM_LOCK:
             self._load_signing()
-            old, retiring = self._signer, self._public
             self._generate_signing_key(max(self._publics) + 1)
-            self._load_signing()
-            endorsement = bytes(
-                old.sign(endorsement_bytes(retiring, self._public), mechanism=Mechanism.EDDSA)
+            endorsement = self._finish_rotation()
+        assert endorsement is not None  # the old private key was there to sign
+        return endorsement
+
+    def pending_endorsement(self) -> Endorsement | None:
+        with _HSM_LOCK:
+            return self._finish_rotation()
+
+    def endorsement_ledgered(self, endorsement: Endorsement) -> None:
+        with _HSM_LOCK:
+            for obj in self._endorsement_objects():
+                if bytes(obj[Attribute.VALUE]) == _endorsement_value(endorsement):
+                    obj.destroy()
+
+    def _finish_rotation(self) -> Endorsement | None:
+        """The endorsement of the newest signing key still to be ledgered, if any: made
+        now by an older private key still on the token (a rotation cut short before it
+        was stored), which is then destroyed."""
+        self._load_signing()
+        newest = max(self._publics)
+        for generation in sorted(self._publics, reverse=True)[1:]:
+            try:
+                key: Any = self._session.get_key(
+                    object_class=ObjectClass.PRIVATE_KEY, label=_signing_label(generation)
+                )
+            except pkcs11_errors.NoSuchKey:
+                continue  # destroyed, as it should be
+            old = self._publics[generation]
+            signature = bytes(
+                key.sign(endorsement_bytes(old, self._public), mechanism=Mechanism.EDDSA)
             )
-            old.destroy()
-            return self._public, endorsement
+            if not self._endorsement_objects():
+                value = _endorsement_value(Endorsement(old, self._public, signature))
+                self._session.create_object(
+                    {
+                        Attribute.CLASS: ObjectClass.DATA,
+                        Attribute.TOKEN: True,
+                        Attribute.PRIVATE: False,
+                        Attribute.LABEL: _ENDORSEMENT_LABEL.format(newest),
+                        Attribute.VALUE: value,
+                    }
+                )
+            key.destroy()
+        for obj in self._endorsement_objects():
+            value = bytes(obj[Attribute.VALUE])
+            return Endorsement(value[:32], value[32:64], value[64:])
+        return None
+
+    def _endorsement_objects(self) -> list[Any]:
+        return [
+            obj
+            for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.DATA})
+            if (obj[Attribute.LABEL] or "").startswith(_ENDORSEMENT_LABEL.format(""))
+        ]
+
+
+def _endorsement_value(endorsement: Endorsement) -> bytes:
+    return endorsement.old + endorsement.new + endorsement.signature
 
 
 def _signing_label(generation: int) -> str:

@@ -91,6 +91,7 @@ class Ledger:
         self._connections = connections
         self._sql = log.statements(db.dialect)
         self._group: GroupCommit[bytes, int] = GroupCommit(self._commit)
+        self._endorsed_for: bytes | None = None  # the signing key whose rotation is ledgered
 
     # -- writing ------------------------------------------------------------------------
 
@@ -143,6 +144,7 @@ class Ledger:
         transaction, so the sealed mark is always the newest head's size (verification
         relies on it: a sealed mark past the newest head means heads were deleted).
         """
+        self.ledger_endorsement()
         while True:
             with self.db.begin() as conn:
                 self._check_newest(conn)
@@ -150,6 +152,29 @@ class Ledger:
                 head = self._signed(conn, state.sealed)
                 if state.sealed == state.size:
                     return head
+
+    def ledger_endorsement(self, actor: str = "needtoknow", request_id: str | None = None) -> None:
+        """Record the last signing-key rotation's ``done`` entry, with the old key's
+        endorsement of the new one, if the key provider still keeps it: the rotation
+        just made, or one a crash cut off before its entry (then the first head signed
+        with the new key, in any process, records it). Checked again only when the
+        signing key changes; a crash between recording and the provider forgetting
+        records it twice, which verifiers take as once."""
+        public = self.keys.signing_public_key()
+        if public == self._endorsed_for:
+            return
+        pending = self.keys.pending_endorsement()
+        if pending is not None:
+            detail = {
+                "phase": "done",
+                "key": "ledger_signing",
+                "public_key": pending.new.hex(),
+                "endorsement": pending.signature.hex(),
+            }
+            when = self.clock()
+            self.record(Entry("key_rotation", when, actor, request_id=request_id, detail=detail))
+            self.keys.endorsement_ledgered(pending)
+        self._endorsed_for = public
 
     def _check_newest(self, conn: sa.Connection) -> None:
         """Refuse to sign over a ledger that no longer matches its newest head: with the

@@ -913,10 +913,12 @@ class Vault:
         only the new key covers without the old one having seen what came before; both
         public keys are named in the ledger (begin and done entries), the done entry
         carries the old key's endorsement of the new one (so a witness that knows only
-        the old key can follow: :func:`needtoknow.ledger.audit.verify_export`), and
-        heads signed by the old key stay verifiable.
+        the old key can follow: :func:`needtoknow.ledger.audit.verify_export`; the key
+        provider keeps it until the entry is recorded, :meth:`Ledger.ledger_endorsement`),
+        and heads signed by the old key stay verifiable.
         """
         with key_change(self.db):
+            self.ledger.ledger_endorsement(self.actor, self.request_id)  # one cut short?
             old = self.ledger.sign_head().public_key
             self.ledger.record(
                 self.entry(
@@ -924,11 +926,8 @@ class Vault:
                     detail={"phase": "begin", "key": "ledger_signing", "public_key": old.hex()},
                 )
             )
-            new, endorsement = self.keys.rotate_signing()
-            detail = {"phase": "done", "key": "ledger_signing", "public_key": new.hex()}
-            self.ledger.record(
-                self.entry("key_rotation", detail={**detail, "endorsement": endorsement.hex()})
-            )
+            self.keys.rotate_signing()
+            self.ledger.ledger_endorsement(self.actor, self.request_id)
             return self.ledger.sign_head()
 
     def retire_key(self, version: int) -> None:

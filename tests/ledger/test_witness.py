@@ -282,6 +282,51 @@ def test_rotating_the_signing_key_keeps_old_heads_verifiable(ledger_vault: Vault
     ).ok
 
 
+def test_a_rotation_cut_off_before_its_entry_keeps_its_endorsement(
+    vault: Vault, settings: Settings
+) -> None:
+    """Session 17's open item: the process dies after the new key is active and the old
+    private key gone, before the ``done`` entry. The endorsement reached the disk with
+    the new key; the next head signed, by any process, ledgers it, once."""
+    old = vault.ledger.sign_head()
+    endorsement = vault.keys.rotate_signing()  # ... and the process dies here
+    signing = json.loads(settings.key_file.with_name("ledger-signing.json").read_text())
+    assert base64.b64decode(signing["pending_endorsement"]["signature"]) == endorsement.signature
+    vault.close()
+
+    reopened = open_vault(settings)
+    try:
+        reopened.add(ASHA)
+        new = reopened.ledger.sign_head()
+        assert new.public_key == endorsement.new != old.public_key
+        done = [
+            json.loads(bytes(row))
+            for row in _entries(reopened)
+            if b'"ledger_signing"' in bytes(row)
+        ]
+        assert [(e["actor"], e["detail"]["phase"]) for e in done] == [("needtoknow", "done")]
+        assert "pending_endorsement" not in json.loads(
+            settings.key_file.with_name("ledger-signing.json").read_text()
+        )
+        reopened.ledger.sign_head()  # forgotten once ledgered: not recorded again
+        assert len([r for r in _entries(reopened) if b'"ledger_signing"' in bytes(r)]) == 1
+        followed = audit.verify_export(export_lines(reopened), [old.public_key])
+        assert followed.ok, followed.problems
+
+        # The next rotation is whole again: begin, done, each once.
+        newer = reopened.rotate_signing_key()
+        phases = [
+            json.loads(bytes(row))["detail"]["phase"]
+            for row in _entries(reopened)
+            if b'"ledger_signing"' in bytes(row)
+        ]
+        assert phases == ["done", "begin", "done"]
+        assert audit.verify_export(export_lines(reopened), [old.public_key]).ok
+        assert newer.public_key not in (old.public_key, new.public_key)
+    finally:
+        reopened.close()
+
+
 def rotation(old: Ed25519PrivateKey | None, new: bytes, endorsement: bytes | None = None) -> bytes:
     """A rotation's done entry naming ``new``, endorsed by ``old`` (or by ``endorsement``)."""
     from needtoknow.ledger import Entry

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -30,7 +32,7 @@ def _module() -> str | None:
     return configured or next((m for m in MODULES if Path(m).exists()), None)
 
 
-_TOKENS = 8  # SoftHSM2 only sees tokens that exist when a process first loads it
+_TOKENS = 10  # SoftHSM2 only sees tokens that exist when a process first loads it
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +124,48 @@ def test_the_ledger_signing_key_rotates_in_the_hsm(tmp_path: Path, softhsm: dict
     out = io.StringIO()  # the HSM's old key endorsed the new one before it was destroyed
     reopened.ledger.export(out)
     assert audit.verify_export(out.getvalue().splitlines(), [old.public_key]).ok
+
+
+@pytest.mark.parametrize("cut_off", ["before the endorsement", "before the entry"])
+def test_an_hsm_rotation_cut_off_is_endorsed_by_the_next_head(
+    tmp_path: Path, softhsm: dict[str, str], cut_off: str
+) -> None:
+    """A process that dies mid-rotation leaves either the old private key beside the
+    new one (then the next head's process makes the endorsement and destroys the old
+    key) or the endorsement stored on the token (then it is ledgered): either way the
+    old key's witness follows, and the old private key is gone."""
+    from pkcs11 import ObjectClass
+    from pkcs11.exceptions import NoSuchKey
+
+    from needtoknow.crypto.pkcs11 import Pkcs11Keys
+
+    vault = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    vault.add(ASHA)
+    old = vault.ledger.sign_head()
+    assert isinstance(vault.keys, Pkcs11Keys)
+    if cut_off == "before the endorsement":
+        vault.keys._generate_signing_key(2)  # the new generation exists, nothing else
+    else:
+        vault.keys.rotate_signing()
+    vault.close()
+
+    reopened = open_vault(_settings(tmp_path, softhsm), clock=Clock())
+    reopened.add(RAVI)
+    new = reopened.ledger.sign_head()
+    assert new.public_key != old.public_key
+    reopened.ledger.sign_head()
+    out = io.StringIO()
+    reopened.ledger.export(out)
+    lines = out.getvalue().splitlines()
+    entries = [base64.b64decode(json.loads(line).get("entry", "")) for line in lines]
+    assert sum(b'"ledger_signing"' in entry for entry in entries) == 1
+    followed = audit.verify_export(lines, [old.public_key])
+    assert followed.ok, followed.problems
+    assert reopened.keys.pending_endorsement() is None
+    assert isinstance(reopened.keys, Pkcs11Keys)
+    with pytest.raises(NoSuchKey):  # nobody can sign as the old key any more
+        reopened.keys._session.get_key(object_class=ObjectClass.PRIVATE_KEY, label="ntk-ledger")
+    reopened.close()
 
 
 def test_hsm_detects_tampering(tmp_path: Path, softhsm: dict[str, str]) -> None:
