@@ -378,8 +378,10 @@ class Ledger:
 
     def attested(self, statement: object) -> TreeHead | None:
         """The stored head a statement of :meth:`attest` vouches for, if its signature
-        checks under a key of this ledger and the head is still the one stored; else
-        None."""
+        checks under the active signing key and the head is still the one stored; else
+        None. Not under a retired key: keys are rotated when one may have leaked, and a
+        leaked key must not be able to vouch for a start (the first run after a rotation
+        verifies everything)."""
         if not isinstance(statement, dict):
             return None
         try:
@@ -387,7 +389,7 @@ class Ledger:
             key, signature = bytes.fromhex(statement["key"]), bytes.fromhex(statement["signature"])
         except (KeyError, TypeError, ValueError):
             return None
-        if key not in self.keys.signing_keys():
+        if key != self.keys.signing_public_key():
             return None
         with reading(self.db) as conn:
             head = self._head(conn, size)

@@ -219,6 +219,24 @@ def test_a_forged_record_of_a_verification_does_not_make_a_run_skip_the_past(
     assert ledger.attested(statement) == head_at(ledger_vault, genuine.since)
 
 
+def test_a_statement_signed_by_a_retired_key_does_not_make_a_run_skip_the_past(
+    ledger_vault: Vault,  # noqa: F811
+) -> None:
+    """Keys are rotated when one may have leaked: whoever holds the old private key must
+    not vouch for a start with it. After a rotation the next run verifies everything."""
+    audits, ledger = ledger_vault.audits, ledger_vault.ledger
+    assert audits.run(since_last=True).ok
+    genuine = audits.run(since_last=True)
+    assert genuine.ok and genuine.since > 0
+    statement = ledger.attest(head_at(ledger_vault, genuine.since))
+    assert ledger.attested(statement) is not None
+    ledger_vault.rotate_signing_key()
+    assert ledger.attested(statement) is None
+    first = audits.run(since_last=True)
+    assert first.ok and first.since == 0
+    assert audits.run(since_last=True).since > 0  # signed by the new key: believed again
+
+
 def test_a_head_signed_while_a_verification_ran_is_not_the_next_start(
     ledger_vault: Vault,  # noqa: F811
 ) -> None:
