@@ -401,8 +401,11 @@ def endorsed(keys: Sequence[bytes], rotations: Iterable[bytes]) -> list[bytes]:
     signing-key rotation carries the old key's signature over its successor
     (:func:`needtoknow.crypto.keys.endorsement_bytes`), so a checker that knows only an
     old key can follow the rotations since. An endorsement by no trusted key, or a
-    rotation entry without one (before endorsements), adds nothing."""
+    rotation entry without one (before endorsements), adds nothing; nor does a key's
+    second successor (keys are rotated when one may have leaked: whoever kept it must
+    not be able to endorse a key of their own after the real rotation)."""
     trusted = list(keys)
+    spent: set[bytes] = set()
     for data in rotations:
         try:
             entry = json.loads(data)
@@ -417,8 +420,13 @@ def endorsed(keys: Sequence[bytes], rotations: Iterable[bytes]) -> list[bytes]:
             )
         except (ValueError, KeyError, TypeError):
             continue
-        if new not in trusted and any(_endorses(old, new, signature) for old in trusted):
-            trusted.append(new)
+        endorser = next(
+            (old for old in trusted if old not in spent and _endorses(old, new, signature)), None
+        )
+        if endorser is not None:
+            spent.add(endorser)
+            if new not in trusted:
+                trusted.append(new)
     return trusted
 
 

@@ -343,7 +343,7 @@ def rotation(old: Ed25519PrivateKey | None, new: bytes, endorsement: bytes | Non
 def test_a_rotation_nobody_endorsed_is_not_followed(ledger_vault: Vault) -> None:
     """Whoever can write the database can append a rotation naming a key of their own,
     endorsed by that key or by nobody: a witness holding the real key does not follow
-    it. Endorsements chain, in ledger order."""
+    it. Endorsements chain, in ledger order, each key endorsing one successor."""
     real = ledger_vault.ledger.sign_head().public_key
     own = Ed25519PrivateKey.generate()
     mine = own.public_key().public_bytes_raw()
@@ -353,6 +353,10 @@ def test_a_rotation_nobody_endorsed_is_not_followed(ledger_vault: Vault) -> None
     ka, kb, kc = (k.public_key().public_bytes_raw() for k in (a, b, c))
     assert audit.endorsed([ka], [rotation(a, kb), rotation(b, kc)]) == [ka, kb, kc]
     assert audit.endorsed([ka], [rotation(b, kc), rotation(a, kb)]) == [ka, kb]
+    # A key endorses one successor: whoever kept a rotated-out key cannot add another.
+    assert audit.endorsed([ka], [rotation(a, kb), rotation(a, kc)]) == [ka, kb]
+    assert audit.endorsed([ka], [rotation(a, kb), rotation(a, kb)]) == [ka, kb]
+    assert audit.endorsed([ka, kb], [rotation(a, kb), rotation(a, kc)]) == [ka, kb]
 
 
 def _entries(vault: Vault) -> list[bytes]:
