@@ -112,6 +112,9 @@ class Decided(BaseModel):
     denied: dict[str, str]
     obligations: list[str]
     policy_version: str
+    # The one way this recipient is served, when its kind has one (an authority: an
+    # approved disclosure request); a direct read of what is allowed is then denied.
+    only_through: str | None = None
 
 
 class TreeHeadOut(BaseModel):

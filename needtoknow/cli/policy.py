@@ -190,6 +190,8 @@ def explain(
         typer.echo(f"  deny  {category}: {reason}")
     if account["obligations"]:
         typer.echo(f"  obligations: {', '.join(account['obligations'])}")
+    if account["only_through"]:
+        typer.echo(f"  only through: {account['only_through']}")
 
 
 def _explain_collection(at: str | None, as_json: bool) -> None:

@@ -21,7 +21,14 @@ from typing import Any
 
 from needtoknow.errors import PolicyDenied
 from needtoknow.guards.names import unknown
-from needtoknow.policy.model import BOUND_KINDS, COVERS, Agreement, Policy, UsageRule
+from needtoknow.policy.model import (
+    BOUND_KINDS,
+    COVERS,
+    ONLY_THROUGH,
+    Agreement,
+    Policy,
+    UsageRule,
+)
 from needtoknow.types import Context, Decision, Grant
 
 _MEMO_LIMIT = 65_536
@@ -213,18 +220,19 @@ class Engine:
         return _decision(recipient, purpose, {}, denied, frozenset(), self.version)
 
     def explain(self, recipient: str, purpose: str, context: Context) -> dict[str, object]:
-        """A JSON-ready account of what this pair may receive, and the rules behind it."""
+        """A JSON-ready account of what this pair may receive, and the rules behind it;
+        ``only_through`` names the one way a recipient of a kind served only one way
+        (an authority, the customer) gets what is allowed: a direct read is denied."""
         decision = self.decide(recipient, purpose, None, context)
         entry = self._entries.get((recipient, purpose))
+        known = self.policy.recipients.get(recipient)
+        kind = known.kind if known is not None else None
         return {
             "policy": self.policy.name,
             "policy_version": self.version,
             "recipient": recipient,
-            "recipient_kind": (
-                self.policy.recipients[recipient].kind
-                if recipient in self.policy.recipients
-                else None
-            ),
+            "recipient_kind": kind,
+            "only_through": ONLY_THROUGH.get(kind) if kind else None,
             "purpose": purpose,
             "legal_basis": (
                 self.policy.purposes[purpose].legal_basis

@@ -24,6 +24,19 @@ RECIPIENT_KINDS = frozenset(
 )
 # Kinds the seed policy binds by written agreement to the purposes they serve.
 BOUND_KINDS = frozenset({"contractor", "subcontractor"})
+# Kinds served only one way whatever a rule grants them: a read or lookup outside that
+# way is denied with this reason (needtoknow.vault.access), and explain says so.
+ONLY_THROUGH: Mapping[str, str] = {
+    "authority": (
+        "an authority receives customer data only through an approved legal disclosure "
+        "request (ntk disclosure request), never by a direct read or lookup"
+    ),
+    "data_principal": (
+        "the customer's own data is read as the customer only to answer their verified "
+        "access request (ntk request fulfil --copy-key), and looked up only to start their "
+        "session"
+    ),
+}
 
 # An agreement id: a letter or digit, then letters, digits, '.', '_', ':' or '-', at most
 # 100 in all (the id columns' width). It appears in decisions, denials and ledger

@@ -24,6 +24,7 @@ from needtoknow.errors import (
 )
 from needtoknow.ledger.entry import Entry
 from needtoknow.policy import transforms
+from needtoknow.policy.model import ONLY_THROUGH
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customer_sessions, rights_requests
 from needtoknow.storage.store import Held, KeyRow
@@ -83,16 +84,6 @@ def _read_one(
     return _disclose(vault, customer_id, decision, context)
 
 
-AUTHORITY_ROUTE = (
-    "an authority receives customer data only through an approved legal disclosure "
-    "request (ntk disclosure request), never by a direct read or lookup"
-)
-
-
-SELF_ROUTE = (
-    "the customer's own data is read as the customer only to answer their verified access "
-    "request (ntk request fulfil --copy-key), and looked up only to start their session"
-)
 SESSION_START = timedelta(minutes=1)
 
 
@@ -111,15 +102,14 @@ def decide(
     engine = vault.engine
     decision = engine.decide(recipient, purpose, categories, context)
     known = engine.policy.recipients.get(recipient)
-    if known is None or known.kind not in ("authority", "data_principal"):
+    if known is None or known.kind not in ONLY_THROUGH:
         return decision
     if known.kind == "authority" and _releasing(vault, decision, context, customer_ids):
         return decision
     if known.kind == "data_principal" and _answering(vault, context, customer_ids):
         return decision
     wanted = [*decision.allowed, *decision.denied] or ["*"]
-    route = AUTHORITY_ROUTE if known.kind == "authority" else SELF_ROUTE
-    return replace(decision, allowed={}, denied=dict.fromkeys(wanted, route))
+    return replace(decision, allowed={}, denied=dict.fromkeys(wanted, ONLY_THROUGH[known.kind]))
 
 
 def _answering(vault: Vault, context: Context, customer_ids: Sequence[str] | None) -> bool:

@@ -30,7 +30,7 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auditor": ("legal_team", ("ledger:read", "agreements:manage")),
     "legal": ("legal_team", ("disclosures:request", "disclosures:release")),
     "dpo": ("legal_team", ("disclosures:decide", "disclosures:request")),
-    "police": ("law_enforcement", ("customers:read",)),
+    "police": ("law_enforcement", ("customers:read", "policy:read")),
     "frontend": ("support_team", ("events:write",)),
     "buyer": ("ad_network", ("reports:run",)),
     "consents": ("support_team", ("consents:manage",)),

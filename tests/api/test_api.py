@@ -144,6 +144,15 @@ def test_an_authority_key_cannot_read_customers_directly(server: Server) -> None
             json={"category": "email", "value": RAVI["email"], "purpose": "investigation"},
         )
         assert lookup.status_code == 403 and "ntk disclosure request" in lookup.text
+        # What the policy routes say agrees with what a read does (an Open item until
+        # session 18): the grant is shown, and the one way it is served.
+        decided = police.post("/v1/policy/decide", json={"purpose": "legal_process"}).json()
+        explained = police.get("/v1/policy/explain", params={"purpose": "legal_process"}).json()
+        for account in (decided, explained):
+            assert "ntk disclosure request" in account["only_through"], account
+    with server.client("billing") as billing:
+        decided = billing.post("/v1/policy/decide", json={"purpose": "billing"}).json()
+        assert decided["allowed"] and decided["only_through"] is None
     assert server.vault.disclosures.notices(customer_id) == []
 
 

@@ -100,6 +100,10 @@ def test_an_authority_is_not_read_directly_from_the_cli(ntk: Ntk) -> None:
         assert error["error"] == "PolicyDenied" and "ntk disclosure request" in error["message"]
         assert result.stdout == "" and "Canarywala" not in result.stderr
     assert ntk.json("disclosure", "notices", cid) == []
+    explained = ntk(
+        "policy", "explain", "--recipient", "law_enforcement", "--purpose", "legal_process"
+    )
+    assert "only through: an authority receives customer data only through" in explained.stdout
 
 
 def test_invalid_record_names_field_and_rule_but_not_the_value(ntk: Ntk) -> None:

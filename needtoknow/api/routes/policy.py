@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from needtoknow.api.models import Decided, DecideRequest, PolicyInfo
 from needtoknow.api.service import PolicyRead
+from needtoknow.policy.model import ONLY_THROUGH
 from needtoknow.types import Context
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
@@ -36,6 +37,7 @@ def decide(body: DecideRequest, who: PolicyRead) -> Decided:
         denied=dict(decision.denied),
         obligations=sorted(decision.obligations),
         policy_version=decision.policy_version,
+        only_through=ONLY_THROUGH.get(who.vault.policy.recipients[who.key.recipient].kind),
     )
 
 
