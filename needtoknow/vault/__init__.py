@@ -2,7 +2,8 @@
 
 from needtoknow.crypto.keys import KeyProvider, LocalKeyFile
 from needtoknow.storage.scrubs import PendingScrub
-from needtoknow.vault.vault import Erasure, RotationResult, Vault, WriteResult
+from needtoknow.vault.keychanges import RotationResult
+from needtoknow.vault.vault import Erasure, Vault, WriteResult
 
 __all__ = [
     "Erasure",

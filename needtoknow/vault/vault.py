@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,7 +24,6 @@ from needtoknow.crypto import envelope
 from needtoknow.crypto.keys import KeyProvider
 from needtoknow.errors import (
     CategoryError,
-    KeyProviderError,
     NeedToKnowError,
     NotCollected,
     NotFound,
@@ -34,7 +32,6 @@ from needtoknow.errors import (
 )
 from needtoknow.guards.names import unknown
 from needtoknow.ledger import Entry, InclusionProof, Ledger
-from needtoknow.ledger.entry import canonical_json
 from needtoknow.ledger.heads import TreeHead
 from needtoknow.lifecycle.accounts import Accounts
 from needtoknow.lifecycle.erasure import Erasures
@@ -51,12 +48,13 @@ from needtoknow.records.instructions import Instructions
 from needtoknow.records.outbox import Compose, Outbox, Smtp
 from needtoknow.records.scope import Clock, Scope
 from needtoknow.records.versions import PolicyVersions
-from needtoknow.storage import notes, scrubs, store
-from needtoknow.storage.database import key_change, reading
+from needtoknow.storage import scrubs, store
+from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.schema import policies
 from needtoknow.types import Context, Disclosure, checked_customer_id
-from needtoknow.vault import access, declarations, minors
+from needtoknow.vault import access, declarations, history, keychanges, minors
+from needtoknow.vault.keychanges import RotationResult
 
 
 def _ledger_durability(engine: sa.Engine, sync: str) -> Callable[[Any], None] | None:
@@ -187,12 +185,6 @@ class Erasure:
             tuple(data["categories_erased"]),
             tuple(data["kept"]),
         )
-
-
-@dataclass(frozen=True)
-class RotationResult:
-    kek_version: int
-    rewrapped: int
 
 
 class Vault:
@@ -766,27 +758,8 @@ class Vault:
         return "tok_" + base64.b32encode(digest[:20]).decode("ascii").lower()
 
     def history(self, customer_id: str, include_held: bool = False) -> list[InclusionProof]:
-        """Who saw this customer's data: every ledger entry about them, with proofs.
-
-        Every entry of a disclosure request whose non-disclosure order runs is left out
-        (the customer may not learn of it yet, whatever the request's status) unless
-        ``include_held``, for internal audit. The hidden entries stay in the tree, so
-        the proofs shown remain valid under the same head.
-        """
-        proofs = self.ledger.history(checked_customer_id(customer_id))
-        if include_held:
-            return proofs
-        held = self.disclosures.under_order()
-
-        def under_order(entry: dict[str, Any]) -> bool:
-            # The case id alone is caller-supplied: only the authority's own entries
-            # under a held disclosure are held, so nobody else can hide behind its id.
-            case = entry.get("case_id")
-            return case in held and entry.get("recipient") == held[case]
-
-        return [
-            _only_theirs(p, customer_id) for p in proofs if not under_order(json.loads(p.entry))
-        ]
+        """Who saw this customer's data, with proofs: :func:`needtoknow.vault.history.of`."""
+        return history.of(self, customer_id, include_held)
 
     def signed_history(
         self, customer_id: str, include_held: bool = False
@@ -831,156 +804,26 @@ class Vault:
             held = Counter(c for _, categories in store.live_categories(conn) for c in categories)
         return explain_collection(policy, registry, held)
 
-    # -- keys -------------------------------------------------------------------------
+    # -- keys (needtoknow.vault.keychanges) ----------------------------------------------
 
     def rotate_keys(
         self, batch: int = 500, progress: Callable[[int], None] | None = None
     ) -> RotationResult:
-        """Make a new KEK version and rewrap every live DEK under it; data is not re-encrypted.
-
-        Each batch commits on its own: after a crash, run it again and it finishes the job.
-        """
-        # The intent is ledgered before the key provider changes anything, so a crash
-        # midway leaves a "begin" without a "done" rather than a change with no entry.
-        with key_change(self.db):
-            before = self.keys.active_version()
-            self.ledger.record(
-                self.entry("key_rotation", detail={"phase": "begin", "from_kek_version": before})
-            )
-            version = self.keys.rotate()
-            result = RotationResult(version, self.rewrap(batch, progress))
-            detail = {"phase": "done", "kek_version": version, "rewrapped": result.rewrapped}
-            self.ledger.record(self.entry("key_rotation", detail=detail))
-        return result
+        """:func:`needtoknow.vault.keychanges.rotate_keys`."""
+        return keychanges.rotate_keys(self, batch, progress)
 
     def rewrap(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
-        """Rewrap every DEK not under the active KEK; returns how many were rewrapped.
-        ``progress`` is called with each batch's count."""
-        active, after, done = self.keys.active_version(), "", 0
-        while True:
-            with self.db.begin() as conn:
-                rows = store.stale_keys(conn, active, after, batch)
-                if not rows:
-                    return done + self._rewrap_notes(conn, active)
-                done += store.rewrap(conn, rows, [self._rewrapped(row, active) for row in rows])
-            after = rows[-1].customer_id
-            if progress is not None:
-                progress(len(rows))
-
-    def _rewrap_notes(self, conn: sa.Connection, active: int) -> int:
-        """Rewrap the sealed notes (rights requests, nominees) not under KEK ``active``."""
-        stale = [n for n in notes.stored(conn) if envelope.note_kek_version(n.blob) != active]
-        for note in stale:
-            notes.replace(
-                conn, note, envelope.rewrap_note(self.keys, note.owner, note.blob, active)
-            )
-        return len(stale)
-
-    def _rewrapped(self, row: store.KeyRow, active: int) -> store.KeyRow:
-        dek = envelope.unwrap_dek(
-            self.keys, row.kek_version, row.wrapped_dek, row.customer_id, row.dek_version
-        )
-        binding = envelope.dek_binding(row.customer_id, row.dek_version)
-        return store.KeyRow(
-            row.customer_id, row.dek_version, active, self.keys.wrap(active, dek, binding)
-        )
+        """:func:`needtoknow.vault.keychanges.rewrap`."""
+        return keychanges.rewrap(self, batch, progress)
 
     def key_inventory(self) -> dict[str, Any]:
-        """The KEK versions — the active one marked — with how many data keys (customers'
-        and sealed notes') each wraps, and the ledger's signing keys, oldest first."""
-        active = self.keys.active_version()
-        with reading(self.db) as conn:
-            note_versions = Counter(envelope.note_kek_version(n.blob) for n in notes.stored(conn))
-            keks = [
-                {
-                    "version": version,
-                    "active": version == active,
-                    "customer_keys": store.count_wrapped_with(conn, version),
-                    "notes": note_versions.get(version, 0),
-                }
-                for version in self.keys.versions()
-            ]
-        return {
-            "provider": self.keys.name,
-            "keks": keks,
-            "signing_keys": [key.hex() for key in self.keys.signing_keys()],
-        }
+        """:func:`needtoknow.vault.keychanges.inventory`."""
+        return keychanges.inventory(self)
 
     def rotate_signing_key(self) -> TreeHead:
-        """Make a new ledger signing key active; returns the first head it signs.
-
-        The old key signs a last head over everything first, so no entry is left that
-        only the new key covers without the old one having seen what came before; both
-        public keys are named in the ledger (begin and done entries), the done entry
-        carries the old key's endorsement of the new one (so a witness that knows only
-        the old key can follow: :func:`needtoknow.ledger.audit.verify_export`; the key
-        provider keeps it until the entry is recorded, :meth:`Ledger.ledger_endorsement`),
-        and heads signed by the old key stay verifiable.
-        """
-        with key_change(self.db):
-            self.ledger.ledger_endorsement(self.actor, self.request_id)  # one cut short?
-            old = self.ledger.sign_head().public_key
-            self.ledger.record(
-                self.entry(
-                    "key_rotation",
-                    detail={"phase": "begin", "key": "ledger_signing", "public_key": old.hex()},
-                )
-            )
-            self.keys.rotate_signing()
-            self.ledger.ledger_endorsement(self.actor, self.request_id)
-            return self.ledger.sign_head()
+        """:func:`needtoknow.vault.keychanges.rotate_signing_key`."""
+        return keychanges.rotate_signing_key(self)
 
     def retire_key(self, version: int) -> None:
-        """Destroy an old KEK version once no live DEK depends on it. Everything that can
-        refuse is checked before the "begin" entry, so a refusal ledgers nothing; all of
-        it under the lock of key changes, so no rotation runs between check and act."""
-        with key_change(self.db):
-            self._retire_key(version)
-
-    def _retire_key(self, version: int) -> None:
-        existing = self.keys.versions()
-        if version not in existing:
-            raise ValidationError(
-                "version",
-                "kek",
-                "unknown_version",
-                "existing versions: " + ", ".join(map(str, existing)),
-            )
-        if version == self.keys.active_version():
-            raise KeyProviderError(f"KEK version {version} is active; run 'ntk keys rotate' first")
-        with reading(self.db) as conn:
-            remaining = store.count_wrapped_with(conn, version)
-            remaining += sum(
-                envelope.note_kek_version(n.blob) == version for n in notes.stored(conn)
-            )
-        if remaining:
-            raise KeyProviderError(
-                f"KEK version {version} still wraps {remaining} keys; run 'ntk keys rotate' first"
-            )
-        self.ledger.record(
-            self.entry("key_retirement", detail={"phase": "begin", "kek_version": version})
-        )
-        self.keys.retire(version)
-        self.ledger.record(
-            self.entry("key_retirement", detail={"phase": "done", "kek_version": version})
-        )
-
-
-def _only_theirs(proof: InclusionProof, customer_id: str) -> InclusionProof:
-    """An entry written before operations on several customers were ledgered one entry
-    per customer may name others (``customer_ids``, a release's ``customers`` and
-    ``outside_period``): shown to one customer, the others' ids are taken out, and the
-    proof keeps the stored entry's leaf hash, so it still checks."""
-    entry = json.loads(proof.entry)
-    detail = entry.get("detail") if isinstance(entry.get("detail"), dict) else {}
-    lists = {"customer_ids": entry.get("customer_ids")} | {
-        k: detail.get(k) for k in ("customers", "outside_period")
-    }
-    if all(not isinstance(v, list) or set(v) <= {customer_id} for v in lists.values()):
-        return proof
-    if isinstance(entry.get("customer_ids"), list):
-        entry["customer_ids"] = [c for c in entry["customer_ids"] if c == customer_id]
-    for key in ("customers", "outside_period"):
-        if isinstance(detail.get(key), list):
-            detail[key] = [c for c in detail[key] if c == customer_id]
-    return proof.redacted(canonical_json(entry))
+        """:func:`needtoknow.vault.keychanges.retire_key`."""
+        keychanges.retire_key(self, version)
