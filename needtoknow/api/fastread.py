@@ -56,11 +56,13 @@ class FastRead:
             return
         customer_id, purpose, token = plain
         service = self.service
-        # On a database server the route reads from a worker thread: left to the route.
-        key = service.keys.check(token) if service.inline else None
-        if key is not None and not isinstance(key, Refusal) and service.keys.permits(key, SCOPE):
-            await self._read(scope, receive, send, customer_id, purpose, key)
-            return
+        if service.inline:  # on a database server the route reads from a worker thread
+            # One look at the registry version for the key and the decision both.
+            with service.vault.agreements.pinned():
+                key = service.keys.check(token)
+                if not isinstance(key, Refusal) and service.keys.permits(key, SCOPE):
+                    await self._read(scope, receive, send, customer_id, purpose, key)
+                    return
         await self.app(scope, receive, send)  # refusals, scopes, PostgreSQL: the route
 
     async def _read(

@@ -9,6 +9,10 @@ logs and ledger entries name keys by it (actor ``api:<id>``).
 Scopes limit which *kinds* of call a key may make; what it may read is still decided by
 the policy, per purpose, for its recipient. Creating and revoking a key, and every
 refused use of a known key (expired, revoked, wrong secret), are ledger entries.
+
+Each process keeps the keys it has looked up, trusted only while the registry version
+is the one they were read under: a revocation bumps it in its transaction, so every
+process looks the key up again before its next request.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sqlalchemy as sa
 from needtoknow.errors import AuthenticationError, NotFound, ScopeDenied, ValidationError
 from needtoknow.ledger import Entry
 from needtoknow.moments import utc_text
+from needtoknow.records.agreements import AgreementRegistry, bump_version
 from needtoknow.records.scope import Scope
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.fastpath import prepared
@@ -121,8 +126,12 @@ class IssuedKey:
 class ApiKeys:
     """The key registry of one vault."""
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, registry: AgreementRegistry) -> None:
         self.scope = scope
+        self.registry = registry
+        # key id -> (registry version, stored row): known keys only, so a flood of made-up
+        # ids grows nothing; emptied when it reaches CACHED_KEYS.
+        self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._lookup = prepared(
             "api_key",
             scope.db.dialect,
@@ -186,7 +195,7 @@ class ApiKeys:
         return IssuedKey(key, f"{PREFIX}{key_id}_{secret}")
 
     def revoke(self, key_id: str) -> ApiKey:
-        """Stop a key at once, in every process (each request looks its key up)."""
+        """Stop a key at once, in every process (see the module's docstring)."""
         now = self.scope.clock()
         with self.scope.db.begin() as conn:
             changed = conn.execute(
@@ -199,6 +208,7 @@ class ApiKeys:
                 raise NotFound(f"no API key {key_id!r}")
             key = _key(row._mapping)
             if changed:
+                bump_version(conn)  # every process's cached copy of the key is stale
                 self.scope.ledger.append(conn, self._entry(key, "revoke", now))
         return key
 
@@ -223,11 +233,9 @@ class ApiKeys:
         key_id, _, secret = token.removeprefix(PREFIX).partition("_")
         if not token.startswith(PREFIX) or len(key_id) != 16 or not secret:
             return Refusal("malformed")
-        with self.scope.connections.snapshot() as cursor:
-            row = self._lookup.run(cursor, {"id": key_id}).fetchone()
-        if row is None:
+        stored = self._stored(key_id)
+        if stored is None:
             return Refusal("unknown")
-        stored = dict(zip(_COLUMNS, row, strict=True))
         key = _key(stored)
         if not hmac.compare_digest(bytes(stored["secret_sha256"]), _digest(secret)):
             return Refusal("unknown", key)
@@ -236,6 +244,21 @@ class ApiKeys:
         if key.expires_at is not None and key.expires_at <= self.scope.clock():
             return Refusal("expired", key)
         return key
+
+    def _stored(self, key_id: str) -> dict[str, Any] | None:
+        """The key's row, from this process's cache while the registry version holds."""
+        version = self.registry.version()
+        cached = self._cache.get(key_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self.scope.connections.snapshot() as cursor:
+            row = self._lookup.run(cursor, {"id": key_id}).fetchone()
+        if row is None:
+            return None
+        if len(self._cache) >= CACHED_KEYS:
+            self._cache.clear()
+        stored = self._cache[key_id] = (version, dict(zip(_COLUMNS, row, strict=True)))
+        return stored[1]
 
     def refuse(self, refusal: Refusal) -> NoReturn:
         """Raise AuthenticationError; first ledger the refusal of a key we know (expired,
@@ -284,6 +307,7 @@ class ApiKeys:
 
 
 _COLUMNS = tuple(column.name for column in api_keys.columns)
+CACHED_KEYS = 10_000
 
 
 def _key(row: Mapping[Any, Any]) -> ApiKey:

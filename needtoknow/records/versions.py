@@ -32,12 +32,12 @@ from needtoknow.errors import NotFound, NoticePending, ValidationError
 from needtoknow.moments import utc_text
 from needtoknow.policy import Engine, Policy, load_policy_text, load_stored_policy
 from needtoknow.policy.diff import Change, diff, is_material
-from needtoknow.records.agreements import AgreementRegistry
+from needtoknow.records.agreements import AgreementRegistry, bump_version
 from needtoknow.records.outbox import Outbox
 from needtoknow.records.scope import Scope
 from needtoknow.storage import store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.schema import notifications, policies, registry_state
+from needtoknow.storage.schema import notifications, policies
 
 if TYPE_CHECKING:
     from needtoknow.ledger import Entry
@@ -180,11 +180,7 @@ class PolicyVersions:
                 .where(policies.c.version == version)
                 .values(active=True, activated_at=now)
             )
-            conn.execute(
-                registry_state.update()
-                .where(registry_state.c.id == 1)
-                .values(version=registry_state.c.version + 1)
-            )
+            bump_version(conn)
             self.scope.ledger.append(
                 conn, self._entry(version, "activated", previous=previous.version)
             )

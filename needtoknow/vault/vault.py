@@ -277,7 +277,7 @@ class Vault:
     @property
     def api_keys(self) -> ApiKeys:
         """API keys, each bound to one recipient of the policy."""
-        return ApiKeys(self.scope)
+        return ApiKeys(self.scope, self.agreements)
 
     @property
     def accounts(self) -> Accounts:
