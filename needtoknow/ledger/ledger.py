@@ -127,7 +127,7 @@ class Ledger:
         return (await self._group.submit_async([entry.canonical()]))[0]
 
     def close(self) -> None:
-        """Commit entries still queued by coroutines and stop their committer thread."""
+        """Commit entries coroutines queued and not yet saw committed; refuse new ones."""
         self._group.close()
 
     def _commit(self, entries: list[bytes]) -> list[int]:

@@ -83,11 +83,10 @@ class AgreementRegistry:
     @contextmanager
     def pinned(self) -> Iterator[int]:
         """Read the version once for everything one request checks — its API key, its
-        decision — instead of once for each. On a busy server every SQLite query on the
-        event loop hands the GIL to the ledger's committer thread and waits to get it
-        back: a query cost ~200 µs of CPU per request there (docs/benchmarks.md). A
-        change committed while the request runs is seen by the next one, as it would be
-        if it had committed a moment later."""
+        decision — instead of once for each: one query less on the event loop, which
+        serves every request (docs/benchmarks.md). A change committed while the request
+        runs is seen by the next one, as it would be if it had committed a moment
+        later."""
         token = _PINNED.set(None)  # read afresh, even inside another pin
         version = self.version()
         _PINNED.set((self.scope.db, version))

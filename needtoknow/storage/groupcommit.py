@@ -9,9 +9,13 @@ that wakes them the moment their batch is durable (or, if it failed, raises Unav
 in each, chained to the leader's error: nothing is disclosed without its entry). A lone
 caller waits for nobody.
 
-Callers on an event loop (the HTTP service) use :meth:`GroupCommit.submit_async`: their
-items are committed by a committer thread while the loop serves other requests, and the
-loop is woken when the batch is durable — no thread is held per waiting request.
+Callers on an event loop (the HTTP service, on a local database) use
+:meth:`GroupCommit.submit_async`: the loop itself commits, once per turn, what every
+request that ran in that turn queued, and wakes them — no thread is held per waiting
+request. A committer thread did this until session 18; but each SQLite query on the
+loop then handed the GIL to it and waited to get it back, and a read cost 741 to 1,004 µs
+of CPU instead of 556 to 583 (docs/benchmarks.md). The loop stalls for the commit's fsync,
+once per batch of tens of requests.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Generic, TypeVar
 
 from needtoknow.errors import Unavailable
@@ -44,6 +49,19 @@ def _settle(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+    """Settle ``future`` now if this is its loop's thread, else on its loop."""
+    try:
+        here = asyncio.get_running_loop()
+    except RuntimeError:
+        here = None
+    if here is loop:
+        _settle(future)
+    else:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, future)
+
+
 class GroupCommit(Generic[Item, Result]):
     """Runs ``commit`` once for the items of every caller queued meanwhile.
 
@@ -56,7 +74,7 @@ class GroupCommit(Generic[Item, Result]):
         self._ready = threading.Condition()
         self._queue: list[_Slot[Item, Result]] = []
         self._leading = False
-        self._committer: threading.Thread | None = None
+        self._turns: dict[asyncio.AbstractEventLoop, list[_Slot[Item, Result]]] = {}
         self._closing = False
 
     def submit(self, items: Sequence[Item]) -> list[Result]:
@@ -80,50 +98,40 @@ class GroupCommit(Generic[Item, Result]):
         return mine.result
 
     async def submit_async(self, items: Sequence[Item]) -> list[Result]:
-        """:meth:`submit` for a coroutine: awaits the commit without blocking the loop."""
+        """:meth:`submit` for a coroutine: the loop commits ``items`` with those of every
+        other request that queued in the same turn, then wakes them."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-
-        def wake() -> None:
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(_settle, future)
-
-        mine: _Slot[Item, Result] = _Slot(items, wake)
-        with self._ready:
-            if self._closing:
-                raise Unavailable("the ledger is closed")
-            if self._committer is None:
-                self._committer = threading.Thread(
-                    target=self._commit_queued, name="ledger-committer", daemon=True
-                )
-                self._committer.start()
-            self._queue.append(mine)
-            self._ready.notify_all()
+        mine: _Slot[Item, Result] = _Slot(items, partial(_wake, loop, future))
+        if self._closing:
+            raise Unavailable("the ledger is closed")
+        turn = self._turns.setdefault(loop, [])
+        turn.append(mine)
+        if len(turn) == 1:  # the first of this turn: commit after the others ran
+            loop.call_soon(self._commit_turn, loop)
         await future
         if mine.error is not None:
             raise Unavailable("the ledger commit this entry shared failed") from mine.error
         return mine.result
 
-    def _commit_queued(self) -> None:
-        """The committer thread: leads a batch whenever items wait and nobody leads."""
-        while True:
-            with self._ready:
-                while self._leading or not self._queue:
-                    if self._closing and not self._queue:
-                        return
-                    self._ready.wait()
-                self._leading = True
-                batch, self._queue = self._queue, []
-            self._lead(batch)
+    def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On ``loop``: lead a batch of what its requests queued (after a thread's batch
+        that is being committed, if any)."""
+        batch = self._turns.pop(loop, [])
+        if not batch:  # close() committed it already
+            return
+        with self._ready:
+            while self._leading:
+                self._ready.wait()
+            self._leading = True
+        self._lead(batch)
 
     def close(self) -> None:
-        """Commit what is queued, then stop the committer thread (if one started)."""
-        with self._ready:
-            self._closing = True
-            self._ready.notify_all()
-            committer = self._committer
-        if committer is not None:
-            committer.join()
+        """Commit what coroutines queued and have not seen committed yet; none are taken
+        after this."""
+        self._closing = True
+        for loop in list(self._turns):
+            self._commit_turn(loop)
 
     def _lead(self, batch: list[_Slot[Item, Result]]) -> None:
         try:

@@ -157,9 +157,9 @@ def test_a_key_revoked_after_it_was_cached_is_refused_at_once(
 def test_a_warm_read_asks_for_the_registry_version_once_and_not_for_its_key(
     tmp_path: Path, clock: Clock
 ) -> None:
-    """On a busy server each SQLite query on the event loop costs ~200 µs of CPU (the
-    GIL goes to the ledger's committer and comes back): the plain read reads the
-    registry version once for its key and its decision, and a known key from the cache."""
+    """Every query on the event loop is one no other request runs meanwhile: the plain
+    read reads the registry version once for its key and its decision, and a known key
+    from the cache."""
     statements: list[str] = []
 
     def trace(connection: object, _: object) -> None:
