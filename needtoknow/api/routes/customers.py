@@ -73,20 +73,22 @@ async def get(
 
 
 @router.post("/lookup", response_model=Found)
-def lookup(body: Lookup, who: CustomersRead) -> Response:
+async def lookup(body: Lookup, who: CustomersRead) -> Response:
     """Customer ids whose category exactly matches the value (a blind-index lookup; the
     value travels in the body, never in a URL or a log)."""
-    found = who.vault.find(
-        body.category, body.value, recipient=who.key.recipient, purpose=body.purpose
-    )
+    find = partial(who.vault.find, recipient=who.key.recipient, purpose=body.purpose)
+    found = await who.run(find, body.category, body.value)
     # the version the lookup was decided under (find refreshed it just now)
     return respond(Found(customer_ids=found, policy_version=who.vault.policy.version))
 
 
 @router.patch("/{customer_id}", response_model=Written)
-def correct(customer_id: str, body: CustomerFields, who: CustomersWrite, _: StrictJson) -> Response:
+async def correct(
+    customer_id: str, body: CustomerFields, who: CustomersWrite, _: StrictJson
+) -> Response:
     """Replace some categories (a correction under DPDP s.12)."""
-    return respond(Written(**who.vault.correct(customer_id, body.fields).to_json()))
+    written = await who.run(who.vault.correct, customer_id, body.fields)
+    return respond(Written(**written.to_json()))
 
 
 @router.delete("/{customer_id}", response_model=Erased)
