@@ -23,6 +23,7 @@ from needtoknow.records.apikeys import ApiKey, Refusal
 from needtoknow.rights.requests import RightsRequests
 from needtoknow.rights.senders import Sender
 from needtoknow.rights.sessions import CustomerSessions
+from needtoknow.storage.database import writer_busy
 from needtoknow.vault import Vault
 
 Done = TypeVar("Done")
@@ -113,8 +114,10 @@ class Caller:
     async def run(self, work: Callable[..., Done], *args: Any) -> Done:
         """``work(*args)`` on the event loop on SQLite, else in a worker thread. A local
         write takes about a millisecond; in a thread it would trade the GIL with the
-        loop at every query, and made a correction cost ~5 ms of CPU under load."""
-        if self.inline:
+        loop at every query, and made a correction cost ~5 ms of CPU under load. But the
+        loop serves everyone and must not wait for another writer: while one holds the
+        database, the work goes to a thread too."""
+        if self.inline and not writer_busy(self.vault.db):
             return work(*args)
         return await run_in_threadpool(work, *args)
 

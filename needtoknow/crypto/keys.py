@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from needtoknow.crypto.hazmat import aead
 from needtoknow.errors import KeyProviderError
@@ -75,7 +76,7 @@ class KeyProvider(Protocol):
     def rotate_signing(self) -> Endorsement:
         """Make a new ledger signing key active; returns the old key's endorsement of it,
         made before the old private key is gone and kept with the new key until
-        :meth:`endorsement_ledgered` (so a crash before the ledger holds it loses
+        :meth:`forget_endorsement` (so a crash before the ledger holds it loses
         nothing: :meth:`pending_endorsement`)."""
         ...
 
@@ -83,8 +84,8 @@ class KeyProvider(Protocol):
         """The last rotation's endorsement while the ledger may not hold it yet."""
         ...
 
-    def endorsement_ledgered(self, endorsement: Endorsement) -> None:
-        """The ledger holds ``endorsement``: it need not be kept beside the key any more."""
+    def forget_endorsement(self, endorsement: Endorsement) -> None:
+        """The ledger holds ``endorsement`` (or it proved invalid): keep it no longer."""
         ...
 
 
@@ -95,6 +96,16 @@ class Endorsement:
     old: bytes
     new: bytes
     signature: bytes
+
+    def valid(self) -> bool:
+        """Whether ``signature`` is ``old``'s over :func:`endorsement_bytes`."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.old).verify(
+                self.signature, endorsement_bytes(self.old, self.new)
+            )
+        except (InvalidSignature, ValueError):
+            return False
+        return True
 
     def to_json(self) -> dict[str, str]:
         return {"old": _b64(self.old), "new": _b64(self.new), "signature": _b64(self.signature)}
@@ -279,9 +290,9 @@ class LocalKeyFile:
     def pending_endorsement(self) -> Endorsement | None:
         return self._signing.pending()
 
-    def endorsement_ledgered(self, endorsement: Endorsement) -> None:
+    def forget_endorsement(self, endorsement: Endorsement) -> None:
         with self._exclusive():
-            self._signing.ledgered(endorsement)
+            self._signing.forget(endorsement)
 
 
 SIGNING_FILE = "ledger-signing.json"
@@ -353,7 +364,7 @@ class SigningKeyFile:
         self._load()
         return self._pending
 
-    def ledgered(self, endorsement: Endorsement) -> None:
+    def forget(self, endorsement: Endorsement) -> None:
         active = self._load()
         if self._pending == endorsement:
             self._save(active, self._retired, None)

@@ -259,16 +259,18 @@ class Pkcs11Keys:
         with _HSM_LOCK:
             return self._finish_rotation()
 
-    def endorsement_ledgered(self, endorsement: Endorsement) -> None:
+    def forget_endorsement(self, endorsement: Endorsement) -> None:
         with _HSM_LOCK:
             for obj in self._endorsement_objects():
                 if bytes(obj[Attribute.VALUE]) == _endorsement_value(endorsement):
                     obj.destroy()
 
     def _finish_rotation(self) -> Endorsement | None:
-        """The endorsement of the newest signing key still to be ledgered, if any: made
+        """The endorsement of the active signing key still to be ledgered, if any: made
         now by an older private key still on the token (a rotation cut short before it
-        was stored), which is then destroyed."""
+        was stored), which is then destroyed. Only the token's private objects count
+        (a session without the PIN cannot make one), and only one that endorses the
+        active key with a valid signature."""
         self._load_signing()
         newest = max(self._publics)
         for generation in sorted(self._publics, reverse=True)[1:]:
@@ -282,27 +284,28 @@ class Pkcs11Keys:
             signature = bytes(
                 key.sign(endorsement_bytes(old, self._public), mechanism=Mechanism.EDDSA)
             )
-            if not self._endorsement_objects():
-                value = _endorsement_value(Endorsement(old, self._public, signature))
-                self._session.create_object(
-                    {
-                        Attribute.CLASS: ObjectClass.DATA,
-                        Attribute.TOKEN: True,
-                        Attribute.PRIVATE: False,
-                        Attribute.LABEL: _ENDORSEMENT_LABEL.format(newest),
-                        Attribute.VALUE: value,
-                    }
-                )
+            self._session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.DATA,
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: True,
+                    Attribute.LABEL: _ENDORSEMENT_LABEL.format(newest),
+                    Attribute.VALUE: _endorsement_value(Endorsement(old, self._public, signature)),
+                }
+            )
             key.destroy()
         for obj in self._endorsement_objects():
             value = bytes(obj[Attribute.VALUE])
-            return Endorsement(value[:32], value[32:64], value[64:])
+            found = Endorsement(value[:32], value[32:64], value[64:])
+            if found.new == self._public and found.valid():
+                return found
         return None
 
     def _endorsement_objects(self) -> list[Any]:
+        template = {Attribute.CLASS: ObjectClass.DATA, Attribute.PRIVATE: True}
         return [
             obj
-            for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.DATA})
+            for obj in self._session.get_objects(template)
             if (obj[Attribute.LABEL] or "").startswith(_ENDORSEMENT_LABEL.format(""))
         ]
 

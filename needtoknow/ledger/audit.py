@@ -17,10 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Protocol, TypeVar
 
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from needtoknow.crypto.keys import endorsement_bytes
+from needtoknow.crypto.keys import Endorsement
 from needtoknow.errors import IntegrityError
 from needtoknow.ledger import log, merkle
 from needtoknow.ledger.derived import DerivedIndexes
@@ -431,8 +429,4 @@ def endorsed(keys: Sequence[bytes], rotations: Iterable[bytes]) -> list[bytes]:
 
 
 def _endorses(old: bytes, new: bytes, signature: bytes) -> bool:
-    try:
-        Ed25519PublicKey.from_public_bytes(old).verify(signature, endorsement_bytes(old, new))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+    return Endorsement(old, new, signature).valid()

@@ -19,7 +19,7 @@ from needtoknow.ledger.entry import Entry, microseconds, salted
 from needtoknow.ledger.heads import TreeHead, signed_bytes
 from needtoknow.ledger.report import Report
 from needtoknow.ledger.since import verify_since
-from needtoknow.storage.database import reading
+from needtoknow.storage.database import WriterBusy, reading
 from needtoknow.storage.fastpath import ThreadConnections
 from needtoknow.storage.groupcommit import GroupCommit
 from needtoknow.storage.schema import ledger_heads
@@ -90,7 +90,7 @@ class Ledger:
         self.clock = clock
         self._connections = connections
         self._sql = log.statements(db.dialect)
-        self._group: GroupCommit[bytes, int] = GroupCommit(self._commit)
+        self._group: GroupCommit[bytes, int] = GroupCommit(self._commit, self._commit_now)
         self._endorsed_for: bytes | None = None  # the signing key whose rotation is ledgered
 
     # -- writing ------------------------------------------------------------------------
@@ -134,6 +134,14 @@ class Ledger:
         with self._connections.transaction() as cursor:
             return log.append_with(cursor, self._sql, entries)
 
+    def _commit_now(self, entries: list[bytes]) -> list[int] | None:
+        """:meth:`_commit` if no other writer holds the database, else None."""
+        try:
+            with self._connections.transaction(wait=False) as cursor:
+                return log.append_with(cursor, self._sql, entries)
+        except WriterBusy:
+            return None
+
     # -- tree heads ---------------------------------------------------------------------
 
     def sign_head(self, batch: int = log.SEAL_BATCH) -> TreeHead:
@@ -159,11 +167,21 @@ class Ledger:
         just made, or one a crash cut off before its entry (then the first head signed
         with the new key, in any process, records it). Checked again only when the
         signing key changes; a crash between recording and the provider forgetting
-        records it twice, which verifiers take as once."""
+        records it twice, which verifiers take as once. Only an endorsement of the
+        active key, by a key of this ledger, that verifies, is recorded: anything else
+        kept beside the key (planted on a token, say) is forgotten unrecorded."""
         public = self.keys.signing_public_key()
         if public == self._endorsed_for:
             return
         pending = self.keys.pending_endorsement()
+        if pending is not None and not (
+            pending.new == public
+            and pending.old != public
+            and pending.old in self.keys.signing_keys()
+            and pending.valid()
+        ):
+            self.keys.forget_endorsement(pending)
+            pending = None
         if pending is not None:
             detail = {
                 "phase": "done",
@@ -173,7 +191,7 @@ class Ledger:
             }
             when = self.clock()
             self.record(Entry("key_rotation", when, actor, request_id=request_id, detail=detail))
-            self.keys.endorsement_ledgered(pending)
+            self.keys.forget_endorsement(pending)
         self._endorsed_for = public
 
     def _check_newest(self, conn: sa.Connection) -> None:

@@ -93,18 +93,46 @@ class WriterLock:
         # may not exist before then
 
     def acquire(self) -> None:
+        self._check_nesting()
+        if not self._turns.acquire(timeout=self.TIMEOUT):
+            raise Unavailable("the database stayed locked by another writer")
+        self._lock_file(fcntl.LOCK_EX)
+
+    def try_acquire(self) -> bool:
+        """The lock if no writer of this process or another holds it; False at once
+        otherwise (an event loop must not wait for a writer: it serves everyone)."""
+        self._check_nesting()
+        if not self._turns.try_acquire():
+            return False
+        try:
+            self._lock_file(fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # _lock_file gave the turn back
+        return True
+
+    def busy(self) -> bool:
+        """Whether a writer, here or in another process, holds the lock now: a hint for
+        an event loop choosing between writing itself and handing the work to a thread
+        (the lock may be taken the moment after)."""
+        if not self.try_acquire():
+            return True
+        self.release()
+        return False
+
+    def _check_nesting(self) -> None:
         if self._owner == threading.get_ident():
             # A write transaction opened inside another on the same thread would wait
             # for itself: a bug, reported at once rather than after the timeout.
             raise RuntimeError("nested write transactions on one thread")
-        if not self._turns.acquire(timeout=self.TIMEOUT):
-            raise Unavailable("the database stayed locked by another writer")
+
+    def _lock_file(self, how: int) -> None:
+        """With this process's turn held: the lock across processes, or give it back."""
         self._owner = threading.get_ident()
         try:
             if self._path is not None:
                 if self._file is None:
                     self._file = open(self._path, "a+b")  # noqa: SIM115 - kept open
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+                fcntl.flock(self._file, how)
         except BaseException:
             self._owner = None
             self._turns.release()
@@ -125,9 +153,19 @@ class WriterLock:
 _WRITERS: weakref.WeakKeyDictionary[sa.Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 
+class WriterBusy(Exception):
+    """Another writer holds the database (raised only when asked not to wait)."""
+
+
 def writer_lock(engine: sa.Engine) -> WriterLock | None:
     """The process's writer lock for an SQLite engine (None for other databases)."""
     return _WRITERS.get(engine)
+
+
+def writer_busy(engine: sa.Engine) -> bool:
+    """Whether another writer holds the SQLite database now (never, for a server's)."""
+    writer = _WRITERS.get(engine)
+    return writer is not None and writer.busy()
 
 
 # The advisory lock's key on PostgreSQL: any constant, the same in every process.

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from needtoknow.storage.database import writer_lock
+from needtoknow.storage.database import WriterBusy, writer_lock
 
 
 class Prepared:
@@ -100,14 +100,19 @@ class ThreadConnections:
             raise
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self, wait: bool = True) -> Iterator[Any]:
         """A cursor inside a write transaction that commits on success, rolls back on
-        error; on SQLite, queued behind the process's other writers (WriterLock)."""
+        error; on SQLite, queued behind the process's other writers (WriterLock) — or,
+        without ``wait``, WriterBusy at once if one holds it."""
         connection = self._connection()
         cursor = connection.cursor()
         writer = writer_lock(self.engine)
         if writer is not None:
-            writer.acquire()
+            if wait:
+                writer.acquire()
+            elif not writer.try_acquire():
+                cursor.close()
+                raise WriterBusy()
         try:
             if self.sqlite:
                 cursor.execute("BEGIN IMMEDIATE")

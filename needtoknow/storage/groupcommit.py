@@ -15,7 +15,9 @@ request that ran in that turn queued, and wakes them — no thread is held per w
 request. A committer thread did this until session 18; but each SQLite query on the
 loop then handed the GIL to it and waited to get it back, and a read cost 741 to 1,004 µs
 of CPU instead of 556 to 583 (docs/benchmarks.md). The loop stalls for the commit's fsync,
-once per batch of tens of requests.
+once per batch of tens of requests — but never waits for another writer: when the
+database is taken (``commit_now`` returns None) or a thread is committing, the turn's
+batch goes to a worker thread, and the loop serves on.
 """
 
 from __future__ import annotations
@@ -69,8 +71,15 @@ class GroupCommit(Generic[Item, Result]):
     commit all of them or raise.
     """
 
-    def __init__(self, commit: Callable[[list[Item]], list[Result]]) -> None:
+    def __init__(
+        self,
+        commit: Callable[[list[Item]], list[Result]],
+        commit_now: Callable[[list[Item]], list[Result] | None] | None = None,
+    ) -> None:
+        """``commit_now``: ``commit`` if it can start at once, else None (nothing done):
+        what the event loop tries; without it the loop always hands its batch over."""
         self._commit = commit
+        self._commit_now = commit_now
         self._ready = threading.Condition()
         self._queue: list[_Slot[Item, Result]] = []
         self._leading = False
@@ -103,11 +112,13 @@ class GroupCommit(Generic[Item, Result]):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         mine: _Slot[Item, Result] = _Slot(items, partial(_wake, loop, future))
-        if self._closing:
-            raise Unavailable("the ledger is closed")
-        turn = self._turns.setdefault(loop, [])
-        turn.append(mine)
-        if len(turn) == 1:  # the first of this turn: commit after the others ran
+        with self._ready:  # close() may take the turns from another thread
+            if self._closing:
+                raise Unavailable("the ledger is closed")
+            turn = self._turns.setdefault(loop, [])
+            turn.append(mine)
+            first = len(turn) == 1
+        if first:  # commit after the turn's other callbacks have queued theirs
             loop.call_soon(self._commit_turn, loop)
         await future
         if mine.error is not None:
@@ -115,11 +126,20 @@ class GroupCommit(Generic[Item, Result]):
         return mine.result
 
     def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On ``loop``: lead a batch of what its requests queued (after a thread's batch
-        that is being committed, if any)."""
-        batch = self._turns.pop(loop, [])
-        if not batch:  # close() committed it already
-            return
+        """On ``loop``: commit what its requests queued this turn, if the database is
+        free at once; else hand the batch to a worker thread (the loop never waits)."""
+        with self._ready:
+            batch = self._turns.pop(loop, [])
+            if not batch:  # close() committed it already
+                return
+            free = not self._leading and self._commit_now is not None
+            if free:
+                self._leading = True
+        if not (free and self._lead(batch, now=True)):
+            loop.run_in_executor(None, self._lead_when_free, batch)
+
+    def _lead_when_free(self, batch: list[_Slot[Item, Result]]) -> None:
+        """Wait until nobody leads, then commit ``batch`` (waiting for the database)."""
         with self._ready:
             while self._leading:
                 self._ready.wait()
@@ -129,13 +149,28 @@ class GroupCommit(Generic[Item, Result]):
     def close(self) -> None:
         """Commit what coroutines queued and have not seen committed yet; none are taken
         after this."""
-        self._closing = True
-        for loop in list(self._turns):
-            self._commit_turn(loop)
+        with self._ready:
+            self._closing = True
+            batches = [self._turns.pop(loop) for loop in list(self._turns)]
+        for batch in batches:
+            self._lead_when_free(batch)
 
-    def _lead(self, batch: list[_Slot[Item, Result]]) -> None:
+    def _lead(self, batch: list[_Slot[Item, Result]], now: bool = False) -> bool:
+        """Commit ``batch`` (the caller leads) and wake its callers; with ``now``, only
+        if the commit can start at once: False, nobody leading, nothing done, if not."""
+        items = [item for slot in batch for item in slot.items]
         try:
-            results = self._commit([item for slot in batch for item in slot.items])
+            if now:
+                assert self._commit_now is not None
+                committed = self._commit_now(items)
+                if committed is None:
+                    with self._ready:
+                        self._leading = False
+                        self._ready.notify_all()
+                    return False
+                results = committed
+            else:
+                results = self._commit(items)
         except BaseException as error:  # every caller in the batch learns it failed
             for slot in batch:
                 slot.error = error
@@ -152,3 +187,4 @@ class GroupCommit(Generic[Item, Result]):
         for slot in batch:
             if slot.wake is not None:
                 slot.wake()
+        return True

@@ -39,6 +39,14 @@ class Turns:
             raise
         return not self._left(turn)  # handed over after the timeout: keep it
 
+    def try_acquire(self) -> bool:
+        """The lock if nobody holds it (nor waits for it); False at once otherwise."""
+        with self._mutex:
+            if self._held:
+                return False
+            self._held = True
+            return True
+
     def release(self) -> None:
         with self._mutex:
             if not self._held:

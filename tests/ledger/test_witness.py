@@ -327,6 +327,45 @@ def test_a_rotation_cut_off_before_its_entry_keeps_its_endorsement(
         reopened.close()
 
 
+def test_an_endorsement_planted_beside_the_key_is_not_ledgered(
+    vault: Vault, settings: Settings
+) -> None:
+    """Review, session 18: whatever the key provider keeps as pending was recorded as
+    it was. Someone who kept the old private key (the reason to rotate) could endorse a
+    key of their own and make witnesses follow it. Only an endorsement of the active key,
+    by a key of this ledger, that verifies, is recorded; anything else is forgotten."""
+    old = vault.ledger.sign_head()
+    endorsement = vault.keys.rotate_signing()
+    vault.close()
+    signing = settings.key_file.with_name("ledger-signing.json")
+    thief = Ed25519PrivateKey.generate()
+    theirs = thief.public_key().public_bytes_raw()
+    forgeries = [
+        # the real old key's signature over the wrong successor: not the active key
+        {"old": old.public_key, "new": theirs, "signature": b"\x00" * 64},
+        # the active key, "endorsed" by a key this ledger never had
+        {
+            "old": theirs,
+            "new": endorsement.new,
+            "signature": thief.sign(endorsement_bytes(theirs, endorsement.new)),
+        },
+        # the right keys, a signature that does not verify
+        {"old": old.public_key, "new": endorsement.new, "signature": b"\x01" * 64},
+    ]
+    for forged in forgeries:
+        data = json.loads(signing.read_text())
+        data["pending_endorsement"] = {k: base64.b64encode(v).decode() for k, v in forged.items()}
+        signing.write_text(json.dumps(data))
+        os.chmod(signing, 0o600)
+        reopened = open_vault(settings)
+        try:
+            reopened.ledger.sign_head()
+            assert not [r for r in _entries(reopened) if b'"ledger_signing"' in bytes(r)]
+            assert "pending_endorsement" not in json.loads(signing.read_text())
+        finally:
+            reopened.close()
+
+
 def rotation(old: Ed25519PrivateKey | None, new: bytes, endorsement: bytes | None = None) -> bytes:
     """A rotation's done entry naming ``new``, endorsed by ``old`` (or by ``endorsement``)."""
     from needtoknow.ledger import Entry

@@ -7,12 +7,14 @@ import base64
 import io
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from needtoknow.config import Settings, init_vault
 from needtoknow.errors import Unavailable
+from needtoknow.storage.database import writer_busy, writer_lock
 from needtoknow.storage.groupcommit import GroupCommit
 from tests.customers import ASHA
 
@@ -188,3 +190,69 @@ def test_a_cancelled_request_does_not_stop_later_commits() -> None:
     assert asyncio.run(asyncio.wait_for(group.submit_async([2]), 5)) == [20]
     assert commit.committed == {1, 2}
     group.close()
+
+
+def test_close_from_another_thread_while_a_turn_fills_loses_nothing() -> None:
+    """Review, session 18: close() took a turn's list between one caller finding it and
+    appending to it, so that caller's item was never committed and it waited for ever."""
+    commit = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(commit)
+    closers: list[threading.Thread] = []
+
+    class Racy(dict):  # type: ignore[type-arg]
+        def setdefault(self, key: object, default: object = None) -> object:
+            found = super().setdefault(key, default)
+            if found and not closers:  # the turn's second caller: close() starts now
+                closers.append(threading.Thread(target=group.close))
+                closers[0].start()
+                time.sleep(0.05)  # every chance to take the turn in between
+            return found
+
+    group._turns = Racy()
+
+    async def two() -> list[object]:
+        calls = (group.submit_async([1]), group.submit_async([2]))
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    assert asyncio.run(asyncio.wait_for(two(), 5)) == [[10], [20]]
+    closers[0].join(5)
+    assert commit.committed == {1, 2}
+
+
+def test_the_loop_serves_on_while_another_writer_holds_the_database(tmp_path: Path) -> None:
+    """Review, session 18: the loop's commit waited for any other writer (a head being
+    sealed, an import in another process), and nothing else was served meanwhile. Now
+    the turn's batch goes to a thread when the database is taken."""
+    vault = init_vault(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/v.db"))
+    customer = vault.add(ASHA).customer_id
+    writer = writer_lock(vault.db)
+    assert writer is not None and not writer_busy(vault.db)
+    held = threading.Event()
+
+    def hold() -> None:
+        writer.acquire()
+        held.set()
+        time.sleep(0.5)
+        writer.release()
+
+    async def read_while_held() -> tuple[str, int]:
+        read = asyncio.ensure_future(
+            vault.get_async(customer, recipient="billing_team", purpose="billing")
+        )
+        ticks = 0
+        while not read.done():  # the loop keeps running other work
+            await asyncio.sleep(0.01)
+            ticks += 1
+        return read.result().values["email"], ticks
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    assert writer_busy(vault.db)
+    email, ticks = asyncio.run(read_while_held())
+    holder.join()
+    assert email == ASHA["email"]
+    assert ticks >= 10, ticks  # a blocked loop would have ticked once or twice
+    assert not writer_busy(vault.db)
+    assert vault.ledger.verify().ok
+    vault.close()

@@ -32,7 +32,7 @@ def _module() -> str | None:
     return configured or next((m for m in MODULES if Path(m).exists()), None)
 
 
-_TOKENS = 10  # SoftHSM2 only sees tokens that exist when a process first loads it
+_TOKENS = 11  # SoftHSM2 only sees tokens that exist when a process first loads it
 
 
 @pytest.fixture(scope="session")
@@ -166,6 +166,42 @@ def test_an_hsm_rotation_cut_off_is_endorsed_by_the_next_head(
     with pytest.raises(NoSuchKey):  # nobody can sign as the old key any more
         reopened.keys._session.get_key(object_class=ObjectClass.PRIVATE_KEY, label="ntk-ledger")
     reopened.close()
+
+
+def test_an_endorsement_planted_on_the_token_is_not_ledgered(
+    tmp_path: Path, softhsm: dict[str, str]
+) -> None:
+    """Review, session 18: a public data object named like an endorsement (anyone with a
+    session but no PIN can make one) stopped the real endorsement from being stored and
+    was ledgered in its place. Only private objects count, and only one that verifies."""
+    from pkcs11 import Attribute, ObjectClass
+
+    from needtoknow.crypto.pkcs11 import Pkcs11Keys
+
+    vault = init_vault(_settings(tmp_path, softhsm), clock=Clock())
+    vault.add(ASHA)
+    old = vault.ledger.sign_head()
+    assert isinstance(vault.keys, Pkcs11Keys)
+    vault.keys._session.create_object(
+        {
+            Attribute.CLASS: ObjectClass.DATA,
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: False,
+            Attribute.LABEL: "ntk-ledger-endorsement-2",
+            Attribute.VALUE: b"\x02" * 128,
+        }
+    )
+    new = vault.rotate_signing_key()
+    out = io.StringIO()
+    vault.ledger.export(out)
+    lines = out.getvalue().splitlines()
+    items = [json.loads(line) for line in lines]
+    entries = [json.loads(base64.b64decode(item["entry"])) for item in items if "entry" in item]
+    done = [e["detail"] for e in entries if e.get("detail", {}).get("phase") == "done"]
+    assert [d["public_key"] for d in done] == [new.public_key.hex()]
+    followed = audit.verify_export(lines, [old.public_key])
+    assert followed.ok, followed.problems
+    vault.close()
 
 
 def test_hsm_detects_tampering(tmp_path: Path, softhsm: dict[str, str]) -> None:

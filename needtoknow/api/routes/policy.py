@@ -37,7 +37,7 @@ def decide(body: DecideRequest, who: PolicyRead) -> Decided:
         denied=dict(decision.denied),
         obligations=sorted(decision.obligations),
         policy_version=decision.policy_version,
-        only_through=ONLY_THROUGH.get(who.vault.policy.recipients[who.key.recipient].kind),
+        only_through=_only_through(who),
     )
 
 
@@ -45,3 +45,10 @@ def decide(body: DecideRequest, who: PolicyRead) -> Decided:
 def explain(purpose: Annotated[str, Query(max_length=100)], who: PolicyRead) -> dict[str, Any]:
     """The rules behind what the key's recipient may receive for ``purpose``."""
     return who.vault.explain(who.key.recipient, purpose)
+
+
+def _only_through(who: PolicyRead) -> str | None:
+    """The one way the key's recipient is served, if its kind has one (None also for a
+    recipient a later policy version no longer names: keys outlive versions)."""
+    known = who.vault.policy.recipients.get(who.key.recipient)
+    return ONLY_THROUGH.get(known.kind) if known is not None else None
