@@ -27,6 +27,7 @@ from needtoknow.errors import (
 )
 from needtoknow.ledger import merkle
 from needtoknow.storage.schema import api_keys, ledger_entries
+from needtoknow.vault import Vault
 from tests.api.conftest import Server, start, stop
 from tests.customers import ASHA, NOT_COLLECTED, RAVI
 
@@ -505,3 +506,19 @@ def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path) ->
         assert report.ok and report.unsigned == 0
     finally:
         vault.close()
+
+
+def test_decide_names_no_route_for_a_recipient_a_later_policy_dropped(vault: Vault) -> None:
+    """Review, session 18: keys outlive policy versions; decide looked the key's
+    recipient up in the active policy and failed with a 500 when it was gone."""
+    from dataclasses import replace
+
+    from needtoknow.api.routes.policy import _only_through
+    from needtoknow.api.service import Caller
+
+    key = vault.api_keys.create("billing_team", ("policy:read",)).key
+    assert _only_through(Caller(key, vault, True)) is None
+    police = vault.api_keys.create("law_enforcement", ("policy:read",)).key
+    assert "disclosure request" in str(_only_through(Caller(police, vault, True)))
+    dropped = replace(key, recipient="a_recipient_since_dropped")
+    assert _only_through(Caller(dropped, vault, True)) is None
