@@ -1,7 +1,8 @@
 """The peer for bench_http.py: FastAPI answering the same paths with the same JSON, with no
 vault, policy, ledger or authentication — the cost of the web stack alone. Each handler is
-the same kind as the service's (the GET is async, the PATCH a thread-pool ``def``), so the
-comparison prices what needtoknow adds, not a choice between FastAPI's two handler kinds."""
+the same kind as the service's on SQLite (both async since session 18: the service's
+correction runs on the event loop), so the comparison prices what needtoknow adds, not a
+choice between FastAPI's two handler kinds."""
 
 from __future__ import annotations
 
@@ -26,5 +27,5 @@ async def get(customer_id: str, purpose: str) -> dict[str, Any]:
 
 
 @app.patch("/v1/customers/{customer_id}")
-def correct(customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+async def correct(customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"customer_id": customer_id, "categories": list(body["fields"]), "notices": []}
