@@ -81,6 +81,15 @@ def test_bench_http_serves_both_apps_and_balances_the_ledger() -> None:
     assert new == served > 0 and "(equal)" in out
 
 
+def test_bench_asgi_calls_both_apps_and_balances_the_ledger() -> None:
+    out = run("bench_asgi.py", "--requests", "200", "--customers", "30", "--concurrency", "8")
+    costs = figures(out, r"(?:bare FastAPI|needtoknow): CPU per request +{n} µs, wall +{n} µs")
+    assert len(costs) == 4 and all(v > 0 for v in costs), costs
+    figures(out, r"^ours costs {n}x the peer's CPU per request", count=1)
+    new, requests = figures(out, r"verify ok; {n} new entries for {n} requests")
+    assert new == requests > 0 and "(equal)" in out
+
+
 def test_bench_detect_compares_with_presidio_and_the_raw_pass() -> None:
     out = run("bench_detect.py", "--documents", "300", "--presidio", "30")
     figures(out, r"throughput: {n}x Presidio \(goal ≥ 50x\)", count=1)
