@@ -3,7 +3,8 @@
 `bench_http.py` measures what a client sees, through wrk and a server on the other core;
 its figures move with everything else on the machine. This calls both applications
 directly, ``--concurrency`` requests at a time on one event loop, the same 95% reads /
-5% corrections (``--writes``), and reports the CPU each request costs the process —
+5% corrections (``--writes``), our access log written as `ntk serve` writes it (to
+/dev/null), and reports the CPU each request costs the process —
 the figure a change to our stack moves. The peer is `bare_app.py`, the same paths and
 bodies without vault, policy, ledger or authentication. Our ledger must verify after
 the run and hold one entry per request.
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import gc
 import json
+import logging.config
 import os
 import platform
 import random
@@ -132,6 +134,7 @@ def main() -> None:
     parser.add_argument("--writes", type=float, default=0.05)
     args = parser.parse_args()
     from needtoknow.api.app import create_app
+    from needtoknow.api.logs import uvicorn_log_config
     from needtoknow.api.service import Limits
     from needtoknow.config import Settings, init_vault, open_vault
     from needtoknow.demo.customers import customers
@@ -168,6 +171,10 @@ def main() -> None:
         )
         bare_cpu, bare_wall = measure(bare, ids, keys, args)
         gc.collect()
+        # The access log as `ntk serve` writes it (one JSON line a request), to /dev/null.
+        config = uvicorn_log_config()
+        config["handlers"]["stderr"]["stream"] = open(os.devnull, "w")  # noqa: SIM115
+        logging.config.dictConfig(config)
         ours_app = create_app(vault, Limits(rate="1000000/second"))
         ours_cpu, ours_wall = measure(ours_app, ids, keys, args)
         print(f" bare FastAPI: CPU per request {bare_cpu:7.0f} µs, wall {bare_wall:7.0f} µs")

@@ -7,12 +7,13 @@ by class and request id, never by message or traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from needtoknow.moments import utc_text
 
@@ -20,6 +21,9 @@ log = logging.getLogger("needtoknow.api")
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line. orjson, not json: the server writes one a request, and
+    json.dumps was a fifth of the line's cost."""
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": utc_text(datetime.fromtimestamp(record.created, UTC), "milliseconds"),
@@ -28,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         line.update(getattr(record, "fields", {}))
-        return json.dumps(line, default=str)
+        return orjson.dumps(line, default=str).decode()
 
 
 def uvicorn_log_config(level: str = "info") -> dict[str, Any]:
