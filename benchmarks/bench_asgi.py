@@ -137,31 +137,17 @@ def main() -> None:
     from needtoknow.api.logs import uvicorn_log_config
     from needtoknow.api.service import Limits
     from needtoknow.config import Settings, init_vault, open_vault
-    from needtoknow.demo.customers import customers
+
+    sys.path.insert(0, str(HERE))
+    from bench_http import prepare
 
     with tempfile.TemporaryDirectory(prefix="ntk-bench-asgi-") as work:
         home = Path(work) / "home"
         settings = Settings(home=home, database_url=f"sqlite:///{home}/vault.db")
         vault = init_vault(settings)
-        ids = [vault.add(record).customer_id for record in customers(args.customers)]
-        keys = (
-            vault.api_keys.create("billing_team", ("customers:read",)).token,
-            vault.api_keys.create("support_team", ("customers:write",)).token,
-        )
-        sample = vault.get(ids[0], recipient="billing_team", purpose="billing")
+        ids, keys, body = prepare(vault, args.customers)
         before = vault.ledger.sign_head().tree_size
-        os.environ["BARE_BODY"] = json.dumps(
-            {
-                "customer_id": ids[0],
-                "values": sample.values,
-                "recipient": "billing_team",
-                "purpose": "billing",
-                "policy_version": sample.decision.policy_version,
-                "denied": {},
-                "obligations": ["log"],
-            }
-        )
-        sys.path.insert(0, str(HERE))
+        os.environ["BARE_BODY"] = json.dumps(body)
         from bare_app import app as bare
 
         print(

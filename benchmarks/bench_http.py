@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ import sqlalchemy as sa
 from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.demo.customers import customers
 from needtoknow.storage.schema import ledger_state
+from needtoknow.vault import Vault
 
 HERE = Path(__file__).parent
 NTK = str(Path(sys.executable).with_name("ntk"))
@@ -162,6 +164,28 @@ def served(log: Path) -> int:
     return count
 
 
+def prepare(vault: Vault, count: int) -> tuple[list[str], tuple[str, str], dict[str, Any]]:
+    """``count`` customers, a reading and a writing key, and the body the bare app answers
+    a read with (the same JSON as ours): what both HTTP benchmarks start from."""
+    ids = [vault.add(record).customer_id for record in customers(count)]
+    keys = vault.api_keys
+    tokens = (
+        keys.create("billing_team", ("customers:read",)).token,
+        keys.create("support_team", ("customers:write",)).token,
+    )
+    sample = vault.get(ids[0], recipient="billing_team", purpose="billing")
+    body = {
+        "customer_id": ids[0],
+        "values": sample.values,
+        "recipient": "billing_team",
+        "purpose": "billing",
+        "policy_version": sample.decision.policy_version,
+        "denied": {},
+        "obligations": ["log"],
+    }
+    return ids, tokens, body
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
@@ -179,23 +203,8 @@ def main() -> None:
             home=home, database_url=f"sqlite:///{home}/vault.db", ledger_sync=args.ledger_sync
         )
         vault = init_vault(settings)
-        ids = [vault.add(record).customer_id for record in customers(args.customers)]
-        keys = vault.api_keys
-        tokens = (
-            keys.create("billing_team", ("customers:read",)).token,
-            keys.create("support_team", ("customers:write",)).token,
-        )
-        sample = vault.get(ids[0], recipient="billing_team", purpose="billing")
+        ids, tokens, body = prepare(vault, args.customers)
         vault.close()
-        body = {
-            "customer_id": ids[0],
-            "values": sample.values,
-            "recipient": "billing_team",
-            "purpose": "billing",
-            "policy_version": sample.decision.policy_version,
-            "denied": {},
-            "obligations": ["log"],
-        }
         ids_file = Path(work) / "ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
         load_env = {
