@@ -6,18 +6,17 @@ actor and the request id, so the ledger says who asked, through which request.
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import parse
 
 from needtoknow.analytics import EventStore
+from needtoknow.api.ratelimit import MovingWindow
 from needtoknow.errors import AuthenticationError
 from needtoknow.records.apikeys import ApiKey, Refusal
 from needtoknow.rights.requests import RightsRequests
@@ -62,9 +61,8 @@ class Service:
         self.events = events  # usage events; None: this server takes none
         self.keys = vault.api_keys
         self.limits = limits
-        self._rate: RateLimitItem = parse(limits.rate)
-        self._refusals: RateLimitItem = parse(limits.refusals)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._rate = MovingWindow(parse(limits.rate))
+        self._refusals = MovingWindow(parse(limits.refusals))
         # A local database answers a read in microseconds: cheaper on the event loop than
         # a hop to a worker thread. A server's round trips go to threads instead.
         self.inline = vault.db.dialect.name == "sqlite"
@@ -90,16 +88,16 @@ class Service:
         counting nothing: checked before costly work (a password hash), while only
         refusals count (:meth:`admit_refusal`), so those who get it right are never
         slowed down by it."""
-        bucket = f"refused {client} {key_id}"
-        if not self._limiter.test(self._refusals, bucket):
-            reset = self._limiter.get_window_stats(self._refusals, bucket).reset_time
+        wait = self._refusals.wait(f"refused {client} {key_id}")
+        if wait:
             what = f"refused attempts on {key_id} from this address are"
-            raise RateLimited(what, self.limits.refusals, max(1, int(reset - time.time())))
+            raise RateLimited(what, self.limits.refusals, max(1, math.ceil(wait)))
 
-    def _hit(self, rate: RateLimitItem, limit: str, bucket: str, what: str) -> None:
-        if not self._limiter.hit(rate, bucket):
-            reset = self._limiter.get_window_stats(rate, bucket).reset_time
-            raise RateLimited(what, limit, max(1, int(reset - time.time())))
+    @staticmethod
+    def _hit(window: MovingWindow, limit: str, bucket: str, what: str) -> None:
+        wait = window.hit(bucket)
+        if wait:
+            raise RateLimited(what, limit, max(1, math.ceil(wait)))
 
 
 @dataclass(frozen=True)

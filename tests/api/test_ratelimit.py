@@ -1,0 +1,67 @@
+"""The moving window behind per-key and refusal limits (api/ratelimit.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from limits import parse
+
+from needtoknow.api import ratelimit
+from needtoknow.api.ratelimit import MovingWindow
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(ratelimit.time, "monotonic", clock)
+    return clock
+
+
+def test_admits_the_limit_in_any_window_then_says_when_one_frees(clock: Clock) -> None:
+    window = MovingWindow(parse("3/minute"))
+    assert [window.hit("k"), window.hit("k")] == [0.0, 0.0]
+    clock.now += 30
+    assert window.hit("k") == 0.0
+    clock.now += 29
+    assert window.wait("k") == pytest.approx(1.0)  # the first two leave at +60
+    assert window.hit("k") == pytest.approx(1.0)  # refused, and not counted
+    clock.now += 1
+    assert window.hit("k") == 0.0 and window.hit("k") == 0.0  # both of +0 left
+    assert window.hit("k") == pytest.approx(30.0)  # the one of +30 leaves at +90
+    assert window.hit("other") == 0.0  # buckets are apart
+
+
+def test_wait_counts_nothing(clock: Clock) -> None:
+    window = MovingWindow(parse("1/second"))
+    assert [window.wait("k") for _ in range(5)] == [0.0] * 5
+    assert window.hit("k") == 0.0
+    assert window.wait("k") == pytest.approx(1.0)
+
+
+def test_quiet_buckets_are_forgotten(clock: Clock) -> None:
+    """One bucket per client address: without a sweep, every address ever seen stays."""
+    window = MovingWindow(parse("10/second"))
+    for n in range(ratelimit.SWEEP_EVERY - 1):
+        window.hit(f"address {n}")
+    clock.now += 1
+    window.hit("now")  # the sweep: everything but this is out of the window
+    assert len(window._buckets) == 1
+    assert window.hit("address 0") == 0.0
+
+
+def test_no_thread_is_started(clock: Clock) -> None:
+    """limits' MemoryStorage restarted a timer thread every 10 ms while it held events."""
+    before = threading.active_count()
+    window = MovingWindow(parse("1000/second"))
+    for n in range(2000):
+        window.hit(f"k{n % 3}")
+    assert threading.active_count() == before
