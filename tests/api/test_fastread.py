@@ -4,6 +4,7 @@ and every other form of the call still reaches the route."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import sqlite3
@@ -196,3 +197,35 @@ def test_serving_freezes_what_start_up_built(sqlite_vault: Vault) -> None:
         assert httpx.get(f"{base}/healthz").status_code == 200
         assert gc.get_freeze_count() > 1000
     gc.unfreeze()
+
+
+def test_the_registry_version_is_read_once_a_loop_turn_and_afresh_the_next(
+    sqlite_vault: Vault,
+) -> None:
+    """Requests served in one turn of the event loop share one read of the version; a
+    change committed meanwhile (by any process) is seen from the next turn on."""
+    from needtoknow.records.agreements import bump_version
+
+    registry = sqlite_vault.agreements
+
+    def bump() -> None:
+        with sqlite_vault.db.begin() as conn:
+            bump_version(conn)
+
+    async def turns() -> tuple[int, int, int]:
+        with registry.pinned() as first:
+            pass
+        bump()
+        with registry.pinned() as same_turn:
+            pass
+        await asyncio.sleep(0)
+        with registry.pinned() as next_turn:
+            pass
+        return first, same_turn, next_turn
+
+    first, same_turn, next_turn = asyncio.run(turns())
+    assert same_turn == first and next_turn == first + 1
+    with registry.pinned() as outside_a_loop:  # a thread's pin always reads
+        bump()
+        with registry.pinned() as again:
+            assert again == outside_a_loop + 1
