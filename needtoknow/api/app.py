@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from needtoknow import web
 from needtoknow.analytics import EventStore
+from needtoknow.api.fastcorrect import FastCorrect
 from needtoknow.api.fastread import FastRead
 from needtoknow.api.logs import log
 from needtoknow.api.middleware import RequestContext
@@ -66,13 +67,14 @@ def create_app(
     events: EventStore | None = None,
     sth_every: float | None = None,
     messenger: Sender | None = None,
-    fast_reads: bool = True,
+    fast_routes: bool = True,
 ) -> FastAPI:
     """The application over ``vault`` (and ``events``, the usage-event store, if this
     server takes events and runs reports); with ``own_vault`` it closes the vault on
     shutdown. With ``sth_every`` it signs a tree head that often while it runs, and once
     more on shutdown, so what it served is covered by a signature a witness can keep.
-    ``fast_reads``: the plain customer read skips FastAPI's routing (api/fastread.py)."""
+    ``fast_routes``: the plain customer read and correction skip FastAPI's routing
+    (api/fastread.py, api/fastcorrect.py)."""
     limits = limits or Limits()
     app = FastAPI(
         title="needtoknow",
@@ -87,14 +89,15 @@ def create_app(
     _serve_docs(app)
     web.include(app)
     _answer_errors_as_problems(app)
-    if fast_reads:
-        app.add_middleware(
-            FastRead,
-            service=app.state.service,
-            route=_route(customers.router, "GET", "/v1/customers/{customer_id}"),
-            on_error=_library_error,
-            on_limited=_limited,
-        )
+    if fast_routes:
+        for fast, method in ((FastCorrect, "PATCH"), (FastRead, "GET")):
+            app.add_middleware(
+                fast,
+                service=app.state.service,
+                route=_route(customers.router, method, "/v1/customers/{customer_id}"),
+                on_error=_library_error,
+                on_limited=_limited,
+            )
     app.add_middleware(RequestContext, max_body=limits.max_body)
     return app
 

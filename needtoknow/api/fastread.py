@@ -93,17 +93,28 @@ class FastRead:
 
     def _plain(self, scope: Scope) -> tuple[str, str, str] | None:
         """(customer id, purpose, key) when the request is the plain read, else None."""
-        path: str = scope["path"]
-        if scope["method"] != "GET" or not path.startswith(PREFIX) or scope.get("root_path"):
-            return None
-        customer_id = path[len(PREFIX) :]
-        if not customer_id or "/" in customer_id:
+        customer_id = plain_customer(scope, "GET")
+        token = plain_key(scope)
+        if customer_id is None or token is None:
             return None
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         if len(query) != 1 or query[0][0] != "purpose" or len(query[0][1]) > PURPOSE_LENGTH:
             return None
-        tokens = [v for k, v in scope["headers"] if k in (b"x-api-key", b"authorization")]
-        keys = [v for k, v in scope["headers"] if k == b"x-api-key"]
-        if len(tokens) != 1 or len(keys) != 1:
-            return None
-        return customer_id, query[0][1], keys[0].decode("latin-1")
+        return customer_id, query[0][1], token
+
+
+def plain_customer(scope: Scope, method: str) -> str | None:
+    """The customer id of ``method /v1/customers/{id}``, else None."""
+    path: str = scope["path"]
+    if scope["method"] != method or not path.startswith(PREFIX) or scope.get("root_path"):
+        return None
+    customer_id = path[len(PREFIX) :]
+    return customer_id if customer_id and "/" not in customer_id else None
+
+
+def plain_key(scope: Scope) -> str | None:
+    """The key when it came once, in ``X-API-Key``, and no Authorization header came."""
+    tokens: list[bytes] = [v for k, v in scope["headers"] if k in (b"x-api-key", b"authorization")]
+    if len(tokens) != 1 or not any(k == b"x-api-key" for k, _ in scope["headers"]):
+        return None
+    return tokens[0].decode("latin-1")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from limits import RateLimitItem
 
@@ -21,7 +22,8 @@ SWEEP_EVERY = 4096  # admissions between sweeps of buckets gone quiet
 
 
 class MovingWindow:
-    def __init__(self, item: RateLimitItem) -> None:
+    def __init__(self, item: RateLimitItem, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.amount = item.amount
         self.seconds = float(item.get_expiry())
         self._buckets: dict[str, deque[float]] = {}
@@ -31,7 +33,7 @@ class MovingWindow:
     def hit(self, bucket: str) -> float:
         """Count one request in ``bucket`` if the window has room: 0.0 when admitted,
         else the seconds until the oldest request in the window leaves it."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             times = self._recent(bucket, now)
             if len(times) >= self.amount:
@@ -44,7 +46,7 @@ class MovingWindow:
 
     def wait(self, bucket: str) -> float:
         """What :meth:`hit` would answer, counting nothing."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             times = self._recent(bucket, now)
             return times[0] + self.seconds - now if len(times) >= self.amount else 0.0

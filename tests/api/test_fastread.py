@@ -33,7 +33,7 @@ def apps(vault: Vault) -> Iterator[tuple[str, str]]:
     """The same vault served twice: with the fast read, and through FastAPI only."""
     with (
         serving(create_app(vault, Limits(rate="3/minute"))) as fast,
-        serving(create_app(vault, Limits(rate="3/minute"), fast_reads=False)) as slow,
+        serving(create_app(vault, Limits(rate="3/minute"), fast_routes=False)) as slow,
     ):
         yield fast, slow
 

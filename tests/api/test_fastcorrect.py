@@ -1,0 +1,138 @@
+"""The plain correction served without FastAPI's routing (api/fastcorrect.py) answers
+exactly as the FastAPI route does — status, headers, body, ledger entry, access log —
+and every other form of the call, its body intact, still reaches the route."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from needtoknow.api.app import create_app
+from needtoknow.api.fastcorrect import FastCorrect
+from needtoknow.api.service import Limits
+from needtoknow.vault import Vault
+from tests.customers import ASHA
+from tests.ledgered import last_entry
+from tests.serving import serving
+
+PHONE = '{"fields": {"telephone": "+919812345678"}}'
+JSON = "application/json"
+
+
+@pytest.fixture
+def apps(vault: Vault) -> Iterator[tuple[str, str]]:
+    """The same vault served twice: with the fast routes, and through FastAPI only."""
+    with (
+        serving(create_app(vault, Limits(rate="3/minute"))) as fast,
+        serving(create_app(vault, Limits(rate="3/minute"), fast_routes=False)) as slow,
+    ):
+        yield fast, slow
+
+
+def answer(base: str, path: str, body: str, vault: Vault, **headers: str) -> tuple[Any, ...]:
+    """What a client sees, and what the ledger kept, with the request's own id taken out."""
+    got = httpx.patch(f"{base}{path}", content=body.encode(), headers=headers)
+    request_id = got.headers["x-request-id"]
+    shown = {k: v for k, v in got.headers.items() if k not in ("x-request-id", "date")}
+    text = got.text.replace(request_id, "<id>")
+    entry = last_entry(vault)
+    if entry.get("request_id") == request_id:
+        entry["request_id"] = "<id>"
+    entry.pop("time", None)
+    return got.status_code, shown, text, entry
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "role", "content_type"),
+    [
+        ("/v1/customers/{id}", PHONE, "writer", JSON),  # the fast correction
+        ("/v1/customers/{id}", '{"fields": {"telephone": "12"}}', "writer", JSON),
+        ("/v1/customers/{id}", '{"fields": {"shoe_size": 9}}', "writer", JSON),
+        ("/v1/customers/00000000-0000-4000-8000-000000000000", PHONE, "writer", JSON),
+        ("/v1/customers/not-an-id", PHONE, "writer", JSON),
+        # what the fast path leaves to the route
+        ("/v1/customers/{id}", PHONE[:-1] + ', "telephone": "+919812345679"}}', "writer", JSON),
+        ("/v1/customers/{id}", '{"fields": {"name": "A"}, "more": 1}', "writer", JSON),
+        ("/v1/customers/{id}", '{"fields": {}}', "writer", JSON),
+        ("/v1/customers/{id}", '{"fields": ["telephone"]}', "writer", JSON),
+        ("/v1/customers/{id}", '{"fields": ' * 40 + "1" + "}" * 40, "writer", JSON),
+        ("/v1/customers/{id}", "not json", "writer", JSON),
+        ("/v1/customers/{id}", PHONE, "writer", "text/plain"),
+        ("/v1/customers/{id}", PHONE, "writer", "application/json; charset=utf-8"),
+        ("/v1/customers/{id}?dry=1", PHONE, "writer", JSON),
+        ("/v1/customers/{id}", PHONE, "reader", JSON),  # no customers:write scope
+        ("/v1/customers/{id}", PHONE, "revoked", JSON),
+        ("/v1/customers/{id}", PHONE, "nobody", JSON),
+    ],
+)
+def test_every_form_of_the_correction_answers_as_the_route_does(
+    vault: Vault, apps: tuple[str, str], path: str, body: str, role: str, content_type: str
+) -> None:
+    customer = vault.add(ASHA).customer_id
+    keys = vault.api_keys
+    tokens = {
+        "writer": keys.create("support_team", ("customers:write",)).token,
+        "reader": keys.create("billing_team", ("customers:read",)).token,
+        "nobody": "ntk_0123456789abcdef_notasecret",
+    }
+    revoked = keys.create("support_team", ("customers:write",))
+    keys.revoke(revoked.key.id)
+    tokens["revoked"] = revoked.token
+    fast, slow = apps
+    target = path.replace("{id}", customer)
+    headers = {"X-API-Key": tokens[role], "Content-Type": content_type}
+    assert answer(fast, target, body, vault, **headers) == answer(
+        slow, target, body, vault, **headers
+    )
+
+
+def test_the_fast_correction_is_the_one_that_served(
+    vault: Vault,
+    apps: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plain correction does not reach FastAPI, yet logs the same access line and
+    writes what the route writes; a bearer token takes the route."""
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("support_team", ("customers:write",)).token
+    fast, _ = apps
+    calls: list[str] = []
+    original = FastCorrect._correct
+
+    async def counted(self: FastCorrect, *args: Any) -> None:
+        calls.append("fast")
+        await original(self, *args)
+
+    monkeypatch.setattr(FastCorrect, "_correct", counted)
+    url = f"{fast}/v1/customers/{customer}"
+    with caplog.at_level(logging.INFO, logger="needtoknow.api"):
+        plain = httpx.patch(url, content=PHONE, headers={"X-API-Key": token, "Content-Type": JSON})
+        bearer = httpx.patch(
+            url,
+            content='{"fields": {"telephone": "+919812345679"}}',
+            headers={"Authorization": f"Bearer {token}", "Content-Type": JSON},
+        )
+    assert plain.status_code == bearer.status_code == 200
+    assert plain.json()["categories"] == ["telephone"]
+    # On PostgreSQL writes go to a worker thread: the route serves them.
+    assert calls == (["fast"] if vault.db.dialect.name == "sqlite" else [])
+    lines = [r for r in caplog.records if r.getMessage() == "request"]
+    routes = [getattr(r, "fields", {}).get("route") for r in lines]
+    assert routes[-2:] == ["/v1/customers/{customer_id}"] * 2
+    read = vault.get(customer, recipient="billing_team", purpose="billing")
+    assert read.values["telephone"] == "+919812345679"
+
+
+def test_the_rate_limit_holds_on_the_fast_correction(vault: Vault, apps: tuple[str, str]) -> None:
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("support_team", ("customers:write",)).token
+    fast, _ = apps
+    headers = {"X-API-Key": token, "Content-Type": JSON}
+    url = f"{fast}/v1/customers/{customer}"
+    statuses = [httpx.patch(url, content=PHONE, headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
