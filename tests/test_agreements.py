@@ -3,6 +3,7 @@ and customer-scoped agreements limit a contractor to its assigned customers."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from typing import Any, TypedDict
@@ -278,3 +279,16 @@ def test_entries_written_before_one_per_customer_are_shown_without_the_others(
     shown[0].check(vault.keys.signing_public_key())
     audit = [p for p in vault.history(mine, include_held=True) if b'"find"' in p.entry]
     assert other in audit[0].entry.decode()  # internal audit sees the entry as stored
+
+
+def test_a_view_acting_for_a_caller_keeps_everything_but_who_acts(vault: Vault) -> None:
+    """Vault.acting builds its Scope field by field (for speed): a field added to Scope
+    and not carried over would silently take its default in every request's view."""
+    view = vault.acting("api:someone", "request-1")
+    for field in dataclasses.fields(view.scope):
+        kept = getattr(view.scope, field.name)
+        if field.name in ("actor", "request_id"):
+            assert kept == {"actor": "api:someone", "request_id": "request-1"}[field.name]
+        else:
+            assert kept is getattr(vault.scope, field.name), field.name
+    assert view.agreements.scope is view.scope

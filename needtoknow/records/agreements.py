@@ -65,10 +65,10 @@ class AgreementRegistry:
             dialect,
         )
 
-    def acting(self, actor: str, request_id: str | None) -> AgreementRegistry:
-        """This registry with changes ledgered as ``actor`` for ``request_id``."""
+    def within(self, scope: Scope) -> AgreementRegistry:
+        """This registry with changes ledgered as ``scope`` acts (``Scope.acting``)."""
         view = copy.copy(self)
-        view.scope = self.scope.acting(actor, request_id)
+        view.scope = scope
         return view
 
     # -- reading ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ builds another.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,7 +42,20 @@ class Scope:
     categories: Callable[[], Registry]  # the category registry the active version extends
 
     def acting(self, actor: str, request_id: str | None) -> Scope:
-        return replace(self, actor=actor, request_id=request_id)
+        """This scope acting for ``actor`` in ``request_id``: made for every request, so
+        built directly rather than by ``dataclasses.replace`` (a third of the cost)."""
+        return Scope(
+            db=self.db,
+            connections=self.connections,
+            ledger=self.ledger,
+            keys=self.keys,
+            clock=self.clock,
+            actor=actor,
+            request_id=request_id,
+            policy=self.policy,
+            engine=self.engine,
+            categories=self.categories,
+        )
 
     def entry(self, kind: str, **fields: Any) -> Entry:
         """A ledger entry by whoever this scope acts for, made now and under the active

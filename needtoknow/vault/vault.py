@@ -247,7 +247,7 @@ class Vault:
         ``actor`` and ``request_id``. Cheap; close the vault it came from, not the view."""
         view = copy.copy(self)
         view.scope = self.scope.acting(actor, request_id)
-        view.agreements = self.agreements.acting(actor, request_id)
+        view.agreements = self.agreements.within(view.scope)
         return view
 
     @property
