@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from needtoknow.api.models import Disclosed, respond
+from needtoknow.api.models import disclosure_response
 from needtoknow.api.service import RateLimited, Service
 from needtoknow.errors import NeedToKnowError
 from needtoknow.records.apikeys import Refusal
@@ -88,7 +88,7 @@ class FastRead:
         except NeedToKnowError as exc:
             response = await self.on_error(Request(scope, receive), exc)
         else:
-            response = respond(Disclosed(**disclosed.to_json()))
+            response = disclosure_response(disclosed)
         await response(scope, receive, send)
 
     def _plain(self, scope: Scope) -> tuple[str, str, str] | None:

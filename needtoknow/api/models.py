@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from fastapi import Response
 from pydantic import BaseModel, Field
+
+from needtoknow.types import Disclosure
 
 
 class Problem(BaseModel):
@@ -82,6 +85,19 @@ class Disclosed(BaseModel):
     rules: dict[str, str]  # the policy rule that granted each category
     denied: dict[str, str]
     obligations: list[str]
+
+
+def disclosure_response(disclosure: Disclosure) -> Response:
+    """A read's answer, ``Disclosure.to_json()`` in :class:`Disclosed`'s field order, as
+    the model would write it, encoded once by orjson: on the hottest route the model's
+    validation and encoding cost a tenth of the request, and the data is ours, already
+    in shape (tests/api/test_one_shape.py holds both to the same bytes)."""
+    data = disclosure.to_json()
+    body = orjson.dumps({name: data[name] for name in _DISCLOSED})
+    return Response(body, media_type="application/json")
+
+
+_DISCLOSED = tuple(Disclosed.model_fields)
 
 
 class Lookup(BaseModel):

@@ -15,6 +15,7 @@ from needtoknow.api.models import (
     Found,
     Lookup,
     Written,
+    disclosure_response,
     respond,
 )
 from needtoknow.api.service import CustomersErase, CustomersRead, CustomersWrite
@@ -69,7 +70,7 @@ async def get(
             context=context,
         )
         disclosed = await run_in_threadpool(read, customer_id)
-    return respond(Disclosed(**disclosed.to_json()))
+    return disclosure_response(disclosed)
 
 
 @router.post("/lookup", response_model=Found)
