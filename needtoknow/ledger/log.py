@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from needtoknow.ledger import merkle
 from needtoknow.ledger.entry import RECEIPT_COLUMNS, CustomerRow, Entry, ReceiptRow, indexed
-from needtoknow.storage.fastpath import Prepared
+from needtoknow.storage.fastpath import Prepared, cursor_in
 from needtoknow.storage.schema import (
     ledger_customers,
     ledger_entries,
@@ -162,11 +162,8 @@ def append(conn: sa.Connection, entries: Sequence[Entry]) -> list[int]:
 def append_canonical(conn: sa.Connection, entries: Sequence[bytes]) -> list[int]:
     """Add entries already in canonical form (a restore carrying a ledger's tail over,
     byte for byte) in the caller's transaction; returns their indexes."""
-    cursor = conn.connection.cursor()
-    try:
+    with cursor_in(conn) as cursor:
         return append_with(cursor, statements(conn.dialect), entries)
-    finally:
-        cursor.close()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from needtoknow.records.shred import shred
 from needtoknow.records.versions import resolve
 from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.fastpath import prepared
+from needtoknow.storage.fastpath import cursor_in, prepared
 from needtoknow.storage.schema import consents, policies
 from needtoknow.types import checked_customer_id
 
@@ -106,7 +106,8 @@ class Consents:
         """The purposes the customer's consent to stands for now; inside ``conn``'s
         transaction when given (a write deciding what it may keep)."""
         if conn is not None:
-            rows = conn.execute(_STANDING, {"customer_id": customer_id}).fetchall()
+            with cursor_in(conn) as cursor:
+                rows = self._standing_all.run(cursor, {"customer_id": customer_id}).fetchall()
         else:
             with self.scope.connections.snapshot() as cursor:
                 rows = self._standing_all.run(cursor, {"customer_id": customer_id}).fetchall()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError, NotFound
 from needtoknow.storage.database import stored_utc
-from needtoknow.storage.fastpath import Prepared, ThreadConnections
+from needtoknow.storage.fastpath import Prepared, ThreadConnections, cursor_in, prepared
 from needtoknow.storage.schema import blind_indexes, children, customers, external_ids
 
 
@@ -158,7 +158,8 @@ def _insert_digests(
         for digest in set(digests)
     ]
     if rows:
-        conn.execute(blind_indexes.insert(), rows)
+        with cursor_in(conn) as cursor:
+            _statement("insert_digests", conn, _INSERT_DIGESTS).run_many(cursor, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +171,17 @@ class Record:
     held: dict[str, Held]
 
 
-# Built once: a statement made per call costs SQLAlchemy more than running it (~0.1 ms
-# each to construct and key for its cache), and a correction runs three.
+# A correction runs these on every write: as Prepared statements on the transaction's
+# own cursor (storage.fastpath), not through Core, which cost ~0.3 ms a correction more.
 _LOCKED_RECORD = (
-    sa.select(customers)
+    sa.select(
+        customers.c.id,
+        customers.c.dek_version,
+        customers.c.kek_version,
+        customers.c.wrapped_dek,
+        customers.c.sealed_fields,
+        customers.c.held,
+    )
     .where(customers.c.id == sa.bindparam("customer_id"), customers.c.wrapped_dek.is_not(None))
     .with_for_update()
 )
@@ -184,17 +192,31 @@ _REPLACE_FIELDS = (
 )
 _DROP_DIGESTS = blind_indexes.delete().where(
     blind_indexes.c.customer_id == sa.bindparam("customer_id"),
-    blind_indexes.c.category.in_(sa.bindparam("categories", expanding=True)),
+    blind_indexes.c.category == sa.bindparam("category"),
 )
+_INSERT_DIGESTS = blind_indexes.insert().values(
+    customer_id=sa.bindparam("customer_id"),
+    category=sa.bindparam("category"),
+    digest=sa.bindparam("digest"),
+)
+
+
+def _statement(name: str, conn: sa.Connection, statement: sa.ClauseElement) -> Prepared:
+    return prepared(f"store.{name}", conn.dialect, lambda: statement)
 
 
 def locked_record(conn: sa.Connection, customer_id: str) -> Record | None:
     """A live customer's row, locked for update where the database can."""
-    row = conn.execute(_LOCKED_RECORD, {"customer_id": customer_id}).first()
+    with cursor_in(conn) as cursor:
+        found = _statement("locked_record", conn, _LOCKED_RECORD).run(
+            cursor, {"customer_id": customer_id}
+        )
+        row = found.fetchone()
     if row is None:
         return None
-    key = KeyRow(row.id, row.dek_version, row.kek_version, bytes(row.wrapped_dek))
-    return Record(key, unpack_fields(bytes(row.sealed_fields)), unpack_held(row.held))
+    cid, dek_version, kek_version, wrapped_dek, sealed_fields, held = row
+    key = KeyRow(cid, int(dek_version), int(kek_version), bytes(wrapped_dek))
+    return Record(key, unpack_fields(bytes(sealed_fields)), unpack_held(held))
 
 
 def rekey(
@@ -241,11 +263,14 @@ def replace_fields(
     now: datetime,
 ) -> None:
     """Store the whole sealed record and refresh the digests of the ``changed`` categories."""
-    conn.execute(
-        _REPLACE_FIELDS,
-        {"customer_id": customer_id, "sealed": pack_fields(fields), "now": now.astimezone(UTC)},
-    )
-    conn.execute(_DROP_DIGESTS, {"customer_id": customer_id, "categories": list(changed)})
+    sealed = pack_fields(fields)
+    with cursor_in(conn) as cursor:
+        _statement("replace_fields", conn, _REPLACE_FIELDS).run(
+            cursor, {"customer_id": customer_id, "sealed": sealed, "now": now.astimezone(UTC)}
+        )
+        _statement("drop_digests", conn, _DROP_DIGESTS).run_many(
+            cursor, [{"customer_id": customer_id, "category": c} for c in changed]
+        )
     _insert_digests(conn, customer_id, index)
 
 
