@@ -16,8 +16,12 @@ request. A committer thread did this until session 18; but each SQLite query on 
 loop then handed the GIL to it and waited to get it back, and a read cost 741 to 1,004 µs
 of CPU instead of 556 to 583 (docs/benchmarks.md). The loop stalls for the commit's fsync,
 once per batch of tens of requests — but never waits for another writer: when the
-database is taken (``commit_now`` returns None) or a thread is committing, the turn's
-batch goes to a worker thread, and the loop serves on.
+database is taken (``commit_now`` returns None) or someone leads or waits to, the turn's
+batch joins the queue a worker thread (or a waiting caller of :meth:`submit`) commits,
+and the loop serves on. Never ahead of the queue: a loop that took the lead whenever it
+was free won every race against the thread woken to commit an earlier batch — the thread
+needs the GIL the loop holds — and under load (two ``ntk serve`` workers, each batch
+waiting for the other's commits) requests waited 11 s for as long as the load lasted.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class GroupCommit(Generic[Item, Result]):
         self._queue: list[_Slot[Item, Result]] = []
         self._leading = False
         self._turns: dict[asyncio.AbstractEventLoop, list[_Slot[Item, Result]]] = {}
+        self._helping = False  # a worker thread is on its way to commit the queue
         self._closing = False
 
     def submit(self, items: Sequence[Item]) -> list[Result]:
@@ -127,23 +132,34 @@ class GroupCommit(Generic[Item, Result]):
 
     def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """On ``loop``: commit what its requests queued this turn, if the database is
-        free at once; else hand the batch to a worker thread (the loop never waits)."""
+        free at once and nobody leads or waits; else queue the batch behind them, for a
+        worker thread to commit (the loop never waits)."""
         with self._ready:
             batch = self._turns.pop(loop, [])
             if not batch:  # close() committed it already
                 return
-            free = not self._leading and self._commit_now is not None
+            free = not self._leading and not self._queue and self._commit_now is not None
             if free:
                 self._leading = True
-        if not (free and self._lead(batch, now=True)):
-            loop.run_in_executor(None, self._lead_when_free, batch)
-
-    def _lead_when_free(self, batch: list[_Slot[Item, Result]]) -> None:
-        """Wait until nobody leads, then commit ``batch`` (waiting for the database)."""
+        if free and self._lead(batch, now=True):
+            return
         with self._ready:
+            self._queue.extend(batch)
+            helping, self._helping = self._helping, True
+        if not helping:
+            loop.run_in_executor(None, self._lead_queue)
+
+    def _lead_queue(self) -> None:
+        """Wait until nobody leads, then commit whatever is queued (waiting for the
+        database): the worker thread's part, and close()'s."""
+        with self._ready:
+            self._helping = False
             while self._leading:
                 self._ready.wait()
+            if not self._queue:  # a caller of submit() led it meanwhile
+                return
             self._leading = True
+            batch, self._queue = self._queue, []
         self._lead(batch)
 
     def close(self) -> None:
@@ -151,9 +167,9 @@ class GroupCommit(Generic[Item, Result]):
         after this."""
         with self._ready:
             self._closing = True
-            batches = [self._turns.pop(loop) for loop in list(self._turns)]
-        for batch in batches:
-            self._lead_when_free(batch)
+            for loop in list(self._turns):
+                self._queue.extend(self._turns.pop(loop))
+        self._lead_queue()
 
     def _lead(self, batch: list[_Slot[Item, Result]], now: bool = False) -> bool:
         """Commit ``batch`` (the caller leads) and wake its callers; with ``now``, only

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import io
 import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,3 +258,57 @@ def test_the_loop_serves_on_while_another_writer_holds_the_database(tmp_path: Pa
     assert not writer_busy(vault.db)
     assert vault.ledger.verify().ok
     vault.close()
+
+
+class Deferred(concurrent.futures.ThreadPoolExecutor):
+    """An executor that runs what it is given only when told to: a worker thread that
+    has not been scheduled yet, made to last as long as a test needs."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.work: list[tuple[Any, tuple[Any, ...], concurrent.futures.Future[Any]]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.work.append((fn, args, future))
+        return future
+
+    def run_all(self) -> None:
+        work, self.work = self.work, []
+        for fn, args, future in work:
+            future.set_result(fn(*args))
+
+
+def test_a_batch_handed_to_a_thread_is_not_overtaken_by_later_turns() -> None:
+    """Two `ntk serve` workers, 11 s p99 (session 19): a turn whose batch went to a worker
+    thread (someone else was committing) waited while the loop, free again, committed
+    every later turn itself — the thread needs the GIL the loop holds, so it lost every
+    race for as long as the load lasted. Later turns now queue behind it."""
+    commit = Recorder()
+    commit.gate.clear()
+    group: GroupCommit[int, int] = GroupCommit(commit, commit_now=commit)
+    sync = threading.Thread(target=group.submit, args=([100],))
+    sync.start()  # a thread leads, its commit held at the gate
+    while not group._leading:
+        time.sleep(0.001)
+    executor = Deferred()
+
+    async def requests() -> None:
+        asyncio.get_running_loop().set_default_executor(executor)
+        first = asyncio.ensure_future(group.submit_async([1]))
+        await asyncio.sleep(0)  # its turn: someone leads, so it goes to a worker thread
+        await asyncio.sleep(0)
+        assert executor.work and not first.done()
+        commit.gate.set()
+        sync.join(5)  # the thread's commit done: the loop is free again
+        later = [asyncio.ensure_future(group.submit_async([n])) for n in (2, 3)]
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # their turn
+        with concurrent.futures.ThreadPoolExecutor(1) as worker:  # the thread comes at last
+            await asyncio.get_running_loop().run_in_executor(worker, executor.run_all)
+        await asyncio.wait_for(asyncio.gather(first, *later), 5)
+
+    asyncio.run(requests())
+    order = [item for batch in commit.batches for item in batch]
+    assert order.index(1) < order.index(2) and order.index(1) < order.index(3), commit.batches
+    group.close()

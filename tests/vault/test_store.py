@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -60,14 +61,17 @@ def test_a_correction_stores_its_time_and_digests_as_core_would(vault: Vault, cl
     clock.now += timedelta(days=3, microseconds=123)
     vault.correct(cid, {"email": "asha.new@example.in"})
     with vault.db.connect() as conn:
-        stored = conn.execute(
+        stored: datetime = conn.execute(
             sa.select(customers.c.updated_at).where(customers.c.id == cid)
         ).scalar_one()
-        digests = conn.execute(
-            sa.select(blind_indexes.c.category, sa.func.count())
-            .where(blind_indexes.c.customer_id == cid)
-            .group_by(blind_indexes.c.category)
-        ).all()
+        digests: dict[str, Any] = {
+            str(category): count
+            for category, count in conn.execute(
+                sa.select(blind_indexes.c.category, sa.func.count())
+                .where(blind_indexes.c.customer_id == cid)
+                .group_by(blind_indexes.c.category)
+            )
+        }
     assert stored.replace(tzinfo=UTC) == clock.now.astimezone(UTC)
     if vault.db.dialect.name == "sqlite":  # text compared in SQL: exactly as Core writes it
         with vault.db.connect() as conn:
@@ -75,6 +79,6 @@ def test_a_correction_stores_its_time_and_digests_as_core_would(vault: Vault, cl
                 "SELECT created_at, updated_at FROM customers WHERE id = ?", (cid,)
             ).one()
         assert len(raw[1]) == len(raw[0]) and raw[1] > raw[0] and "+" not in raw[1]
-    assert dict(digests)["email"] == 1 and "telephone" in dict(digests)
+    assert digests["email"] == 1 and "telephone" in digests
     assert lookup(vault, "email", "asha.new@example.in") == [cid]
     assert lookup(vault, "email", ASHA["email"]) == []
