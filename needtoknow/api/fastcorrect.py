@@ -52,17 +52,20 @@ class FastCorrect:
         if plain is None or not self.service.inline:
             await self.app(scope, receive, send)
             return
-        customer_id, token = plain
-        body = await _body(receive)
-        fields = _fields(body)
+        customer_id, token, length = plain
+        received = await _received(receive)
+        fields = _fields(received, length)
         service = self.service
         if fields is not None:
+            # The version read once for the key check only: the correction reads it
+            # afresh under the row lock, as the route's does.
             with service.vault.agreements.pinned():
                 key = service.keys.check(token)
-                if not isinstance(key, Refusal) and service.keys.permits(key, SCOPE):
-                    await self._correct(scope, receive, send, customer_id, fields, key)
-                    return
-        await self.app(scope, _replay(body, receive), send)  # the route answers the rest
+                allowed = not isinstance(key, Refusal) and service.keys.permits(key, SCOPE)
+            if allowed:
+                await self._correct(scope, receive, send, customer_id, fields, key)
+                return
+        await self.app(scope, received.replay(receive), send)  # the route answers the rest
 
     async def _correct(
         self,
@@ -93,9 +96,9 @@ class FastCorrect:
             response = respond(Written(**written.to_json()))
         await response(scope, receive, send)
 
-    def _plain(self, scope: Scope) -> tuple[str, str] | None:
-        """(customer id, key) when the request may be the plain correction, else None
-        (the body is judged once read)."""
+    def _plain(self, scope: Scope) -> tuple[str, str, int] | None:
+        """(customer id, key, declared length) when the request may be the plain
+        correction, else None (the body is judged once read)."""
         customer_id = plain_customer(scope, "PATCH")
         token = plain_key(scope)
         if customer_id is None or token is None or scope["query_string"]:
@@ -107,20 +110,61 @@ class FastCorrect:
             return None  # RequestContext refused a declared length over the limit
         if any(k == b"transfer-encoding" for k, _ in headers):
             return None
-        return customer_id, token
+        return customer_id, token, int(lengths[0])
 
 
-async def _body(receive: Receive) -> bytes:
-    chunks = []
+class _Received:
+    """What ``receive`` gave while the body was read: the messages, and the error that
+    ended the reading, if one did (RequestContext's 413 for a body over its limit)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.error: Exception | None = None
+
+    @property
+    def body(self) -> bytes | None:
+        """The whole body, or None if the client left (or reading failed) before it
+        ended."""
+        if self.error is not None or not self.messages:
+            return None
+        if self.messages[-1]["type"] != "http.request" or self.messages[-1].get("more_body"):
+            return None
+        return b"".join(m.get("body", b"") for m in self.messages)
+
+    def replay(self, receive: Receive) -> Receive:
+        """``receive`` as the route must see it: the same messages again, the same error,
+        then the rest."""
+        pending = list(self.messages)
+
+        async def replayed() -> Message:
+            if pending:
+                return pending.pop(0)
+            if self.error is not None:
+                raise self.error
+            return await receive()
+
+        return replayed
+
+
+async def _received(receive: Receive) -> _Received:
+    received = _Received()
     while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        try:
+            message = await receive()
+        except Exception as exc:  # given to the route, to answer as it does
+            received.error = exc
+            return received
+        received.messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return received
 
 
-def _fields(body: bytes) -> dict[str, Any] | None:
-    """The categories of a body that is exactly ``{"fields": {…}}``, strictly parsed."""
+def _fields(received: _Received, length: int) -> dict[str, Any] | None:
+    """The categories of a whole body of the declared length that is exactly
+    ``{"fields": {…}}``, strictly parsed."""
+    body = received.body
+    if body is None or len(body) != length:
+        return None
     try:
         value = parse_json(body, "body")
     except ValidationError:
@@ -131,17 +175,3 @@ def _fields(body: bytes) -> dict[str, Any] | None:
     if not isinstance(fields, dict) or not 1 <= len(fields) <= MAX_FIELDS:
         return None
     return fields
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` with the body already read given back first."""
-    given = False
-
-    async def replayed() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed

@@ -30,35 +30,35 @@ class MovingWindow:
         self._lock = threading.Lock()  # FastAPI runs sync dependencies on worker threads
         self._since_sweep = 0
 
-    def hit(self, bucket: str) -> float:
-        """Count one request in ``bucket`` if the window has room: 0.0 when admitted,
+    def hit(self, bucket: str) -> float | None:
+        """Count one request in ``bucket`` if the window has room: None when admitted,
         else the seconds until the oldest request in the window leaves it."""
-        now = self.clock()
         with self._lock:
-            times = self._recent(bucket, now)
-            if len(times) >= self.amount:
-                return times[0] + self.seconds - now
+            now = self.clock()  # read under the lock: each bucket's times stay in order
+            times = self._buckets.get(bucket)
+            if times is None:
+                times = self._buckets[bucket] = deque()
+            wait = self._wait(times, now)
+            if wait is not None:
+                return wait
             times.append(now)
             self._since_sweep += 1
             if self._since_sweep >= SWEEP_EVERY:
                 self._sweep(now)
-            return 0.0
+            return None
 
-    def wait(self, bucket: str) -> float:
-        """What :meth:`hit` would answer, counting nothing."""
-        now = self.clock()
+    def wait(self, bucket: str) -> float | None:
+        """What :meth:`hit` would answer, counting nothing (and keeping nothing for a
+        bucket it has not seen)."""
         with self._lock:
-            times = self._recent(bucket, now)
-            return times[0] + self.seconds - now if len(times) >= self.amount else 0.0
+            times = self._buckets.get(bucket)
+            return None if times is None else self._wait(times, self.clock())
 
-    def _recent(self, bucket: str, now: float) -> deque[float]:
-        times = self._buckets.get(bucket)
-        if times is None:
-            times = self._buckets[bucket] = deque()
+    def _wait(self, times: deque[float], now: float) -> float | None:
         gone = now - self.seconds
         while times and times[0] <= gone:
             times.popleft()
-        return times
+        return times[0] + self.seconds - now if len(times) >= self.amount else None
 
     def _sweep(self, now: float) -> None:
         """Forget buckets with nothing left in the window: a bucket per client address

@@ -89,14 +89,14 @@ class Service:
         refusals count (:meth:`admit_refusal`), so those who get it right are never
         slowed down by it."""
         wait = self._refusals.wait(f"refused {client} {key_id}")
-        if wait:
+        if wait is not None:
             what = f"refused attempts on {key_id} from this address are"
             raise RateLimited(what, self.limits.refusals, max(1, math.ceil(wait)))
 
     @staticmethod
     def _hit(window: MovingWindow, limit: str, bucket: str, what: str) -> None:
         wait = window.hit(bucket)
-        if wait:
+        if wait is not None:
             raise RateLimited(what, limit, max(1, math.ceil(wait)))
 
 

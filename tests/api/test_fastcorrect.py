@@ -4,6 +4,7 @@ and every other form of the call, its body intact, still reaches the route."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -136,3 +137,102 @@ def test_the_rate_limit_holds_on_the_fast_correction(vault: Vault, apps: tuple[s
     url = f"{fast}/v1/customers/{customer}"
     statuses = [httpx.patch(url, content=PHONE, headers=headers).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+async def _call(app: Any, body_messages: list[dict[str, Any]], headers: dict[str, str]) -> int:
+    """``app`` called as a server would, with the body as ``body_messages`` (then the
+    client's disconnect): the status sent."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PATCH",
+        "scheme": "http",
+        "path": headers.pop("path"),
+        "raw_path": b"",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    pending = [*body_messages, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if len(pending) > 1 else pending[0]
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return int(sent[0]["status"]) if sent else 0
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_client_that_leaves_mid_body_changes_nothing(vault: Vault, fast: bool) -> None:
+    """Review, session 19: the fast path took a disconnect for the end of the body and
+    applied a correction the client had abandoned (whitespace-padded JSON stays valid
+    when cut). Its Content-Length is 46; 42 bytes come, then the client is gone."""
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("support_team", ("customers:write",)).token
+    before = vault.get(customer, recipient="billing_team", purpose="billing").values
+    app = create_app(vault, fast_routes=fast)
+    headers = {
+        "path": f"/v1/customers/{customer}",
+        "x-api-key": token,
+        "content-type": JSON,
+        "content-length": str(len(PHONE) + 4),
+    }
+    cut = [{"type": "http.request", "body": PHONE.encode(), "more_body": True}]
+    status = asyncio.run(_call(app, cut, headers))
+    assert status in (0, 400)  # nobody to answer; nothing done either way
+    after = vault.get(customer, recipient="billing_team", purpose="billing").values
+    assert after == before
+
+
+def test_a_body_longer_than_the_limit_is_refused_as_the_route_refuses_it(vault: Vault) -> None:
+    """Review, session 19: more body than declared, past the limit, reached the fast
+    path as an error and came back a 500; the route answers 413."""
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("support_team", ("customers:write",)).token
+    statuses = []
+    for fast in (True, False):
+        app = create_app(vault, Limits(max_body=30), fast_routes=fast)
+        headers = {
+            "path": f"/v1/customers/{customer}",
+            "x-api-key": token,
+            "content-type": JSON,
+            "content-length": "20",
+        }
+        chunks = [
+            {"type": "http.request", "body": PHONE[:20].encode(), "more_body": True},
+            {"type": "http.request", "body": PHONE[20:].encode(), "more_body": False},
+        ]
+        statuses.append(asyncio.run(_call(app, chunks, headers)))
+    assert statuses == [413, 413]
+
+
+def test_the_correction_itself_runs_unpinned(
+    vault: Vault, apps: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review, session 19: the registry version read for the key check stayed pinned
+    through the correction, so its check under the row lock could use a policy or
+    agreements superseded while it waited for the lock. The route reads it afresh."""
+    from needtoknow.records import agreements
+
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("support_team", ("customers:write",)).token
+    pins: list[object] = []
+    original = Vault.correct
+
+    def watched(self: Vault, *args: Any) -> Any:
+        pins.append(agreements._PINNED.get())
+        return original(self, *args)
+
+    monkeypatch.setattr(Vault, "correct", watched)
+    for base in apps:
+        headers = {"X-API-Key": token, "Content-Type": JSON}
+        assert httpx.patch(f"{base}/v1/customers/{customer}", content=PHONE, headers=headers)
+    assert pins == [None, None]
