@@ -83,6 +83,11 @@ def create_app(
         lifespan=_lifespan(vault, own_vault, sth_every),
         docs_url=None,  # served by _serve_docs, from files of our own, not a CDN
         redoc_url=None,
+        # FastAPI's own OpenTelemetry reports each request's path and query — a
+        # customer's id, a purpose — to whatever tracer the process has (an operator's
+        # auto-instrumentation, say), and asks every request whether one is there. The
+        # access log (api/logs.py) is the record of requests, without paths.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = Service(vault, limits, events, messenger)
     _include_routes(app, vault)

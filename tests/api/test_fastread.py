@@ -229,3 +229,35 @@ def test_the_registry_version_is_read_once_a_loop_turn_and_afresh_the_next(
         bump()
         with registry.pinned() as again:
             assert again == outside_a_loop + 1
+
+
+def test_no_request_path_reaches_an_opentelemetry_tracer(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI's native telemetry puts each request's path and query (a customer's id,
+    a purpose) on a span for whatever tracer provider the process has configured. Ours
+    is off: a provider set process-wide sees nothing, where a plain FastAPI app's
+    requests reach it."""
+    from fastapi import FastAPI
+    from opentelemetry import trace
+
+    asked: list[str] = []
+
+    class Provider(trace.TracerProvider):
+        def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+            asked.append(str(args[:1]))
+            return trace.NoOpTracer()
+
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", Provider())
+    plain = FastAPI()
+    plain.get("/v1/customers/{customer_id}")(lambda customer_id: {})
+    with serving(plain) as base:
+        httpx.get(f"{base}/v1/customers/someone?purpose=billing")
+    assert asked  # the test can see a tracer being used
+    asked.clear()
+    customer = vault.add(ASHA).customer_id
+    token = vault.api_keys.create("billing_team", ("customers:read",)).token
+    with serving(create_app(vault, Limits(rate="100/second"))) as base:
+        for path in (f"/v1/customers/{customer}?purpose=billing", "/v1/policy"):
+            httpx.get(f"{base}{path}", headers={"X-API-Key": token})
+    assert asked == []
