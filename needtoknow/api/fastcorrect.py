@@ -16,37 +16,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.routing import APIRoute
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from needtoknow.api.fastread import Handler, plain_customer, plain_key
+from needtoknow.api.fastread import FastRoute, plain_customer, plain_key
 from needtoknow.api.models import Written, respond
-from needtoknow.api.service import Caller, RateLimited, Service
-from needtoknow.errors import NeedToKnowError, ValidationError
+from needtoknow.api.service import Caller
+from needtoknow.errors import ValidationError
 from needtoknow.guards.jsontext import parse_json
-from needtoknow.records.apikeys import Refusal
+from needtoknow.records.apikeys import ApiKey, Refusal
+from needtoknow.vault import Vault
 
 SCOPE = "customers:write"
 MAX_FIELDS = 32  # CustomerFields' max_length
 
 
-class FastCorrect:
-    def __init__(
-        self,
-        app: ASGIApp,
-        service: Service,
-        route: APIRoute,
-        on_error: Handler,
-        on_limited: Handler,
-    ) -> None:
-        self.app = app
-        self.service = service
-        self.route = route  # for the access log: the same route template as FastAPI's
-        self.on_error = on_error
-        self.on_limited = on_limited
-
+class FastCorrect(FastRoute):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         plain = self._plain(scope) if scope["type"] == "http" else None
         if plain is None or not self.service.inline:
@@ -60,9 +45,10 @@ class FastCorrect:
             # The version read once for the key check only: the correction reads it
             # afresh under the row lock, as the route's does.
             with service.vault.agreements.pinned():
-                key = service.keys.check(token)
-                allowed = not isinstance(key, Refusal) and service.keys.permits(key, SCOPE)
-            if allowed:
+                checked = service.keys.check(token)
+                key = None if isinstance(checked, Refusal) else checked
+                allowed = key is not None and service.keys.permits(key, SCOPE)
+            if key is not None and allowed:
                 await self._correct(scope, receive, send, customer_id, fields, key)
                 return
         await self.app(scope, received.replay(receive), send)  # the route answers the rest
@@ -74,27 +60,13 @@ class FastCorrect:
         send: Send,
         customer_id: str,
         fields: dict[str, Any],
-        key: Any,
+        key: ApiKey,
     ) -> None:
-        state = scope["state"]
-        state["key"] = key
-        scope["route"] = self.route
-        service = self.service
-        response: Response
-        try:
-            service.admit(key.id)
-        except RateLimited as exc:
-            response = await self.on_limited(Request(scope, receive), exc)
-            await response(scope, receive, send)
-            return
-        caller = Caller(key, service.vault.acting(key.actor, state["request_id"]), True)
-        try:
-            written = await caller.run(caller.vault.correct, customer_id, fields)
-        except NeedToKnowError as exc:
-            response = await self.on_error(Request(scope, receive), exc)
-        else:
-            response = respond(Written(**written.to_json()))
-        await response(scope, receive, send)
+        async def correct(vault: Vault) -> Response:
+            written = await Caller(key, vault, True).run(vault.correct, customer_id, fields)
+            return respond(Written(**written.to_json()))
+
+        await self._serve(scope, receive, send, key, correct)
 
     def _plain(self, scope: Scope) -> tuple[str, str, int] | None:
         """(customer id, key, declared length) when the request may be the plain

@@ -4,7 +4,8 @@ FastAPI's routing, dependency solving and parameter validation cost several time
 read itself (bench_http.py: ~700 µs of CPU a request of the 1,337 the whole route took).
 This ASGI middleware answers the plain form of that call — a key in ``X-API-Key``, the
 one ``purpose`` parameter — with the same checks in the same order and the same response,
-built by the same functions (``respond``, the app's error handlers). Anything else — a
+built by the same functions (``disclosure_response``, the app's error handlers; what it
+shares with :mod:`~needtoknow.api.fastcorrect` is :class:`FastRoute`). Anything else — a
 bearer token, other parameters, a key refused or without the scope — goes on to the
 FastAPI route, which answers it as it always has. The route stays declared there, so the
 OpenAPI document is unchanged (tests/api/test_fastread.py compares both paths).
@@ -24,8 +25,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from needtoknow.api.models import disclosure_response
 from needtoknow.api.service import RateLimited, Service
 from needtoknow.errors import NeedToKnowError
-from needtoknow.records.apikeys import Refusal
+from needtoknow.records.apikeys import ApiKey, Refusal
 from needtoknow.types import Context
+from needtoknow.vault import Vault
 
 PREFIX = "/v1/customers/"
 SCOPE = "customers:read"
@@ -34,7 +36,11 @@ PURPOSE_LENGTH = 100  # the route's Query(max_length=100)
 Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
-class FastRead:
+class FastRoute:
+    """What a route served without FastAPI's machinery keeps of it: the app every other
+    form goes on to, the FastAPI route it answers for (its template names the request
+    in the access log), and the app's handlers for refusals, so both answer alike."""
+
     def __init__(
         self,
         app: ASGIApp,
@@ -45,10 +51,35 @@ class FastRead:
     ) -> None:
         self.app = app
         self.service = service
-        self.route = route  # for the access log: the same route template as FastAPI's
+        self.route = route
         self.on_error = on_error
         self.on_limited = on_limited
 
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: ApiKey,
+        answer: Callable[[Vault], Awaitable[Response]],
+    ) -> None:
+        """Count the request against the key's rate, then send what ``answer`` makes with
+        the vault acting as the key for this request — or the refusal of either."""
+        state = scope["state"]
+        state["key"] = key
+        scope["route"] = self.route
+        response: Response
+        try:
+            self.service.admit(key.id)
+            response = await answer(self.service.vault.acting(key.actor, state["request_id"]))
+        except RateLimited as exc:
+            response = await self.on_limited(Request(scope, receive), exc)
+        except NeedToKnowError as exc:
+            response = await self.on_error(Request(scope, receive), exc)
+        await response(scope, receive, send)
+
+
+class FastRead(FastRoute):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         plain = self._plain(scope) if scope["type"] == "http" else None
         if plain is None:
@@ -66,30 +97,22 @@ class FastRead:
         await self.app(scope, receive, send)  # refusals, scopes, PostgreSQL: the route
 
     async def _read(
-        self, scope: Scope, receive: Receive, send: Send, customer_id: str, purpose: str, key: Any
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        customer_id: str,
+        purpose: str,
+        key: ApiKey,
     ) -> None:
-        state = scope["state"]
-        state["key"] = key
-        scope["route"] = self.route
-        service = self.service
-        response: Response
-        try:
-            service.admit(key.id)
-        except RateLimited as exc:
-            response = await self.on_limited(Request(scope, receive), exc)
-            await response(scope, receive, send)
-            return
-        vault = service.vault.acting(key.actor, state["request_id"])
-        context = Context(now=vault.clock())
-        try:
+        async def read(vault: Vault) -> Response:
+            context = Context(now=vault.clock())
             disclosed = await vault.get_async(
                 customer_id, recipient=key.recipient, purpose=purpose, context=context
             )
-        except NeedToKnowError as exc:
-            response = await self.on_error(Request(scope, receive), exc)
-        else:
-            response = disclosure_response(disclosed)
-        await response(scope, receive, send)
+            return disclosure_response(disclosed)
+
+        await self._serve(scope, receive, send, key, read)
 
     def _plain(self, scope: Scope) -> tuple[str, str, str] | None:
         """(customer id, purpose, key) when the request is the plain read, else None."""

@@ -105,3 +105,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield Server(url, vault, tokens, root / "serve.log")
     stop(process)
     vault.close()
+
+
+@pytest.fixture
+def apps(vault: Vault) -> Iterator[tuple[str, str]]:
+    """The same vault served twice: with the fast routes (api/fastread.py,
+    api/fastcorrect.py), and through FastAPI only; each limited to 3 requests a minute
+    per key."""
+    from needtoknow.api.app import create_app
+    from needtoknow.api.service import Limits
+    from tests.serving import serving
+
+    with (
+        serving(create_app(vault, Limits(rate="3/minute"))) as fast,
+        serving(create_app(vault, Limits(rate="3/minute"), fast_routes=False)) as slow,
+    ):
+        yield fast, slow
+
+
+def answered(got: httpx.Response, vault: Vault) -> tuple[Any, ...]:
+    """What a client saw, and what the ledger kept, with the request's own id taken out:
+    what a fast route and its FastAPI route must agree on."""
+    from tests.ledgered import last_entry
+
+    request_id = got.headers["x-request-id"]
+    shown = {k: v for k, v in got.headers.items() if k not in ("x-request-id", "date")}
+    body = got.text.replace(request_id, "<id>")
+    entry = last_entry(vault)
+    if entry.get("request_id") == request_id:
+        entry["request_id"] = "<id>"
+    entry.pop("time", None)
+    return got.status_code, shown, body, entry

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,35 +15,11 @@ from needtoknow.api.app import create_app
 from needtoknow.api.fastcorrect import FastCorrect
 from needtoknow.api.service import Limits
 from needtoknow.vault import Vault
+from tests.api.conftest import answered
 from tests.customers import ASHA
-from tests.ledgered import last_entry
-from tests.serving import serving
 
 PHONE = '{"fields": {"telephone": "+919812345678"}}'
 JSON = "application/json"
-
-
-@pytest.fixture
-def apps(vault: Vault) -> Iterator[tuple[str, str]]:
-    """The same vault served twice: with the fast routes, and through FastAPI only."""
-    with (
-        serving(create_app(vault, Limits(rate="3/minute"))) as fast,
-        serving(create_app(vault, Limits(rate="3/minute"), fast_routes=False)) as slow,
-    ):
-        yield fast, slow
-
-
-def answer(base: str, path: str, body: str, vault: Vault, **headers: str) -> tuple[Any, ...]:
-    """What a client sees, and what the ledger kept, with the request's own id taken out."""
-    got = httpx.patch(f"{base}{path}", content=body.encode(), headers=headers)
-    request_id = got.headers["x-request-id"]
-    shown = {k: v for k, v in got.headers.items() if k not in ("x-request-id", "date")}
-    text = got.text.replace(request_id, "<id>")
-    entry = last_entry(vault)
-    if entry.get("request_id") == request_id:
-        entry["request_id"] = "<id>"
-    entry.pop("time", None)
-    return got.status_code, shown, text, entry
 
 
 @pytest.mark.parametrize(
@@ -86,9 +61,10 @@ def test_every_form_of_the_correction_answers_as_the_route_does(
     fast, slow = apps
     target = path.replace("{id}", customer)
     headers = {"X-API-Key": tokens[role], "Content-Type": content_type}
-    assert answer(fast, target, body, vault, **headers) == answer(
-        slow, target, body, vault, **headers
-    )
+    content = body.encode()
+    fast_answer = answered(httpx.patch(f"{fast}{target}", content=content, headers=headers), vault)
+    slow_answer = answered(httpx.patch(f"{slow}{target}", content=content, headers=headers), vault)
+    assert fast_answer == slow_answer
 
 
 def test_the_fast_correction_is_the_one_that_served(

@@ -8,7 +8,6 @@ import asyncio
 import gc
 import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +21,10 @@ from needtoknow.api.fastread import FastRead
 from needtoknow.api.service import Limits
 from needtoknow.config import Settings, init_vault
 from needtoknow.vault import Vault
+from tests.api.conftest import answered
 from tests.conftest import Clock
 from tests.customers import ASHA
-from tests.ledgered import last_entry
 from tests.serving import serving
-
-
-@pytest.fixture
-def apps(vault: Vault) -> Iterator[tuple[str, str]]:
-    """The same vault served twice: with the fast read, and through FastAPI only."""
-    with (
-        serving(create_app(vault, Limits(rate="3/minute"))) as fast,
-        serving(create_app(vault, Limits(rate="3/minute"), fast_routes=False)) as slow,
-    ):
-        yield fast, slow
-
-
-def answer(base: str, path: str, vault: Vault, **headers: str) -> tuple[Any, ...]:
-    """What a client sees, and what the ledger kept, with the request's own id taken out."""
-    got = httpx.get(f"{base}{path}", headers=headers)
-    request_id = got.headers["x-request-id"]
-    shown = {k: v for k, v in got.headers.items() if k not in ("x-request-id", "date")}
-    body = got.text.replace(request_id, "<id>")
-    entry = last_entry(vault)
-    if entry.get("request_id") == request_id:
-        entry["request_id"] = "<id>"
-    entry.pop("time", None)
-    return got.status_code, shown, body, entry
 
 
 @pytest.mark.parametrize(
@@ -81,7 +57,8 @@ def test_every_form_of_the_read_answers_as_the_route_does(
     fast, slow = apps
     target = path.replace("{id}", customer)
     header = {"X-API-Key": tokens[role]}
-    assert answer(fast, target, vault, **header) == answer(slow, target, vault, **header)
+    fast_answer = answered(httpx.get(f"{fast}{target}", headers=header), vault)
+    assert fast_answer == answered(httpx.get(f"{slow}{target}", headers=header), vault)
 
 
 def test_the_fast_read_is_the_one_that_served(
