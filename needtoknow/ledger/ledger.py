@@ -20,7 +20,7 @@ from needtoknow.ledger.heads import TreeHead, signed_bytes
 from needtoknow.ledger.report import Report
 from needtoknow.ledger.since import verify_since
 from needtoknow.storage.database import WriterBusy, reading
-from needtoknow.storage.fastpath import ThreadConnections
+from needtoknow.storage.fastpath import ThreadConnections, Transaction
 from needtoknow.storage.groupcommit import GroupCommit
 from needtoknow.storage.schema import ledger_heads
 
@@ -96,7 +96,7 @@ class Ledger:
     # -- writing ------------------------------------------------------------------------
 
     @staticmethod
-    def append(conn: sa.Connection, entry: Entry) -> int:
+    def append(conn: Transaction, entry: Entry) -> int:
         """Record ``entry`` in the caller's transaction: it commits with the operation."""
         return log.append(conn, [entry])[0]
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from needtoknow.ledger import merkle
 from needtoknow.ledger.entry import RECEIPT_COLUMNS, CustomerRow, Entry, ReceiptRow, indexed
-from needtoknow.storage.fastpath import Prepared, cursor_in
+from needtoknow.storage.fastpath import Prepared, Transaction, cursor_in
 from needtoknow.storage.schema import (
     ledger_customers,
     ledger_entries,
@@ -154,12 +154,12 @@ def append_with(cursor: Any, sql: Statements, entries: Sequence[bytes]) -> list[
     return list(range(first, end))
 
 
-def append(conn: sa.Connection, entries: Sequence[Entry]) -> list[int]:
+def append(conn: Transaction, entries: Sequence[Entry]) -> list[int]:
     """Add ``entries`` in the caller's transaction; returns their indexes."""
     return append_canonical(conn, [e.canonical() for e in entries])
 
 
-def append_canonical(conn: sa.Connection, entries: Sequence[bytes]) -> list[int]:
+def append_canonical(conn: Transaction, entries: Sequence[bytes]) -> list[int]:
     """Add entries already in canonical form (a restore carrying a ledger's tail over,
     byte for byte) in the caller's transaction; returns their indexes."""
     with cursor_in(conn) as cursor:

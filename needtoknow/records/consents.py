@@ -30,7 +30,7 @@ from needtoknow.records.shred import shred
 from needtoknow.records.versions import resolve
 from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading, stored_utc
-from needtoknow.storage.fastpath import cursor_in, prepared
+from needtoknow.storage.fastpath import Transaction, cursor_in, prepared
 from needtoknow.storage.schema import consents, policies
 from needtoknow.types import checked_customer_id
 
@@ -102,7 +102,7 @@ class Consents:
             row = self._open.run(cursor, {"customer_id": customer_id, "purpose": purpose})
             return row.fetchone() is not None
 
-    def standing(self, customer_id: str, conn: sa.Connection | None = None) -> frozenset[str]:
+    def standing(self, customer_id: str, conn: Transaction | None = None) -> frozenset[str]:
         """The purposes the customer's consent to stands for now; inside ``conn``'s
         transaction when given (a write deciding what it may keep)."""
         if conn is not None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from needtoknow.errors import NeedToKnowError
 from needtoknow.storage.database import WriterBusy, writer_lock
 
 
@@ -49,11 +51,28 @@ class Prepared:
 _PREPARED: dict[tuple[str, str, str], Prepared] = {}
 
 
+@dataclass(frozen=True)
+class RawTransaction:
+    """A write transaction on a thread's own DBAPI connection
+    (:meth:`ThreadConnections.transaction`), for work whose every statement is Prepared:
+    Core's begin, commit and connection checkout cost a correction ~0.3 ms. Functions
+    that take a ``Transaction`` run the same on it as on a Core connection."""
+
+    cursor: Any
+    dialect: sa.Dialect
+
+
+Transaction = sa.Connection | RawTransaction
+
+
 @contextmanager
-def cursor_in(conn: sa.Connection) -> Iterator[Any]:
+def cursor_in(conn: Transaction) -> Iterator[Any]:
     """A DBAPI cursor inside ``conn``'s transaction, for Prepared statements: they skip
     Core's per-statement work (tens of µs each under load) and commit or roll back with
     the rest of the transaction."""
+    if isinstance(conn, RawTransaction):
+        yield conn.cursor
+        return
     cursor = conn.connection.cursor()
     try:
         yield cursor
@@ -114,7 +133,10 @@ class ThreadConnections:
             cursor = connection.cursor()
             yield cursor
             cursor.close()
-            if not self.sqlite:  # pysqlite opens no transaction for a SELECT
+            # pysqlite opens no transaction for a SELECT; inside this thread's own write
+            # transaction (a read a correction makes under its row lock) the read is part
+            # of it, and ending it would drop the lock and everything written so far.
+            if not self.sqlite and not getattr(self._local, "writing", False):
                 connection.rollback()
         except Exception:
             self._discard(connection)
@@ -137,23 +159,29 @@ class ThreadConnections:
         try:
             if self.sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
+            self._local.writing = True
             yield cursor
             if self.sqlite:
                 cursor.execute("COMMIT")
             else:
                 connection.commit()
             cursor.close()
-        except Exception:
+        except Exception as exc:
             try:
                 if self.sqlite:
                     cursor.execute("ROLLBACK")
                 else:
                     connection.rollback()
             except Exception:
-                pass
-            self._discard(connection)
+                self._discard(connection)
+                raise exc from None
+            # A refusal of ours (a customer not found, a value refused) leaves the
+            # connection as good as before; a driver's error may not.
+            if not isinstance(exc, NeedToKnowError):
+                self._discard(connection)
             raise
         finally:
+            self._local.writing = False
             if writer is not None:
                 writer.release()
 

@@ -18,7 +18,13 @@ import sqlalchemy as sa
 
 from needtoknow.errors import IntegrityError, NotFound
 from needtoknow.storage.database import stored_utc
-from needtoknow.storage.fastpath import Prepared, ThreadConnections, cursor_in, prepared
+from needtoknow.storage.fastpath import (
+    Prepared,
+    ThreadConnections,
+    Transaction,
+    cursor_in,
+    prepared,
+)
 from needtoknow.storage.schema import blind_indexes, children, customers, external_ids
 
 
@@ -150,7 +156,7 @@ def record_external(conn: sa.Connection, pairs: Mapping[bytes, str], now: dateti
 
 
 def _insert_digests(
-    conn: sa.Connection, customer_id: str, index: Mapping[str, Iterable[bytes]]
+    conn: Transaction, customer_id: str, index: Mapping[str, Iterable[bytes]]
 ) -> None:
     rows = [
         {"customer_id": customer_id, "category": category, "digest": digest}
@@ -201,11 +207,11 @@ _INSERT_DIGESTS = blind_indexes.insert().values(
 )
 
 
-def _statement(name: str, conn: sa.Connection, statement: sa.ClauseElement) -> Prepared:
+def _statement(name: str, conn: Transaction, statement: sa.ClauseElement) -> Prepared:
     return prepared(f"store.{name}", conn.dialect, lambda: statement)
 
 
-def locked_record(conn: sa.Connection, customer_id: str) -> Record | None:
+def locked_record(conn: Transaction, customer_id: str) -> Record | None:
     """A live customer's row, locked for update where the database can."""
     with cursor_in(conn) as cursor:
         found = _statement("locked_record", conn, _LOCKED_RECORD).run(
@@ -255,7 +261,7 @@ def set_held(conn: sa.Connection, customer_id: str, held: Mapping[str, Held]) ->
 
 
 def replace_fields(
-    conn: sa.Connection,
+    conn: Transaction,
     customer_id: str,
     fields: Mapping[str, bytes],
     changed: Iterable[str],
