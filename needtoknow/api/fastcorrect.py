@@ -24,7 +24,7 @@ from needtoknow.api.models import Written, respond
 from needtoknow.api.service import Caller
 from needtoknow.errors import ValidationError
 from needtoknow.guards.jsontext import parse_json
-from needtoknow.records.apikeys import ApiKey, Refusal
+from needtoknow.records.apikeys import ApiKey
 from needtoknow.vault import Vault
 
 SCOPE = "customers:write"
@@ -40,15 +40,12 @@ class FastCorrect(FastRoute):
         customer_id, token, length = plain
         received = await _received(receive)
         fields = _fields(received, length)
-        service = self.service
         if fields is not None:
             # The version read once for the key check only: the correction reads it
             # afresh under the row lock, as the route's does.
-            with service.vault.agreements.pinned():
-                checked = service.keys.check(token)
-                key = None if isinstance(checked, Refusal) else checked
-                allowed = key is not None and service.keys.permits(key, SCOPE)
-            if key is not None and allowed:
+            with self.service.vault.agreements.pinned():
+                key = self._allowed(token, SCOPE)
+            if key is not None:
                 await self._correct(scope, receive, send, customer_id, fields, key)
                 return
         await self.app(scope, received.replay(receive), send)  # the route answers the rest

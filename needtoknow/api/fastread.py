@@ -55,6 +55,13 @@ class FastRoute:
         self.on_error = on_error
         self.on_limited = on_limited
 
+    def _allowed(self, token: str, needed: str) -> ApiKey | None:
+        """The key, if it is valid and carries the scope ``needed``; None leaves the
+        request to the route, which refuses it (and ledgers the refusal) as it does."""
+        keys = self.service.keys
+        key = keys.check(token)
+        return None if isinstance(key, Refusal) or not keys.permits(key, needed) else key
+
     async def _serve(
         self,
         scope: Scope,
@@ -90,8 +97,8 @@ class FastRead(FastRoute):
         if service.inline:  # on a database server the route reads from a worker thread
             # One look at the registry version for the key and the decision both.
             with service.vault.agreements.pinned():
-                key = service.keys.check(token)
-                if not isinstance(key, Refusal) and service.keys.permits(key, SCOPE):
+                key = self._allowed(token, SCOPE)
+                if key is not None:
                     await self._read(scope, receive, send, customer_id, purpose, key)
                     return
         await self.app(scope, receive, send)  # refusals, scopes, PostgreSQL: the route
