@@ -24,6 +24,8 @@ def utc_text(moment: datetime | None, timespec: Precision = "seconds") -> str | 
     microseconds); None stays None, for times that have not happened (``revoked_at``)."""
     if moment is None:
         return None
+    if moment.tzinfo is UTC:  # most: its "+00:00" becomes the Z (every ledger entry's)
+        return moment.isoformat(timespec=timespec)[:-6] + "Z"
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec=timespec) + "Z"

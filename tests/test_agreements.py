@@ -282,8 +282,8 @@ def test_entries_written_before_one_per_customer_are_shown_without_the_others(
 
 
 def test_a_view_acting_for_a_caller_keeps_everything_but_who_acts(vault: Vault) -> None:
-    """Vault.acting builds its Scope field by field (for speed): a field added to Scope
-    and not carried over would silently take its default in every request's view."""
+    """Vault.acting copies its Scope without the dataclass's constructor (for speed): a
+    field not carried over would silently be missing in every request's view."""
     view = vault.acting("api:someone", "request-1")
     for field in dataclasses.fields(view.scope):
         kept = getattr(view.scope, field.name)

@@ -12,7 +12,6 @@ bumps it (:func:`bump_version`).
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from needtoknow.storage import store
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import Prepared
 from needtoknow.storage.schema import agreement_customers, agreements, registry_state
-from needtoknow.types import checked_customer_id
+from needtoknow.types import checked_customer_id, view_of
 
 # A request that pinned the registry version: (the database it was read from, the version).
 _PINNED: ContextVar[tuple[sa.Engine, int] | None] = ContextVar("registry_version", default=None)
@@ -67,9 +66,7 @@ class AgreementRegistry:
 
     def within(self, scope: Scope) -> AgreementRegistry:
         """This registry with changes ledgered as ``scope`` acts (``Scope.acting``)."""
-        view = copy.copy(self)
-        view.scope = scope
-        return view
+        return view_of(self, scope=scope)
 
     # -- reading ------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from needtoknow.crypto.keys import KeyProvider
 from needtoknow.ledger import Entry, Ledger
 from needtoknow.policy import Engine, Policy
 from needtoknow.storage.fastpath import ThreadConnections
-from needtoknow.types import Context, Disclosure
+from needtoknow.types import Context, Disclosure, view_of
 
 Clock = Callable[[], datetime]
 
@@ -42,20 +42,8 @@ class Scope:
     categories: Callable[[], Registry]  # the category registry the active version extends
 
     def acting(self, actor: str, request_id: str | None) -> Scope:
-        """This scope acting for ``actor`` in ``request_id``: made for every request, so
-        built directly rather than by ``dataclasses.replace`` (a third of the cost)."""
-        return Scope(
-            db=self.db,
-            connections=self.connections,
-            ledger=self.ledger,
-            keys=self.keys,
-            clock=self.clock,
-            actor=actor,
-            request_id=request_id,
-            policy=self.policy,
-            engine=self.engine,
-            categories=self.categories,
-        )
+        """This scope acting for ``actor`` in ``request_id``: made for every request."""
+        return view_of(self, actor=actor, request_id=request_id)
 
     def entry(self, kind: str, **fields: Any) -> Entry:
         """A ledger entry by whoever this scope acts for, made now and under the active

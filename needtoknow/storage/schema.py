@@ -23,6 +23,10 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# A ledger index: PostgreSQL's bigint; SQLite's INTEGER, the one key type that is the
+# table's rowid (see ledger_entries).
+ENTRY_INDEX = BigInteger().with_variant(Integer(), "sqlite")
+
 customers = Table(
     "customers",
     metadata,
@@ -91,10 +95,14 @@ ledger_state = Table(
     Column("sealed", BigInteger, nullable=False),  # interior nodes stored up to this size
 )
 
+# On SQLite `idx` is declared INTEGER, which makes it the rowid: an entry is one row of
+# one B-tree (a BIGINT key is a second B-tree beside a hidden rowid, written on every
+# append and read through on every lookup), and only integers fit (a forged 3.5 or
+# 'abc' is refused by the database itself).
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", ENTRY_INDEX, primary_key=True, autoincrement=False),
     Column("entry", LargeBinary, nullable=False),  # canonical JSON: what is hashed
     Column("leaf_hash", LargeBinary(32), nullable=False),
 )
@@ -130,12 +138,15 @@ ledger_receipts = Table(
     sqlite_with_rowid=False,
 )
 
+# Subtree hashes, written at seal and read by proofs by their key alone: on SQLite the
+# rows live in the key's B-tree (no rowid table behind a second one).
 ledger_nodes = Table(
     "ledger_nodes",
     metadata,
     Column("level", Integer, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 ledger_heads = Table(

@@ -8,7 +8,6 @@ and a purpose. Time comes from ``clock`` so tests move it instead of sleeping.
 from __future__ import annotations
 
 import base64
-import copy
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,7 +51,7 @@ from needtoknow.storage import scrubs, store
 from needtoknow.storage.database import reading
 from needtoknow.storage.fastpath import RawTransaction, ThreadConnections, Transaction
 from needtoknow.storage.schema import policies
-from needtoknow.types import Context, Disclosure, checked_customer_id
+from needtoknow.types import Context, Disclosure, checked_customer_id, view_of
 from needtoknow.vault import access, declarations, history, keychanges, minors
 from needtoknow.vault.keychanges import RotationResult
 
@@ -245,10 +244,8 @@ class Vault:
         """This vault as one caller uses it (an API key serving one request): the same
         database, keys, connections and compiled policy, with every ledger entry naming
         ``actor`` and ``request_id``. Cheap; close the vault it came from, not the view."""
-        view = copy.copy(self)
-        view.scope = self.scope.acting(actor, request_id)
-        view.agreements = self.agreements.within(view.scope)
-        return view
+        scope = self.scope.acting(actor, request_id)
+        return view_of(self, scope=scope, agreements=self.agreements.within(scope))
 
     @property
     def guardians(self) -> Guardians:

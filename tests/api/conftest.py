@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -136,3 +137,17 @@ def answered(got: httpx.Response, vault: Vault) -> tuple[Any, ...]:
         entry["request_id"] = "<id>"
     entry.pop("time", None)
     return got.status_code, shown, body, entry
+
+
+def access_routes(capfd: pytest.CaptureFixture[str], count: int) -> list[str | None]:
+    """The routes of the next ``count`` access lines written to stderr (api/logs.py):
+    lines of JSON whose event is ``request``. A line is written after its response is
+    sent, so the client may have it first: wait for them, up to 10 s."""
+    routes: list[str | None] = []
+    deadline = time.monotonic() + 10
+    while len(routes) < count and time.monotonic() < deadline:
+        written = capfd.readouterr().err.splitlines()
+        lines = (json.loads(text) for text in written if text[:1] == "{")
+        routes += [line["route"] for line in lines if line.get("event") == "request"]
+        time.sleep(0.01)
+    return routes

@@ -220,16 +220,17 @@ def test_a_forged_head_signature_is_detected(ledger_vault: Vault) -> None:
     assert any("invalid signature" in p for p in report.problems)
 
 
-def test_an_entry_moved_between_two_indexes_is_missing(ledger_vault: Vault) -> None:
-    """SQLite keeps 3.5 in an integer column as a real: the window of entries checked
-    whole must still see that entry 4 is gone, not count 3.5 in its place."""
+def test_sqlite_refuses_an_entry_index_that_is_not_an_integer(ledger_vault: Vault) -> None:
+    """An entry's index is SQLite's rowid (migration 0031): an entry cannot be moved to
+    3.5, between two indexes, or to a text that sorts after every number, where no
+    window of indexes would find it."""
     if ledger_vault.db.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's bigint holds no fractions")
-    with ledger_vault.db.begin() as conn:
-        conn.execute(sa.text("UPDATE ledger_entries SET idx = 3.5 WHERE idx = 4"))
-    report = ledger_vault.ledger.verify()
-    assert report.first_bad == (4, 4), report.problems
-    assert any("entry 4 is missing" in problem for problem in report.problems)
+    for forged in ("3.5", "'abc'"):
+        refused = pytest.raises(sa.exc.IntegrityError, match="datatype mismatch")
+        with refused, ledger_vault.db.begin() as conn:
+            conn.execute(sa.text(f"UPDATE ledger_entries SET idx = {forged} WHERE idx = 4"))
+    assert ledger_vault.ledger.verify().ok
 
 
 def test_an_index_row_of_no_number_is_named(ledger_vault: Vault) -> None:

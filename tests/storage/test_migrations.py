@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -13,7 +14,13 @@ from needtoknow.config import Settings, init_vault
 from needtoknow.ledger import log
 from needtoknow.storage import connect, database, migrate
 from needtoknow.storage.database import is_current
-from needtoknow.storage.schema import ledger_customers, ledger_receipts, metadata
+from needtoknow.storage.schema import (
+    ledger_customers,
+    ledger_entries,
+    ledger_nodes,
+    ledger_receipts,
+    metadata,
+)
 from tests.conftest import Clock
 from tests.customers import ASHA
 
@@ -138,4 +145,60 @@ def test_0030_rebuilds_the_derived_indexes_both_ways_keeping_every_row(
     migrate(vault.db)
     assert rows() == before
     assert vault.ledger.verify().ok
+    vault.close()
+
+
+def test_0031_keeps_every_entry_and_node_both_ways(settings: Settings) -> None:
+    """0031 copies the entries into a rowid-keyed table and the subtree hashes into a
+    WITHOUT ROWID one (and back): every row survives, the ledger verifies under each,
+    and on SQLite the entry index is the rowid (no second B-tree for the key)."""
+    vault = init_vault(settings)
+    customer_id = vault.add(ASHA).customer_id
+    for _ in range(5):
+        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    vault.ledger.sign_head()
+
+    def rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        with vault.db.connect() as conn:
+            entries = conn.execute(sa.select(ledger_entries).order_by("idx"))
+            nodes = conn.execute(sa.select(ledger_nodes).order_by("level", "idx"))
+            return [tuple(r) for r in entries], [tuple(r) for r in nodes]
+
+    def key_btrees() -> list[str]:
+        with vault.db.connect() as conn:
+            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+            names: list[str] = []
+            for table in ("ledger_entries", "ledger_nodes"):
+                names += conn.execute(sa.text(query), {"t": table}).scalars()
+            return names
+
+    before = rows()
+    assert len(before[0]) >= 6 and before[1]
+    sqlite = vault.db.dialect.name == "sqlite"
+    assert not sqlite or key_btrees() == []
+    config = database.alembic_config()
+    with vault.db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0030")
+    assert rows() == before
+    assert not sqlite or len(key_btrees()) == 2
+    migrate(vault.db)
+    assert rows() == before
+    assert vault.ledger.verify().ok
+    vault.close()
+
+
+def test_0031_refuses_to_copy_a_forged_entry_index(tmp_path: Path) -> None:
+    """Before 0031 SQLite kept any value in the index column; a vault holding one is
+    not upgraded silently (the copy would fail half-way), it is told what to run."""
+    vault = init_vault(Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path}/v.db"))
+    customer_id = vault.add(ASHA).customer_id
+    vault.get(customer_id, recipient="billing_team", purpose="billing")
+    config = database.alembic_config()
+    with vault.db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0030")
+        conn.execute(sa.text("UPDATE ledger_entries SET idx = 1.5 WHERE idx = 1"))
+    with pytest.raises(RuntimeError, match="ntk ledger verify"):
+        migrate(vault.db)
     vault.close()

@@ -36,7 +36,7 @@ STEP = re.compile(
 # A statement about one customer finds its rows by the customer's id (equality) or by
 # ledger indexes (a window of entries is bounded by its two ends).
 TABLES = {table.name for table in metadata.sorted_tables} | {"alembic_version", "sqlite_schema"}
-KEYS = re.compile(r"\b(?:id|customer_id)=\?|\bidx[=<>]")
+KEYS = re.compile(r"\b(?:id|customer_id|rowid)=\?|\bidx[=<>]")  # an entry's idx is its rowid
 
 
 @pytest.fixture
