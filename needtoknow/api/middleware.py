@@ -3,8 +3,8 @@ entries), a body-size limit, and one access-log line."""
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ class RequestContext:
         headers = dict(scope.get("headers", []))
         # Always ours: a client-chosen id could repeat another request's and muddle the
         # ledger's account of who did what.
-        request_id = uuid.uuid4().hex
+        request_id = os.urandom(16).hex()  # as random as uuid4, without building a UUID
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 
