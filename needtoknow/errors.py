@@ -222,6 +222,26 @@ class LedgerTampered(IntegrityError):
         )
 
 
+class LedgerIndexForged(IntegrityError):
+    """An SQLite ledger holds entries whose index is not an integer, which only a change
+    by hand makes (SQLite kept any value in the old BIGINT column). Migration 0031 makes
+    the index the table's rowid, where only integers fit: it will not carry such rows
+    over, nor drop them, so the vault stays as it is until someone has looked."""
+
+    def __init__(self, indexes: list[str]) -> None:
+        self.indexes = indexes
+        NeedToKnowError.__init__(
+            self,
+            f"ledger entries stored at index {', '.join(indexes)}: not integers, which only "
+            "tampering makes; this version will not upgrade the vault over them. Run "
+            "'ntk ledger verify' with the release before it to see what was changed, and "
+            "restore a backup taken before the change",
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {"indexes": self.indexes}
+
+
 class ReleaseAltered(IntegrityError):
     """A stored report's rows no longer match the SHA-256 its release's ledger entry
     holds: it is not shown again as it was not released so."""

@@ -31,6 +31,8 @@ def view_of(original: T, **changes: Any) -> T:
     Every attribute is carried, so one added later is not forgotten, at a fifth of
     ``copy.copy``'s cost and without a frozen dataclass's ``__init__``. Validation in
     ``__post_init__`` does not run: the changes are the caller's to make right."""
+    if not changes.keys() <= original.__dict__.keys():  # a misspelt name would be kept
+        raise TypeError(f"{type(original).__name__} has no {sorted(changes)}")
     view = object.__new__(type(original))
     view.__dict__.update(original.__dict__, **changes)
     return view

@@ -292,3 +292,12 @@ def test_a_view_acting_for_a_caller_keeps_everything_but_who_acts(vault: Vault) 
         else:
             assert kept is getattr(vault.scope, field.name), field.name
     assert view.agreements.scope is view.scope
+
+
+def test_a_view_refuses_a_change_to_an_attribute_it_does_not_have(vault: Vault) -> None:
+    """``view_of`` sets what it is given: a misspelt name would leave the real one as it
+    was (a ledger entry naming the wrong actor), so it is refused."""
+    from needtoknow.types import view_of
+
+    with pytest.raises(TypeError, match="actr"):
+        view_of(vault.scope, actr="api:someone")

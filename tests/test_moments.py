@@ -34,12 +34,13 @@ def test_a_moment_reads_the_same_in_any_zone_it_arrives_in(
     | st.integers(86_400, 7_000_000_000).map(lambda s: s - 1e-7)  # rounds up a second
 )
 def test_a_log_line_times_its_record_as_utc_text_does(created: float) -> None:
-    """The formatter makes the text of each second once; the line's time is still the
-    record's, to the millisecond (truncated, as isoformat truncates)."""
-    moment = datetime.fromtimestamp(created, UTC)
+    """The formatter makes the text of each second once and keeps it: the line's time
+    is still the record's, to the millisecond (truncated, as isoformat truncates), in
+    the same second, a later one, or an earlier one (records of other threads can be
+    formatted out of order)."""
     formatter = JsonFormatter()
     record = logging.LogRecord("needtoknow.api", logging.INFO, __file__, 1, "x", None, None)
-    for when in (created - 1, created):  # a second made before, then this one
+    for when in (created, created - 1, created, created + 0.0004, created + 1, created):
         record.created = when
-        line = formatter.format(record)
-    assert f'"time":"{utc_text(moment, "milliseconds")}"' in line
+        moment = datetime.fromtimestamp(when, UTC)
+        assert f'"time":"{utc_text(moment, "milliseconds")}"' in formatter.format(record)

@@ -7,8 +7,10 @@ by class and request id, never by message or traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -59,9 +61,33 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+# The configured StderrLines and its file descriptor, where access lines go straight to.
+_stderr: tuple[StderrLines, int] | None = None
+
+
+class StderrLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The service's handler (:func:`uvicorn_log_config`): JSON lines on stderr. While
+    one is configured, :func:`access` writes its lines to the same file descriptor
+    itself; without one (an application embedding ``create_app`` under a logging setup
+    of its own), access lines are records like any other, and go where it sends them."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        global _stderr
+        # No stderr (a process started with it closed): nothing of ours to write to.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            _stderr = (self, self.stream.fileno())
+
+    def close(self) -> None:
+        global _stderr
+        if _stderr is not None and _stderr[0] is self:
+            _stderr = None
+        super().close()
+
+
 def uvicorn_log_config(level: str = "info") -> dict[str, Any]:
     """uvicorn's own loggers and ours, all as JSON lines on stderr."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    handler = {"class": f"{__name__}.StderrLines", "formatter": "json"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -78,22 +104,18 @@ _ACCESS_TIMES = Milliseconds()
 
 
 def access(scope: Mapping[str, Any], status: int, started: float) -> None:
-    """The request's access line, as :class:`JsonFormatter` would print a record of it,
-    written to stderr (where ``ntk serve`` sends every log) in one ``write``: one a
-    request, through :mod:`logging` it cost 36 µs under load (a record, its caller's
-    frame, a handler's lock and flush), a tenth of the request. Only when the
-    ``needtoknow.api`` logger takes info lines; a line that large is written whole
-    (pipes: up to 4 KiB), so lines of two workers never interleave."""
+    """The request's access line. Under ``ntk serve``'s logging (:class:`StderrLines`)
+    it is written to stderr here, as :class:`JsonFormatter` would print its record, in
+    one ``write``: one a request, through :mod:`logging` it cost 36 µs under load (a
+    record, its caller's frame, a handler's lock and flush), a tenth of the request; a
+    line that size is written whole (a pipe takes up to 4 KiB at once), so lines of two
+    workers never interleave. Only while the ``needtoknow.api`` logger takes info."""
     if not log.isEnabledFor(logging.INFO):
         return
     state = scope.get("state", {})
     key = state.get("key")
     route = scope.get("route")
-    line = {
-        "time": _ACCESS_TIMES.text(time.time()),
-        "level": "info",
-        "logger": log.name,
-        "event": "request",
+    fields = {
         "request_id": state.get("request_id"),
         "method": scope.get("method"),
         "route": getattr(route, "path", None),
@@ -102,10 +124,18 @@ def access(scope: Mapping[str, Any], status: int, started: float) -> None:
         "key": key.id if key is not None else None,
         "recipient": key.recipient if key is not None else None,
     }
-    try:  # noqa: SIM105 - contextlib.suppress costs more than the write
-        os.write(2, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+    direct = _stderr
+    if direct is None:
+        log.info("request", extra={"fields": fields})
+        return
+    now = _ACCESS_TIMES.text(time.time())
+    line = {"time": now, "level": "info", "logger": log.name, "event": "request", **fields}
+    data = orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+    try:
+        while data:  # all at once but for a signal or a full disk
+            data = data[os.write(direct[1], data) :]
     except OSError:
-        pass  # stderr is gone: there is nowhere left to say so
+        pass  # stderr gone, or full and not blocking: as logging, a log never fails a request
 
 
 def failure(scope: Mapping[str, Any], exc: BaseException) -> None:

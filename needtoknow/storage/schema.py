@@ -98,7 +98,8 @@ ledger_state = Table(
 # On SQLite `idx` is declared INTEGER, which makes it the rowid: an entry is one row of
 # one B-tree (a BIGINT key is a second B-tree beside a hidden rowid, written on every
 # append and read through on every lookup), and only integers fit (a forged 3.5 or
-# 'abc' is refused by the database itself).
+# 'abc' is refused by the database itself; a NULL would be given the next rowid, but
+# every append names its index).
 ledger_entries = Table(
     "ledger_entries",
     metadata,

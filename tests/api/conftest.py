@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -139,15 +138,14 @@ def answered(got: httpx.Response, vault: Vault) -> tuple[Any, ...]:
     return got.status_code, shown, body, entry
 
 
-def access_routes(capfd: pytest.CaptureFixture[str], count: int) -> list[str | None]:
-    """The routes of the next ``count`` access lines written to stderr (api/logs.py):
-    lines of JSON whose event is ``request``. A line is written after its response is
-    sent, so the client may have it first: wait for them, up to 10 s."""
-    routes: list[str | None] = []
+def access_routes(caplog: pytest.LogCaptureFixture, count: int) -> list[str | None]:
+    """The routes of the first ``count`` access records (api/logs.py: in-process, no
+    service handler, so records). A record is made after its response is sent, so the
+    client may have it first: wait for them, up to 10 s."""
     deadline = time.monotonic() + 10
-    while len(routes) < count and time.monotonic() < deadline:
-        written = capfd.readouterr().err.splitlines()
-        lines = (json.loads(text) for text in written if text[:1] == "{")
-        routes += [line["route"] for line in lines if line.get("event") == "request"]
+    while time.monotonic() < deadline:
+        lines = [r for r in caplog.records if r.getMessage() == "request"]
+        if len(lines) >= count:
+            break
         time.sleep(0.01)
-    return routes
+    return [getattr(r, "fields", {}).get("route") for r in lines[:count]]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from needtoknow.config import Settings, init_vault
+from needtoknow.errors import LedgerIndexForged
 from needtoknow.ledger import log
 from needtoknow.storage import connect, database, migrate
 from needtoknow.storage.database import is_current
@@ -190,8 +194,11 @@ def test_0031_keeps_every_entry_and_node_both_ways(settings: Settings) -> None:
 
 def test_0031_refuses_to_copy_a_forged_entry_index(tmp_path: Path) -> None:
     """Before 0031 SQLite kept any value in the index column; a vault holding one is
-    not upgraded silently (the copy would fail half-way), it is told what to run."""
-    vault = init_vault(Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path}/v.db"))
+    not upgraded (the copy would fail half-way) nor cut: every command says which
+    entries, with the exit code of an integrity failure, and the vault is left as it
+    was (still at 0030, the forged row kept for whoever looks)."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{tmp_path}/v.db"))
     customer_id = vault.add(ASHA).customer_id
     vault.get(customer_id, recipient="billing_team", purpose="billing")
     config = database.alembic_config()
@@ -199,6 +206,18 @@ def test_0031_refuses_to_copy_a_forged_entry_index(tmp_path: Path) -> None:
         config.attributes["connection"] = conn
         command.downgrade(config, "0030")
         conn.execute(sa.text("UPDATE ledger_entries SET idx = 1.5 WHERE idx = 1"))
-    with pytest.raises(RuntimeError, match="ntk ledger verify"):
+    with pytest.raises(LedgerIndexForged, match=r"index 1\.5: not integers") as refused:
         migrate(vault.db)
+    assert refused.value.details() == {"indexes": ["1.5"]}
+    with vault.db.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0030"
+        assert conn.execute(sa.text("SELECT count(*) FROM ledger_entries WHERE idx = 1.5")).scalar()
     vault.close()
+    ran = subprocess.run(
+        [str(Path(sys.executable).with_name("ntk")), "ledger", "verify"],
+        env={**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": f"sqlite:///{tmp_path}/v.db"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 8 and "index 1.5" in ran.stderr and "Traceback" not in ran.stderr

@@ -14,6 +14,8 @@ Revises: 0030
 import sqlalchemy as sa
 from alembic import op
 
+from needtoknow.errors import LedgerIndexForged
+
 revision = "0031"
 down_revision = "0030"
 branch_labels = None
@@ -24,13 +26,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     strays = op.get_bind().execute(
-        sa.text("SELECT count(*) FROM ledger_entries WHERE typeof(idx) != 'integer'")
+        sa.text("SELECT quote(idx) FROM ledger_entries WHERE typeof(idx) != 'integer' LIMIT 10")
     )
-    if strays.scalar():
-        raise RuntimeError(
-            "ledger_entries holds an index that is not an integer, which only tampering "
-            "makes; run `ntk ledger verify` to locate it before upgrading"
-        )
+    forged: list[str] = list(strays.scalars())
+    if forged:
+        raise LedgerIndexForged(forged)
     _rebuild("ledger_entries", _entry_columns(sa.Integer), with_rowid=True)
     _rebuild("ledger_nodes", _node_columns(), with_rowid=False)
 
