@@ -51,14 +51,21 @@ class JsonFormatter(logging.Formatter):
         self._times = Milliseconds()
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": self._times.text(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "event": record.getMessage(),
-        }
-        line.update(getattr(record, "fields", {}))
+        line = _line(
+            self._times.text(record.created),
+            record.levelname.lower(),
+            record.name,
+            record.getMessage(),
+            getattr(record, "fields", {}),
+        )
         return orjson.dumps(line, default=str).decode()
+
+
+def _line(
+    moment: str, level: str, logger: str, event: str, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Every log line's shape, a record's or an access line written directly."""
+    return {"time": moment, "level": level, "logger": logger, "event": event, **fields}
 
 
 # The configured StderrLines and its file descriptor, where access lines go straight to.
@@ -128,8 +135,7 @@ def access(scope: Mapping[str, Any], status: int, started: float) -> None:
     if direct is None:
         log.info("request", extra={"fields": fields})
         return
-    now = _ACCESS_TIMES.text(time.time())
-    line = {"time": now, "level": "info", "logger": log.name, "event": "request", **fields}
+    line = _line(_ACCESS_TIMES.text(time.time()), "info", log.name, "request", fields)
     data = orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
     try:
         while data:  # all at once but for a signal or a full disk

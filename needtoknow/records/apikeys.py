@@ -132,7 +132,7 @@ class ApiKeys:
         # key id -> (registry version, the secret's SHA-256, the key): known keys only, so
         # a flood of made-up ids grows nothing; emptied when it reaches CACHED_KEYS. The
         # key itself is kept, not its row: building it took a third of the check.
-        self._cache: dict[str, tuple[int, bytes, ApiKey]] = {}
+        self._cache: dict[str, tuple[int, tuple[bytes, ApiKey]]] = {}
         self._lookup = prepared(
             "api_key",
             scope.db.dialect,
@@ -252,7 +252,7 @@ class ApiKeys:
         version = self.registry.version()
         cached = self._cache.get(key_id)
         if cached is not None and cached[0] == version:
-            return cached[1], cached[2]
+            return cached[1]
         with self.scope.connections.snapshot() as cursor:
             row = self._lookup.run(cursor, {"id": key_id}).fetchone()
         if row is None:
@@ -261,7 +261,7 @@ class ApiKeys:
             self._cache.clear()
         columns = dict(zip(_COLUMNS, row, strict=True))
         stored = bytes(columns["secret_sha256"]), _key(columns)
-        self._cache[key_id] = (version, *stored)
+        self._cache[key_id] = (version, stored)
         return stored
 
     def refuse(self, refusal: Refusal) -> NoReturn:
