@@ -1,7 +1,8 @@
 """Synthetic usage events for ``bench_analytics``: one Parquet file, as the store holds them.
 
 The rows look like what ``EventStore`` keeps after ingestion (its schema: the
-subject is already a 16-hex-digit pseudonym, free text already scrubbed), with the
+subject is already a 16-hex-digit pseudonym, free text already scrubbed; its row
+groups of ``store.BATCH`` rows), with the
 vocabulary of ``needtoknow.analytics.demo`` (500 pages, 2,000 search terms, 30 days
 from 2026-11-01, Indian state codes). ``demo.events`` yields one dict at a time, far
 too slow for 10M rows, so this draws whole columns with numpy instead, ~1M rows per
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from needtoknow.analytics.demo import ADS, LINKS, PAGES, PLANS, REGIONS, TERMS
+from needtoknow.analytics.store import BATCH
 
 # The 9 columns the store held when this benchmark was written (``store.SCHEMA`` has
 # since gained ``value``, which no query here reads), spelled out so the data stay put.
@@ -55,7 +57,7 @@ def generate(path: Path, events: int, subjects: int = 200_000, seed: int = 2026)
     temporary = path.with_name(path.name + ".partial")
     with pq.ParquetWriter(temporary, SCHEMA) as writer:
         for start in range(0, events, CHUNK):
-            writer.write_table(_chunk(rng, *owners, min(CHUNK, events - start)))
+            writer.write_table(_chunk(rng, *owners, min(CHUNK, events - start)), BATCH)
     temporary.replace(path)
 
 

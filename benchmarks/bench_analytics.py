@@ -522,7 +522,7 @@ def main() -> None:
 
     from needtoknow.analytics.demo import PAGES
 
-    path = args.data / f"events-v2-{args.events}-{args.subjects}-{args.seed}.parquet"
+    path = args.data / f"events-v3-{args.events}-{args.subjects}-{args.seed}.parquet"
     if not path.exists():
         started = time.perf_counter()
         analytics_data.generate(path, args.events, args.subjects, args.seed)

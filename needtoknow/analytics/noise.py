@@ -13,9 +13,9 @@ OpenDP's accountant says, not a formula of ours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import orjson
@@ -23,7 +23,7 @@ from opendp.accuracy import discrete_laplacian_scale_to_accuracy
 from opendp.domains import atom_domain, map_domain, vector_domain
 from opendp.measurements import then_laplace, then_laplace_threshold
 from opendp.metrics import absolute_distance, l01inf_distance, l1_distance
-from opendp.mod import binary_search, binary_search_param, enable_features
+from opendp.mod import binary_search, enable_features
 from opendp.typing import i64
 
 # OpenDP's core modules only: ``opendp.prelude`` also imports Polars, NumPy and SciPy
@@ -44,10 +44,12 @@ class Mechanism:
     scale: float
     threshold: int | None = None
 
-    @property
+    @cached_property
     def error(self) -> int:
         """The noise's bound at :data:`CONFIDENCE`, as OpenDP's own scale-to-accuracy
-        gives it (whole numbers: the noise is on integers, so the floor keeps coverage)."""
+        gives it (whole numbers: the noise is on integers, so the floor keeps coverage).
+        Worked out once: every released row carries it, and OpenDP takes ~80 µs a call
+        (15,000 rows spent 1.2 s here before it was kept)."""
         return int(discrete_laplacian_scale_to_accuracy(self.scale, 1 - CONFIDENCE))
 
     @property
@@ -61,10 +63,8 @@ def vector(l1: int, epsilon: float) -> Mechanism:
     """Discrete Laplace on a vector of totals whose L1 distance is at most ``l1`` when
     one subject is added or removed."""
     space = _vector_space()
-    scale = float(
-        binary_search_param(
-            lambda s: space >> then_laplace(scale=s), d_in=l1, d_out=epsilon, T=float
-        )
+    scale = _smallest_scale(
+        lambda s: (space >> then_laplace(scale=s)).map(l1) <= epsilon, l1 / epsilon
     )
     return Mechanism(space >> then_laplace(scale=scale), l1, scale)
 
@@ -79,12 +79,22 @@ def thresholded(partitions: int, per_partition: int, epsilon: float, delta: floa
     def make(scale: float, threshold: int) -> Any:
         return space >> then_laplace_threshold(scale=scale, threshold=threshold)
 
-    scale = float(binary_search(lambda s: make(s, _NO_THRESHOLD).map(d_in)[0] <= epsilon, T=float))
+    scale = _smallest_scale(
+        lambda s: make(s, _NO_THRESHOLD).map(d_in)[0] <= epsilon,
+        partitions * per_partition / epsilon,
+    )
     # Bounded (a threshold is at least l∞ and an i32), the search is a plain bisection:
     # ~10 ms instead of ~260 ms unbounded.
     within = (per_partition, 2**31 - 1)
     threshold = int(binary_search(lambda t: make(scale, int(t)).map(d_in)[1] <= delta, within))
     return Mechanism(make(scale, threshold), d_in, scale, threshold)
+
+
+def _smallest_scale(fits: Callable[[float], bool], guess: float) -> float:
+    """The scale OpenDP's own map says spends no more than ε. Laplace's ε is the L1
+    sensitivity over the scale, so that quotient is tried first (one map, ~0.2 ms);
+    should OpenDP's rounding refuse it, its search finds the scale (~100 maps)."""
+    return guess if fits(guess) else float(binary_search(fits, T=float))
 
 
 def release_vector(mechanism: Mechanism, totals: list[int]) -> list[int]:

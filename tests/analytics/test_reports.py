@@ -7,11 +7,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import opendp.accuracy
 import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from needtoknow.analytics import EventStore
+from needtoknow.analytics import EventStore, noise
 from needtoknow.analytics.reports import Reports, plan
 from needtoknow.analytics.spec import ReportSpec, parse_spec
 from needtoknow.errors import BudgetExceeded, PolicyDenied
@@ -122,6 +123,26 @@ def test_a_report_is_noisy_counts_charged_then_released(reports: Reports, vault:
     assert released["detail"]["charge"] == release.ledger_index - 1
     assert released["detail"]["rows_sha256"] and charge["policy_version"] == vault.policy.version
     assert vault.ledger.verify().problems == []
+
+
+def test_each_noisy_columns_interval_is_worked_out_once_not_per_row(
+    reports: Reports, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenDP's scale-to-accuracy takes ~80 µs: asked once per row, a 15,000-row report
+    spent 1.2 s on it (session 21). A mean report has two noisy columns."""
+    calls: list[float] = []
+    accuracy = opendp.accuracy.discrete_laplacian_scale_to_accuracy
+
+    def counted(scale: float, alpha: float) -> float:
+        calls.append(scale)
+        return float(accuracy(scale, alpha))
+
+    monkeypatch.setattr(noise, "discrete_laplacian_scale_to_accuracy", counted)
+    bounds = {"max_partitions": 4, "max_per_partition": 1, "value": [0, 100]}
+    spec = count_spec(measure="mean", bounds=bounds)
+    release = reports.run(spec, "ad_network")
+    assert len(release.rows) == len(PAGES) and all("sum_high" in r for r in release.rows)
+    assert len(calls) == 2
 
 
 def test_a_report_past_the_budget_is_refused_with_what_is_left(
