@@ -16,12 +16,14 @@ request. A committer thread did this until session 18; but each SQLite query on 
 loop then handed the GIL to it and waited to get it back, and a read cost 741 to 1,004 µs
 of CPU instead of 556 to 583 (docs/benchmarks.md). The loop stalls for the commit's fsync,
 once per batch of tens of requests — but never waits for another writer: when the
-database is taken (``commit_now`` returns None) or someone leads or waits to, the turn's
-batch joins the queue a worker thread (or a waiting caller of :meth:`submit`) commits,
-and the loop serves on. Never ahead of the queue: a loop that took the lead whenever it
-was free won every race against the thread woken to commit an earlier batch — the thread
-needs the GIL the loop holds — and under load (two ``ntk serve`` workers, each batch
-waiting for the other's commits) requests waited 11 s for as long as the load lasted.
+database is taken (``commit_now`` returns None), the loop tries again half a millisecond
+later with whatever queued meanwhile, up to :data:`RETRIES` times; when it is still
+taken, or someone leads or waits to, the batch joins the queue a worker thread (or a
+waiting caller of :meth:`submit`) commits, and the loop serves on. Never ahead of the
+queue: a loop that took the lead whenever it was free won every race against the
+thread woken to commit an earlier batch — the thread needs the GIL the loop holds — and
+under load (two ``ntk serve`` workers, each batch waiting for the other's commits)
+requests waited 11 s for as long as the load lasted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ from functools import partial
 from typing import Generic, TypeVar
 
 from needtoknow.errors import Unavailable
+
+# A turn whose commit finds another writer holding the database tries again this
+# often, this many times, before a worker thread waits for it. Handing each such batch
+# to a thread made two `ntk serve` workers trade the GIL between the loop and that
+# thread (7.7 futex calls a request against none with one worker, session 21).
+RETRY_SECONDS = 0.0005
+RETRIES = 8
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -130,10 +139,12 @@ class GroupCommit(Generic[Item, Result]):
             raise Unavailable("the ledger commit this entry shared failed") from mine.error
         return mine.result
 
-    def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _commit_turn(self, loop: asyncio.AbstractEventLoop, tries: int = 0) -> None:
         """On ``loop``: commit what its requests queued this turn, if the database is
-        free at once and nobody leads or waits; else queue the batch behind them, for a
-        worker thread to commit (the loop never waits)."""
+        free at once and nobody leads or waits. If another writer holds the database
+        (mostly another ``ntk serve`` worker's commit), try again a little later with
+        whatever queues meanwhile, a few times; else queue the batch behind them, for a
+        worker thread to commit. The loop never waits either way."""
         with self._ready:
             batch = self._turns.pop(loop, [])
             if not batch:  # close() committed it already
@@ -144,6 +155,10 @@ class GroupCommit(Generic[Item, Result]):
         if free and self._lead(batch, now=True):
             return
         with self._ready:
+            if free and tries < RETRIES and not self._closing:
+                self._turns[loop] = batch + self._turns.get(loop, [])
+                loop.call_later(RETRY_SECONDS, self._commit_turn, loop, tries + 1)
+                return
             self._queue.extend(batch)
             helping, self._helping = self._helping, True
         if not helping:

@@ -17,7 +17,7 @@ import pytest
 from needtoknow.config import Settings, init_vault
 from needtoknow.errors import Unavailable
 from needtoknow.storage.database import writer_busy, writer_lock
-from needtoknow.storage.groupcommit import GroupCommit
+from needtoknow.storage.groupcommit import RETRIES, GroupCommit
 from tests.customers import ASHA
 
 
@@ -311,4 +311,54 @@ def test_a_batch_handed_to_a_thread_is_not_overtaken_by_later_turns() -> None:
     asyncio.run(requests())
     order = [item for batch in commit.batches for item in batch]
     assert order.index(1) < order.index(2) and order.index(1) < order.index(3), commit.batches
+    group.close()
+
+
+class Taken:
+    """A database another writer holds for the first ``busy`` tries of the loop."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.tries = 0
+        self.commit = Recorder()
+
+    def __call__(self, items: list[int]) -> list[int] | None:
+        self.tries += 1
+        return None if self.tries <= self.busy else self.commit(items)
+
+
+def test_a_turn_that_finds_the_database_taken_tries_again_on_the_loop() -> None:
+    """Session 21: each turn that met another writer's commit went to a worker thread,
+    and the loop and that thread traded the GIL (two `ntk serve` workers served 24-32%
+    of the bare endpoint; 33-39% retrying on the loop). The loop now tries again a few
+    times, and what arrives meanwhile joins the batch; no thread is used."""
+    taken = Taken(busy=3)
+    group: GroupCommit[int, int] = GroupCommit(taken.commit, commit_now=taken)
+    executor = Deferred()
+
+    async def requests() -> list[list[int]]:
+        asyncio.get_running_loop().set_default_executor(executor)
+        first = asyncio.ensure_future(group.submit_async([1]))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # its turn: the database is taken
+        assert taken.tries == 1 and not first.done()
+        later = asyncio.ensure_future(group.submit_async([2]))
+        return list(await asyncio.wait_for(asyncio.gather(first, later), 5))
+
+    assert asyncio.run(requests()) == [[10], [20]]
+    assert taken.tries == 4 and not executor.work  # three refusals, then one commit
+    assert taken.commit.batches == [[1, 2]]
+    group.close()
+
+
+def test_a_database_taken_for_longer_is_left_to_a_worker_thread() -> None:
+    taken = Taken(busy=RETRIES + 1)
+    group: GroupCommit[int, int] = GroupCommit(taken.commit, commit_now=taken)
+
+    async def request() -> list[int]:
+        return await asyncio.wait_for(group.submit_async([7]), 5)
+
+    assert asyncio.run(request()) == [70]
+    assert taken.tries == RETRIES + 1  # then the thread's commit, which waits its turn
+    assert taken.commit.batches == [[7]]
     group.close()
