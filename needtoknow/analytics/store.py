@@ -49,10 +49,12 @@ def arrow_schema() -> pa.Schema:
     return pa.schema([(name, types[kind]) for name, kind in COLUMNS])
 
 
-# Events per file and per Parquet row group. Small row groups keep a report's memory
-# flat: a group's pseudonyms (random text) still fit its dictionary page, so DuckDB
-# decodes indices instead of 16-byte strings. At 1M rows the dictionary overflows and
-# reading the subject column alone took 130 MB more (docs/benchmarks.md, session 21).
+# Events per file, so also per Parquet row group (said outright when writing, and the
+# benchmark's generator writes its groups this size). Small groups keep a report's
+# memory flat: a group's pseudonyms (random text) still fit its dictionary page, so
+# DuckDB decodes indices instead of 16-byte strings; in 1M-row groups the dictionary
+# overflows and reading the subject column alone took 130 MB more (docs/benchmarks.md,
+# session 21).
 BATCH = 100_000
 
 

@@ -16,14 +16,15 @@ request. A committer thread did this until session 18; but each SQLite query on 
 loop then handed the GIL to it and waited to get it back, and a read cost 741 to 1,004 µs
 of CPU instead of 556 to 583 (docs/benchmarks.md). The loop stalls for the commit's fsync,
 once per batch of tens of requests — but never waits for another writer: when the
-database is taken (``commit_now`` returns None), the loop tries again half a millisecond
-later with whatever queued meanwhile, up to :data:`RETRIES` times; when it is still
-taken, or someone leads or waits to, the batch joins the queue a worker thread (or a
-waiting caller of :meth:`submit`) commits, and the loop serves on. Never ahead of the
-queue: a loop that took the lead whenever it was free won every race against the
-thread woken to commit an earlier batch — the thread needs the GIL the loop holds — and
-under load (two ``ntk serve`` workers, each batch waiting for the other's commits)
-requests waited 11 s for as long as the load lasted.
+database is taken (``commit_now`` returns None), the loop tries again on each of its
+next :data:`RETRIES` iterations (each serves whatever I/O is ready first) with whatever
+queued meanwhile; when it is still taken, or someone leads or waits to, the batch
+joins the queue a worker thread (or a waiting caller of :meth:`submit`) commits, and
+the loop serves on. Never ahead of the queue: a loop that took the lead whenever it
+was free won every race against the thread woken to commit an earlier batch — the
+thread needs the GIL the loop holds — and under load (two ``ntk serve`` workers, each
+batch waiting for the other's commits) requests waited 11 s for as long as the load
+lasted.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ from typing import Generic, TypeVar
 
 from needtoknow.errors import Unavailable
 
-# A turn whose commit finds another writer holding the database tries again this
-# often, this many times, before a worker thread waits for it. Handing each such batch
-# to a thread made two `ntk serve` workers trade the GIL between the loop and that
-# thread (7.7 futex calls a request against none with one worker, session 21).
-RETRY_SECONDS = 0.0005
+# A turn whose commit finds another writer holding the database tries again on this
+# many of the loop's next iterations before a worker thread waits for it. Handing each
+# such batch to a thread at once made two `ntk serve` workers trade the GIL between the
+# loop and that thread (7.7 futex calls a request against none with one worker, session
+# 21). Iterations, not a delay: uvloop's timers count whole milliseconds.
 RETRIES = 8
 
 Item = TypeVar("Item")
@@ -157,12 +158,15 @@ class GroupCommit(Generic[Item, Result]):
         with self._ready:
             if free and tries < RETRIES and not self._closing:
                 self._turns[loop] = batch + self._turns.get(loop, [])
-                loop.call_later(RETRY_SECONDS, self._commit_turn, loop, tries + 1)
+                loop.call_soon(self._commit_turn, loop, tries + 1)
                 return
             self._queue.extend(batch)
             helping, self._helping = self._helping, True
         if not helping:
-            loop.run_in_executor(None, self._lead_queue)
+            try:
+                loop.run_in_executor(None, self._lead_queue)
+            except RuntimeError:  # the loop is shutting its executor down: commit here
+                self._lead_queue()
 
     def _lead_queue(self) -> None:
         """Wait until nobody leads, then commit whatever is queued (waiting for the

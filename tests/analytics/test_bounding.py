@@ -10,6 +10,7 @@ partitions must not depend on anyone else's data.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -106,6 +107,12 @@ def check(spec: ReportSpec, rows: list[dict[str, Any]], salt: int) -> None:
         totals[key][0] += n
         totals[key][1] += s
     assert all(count <= spec.max_partitions for count in partitions.values())
+    # Exactly min(K, its cells) each: the same query with no practical K gives them all.
+    everything, params = contributions_sql(replace(spec, max_partitions=10_000), salt)
+    cells: dict[str, int] = defaultdict(int)
+    for subject, *_ in db.execute(everything, params).fetchall():
+        cells[subject] += 1
+    assert partitions == {s: min(n, spec.max_partitions) for s, n in cells.items()}
     released = bound(db, spec, salt)
     for key, n, s in zip(released.keys, released.counts, released.sums, strict=True):
         assert [n, s] == totals.get(key, [0, 0])
@@ -136,11 +143,12 @@ def test_no_subject_exceeds_its_declared_contribution(
     rows=st.lists(event, max_size=120),
     salt=st.integers(0, 2**62),
     measure=st.sampled_from(["count", "histogram", "subjects"]),  # sums need public keys
+    k=st.integers(1, 4),
 )
 def test_private_keys_are_bounded_the_same_way(
-    rows: list[dict[str, Any]], salt: int, measure: str
+    rows: list[dict[str, Any]], salt: int, measure: str, k: int
 ) -> None:
-    check(spec(measure, 2, 2, private=True), [*rows, *adversary("x")], salt)
+    check(spec(measure, k, 2, private=True), [*rows, *adversary("x")], salt)
 
 
 def test_draws_tied_at_the_cut_keep_fewer_cells_never_more() -> None:

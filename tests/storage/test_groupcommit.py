@@ -362,3 +362,17 @@ def test_a_database_taken_for_longer_is_left_to_a_worker_thread() -> None:
     assert taken.tries == RETRIES + 1  # then the thread's commit, which waits its turn
     assert taken.commit.batches == [[7]]
     group.close()
+
+
+def test_a_batch_left_as_the_loop_shuts_its_executor_down_is_committed_on_the_loop() -> None:
+    """Review, session 21: with the retries a batch's hand-over may come as the loop
+    shuts down; run_in_executor then raises, and the batch waited for ever."""
+    taken = Taken(busy=RETRIES + 1)
+    group: GroupCommit[int, int] = GroupCommit(taken.commit, commit_now=taken)
+
+    async def request() -> list[int]:
+        await asyncio.get_running_loop().shutdown_default_executor()
+        return await asyncio.wait_for(group.submit_async([5]), 5)
+
+    assert asyncio.run(request()) == [50]
+    group.close()
