@@ -162,7 +162,11 @@ class GroupCommit(Generic[Item, Result]):
                 return
             self._queue.extend(batch)
             helping, self._helping = self._helping, True
+            closing = self._closing
         if not helping:
+            if closing:  # close() came while this batch was out: no thread after it
+                self._lead_queue()
+                return
             try:
                 loop.run_in_executor(None, self._lead_queue)
             except RuntimeError:  # the loop is shutting its executor down: commit here

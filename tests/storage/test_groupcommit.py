@@ -376,3 +376,27 @@ def test_a_batch_left_as_the_loop_shuts_its_executor_down_is_committed_on_the_lo
 
     assert asyncio.run(request()) == [50]
     group.close()
+
+
+def test_a_batch_out_when_close_comes_is_committed_on_the_loop_not_handed_on() -> None:
+    """Review, session 21: close() on another thread while the loop's commit found the
+    database taken left the loop's batch to a worker thread after close had returned."""
+    commit = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(commit, commit_now=lambda items: closing(items))
+    closer = threading.Thread(target=group.close)
+
+    def closing(items: list[int]) -> None:
+        closer.start()  # close() now, and wait until it has begun
+        while not group._closing:
+            time.sleep(0.001)
+        return None  # the database is taken
+
+    executor = Deferred()
+
+    async def request() -> list[int]:
+        asyncio.get_running_loop().set_default_executor(executor)
+        return await asyncio.wait_for(group.submit_async([4]), 5)
+
+    assert asyncio.run(request()) == [40]
+    closer.join(5)
+    assert commit.batches == [[4]] and not executor.work
