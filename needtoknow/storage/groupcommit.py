@@ -143,9 +143,9 @@ class GroupCommit(Generic[Item, Result]):
     def _commit_turn(self, loop: asyncio.AbstractEventLoop, tries: int = 0) -> None:
         """On ``loop``: commit what its requests queued this turn, if the database is
         free at once and nobody leads or waits. If another writer holds the database
-        (mostly another ``ntk serve`` worker's commit), try again a little later with
-        whatever queues meanwhile, a few times; else queue the batch behind them, for a
-        worker thread to commit. The loop never waits either way."""
+        (mostly another ``ntk serve`` worker's commit), try again on the loop's next
+        iterations with whatever queues meanwhile; else queue the batch behind them, for
+        a worker thread to commit. The loop never waits either way."""
         with self._ready:
             batch = self._turns.pop(loop, [])
             if not batch:  # close() committed it already
@@ -157,20 +157,20 @@ class GroupCommit(Generic[Item, Result]):
             return
         with self._ready:
             if free and tries < RETRIES and not self._closing:
-                self._turns[loop] = batch + self._turns.get(loop, [])
+                self._turns[loop] = batch  # this loop's thread alone adds to its turn
                 loop.call_soon(self._commit_turn, loop, tries + 1)
                 return
             self._queue.extend(batch)
             helping, self._helping = self._helping, True
             closing = self._closing
         if not helping:
-            if closing:  # close() came while this batch was out: no thread after it
-                self._lead_queue()
-                return
-            try:
-                loop.run_in_executor(None, self._lead_queue)
-            except RuntimeError:  # the loop is shutting its executor down: commit here
-                self._lead_queue()
+            if not closing:
+                try:
+                    loop.run_in_executor(None, self._lead_queue)
+                    return
+                except RuntimeError:  # the loop is shutting its executor down
+                    pass
+            self._lead_queue()  # here, then: no thread after close() or without executor
 
     def _lead_queue(self) -> None:
         """Wait until nobody leads, then commit whatever is queued (waiting for the
