@@ -27,7 +27,7 @@ from needtoknow.policy import transforms
 from needtoknow.policy.model import ONLY_THROUGH
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customer_sessions, rights_requests
-from needtoknow.storage.store import Held, KeyRow
+from needtoknow.storage.store import Held, KeyRow, Record
 from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
 from needtoknow.vault import minors
 
@@ -50,7 +50,9 @@ def read(
     when nothing is allowed, :class:`NotFound` for an unknown or erased customer,
     :class:`IntegrityError` for tampered data.
     """
-    entry, outcome = _read_one(vault, customer_id, recipient, purpose, categories, context)
+    customer_id, decision = _decided(vault, customer_id, recipient, purpose, categories, context)
+    found = vault.reader.fetch(customer_id) if decision.allowed else None
+    entry, outcome = _disclose(vault, customer_id, decision, context, found)
     vault.ledger.record(entry)
     return _released(outcome)
 
@@ -63,25 +65,30 @@ async def read_async(
     categories: Iterable[str] | None,
     context: Context,
 ) -> Disclosure:
-    """:func:`read` for a coroutine: the same steps on the caller's thread, but the wait
-    for the ledger commit yields the event loop instead of holding a thread. For local
-    databases (SQLite), where the read itself takes microseconds."""
-    entry, outcome = _read_one(vault, customer_id, recipient, purpose, categories, context)
+    """:func:`read` for a coroutine: the same steps on the caller's thread, but the row
+    is fetched with those of the loop's other requests, and the wait for the ledger
+    commit yields the event loop instead of holding a thread. For local databases
+    (SQLite), where the read itself takes microseconds."""
+    customer_id, decision = _decided(vault, customer_id, recipient, purpose, categories, context)
+    found = await vault.reader.fetch_async(customer_id) if decision.allowed else None
+    entry, outcome = _disclose(vault, customer_id, decision, context, found)
     await vault.ledger.record_async(entry)
     return _released(outcome)
 
 
-def _read_one(
+def _decided(
     vault: Vault,
     customer_id: str,
     recipient: str,
     purpose: str,
     categories: Iterable[str] | None,
     context: Context,
-) -> tuple[Entry, Disclosure | NeedToKnowError]:
+) -> tuple[str, Decision]:
+    """The checked customer id and the decision for this customer: what, if anything,
+    the read may fetch the record for."""
     customer_id = checked_customer_id(customer_id)
     decision = decide(vault, recipient, purpose, categories, context, (customer_id,))
-    return _disclose(vault, customer_id, decision, context)
+    return customer_id, _for_customer(vault, decision, customer_id)
 
 
 SESSION_START = timedelta(minutes=1)
@@ -185,9 +192,11 @@ def read_many(
         denials = [ledger_entry(vault, "read", decision, context, cid) for cid in wanted]
         vault.ledger.record_many(denials or [ledger_entry(vault, "read", decision, context)])
         raise PolicyDenied(recipient, purpose, dict(decision.denied))
+    decisions = {cid: _for_customer(vault, decision, cid) for cid in wanted}
+    found = vault.reader.fetch_many([cid for cid, d in decisions.items() if d.allowed])
     disclosures, entries = [], []
     for cid in wanted:
-        entry, outcome = _disclose(vault, cid, decision, context)
+        entry, outcome = _disclose(vault, cid, decisions[cid], context, found.get(cid))
         entries.append(entry)
         if isinstance(outcome, IntegrityError):
             vault.ledger.record_many(entries)
@@ -199,14 +208,13 @@ def read_many(
 
 
 def _disclose(
-    vault: Vault, customer_id: str, general: Decision, context: Context
+    vault: Vault, customer_id: str, decision: Decision, context: Context, found: Record | None
 ) -> tuple[Entry, Disclosure | NeedToKnowError]:
-    """One customer's read: the ledger entry to record, and the disclosure or the error."""
-    decision = _for_customer(vault, general, customer_id)
+    """One customer's read under ``decision`` (:func:`_for_customer`'s) of ``found``, the
+    record fetched if anything was allowed: the ledger entry and the disclosure or error."""
     if not decision.allowed:
         denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
         return ledger_entry(vault, "read", decision, context, customer_id), denied
-    found = vault.reader.fetch(customer_id)
     if found is None:
         entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
         return entry, NotFound(f"no customer {customer_id!r}")

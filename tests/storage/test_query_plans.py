@@ -8,6 +8,7 @@ checked here, on every statement SQLite actually runs (traced, fast paths includ
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -91,6 +92,8 @@ def test_per_customer_paths_find_rows_by_key(traced: tuple[Path, list[str]]) -> 
 
     vault = open_vault(settings).acting("support_team")
     email = vault.get(one, recipient="support_team", purpose="service_delivery").values["email"]
+    vault.get_many([one, two, three], recipient="support_team", purpose="service_delivery")
+    asyncio.run(vault.get_async(two, recipient="support_team", purpose="service_delivery"))
     vault.find("email", email, recipient="support_team", purpose="service_delivery")
     vault.correct(two, {"telephone": "+919812345678"})  # one category, as bench_scale does
     vault.correct(two, {"telephone": "+919812345679", "email": "new.address@example.com"})

@@ -1,0 +1,56 @@
+"""Group read: the rows one turn of an event loop asks for, fetched by one statement.
+
+A customer's row is a primary-key SELECT that takes SQLite ~6 µs while its code and pages
+are hot in the CPU's caches. On a server each read follows a request's worth of other
+Python work, which evicts them, and the same SELECT took ~25 µs (docs/benchmarks.md,
+session 22). Here the requests a loop serves in one turn queue their keys; the first
+schedules one callback after theirs, which fetches every key in one statement and wakes
+them all. The same idea as the group commit (storage.groupcommit), on the read side,
+for callers on an event loop over a local database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Generic, TypeVar
+
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+
+
+class GroupRead(Generic[Key, Value]):
+    """``get`` answers from one call of ``fetch_many`` per loop turn, which returns the
+    values of the keys it found (a missing key: None)."""
+
+    def __init__(self, fetch_many: Callable[[list[Key]], Mapping[Key, Value]]) -> None:
+        self._fetch_many = fetch_many
+        # Each loop's own thread alone touches its turn.
+        self._turns: dict[asyncio.AbstractEventLoop, dict[Key, list[asyncio.Future[Value | None]]]]
+        self._turns = {}
+
+    async def get(self, key: Key) -> Value | None:
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:  # fetch after the turn's other callbacks have asked theirs
+            turn = self._turns[loop] = {}
+            loop.call_soon(self._fetch_turn, loop)
+        future: asyncio.Future[Value | None] = loop.create_future()
+        turn.setdefault(key, []).append(future)
+        return await future
+
+    def _fetch_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        turn = self._turns.pop(loop)
+        try:
+            found = self._fetch_many(list(turn))
+        except Exception as error:  # every waiter's read failed as a read of its own would
+            for futures in turn.values():
+                for future in futures:
+                    if not future.done():  # the request may have been cancelled
+                        future.set_exception(error)
+            return
+        for key, futures in turn.items():
+            value = found.get(key)
+            for future in futures:
+                if not future.done():
+                    future.set_result(value)

@@ -1,0 +1,152 @@
+"""Group read: the customer rows one turn of an event loop asks for, in one statement."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from needtoknow.config import Settings, init_vault
+from needtoknow.errors import NotFound, PolicyDenied
+from needtoknow.storage.groupread import GroupRead
+from needtoknow.storage.store import AMONG
+from needtoknow.vault import Vault
+from tests.customers import ASHA
+
+
+@pytest.fixture
+def traced(tmp_path: Path) -> Iterator[tuple[Vault, list[str]]]:
+    """A SQLite vault, and the SQL of every statement it runs from here on."""
+    statements: list[str] = []
+
+    def trace(connection: object, _: object) -> None:
+        if isinstance(connection, sqlite3.Connection):
+            connection.set_trace_callback(statements.append)
+
+    event.listen(sa.Engine, "connect", trace)
+    try:
+        home = tmp_path / "home"
+        vault = init_vault(Settings(home=home, database_url=f"sqlite:///{tmp_path / 'v.db'}"))
+        yield vault, statements
+        vault.close()
+    finally:
+        event.remove(sa.Engine, "connect", trace)
+
+
+def customer_reads(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().startswith("SELECT") and "FROM customers" in s]
+
+
+def people(vault: Vault, n: int) -> dict[str, str]:
+    """``n`` customers: id → e-mail."""
+    emails = [f"person.{k}@example.in" for k in range(n)]
+    return {vault.add({**ASHA, "email": e}).customer_id: e for e in emails}
+
+
+def test_the_reads_of_one_turn_share_one_statement(traced: tuple[Vault, list[str]]) -> None:
+    vault, statements = traced
+    emails = people(vault, 5)
+    ids = list(emails)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    before = vault.ledger.sign_head().tree_size
+    statements.clear()
+
+    async def reads() -> list[Any]:
+        wanted = [ids[n % 5] for n in range(20)] + [unknown]
+        calls = (
+            vault.get_async(cid, recipient="billing_team", purpose="billing") for cid in wanted
+        )
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    found = asyncio.run(reads())
+    assert len(customer_reads(statements)) == 1, customer_reads(statements)
+    assert [d.values["email"] for d in found[:20]] == [emails[ids[n % 5]] for n in range(20)]
+    assert isinstance(found[20], NotFound)
+    assert vault.ledger.sign_head().tree_size == before + 21  # the unknown one too
+    assert vault.ledger.verify().ok
+
+
+def test_a_read_the_policy_denies_fetches_nothing(traced: tuple[Vault, list[str]]) -> None:
+    """Need to know: the record is not even fetched for a read the policy or the
+    customer's consent refuses — alone or among allowed reads of the same turn."""
+    vault, statements = traced
+    cid, other = people(vault, 2)
+    statements.clear()
+
+    async def reads() -> list[Any]:
+        # marketing_contact needs a consent this customer never gave
+        denied = vault.get_async(cid, recipient="marketing_team", purpose="marketing_contact")
+        unknown_purpose = vault.get_async(cid, recipient="billing_team", purpose="resale")
+        allowed = vault.get_async(other, recipient="billing_team", purpose="billing")
+        return list(await asyncio.gather(denied, unknown_purpose, allowed, return_exceptions=True))
+
+    *refused, disclosed = asyncio.run(reads())
+    assert all(isinstance(o, PolicyDenied) for o in refused), refused
+    assert disclosed.customer_id == other
+    fetched = customer_reads(statements)
+    assert len(fetched) == 1 and other in fetched[0] and cid not in fetched[0], fetched
+    statements.clear()
+    assert (
+        vault.get_many([cid], recipient="marketing_team", purpose="marketing_contact") == []
+    )  # recorded as denied, left out
+    assert customer_reads(statements) == []
+
+
+def test_fetch_many_finds_the_live_records_in_statements_of_a_bounded_size(vault: Vault) -> None:
+    """On SQLite and PostgreSQL: more ids than one statement takes, sizes that are not a
+    power of two, an id twice, an unknown one and an erased one."""
+    emails = people(vault, AMONG + 3)
+    ids = list(emails)
+    vault.erase(ids[7])
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for wanted in (ids, ids[:3], [ids[0], ids[0], unknown, ids[7]]):
+        found = vault.reader.fetch_many(wanted)
+        assert set(found) == set(wanted) - {unknown, ids[7]}
+        assert all(found[c].key.customer_id == c for c in found)
+    assert vault.reader.fetch_many([]) == {}
+    disclosed = vault.get_many([*ids, unknown], recipient="billing_team", purpose="billing")
+    assert [d.values["email"] for d in disclosed] == [emails[c] for c in ids if c != ids[7]]
+
+
+def test_a_failed_read_reaches_every_waiter_and_a_cancelled_one_is_skipped() -> None:
+    calls: list[list[str]] = []
+
+    def broken(keys: list[str]) -> dict[str, int]:
+        calls.append(keys)
+        raise OSError("disk gone")
+
+    async def reads() -> list[object]:
+        group: GroupRead[str, int] = GroupRead(broken)
+        left = asyncio.ensure_future(group.get("a"))
+        others = [asyncio.ensure_future(group.get(k)) for k in ("a", "b")]
+        await asyncio.sleep(0)  # all three have asked
+        left.cancel()
+        return await asyncio.gather(left, *others, return_exceptions=True)
+
+    outcomes = asyncio.run(reads())
+    assert calls == [["a", "b"]]
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    assert [type(o) for o in outcomes[1:]] == [OSError, OSError]
+
+
+def test_each_turn_fetches_what_it_asked_and_a_missing_key_is_none() -> None:
+    calls: list[list[str]] = []
+
+    def lengths(keys: list[str]) -> dict[str, int]:
+        calls.append(keys)
+        return {k: len(k) for k in keys if k != "gone"}
+
+    async def reads() -> tuple[list[int | None], int | None]:
+        group: GroupRead[str, int] = GroupRead(lengths)
+        first = await asyncio.gather(*(group.get(k) for k in ("a", "bb", "a", "gone")))
+        return first, await group.get("ccc")
+
+    first, later = asyncio.run(reads())
+    assert first == [1, 2, 1, None] and later == 3
+    assert calls == [["a", "bb", "gone"], ["ccc"]]
