@@ -15,13 +15,17 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
+from needtoknow.errors import Unavailable
+
 Key = TypeVar("Key")
 Value = TypeVar("Value")
 
 
 class GroupRead(Generic[Key, Value]):
     """``get`` answers from one call of ``fetch_many`` per loop turn, which returns the
-    values of the keys it found (a missing key: None)."""
+    values of the keys it found (a missing key: None). ``fetch_many`` should return what
+    is wrong with one key's value as that value, not raise it: whatever it raises fails
+    every read of the turn."""
 
     def __init__(self, fetch_many: Callable[[list[Key]], Mapping[Key, Value]]) -> None:
         self._fetch_many = fetch_many
@@ -43,11 +47,20 @@ class GroupRead(Generic[Key, Value]):
         turn = self._turns.pop(loop)
         try:
             found = self._fetch_many(list(turn))
-        except Exception as error:  # every waiter's read failed as a read of its own would
-            for futures in turn.values():
-                for future in futures:
-                    if not future.done():  # the request may have been cancelled
-                        future.set_exception(error)
+        except BaseException as error:
+            # Every waiter learns the read failed: the first as a read of its own would
+            # have, the others each with a fresh error chained to it (as the group commit
+            # tells its followers). A cancelled request is not waiting any more.
+            waiting = [f for futures in turn.values() for f in futures if not f.done()]
+            for n, future in enumerate(waiting):
+                if n == 0:
+                    future.set_exception(error)
+                    continue
+                shared = Unavailable("the read this request shared failed")
+                shared.__cause__ = error
+                future.set_exception(shared)
+            if not isinstance(error, Exception):
+                raise  # an interrupt or exit, once the waiters know
             return
         for key, futures in turn.items():
             value = found.get(key)

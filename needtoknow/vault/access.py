@@ -27,7 +27,7 @@ from needtoknow.policy import transforms
 from needtoknow.policy.model import ONLY_THROUGH
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customer_sessions, rights_requests
-from needtoknow.storage.store import Held, KeyRow, Record
+from needtoknow.storage.store import Fetched, Held, KeyRow, Record
 from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
 from needtoknow.vault import minors
 
@@ -51,7 +51,7 @@ def read(
     :class:`IntegrityError` for tampered data.
     """
     customer_id, decision = _decided(vault, customer_id, recipient, purpose, categories, context)
-    found = vault.reader.fetch(customer_id) if decision.allowed else None
+    found = _fetch(vault, customer_id) if decision.allowed else None
     entry, outcome = _disclose(vault, customer_id, decision, context, found)
     vault.ledger.record(entry)
     return _released(outcome)
@@ -89,6 +89,15 @@ def _decided(
     customer_id = checked_customer_id(customer_id)
     decision = decide(vault, recipient, purpose, categories, context, (customer_id,))
     return customer_id, _for_customer(vault, decision, customer_id)
+
+
+def _fetch(vault: Vault, customer_id: str) -> Fetched | None:
+    """The customer's record, or the IntegrityError a malformed one is: recorded as the
+    read's outcome like a field that fails to decrypt."""
+    try:
+        return vault.reader.fetch(customer_id)
+    except IntegrityError as exc:
+        return exc
 
 
 SESSION_START = timedelta(minutes=1)
@@ -208,7 +217,7 @@ def read_many(
 
 
 def _disclose(
-    vault: Vault, customer_id: str, decision: Decision, context: Context, found: Record | None
+    vault: Vault, customer_id: str, decision: Decision, context: Context, found: Fetched | None
 ) -> tuple[Entry, Disclosure | NeedToKnowError]:
     """One customer's read under ``decision`` (:func:`_for_customer`'s) of ``found``, the
     record fetched if anything was allowed: the ledger entry and the disclosure or error."""
@@ -218,18 +227,23 @@ def _disclose(
     if found is None:
         entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
         return entry, NotFound(f"no customer {customer_id!r}")
-    if found.held:
-        decision = _under_holds(decision, found.held, found.fields)
-        if not decision.allowed:
-            denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
-            return ledger_entry(vault, "read", decision, context, customer_id), denied
-    try:
-        values = _open(vault, customer_id, decision, found.key, found.fields)
-    except IntegrityError as exc:
+    values: dict[str, Any] = {}
+    failed = found if isinstance(found, IntegrityError) else None
+    if isinstance(found, Record):
+        if found.held:
+            decision = _under_holds(decision, found.held, found.fields)
+            if not decision.allowed:
+                denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
+                return ledger_entry(vault, "read", decision, context, customer_id), denied
+        try:
+            values = _open(vault, customer_id, decision, found.key, found.fields)
+        except IntegrityError as exc:
+            failed = exc
+    if failed is not None:  # a malformed record, or a field that fails to decrypt
         entry = ledger_entry(
             vault, "read", decision, context, customer_id, outcome="integrity_error"
         )
-        return entry, exc
+        return entry, failed
     shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
     return ledger_entry(vault, "read", shown, context, customer_id), Disclosure(
         customer_id, values, decision, context.request_id

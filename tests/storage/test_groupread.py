@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from needtoknow.config import Settings, init_vault
-from needtoknow.errors import NotFound, PolicyDenied
+from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, Unavailable
 from needtoknow.storage.groupread import GroupRead
-from needtoknow.storage.store import AMONG
+from needtoknow.storage.schema import customers, ledger_entries
+from needtoknow.storage.store import AMONG, Record
 from needtoknow.vault import Vault
 from tests.customers import ASHA
 
@@ -108,31 +111,37 @@ def test_fetch_many_finds_the_live_records_in_statements_of_a_bounded_size(vault
     for wanted in (ids, ids[:3], [ids[0], ids[0], unknown, ids[7]]):
         found = vault.reader.fetch_many(wanted)
         assert set(found) == set(wanted) - {unknown, ids[7]}
-        assert all(found[c].key.customer_id == c for c in found)
+        assert all(isinstance(r, Record) and r.key.customer_id == c for c, r in found.items())
     assert vault.reader.fetch_many([]) == {}
     disclosed = vault.get_many([*ids, unknown], recipient="billing_team", purpose="billing")
     assert [d.values["email"] for d in disclosed] == [emails[c] for c in ids if c != ids[7]]
 
 
 def test_a_failed_read_reaches_every_waiter_and_a_cancelled_one_is_skipped() -> None:
+    """The first waiter gets the error as a read of its own would; the others a fresh
+    Unavailable each, chained to it; nobody waits for ever."""
     calls: list[list[str]] = []
 
     def broken(keys: list[str]) -> dict[str, int]:
         calls.append(keys)
         raise OSError("disk gone")
 
-    async def reads() -> list[object]:
+    async def reads() -> list[Any]:
         group: GroupRead[str, int] = GroupRead(broken)
         left = asyncio.ensure_future(group.get("a"))
-        others = [asyncio.ensure_future(group.get(k)) for k in ("a", "b")]
-        await asyncio.sleep(0)  # all three have asked
+        others = [asyncio.ensure_future(group.get(k)) for k in ("a", "b", "c")]
+        await asyncio.sleep(0)  # all four have asked
         left.cancel()
-        return await asyncio.gather(left, *others, return_exceptions=True)
+        together = asyncio.gather(left, *others, return_exceptions=True)
+        return list(await asyncio.wait_for(together, 5))
 
-    outcomes = asyncio.run(reads())
-    assert calls == [["a", "b"]]
-    assert isinstance(outcomes[0], asyncio.CancelledError)
-    assert [type(o) for o in outcomes[1:]] == [OSError, OSError]
+    left, first, *followers = asyncio.run(reads())
+    assert calls == [["a", "b", "c"]]
+    assert isinstance(left, asyncio.CancelledError)
+    assert isinstance(first, OSError)
+    assert [type(f) for f in followers] == [Unavailable, Unavailable]
+    assert followers[0] is not followers[1]
+    assert all(f.__cause__ is first for f in followers)
 
 
 def test_each_turn_fetches_what_it_asked_and_a_missing_key_is_none() -> None:
@@ -150,3 +159,60 @@ def test_each_turn_fetches_what_it_asked_and_a_missing_key_is_none() -> None:
     first, later = asyncio.run(reads())
     assert first == [1, 2, 1, None] and later == 3
     assert calls == [["a", "bb", "gone"], ["ccc"]]
+
+
+def outcomes(vault: Vault, since: int) -> dict[str | None, str | None]:
+    """Customer id → the outcome of each read entry appended from index ``since``."""
+    with vault.db.connect() as conn:
+        rows: Iterable[str] = conn.execute(
+            sa.select(ledger_entries.c.entry).where(ledger_entries.c.idx >= since)
+        ).scalars()
+        entries = [json.loads(row) for row in rows]
+    return {
+        e["customer_id"]: e.get("detail", {}).get("outcome") for e in entries if e["kind"] == "read"
+    }
+
+
+def test_a_malformed_record_fails_its_own_read_alone_and_is_ledgered(
+    traced: tuple[Vault, list[str]],
+) -> None:
+    """A tampered sealed record among a turn's reads (or a batch's) is that read's
+    integrity error, recorded in the ledger; the other reads are disclosed."""
+    vault, _ = traced
+    bad, good = people(vault, 2)
+    with vault.db.begin() as conn:
+        conn.execute(customers.update().where(customers.c.id == bad).values(sealed_fields=b"\xc1"))
+    size = vault.ledger.sign_head().tree_size
+
+    async def reads() -> list[Any]:
+        calls = (
+            vault.get_async(c, recipient="billing_team", purpose="billing") for c in (bad, good)
+        )
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    failed, disclosed = asyncio.run(reads())
+    assert isinstance(failed, IntegrityError) and disclosed.customer_id == good
+    assert outcomes(vault, size) == {bad: "integrity_error", good: None}
+
+    size = vault.ledger.sign_head().tree_size
+    with pytest.raises(IntegrityError):
+        vault.get(bad, recipient="billing_team", purpose="billing")
+    assert outcomes(vault, size) == {bad: "integrity_error"}
+
+    size = vault.ledger.sign_head().tree_size
+    with pytest.raises(IntegrityError):
+        vault.get_many([good, bad], recipient="billing_team", purpose="billing")
+    assert outcomes(vault, size) == {good: None, bad: "integrity_error"}
+
+
+def test_a_batch_of_any_size_is_one_of_a_few_statements(traced: tuple[Vault, list[str]]) -> None:
+    """IN lists are padded to a power of two, so SQLite prepares a handful of statements
+    however the turns' sizes vary."""
+    vault, statements = traced
+    ids = list(people(vault, 20))
+    statements.clear()
+    for n in range(1, 21):
+        assert set(vault.reader.fetch_many(ids[:n])) == set(ids[:n])
+    lists = [re.search(r"IN \(([^)]*)\)", s) for s in customer_reads(statements)]
+    lengths = {m[1].count(",") + 1 for m in lists if m is not None}
+    assert lengths == {1, 2, 4, 8, 16, 32}
