@@ -182,20 +182,34 @@ class Record:
 Fetched = Record | IntegrityError
 
 
-# A correction runs these on every write: as Prepared statements on the transaction's
-# own cursor (storage.fastpath), not through Core, which cost ~0.3 ms a correction more.
-_LOCKED_RECORD = (
-    sa.select(
+def _live(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """A customer's key and sealed record, where ``where`` and not erased."""
+    return sa.select(
         customers.c.id,
         customers.c.dek_version,
         customers.c.kek_version,
         customers.c.wrapped_dek,
         customers.c.sealed_fields,
         customers.c.held,
-    )
-    .where(customers.c.id == sa.bindparam("customer_id"), customers.c.wrapped_dek.is_not(None))
-    .with_for_update()
-)
+    ).where(where, customers.c.wrapped_dek.is_not(None))
+
+
+def _record(row: Sequence[Any]) -> Record:
+    customer_id, dek_version, kek_version, wrapped, sealed, held = row
+    key = KeyRow(customer_id, int(dek_version), int(kek_version), bytes(wrapped))
+    return Record(key, unpack_fields(bytes(sealed)), unpack_held(held))
+
+
+def _fetched(row: Sequence[Any]) -> Fetched:
+    try:
+        return _record(row)
+    except IntegrityError as exc:
+        return exc
+
+
+# A correction runs these on every write: as Prepared statements on the transaction's
+# own cursor (storage.fastpath), not through Core, which cost ~0.3 ms a correction more.
+_LOCKED_RECORD = _live(customers.c.id == sa.bindparam("customer_id")).with_for_update()
 _REPLACE_FIELDS = (
     customers.update()
     .where(customers.c.id == sa.bindparam("customer_id"))
@@ -225,9 +239,7 @@ def locked_record(conn: Transaction, customer_id: str) -> Record | None:
         row = found.fetchone()
     if row is None:
         return None
-    cid, dek_version, kek_version, wrapped_dek, sealed_fields, held = row
-    key = KeyRow(cid, int(dek_version), int(kek_version), bytes(wrapped_dek))
-    return Record(key, unpack_fields(bytes(sealed_fields)), unpack_held(held))
+    return _record(row)
 
 
 def rekey(
@@ -332,31 +344,6 @@ class Reader:
 
 
 AMONG = 128  # ids a statement of fetch_many asks for
-
-
-def _live(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """A customer's key and sealed record, where ``where`` and not erased."""
-    return sa.select(
-        customers.c.id,
-        customers.c.dek_version,
-        customers.c.kek_version,
-        customers.c.wrapped_dek,
-        customers.c.sealed_fields,
-        customers.c.held,
-    ).where(where, customers.c.wrapped_dek.is_not(None))
-
-
-def _record(row: Sequence[Any]) -> Record:
-    customer_id, dek_version, kek_version, wrapped, sealed, held = row
-    key = KeyRow(customer_id, dek_version, kek_version, bytes(wrapped))
-    return Record(key, unpack_fields(bytes(sealed)), unpack_held(held))
-
-
-def _fetched(row: Sequence[Any]) -> Fetched:
-    try:
-        return _record(row)
-    except IntegrityError as exc:
-        return exc
 
 
 def find(conn: sa.Connection, category: str, digest: bytes) -> list[str]:

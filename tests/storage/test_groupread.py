@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from needtoknow.config import Settings, init_vault
 from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, Unavailable
@@ -24,22 +22,12 @@ from tests.customers import ASHA
 
 
 @pytest.fixture
-def traced(tmp_path: Path) -> Iterator[tuple[Vault, list[str]]]:
-    """A SQLite vault, and the SQL of every statement it runs from here on."""
-    statements: list[str] = []
-
-    def trace(connection: object, _: object) -> None:
-        if isinstance(connection, sqlite3.Connection):
-            connection.set_trace_callback(statements.append)
-
-    event.listen(sa.Engine, "connect", trace)
-    try:
-        home = tmp_path / "home"
-        vault = init_vault(Settings(home=home, database_url=f"sqlite:///{tmp_path / 'v.db'}"))
-        yield vault, statements
-        vault.close()
-    finally:
-        event.remove(sa.Engine, "connect", trace)
+def traced(tmp_path: Path, sqlite_statements: list[str]) -> Iterator[tuple[Vault, list[str]]]:
+    """A SQLite vault, and the SQL of every statement it runs."""
+    home = tmp_path / "home"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{tmp_path / 'v.db'}"))
+    yield vault, sqlite_statements
+    vault.close()
 
 
 def customer_reads(statements: list[str]) -> list[str]:

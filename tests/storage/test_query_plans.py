@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy import event
 
 from needtoknow.config import Settings, init_vault, open_vault
 from needtoknow.demo.customers import customers
@@ -41,19 +38,9 @@ KEYS = re.compile(r"\b(?:id|customer_id|rowid)=\?|\bidx[=<>]")  # an entry's idx
 
 
 @pytest.fixture
-def traced(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
-    """The SQL of every statement a freshly opened vault runs (parameters inlined)."""
-    statements: list[str] = []
-
-    def trace(connection: object, _: object) -> None:
-        if isinstance(connection, sqlite3.Connection):
-            connection.set_trace_callback(statements.append)
-
-    event.listen(sa.Engine, "connect", trace)
-    try:
-        yield tmp_path / "vault.db", statements
-    finally:
-        event.remove(sa.Engine, "connect", trace)
+def traced(tmp_path: Path, sqlite_statements: list[str]) -> tuple[Path, list[str]]:
+    """A path for a fresh vault, and the SQL of every statement it runs."""
+    return tmp_path / "vault.db", sqlite_statements
 
 
 def bad_steps(database: Path, statements: list[str], customer_ids: list[str]) -> list[str]:
