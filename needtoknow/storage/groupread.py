@@ -50,17 +50,18 @@ class GroupRead(Generic[Key, Value]):
         except BaseException as error:
             # Every waiter learns the read failed: the first as a read of its own would
             # have, the others each with a fresh error chained to it (as the group commit
-            # tells its followers). A cancelled request is not waiting any more.
+            # tells its followers). A cancelled request is not waiting any more. An
+            # interrupt or exit goes on out of the loop, its waiters told it failed.
             waiting = [f for futures in turn.values() for f in futures if not f.done()]
             for n, future in enumerate(waiting):
-                if n == 0:
+                if n == 0 and isinstance(error, Exception):
                     future.set_exception(error)
                     continue
                 shared = Unavailable("the read this request shared failed")
                 shared.__cause__ = error
                 future.set_exception(shared)
             if not isinstance(error, Exception):
-                raise  # an interrupt or exit, once the waiters know
+                raise
             return
         for key, futures in turn.items():
             value = found.get(key)

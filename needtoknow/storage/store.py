@@ -195,9 +195,15 @@ def _live(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
 
 
 def _record(row: Sequence[Any]) -> Record:
+    """The row as a Record; a row no write of ours makes (a version that is no number, a
+    live row without its sealed record) is an integrity failure."""
     customer_id, dek_version, kek_version, wrapped, sealed, held = row
-    key = KeyRow(customer_id, int(dek_version), int(kek_version), bytes(wrapped))
-    return Record(key, unpack_fields(bytes(sealed)), unpack_held(held))
+    try:
+        key = KeyRow(customer_id, int(dek_version), int(kek_version), bytes(wrapped))
+        sealed = bytes(sealed)
+    except (TypeError, ValueError):
+        raise IntegrityError() from None
+    return Record(key, unpack_fields(sealed), unpack_held(held))
 
 
 def _fetched(row: Sequence[Any]) -> Fetched:

@@ -228,7 +228,8 @@ def _disclose(
         entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
         return entry, NotFound(f"no customer {customer_id!r}")
     values: dict[str, Any] = {}
-    failed = found if isinstance(found, IntegrityError) else None
+    # A fresh error per read: requests of one turn for the same record share its value.
+    failed = IntegrityError() if isinstance(found, IntegrityError) else None
     if isinstance(found, Record):
         if found.held:
             decision = _under_holds(decision, found.held, found.fields)

@@ -149,6 +149,25 @@ def test_each_turn_fetches_what_it_asked_and_a_missing_key_is_none() -> None:
     assert calls == [["a", "bb", "gone"], ["ccc"]]
 
 
+def test_an_interrupt_in_the_read_leaves_no_waiter_waiting() -> None:
+    """Ctrl-C (or an exit) inside the turn's read goes on out of the loop, and every
+    waiter has learnt its read failed: none is left waiting for ever."""
+
+    def interrupted(keys: list[str]) -> dict[str, int]:
+        raise KeyboardInterrupt
+
+    loop = asyncio.new_event_loop()
+    try:
+        group: GroupRead[str, int] = GroupRead(interrupted)
+        waiters = [loop.create_task(group.get(k)) for k in ("a", "b")]
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.wait(waiters))
+        loop.run_until_complete(asyncio.wait(waiters, timeout=5))
+        assert [type(w.exception()) for w in waiters] == [Unavailable, Unavailable]
+    finally:
+        loop.close()
+
+
 def outcomes(vault: Vault, since: int) -> dict[str | None, str | None]:
     """Customer id → the outcome of each read entry appended from index ``since``."""
     with vault.db.connect() as conn:
@@ -161,25 +180,39 @@ def outcomes(vault: Vault, since: int) -> dict[str | None, str | None]:
     }
 
 
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"sealed_fields": b"\xc1"},  # not a MessagePack map
+        {"sealed_fields": None},
+        {"kek_version": None},
+        {"dek_version": "x"},
+    ],
+    ids=["frame", "no-record", "no-kek-version", "text-version"],
+)
 def test_a_malformed_record_fails_its_own_read_alone_and_is_ledgered(
-    traced: tuple[Vault, list[str]],
+    traced: tuple[Vault, list[str]], tampered: dict[str, Any]
 ) -> None:
-    """A tampered sealed record among a turn's reads (or a batch's) is that read's
-    integrity error, recorded in the ledger; the other reads are disclosed."""
+    """A tampered row among a turn's reads (or a batch's) is that read's integrity error,
+    recorded in the ledger; the other reads are disclosed. Reads of the same bad row in
+    one turn each get an error of their own."""
     vault, _ = traced
     bad, good = people(vault, 2)
     with vault.db.begin() as conn:
-        conn.execute(customers.update().where(customers.c.id == bad).values(sealed_fields=b"\xc1"))
+        conn.execute(customers.update().where(customers.c.id == bad).values(**tampered))
     size = vault.ledger.sign_head().tree_size
 
     async def reads() -> list[Any]:
         calls = (
-            vault.get_async(c, recipient="billing_team", purpose="billing") for c in (bad, good)
+            vault.get_async(c, recipient="billing_team", purpose="billing")
+            for c in (bad, good, bad)
         )
         return list(await asyncio.gather(*calls, return_exceptions=True))
 
-    failed, disclosed = asyncio.run(reads())
-    assert isinstance(failed, IntegrityError) and disclosed.customer_id == good
+    failed, disclosed, again = asyncio.run(reads())
+    assert isinstance(failed, IntegrityError) and isinstance(again, IntegrityError)
+    assert failed is not again
+    assert disclosed.customer_id == good
     assert outcomes(vault, size) == {bad: "integrity_error", good: None}
 
     size = vault.ledger.sign_head().tree_size
