@@ -27,7 +27,7 @@ from needtoknow.policy import transforms
 from needtoknow.policy.model import ONLY_THROUGH
 from needtoknow.storage.database import reading, stored_utc
 from needtoknow.storage.schema import customer_sessions, rights_requests
-from needtoknow.storage.store import Fetched, Held, KeyRow, Record
+from needtoknow.storage.store import Fetched, Held, KeyRow
 from needtoknow.types import Context, Decision, Disclosure, checked_customer_id
 from needtoknow.vault import minors
 
@@ -227,28 +227,26 @@ def _disclose(
     if found is None:
         entry = ledger_entry(vault, "read", decision, context, customer_id, outcome="not_found")
         return entry, NotFound(f"no customer {customer_id!r}")
-    values: dict[str, Any] = {}
-    # A fresh error per read: requests of one turn for the same record share its value.
-    failed = IntegrityError() if isinstance(found, IntegrityError) else None
-    if isinstance(found, Record):
-        if found.held:
-            decision = _under_holds(decision, found.held, found.fields)
-            if not decision.allowed:
-                denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
-                return ledger_entry(vault, "read", decision, context, customer_id), denied
-        try:
-            values = _open(vault, customer_id, decision, found.key, found.fields)
-        except IntegrityError as exc:
-            failed = exc
-    if failed is not None:  # a malformed record, or a field that fails to decrypt
-        entry = ledger_entry(
-            vault, "read", decision, context, customer_id, outcome="integrity_error"
-        )
-        return entry, failed
+    if isinstance(found, IntegrityError):  # a fresh error: one turn's reads share values
+        return _unreadable(vault, decision, context, customer_id), IntegrityError()
+    if found.held:
+        decision = _under_holds(decision, found.held, found.fields)
+        if not decision.allowed:
+            denied = PolicyDenied(decision.recipient, decision.purpose, dict(decision.denied))
+            return ledger_entry(vault, "read", decision, context, customer_id), denied
+    try:
+        values = _open(vault, customer_id, decision, found.key, found.fields)
+    except IntegrityError as exc:
+        return _unreadable(vault, decision, context, customer_id), exc
     shown = decision if len(values) == len(decision.allowed) else _narrowed(decision, values)
     return ledger_entry(vault, "read", shown, context, customer_id), Disclosure(
         customer_id, values, decision, context.request_id
     )
+
+
+def _unreadable(vault: Vault, decision: Decision, context: Context, customer_id: str) -> Entry:
+    """The entry of a read whose record is malformed or a field fails to decrypt."""
+    return ledger_entry(vault, "read", decision, context, customer_id, outcome="integrity_error")
 
 
 def _for_customer(vault: Vault, decision: Decision, customer_id: str) -> Decision:
