@@ -12,7 +12,11 @@ it erased when a backup comes back:
   Then what an erasure destroyed since the backup is sealed in the copy under data keys
   wrapped by KEK versions of that time; once those versions are retired (``ntk keys
   rotate``, then ``ntk keys retire`` after the backup retention period) nothing opens
-  them. The restore counts such records and says so.
+  them, and the restore erases what is left of them (the row, its blind indexes, its
+  notes), each with an ``erase`` entry: a lookup must not find whom nothing can read.
+  Before that, the key provider is tried on one key of each KEK version the copy uses:
+  a version it never held, or a key it cannot open, means another vault's key file (or
+  an older copy of this one), and the restore stops there, before anything is erased.
 
 The tail is written to ``restore.pending`` in the vault's home (``Settings.restore_pending``)
 before the database is replaced, so a restore cut short is finished by running it again
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,14 +36,16 @@ import sqlalchemy as sa
 
 from needtoknow.backups import copies
 from needtoknow.config import Settings, open_vault
-from needtoknow.errors import LedgerTampered, NeedToKnowError, ValidationError
+from needtoknow.crypto import envelope
+from needtoknow.crypto.keys import retired
+from needtoknow.errors import IntegrityError, LedgerTampered, NeedToKnowError, ValidationError
 from needtoknow.guards.output import replacing
 from needtoknow.ledger import Ledger, log, merkle
 from needtoknow.moments import utc_text
 from needtoknow.records.shred import shred
 from needtoknow.storage import connect, notes, scrubs, store
 from needtoknow.storage.database import reading
-from needtoknow.storage.schema import backups, consents, customers
+from needtoknow.storage.schema import backups, consents
 from needtoknow.vault import Vault
 from needtoknow.vault.vault import utc_now
 
@@ -76,7 +82,7 @@ class Restored:
     carried: int  # entries carried over
     erasures: int  # customers (or some of their categories) erased again
     withdrawals: int  # consents withdrawn again
-    unopenable: int  # records wrapped by a KEK version the key provider no longer holds
+    unopenable: int  # records sealed under retired KEK versions, erased by the restore
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,7 +153,7 @@ def restore(settings: Settings, src: Path, clock: Any = utc_now) -> Restored:
     copies.load(engine, src)
     vault = open_vault(settings, clock=clock, db=engine)  # migrates an older copy
     try:
-        restored = _carry_over(vault, pending, header)
+        restored = _carry_over(vault, pending, header, _retired_in_copy(vault))
     finally:
         vault.close()
     pending.unlink()
@@ -206,7 +212,32 @@ def _tail(pending: Path) -> Iterator[bytes]:
             yield line.rstrip(b"\n")
 
 
-def _carry_over(vault: Vault, pending: Path, header: dict[str, Any]) -> Restored:
+def _retired_in_copy(vault: Vault) -> set[int]:
+    """The retired KEK versions the copy's records are sealed under, once the key provider
+    has opened a key of each other version the copy uses; otherwise the restore stops
+    (unfinished: ``restore.pending`` stays for a run with the right keys)."""
+    keys = vault.scope.keys
+    with reading(vault.db) as conn:
+        samples = store.key_per_kek(conn)
+    gone = retired(keys, samples)
+    held = set(keys.versions())
+    for version, key in sorted(samples.items()):
+        if version in gone:
+            continue
+        try:
+            if version not in held:
+                raise IntegrityError()
+            envelope.unwrap_dek(keys, version, key.wrapped_dek, key.customer_id, key.dek_version)
+        except IntegrityError:
+            raise NeedToKnowError(
+                f"the key provider cannot open the copy's keys wrapped by KEK version "
+                f"{version} (it holds {', '.join(map(str, sorted(held)))}): run the restore "
+                "again with the keys this backup was taken under; nothing was erased"
+            ) from None
+    return gone
+
+
+def _carry_over(vault: Vault, pending: Path, header: dict[str, Any], gone: set[int]) -> Restored:
     with reading(vault.db) as conn:
         size = log.state(conn).size
     known = header["tree_size"] is not None
@@ -221,7 +252,7 @@ def _carry_over(vault: Vault, pending: Path, header: dict[str, Any]) -> Restored
             if merkle.root(log.StoredTree(conn), size).hex() != header["root_hash"]:
                 raise LedgerTampered()
     now = vault.clock()
-    again = _Again(vault, now)
+    again = _Again(vault, now, gone)
     with vault.db.begin() as conn:
         batch: list[bytes] = []
         for data in _tail(pending):
@@ -231,11 +262,7 @@ def _carry_over(vault: Vault, pending: Path, header: dict[str, Any]) -> Restored
                 batch = []
         again.carry(conn, batch)
         again.finish(conn)
-        unopenable = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(customers)
-            .where(customers.c.kek_version.not_in(vault.scope.keys.versions()))
-        ).scalar_one()
+        unopenable = again.erase_unopenable(conn)
         restored = Restored(
             header["sha256"],
             size,
@@ -243,7 +270,7 @@ def _carry_over(vault: Vault, pending: Path, header: dict[str, Any]) -> Restored
             again.carried,
             len(again.erased),
             again.withdrawals,
-            int(unopenable),
+            unopenable,
         )
         Ledger.append(conn, vault.scope.entry("restore", time=now, detail=restored.to_json()))
     vault.scrub_pending()
@@ -254,9 +281,10 @@ def _carry_over(vault: Vault, pending: Path, header: dict[str, Any]) -> Restored
 class _Again:
     """Carries entries over and does again what they record that must stay done."""
 
-    def __init__(self, vault: Vault, now: datetime) -> None:
+    def __init__(self, vault: Vault, now: datetime, gone: set[int]) -> None:
         self.vault = vault
         self.now = now
+        self.gone = gone  # retired KEK versions: records sealed under them stay shut
         self.carried = 0
         self.erased: set[str] = set()
         self.withdrawals = 0
@@ -281,7 +309,7 @@ class _Again:
         self, conn: sa.Connection, customer_id: str, categories: list[str], detail: Any
     ) -> None:
         if detail.get("held"):  # some categories kept for a hold: only the rest go
-            gone = shred(conn, self.vault.scope.keys, customer_id, categories, self.now)
+            gone = self._shred(conn, customer_id, categories)
         else:
             gone = ["*"] if store.erase(conn, customer_id, self.now) else []
             notes.clear_for(conn, [customer_id])
@@ -304,8 +332,44 @@ class _Again:
             )
         ).rowcount
         self.withdrawals += int(closed > 0)
-        if shred(conn, self.vault.scope.keys, customer_id, detail.get("erased", []), self.now):
+        if self._shred(conn, customer_id, detail.get("erased", [])):
             self.erased.add(customer_id)
+
+    def _shred(self, conn: sa.Connection, customer_id: str, categories: list[str]) -> list[str]:
+        """:func:`shred`, unless the record is sealed under a retired KEK: then nothing can
+        open it to keep the rest, and :meth:`erase_unopenable` erases it whole."""
+        found = store.locked_record(conn, customer_id)
+        if found is not None and found.key.kek_version in self.gone:
+            return []
+        return shred(conn, self.vault.scope.keys, customer_id, categories, self.now)
 
     def finish(self, conn: sa.Connection) -> None:
         scrubs.record(conn, sorted(self.erased), "erase", self.now)
+
+    def erase_unopenable(self, conn: sa.Connection) -> int:
+        """Erase every record sealed under a retired KEK version, each with an ``erase``
+        entry after the carried ones; returns how many. What an erasure destroyed while the
+        ledger of it was lost is among them, and its blind indexes would still answer a
+        lookup: whom nothing can read, nothing may find."""
+        erased, after = 0, ""
+        while self.gone and (found := store.sealed_under(conn, sorted(self.gone), after, BATCH)):
+            ids = [customer_id for customer_id, _ in found]
+            store.erase_many(conn, ids, self.now)
+            notes.clear_for(conn, ids)
+            scrubs.record(conn, ids, "erase", self.now)
+            erase = self.vault.scope.entry("erase", time=self.now)
+            Ledger.append_many(
+                conn,
+                [
+                    replace(
+                        erase,
+                        customer_id=customer_id,
+                        categories=categories,
+                        detail={"cause": "restore", "reason": "sealed under a retired KEK"},
+                    )
+                    for customer_id, categories in found
+                ],
+            )
+            erased += len(found)
+            after = ids[-1]
+        return erased

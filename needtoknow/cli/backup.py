@@ -74,6 +74,7 @@ def restore(
     )
     if restored.unopenable:
         stdout.print(
-            f"[yellow]{restored.unopenable} records are sealed under retired key versions "
-            "and cannot be read[/yellow]"
+            f"[yellow]{restored.unopenable} records were sealed under retired key versions: "
+            "no key can read them, so they were erased (their 'erase' entries name "
+            "them)[/yellow]"
         )

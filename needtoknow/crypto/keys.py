@@ -15,7 +15,7 @@ import hmac
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +125,16 @@ def endorsement_bytes(old: bytes, new: bytes) -> bytes:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def retired(keys: KeyProvider, versions: Iterable[int]) -> set[int]:
+    """Those of ``versions`` this provider held once and destroyed (:meth:`KeyProvider.retire`).
+    Versions are numbered from 1, a rotation makes the next one active, and the active one
+    cannot be retired: so a version below the active one that the provider lacks was
+    retired here, and one above it was never held here (another vault's key file, or an
+    older copy of this one) — which a restore must refuse, not take for destroyed."""
+    held, active = set(keys.versions()), keys.active_version()
+    return {v for v in versions if 1 <= v < active and v not in held}
 
 
 class LocalKeyFile:

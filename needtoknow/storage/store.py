@@ -456,6 +456,53 @@ def count_wrapped_with(conn: sa.Connection, kek_version: int) -> int:
     return int(count)
 
 
+def key_per_kek(conn: sa.Connection) -> dict[int, KeyRow]:
+    """One live key (the lowest id's) wrapped by each KEK version the records use: what a
+    restore tries the key provider on before it trusts it with the rest."""
+    first = (
+        sa.select(sa.func.min(customers.c.id))
+        .where(customers.c.wrapped_dek.is_not(None), customers.c.kek_version.is_not(None))
+        .group_by(customers.c.kek_version)
+    )
+    rows = conn.execute(
+        sa.select(
+            customers.c.id,
+            customers.c.dek_version,
+            customers.c.kek_version,
+            customers.c.wrapped_dek,
+        ).where(customers.c.id.in_(first))
+    )
+    return {
+        r.kek_version: KeyRow(r.id, r.dek_version, r.kek_version, bytes(r.wrapped_dek))
+        for r in rows
+    }
+
+
+def sealed_under(
+    conn: sa.Connection, kek_versions: Sequence[int], after_id: str, limit: int
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Up to ``limit`` live customers whose keys ``kek_versions`` wrap, in id order after
+    ``after_id``, each with the categories its record holds (none if it is malformed)."""
+    rows = conn.execute(
+        sa.select(customers.c.id, customers.c.sealed_fields)
+        .where(
+            customers.c.wrapped_dek.is_not(None),
+            customers.c.kek_version.in_(kek_versions),
+            customers.c.id > after_id,
+        )
+        .order_by(customers.c.id)
+        .limit(limit)
+    )
+    return [(row.id, _categories(row.sealed_fields)) for row in rows]
+
+
+def _categories(sealed: bytes | None) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(unpack_fields(bytes(sealed or b""))))
+    except IntegrityError:
+        return ()
+
+
 def live_ids(conn: sa.Connection, limit: int) -> list[str]:
     rows = conn.execute(
         sa.select(customers.c.id)

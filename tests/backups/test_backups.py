@@ -8,6 +8,7 @@ import base64
 import json
 import stat
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from needtoknow.backups import back_up, backups, restore
 from needtoknow.config import Settings, open_vault
+from needtoknow.crypto.keys import LocalKeyFile
 from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
 from needtoknow.health import diagnose
 from needtoknow.vault import Vault
@@ -101,11 +103,12 @@ def test_without_the_ledger_after_it_a_retired_key_keeps_the_erasure(
     vault: Vault, settings: Settings, tmp_path: Path, empty_database: str, reopen: Any
 ) -> None:
     asha = vault.add(ASHA).customer_id
+    vault.keys.rotate()  # a rotation whose rewrap had not reached Asha when the backup ran
+    bob = vault.add(BOB).customer_id
     back_up(vault, tmp_path / "vault.backup")
     vault.erase(asha)
-    old = vault.keys.active_version()
     vault.rotate_keys()
-    vault.retire_key(old)
+    vault.retire_key(1)
     vault.close()
     # The database is lost; the keys (kept apart) and the backup are not.
     elsewhere = Settings(home=settings.home, database_url=empty_database)
@@ -113,11 +116,70 @@ def test_without_the_ledger_after_it_a_retired_key_keeps_the_erasure(
     restored = restore(elsewhere, tmp_path / "vault.backup")
 
     assert restored.ledger_after_backup == "unavailable" and restored.carried == 0
-    assert restored.unopenable >= 1
-    with pytest.raises(NeedToKnowError) as refused:
-        reopen(elsewhere).get(asha, **BILLING)
+    assert restored.unopenable == 1
+    back = reopen(elsewhere)
+    # Whom no key can read, no lookup finds: the record's blind indexes went with it.
+    assert back.find("email", ASHA["email"], **BILLING) == []
+    with pytest.raises(NotFound) as refused:
+        back.get(asha, **BILLING)
     assert "Canarywala" not in str(refused.value)
-    assert [e["kind"] for e in entries(reopen(elsewhere))].count("restore") == 1
+    assert back.get(bob, **BILLING).values["name"] == "Bob Backupwala"
+    assert back.find("email", BOB["email"], **BILLING) == [bob]
+    erased = [e for e in entries(back) if e["kind"] == "erase"]
+    assert [(e["customer_id"], e["detail"]["cause"]) for e in erased] == [(asha, "restore")]
+    assert set(erased[0]["categories"]) == set(ASHA) - {"written_consent"}
+    assert [e["kind"] for e in entries(back)].count("restore") == 1
+    assert back.ledger.verify().ok
+
+
+def test_a_carried_erasure_that_kept_held_categories_of_a_record_no_key_opens_erases_it(
+    vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+) -> None:
+    """Doing a held erasure again means opening the record to keep the held categories;
+    sealed under a retired KEK it cannot be opened, so it goes whole, not the restore."""
+    asha = vault.add(ASHA).customer_id
+    vault.holds.place(asha, ["email"], "Court order", date(2099, 1, 1))
+    back_up(vault, tmp_path / "vault.backup")
+    vault.erase(asha)
+    vault.rotate_keys()
+    vault.retire_key(1)
+    vault.close()
+
+    restored = restore(settings, tmp_path / "vault.backup")
+
+    assert (restored.ledger_after_backup, restored.unopenable) == ("carried", 1)
+    back = reopen()
+    assert back.find("email", ASHA["email"], **BILLING) == []
+    with pytest.raises(NotFound):
+        back.get(asha, **BILLING)
+
+
+def test_a_restore_with_keys_that_cannot_open_the_copy_stops_before_erasing_anything(
+    vault: Vault, settings: Settings, tmp_path: Path, empty_database: str, reopen: Any
+) -> None:
+    """A careless operator's restore: an older copy of the key file (it never held the
+    version the backup's keys are wrapped by), or another vault's (same version numbers,
+    other keys). Taking either for retired keys would erase every customer."""
+    older = settings.key_file.read_bytes()
+    vault.rotate_keys()
+    asha = vault.add(ASHA).customer_id
+    back_up(vault, tmp_path / "vault.backup")
+    vault.close()
+    current = settings.key_file.read_bytes()
+    elsewhere = Settings(home=settings.home, database_url=empty_database)
+    LocalKeyFile.create(tmp_path / "other" / "keys.json").rotate()  # versions 1 and 2
+    other = (tmp_path / "other" / "keys.json").read_bytes()
+
+    for wrong, version in ((older, 2), (other, 2)):
+        settings.key_file.write_bytes(wrong)
+        with pytest.raises(NeedToKnowError, match=f"KEK version {version} .*nothing was erased"):
+            restore(elsewhere, tmp_path / "vault.backup")
+        assert elsewhere.restore_pending.exists()  # unfinished: doctor says so
+
+    settings.key_file.write_bytes(current)
+    restored = restore(elsewhere, tmp_path / "vault.backup")
+    assert restored.unopenable == 0
+    assert reopen(elsewhere).get(asha, **BILLING).values["name"] == ASHA["name"]
 
 
 def test_the_backup_holds_neither_the_keys_nor_plaintext(
