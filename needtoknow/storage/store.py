@@ -404,12 +404,7 @@ def among(conn: sa.Connection, column: Any, ids: Sequence[Any], kind: Any = None
 def stale_keys(conn: sa.Connection, active_kek: int, after_id: str, limit: int) -> list[KeyRow]:
     """Up to ``limit`` live keys not wrapped by ``active_kek``, in id order after ``after_id``."""
     rows = conn.execute(
-        sa.select(
-            customers.c.id,
-            customers.c.dek_version,
-            customers.c.kek_version,
-            customers.c.wrapped_dek,
-        )
+        sa.select(*_KEY)
         .where(
             customers.c.wrapped_dek.is_not(None),
             customers.c.kek_version != active_kek,
@@ -418,7 +413,14 @@ def stale_keys(conn: sa.Connection, active_kek: int, after_id: str, limit: int) 
         .order_by(customers.c.id)
         .limit(limit)
     )
-    return [KeyRow(r.id, r.dek_version, r.kek_version, bytes(r.wrapped_dek)) for r in rows]
+    return [_key_row(r) for r in rows]
+
+
+_KEY = (customers.c.id, customers.c.dek_version, customers.c.kek_version, customers.c.wrapped_dek)
+
+
+def _key_row(row: Any) -> KeyRow:
+    return KeyRow(row.id, row.dek_version, row.kek_version, bytes(row.wrapped_dek))
 
 
 def rewrap(conn: sa.Connection, old: Iterable[KeyRow], new: Iterable[KeyRow]) -> int:
@@ -464,18 +466,8 @@ def key_per_kek(conn: sa.Connection) -> dict[int, KeyRow]:
         .where(customers.c.wrapped_dek.is_not(None), customers.c.kek_version.is_not(None))
         .group_by(customers.c.kek_version)
     )
-    rows = conn.execute(
-        sa.select(
-            customers.c.id,
-            customers.c.dek_version,
-            customers.c.kek_version,
-            customers.c.wrapped_dek,
-        ).where(customers.c.id.in_(first))
-    )
-    return {
-        r.kek_version: KeyRow(r.id, r.dek_version, r.kek_version, bytes(r.wrapped_dek))
-        for r in rows
-    }
+    rows = conn.execute(sa.select(*_KEY).where(customers.c.id.in_(first)))
+    return {r.kek_version: _key_row(r) for r in rows}
 
 
 def sealed_under(
