@@ -25,6 +25,7 @@ with the same backup; ``ntk doctor`` fails until then.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -37,7 +38,7 @@ import sqlalchemy as sa
 from needtoknow.backups import copies
 from needtoknow.config import Settings, open_vault
 from needtoknow.crypto import envelope
-from needtoknow.crypto.keys import retired
+from needtoknow.crypto.keys import KeyProvider, key_check, retired
 from needtoknow.errors import IntegrityError, LedgerTampered, NeedToKnowError, ValidationError
 from needtoknow.guards.output import replacing
 from needtoknow.ledger import Ledger, log, merkle
@@ -45,11 +46,12 @@ from needtoknow.moments import utc_text
 from needtoknow.records.shred import shred
 from needtoknow.storage import connect, notes, scrubs, store
 from needtoknow.storage.database import reading
-from needtoknow.storage.schema import backups, consents
+from needtoknow.storage.schema import backups, consents, key_checks
 from needtoknow.vault import Vault
 from needtoknow.vault.vault import utc_now
 
 BATCH = 1000
+SAMPLES = 5  # keys of each KEK version a restore tries: one damaged key is not the keys
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ def back_up(vault: Vault, dest: Path) -> Backup:
         raise ValidationError("dest", "backup", "exists", "a path that does not exist yet")
     if vault.db.dialect.name == "sqlite" and dest == Path(str(vault.db.url.database)).absolute():
         raise ValidationError("dest", "backup", "is_database", "a path other than the database")
+    with vault.db.begin() as conn:  # the copy must say whose keys open it
+        conn.execute(key_checks.delete().where(key_checks.c.name == "index"))
+        conn.execute(key_checks.insert().values(name="index", digest=key_check(vault.scope.keys)))
     size = copies.dump(vault.db, dest)
     vault.ledger.sign_head()  # sealed past the copy's size: the stored tree gives its root
     with reading(vault.db) as conn:
@@ -213,28 +218,51 @@ def _tail(pending: Path) -> Iterator[bytes]:
 
 
 def _retired_in_copy(vault: Vault) -> set[int]:
-    """The retired KEK versions the copy's records are sealed under, once the key provider
-    has opened a key of each other version the copy uses; otherwise the restore stops
-    (unfinished: ``restore.pending`` stays for a run with the right keys)."""
+    """The retired KEK versions the copy's records are sealed under, once the copy has
+    shown the key provider is its vault's: its key check is the provider's, and some of
+    the keys of each other version it uses open. Otherwise the restore stops before it
+    erases anything (unfinished: ``restore.pending`` stays for a run with the right keys)."""
     keys = vault.scope.keys
     with reading(vault.db) as conn:
-        samples = store.key_per_kek(conn)
-    gone = retired(keys, samples)
-    held = set(keys.versions())
-    for version, key in sorted(samples.items()):
+        stored = conn.execute(
+            sa.select(key_checks.c.digest).where(key_checks.c.name == "index")
+        ).scalar_one_or_none()
+        samples = store.keys_per_kek(conn, SAMPLES)
+    if stored is not None and not hmac.compare_digest(bytes(stored), key_check(keys)):
+        raise _wrong_keys("its key check is not the key provider's: another vault's keys")
+    gone, held = retired(keys, samples), set(keys.versions())
+    opened = False
+    for version, tried in sorted(samples.items()):
         if version in gone:
             continue
-        try:
-            if version not in held:
-                raise IntegrityError()
-            envelope.unwrap_dek(keys, version, key.wrapped_dek, key.customer_id, key.dek_version)
-        except IntegrityError:
-            raise NeedToKnowError(
-                f"the key provider cannot open the copy's keys wrapped by KEK version "
-                f"{version} (it holds {', '.join(map(str, sorted(held)))}): run the restore "
-                "again with the keys this backup was taken under; nothing was erased"
-            ) from None
+        if version not in held:
+            raise _wrong_keys(f"its keys are wrapped by KEK version {version}, never held here")
+        if not any(_opens(keys, key) for key in tried):
+            raise _wrong_keys(f"none of its keys wrapped by KEK version {version} opens")
+        opened = True
+    if gone and stored is None and not opened:
+        raise _wrong_keys(
+            "it predates key checks and no key in it opens, so nothing shows the key "
+            "provider is its vault's"
+        )
     return gone
+
+
+def _opens(keys: KeyProvider, key: store.KeyRow) -> bool:
+    try:
+        envelope.unwrap_dek(
+            keys, key.kek_version, key.wrapped_dek, key.customer_id, key.dek_version
+        )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _wrong_keys(why: str) -> NeedToKnowError:
+    return NeedToKnowError(
+        f"the copy is loaded but not restored: {why}. Put this vault's key file (or token) "
+        "in place and run the same restore again; nothing was erased"
+    )
 
 
 def _carry_over(vault: Vault, pending: Path, header: dict[str, Any], gone: set[int]) -> Restored:
@@ -351,9 +379,10 @@ class _Again:
         entry after the carried ones; returns how many. What an erasure destroyed while the
         ledger of it was lost is among them, and its blind indexes would still answer a
         lookup: whom nothing can read, nothing may find."""
-        erased, after = 0, ""
-        while self.gone and (found := store.sealed_under(conn, sorted(self.gone), after, BATCH)):
-            ids = [customer_id for customer_id, _ in found]
+        shut = store.sealed_under(conn, sorted(self.gone)) if self.gone else []
+        for start in range(0, len(shut), BATCH):
+            ids = shut[start : start + BATCH]
+            found = store.categories_of(conn, ids)
             store.erase_many(conn, ids, self.now)
             notes.clear_for(conn, ids)
             scrubs.record(conn, ids, "erase", self.now)
@@ -367,9 +396,7 @@ class _Again:
                         categories=categories,
                         detail={"cause": "restore", "reason": "sealed under a retired KEK"},
                     )
-                    for customer_id, categories in found
+                    for customer_id, categories in sorted(found.items())
                 ],
             )
-            erased += len(found)
-            after = ids[-1]
-        return erased
+        return len(shut)

@@ -77,6 +77,8 @@ def load(engine: sa.Engine, src: Path) -> None:
         ["--dbname", _libpq_url(engine)],
         [str(src)],
     )
+    with engine.begin() as conn:  # pg_restore leaves no planner statistics
+        conn.exec_driver_sql("ANALYZE")
 
 
 def _copy_sqlite(source: str, target: str, journal_mode: str) -> int:

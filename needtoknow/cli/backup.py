@@ -58,7 +58,8 @@ def restore(
             raise ValidationError("yes", "restore", "required", "--yes with --json")
         if not yes:
             typer.confirm(
-                f"Replace the database at {settings.database_url_safe()} with {src}?",
+                f"Replace the database at {settings.database_url_safe()} with {src}? "
+                "Records in it that only retired keys open will be erased",
                 abort=True,
             )
         restored = restore_backup(settings, src)

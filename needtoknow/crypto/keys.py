@@ -127,6 +127,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+KEY_CHECK = b"needtoknow key check v1"
+
+
+def key_check(keys: KeyProvider) -> bytes:
+    """What tells this provider's keys from another vault's without revealing any: the
+    index key's HMAC of a fixed text (the KEKs sit beside it in the same file or token)."""
+    return keys.mac("index", KEY_CHECK)
+
+
 def retired(keys: KeyProvider, versions: Iterable[int]) -> set[int]:
     """Those of ``versions`` this provider held once and destroyed (:meth:`KeyProvider.retire`).
     Versions are numbered from 1, a rotation makes the next one active, and the active one

@@ -609,3 +609,13 @@ backups = Table(
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("ledger_index", BigInteger, nullable=False),  # the backup's own ledger entry
 )
+
+# What identifies the vault's keys without revealing them: an HMAC of a fixed text under
+# the index key (crypto.keys.key_check), written before each backup. A restore compares
+# it with the key provider's before it takes any KEK version the copy uses for retired.
+key_checks = Table(
+    "key_checks",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False),
+)

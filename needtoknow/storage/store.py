@@ -458,34 +458,44 @@ def count_wrapped_with(conn: sa.Connection, kek_version: int) -> int:
     return int(count)
 
 
-def key_per_kek(conn: sa.Connection) -> dict[int, KeyRow]:
-    """One live key (the lowest id's) wrapped by each KEK version the records use: what a
-    restore tries the key provider on before it trusts it with the rest."""
-    first = (
-        sa.select(sa.func.min(customers.c.id))
-        .where(customers.c.wrapped_dek.is_not(None), customers.c.kek_version.is_not(None))
-        .group_by(customers.c.kek_version)
-    )
-    rows = conn.execute(sa.select(*_KEY).where(customers.c.id.in_(first)))
-    return {r.kek_version: _key_row(r) for r in rows}
-
-
-def sealed_under(
-    conn: sa.Connection, kek_versions: Sequence[int], after_id: str, limit: int
-) -> list[tuple[str, tuple[str, ...]]]:
-    """Up to ``limit`` live customers whose keys ``kek_versions`` wrap, in id order after
-    ``after_id``, each with the categories its record holds (none if it is malformed)."""
-    rows = conn.execute(
-        sa.select(customers.c.id, customers.c.sealed_fields)
-        .where(
-            customers.c.wrapped_dek.is_not(None),
-            customers.c.kek_version.in_(kek_versions),
-            customers.c.id > after_id,
+def keys_per_kek(conn: sa.Connection, each: int) -> dict[int, list[KeyRow]]:
+    """Up to ``each`` live keys (the lowest ids') wrapped by each KEK version the records
+    use: what a restore tries the key provider on before it trusts it with the rest."""
+    ranked = (
+        sa.select(
+            *_KEY,
+            sa.func.row_number()
+            .over(partition_by=customers.c.kek_version, order_by=customers.c.id)
+            .label("rank"),
         )
-        .order_by(customers.c.id)
-        .limit(limit)
+        .where(customers.c.wrapped_dek.is_not(None), customers.c.kek_version.is_not(None))
+        .subquery()
     )
-    return [(row.id, _categories(row.sealed_fields)) for row in rows]
+    found: dict[int, list[KeyRow]] = {}
+    for row in conn.execute(sa.select(ranked).where(ranked.c.rank <= each)):
+        found.setdefault(row.kek_version, []).append(_key_row(row))
+    return found
+
+
+def sealed_under(conn: sa.Connection, kek_versions: Sequence[int]) -> list[str]:
+    """The live customers whose keys ``kek_versions`` wrap, in id order: one scan, where
+    paging by id would re-read what is left under those versions for every page."""
+    rows = conn.execute(
+        sa.select(customers.c.id)
+        .where(customers.c.wrapped_dek.is_not(None), customers.c.kek_version.in_(kek_versions))
+        .order_by(customers.c.id)
+    )
+    return list(rows.scalars())
+
+
+def categories_of(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The categories each live record of ``customer_ids`` holds (none if it is malformed)."""
+    rows = conn.execute(
+        sa.select(customers.c.id, customers.c.sealed_fields).where(
+            among(conn, customers.c.id, customer_ids), customers.c.wrapped_dek.is_not(None)
+        )
+    )
+    return {row.id: _categories(row.sealed_fields) for row in rows}
 
 
 def _categories(sealed: bytes | None) -> tuple[str, ...]:

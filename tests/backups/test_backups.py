@@ -5,7 +5,10 @@ keys are never in the copy."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import shutil
+import sqlite3
 import stat
 from collections.abc import Iterator
 from datetime import date
@@ -17,8 +20,15 @@ import pytest
 from needtoknow.backups import back_up, backups, restore
 from needtoknow.config import Settings, open_vault
 from needtoknow.crypto.keys import LocalKeyFile
-from needtoknow.errors import NeedToKnowError, NotFound, PolicyDenied, ValidationError
+from needtoknow.errors import (
+    IntegrityError,
+    NeedToKnowError,
+    NotFound,
+    PolicyDenied,
+    ValidationError,
+)
 from needtoknow.health import diagnose
+from needtoknow.storage.schema import customers
 from needtoknow.vault import Vault
 from tests.conftest import Clock, postgres_database
 from tests.customers import ASHA
@@ -157,9 +167,10 @@ def test_a_carried_erasure_that_kept_held_categories_of_a_record_no_key_opens_er
 def test_a_restore_with_keys_that_cannot_open_the_copy_stops_before_erasing_anything(
     vault: Vault, settings: Settings, tmp_path: Path, empty_database: str, reopen: Any
 ) -> None:
-    """A careless operator's restore: an older copy of the key file (it never held the
-    version the backup's keys are wrapped by), or another vault's (same version numbers,
-    other keys). Taking either for retired keys would erase every customer."""
+    """A careless operator's restore with the wrong key file: an older copy of this one
+    (it never held the version the copy's keys are wrapped by), another vault's with the
+    same version numbers, and another vault's rotated and retired past every version the
+    copy uses (each of those would look retired: every customer would be erased)."""
     older = settings.key_file.read_bytes()
     vault.rotate_keys()
     asha = vault.add(ASHA).customer_id
@@ -167,19 +178,85 @@ def test_a_restore_with_keys_that_cannot_open_the_copy_stops_before_erasing_anyt
     vault.close()
     current = settings.key_file.read_bytes()
     elsewhere = Settings(home=settings.home, database_url=empty_database)
-    LocalKeyFile.create(tmp_path / "other" / "keys.json").rotate()  # versions 1 and 2
-    other = (tmp_path / "other" / "keys.json").read_bytes()
+    same_versions = LocalKeyFile.create(tmp_path / "a" / "keys.json")
+    same_versions.rotate()  # versions 1 and 2, other keys
+    past_them = LocalKeyFile.create(tmp_path / "b" / "keys.json")
+    for _ in range(2):
+        past_them.rotate()
+    for version in (1, 2):
+        past_them.retire(version)  # only version 3 left
 
-    for wrong, version in ((older, 2), (other, 2)):
+    for wrong, why in (
+        (older, "KEK version 2, never held here"),
+        (same_versions.path.read_bytes(), "another vault's keys"),
+        (past_them.path.read_bytes(), "another vault's keys"),
+    ):
         settings.key_file.write_bytes(wrong)
-        with pytest.raises(NeedToKnowError, match=f"KEK version {version} .*nothing was erased"):
+        with pytest.raises(NeedToKnowError, match=f"{why}.*nothing was erased"):
             restore(elsewhere, tmp_path / "vault.backup")
         assert elsewhere.restore_pending.exists()  # unfinished: doctor says so
 
     settings.key_file.write_bytes(current)
     restored = restore(elsewhere, tmp_path / "vault.backup")
     assert restored.unopenable == 0
-    assert reopen(elsewhere).get(asha, **BILLING).values["name"] == ASHA["name"]
+    back = reopen(elsewhere)
+    assert back.get(asha, **BILLING).values["name"] == ASHA["name"]
+    assert not [e for e in entries(back) if e["kind"] == "erase"]
+
+
+def test_a_copy_without_a_key_check_erases_only_once_a_key_in_it_opens(
+    sqlite_vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+) -> None:
+    """A copy from before key checks: when every key in it is under a version the
+    provider lacks, nothing shows the provider is its vault's, and the restore stops;
+    when a key of another version opens, the provider is trusted and the rest erased."""
+    vault = sqlite_vault
+    asha = vault.add(ASHA).customer_id
+    vault.keys.rotate()  # Bob's key under version 2, Asha's left under 1
+    bob = vault.add(BOB).customer_id
+    back_up(vault, tmp_path / "both.backup")
+    vault.rotate_keys()
+    vault.retire_key(1)
+    vault.close()
+    shutil.copy(tmp_path / "both.backup", tmp_path / "asha.backup")
+    for name, gone in (("both", ()), ("asha", (bob,))):
+        with contextlib.closing(sqlite3.connect(tmp_path / f"{name}.backup")) as copy, copy:
+            copy.execute("DELETE FROM key_checks")
+            copy.executemany("DELETE FROM customers WHERE id = ?", [(g,) for g in gone])
+
+    lost = Settings(home=settings.home, database_url=f"sqlite:///{tmp_path / 'one.db'}")
+    with pytest.raises(NeedToKnowError, match=r"predates key checks.*nothing was erased"):
+        restore(lost, tmp_path / "asha.backup")
+    lost.restore_pending.unlink()  # that copy given up for the other
+
+    lost = Settings(home=settings.home, database_url=f"sqlite:///{tmp_path / 'two.db'}")
+    restored = restore(lost, tmp_path / "both.backup")
+    assert restored.unopenable == 1
+    back = reopen(lost)
+    assert back.find("email", ASHA["email"], **BILLING) == []
+    assert back.get(bob, **BILLING).values["name"] == "Bob Backupwala"
+    assert [e["customer_id"] for e in entries(back) if e["kind"] == "erase"] == [asha]
+
+
+def test_one_damaged_key_does_not_stop_a_restore(
+    vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+) -> None:
+    """The restore tries several keys of each version: one damaged key is that record's
+    problem (its reads fail as tampered), not a wrong key file."""
+    first, *_ = ids = sorted(
+        vault.add({**ASHA, "email": f"a{i}@example.in"}).customer_id for i in range(3)
+    )
+    with vault.db.begin() as conn:
+        conn.execute(
+            customers.update().where(customers.c.id == first).values(wrapped_dek=b"\0" * 60)
+        )
+    back_up(vault, tmp_path / "vault.backup")
+    vault.close()
+    assert restore(settings, tmp_path / "vault.backup").unopenable == 0
+    back = reopen()
+    with pytest.raises(IntegrityError):
+        back.get(first, **BILLING)
+    assert back.get(ids[1], **BILLING).values["name"] == ASHA["name"]
 
 
 def test_the_backup_holds_neither_the_keys_nor_plaintext(
