@@ -190,9 +190,18 @@ def open_vault(
     clock: Clock = utc_now,
     keys: KeyProvider | None = None,
     db: sa.Engine | None = None,
+    restoring: bool = False,
 ) -> Vault:
-    """Open an existing vault with its active policy."""
+    """Open an existing vault with its active policy. While a restore is unfinished the
+    database holds a backup's copy whose later erasures are not carried out yet, so only
+    the restore itself (and ``ntk doctor``, which says so) may open it: ``restoring``."""
     _owner_only(settings.home)
+    if not restoring and settings.restore_pending.exists():
+        raise NeedToKnowError(
+            f"a restore is unfinished ({settings.restore_pending}): the database holds a "
+            "backup's copy whose later erasures are not carried out yet; run 'ntk restore' "
+            "again with the same backup"
+        )
     db = db or connect(settings.database_url)
     try:
         with reading(db) as conn:

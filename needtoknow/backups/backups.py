@@ -12,11 +12,13 @@ it erased when a backup comes back:
   Then what an erasure destroyed since the backup is sealed in the copy under data keys
   wrapped by KEK versions of that time; once those versions are retired (``ntk keys
   rotate``, then ``ntk keys retire`` after the backup retention period) nothing opens
-  them, and the restore erases what is left of them (the row, its blind indexes, its
-  notes), each with an ``erase`` entry: a lookup must not find whom nothing can read.
-  Before that, the key provider is tried on one key of each KEK version the copy uses:
-  a version it never held, or a key it cannot open, means another vault's key file (or
-  an older copy of this one), and the restore stops there, before anything is erased.
+  them, and every restore erases what is left of records sealed only under retired
+  versions (the row, its blind indexes, its notes), each with an ``erase`` entry: a
+  lookup must not find whom nothing can read. Before that, the copy's key check must be
+  the key provider's, and some of the keys of each other version it uses must open; a
+  version above the provider's active one was never held by it. Otherwise the key
+  provider is another vault's (or an older copy of this one) and the restore stops
+  there, before anything is erased.
 
 The tail is written to ``restore.pending`` in the vault's home (``Settings.restore_pending``)
 before the database is replaced, so a restore cut short is finished by running it again
@@ -34,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from needtoknow.backups import copies
 from needtoknow.config import Settings, open_vault
@@ -107,8 +111,7 @@ def back_up(vault: Vault, dest: Path) -> Backup:
     if vault.db.dialect.name == "sqlite" and dest == Path(str(vault.db.url.database)).absolute():
         raise ValidationError("dest", "backup", "is_database", "a path other than the database")
     with vault.db.begin() as conn:  # the copy must say whose keys open it
-        conn.execute(key_checks.delete().where(key_checks.c.name == "index"))
-        conn.execute(key_checks.insert().values(name="index", digest=key_check(vault.scope.keys)))
+        _keep_key_check(conn, key_check(vault.scope.keys))
     size = copies.dump(vault.db, dest)
     vault.ledger.sign_head()  # sealed past the copy's size: the stored tree gives its root
     with reading(vault.db) as conn:
@@ -136,6 +139,13 @@ def back_up(vault: Vault, dest: Path) -> Backup:
     return Backup(str(dest), digest, vault.db.dialect.name, size, root, index, now)
 
 
+def _keep_key_check(conn: sa.Connection, digest: bytes) -> None:
+    """Store the key check unless it is there: the same for every backup of a vault, so
+    two backups at once may both try (an insert that finds the row ignores it)."""
+    insert = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(key_checks)
+    conn.execute(insert.values(name="index", digest=digest).on_conflict_do_nothing())
+
+
 def restore(settings: Settings, src: Path, clock: Any = utc_now) -> Restored:
     """Replace the vault's database with the backup ``src``, carry over the ledger
     entries appended since it was taken, carry out again the erasures and withdrawals
@@ -156,7 +166,7 @@ def restore(settings: Settings, src: Path, clock: Any = utc_now) -> Restored:
         _write_tail(settings, engine, digest, pending)
         header = _header(pending)
     copies.load(engine, src)
-    vault = open_vault(settings, clock=clock, db=engine)  # migrates an older copy
+    vault = open_vault(settings, clock=clock, db=engine, restoring=True)  # migrates a copy
     try:
         restored = _carry_over(vault, pending, header, _retired_in_copy(vault))
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -77,8 +78,27 @@ def load(engine: sa.Engine, src: Path) -> None:
         ["--dbname", _libpq_url(engine)],
         [str(src)],
     )
-    with engine.begin() as conn:  # pg_restore leaves no planner statistics
+    # --clean drops only what the dump holds: a table a later migration added would
+    # stay, and stop that migration when the copy is opened. And pg_restore leaves no
+    # planner statistics.
+    with engine.begin() as conn:
+        for schema, table in _tables(conn) - _tables_in(engine, src):
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE')
         conn.exec_driver_sql("ANALYZE")
+
+
+def _tables_in(engine: sa.Engine, dump: Path) -> set[tuple[str, str]]:
+    """The (schema, table) pairs a pg_dump custom-format file holds, from its listing."""
+    listing = _run(engine, "pg_restore", ["--list"], [str(dump)])
+    return {(m[1], m[2]) for m in re.finditer(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ", listing, re.M)}
+
+
+def _tables(conn: sa.Connection) -> set[tuple[str, str]]:
+    rows = conn.exec_driver_sql(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    )
+    return {(row[0], row[1]) for row in rows}
 
 
 def _copy_sqlite(source: str, target: str, journal_mode: str) -> int:
@@ -140,7 +160,8 @@ def _libpq_url(engine: sa.Engine) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _run(engine: sa.Engine, tool: str, *arguments: list[str]) -> None:
+def _run(engine: sa.Engine, tool: str, *arguments: list[str]) -> str:
+    """What ``tool`` printed, or NeedToKnowError with its last message."""
     program = shutil.which(tool)
     if program is None:
         raise NeedToKnowError(f"{tool} is not installed (Debian: postgresql-client)")
@@ -158,3 +179,4 @@ def _run(engine: sa.Engine, tool: str, *arguments: list[str]) -> None:
         # The tools' messages name objects and files, never row values.
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise NeedToKnowError(f"{tool} failed ({result.returncode}): {last}")
+    return result.stdout

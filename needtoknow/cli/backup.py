@@ -49,7 +49,10 @@ def restore(
 
     The ledger entries appended after the backup are carried over from the database
     being replaced, and every erasure and consent withdrawal among them is carried out
-    again. Stop ntk serve first. A restore cut short is finished by running it again."""
+    again; records that only retired KEK versions open are erased. Keys that are not
+    the backup's vault's stop it before anything is erased. Stop ntk serve first. A
+    restore cut short (or stopped) is finished by running it again; until then the
+    vault does not open."""
     from needtoknow.backups import restore as restore_backup
 
     with reported(as_json):

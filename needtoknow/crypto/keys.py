@@ -127,7 +127,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-KEY_CHECK = b"needtoknow key check v1"
+KEY_CHECK = b"ntk/key-check/v1\x00"  # apart from what else the index key MACs
 
 
 def key_check(keys: KeyProvider) -> bytes:

@@ -52,7 +52,7 @@ def diagnose(settings: Settings) -> list[Check]:
     itself a failed check."""
     checks = list(_modes(settings))
     try:
-        vault = open_vault(settings)
+        vault = open_vault(settings, restoring=True)  # an unfinished one is a check
     except NeedToKnowError as exc:
         return [*checks, Check("open", "fail", str(exc), "fix what it says, then run again")]
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from needtoknow.backups import back_up, backups, restore
 from needtoknow.config import Settings, open_vault
@@ -28,7 +29,8 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.health import diagnose
-from needtoknow.storage.schema import customers
+from needtoknow.rights.requests import RightsRequests
+from needtoknow.storage.schema import customers, rights_requests
 from needtoknow.vault import Vault
 from tests.conftest import Clock, postgres_database
 from tests.customers import ASHA
@@ -113,6 +115,7 @@ def test_without_the_ledger_after_it_a_retired_key_keeps_the_erasure(
     vault: Vault, settings: Settings, tmp_path: Path, empty_database: str, reopen: Any
 ) -> None:
     asha = vault.add(ASHA).customer_id
+    RightsRequests(vault).open(asha, "grievance", "Calls at night")  # a sealed note
     vault.keys.rotate()  # a rotation whose rewrap had not reached Asha when the backup ran
     bob = vault.add(BOB).customer_id
     back_up(vault, tmp_path / "vault.backup")
@@ -140,6 +143,9 @@ def test_without_the_ledger_after_it_a_retired_key_keeps_the_erasure(
     assert set(erased[0]["categories"]) == set(ASHA) - {"written_consent"}
     assert [e["kind"] for e in entries(back)].count("restore") == 1
     assert back.ledger.verify().ok
+    with back.db.connect() as conn:  # what she wrote in her request went with her data
+        notes = conn.execute(sa.select(rights_requests.c.details)).scalars().all()
+    assert notes == [None]
 
 
 def test_a_carried_erasure_that_kept_held_categories_of_a_record_no_key_opens_erases_it(
@@ -194,7 +200,8 @@ def test_a_restore_with_keys_that_cannot_open_the_copy_stops_before_erasing_anyt
         settings.key_file.write_bytes(wrong)
         with pytest.raises(NeedToKnowError, match=f"{why}.*nothing was erased"):
             restore(elsewhere, tmp_path / "vault.backup")
-        assert elsewhere.restore_pending.exists()  # unfinished: doctor says so
+        with pytest.raises(NeedToKnowError, match="restore is unfinished"):
+            open_vault(elsewhere)  # nothing serves the loaded copy meanwhile
 
     settings.key_file.write_bytes(current)
     restored = restore(elsewhere, tmp_path / "vault.backup")
@@ -205,7 +212,7 @@ def test_a_restore_with_keys_that_cannot_open_the_copy_stops_before_erasing_anyt
 
 
 def test_a_copy_without_a_key_check_erases_only_once_a_key_in_it_opens(
-    sqlite_vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+    sqlite_vault: Vault, tmp_path: Path
 ) -> None:
     """A copy from before key checks: when every key in it is under a version the
     provider lacks, nothing shows the provider is its vault's, and the restore stops;
@@ -224,18 +231,44 @@ def test_a_copy_without_a_key_check_erases_only_once_a_key_in_it_opens(
             copy.execute("DELETE FROM key_checks")
             copy.executemany("DELETE FROM customers WHERE id = ?", [(g,) for g in gone])
 
-    lost = Settings(home=settings.home, database_url=f"sqlite:///{tmp_path / 'one.db'}")
+    lost = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'one.db'}")
     with pytest.raises(NeedToKnowError, match=r"predates key checks.*nothing was erased"):
         restore(lost, tmp_path / "asha.backup")
     lost.restore_pending.unlink()  # that copy given up for the other
 
-    lost = Settings(home=settings.home, database_url=f"sqlite:///{tmp_path / 'two.db'}")
+    with contextlib.closing(sqlite3.connect(tmp_path / "both.backup")) as copy:
+        (wrapped,) = copy.execute("SELECT wrapped_dek FROM customers WHERE id = ?", (asha,))
+    lost = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'two.db'}")
     restored = restore(lost, tmp_path / "both.backup")
     assert restored.unopenable == 1
-    back = reopen(lost)
-    assert back.find("email", ASHA["email"], **BILLING) == []
-    assert back.get(bob, **BILLING).values["name"] == "Bob Backupwala"
-    assert [e["customer_id"] for e in entries(back) if e["kind"] == "erase"] == [asha]
+    files = [tmp_path / "two.db", tmp_path / "two.db-wal"]
+    assert not any(wrapped[0] in f.read_bytes() for f in files if f.exists())  # scrubbed
+    with contextlib.closing(open_vault(lost)) as back:
+        assert back.find("email", ASHA["email"], **BILLING) == []
+        assert back.get(bob, **BILLING).values["name"] == "Bob Backupwala"
+        assert [e["customer_id"] for e in entries(back) if e["kind"] == "erase"] == [asha]
+
+
+def test_a_copy_without_a_key_check_and_another_vaults_keys_is_refused(
+    sqlite_vault: Vault, tmp_path: Path
+) -> None:
+    """No key check to compare: Asha's version 1 looks retired to another vault's key
+    file (it retired its own 1), and its version 2 opens none of Bob's keys."""
+    vault = sqlite_vault
+    vault.add(ASHA)
+    vault.keys.rotate()
+    vault.add(BOB)
+    back_up(vault, tmp_path / "vault.backup")
+    vault.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "vault.backup")) as copy, copy:
+        copy.execute("DELETE FROM key_checks")
+    other = LocalKeyFile.create(tmp_path / "other" / "keys.json")
+    other.rotate()
+    other.retire(1)
+    (tmp_path / "home" / "keys.json").write_bytes(other.path.read_bytes())
+    lost = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'new.db'}")
+    with pytest.raises(NeedToKnowError, match="none of its keys wrapped by KEK version 2"):
+        restore(lost, tmp_path / "vault.backup")
 
 
 def test_one_damaged_key_does_not_stop_a_restore(
@@ -257,6 +290,22 @@ def test_one_damaged_key_does_not_stop_a_restore(
     with pytest.raises(IntegrityError):
         back.get(first, **BILLING)
     assert back.get(ids[1], **BILLING).values["name"] == ASHA["name"]
+
+
+def test_a_restore_leaves_no_table_the_copy_lacks(
+    vault: Vault, settings: Settings, tmp_path: Path, reopen: Any
+) -> None:
+    """A table the database gained after the backup (a later migration's) is dropped: it
+    would stop that migration when the copy is opened (pg_restore --clean drops only
+    what the dump holds), and with the restore's keys refused the restore would be stuck."""
+    back_up(vault, tmp_path / "vault.backup")
+    with vault.db.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE later_feature (x integer)")
+    vault.close()
+    restore(settings, tmp_path / "vault.backup")
+    back = reopen()
+    assert "later_feature" not in sa.inspect(back.db).get_table_names()
+    assert "key_checks" in sa.inspect(back.db).get_table_names()
 
 
 def test_the_backup_holds_neither_the_keys_nor_plaintext(
@@ -315,11 +364,8 @@ def test_a_restore_cut_short_is_finished_by_running_it_again(
     assert settings.restore_pending.exists()
     doctor = {c.name: c for c in diagnose(settings)}
     assert doctor["restore"].status == "fail" and "ntk restore" in doctor["restore"].fix
-    interim = open_vault(settings)
-    try:
-        assert interim.get(asha, **BILLING).values  # the backup's copy, not erased again yet
-    finally:
-        interim.close()
+    with pytest.raises(NeedToKnowError, match="restore is unfinished"):
+        open_vault(settings)  # the backup's copy, its later erasures not carried out yet
     stranger = tmp_path / "other.backup"
     stranger.write_bytes((tmp_path / "vault.backup").read_bytes())
     with stranger.open("ab") as handle:
