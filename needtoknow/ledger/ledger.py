@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -144,13 +145,15 @@ class Ledger:
 
     # -- tree heads ---------------------------------------------------------------------
 
-    def sign_head(self, batch: int = log.SEAL_BATCH) -> TreeHead:
+    def sign_head(self, batch: int = log.SEAL_BATCH, pause: float = 0.0) -> TreeHead:
         """A signed tree head covering every entry committed so far (reused if unchanged).
 
         A long backlog is sealed in batches, each its own transaction, so writers wait
         for one batch at most; each batch signs a head for what it sealed in the same
         transaction, so the sealed mark is always the newest head's size (verification
         relies on it: a sealed mark past the newest head means heads were deleted).
+        ``pause`` seconds between batches leave the database to the writers waiting
+        (a server's requests), who would otherwise race the next batch for it.
         """
         self.ledger_endorsement()
         while True:
@@ -160,6 +163,7 @@ class Ledger:
                 head = self._signed(conn, state.sealed)
                 if state.sealed == state.size:
                     return head
+            time.sleep(pause)
 
     def ledger_endorsement(self, actor: str = "needtoknow", request_id: str | None = None) -> None:
         """Record the last signing-key rotation's ``done`` entry, with the old key's

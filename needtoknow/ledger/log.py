@@ -48,6 +48,27 @@ class Statements:
             ),
             dialect,
         )
+        self.add_node = Prepared(
+            ledger_nodes.insert().values(
+                level=sa.bindparam("level"), idx=sa.bindparam("idx"), hash=sa.bindparam("hash")
+            ),
+            dialect,
+        )
+        self.nodes_between = Prepared(
+            sa.select(ledger_nodes.c.idx, ledger_nodes.c.hash).where(
+                ledger_nodes.c.level == sa.bindparam("level"),
+                ledger_nodes.c.idx >= sa.bindparam("lo"),
+                ledger_nodes.c.idx < sa.bindparam("hi"),
+            ),
+            dialect,
+        )
+        self.leaves_between = Prepared(
+            sa.select(ledger_entries.c.idx, ledger_entries.c.leaf_hash).where(
+                ledger_entries.c.idx >= sa.bindparam("lo"),
+                ledger_entries.c.idx < sa.bindparam("hi"),
+            ),
+            dialect,
+        )
         self.index = Prepared(
             ledger_customers.insert().values(
                 customer_id=sa.bindparam("customer_id"), idx=sa.bindparam("idx")
@@ -344,12 +365,14 @@ def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
     if size == sealed:
         return State(int(current.size), sealed)
     _index(conn, sealed, size)
+    sql = statements(conn.dialect)
+    cursor = conn.connection.cursor()
     level = 1
     while (size >> level) > (sealed >> level):
         first, last = sealed >> level, size >> level  # new nodes: [first, last)
-        children = _level(conn, level - 1, 2 * first, 2 * last)
-        conn.execute(
-            ledger_nodes.insert(),
+        children = _level(cursor, sql, level - 1, 2 * first, 2 * last)
+        sql.add_node.run_many(
+            cursor,
             [
                 {
                     "level": level,
@@ -360,6 +383,7 @@ def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
             ],
         )
         level += 1
+    cursor.close()
     conn.execute(ledger_state.update().where(ledger_state.c.id == 1).values(sealed=size))
     return State(int(current.size), size)
 
@@ -380,14 +404,13 @@ def _index(conn: sa.Connection, start: int, stop: int) -> None:
     cursor.close()
 
 
-def _level(conn: sa.Connection, level: int, start: int, stop: int) -> dict[int, bytes]:
+def _level(cursor: Any, sql: Statements, level: int, start: int, stop: int) -> dict[int, bytes]:
+    """The stored hashes of ``level`` (0: the leaves) with indexes in [start, stop)."""
     if level == 0:
-        table, index, value = ledger_entries, ledger_entries.c.idx, ledger_entries.c.leaf_hash
-        query = sa.select(index, value).where(index >= start, index < stop)
+        rows = sql.leaves_between.run(cursor, {"lo": start, "hi": stop})
     else:
-        table, index, value = ledger_nodes, ledger_nodes.c.idx, ledger_nodes.c.hash
-        query = sa.select(index, value).where(table.c.level == level, index >= start, index < stop)
-    return {int(row[0]): bytes(row[1]) for row in conn.execute(query)}
+        rows = sql.nodes_between.run(cursor, {"level": level, "lo": start, "hi": stop})
+    return {int(row[0]): bytes(row[1]) for row in rows.fetchall()}
 
 
 def _blob(value: object) -> bytes:
