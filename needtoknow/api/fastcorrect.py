@@ -21,7 +21,6 @@ from starlette.types import Message, Receive, Scope, Send
 
 from needtoknow.api.fastread import FastRoute, plain_customer, plain_key
 from needtoknow.api.models import Written, respond
-from needtoknow.api.service import Caller
 from needtoknow.errors import ValidationError
 from needtoknow.guards.jsontext import parse_json
 from needtoknow.records.apikeys import ApiKey
@@ -60,7 +59,8 @@ class FastCorrect(FastRoute):
         key: ApiKey,
     ) -> None:
         async def correct(vault: Vault) -> Response:
-            written = await Caller(key, vault, True).run(vault.correct, customer_id, fields)
+            # Served only on SQLite (``service.inline``): the write joins the turn's commit.
+            written = await vault.correct_async(customer_id, fields)
             return respond(Written(**written.to_json()))
 
         await self._serve(scope, receive, send, key, correct)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
@@ -24,6 +24,17 @@ from needtoknow.storage.database import WriterBusy, reading
 from needtoknow.storage.fastpath import ThreadConnections, Transaction
 from needtoknow.storage.groupcommit import GroupCommit
 from needtoknow.storage.schema import ledger_heads
+
+Done = TypeVar("Done")
+Work = Callable[[Any], Any]  # a write run in a turn's transaction, given its cursor
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """What a work of a turn raised (its writes rolled back to its savepoint)."""
+
+    error: Exception
+
 
 if TYPE_CHECKING:
     from needtoknow.crypto.keys import KeyProvider
@@ -91,7 +102,7 @@ class Ledger:
         self.clock = clock
         self._connections = connections
         self._sql = log.statements(db.dialect)
-        self._group: GroupCommit[bytes, int] = GroupCommit(self._commit, self._commit_now)
+        self._group: GroupCommit[bytes | Work, object] = GroupCommit(self._commit, self._commit_now)
         self._endorsed_for: bytes | None = None  # the signing key whose rotation is ledgered
 
     # -- writing ------------------------------------------------------------------------
@@ -121,27 +132,59 @@ class Ledger:
     def record_many(self, entries: list[Entry]) -> list[int]:
         """Record several entries, committed together by the time this returns. Entries
         other threads record meanwhile share the commit (see storage.groupcommit)."""
-        return self._group.submit([entry.canonical() for entry in salted(entries)])
+        committed = self._group.submit([entry.canonical() for entry in salted(entries)])
+        return cast(list[int], committed)
 
     async def record_async(self, entry: Entry) -> int:
         """:meth:`record` for a coroutine: the event loop serves others until it commits."""
-        return (await self._group.submit_async([entry.canonical()]))[0]
+        return cast(int, (await self._group.submit_async([entry.canonical()]))[0])
+
+    async def write_async(self, work: Callable[[Any], Done]) -> Done:
+        """Run ``work`` (given a cursor inside the transaction; it appends its own entry)
+        in the transaction that commits this turn's entries, under a savepoint of its
+        own: a write the loop serves (a correction) shares the turn's one commit and
+        fsync instead of paying its own, and its failure is its own — rolled back to the
+        savepoint and raised to its caller alone, the turn's other work committed."""
+        (done,) = await self._group.submit_async([work])
+        if isinstance(done, _Failed):
+            raise done.error
+        return cast(Done, done)
 
     def close(self) -> None:
         """Commit entries coroutines queued and not yet saw committed; refuse new ones."""
         self._group.close()
 
-    def _commit(self, entries: list[bytes]) -> list[int]:
+    def _commit(self, items: list[bytes | Work]) -> list[object]:
         with self._connections.transaction() as cursor:
-            return log.append_with(cursor, self._sql, entries)
+            return self._written(cursor, items)
 
-    def _commit_now(self, entries: list[bytes]) -> list[int] | None:
+    def _commit_now(self, items: list[bytes | Work]) -> list[object] | None:
         """:meth:`_commit` if no other writer holds the database, else None."""
         try:
             with self._connections.transaction(wait=False) as cursor:
-                return log.append_with(cursor, self._sql, entries)
+                return self._written(cursor, items)
         except WriterBusy:
             return None
+
+    def _written(self, cursor: Any, items: list[bytes | Work]) -> list[object]:
+        """Each item's result, in order: an entry's index, or what a work returned (or
+        the error it raised, as :class:`_Failed`)."""
+        results: list[object] = []
+        entries: list[bytes] = []
+        for item in items:
+            if isinstance(item, bytes):
+                entries.append(item)
+                continue
+            results += log.append_with(cursor, self._sql, entries)
+            entries = []
+            cursor.execute("SAVEPOINT work")
+            try:
+                results.append(item(cursor))
+            except Exception as error:
+                cursor.execute("ROLLBACK TO work")
+                results.append(_Failed(error))
+            cursor.execute("RELEASE work")
+        return results + log.append_with(cursor, self._sql, entries)
 
     # -- tree heads ---------------------------------------------------------------------
 

@@ -97,6 +97,16 @@ class AgreementRegistry:
         finally:
             _PINNED.reset(token)
 
+    @contextmanager
+    def unpinned(self) -> Iterator[None]:
+        """Read the version afresh inside: a write's check under its row lock, which may
+        run after the request (or the loop's turn) that queued it had pinned one."""
+        token = _PINNED.set(None)
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
+
     def _this_turn(self) -> int:
         try:
             loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -553,6 +554,23 @@ class Vault:
 
     def correct(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
         """Replace some categories of an existing customer (a correction under DPDP s.12)."""
+        write = self._correction(customer_id, changes)
+        # Every statement is Prepared: on the thread's own connection, not through Core
+        # (a correction is the API's costliest hot call; docs/benchmarks.md).
+        with self.connections.transaction() as cursor:
+            return write(cursor)
+
+    async def correct_async(self, customer_id: str, changes: Mapping[str, Any]) -> WriteResult:
+        """:meth:`correct` for a coroutine on a local database: its writes and entry commit
+        in the transaction of the loop's turn, with the turn's read entries (one commit
+        and one fsync for all, not one more per correction; docs/benchmarks.md)."""
+        return await self.ledger.write_async(self._correction(customer_id, changes))
+
+    def _correction(
+        self, customer_id: str, changes: Mapping[str, Any]
+    ) -> Callable[[Any], WriteResult]:
+        """Check and normalise ``changes`` now; the write, given a cursor inside a
+        transaction, reads the record under its lock and replaces the categories."""
         changes, declared = declarations.split(changes)
         if declared.is_child is not None or declared.guardian is not None:
             detail = "is_child and guardian are declared when the record is added"
@@ -560,23 +578,31 @@ class Vault:
         active, normal = self._normalise(changes, standing=None)
         minors.check_correction(self, checked_customer_id(customer_id), normal)
         written = declarations.written_consent(active, normal, declared, self.clock().date())
-        # Every statement is Prepared: on the thread's own connection, not through Core
-        # (a correction is the API's costliest hot call; docs/benchmarks.md).
-        with self.connections.transaction() as cursor:
-            conn = RawTransaction(cursor, self.db.dialect)
-            found = store.locked_record(conn, checked_customer_id(customer_id))
-            if found is None:
-                raise NotFound(f"no customer {customer_id!r}")
-            key, fields = found.key, found.fields
-            # again under the row lock a withdrawal also takes, so none slips in between
+        return partial(self._correct_in, customer_id, normal, written)
+
+    def _correct_in(
+        self,
+        customer_id: str,
+        normal: Mapping[str, Normalised],
+        written: Mapping[str, Any] | None,
+        cursor: Any,
+    ) -> WriteResult:
+        conn = RawTransaction(cursor, self.db.dialect)
+        found = store.locked_record(conn, checked_customer_id(customer_id))
+        if found is None:
+            raise NotFound(f"no customer {customer_id!r}")
+        key, fields = found.key, found.fields
+        # again under the row lock a withdrawal also takes, so none slips in between; the
+        # policy and agreements as they stand now, not as a pin of the turn had them
+        with self.agreements.unpinned():
             policy = self._collectable(normal, self.consents.standing(customer_id, conn))
-            dek = envelope.unwrap_dek(
-                self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
-            )
-            sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
-            now = self.clock()
-            store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
-            return self._recorded(conn, "correct", now, customer_id, normal, policy, written)
+        dek = envelope.unwrap_dek(
+            self.keys, key.kek_version, key.wrapped_dek, customer_id, key.dek_version
+        )
+        sealed, index = self._seal(dek, customer_id, key.dek_version, normal)
+        now = self.clock()
+        store.replace_fields(conn, customer_id, {**fields, **sealed}, sealed, index, now)
+        return self._recorded(conn, "correct", now, customer_id, normal, policy, written)
 
     def _recorded(
         self,

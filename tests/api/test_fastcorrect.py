@@ -200,14 +200,14 @@ def test_the_correction_itself_runs_unpinned(
     customer = vault.add(ASHA).customer_id
     token = vault.api_keys.create("support_team", ("customers:write",)).token
     pins: list[object] = []
-    original = Vault.correct
+    original = Vault._collectable
 
-    def watched(self: Vault, *args: Any) -> Any:
+    def watched(self: Vault, *args: Any) -> Any:  # the check under the row lock
         pins.append(agreements._PINNED.get())
         return original(self, *args)
 
-    monkeypatch.setattr(Vault, "correct", watched)
+    monkeypatch.setattr(Vault, "_collectable", watched)
     for base in apps:
         headers = {"X-API-Key": token, "Content-Type": JSON}
         assert httpx.patch(f"{base}/v1/customers/{customer}", content=PHONE, headers=headers)
-    assert pins == [None, None]
+    assert len(pins) >= 2 and set(pins) == {None}, pins
