@@ -5,29 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.config import Settings, init_vault
 from needtoknow.errors import IntegrityError, NotFound, PolicyDenied, Unavailable
 from needtoknow.storage.groupread import GroupRead
 from needtoknow.storage.schema import customers, ledger_entries
 from needtoknow.storage.store import AMONG, Record
 from needtoknow.vault import Vault
 from tests.customers import ASHA
-
-
-@pytest.fixture
-def traced(tmp_path: Path, sqlite_statements: list[str]) -> Iterator[tuple[Vault, list[str]]]:
-    """A SQLite vault, and the SQL of every statement it runs."""
-    home = tmp_path / "home"
-    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{tmp_path / 'v.db'}"))
-    yield vault, sqlite_statements
-    vault.close()
 
 
 def customer_reads(statements: list[str]) -> list[str]:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.config import Settings, init_vault
 from needtoknow.errors import NotFound, ValidationError
 from needtoknow.records import agreements
 from needtoknow.storage.schema import ledger_entries
@@ -21,14 +18,6 @@ from tests.customers import ASHA
 
 BILLING: dict[str, Any] = {"recipient": "billing_team", "purpose": "billing"}
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-def traced(tmp_path: Path, sqlite_statements: list[str]) -> Iterator[tuple[Vault, list[str]]]:
-    home = tmp_path / "home"
-    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{tmp_path / 'v.db'}"))
-    yield vault, sqlite_statements
-    vault.close()
 
 
 def kinds(vault: Vault, after: int) -> list[str]:
