@@ -177,13 +177,13 @@ class Ledger:
                 continue
             results += log.append_with(cursor, self._sql, entries)
             entries = []
-            cursor.execute("SAVEPOINT work")
+            cursor.execute("SAVEPOINT ntk_work")
             try:
                 results.append(item(cursor))
             except Exception as error:
-                cursor.execute("ROLLBACK TO work")
+                cursor.execute("ROLLBACK TO ntk_work")
                 results.append(_Failed(error))
-            cursor.execute("RELEASE work")
+            cursor.execute("RELEASE ntk_work")
         return results + log.append_with(cursor, self._sql, entries)
 
     # -- tree heads ---------------------------------------------------------------------

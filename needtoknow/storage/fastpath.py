@@ -166,7 +166,7 @@ class ThreadConnections:
             else:
                 connection.commit()
             cursor.close()
-        except Exception as exc:
+        except BaseException as exc:  # an interrupt too: never left holding the lock
             try:
                 if self.sqlite:
                     cursor.execute("ROLLBACK")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import threading
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from needtoknow.errors import NotFound, ValidationError
+from needtoknow.errors import NotFound, Unavailable, ValidationError
 from needtoknow.records import agreements
 from needtoknow.storage.schema import ledger_entries
 from needtoknow.vault import Vault
@@ -94,3 +96,106 @@ def test_the_check_under_the_row_lock_is_not_pinned_by_the_turn(
     monkeypatch.setattr(Vault, "_collectable", watched)
     asyncio.run(turn())
     assert pins and pins[-1] is None, pins
+
+
+def test_a_correction_failing_after_its_writes_leaves_no_trace(
+    traced: tuple[Vault, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its writes and entry roll back to its savepoint; the turn's other correction and
+    entry commit."""
+    vault, _ = traced
+    a = vault.add(ASHA).customer_id
+    b = vault.add({**ASHA, "email": "b@example.in"}).customer_id
+    before = vault.ledger.sign_head().tree_size
+    original = Vault._recorded
+
+    def failing(self: Vault, conn: Any, kind: str, now: Any, customer_id: str, *rest: Any) -> Any:
+        done = original(self, conn, kind, now, customer_id, *rest)
+        if customer_id == a:
+            raise RuntimeError("after the writes")
+        return done
+
+    monkeypatch.setattr(Vault, "_recorded", failing)
+
+    async def turn() -> tuple[Any, ...]:
+        return await asyncio.gather(
+            vault.ledger.record_async(vault.entry("read", **BILLING)),
+            vault.correct_async(a, {"email": "a.new@example.in"}),
+            vault.correct_async(b, {"email": "b.new@example.in"}),
+            return_exceptions=True,
+        )
+
+    found = asyncio.run(turn())
+    assert isinstance(found[1], RuntimeError), found
+    assert vault.get(a, **BILLING).values["email"] == ASHA["email"]
+    assert vault.get(b, **BILLING).values["email"] == "b.new@example.in"
+    assert sorted(kinds(vault, before)) == ["correct", "read", "read", "read"]
+    assert vault.ledger.verify().ok
+
+
+def test_a_correction_finding_the_database_taken_is_written_by_a_worker_thread(
+    traced: tuple[Vault, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds the database past the loop's retries: the turn goes to a
+    worker thread, which runs the correction (unpinned) in its own transaction."""
+    vault, _ = traced
+    cid = vault.add(ASHA).customer_id
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with vault.connections.transaction():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    seen: list[tuple[str, object]] = []
+    original = Vault._collectable
+
+    def watched(self: Vault, *args: Any) -> Any:
+        seen.append((threading.current_thread().name, agreements._PINNED.get()))
+        return original(self, *args)
+
+    monkeypatch.setattr(Vault, "_collectable", watched)
+
+    async def correct() -> Any:
+        with vault.agreements.pinned():
+            task = asyncio.ensure_future(vault.correct_async(cid, {"email": "x@example.in"}))
+            await asyncio.sleep(0.05)  # past the loop's retries: handed to a thread
+        release.set()
+        return await task
+
+    try:
+        done = asyncio.run(correct())
+    finally:
+        release.set()
+        holder.join()
+    assert done.customer_id == cid
+    assert seen[-1][0] != threading.main_thread().name and seen[-1][1] is None, seen
+    assert vault.get(cid, **BILLING).values["email"] == "x@example.in"
+    assert vault.ledger.verify().ok
+
+
+def test_an_interrupt_in_a_correction_leaves_no_transaction_open(
+    traced: tuple[Vault, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BaseException in the turn's transaction rolls it back (it held SQLite's write
+    lock, for every process, until that thread's next transaction)."""
+    vault, _ = traced
+    cid = vault.add(ASHA).customer_id
+
+    def interrupted(*_: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Vault, "_recorded", interrupted)
+    with pytest.raises((KeyboardInterrupt, Unavailable)):
+        asyncio.run(vault.correct_async(cid, {"email": "x@example.in"}))
+    monkeypatch.undo()
+    other = sqlite3.connect(str(vault.db.url.database), timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock is free
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert vault.get(cid, **BILLING).values["email"] == ASHA["email"]
