@@ -89,13 +89,10 @@ class AgreementRegistry:
         (docs/benchmarks.md). A change committed while a request or its turn runs is seen
         from the next turn on, as it would be had it committed a moment later: a caller
         told a revocation is done sends its next request in a later turn."""
-        token = _PINNED.set(None)  # read afresh, even inside another pin
-        version = self._this_turn()
-        _PINNED.set((self.scope.db, version))
-        try:
+        with self.unpinned():  # read afresh, even inside another pin
+            version = self._this_turn()
+            _PINNED.set((self.scope.db, version))
             yield version
-        finally:
-            _PINNED.reset(token)
 
     @contextmanager
     def unpinned(self) -> Iterator[None]:
