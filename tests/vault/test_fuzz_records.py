@@ -27,6 +27,9 @@ VOCABULARY = (
     " line1 line2 city pin state country number type value token ifsc account_number"
     " content_base64 aadhaar pan passport voter_id gstin ip username device_id expected a"
     " string object one of missing_keys"
+    # NotCollected's own words (a generated "coll" is in "--collection", not echoed)
+    " not collected: no purpose of policy nextraone needs (see ntk policy explain"
+    " --collection) collects only with the customer's consent to which does not stand"
 )
 
 texts = st.one_of(
