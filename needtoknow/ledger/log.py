@@ -167,10 +167,8 @@ def append_with(cursor: Any, sql: Statements, entries: Sequence[bytes]) -> list[
     first = end - len(entries)
     sql.insert.run_many(
         cursor,
-        [
-            {"idx": first + offset, "entry": data, "leaf_hash": merkle.leaf_hash(data)}
-            for offset, data in enumerate(entries)
-        ],
+        ("idx", "entry", "leaf_hash"),
+        [(first + offset, data, merkle.leaf_hash(data)) for offset, data in enumerate(entries)],
     )
     return list(range(first, end))
 
@@ -373,12 +371,9 @@ def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
         children = _level(cursor, sql, level - 1, 2 * first, 2 * last)
         sql.add_node.run_many(
             cursor,
+            ("level", "idx", "hash"),
             [
-                {
-                    "level": level,
-                    "idx": i,
-                    "hash": merkle.node_hash(children[2 * i], children[2 * i + 1]),
-                }
+                (level, i, merkle.node_hash(children[2 * i], children[2 * i + 1]))
                 for i in range(first, last)
             ],
         )
@@ -396,11 +391,9 @@ def _index(conn: sa.Connection, start: int, stop: int) -> None:
     for rows in windows(conn, start, stop):
         customers, receipts = indexed([(index, data) for index, data, _ in rows])
         if customers:
-            sql.index.run_many(cursor, [{"idx": i, "customer_id": c} for i, c in customers])
+            sql.index.run_many(cursor, ("customer_id", "idx"), [(c, i) for i, c in customers])
         if receipts:
-            sql.receipt.run_many(
-                cursor, [dict(zip(RECEIPT_COLUMNS, row, strict=True)) for row in receipts]
-            )
+            sql.receipt.run_many(cursor, RECEIPT_COLUMNS, receipts)
     cursor.close()
 
 

@@ -44,8 +44,19 @@ class Prepared:
         cursor.execute(self.sql, self._bind(params or {}))
         return cursor
 
-    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.sql, [self._bind(row) for row in rows])
+    def run_many(
+        self, cursor: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """``rows`` as tuples of the ``columns``' values: where the dialect binds by
+        position in that order and no value needs converting (SQLite's ledger
+        statements), they go to the driver as they are. A seal binds ~2 rows an entry,
+        and a dict built and re-read per row was a fifth of its time."""
+        if columns == self._order and not self._process:
+            cursor.executemany(self.sql, rows)
+            return
+        cursor.executemany(
+            self.sql, [self._bind(dict(zip(columns, row, strict=True))) for row in rows]
+        )
 
 
 _PREPARED: dict[tuple[str, str, str], Prepared] = {}

@@ -160,13 +160,15 @@ def _insert_digests(
     conn: Transaction, customer_id: str, index: Mapping[str, Iterable[bytes]]
 ) -> None:
     rows = [
-        {"customer_id": customer_id, "category": category, "digest": digest}
+        (customer_id, category, digest)
         for category, digests in index.items()
         for digest in set(digests)
     ]
     if rows:
         with cursor_in(conn) as cursor:
-            _statement("insert_digests", conn, _INSERT_DIGESTS).run_many(cursor, rows)
+            _statement("insert_digests", conn, _INSERT_DIGESTS).run_many(
+                cursor, ("customer_id", "category", "digest"), rows
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +300,7 @@ def replace_fields(
             cursor, {"customer_id": customer_id, "sealed": sealed, "now": now.astimezone(UTC)}
         )
         _statement("drop_digests", conn, _DROP_DIGESTS).run_many(
-            cursor, [{"customer_id": customer_id, "category": c} for c in changed]
+            cursor, ("customer_id", "category"), [(customer_id, c) for c in changed]
         )
     _insert_digests(conn, customer_id, index)
 
