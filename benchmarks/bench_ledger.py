@@ -29,6 +29,7 @@ from rich.progress import Progress
 
 from needtoknow.config import Settings, init_vault
 from needtoknow.demo.customers import customers
+from needtoknow.ledger import log
 from needtoknow.ledger.entry import Entry
 from needtoknow.types import Context
 from needtoknow.vault import Vault, access
@@ -105,6 +106,24 @@ def load_entries(vault: Vault, count: int) -> int:
     return total
 
 
+def seal_costs(root: Path, backlog: int, batches: list[int]) -> list[tuple[int, float, float]]:
+    """(batch, µs an entry, ms a batch) of sealing a ``backlog`` of read entries into one
+    head, on a fresh vault per batch size: what a batch holds the write lock for."""
+    costs = []
+    for batch in batches:
+        vault = init_vault(
+            Settings(home=root / f"seal-{batch}", database_url=f"sqlite:///{root}/seal-{batch}.db")
+        )
+        vault.ledger.sign_head()
+        load_entries(vault, backlog)
+        start = time.perf_counter()
+        vault.ledger.sign_head(batch)
+        seconds = time.perf_counter() - start
+        vault.close()
+        costs.append((batch, seconds / backlog * 1e6, seconds / -(-backlog // batch) * 1e3))
+    return costs
+
+
 def commit_floor_us(path: Path, sync: str, commits: int = 5000) -> float:
     """Microseconds for the cheapest durable write: one 400-byte row committed through
     plain sqlite3 in WAL mode at the same synchronous setting (no ledger code at all)."""
@@ -141,6 +160,12 @@ def main() -> None:
         default="full",
         help="durability of read entries on SQLite (NTK_LEDGER_SYNC)",
     )
+    parser.add_argument(
+        "--seal-batches",
+        default="250,500,1000,5000",
+        help="batch sizes to seal a backlog of --seal-backlog entries with (comma-separated)",
+    )
+    parser.add_argument("--seal-backlog", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ntk-bench-ledger-") as work:
         root = Path(work)
@@ -179,6 +204,8 @@ def main() -> None:
             proof.check(vault.keys.signing_public_key())
         raw = raw_sha256_mb_s()
         vault.close()
+        batches = [int(size) for size in args.seal_batches.split(",")]
+        seals = seal_costs(root, args.seal_backlog, batches)
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -217,6 +244,11 @@ def main() -> None:
         f"{since_s / verify_s:.3f}x the full verify (goal: proportional to the new "
         f"entries, ~{share:.3f}x)"
     )
+    for batch, per_entry, per_batch in seals:
+        print(
+            f"sealing {args.seal_backlog} entries {batch} a transaction: {per_entry:.1f} µs "
+            f"an entry, {per_batch:.1f} ms a batch (log.SEAL_BATCH is {log.SEAL_BATCH})"
+        )
     median = statistics.median(timings)
     worst = max(timings)
     print(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -18,6 +19,7 @@ from typing import Any, NoReturn
 import hypothesis
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from needtoknow.config import Settings, init_vault
 from needtoknow.vault import Vault
@@ -114,6 +116,23 @@ def sqlite_vault(tmp_path: Path, clock: Clock) -> Iterator[Vault]:
     vault = init_vault(settings, clock=clock)
     yield vault
     vault.close()
+
+
+@pytest.fixture
+def sqlite_statements() -> Iterator[list[str]]:
+    """The SQL of every statement run on SQLite connections opened from here on
+    (parameters inlined), fast paths included."""
+    statements: list[str] = []
+
+    def trace(connection: object, _: object) -> None:
+        if isinstance(connection, sqlite3.Connection):
+            connection.set_trace_callback(statements.append)
+
+    event.listen(sa.Engine, "connect", trace)
+    try:
+        yield statements
+    finally:
+        event.remove(sa.Engine, "connect", trace)
 
 
 @pytest.fixture(scope="session")

@@ -64,8 +64,15 @@ def test_bench_vault_reports_put_and_get_ratios() -> None:
 
 
 def test_bench_ledger_reports_every_goal() -> None:
-    out = run("bench_ledger.py", "--entries", "3000", "--gets", "300", "--proofs", "20")
+    out = run(
+        "bench_ledger.py",
+        *("--entries", "3000", "--gets", "300", "--proofs", "20"),
+        *("--seal-batches", "100,500", "--seal-backlog", "1000"),
+    )
     figures(out, r"ratio {n}x \(goal ≤ 1\.5x", count=2)  # get, get_many
+    figures(
+        out, r"^sealing 1000 entries {n} a transaction: {n} µs an entry, {n} ms a batch", count=2
+    )
     figures(out, r"^verify: {n} s", count=1)
     figures(out, r"^verify --since-head over the {n} entries .*: {n} s, {n}x the full", count=1)
     figures(out, r"inclusion proof .*: median {n} ms, max {n} ms", count=1)

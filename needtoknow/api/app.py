@@ -325,11 +325,9 @@ def _publish_scopes(router: APIRouter) -> None:
                     route.openapi_extra = {"x-customer-session": True}
 
 
-# A minute's backlog under load is ~200,000 entries. Sealed 5,000 at a time, each batch
-# held the database ~110 ms, and the reads waiting behind it made p99 250-270 ms in the
-# minute's busiest seconds (docs/benchmarks.md, session 23). 1,000 at a time hold it
-# ~25 ms, for ~15% more sealing work (a head signed per batch), with a pause between.
-SERVER_SEAL_BATCH = 1000
+# A minute's backlog under load is ~250,000 entries, sealed log.SEAL_BATCH at a time;
+# the pause between batches lets the requests waiting for the database commit first
+# (docs/benchmarks.md, sessions 23 and 24).
 SERVER_SEAL_PAUSE = 0.002
 
 
@@ -339,7 +337,7 @@ async def _sign_heads(vault: Vault, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(vault.ledger.sign_head, SERVER_SEAL_BATCH, SERVER_SEAL_PAUSE)
+            await asyncio.to_thread(vault.ledger.sign_head, pause=SERVER_SEAL_PAUSE)
         except Exception as exc:  # keep serving; the next round signs what this missed
             log.warning("no tree head this time: %s", type(exc).__name__)
 

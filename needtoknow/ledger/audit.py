@@ -68,18 +68,25 @@ def check_size(report: Report, state: log.State, stored: int) -> None:
 
 
 def check_sealed(report: Report, state: log.State, stored: int, signed: int) -> None:
-    if state.sealed != signed:
-        # Every seal signs a head in its own transaction, so the sealed mark is always
-        # the newest head's size. Lower: entries left out of the customer index. Higher:
-        # heads were deleted — the only record that could show a rewrite of what they
-        # covered.
+    """The marks against the heads: every head signs what was sealed before it, in the
+    transaction that moves the signed mark to it. A sealed mark below the newest head
+    leaves entries it covers out of the customer index; a signed mark past it means
+    heads were deleted — the only record that could show a rewrite of what they
+    covered."""
+    if state.sealed < signed:
         report.fail(
             f"the ledger says {state.sealed} entries are sealed, but heads cover {signed} "
             f"(it holds {state.size})",
-            min(state.sealed, signed),
+            state.sealed,
+        )
+    if state.signed != signed:
+        report.fail(
+            f"the ledger says {state.signed} entries are signed, but heads cover {signed} "
+            f"(it holds {state.size})",
+            min(state.signed, signed),
         )
     report.unsigned = max(stored - signed, 0)
-    if report.unsigned and state.sealed == signed:
+    if report.unsigned and state.signed == signed:
         report.warnings.append(
             f"{report.unsigned} entries past the newest signed head ({signed}) are not yet "
             "covered by any signature: run 'ntk ledger sth'"

@@ -92,7 +92,9 @@ ledger_state = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
-    Column("sealed", BigInteger, nullable=False),  # interior nodes stored up to this size
+    Column("sealed", BigInteger, nullable=False),  # indexed, interior nodes stored, up to
+    # the newest signed head's size: at most ``sealed``, moved with each new head
+    Column("signed", BigInteger, nullable=False, server_default="0"),
 )
 
 # On SQLite `idx` is declared INTEGER, which makes it the rowid: an entry is one row of

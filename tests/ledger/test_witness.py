@@ -43,19 +43,19 @@ def rewrite_and_cover_up(vault: Vault) -> None:
         set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"), True)
         for table in (ledger_heads, ledger_nodes, ledger_customers, ledger_receipts):
             conn.execute(table.delete())
-        conn.execute(ledger_state.update().values(sealed=0))
+        conn.execute(ledger_state.update().values(sealed=0, signed=0))
 
 
 def test_verify_fails_when_heads_are_deleted_after_a_rewrite(ledger_vault: Vault) -> None:
     """Review finding: delete ledger_heads, rewrite an entry and its leaf hash, and
-    verify said ok. Sealing signs a head in the same transaction, so a sealed mark past
-    the newest head means heads went missing."""
+    verify said ok. A head moves the signed mark in its own transaction, so a signed
+    mark past the newest head means heads went missing."""
     with ledger_vault.db.begin() as conn:
         set_entry(conn, 8, entry(conn, 8).replace(b"billing_team", b"support_team"), True)
         conn.execute(ledger_heads.delete())
     report = ledger_vault.ledger.verify()
     assert not report.ok and report.warnings == []  # no advice to sign over it
-    assert any("12 entries are sealed, but heads cover 0" in p for p in report.problems)
+    assert any("12 entries are signed, but heads cover 0" in p for p in report.problems)
     # Second review: signing a fresh head (ntk serve does every minute) covered it up.
     with pytest.raises(LedgerTampered):
         ledger_vault.ledger.sign_head()
@@ -116,7 +116,7 @@ def test_a_witness_head_catches_truncation_and_accepts_growth(ledger_vault: Vaul
         conn.execute(ledger_heads.delete())
         conn.execute(ledger_nodes.delete())
         conn.execute(ledger_customers.delete())
-        conn.execute(ledger_state.update().values(size=11, sealed=0))
+        conn.execute(ledger_state.update().values(size=11, sealed=0, signed=0))
     report = ledger_vault.ledger.verify([witness])
     assert any("the ledger was truncated" in p for p in report.problems)
 

@@ -221,3 +221,27 @@ def test_0031_refuses_to_copy_a_forged_entry_index(tmp_path: Path) -> None:
         check=False,
     )
     assert ran.returncode == 8 and "index 1.5" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_0033_takes_the_signed_mark_from_the_sealed_one(settings: Settings) -> None:
+    """Before 0033 every seal signed a head in its transaction, so the sealed mark was
+    the newest head's size: the signed mark starts there, and the ledger verifies and
+    signs on either side of the migration."""
+    vault = init_vault(settings)
+    customer_id = vault.add(ASHA).customer_id
+    head = vault.ledger.sign_head()
+    vault.get(customer_id, recipient="billing_team", purpose="billing")  # appended, unsealed
+    config = database.alembic_config()
+    with vault.db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0032")
+    with vault.db.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("ledger_state")}
+    assert "signed" not in columns
+    migrate(vault.db)
+    with vault.db.connect() as conn:
+        assert log.state(conn) == log.State(head.tree_size + 1, head.tree_size, head.tree_size)
+    assert vault.ledger.verify().ok
+    assert vault.ledger.sign_head().tree_size == head.tree_size + 1
+    assert vault.ledger.verify().ok
+    vault.close()
