@@ -26,7 +26,6 @@ from needtoknow import web
 from needtoknow.analytics import EventStore
 from needtoknow.api.fastcorrect import FastCorrect
 from needtoknow.api.fastread import FastRead
-from needtoknow.api.logs import log
 from needtoknow.api.middleware import RequestContext
 from needtoknow.api.models import Problem
 from needtoknow.api.problems import from_error, problem
@@ -54,6 +53,7 @@ from needtoknow.categories.schema import customer_schema
 from needtoknow.config import Settings, open_vault
 from needtoknow.demo.messages import DEMO_MARK, PrintedMessages
 from needtoknow.errors import NeedToKnowError
+from needtoknow.ledger.signer import HeadSigner
 from needtoknow.rights.senders import Sender
 from needtoknow.vault import Vault
 from needtoknow.web.pages import refusal
@@ -124,7 +124,7 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        signer = None if sth_every is None else asyncio.create_task(_sign_heads(vault, sth_every))
+        signer = None if sth_every is None else HeadSigner(vault.ledger, sth_every)
         # What start-up built (the app, the policy engine, SQLAlchemy's tables) lives as
         # long as the server: frozen, the collector's full passes skip it. Under load they
         # took 70-100 ms each, every second or so, and were the reads' p99
@@ -132,11 +132,15 @@ def _lifespan(
         gc.collect()
         gc.freeze()
         try:
+            if signer is not None:
+                signer.start()
             yield
             if signer is not None:
-                signer.cancel()
+                await asyncio.to_thread(signer.stop)
                 await asyncio.to_thread(vault.ledger.sign_head)
         finally:
+            if signer is not None:
+                signer.stop()  # whatever failed: nothing signs once the vault is closed
             if own_vault:
                 vault.close()
 
@@ -323,23 +327,6 @@ def _publish_scopes(router: APIRouter) -> None:
                     route.openapi_extra = {"x-required-scope": dependency.call.scope}
                 elif dependency.call is signed_in:
                     route.openapi_extra = {"x-customer-session": True}
-
-
-# A minute's backlog under load is ~250,000 entries, sealed log.SEAL_BATCH at a time;
-# the pause between batches lets the requests waiting for the database commit first
-# (docs/benchmarks.md, sessions 23 and 24).
-SERVER_SEAL_PAUSE = 0.002
-
-
-async def _sign_heads(vault: Vault, every: float) -> None:
-    """Sign a head every ``every`` seconds (a no-op while nothing was added); a failure
-    (the database busy or restarting) is logged and tried again next time."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(vault.ledger.sign_head, pause=SERVER_SEAL_PAUSE)
-        except Exception as exc:  # keep serving; the next round signs what this missed
-            log.warning("no tree head this time: %s", type(exc).__name__)
 
 
 def from_env() -> FastAPI:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging.config
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from needtoknow.guards.extras import require
 
@@ -18,6 +20,10 @@ import uvicorn
 from needtoknow.api.logs import log, uvicorn_log_config
 from needtoknow.cli.common import with_vault
 from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
+from needtoknow.ledger.signer import HeadSigner
+
+if TYPE_CHECKING:
+    from needtoknow.vault import Vault
 
 
 def serve(
@@ -58,7 +64,9 @@ def serve(
     """
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
-    os.environ["NTK_STH_EVERY"] = str(sth_every)  # read by every worker's from_env
+    # Read by every worker's from_env. Several workers: none signs; this process, which
+    # only supervises them, signs for all (needtoknow.ledger.signer).
+    os.environ["NTK_STH_EVERY"] = str(sth_every if workers == 1 else 0)
     if tls_cert is None and not is_loopback(host):
         # API keys and customer data would cross the network in clear text.
         if not insecure_http:
@@ -78,7 +86,8 @@ def serve(
     # worker failing in turn, and a pending migration runs once rather than in each
     # worker at the same moment (on SQLite the second waits on the lock, then fails).
     with_vault(lambda vault: vault.close())
-    uvicorn.run(
+    serving = partial(
+        uvicorn.run,
         "needtoknow.api.app:from_env",
         factory=True,
         host=host,
@@ -92,3 +101,23 @@ def serve(
         log_config=uvicorn_log_config(),
         server_header=False,
     )
+    if workers == 1 or not sth_every:
+        serving()
+        return
+    logging.config.dictConfig(uvicorn_log_config())  # the signer's lines, as uvicorn's
+    with_vault(lambda vault: _signing(vault, sth_every, serving))
+
+
+def _signing(vault: Vault, every: float, serving: Callable[[], None]) -> None:
+    """Serve while signing a head every ``every`` seconds here, then a last one covering
+    every request the workers answered."""
+    try:
+        signer = HeadSigner(vault.ledger, every)
+        signer.start()
+        try:
+            serving()
+        finally:
+            signer.stop()
+        vault.ledger.sign_head()
+    finally:
+        vault.close()

@@ -486,14 +486,18 @@ def test_the_client_reads_writes_from_older_and_newer_services() -> None:
     assert newer.policy_version == "v"
 
 
-def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path, workers: int) -> None:
     """Review finding: `ntk serve` signed no head, so nothing it served was covered by a
-    signature a witness could keep."""
+    signature a witness could keep. Session 24: one signer a server, in the process
+    `ntk serve` started — with several workers the one supervising them, so no worker
+    seals on its own event loop's time or races another for the same backlog."""
     home = tmp_path / "home"
+    log = tmp_path / "serve.log"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
     try:
         assert vault.ledger.heads() == []
-        process, _ = start(home, tmp_path / "serve.log", NTK_STH_EVERY="0.2")
+        process, _ = start(home, log, "--workers", str(workers), NTK_STH_EVERY="0.2")
         try:
             deadline = time.monotonic() + 20
             while not vault.ledger.heads() and time.monotonic() < deadline:
@@ -504,6 +508,9 @@ def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path) ->
             stop(process)
         report = vault.ledger.verify()
         assert report.ok and report.unsigned == 0
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+        signers = [line["pid"] for line in lines if line["event"] == "head_signer_started"]
+        assert signers == [process.pid]
     finally:
         vault.close()
 
