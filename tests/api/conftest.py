@@ -59,14 +59,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(home: Path, log: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``ntk serve`` (with ``args``) on a free port, once it answers on 127.0.0.1."""
+def start(
+    home: Path, log: Path, *args: str, group: bool = False, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``ntk serve`` (with ``args``) on a free port, once it answers on 127.0.0.1;
+    ``group``: in a process group of its own, as a terminal or service manager starts it
+    (for signals to the whole group)."""
     port = free_port()
     process = subprocess.Popen(
         [NTK, "serve", "--port", str(port), *args],
         env={**os.environ, "NTK_HOME": str(home), "NTK_DATABASE_URL": "", **env},
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
+        start_new_session=group,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

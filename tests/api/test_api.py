@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -489,9 +492,9 @@ def test_the_client_reads_writes_from_older_and_newer_services() -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path, workers: int) -> None:
     """Review finding: `ntk serve` signed no head, so nothing it served was covered by a
-    signature a witness could keep. Session 24: one signer a server, in the process
-    `ntk serve` started — with several workers the one supervising them, so no worker
-    seals on its own event loop's time or races another for the same backlog."""
+    signature a witness could keep. Session 24: one signer a server, in a process of
+    its own, so no worker seals on its event loop's time or races another for the
+    same backlog."""
     home = tmp_path / "home"
     log = tmp_path / "serve.log"
     vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
@@ -510,9 +513,67 @@ def test_serve_signs_tree_heads_while_it_runs_and_at_shutdown(tmp_path: Path, wo
         assert report.ok and report.unsigned == 0
         lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
         signers = [line["pid"] for line in lines if line["event"] == "head_signer_started"]
-        assert signers == [process.pid]
+        served = re.findall(r"Started server process \[(\d+)\]", log.read_text())
+        assert len(served) == workers and len(signers) == 1
+        assert signers[0] not in {process.pid, *map(int, served)}
     finally:
         vault.close()
+
+
+def _signer_pid(log: Path) -> int:
+    """The head signer's process, once it has said it started."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for line in log.read_text().splitlines():
+            if line[:1] == "{" and (event := json.loads(line))["event"] == "head_signer_started":
+                return int(event["pid"])
+        time.sleep(0.1)
+    raise AssertionError("no head signer started")
+
+
+def test_a_signal_to_the_whole_server_still_ends_with_a_head_covering_everything(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C in a terminal, and systemd's default stop, signal every process of the
+    server at once: the signer outlives the serving process and signs the last head."""
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    try:
+        process, _ = start(home, log, "--workers", "2", group=True, NTK_STH_EVERY="30")
+        try:
+            vault.add(ASHA)  # after the signer's first head, if any: only the last covers it
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        finally:
+            stop(process)
+        report = vault.ledger.verify()
+        assert report.ok and report.unsigned == 0, report.warnings
+    finally:
+        vault.close()
+
+
+def test_the_signer_does_not_outlive_a_killed_server(tmp_path: Path) -> None:
+    """A serving process killed outright (SIGKILL, the OOM killer) cannot tell its
+    signer to stop: the signer notices its parent is gone and ends, not signing on
+    forever as an orphan."""
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db")).close()
+    process, _ = start(home, log, NTK_STH_EVERY="30")
+    try:
+        signer = _signer_pid(log)
+        process.kill()
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{signer}").exists():
+            status = Path(f"/proc/{signer}/status").read_text(errors="replace")
+            if "State:\tZ" in status:  # ended; only its exit status is left
+                break
+            assert time.monotonic() < deadline, "the signer outlived its server"
+            time.sleep(0.1)
+    finally:
+        stop(process)
 
 
 def test_the_servers_signer_seals_a_backlog_in_batches_under_one_head(tmp_path: Path) -> None:
