@@ -411,3 +411,18 @@ def test_a_seal_cut_off_before_its_head_verifies_and_is_signed_next_time(vault: 
     assert report.ok and report.unsigned == 4, report.problems
     assert vault.ledger.sign_head().tree_size == head.tree_size + 4
     assert vault.ledger.verify().ok
+
+
+def test_the_fast_paths_store_entries_and_hashes_as_blobs(sqlite_vault: Vault) -> None:
+    """Prepared statements hand bytes to sqlite3 without SQLAlchemy's Binary wrapper
+    (storage.fastpath._taken_as_is): what lands must still be blobs, not text."""
+    customer_id = sqlite_vault.add(ASHA).customer_id
+    for _ in range(3):
+        sqlite_vault.get(customer_id, recipient="billing_team", purpose="billing")
+    sqlite_vault.ledger.sign_head()
+    with sqlite_vault.db.connect() as conn:
+        kinds = conn.exec_driver_sql(
+            "SELECT DISTINCT typeof(entry), typeof(leaf_hash) FROM ledger_entries"
+        ).all()
+        nodes = conn.exec_driver_sql("SELECT DISTINCT typeof(hash) FROM ledger_nodes").all()
+    assert kinds == [("blob", "blob")] and nodes == [("blob",)]
