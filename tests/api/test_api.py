@@ -356,6 +356,14 @@ def test_ledger_endpoints_prove_what_they_return(server: Server) -> None:
         [bytes.fromhex(h) for h in proof["proof"]],
     )
     first.check(server.vault.keys.signing_public_key())
+    unsigned = second.tree_size + 1_000_000  # no head was signed for it
+    with httpx.Client(base_url=server.url) as http:
+        missing = http.get(
+            "/v1/ledger/consistency",
+            params={"first": unsigned, "second": first.tree_size},
+            headers={"X-API-Key": server.tokens["auditor"]},
+        )
+    assert missing.status_code == 404 and f"size {unsigned}" in missing.json()["detail"]
 
 
 def test_disclosures_need_two_keys(server: Server) -> None:

@@ -35,11 +35,10 @@ def consistency(
 ) -> Consistency:
     """Proof that the tree of the signed head of size ``second`` extends that of size
     ``first`` (both must be heads the ledger signed)."""
-    heads = {head.tree_size: head for head in who.vault.ledger.heads()}
-    missing = [size for size in (first, second) if size not in heads]
-    if missing:
-        raise NotFound(f"no signed tree head of size {missing[0]}")
-    old, new = heads[min(first, second)], heads[max(first, second)]
+    low, high = sorted((first, second))
+    old, new = who.vault.ledger.head_of_size(low), who.vault.ledger.head_of_size(high)
+    if old is None or new is None:
+        raise NotFound(f"no signed tree head of size {low if old is None else high}")
     proof = who.vault.ledger.consistency(old, new)
     return Consistency(first=_head(old), second=_head(new), proof=[p.hex() for p in proof])
 
