@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging.config
-import multiprocessing
 import os
-import signal
 from functools import partial
-from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Annotated
 
@@ -20,10 +18,9 @@ import typer
 import uvicorn
 
 from needtoknow.api.logs import log, uvicorn_log_config
-from needtoknow.cli.common import with_vault
-from needtoknow.config import Settings, open_vault
+from needtoknow.cli.common import stopping_on_sigterm, with_vault
+from needtoknow.cli.signing import SignerProcess
 from needtoknow.guards.network import LOOPBACK_EXAMPLES, is_loopback
-from needtoknow.ledger.signer import HeadSigner
 
 
 def serve(
@@ -65,7 +62,7 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     # Read by every worker's from_env: no worker signs; a process of its own signs for
-    # all of them (_signer_process).
+    # all of them (cli/signing.py).
     os.environ["NTK_STH_EVERY"] = "0"
     if tls_cert is None and not is_loopback(host):
         # API keys and customer data would cross the network in clear text.
@@ -104,38 +101,13 @@ def serve(
     if not sth_every:
         serving()
         return
-    spawning = multiprocessing.get_context("spawn")
-    stopping = spawning.Event()
-    signer = spawning.Process(
-        target=_signer_process, args=(sth_every, stopping), name="ntk-head-signer"
-    )
+    logging.config.dictConfig(uvicorn_log_config())  # before the signer can have news
+    signer = SignerProcess(sth_every)
     signer.start()
     try:
-        serving()
+        # uvicorn with one worker re-raises SIGTERM once it has shut down: here it ends
+        # the command as Ctrl-C does, so the signer is still told to sign the last head.
+        with stopping_on_sigterm(), contextlib.suppress(KeyboardInterrupt):
+            serving()
     finally:
-        stopping.set()
-        signer.join()
-
-
-def _signer_process(every: float, stopping: EventType) -> None:
-    """The server's head signer, in a process of its own: sealing (~18 µs an entry, a
-    minute's backlog at a time) then takes no worker's event loop or GIL — in the same
-    process it took a third of the requests served in the seconds it ran (session 24,
-    docs/benchmarks.md) — and several workers share one signer instead of racing each
-    other for the same backlog. Ctrl-C and a service manager's SIGTERM reach every
-    process of the server: this one waits for the serving process to say it is done (or
-    to die), then signs the last head, covering every request answered."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.config.dictConfig(uvicorn_log_config())
-    parent = os.getppid()
-    vault = open_vault(Settings.from_env())
-    try:
-        signer = HeadSigner(vault.ledger, every)
-        signer.start()
-        while not stopping.wait(1.0) and os.getppid() == parent:
-            pass
         signer.stop()
-        vault.ledger.sign_head()
-    finally:
-        vault.close()

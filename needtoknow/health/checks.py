@@ -151,22 +151,26 @@ def _restore(settings: Settings, vault: Vault) -> Iterator[Check]:
 
 
 def _ledger(settings: Settings, vault: Vault) -> Iterator[Check]:
-    """Every entry covered by a signed head; the sealed mark exactly at the newest."""
+    """Every entry covered by a signed head; the signed mark exactly at the newest, the
+    sealed mark no lower (higher only while a seal is under way, or cut off)."""
     with reading(vault.db) as conn:  # one snapshot: a server may sign meanwhile
         state = log.state(conn)
         signed = int(conn.execute(sa.select(sa.func.max(ledger_heads.c.tree_size))).scalar() or 0)
-    if state.sealed != signed or state.size < signed:
+    if state.signed != signed or state.sealed < signed or state.size < signed:
         yield Check(
             "ledger_heads",
             "fail",
-            f"{state.sealed} entries are sealed but signed heads cover {signed}",
+            f"the ledger says {state.signed} entries are signed and {state.sealed} sealed, "
+            f"but signed heads cover {signed}",
             "run 'ntk ledger verify --witness' with a head saved outside the vault",
         )
     elif state.size > signed:
+        sealed = state.sealed - signed
         yield Check(
             "ledger_heads",
             "warn",
-            f"{state.size - signed} entries past the newest signed head",
+            f"{state.size - signed} entries past the newest signed head"
+            + (f" ({sealed} of them sealed, a seal under way or cut off)" if sealed else ""),
             "run 'ntk ledger sth' (or 'ntk serve', which signs every --sth-every seconds)",
         )
     else:

@@ -85,6 +85,13 @@ def check_sealed(report: Report, state: log.State, stored: int, signed: int) -> 
             f"(it holds {state.size})",
             min(state.signed, signed),
         )
+    if state.sealed > signed == state.signed:
+        report.warnings.append(
+            f"{state.sealed - signed} entries are sealed past the newest signed head "
+            f"({signed}): a seal cut off between its batches (the next head covers them), "
+            "or heads deleted and the signed mark lowered to hide it — check against a "
+            "head saved outside the vault (--witness)"
+        )
     report.unsigned = max(stored - signed, 0)
     if report.unsigned and state.signed == signed:
         report.warnings.append(

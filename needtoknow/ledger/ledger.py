@@ -189,22 +189,28 @@ class Ledger:
     # -- tree heads ---------------------------------------------------------------------
 
     def sign_head(self, batch: int = log.SEAL_BATCH, pause: float = 0.0) -> TreeHead:
-        """A signed tree head covering every entry committed so far (reused if unchanged).
+        """A signed tree head covering at least every entry committed when it was
+        called (reused if unchanged).
 
-        A backlog is sealed in batches of ``batch`` entries, each its own transaction,
-        so writers wait for one batch at most; the batch that catches up signs one head
+        That backlog is sealed in batches of ``batch`` entries, each its own transaction,
+        so writers wait for one batch at most; the batch that reaches it signs one head
         in its transaction and moves the signed mark to it (verification relies on the
-        mark: past the newest head, heads were deleted). Until session 24 every batch
-        signed a head: ~200 a minute under a server's load, 55 MB a day. ``pause``
-        seconds between batches leave the database to the writers waiting (a server's
-        requests), who would otherwise race the next batch for it.
+        mark: past the newest head, heads were deleted). Entries appended meanwhile wait
+        for the next head, so a ledger growing faster than it is sealed still gets one.
+        Until session 24 every batch signed a head: ~200 a minute under a server's load,
+        55 MB a day. Each batch first checks the ledger still matches its newest head,
+        so no seal runs over a tampered one. ``pause`` seconds between batches leave the
+        database to the writers waiting (a server's requests), who would otherwise race
+        the next batch for it.
         """
         self.ledger_endorsement()
+        target = None
         while True:
             with self.db.begin() as conn:
+                self._check_newest(conn)
                 state = log.seal(conn, batch)
-                if state.sealed == state.size:
-                    self._check_newest(conn)
+                target = state.size if target is None else target
+                if state.sealed >= target:
                     return self._signed(conn, state.sealed)
             time.sleep(pause)
 
@@ -242,16 +248,18 @@ class Ledger:
         self._endorsed_for = public
 
     def _check_newest(self, conn: sa.Connection) -> None:
-        """Refuse to sign over a ledger that no longer matches its newest head: with the
-        state row locked, the signed mark must be that head's size and the stored tree
-        must give its root (O(log n) reads). Otherwise a fresh head — which ``ntk serve``
-        signs every minute — would cover up deleted heads or rewritten hashes."""
-        signed = log.state(conn, lock=True).signed
+        """Refuse to seal or sign over a ledger that no longer matches its newest head:
+        with the state row locked, the signed mark must be that head's size, the sealed
+        mark no lower, and the stored tree must give its root (O(log n) reads).
+        Otherwise a fresh head — which ``ntk serve`` signs every minute — would cover up
+        deleted heads, rewritten hashes, or index rows hidden below a lowered mark."""
+        state = log.state(conn, lock=True)
+        signed = state.signed
         row = conn.execute(
             sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
         ).first()
         newest = None if row is None else _head_from_row(row)
-        if (newest.tree_size if newest else 0) != signed:
+        if (newest.tree_size if newest else 0) != signed or state.sealed < signed:
             raise LedgerTampered()
         if newest is not None and merkle.root(log.StoredTree(conn), signed) != newest.root_hash:
             raise LedgerTampered()
@@ -317,7 +325,10 @@ class Ledger:
 
     def head_of_size(self, size: int) -> TreeHead | None:
         """The head signed for ``size`` entries, if one was: one indexed row, where a
-        server signing every minute keeps ~1,440 heads a day."""
+        server signing every minute keeps ~1,440 heads a day. A size no column holds
+        (a client may ask for any number) has none."""
+        if not 0 <= size <= log.BIGINT_MAX:
+            return None
         with reading(self.db) as conn:
             return self._head(conn, size)
 

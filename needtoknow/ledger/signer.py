@@ -1,9 +1,8 @@
 """A tree head signed every so often while a server runs, on a thread of its own.
 
-One per server, whatever its number of workers: ``ntk serve --workers N`` runs it in
-uvicorn's supervising process, which otherwise only watches the workers, so sealing
-never takes a serving process's time (its GIL, its event loop) and two signers never
-race each other for the same backlog; with one worker the worker's lifespan runs it.
+``ntk serve`` runs one in a process of its own for all its workers
+(``cli/signing.py``); an app embedded under another server (``create_app`` with
+``sth_every``) runs one in its lifespan.
 """
 
 from __future__ import annotations

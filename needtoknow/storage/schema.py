@@ -92,8 +92,9 @@ ledger_state = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
-    Column("sealed", BigInteger, nullable=False),  # indexed, interior nodes stored, up to
-    # the newest signed head's size: at most ``sealed``, moved with each new head
+    # Entries indexed and hashed into the stored nodes, up to this size:
+    Column("sealed", BigInteger, nullable=False),
+    # The newest signed head's size (at most ``sealed``), moved in that head's transaction:
     Column("signed", BigInteger, nullable=False, server_default="0"),
 )
 

@@ -364,6 +364,13 @@ def test_ledger_endpoints_prove_what_they_return(server: Server) -> None:
             headers={"X-API-Key": server.tokens["auditor"]},
         )
     assert missing.status_code == 404 and f"size {unsigned}" in missing.json()["detail"]
+    with httpx.Client(base_url=server.url) as http:  # beyond any database integer
+        huge = http.get(
+            "/v1/ledger/consistency",
+            params={"first": 2**64, "second": first.tree_size},
+            headers={"X-API-Key": server.tokens["auditor"]},
+        )
+    assert huge.status_code == 404
 
 
 def test_disclosures_need_two_keys(server: Server) -> None:
@@ -561,27 +568,104 @@ def test_a_signal_to_the_whole_server_still_ends_with_a_head_covering_everything
         vault.close()
 
 
-def test_the_signer_does_not_outlive_a_killed_server(tmp_path: Path) -> None:
+def _ended(pid: int, within: float) -> bool:
+    """Whether process ``pid`` ends (or is left a zombie) within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if "State:\tZ" in Path(f"/proc/{pid}/status").read_text(errors="replace"):
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_server_killed_outright_leaves_no_orphan_signer_and_a_last_head(
+    tmp_path: Path,
+) -> None:
     """A serving process killed outright (SIGKILL, the OOM killer) cannot tell its
-    signer to stop: the signer notices its parent is gone and ends, not signing on
-    forever as an orphan."""
+    signer anything, but its end of their pipe closes: the signer signs the last head
+    and ends, rather than signing on forever as an orphan."""
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    try:
+        process, _ = start(home, log, NTK_STH_EVERY="30")
+        try:
+            signer = _signer_pid(log)
+            vault.add(ASHA)
+            process.kill()
+            process.wait(timeout=10)
+            assert _ended(signer, 20), "the signer outlived its server"
+        finally:
+            stop(process)
+        assert vault.ledger.verify().unsigned == 0
+    finally:
+        vault.close()
+
+
+def test_a_server_stopped_as_it_starts_leaves_no_orphan_signer(tmp_path: Path) -> None:
+    """Review of session 24: the signer read its parent's pid only after its imports
+    (a second or more); a server stopped before then had already left it an orphan,
+    which saw nothing change and signed on forever."""
     home = tmp_path / "home"
     log = tmp_path / "serve.log"
     init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db")).close()
     process, _ = start(home, log, NTK_STH_EVERY="30")
     try:
-        signer = _signer_pid(log)
-        process.kill()
-        process.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        while Path(f"/proc/{signer}").exists():
-            status = Path(f"/proc/{signer}/status").read_text(errors="replace")
-            if "State:\tZ" in status:  # ended; only its exit status is left
-                break
-            assert time.monotonic() < deadline, "the signer outlived its server"
-            time.sleep(0.1)
+        process.terminate()  # the signer may still be importing
+        process.wait(timeout=30)
+        assert _ended(_signer_pid(log), 20), "the signer outlived its server"
     finally:
         stop(process)
+
+
+def test_one_worker_stopped_by_sigterm_exits_after_the_last_head(tmp_path: Path) -> None:
+    """Review of session 24: `kill PID` (systemd's KillMode=mixed) reaches the serving
+    process alone; uvicorn re-raises SIGTERM after its graceful shutdown, and ntk serve
+    died before telling the signer — the last head came later, from an orphan."""
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    try:
+        process, _ = start(home, log, NTK_STH_EVERY="30")
+        try:
+            _signer_pid(log)
+            vault.add(ASHA)
+            process.terminate()
+            assert process.wait(timeout=30) == 0
+        finally:
+            stop(process)
+        assert vault.ledger.verify().unsigned == 0  # at once: signed before ntk serve ended
+    finally:
+        vault.close()
+
+
+def test_a_signer_that_dies_is_logged_and_started_again(tmp_path: Path) -> None:
+    """Review of session 24: a signer killed while the server ran (the OOM killer, a
+    bug) left it signing nothing, silently, and its shutdown hung."""
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    try:
+        process, _ = start(home, log, "--workers", "2", NTK_STH_EVERY="0.3")
+        try:
+            first = _signer_pid(log)
+            os.kill(first, signal.SIGKILL)
+            deadline = time.monotonic() + 20
+            while log.read_text().count('"head_signer_started"') < 2:
+                assert time.monotonic() < deadline, "no new signer"
+                time.sleep(0.1)
+            vault.add(ASHA)
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            stop(process)
+        assert vault.ledger.verify().unsigned == 0
+        assert '"event":"head_signer_died: starting another"' in log.read_text()
+    finally:
+        vault.close()
 
 
 def test_the_servers_signer_seals_a_backlog_in_batches_under_one_head(tmp_path: Path) -> None:

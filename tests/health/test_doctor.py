@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from needtoknow.config import Settings, open_vault
 from needtoknow.guards.network import is_loopback
 from needtoknow.health import diagnose
-from needtoknow.storage.schema import ledger_heads
+from needtoknow.ledger import log
+from needtoknow.storage.schema import ledger_heads, ledger_state
 from needtoknow.vault import Vault
 from tests.conftest import Ntk
 from tests.customers import ASHA
@@ -47,6 +48,28 @@ def test_an_unsigned_tail_warns_and_deleted_heads_fail(vault: Vault, settings: S
     vault.ledger.sign_head()
     with vault.db.begin() as conn:
         conn.execute(ledger_heads.delete())
+    assert statuses(settings)["ledger_heads"] == "fail"
+
+
+def test_a_seal_cut_off_between_batches_warns_and_a_lowered_sealed_mark_fails(
+    vault: Vault, settings: Settings
+) -> None:
+    """Review of session 24: entries sealed past the newest head are what a seal under
+    way or cut off leaves (a warning: the next head covers them); a sealed mark below
+    it hides entries from the customer index (a failure)."""
+    customer_id = vault.add(ASHA).customer_id
+    head = vault.ledger.sign_head()
+    for _ in range(4):
+        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    with vault.db.begin() as conn:
+        log.seal(conn, 3)
+    checks = {c.name: c for c in diagnose(settings)}
+    assert checks["ledger_heads"].status == "warn"
+    assert (
+        "4 entries past the newest signed head (3 of them sealed" in checks["ledger_heads"].detail
+    )
+    with vault.db.begin() as conn:
+        conn.execute(ledger_state.update().values(sealed=head.tree_size - 1))
     assert statuses(settings)["ledger_heads"] == "fail"
 
 

@@ -426,3 +426,28 @@ def test_the_fast_paths_store_entries_and_hashes_as_blobs(sqlite_vault: Vault) -
         ).all()
         nodes = conn.exec_driver_sql("SELECT DISTINCT typeof(hash) FROM ledger_nodes").all()
     assert kinds == [("blob", "blob")] and nodes == [("blob",)]
+
+
+def test_a_ledger_growing_while_it_is_sealed_still_gets_a_head(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of session 24: sign_head sealed until it caught up, so a ledger appended
+    to faster than it was sealed got no head at all. It now seals what was there when
+    it was called and signs that; what came meanwhile waits for the next head."""
+    customer_id = vault.add(ASHA).customer_id
+    before = vault.ledger.sign_head().tree_size
+    for _ in range(4):
+        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    appended = 0
+
+    def appends_meanwhile(_: float) -> None:  # the pause between batches
+        nonlocal appended
+        if appended < 40:  # bounded, so the old behaviour ends too (and fails below)
+            for _ in range(3):
+                vault.get(customer_id, recipient="billing_team", purpose="billing")
+            appended += 3
+
+    monkeypatch.setattr("needtoknow.ledger.ledger.time.sleep", appends_meanwhile)
+    head = vault.ledger.sign_head(batch=2)
+    assert before + 4 <= head.tree_size < before + 4 + appended
+    assert vault.ledger.verify().ok

@@ -9,10 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from needtoknow.config import Settings, init_vault
+from needtoknow.errors import LedgerTampered
 from needtoknow.ledger import merkle
 from needtoknow.storage.schema import (
     ledger_customers,
     ledger_entries,
+    ledger_heads,
     ledger_nodes,
     ledger_receipts,
     ledger_state,
@@ -244,3 +246,46 @@ def test_an_index_row_of_no_number_is_named(ledger_vault: Vault) -> None:
     report = ledger_vault.ledger.verify()
     assert report.first_bad == (12, 12), report.problems
     assert "the customer index lists entry 'abc', which does not exist" in report.problems
+
+
+def test_a_lowered_sealed_mark_is_refused_before_anything_is_sealed(ledger_vault: Vault) -> None:
+    """Review of session 24: the seal ran before the check, so a sealed mark lowered
+    below the newest head raised a raw unique-key error (PostgreSQL's naming a
+    customer) instead of LedgerTampered."""
+    with ledger_vault.db.begin() as conn:
+        conn.execute(ledger_state.update().values(sealed=6))
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head()
+
+
+def test_index_rows_hidden_below_a_lowered_mark_are_not_resealed_over(
+    ledger_vault: Vault,
+) -> None:
+    """Review of session 24: lower the sealed mark and delete the index rows and nodes
+    past it (entries 6..11 gone from 'who saw my data'): verify flags it, and the next
+    head — a server signs every minute — must refuse, not reseal and sign the evidence
+    away."""
+    with ledger_vault.db.begin() as conn:
+        conn.execute(ledger_state.update().values(sealed=6))
+        conn.execute(ledger_customers.delete().where(ledger_customers.c.idx >= 6))
+        conn.execute(ledger_receipts.delete().where(ledger_receipts.c.idx >= 6))
+        for level in range(1, 5):
+            past = (ledger_nodes.c.idx + 1) * (1 << level) > 6
+            conn.execute(ledger_nodes.delete().where(ledger_nodes.c.level == level, past))
+    assert not ledger_vault.ledger.verify().ok
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head()
+    assert not ledger_vault.ledger.verify().ok  # the evidence is still there
+
+
+def test_heads_deleted_with_the_signed_mark_lowered_are_warned_of(ledger_vault: Vault) -> None:
+    """One UPDATE of the signed mark hides deleted heads from the marks' check (before
+    session 24 hiding them took the sealed mark lowered and every node and index row
+    past it deleted; a witness catches either). Entries sealed past the newest head are
+    what a cut-off seal also leaves: verify warns of both, naming the witness check."""
+    with ledger_vault.db.begin() as conn:
+        conn.execute(ledger_heads.delete().where(ledger_heads.c.tree_size > 6))
+        conn.execute(ledger_state.update().values(signed=6))
+    report = ledger_vault.ledger.verify()
+    assert report.ok and report.unsigned == 6
+    assert any("heads deleted and the signed mark lowered" in w for w in report.warnings)

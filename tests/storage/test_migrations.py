@@ -244,4 +244,10 @@ def test_0033_takes_the_signed_mark_from_the_sealed_one(settings: Settings) -> N
     assert vault.ledger.verify().ok
     assert vault.ledger.sign_head().tree_size == head.tree_size + 1
     assert vault.ledger.verify().ok
+    vault.get(customer_id, recipient="billing_team", purpose="billing")
+    with vault.db.begin() as conn:
+        log.seal(conn)  # sealed, not signed: the code before 0033 would refuse it
+    with vault.db.begin() as conn, pytest.raises(RuntimeError, match="ntk ledger sth"):
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0032")
     vault.close()
