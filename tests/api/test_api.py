@@ -29,7 +29,7 @@ from needtoknow.errors import (
     ValidationError,
 )
 from needtoknow.ledger import merkle
-from needtoknow.storage.schema import api_keys, ledger_entries
+from needtoknow.storage.schema import api_keys, ledger_entries, ledger_heads
 from needtoknow.vault import Vault
 from tests.api.conftest import Server, start, stop
 from tests.customers import ASHA, NOT_COLLECTED, RAVI
@@ -638,6 +638,35 @@ def test_one_worker_stopped_by_sigterm_exits_after_the_last_head(tmp_path: Path)
         finally:
             stop(process)
         assert vault.ledger.verify().unsigned == 0  # at once: signed before ntk serve ended
+    finally:
+        vault.close()
+
+
+def test_a_last_head_refused_over_a_tampered_ledger_is_logged_as_a_line(
+    tmp_path: Path,
+) -> None:
+    """Review of session 24: a last head that failed (here: heads deleted meanwhile,
+    LedgerTampered) left only a raw traceback on stderr; it is a JSON line of the log,
+    and the server's own line names the signer's exit."""
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    vault = init_vault(Settings(home=home, database_url=f"sqlite:///{home}/vault.db"))
+    vault.ledger.sign_head()
+    try:
+        process, _ = start(home, log, NTK_STH_EVERY="30")
+        try:
+            _signer_pid(log)
+            vault.add(ASHA)
+            with vault.db.begin() as conn:
+                conn.execute(ledger_heads.delete())
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        finally:
+            stop(process)
+        text = log.read_text()
+        events = [json.loads(line)["event"] for line in text.splitlines() if line[:1] == "{"]
+        assert "last_head_not_signed: LedgerTampered" in events
+        assert "head_signer_failed" in events and "Traceback" not in text
     finally:
         vault.close()
 
