@@ -345,8 +345,8 @@ class StoredTree:
         return bytes(row[0])
 
 
-# Entries sealed per transaction: the write lock is held ~9 ms a batch here (~18 µs an
-# entry; 1,000: 16 ms, 16 µs; 5,000: 81 ms), more at a million customers, whose index
+# Entries sealed per transaction: the write lock is held ~8 ms a batch here (~16 µs an
+# entry; 1,000: 15 ms, 15 µs; 5,000: 73 ms), more at a million customers, whose index
 # rows land on random pages (docs/scale.md). A server's reads wait behind each batch.
 SEAL_BATCH = 500
 
