@@ -18,8 +18,11 @@ from __future__ import annotations
 import logging
 import logging.config
 import multiprocessing
+import multiprocessing.connection
 import signal
 import threading
+import time
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 
 from needtoknow.api.logs import uvicorn_log_config
@@ -31,15 +34,22 @@ log = logging.getLogger(__name__)
 # How long the server waits at shutdown for the last head: a minute's backlog takes
 # seconds; a signer stuck longer (a database that never answers) is killed, and said so.
 LAST_HEAD_TIMEOUT = 120.0
+# A signer that keeps dying (a vault it cannot open) is started again after a pause
+# that doubles each time, up to this; one that lived longer than it starts the count anew.
+LONGEST_PAUSE = 300.0
+# What the signer ignores, blocked from before it is spawned until it ignores them: a
+# Ctrl-C while it imports would otherwise kill it (multiprocessing's resource tracker
+# does the same).
+SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class SignerProcess:
-    """The signer process, started again (after a pause of ``every``) if it dies."""
+    """The signer process, started again if it dies."""
 
     def __init__(self, every: float) -> None:
         self._every = every
         self._spawning = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # whoever reaps or replaces the process holds it
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="ntk-signer-watch", daemon=True)
 
@@ -48,11 +58,14 @@ class SignerProcess:
         self._watcher.start()
 
     def stop(self) -> None:
-        """Tell the signer to sign the last head and end; wait for it (bounded)."""
+        """Tell the signer to sign the last head and end; wait for it (bounded). If it
+        had died, a new one is told at once: the last head is signed either way."""
         with self._lock:
             self._stopping.set()
+            if not self._process.is_alive():
+                self._died("head_signer_died: starting one for the last head")
             self._told.close()
-        process = self._process
+            process = self._process
         process.join(LAST_HEAD_TIMEOUT)
         if process.is_alive():
             process.kill()
@@ -67,30 +80,47 @@ class SignerProcess:
         self._process = self._spawning.Process(
             target=_sign, args=(self._every, listening), name="ntk-head-signer"
         )
-        self._process.start()
+        self._started = time.monotonic()
+        # Starting multiprocessing's resource tracker unblocks both signals (it blocks
+        # and unblocks them around its own spawn): have it running before blocking.
+        resource_tracker.ensure_running()
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        try:
+            self._process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         listening.close()  # the signer's end only: its EOF is this process's end
 
+    def _died(self, event: str) -> None:
+        """Reap the dead signer, say so, and start another (under the lock)."""
+        self._process.join()
+        log.error(event, extra={"fields": {"exit_code": self._process.exitcode}})
+        self._told.close()
+        self._launch()
+
     def _watch(self) -> None:
+        pause = max(self._every, 1.0)
         while True:
-            self._process.join()
-            if self._stopping.wait(self._every):
+            # Wait without reaping: stop() may be joining the same process, and two
+            # waitpid() calls on one child leave the loser believing it alive.
+            multiprocessing.connection.wait([self._process.sentinel])
+            lived = time.monotonic() - self._started
+            pause = max(self._every, 1.0) if lived > LONGEST_PAUSE else pause
+            if self._stopping.wait(pause):
                 return
             with self._lock:
                 if self._stopping.is_set():
                     return
-                log.error(
-                    "head_signer_died: starting another",
-                    extra={"fields": {"exit_code": self._process.exitcode}},
-                )
-                self._told.close()
-                self._launch()
+                self._died("head_signer_died: starting another")
+            pause = min(pause * 2, LONGEST_PAUSE)
 
 
 def _sign(every: float, told: Connection) -> None:
     """The signer process: a head every ``every`` seconds until the server closes its
     end of the pipe (or dies), then the last one."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for number in SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # blocked by the server at spawn
     logging.config.dictConfig(uvicorn_log_config())
     try:
         vault = open_vault(Settings.from_env())

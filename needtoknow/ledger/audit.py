@@ -88,9 +88,9 @@ def check_sealed(report: Report, state: log.State, stored: int, signed: int) -> 
     if state.sealed > signed == state.signed:
         report.warnings.append(
             f"{state.sealed - signed} entries are sealed past the newest signed head "
-            f"({signed}): a seal cut off between its batches (the next head covers them), "
-            "or heads deleted and the signed mark lowered to hide it — check against a "
-            "head saved outside the vault (--witness)"
+            f"({signed}): a seal under way or cut off between its batches (the next head "
+            "covers them) — or, should none be, heads deleted and the signed mark lowered "
+            "to hide it: check against a head saved outside the vault (--witness)"
         )
     report.unsigned = max(stored - signed, 0)
     if report.unsigned and state.signed == signed:

@@ -250,16 +250,18 @@ class Ledger:
     def _check_newest(self, conn: sa.Connection) -> None:
         """Refuse to seal or sign over a ledger that no longer matches its newest head:
         with the state row locked, the signed mark must be that head's size, the sealed
-        mark no lower, and the stored tree must give its root (O(log n) reads).
-        Otherwise a fresh head — which ``ntk serve`` signs every minute — would cover up
-        deleted heads, rewritten hashes, or index rows hidden below a lowered mark."""
+        mark and the size no lower, and the stored tree must give its root (O(log n)
+        reads). Otherwise a fresh head — which ``ntk serve`` signs every minute — would
+        cover up deleted heads, rewritten hashes, index rows hidden below a lowered
+        mark, or sign a rollback (a head smaller than the newest, over a lowered size)."""
         state = log.state(conn, lock=True)
         signed = state.signed
         row = conn.execute(
             sa.select(ledger_heads).order_by(ledger_heads.c.tree_size.desc()).limit(1)
         ).first()
         newest = None if row is None else _head_from_row(row)
-        if (newest.tree_size if newest else 0) != signed or state.sealed < signed:
+        marks_agree = signed <= state.sealed <= state.size
+        if (newest.tree_size if newest else 0) != signed or not marks_agree:
             raise LedgerTampered()
         if newest is not None and merkle.root(log.StoredTree(conn), signed) != newest.root_hash:
             raise LedgerTampered()

@@ -219,3 +219,38 @@ def test_the_servers_signer_seals_a_backlog_in_batches_under_one_head(fresh: Fre
     sizes = [h.tree_size - before for h in vault.ledger.heads() if h.tree_size > before]
     assert sizes[0] >= backlog > 2 * SEAL_BATCH
     assert vault.ledger.verify().ok
+
+
+def test_a_signer_dead_when_the_server_stops_is_replaced_for_the_last_head(
+    fresh: Fresh,
+) -> None:
+    """Second review of session 24: a signer killed during the pause before it was
+    started again left the stop to close a pipe nobody read — no last head."""
+    home, log, vault = fresh
+    process, _ = start(home, log, "--workers", "2", NTK_STH_EVERY="30")
+    try:
+        os.kill(_signer_pid(log), signal.SIGKILL)
+        vault.add(ASHA)
+        process.send_signal(signal.SIGINT)  # within the 30 s before a new signer
+        assert process.wait(timeout=60) == 0
+    finally:
+        stop(process)
+    assert vault.ledger.verify().unsigned == 0
+    assert "head_signer_died: starting one for the last head" in log.read_text()
+
+
+def test_ctrl_c_while_the_signer_starts_does_not_kill_it(fresh: Fresh) -> None:
+    """Second review of session 24: the signer ignored Ctrl-C only once its imports
+    were done; a Ctrl-C to the whole group before then killed it (a KeyboardInterrupt
+    traceback, no last head). The server blocks both signals across the spawn."""
+    home, log, vault = fresh
+    vault.add(ASHA)
+    process, _ = start(home, log, group=True, NTK_STH_EVERY="30")
+    try:
+        os.killpg(process.pid, signal.SIGINT)  # the signer is likely still importing
+        process.wait(timeout=60)
+    finally:
+        stop(process)
+    text = log.read_text()
+    assert vault.ledger.verify().unsigned == 0
+    assert "KeyboardInterrupt" not in text and "head_signer_failed" not in text

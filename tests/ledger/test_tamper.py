@@ -289,3 +289,37 @@ def test_heads_deleted_with_the_signed_mark_lowered_are_warned_of(ledger_vault: 
     report = ledger_vault.ledger.verify()
     assert report.ok and report.unsigned == 6
     assert any("heads deleted and the signed mark lowered" in w for w in report.warnings)
+
+
+def test_a_mark_lowered_between_seal_batches_is_refused(
+    ledger_vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Second review of session 24: the check runs in every batch's transaction, not
+    only the first — a mark lowered (and the index rows past it hidden) while a long
+    backlog is being sealed is refused at the next batch."""
+    cid = ledger_vault.customer_ids(limit=1)[0]
+    for _ in range(6):
+        ledger_vault.get(cid, recipient="billing_team", purpose="billing")
+
+    def tamper(_: float) -> None:  # the pause between two batches
+        with ledger_vault.db.begin() as conn:
+            conn.execute(ledger_state.update().values(sealed=11))
+            conn.execute(ledger_customers.delete().where(ledger_customers.c.idx >= 11))
+            conn.execute(ledger_receipts.delete().where(ledger_receipts.c.idx >= 11))
+
+    monkeypatch.setattr("needtoknow.ledger.ledger.time.sleep", tamper)
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head(batch=2)
+
+
+def test_a_size_lowered_below_the_newest_head_is_refused_not_signed_smaller(
+    ledger_vault: Vault,
+) -> None:
+    """Second review of session 24: with the size lowered below the marks, the seal
+    lowered them to it and the key signed a head smaller than the newest — a rollback
+    handed to witnesses."""
+    with ledger_vault.db.begin() as conn:
+        conn.execute(ledger_state.update().values(size=9))
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head()
+    assert [h.tree_size for h in ledger_vault.ledger.heads()] == [6, 12]

@@ -29,10 +29,15 @@ def downgrade() -> None:
     # Before 0033 the sealed mark had to be the newest head's size: a seal cut off
     # between batches must be signed first, or the older code refuses the ledger.
     marks = op.get_bind().execute(sa.text("SELECT sealed, signed FROM ledger_state")).one()
-    if marks.sealed != marks.signed:
+    if marks.sealed > marks.signed:
         raise RuntimeError(
             f"{marks.sealed - marks.signed} ledger entries are sealed but unsigned: "
             "run 'ntk ledger sth' before downgrading below 0033"
+        )
+    if marks.sealed < marks.signed:
+        raise RuntimeError(
+            f"the ledger's sealed mark ({marks.sealed}) is below its signed mark "
+            f"({marks.signed}): tampering; run 'ntk ledger verify --witness'"
         )
     with op.batch_alter_table("ledger_state") as batch:
         batch.drop_column("signed")
