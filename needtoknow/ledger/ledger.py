@@ -206,11 +206,13 @@ class Ledger:
         self.ledger_endorsement()
         target = None
         while True:
+            with reading(self.db) as conn:  # parsing and hashing hold no write lock
+                sealing = log.derive(conn, batch)
+                target = log.state(conn).size if target is None else target
             with self.db.begin() as conn:
                 self._check_newest(conn)
-                state = log.seal(conn, batch)
-                target = state.size if target is None else target
-                if state.sealed >= target:
+                state = log.apply(conn, sealing)
+                if state is not None and state.sealed >= target:
                     return self._signed(conn, state.sealed)
             time.sleep(pause)
 

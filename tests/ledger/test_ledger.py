@@ -451,3 +451,20 @@ def test_a_ledger_growing_while_it_is_sealed_still_gets_a_head(
     head = vault.ledger.sign_head(batch=2)
     assert before + 4 <= head.tree_size < before + 4 + appended
     assert vault.ledger.verify().ok
+
+
+def test_a_sealing_derived_before_another_signer_sealed_is_not_written(vault: Vault) -> None:
+    """Sealing is derived from a snapshot and written under the lock afterwards: if
+    another signer moved the sealed mark meanwhile, what was derived is dropped (the
+    caller derives again), never written twice or over a different start."""
+    customer_id = vault.add(ASHA).customer_id
+    vault.ledger.sign_head()
+    for _ in range(3):
+        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    with reading(vault.db) as conn:
+        stale = log.derive(conn)
+    head = vault.ledger.sign_head()  # another signer, in between
+    with vault.db.begin() as conn:
+        assert log.apply(conn, stale) is None
+        assert log.state(conn).sealed == head.tree_size
+    assert vault.ledger.verify().ok
