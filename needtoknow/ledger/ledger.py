@@ -203,6 +203,8 @@ class Ledger:
         database to the writers waiting (a server's requests), who would otherwise race
         the next batch for it.
         """
+        if batch < 1:
+            raise ValueError(f"a seal batch is at least one entry, not {batch}")
         self.ledger_endorsement()
         target = None
         while True:
@@ -210,7 +212,8 @@ class Ledger:
                 sealing = log.derive(conn, batch)
                 target = log.state(conn).size if target is None else target
             with self.db.begin() as conn:
-                self._check_newest(conn)
+                if self._check_newest(conn).size < target:  # appends never shrink it
+                    raise LedgerTampered()
                 state = log.apply(conn, sealing)
                 if state is not None and state.sealed >= target:
                     return self._signed(conn, state.sealed)
@@ -249,13 +252,14 @@ class Ledger:
             self.keys.forget_endorsement(pending)
         self._endorsed_for = public
 
-    def _check_newest(self, conn: sa.Connection) -> None:
+    def _check_newest(self, conn: sa.Connection) -> log.State:
         """Refuse to seal or sign over a ledger that no longer matches its newest head:
         with the state row locked, the signed mark must be that head's size, the sealed
         mark and the size no lower, and the stored tree must give its root (O(log n)
         reads). Otherwise a fresh head — which ``ntk serve`` signs every minute — would
         cover up deleted heads, rewritten hashes, index rows hidden below a lowered
-        mark, or sign a rollback (a head smaller than the newest, over a lowered size)."""
+        mark, or sign a rollback (a head smaller than the newest, over a lowered size).
+        Returns the state it locked."""
         state = log.state(conn, lock=True)
         signed = state.signed
         row = conn.execute(
@@ -267,6 +271,7 @@ class Ledger:
             raise LedgerTampered()
         if newest is not None and merkle.root(log.StoredTree(conn), signed) != newest.root_hash:
             raise LedgerTampered()
+        return state
 
     def _signed(self, conn: sa.Connection, size: int) -> TreeHead:
         """The head for ``size`` (everything sealed), stored if new."""

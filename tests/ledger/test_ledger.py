@@ -468,3 +468,36 @@ def test_a_sealing_derived_before_another_signer_sealed_is_not_written(vault: Va
         assert log.apply(conn, stale) is None
         assert log.state(conn).sealed == head.tree_size
     assert vault.ledger.verify().ok
+
+
+def test_a_sealing_derived_before_the_size_was_lowered_is_not_written(vault: Vault) -> None:
+    """Third review of session 24: apply's check of the size had no test. Rows derived
+    for entries the ledger no longer says it holds are dropped, not written past it."""
+    customer_id = vault.add(ASHA).customer_id
+    vault.ledger.sign_head()
+    for _ in range(5):
+        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    with reading(vault.db) as conn:
+        stale = log.derive(conn)
+    with vault.db.begin() as conn:
+        conn.execute(ledger_state.update().values(size=stale.start + 1))
+    with vault.db.begin() as conn:
+        assert log.apply(conn, stale) is None
+        assert log.state(conn).sealed == stale.start
+
+
+def test_a_sealing_is_derived_from_one_snapshot(vault: Vault) -> None:
+    """The state and the entries a derivation reads are one snapshot (PostgreSQL's
+    REPEATABLE READ, SQLite's read transaction): entries committed meanwhile on other
+    connections are not half taken."""
+    customer_id = vault.add(ASHA).customer_id
+    vault.ledger.sign_head()
+    for _ in range(3):
+        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    with reading(vault.db) as conn:
+        size = log.state(conn).size
+        for _ in range(4):
+            vault.get(customer_id, recipient="billing_team", purpose="billing")
+        sealing = log.derive(conn, 10_000)
+    assert sealing.stop == size
+    assert {i for i, _ in sealing.customers} <= set(range(sealing.start, size))

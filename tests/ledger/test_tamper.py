@@ -323,3 +323,28 @@ def test_a_size_lowered_below_the_newest_head_is_refused_not_signed_smaller(
     with pytest.raises(LedgerTampered):
         ledger_vault.ledger.sign_head()
     assert [h.tree_size for h in ledger_vault.ledger.heads()] == [6, 12]
+
+
+def test_a_size_lowered_while_a_backlog_is_sealed_is_refused_not_chased(
+    ledger_vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Third review of session 24: a size lowered mid-signing, to at or above the
+    sealed mark but below what the signing set out to cover, made sign_head loop for
+    ever (busily, on demand). The size never shrinks: refused."""
+    cid = ledger_vault.customer_ids(limit=1)[0]
+    for _ in range(6):
+        ledger_vault.get(cid, recipient="billing_team", purpose="billing")
+    pauses = 0
+
+    def tamper(_: float) -> None:  # the pause between two batches
+        nonlocal pauses
+        pauses += 1
+        if pauses == 1:
+            with ledger_vault.db.begin() as conn:
+                sealed = int(conn.execute(sa.select(ledger_state.c.sealed)).scalar_one())
+                conn.execute(ledger_state.update().values(size=sealed + 1))
+        assert pauses < 100, "sign_head chased a size that shrank"
+
+    monkeypatch.setattr("needtoknow.ledger.ledger.time.sleep", tamper)
+    with pytest.raises(LedgerTampered):
+        ledger_vault.ledger.sign_head(batch=2)
