@@ -3,8 +3,8 @@
 Appending takes the next index from ``ledger_state``'s single row inside the caller's
 transaction, so indexes are gapless and the entry commits (or rolls back) together with
 the operation it records. An append writes only that row and the entry, both at the end
-of their B-trees. What is derived from the entries is written later, by ``seal`` when a
-tree head is made: the hashes of newly completed subtrees (which keep proofs O(log n)
+of their B-trees. What is derived from the entries is written later, when a tree head
+is made (``derive`` from a snapshot, then ``apply`` under the write lock): the hashes of newly completed subtrees (which keep proofs O(log n)
 reads), and the customer and receipts indexes of the new entries (whose rows, keyed by
 customer or party, would otherwise land on a random page per read).
 """
@@ -416,17 +416,6 @@ def apply(conn: sa.Connection, sealing: Sealing) -> State | None:
     cursor.close()
     conn.execute(ledger_state.update().where(ledger_state.c.id == 1).values(sealed=sealing.stop))
     return State(current.size, sealing.stop, current.signed)
-
-
-def seal(conn: sa.Connection, most: int = SEAL_BATCH) -> State:
-    """Index and hash up to ``most`` entries appended since the last seal, in the
-    caller's write transaction; returns the state after. Sealing in steps stores
-    exactly the hashes one big seal would."""
-    state(conn, lock=True)  # what is derived must not move before it is written
-    done = apply(conn, derive(conn, most))
-    if done is None:
-        raise RuntimeError("the ledger's state moved under its row lock")
-    return done
 
 
 def _level(cursor: Any, sql: Statements, level: int, start: int, stop: int) -> dict[int, bytes]:

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from needtoknow.config import Settings, open_vault
 from needtoknow.guards.network import is_loopback
 from needtoknow.health import diagnose
-from needtoknow.ledger import log
 from needtoknow.storage.schema import ledger_heads, ledger_state
 from needtoknow.vault import Vault
 from tests.conftest import Ntk
 from tests.customers import ASHA
+from tests.ledgered import reads_after_a_head, seal_unsigned
 
 
 def statuses(settings: Settings) -> dict[str, str]:
@@ -57,12 +57,8 @@ def test_a_seal_cut_off_between_batches_warns_and_a_lowered_sealed_mark_fails(
     """Review of session 24: entries sealed past the newest head are what a seal under
     way or cut off leaves (a warning: the next head covers them); a sealed mark below
     it hides entries from the customer index (a failure)."""
-    customer_id = vault.add(ASHA).customer_id
-    head = vault.ledger.sign_head()
-    for _ in range(4):
-        vault.get(customer_id, recipient="billing_team", purpose="billing")
-    with vault.db.begin() as conn:
-        log.seal(conn, 3)
+    _, head = reads_after_a_head(vault, 4)
+    seal_unsigned(vault, 3)
     checks = {c.name: c for c in diagnose(settings)}
     assert checks["ledger_heads"].status == "warn"
     assert (

@@ -21,7 +21,7 @@ from needtoknow.types import Context
 from needtoknow.vault import Vault
 from tests.conftest import Clock
 from tests.customers import ASHA, RAVI, lookup
-from tests.ledgered import entries
+from tests.ledgered import entries, reads_after_a_head, seal_unsigned
 
 
 def test_every_operation_is_recorded(vault: Vault) -> None:
@@ -399,12 +399,8 @@ def test_a_seal_cut_off_before_its_head_verifies_and_is_signed_next_time(vault: 
     """A crash between batches leaves entries sealed but not signed: nothing is wrong
     (verification warns they are unsigned, as for any entry past the newest head), and
     the next head covers them."""
-    customer_id = vault.add(ASHA).customer_id
-    head = vault.ledger.sign_head()
-    for _ in range(4):
-        vault.get(customer_id, recipient="billing_team", purpose="billing")
-    with vault.db.begin() as conn:
-        log.seal(conn, 3)  # the batches that committed before the crash
+    _, head = reads_after_a_head(vault, 4)
+    seal_unsigned(vault, 3)  # the batches that committed before the crash
     with vault.db.connect() as conn:
         assert log.state(conn) == log.State(head.tree_size + 4, head.tree_size + 3, head.tree_size)
     report = vault.ledger.verify()
@@ -434,10 +430,8 @@ def test_a_ledger_growing_while_it_is_sealed_still_gets_a_head(
     """Review of session 24: sign_head sealed until it caught up, so a ledger appended
     to faster than it was sealed got no head at all. It now seals what was there when
     it was called and signs that; what came meanwhile waits for the next head."""
-    customer_id = vault.add(ASHA).customer_id
-    before = vault.ledger.sign_head().tree_size
-    for _ in range(4):
-        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    customer_id, head = reads_after_a_head(vault, 4)
+    before = head.tree_size
     appended = 0
 
     def appends_meanwhile(_: float) -> None:  # the pause between batches
@@ -457,10 +451,7 @@ def test_a_sealing_derived_before_another_signer_sealed_is_not_written(vault: Va
     """Sealing is derived from a snapshot and written under the lock afterwards: if
     another signer moved the sealed mark meanwhile, what was derived is dropped (the
     caller derives again), never written twice or over a different start."""
-    customer_id = vault.add(ASHA).customer_id
-    vault.ledger.sign_head()
-    for _ in range(3):
-        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    reads_after_a_head(vault, 3)
     with reading(vault.db) as conn:
         stale = log.derive(conn)
     head = vault.ledger.sign_head()  # another signer, in between
@@ -473,10 +464,7 @@ def test_a_sealing_derived_before_another_signer_sealed_is_not_written(vault: Va
 def test_a_sealing_derived_before_the_size_was_lowered_is_not_written(vault: Vault) -> None:
     """Third review of session 24: apply's check of the size had no test. Rows derived
     for entries the ledger no longer says it holds are dropped, not written past it."""
-    customer_id = vault.add(ASHA).customer_id
-    vault.ledger.sign_head()
-    for _ in range(5):
-        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    reads_after_a_head(vault, 5)
     with reading(vault.db) as conn:
         stale = log.derive(conn)
     with vault.db.begin() as conn:
@@ -490,10 +478,7 @@ def test_a_sealing_is_derived_from_one_snapshot(vault: Vault) -> None:
     """The state and the entries a derivation reads are one snapshot (PostgreSQL's
     REPEATABLE READ, SQLite's read transaction): entries committed meanwhile on other
     connections are not half taken."""
-    customer_id = vault.add(ASHA).customer_id
-    vault.ledger.sign_head()
-    for _ in range(3):
-        vault.get(customer_id, recipient="billing_team", purpose="billing")
+    customer_id, _ = reads_after_a_head(vault, 3)
     with reading(vault.db) as conn:
         size = log.state(conn).size
         for _ in range(4):

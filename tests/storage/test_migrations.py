@@ -27,6 +27,7 @@ from needtoknow.storage.schema import (
 )
 from tests.conftest import Clock
 from tests.customers import ASHA
+from tests.ledgered import seal_unsigned
 
 
 def test_migrations_produce_exactly_the_declared_schema(database_url: str) -> None:
@@ -245,8 +246,7 @@ def test_0033_takes_the_signed_mark_from_the_sealed_one(settings: Settings) -> N
     assert vault.ledger.sign_head().tree_size == head.tree_size + 1
     assert vault.ledger.verify().ok
     vault.get(customer_id, recipient="billing_team", purpose="billing")
-    with vault.db.begin() as conn:
-        log.seal(conn)  # sealed, not signed: the code before 0033 would refuse it
+    seal_unsigned(vault)  # sealed, not signed: the code before 0033 would refuse it
     with vault.db.begin() as conn, pytest.raises(RuntimeError, match="ntk ledger sth"):
         config.attributes["connection"] = conn
         command.downgrade(config, "0032")
