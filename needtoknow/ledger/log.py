@@ -4,9 +4,10 @@ Appending takes the next index from ``ledger_state``'s single row inside the cal
 transaction, so indexes are gapless and the entry commits (or rolls back) together with
 the operation it records. An append writes only that row and the entry, both at the end
 of their B-trees. What is derived from the entries is written later, when a tree head
-is made (``derive`` from a snapshot, then ``apply`` under the write lock): the hashes of newly completed subtrees (which keep proofs O(log n)
-reads), and the customer and receipts indexes of the new entries (whose rows, keyed by
-customer or party, would otherwise land on a random page per read).
+is made (``derive`` from a snapshot, then ``apply`` under the write lock): the hashes of
+newly completed subtrees (which keep proofs O(log n) reads), and the customer and
+receipts indexes of the new entries (whose rows, keyed by customer or party, would
+otherwise land on a random page per read).
 """
 
 from __future__ import annotations
